@@ -1,0 +1,167 @@
+//! JSON and JSON Lines output. The schema is a public API (README): fields
+//! are added, never renamed or removed. Strings carry the exact text.
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+use crate::model::Socket;
+
+/// One socket as JSON.
+#[derive(Debug, Serialize)]
+pub struct JsonSocket {
+    pub proto: &'static str,
+    pub family: &'static str,
+    pub state: &'static str,
+    pub local: JsonEndpoint,
+    pub remote: JsonEndpoint,
+    pub recv_q: u32,
+    /// `null` where the source cannot tell (a LISTEN backlog from /proc).
+    pub send_q: Option<u32>,
+    pub uid: u32,
+    pub inode: u64,
+    /// `"0x..."`, `null` from /proc.
+    pub cookie: Option<String>,
+    /// Bound interface index, 0 for none, `null` from /proc.
+    pub ifindex: Option<u32>,
+    /// IPV6_V6ONLY for inet6 LISTEN/unconnected sockets, else `null`.
+    pub v6only: Option<bool>,
+}
+
+/// An address and port as JSON.
+#[derive(Debug, Serialize)]
+pub struct JsonEndpoint {
+    pub addr: String,
+    pub port: u16,
+    /// inet6 only: the scope (interface index) of a link-local address, 0
+    /// for none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope_id: Option<u32>,
+}
+
+impl From<SocketAddr> for JsonEndpoint {
+    fn from(a: SocketAddr) -> Self {
+        JsonEndpoint {
+            addr: a.ip().to_string(),
+            port: a.port(),
+            scope_id: match a {
+                SocketAddr::V4(_) => None,
+                SocketAddr::V6(v6) => Some(v6.scope_id()),
+            },
+        }
+    }
+}
+
+impl From<&Socket> for JsonSocket {
+    fn from(s: &Socket) -> Self {
+        JsonSocket {
+            proto: s.proto.name(),
+            family: s.family.name(),
+            state: s.state.name_for(s.proto),
+            local: s.local.into(),
+            remote: s.remote.into(),
+            recv_q: s.recv_q,
+            send_q: s.send_q,
+            uid: s.uid,
+            inode: s.inode,
+            cookie: s.cookie.map(|c| format!("{c:#x}")),
+            ifindex: s.ifindex,
+            v6only: s.v6only,
+        }
+    }
+}
+
+/// One JSON array, one socket object per line inside it.
+pub fn write_array(out: &mut dyn Write, sockets: &[Socket]) -> io::Result<()> {
+    if sockets.is_empty() {
+        return out.write_all(b"[]\n");
+    }
+    out.write_all(b"[\n")?;
+    for (i, s) in sockets.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut *out, &JsonSocket::from(s))?;
+    }
+    out.write_all(b"\n]\n")
+}
+
+/// One JSON object per line (JSON Lines).
+pub fn write_lines(out: &mut dyn Write, sockets: &[Socket]) -> io::Result<()> {
+    for s in sockets {
+        serde_json::to_writer(&mut *out, &JsonSocket::from(s))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Family, Protocol, TcpState};
+
+    fn sample() -> Socket {
+        Socket {
+            proto: Protocol::Tcp,
+            family: Family::Inet,
+            state: TcpState::Established,
+            local: "127.0.0.1:9090".parse().unwrap(),
+            remote: "127.0.0.1:51234".parse().unwrap(),
+            recv_q: 0,
+            send_q: Some(0),
+            uid: 1000,
+            inode: 23456,
+            cookie: Some(0x2a),
+            ifindex: Some(0),
+            v6only: None,
+        }
+    }
+
+    #[test]
+    fn schema_of_one_socket() {
+        let v = serde_json::to_value(JsonSocket::from(&sample())).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "proto": "tcp", "family": "inet", "state": "ESTABLISHED",
+                "local": {"addr": "127.0.0.1", "port": 9090},
+                "remote": {"addr": "127.0.0.1", "port": 51234},
+                "recv_q": 0, "send_q": 0, "uid": 1000, "inode": 23456,
+                "cookie": "0x2a", "ifindex": 0, "v6only": null
+            })
+        );
+    }
+
+    #[test]
+    fn mapped_and_scoped_v6() {
+        let mut s = sample();
+        s.family = Family::Inet6;
+        s.local = "[::ffff:127.0.0.1]:80".parse().unwrap();
+        s.remote = "[fe80::1%3]:80".parse().unwrap();
+        let v = serde_json::to_value(JsonSocket::from(&s)).unwrap();
+        assert_eq!(v["local"]["addr"], "::ffff:127.0.0.1");
+        assert_eq!(v["local"]["scope_id"], 0);
+        assert_eq!(v["remote"]["addr"], "fe80::1");
+        assert_eq!(v["remote"]["scope_id"], 3);
+    }
+
+    #[test]
+    fn array_parses_and_lines_parse() {
+        let socks = vec![sample(), sample()];
+        let mut buf = Vec::new();
+        write_array(&mut buf, &socks).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 2);
+        let mut buf = Vec::new();
+        write_array(&mut buf, &[]).unwrap();
+        assert_eq!(buf, b"[]\n");
+        let mut buf = Vec::new();
+        write_lines(&mut buf, &socks).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        for l in text.lines() {
+            serde_json::from_str::<serde_json::Value>(l).unwrap();
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Renderers: turn records into text. They never read sockets themselves.
+
+pub mod escape;
+pub mod json;
+pub mod table;
+
+use std::io::{self, Write};
+
+use crate::config::{OutputFormat, TableOptions};
+use crate::model::Socket;
+use crate::services::Services;
+
+/// Writes `sockets` to `out` in `format`.
+pub fn write(
+    out: &mut dyn Write,
+    sockets: &[Socket],
+    format: OutputFormat,
+    table: &TableOptions,
+    services: Option<&Services>,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Table => table::write(out, sockets, table, services),
+        OutputFormat::Json => json::write_array(out, sockets),
+        OutputFormat::JsonLines => json::write_lines(out, sockets),
+    }
+}

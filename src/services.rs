@@ -1,0 +1,86 @@
+//! The services database (/etc/services): port numbers to names, for `-r`.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use crate::model::Protocol;
+
+/// Port → service name, per protocol.
+#[derive(Debug, Default, Clone)]
+pub struct Services {
+    names: HashMap<(Protocol, u16), String>,
+}
+
+/// The services file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read services database {}", path.display())]
+pub struct ServicesError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl Services {
+    /// Reads `path`; the first name listed for a port wins, as getservbyport.
+    pub fn from_file(path: &Path) -> Result<Services, ServicesError> {
+        let err = |source| ServicesError {
+            path: path.to_owned(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(err)?;
+        Services::from_reader(std::io::BufReader::new(file)).map_err(err)
+    }
+
+    /// Parses lines of the form `name port/proto [aliases] [# comment]`;
+    /// lines that do not fit are skipped, as libc does.
+    pub fn from_reader<R: BufRead>(reader: R) -> std::io::Result<Services> {
+        let mut names = HashMap::new();
+        for line in reader.lines() {
+            let line = line?;
+            let line = line.split('#').next().unwrap_or("");
+            let mut words = line.split_whitespace();
+            let (Some(name), Some(port_proto)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Some((port, proto)) = port_proto.split_once('/') else {
+                continue;
+            };
+            let proto = match proto {
+                "tcp" => Protocol::Tcp,
+                "udp" => Protocol::Udp,
+                _ => continue,
+            };
+            let Ok(port) = port.parse::<u16>() else {
+                continue;
+            };
+            names
+                .entry((proto, port))
+                .or_insert_with(|| name.to_owned());
+        }
+        Ok(Services { names })
+    }
+
+    /// The name of `port` for `proto`, if the database has one.
+    pub fn name(&self, proto: Protocol, port: u16) -> Option<&str> {
+        self.names.get(&(proto, port)).map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_services_lines() {
+        let text = "# comment\nssh\t\t22/tcp\t\t\t\t# SSH Remote Login Protocol\n\
+                    domain\t\t53/tcp\nhttp 80/tcp www # WorldWideWeb\nhttp-alt 80/tcp\n\
+                    bad line\nntp 123/udp\nweird 99999/tcp\nx y/tcp\n";
+        let s = Services::from_reader(text.as_bytes()).unwrap();
+        assert_eq!(s.name(Protocol::Tcp, 22), Some("ssh"));
+        assert_eq!(s.name(Protocol::Tcp, 80), Some("http"));
+        assert_eq!(s.name(Protocol::Udp, 123), Some("ntp"));
+        assert_eq!(s.name(Protocol::Tcp, 123), None);
+        assert_eq!(s.name(Protocol::Udp, 22), None);
+    }
+}

@@ -1,0 +1,486 @@
+//! NETLINK_SOCK_DIAG reader: one inet_diag_req_v2 dump per table.
+//!
+//! The socket I/O and the reply parser are separate: [`DumpParser`] takes the
+//! bytes of any datagram, so recorded replies (`--replay`) and the kernel go
+//! through the same code. A recording (`--record`) holds, for every dump, the
+//! request message followed by every reply datagram, byte for byte; netlink
+//! messages carry their own length, so the file needs no other framing.
+
+use std::fs;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use netlink_packet_core::{
+    NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NetlinkBuffer,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, Parseable,
+};
+use netlink_packet_sock_diag::SOCK_DIAG_BY_FAMILY;
+use netlink_packet_sock_diag::inet::{
+    ExtensionFlags, InetRequest, InetResponse, SocketId, StateFlags as InetStateFlags, nlas::Nla,
+};
+use netlink_packet_sock_diag::message::SockDiagMessage;
+
+use super::{Query, Snapshot, SourceError, SourceOptions, Table, Warning};
+use crate::model::{Family, Protocol, Socket, TcpState};
+
+/// How often a dump flagged NLM_F_DUMP_INTR is tried in all.
+pub const MAX_DUMP_ATTEMPTS: u32 = 4;
+
+/// Receive buffer: the kernel's dump skbs are at most 32 KiB; twice that
+/// leaves room, and MSG_TRUNC tells if it ever is not enough.
+const RECV_BUFFER: usize = 64 * 1024;
+
+/// Socket receive buffer, as ss asks for.
+const SOCKET_RCVBUF: usize = 1 << 20;
+
+/// include/uapi/linux/netlink.h: NLMSG_HDRLEN.
+const NLMSG_HDRLEN: usize = 16;
+
+/// include/uapi/linux/inet_diag.h: sizeof(struct inet_diag_msg).
+const INET_DIAG_MSG_LEN: usize = 72;
+
+/// A netlink conversation: the kernel, or a recording played back.
+pub struct Session {
+    transport: Transport,
+    recorder: Option<Recorder>,
+    seq: u32,
+    buf: Vec<u8>,
+}
+
+enum Transport {
+    Kernel(netlink_sys::Socket),
+    Replay(Replay),
+}
+
+impl Session {
+    /// Opens the kernel socket, or loads the replay file when one is set.
+    pub fn open(opts: &SourceOptions) -> Result<Session, SourceError> {
+        let transport = match &opts.replay {
+            Some(path) => Transport::Replay(Replay::load(path)?),
+            None => {
+                let mut sock = netlink_sys::Socket::new(netlink_sys::protocols::NETLINK_SOCK_DIAG)
+                    .map_err(SourceError::NetlinkOpen)?;
+                // A bigger receive buffer only saves round trips; a refusal
+                // (rmem_max) is harmless.
+                let _ = sock.set_rx_buf_sz(SOCKET_RCVBUF);
+                sock.bind_auto().map_err(SourceError::NetlinkOpen)?;
+                sock.connect(&netlink_sys::SocketAddr::new(0, 0))
+                    .map_err(SourceError::NetlinkOpen)?;
+                Transport::Kernel(sock)
+            }
+        };
+        let recorder = match &opts.record {
+            Some(path) => Some(Recorder::create(path)?),
+            None => None,
+        };
+        Ok(Session {
+            transport,
+            recorder,
+            seq: 0,
+            buf: vec![0; RECV_BUFFER],
+        })
+    }
+
+    /// Dumps one table, retrying (bounded) when the kernel flags the dump as
+    /// interrupted by concurrent changes.
+    pub fn dump(
+        &mut self,
+        table: Table,
+        query: &Query,
+        snap: &mut Snapshot,
+    ) -> Result<(), SourceError> {
+        let mut rows = Vec::new();
+        for attempt in 1..=MAX_DUMP_ATTEMPTS {
+            rows.clear();
+            let interrupted = self.dump_once(table, query, &mut rows)?;
+            if !interrupted {
+                break;
+            }
+            if attempt == MAX_DUMP_ATTEMPTS {
+                snap.warnings.push(Warning::DumpInterrupted {
+                    table,
+                    attempts: attempt,
+                });
+            } else {
+                snap.interrupted_retries += 1;
+            }
+        }
+        snap.sockets.append(&mut rows);
+        Ok(())
+    }
+
+    /// One request and its replies up to NLMSG_DONE. Returns whether the
+    /// kernel flagged the dump as interrupted.
+    fn dump_once(
+        &mut self,
+        table: Table,
+        query: &Query,
+        rows: &mut Vec<Socket>,
+    ) -> Result<bool, SourceError> {
+        self.seq = self.seq.wrapping_add(1);
+        let request = build_request(table, query, self.seq);
+        if let Some(rec) = &mut self.recorder {
+            rec.write(&request)?;
+        }
+        let mut parser = DumpParser::new(table);
+        let mut sink = |s: Socket| {
+            if query.matches(&s) {
+                rows.push(s);
+            }
+        };
+        match &mut self.transport {
+            Transport::Kernel(sock) => {
+                send_all(sock, &request).map_err(|source| SourceError::NetlinkIo {
+                    op: "send",
+                    table,
+                    source,
+                })?;
+                // Read to NLMSG_DONE even when an error message came first:
+                // an abandoned dump makes the next request fail with EBUSY.
+                while !parser.done {
+                    let n = recv(sock, &mut self.buf).map_err(|source| SourceError::NetlinkIo {
+                        op: "receive",
+                        table,
+                        source,
+                    })?;
+                    if n > self.buf.len() {
+                        return Err(SourceError::Truncated {
+                            table,
+                            len: n,
+                            buffer: self.buf.len(),
+                        });
+                    }
+                    if n == 0 {
+                        return Err(SourceError::Unterminated);
+                    }
+                    let datagram = &self.buf[..n];
+                    if let Some(rec) = &mut self.recorder {
+                        rec.write(datagram)?;
+                    }
+                    parser.feed(datagram, &mut sink)?;
+                }
+            }
+            Transport::Replay(replay) => {
+                let bytes = replay.take(table)?;
+                if let Some(rec) = &mut self.recorder {
+                    rec.write(bytes)?;
+                }
+                parser.feed(bytes, &mut sink)?;
+                if !parser.done {
+                    return Err(SourceError::Unterminated);
+                }
+            }
+        }
+        Ok(parser.interrupted)
+    }
+}
+
+/// Serialises the SOCK_DIAG_BY_FAMILY dump request for `table`.
+pub fn build_request(table: Table, query: &Query, seq: u32) -> Vec<u8> {
+    let socket_id = match table.family {
+        Family::Inet => SocketId::new_v4(),
+        Family::Inet6 => SocketId::new_v6(),
+    };
+    let request = InetRequest {
+        family: table.family.af(),
+        protocol: table.proto.ipproto(),
+        // No extension attribute is needed for the columns shown so far;
+        // INET_DIAG_SKV6ONLY comes unasked for LISTEN and CLOSE sockets.
+        extensions: ExtensionFlags::empty(),
+        states: InetStateFlags::from_bits_retain(query.states.kernel_mask()),
+        socket_id,
+    };
+    let mut header = NetlinkHeader::default();
+    header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+    header.sequence_number = seq;
+    let mut msg = NetlinkMessage::new(
+        header,
+        NetlinkPayload::InnerMessage(SockDiagMessage::InetRequest(request)),
+    );
+    msg.finalize();
+    let mut buf = vec![0; msg.buffer_len()];
+    msg.serialize(&mut buf);
+    buf
+}
+
+fn send_all(sock: &netlink_sys::Socket, bytes: &[u8]) -> io::Result<()> {
+    loop {
+        match sock.send(bytes, 0) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Receives one datagram; the returned length exceeds `buf` when it was
+/// truncated (MSG_TRUNC).
+fn recv(sock: &netlink_sys::Socket, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        let mut slice = &mut buf[..];
+        match sock.recv(&mut slice, libc::MSG_TRUNC) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Parses the reply messages of one dump, datagram by datagram.
+#[derive(Debug)]
+pub struct DumpParser {
+    table: Table,
+    /// NLMSG_DONE was seen.
+    pub done: bool,
+    /// A message carried NLM_F_DUMP_INTR.
+    pub interrupted: bool,
+    /// Bytes fed so far, for error offsets.
+    offset: usize,
+}
+
+impl DumpParser {
+    pub fn new(table: Table) -> DumpParser {
+        DumpParser {
+            table,
+            done: false,
+            interrupted: false,
+            offset: 0,
+        }
+    }
+
+    /// Parses every message in `datagram`, handing each socket to `each`.
+    pub fn feed(
+        &mut self,
+        datagram: &[u8],
+        each: &mut impl FnMut(Socket),
+    ) -> Result<(), SourceError> {
+        let base = self.offset;
+        self.offset += datagram.len();
+        let mut pos = 0;
+        while pos < datagram.len() {
+            let at = base + pos;
+            let malformed = |reason: String| SourceError::Malformed { offset: at, reason };
+            if self.done {
+                return Err(malformed("data after NLMSG_DONE".into()));
+            }
+            let msg = NetlinkBuffer::new_checked(&datagram[pos..])
+                .map_err(|e| malformed(e.to_string()))?;
+            let len = msg.length() as usize;
+            if msg.flags() & NLM_F_DUMP_INTR != 0 {
+                self.interrupted = true;
+            }
+            let payload = &datagram[pos + NLMSG_HDRLEN..pos + len];
+            match msg.message_type() {
+                NLMSG_NOOP => {}
+                NLMSG_DONE => {
+                    // The payload is an int: 0, or a negative errno when the
+                    // dump failed (e.g. -ENOENT: no udp_diag).
+                    let code = read_i32(payload).unwrap_or(0);
+                    if code < 0 {
+                        return Err(SourceError::KernelRefused {
+                            table: self.table,
+                            errno: -code,
+                        });
+                    }
+                    self.done = true;
+                }
+                NLMSG_ERROR => {
+                    let code = read_i32(payload)
+                        .ok_or_else(|| malformed("NLMSG_ERROR without an error code".into()))?;
+                    if code != 0 {
+                        return Err(SourceError::KernelRefused {
+                            table: self.table,
+                            errno: code.saturating_neg(),
+                        });
+                    }
+                }
+                SOCK_DIAG_BY_FAMILY => {
+                    each(parse_socket(payload, self.table.proto).map_err(malformed)?)
+                }
+                other => return Err(malformed(format!("unexpected message type {other}"))),
+            }
+            // include/uapi/linux/netlink.h: NLMSG_ALIGN
+            pos += (len + 3) & !3;
+        }
+        Ok(())
+    }
+}
+
+fn read_i32(payload: &[u8]) -> Option<i32> {
+    let bytes: [u8; 4] = payload.get(..4)?.try_into().ok()?;
+    Some(i32::from_ne_bytes(bytes))
+}
+
+/// Turns one struct inet_diag_msg and its attributes into a record
+/// (include/uapi/linux/inet_diag.h).
+pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
+    if payload.len() < INET_DIAG_MSG_LEN {
+        return Err(format!(
+            "inet_diag_msg of {} bytes, expected at least {INET_DIAG_MSG_LEN}",
+            payload.len()
+        ));
+    }
+    // idiag_family
+    let family = match payload[0] as i32 {
+        libc::AF_INET => Family::Inet,
+        libc::AF_INET6 => Family::Inet6,
+        af => return Err(format!("unexpected address family {af}")),
+    };
+    let msg = InetResponse::parse(payload).map_err(|e| e.to_string())?;
+    let h = &msg.header;
+    // idiag_state
+    let state = TcpState::from_kernel(h.state)
+        .ok_or_else(|| format!("unknown socket state {}", h.state))?;
+    let id = &h.socket_id;
+    // id.idiag_if: the bound device, also the scope of a link-local address
+    let ifindex = id.interface_id;
+    let endpoint = |ip, port| {
+        let mut addr = SocketAddr::new(ip, port);
+        if let SocketAddr::V6(a) = &mut addr {
+            if a.ip().is_unicast_link_local() {
+                a.set_scope_id(ifindex);
+            }
+        }
+        addr
+    };
+    // id.idiag_cookie: two u32 halves, low word first (ss: sk:%llx)
+    let c = id.cookie;
+    let cookie = u64::from(u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+        | (u64::from(u32::from_ne_bytes([c[4], c[5], c[6], c[7]])) << 32);
+    // INET_DIAG_SKV6ONLY: sent for AF_INET6 LISTEN and CLOSE sockets
+    let v6only = msg.nlas.iter().find_map(|n| match n {
+        Nla::SkV6Only(b) => Some(*b),
+        _ => None,
+    });
+    Ok(Socket {
+        proto,
+        family,
+        state,
+        // id.idiag_src, id.idiag_sport / id.idiag_dst, id.idiag_dport
+        local: endpoint(id.source_address, id.source_port),
+        remote: endpoint(id.destination_address, id.destination_port),
+        // idiag_rqueue: LISTEN: accept-queue length; else unread bytes
+        recv_q: h.recv_queue,
+        // idiag_wqueue: LISTEN: backlog; else unacknowledged bytes
+        send_q: Some(h.send_queue),
+        // idiag_uid
+        uid: h.uid,
+        // idiag_inode
+        inode: u64::from(h.inode),
+        cookie: Some(cookie),
+        ifindex: Some(ifindex),
+        v6only,
+    })
+}
+
+/// Appends the bytes of every request and reply to a file.
+struct Recorder {
+    path: PathBuf,
+    file: io::BufWriter<fs::File>,
+}
+
+impl Recorder {
+    fn create(path: &Path) -> Result<Recorder, SourceError> {
+        let file = fs::File::create(path).map_err(|source| SourceError::RecordWrite {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Recorder {
+            path: path.to_owned(),
+            file: io::BufWriter::new(file),
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), SourceError> {
+        self.file
+            .write_all(bytes)
+            .and_then(|()| self.file.flush())
+            .map_err(|source| SourceError::RecordWrite {
+                path: self.path.clone(),
+                source,
+            })
+    }
+}
+
+/// A recording split into its dumps: each request and the replies after it.
+struct Replay {
+    path: PathBuf,
+    dumps: Vec<RecordedDump>,
+}
+
+struct RecordedDump {
+    family: u8,
+    protocol: u8,
+    replies: Vec<u8>,
+    used: bool,
+}
+
+impl Replay {
+    fn load(path: &Path) -> Result<Replay, SourceError> {
+        let bytes = fs::read(path).map_err(|source| SourceError::ReplayRead {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Replay {
+            path: path.to_owned(),
+            dumps: split_recording(&bytes)?,
+        })
+    }
+
+    /// The replies of the first unused recorded dump for `table`.
+    fn take(&mut self, table: Table) -> Result<&[u8], SourceError> {
+        let found = self.dumps.iter_mut().find(|d| {
+            !d.used && d.family == table.family.af() && d.protocol == table.proto.ipproto()
+        });
+        match found {
+            Some(d) => {
+                d.used = true;
+                Ok(&d.replies)
+            }
+            None => Err(SourceError::ReplayMissing {
+                path: self.path.clone(),
+                table,
+            }),
+        }
+    }
+}
+
+/// Splits a recording at its request messages (the ones with NLM_F_REQUEST).
+fn split_recording(bytes: &[u8]) -> Result<Vec<RecordedDump>, SourceError> {
+    let mut dumps: Vec<RecordedDump> = Vec::new();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let malformed = |reason: String| SourceError::Malformed {
+            offset: pos,
+            reason: format!("in recording: {reason}"),
+        };
+        let msg =
+            NetlinkBuffer::new_checked(&bytes[pos..]).map_err(|e| malformed(e.to_string()))?;
+        let len = msg.length() as usize;
+        let end = ((pos + len + 3) & !3).min(bytes.len());
+        if msg.flags() & NLM_F_REQUEST != 0 {
+            let payload = msg.payload();
+            if payload.len() < 2 {
+                return Err(malformed("request without family and protocol".into()));
+            }
+            // inet_diag_req_v2: sdiag_family, sdiag_protocol
+            dumps.push(RecordedDump {
+                family: payload[0],
+                protocol: payload[1],
+                replies: Vec::new(),
+                used: false,
+            });
+        } else {
+            let dump = dumps
+                .last_mut()
+                .ok_or_else(|| malformed("reply before any request".into()))?;
+            dump.replies.extend_from_slice(&bytes[pos..end]);
+        }
+        pos = end;
+    }
+    Ok(dumps)
+}
+
+#[cfg(test)]
+mod tests;
