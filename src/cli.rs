@@ -86,16 +86,31 @@ pub struct Cli {
 
     /// Read the /proc/net tables under DIR/net instead of the live ones
     /// (like ss's PROC_ROOT; for recorded fixtures).
-    #[arg(long, value_name = "DIR", env = "SOCKSCOPE_PROC_ROOT", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "SOCKSCOPE_PROC_ROOT",
+        hide_env_values = true
+    )]
     pub proc_root: Option<PathBuf>,
 
     /// Replay recorded netlink replies from FILE instead of asking the kernel
     /// (like ss's TCPDIAG_FILE; for fixtures and bug reports).
-    #[arg(long, value_name = "FILE", env = "SOCKSCOPE_NETLINK_REPLAY", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "SOCKSCOPE_NETLINK_REPLAY",
+        hide_env_values = true
+    )]
     pub replay: Option<PathBuf>,
 
     /// Record every netlink request and reply to FILE, for --replay.
-    #[arg(long, value_name = "FILE", env = "SOCKSCOPE_NETLINK_RECORD", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "SOCKSCOPE_NETLINK_RECORD",
+        hide_env_values = true
+    )]
     pub record: Option<PathBuf>,
 }
 

@@ -32,7 +32,10 @@ fn help_has_examples_and_version_prints() {
     let out = sockscope().arg("-h").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Examples:") && text.contains("sockscope -tan"), "{text}");
+    assert!(
+        text.contains("Examples:") && text.contains("sockscope -tan"),
+        "{text}"
+    );
     let out = sockscope().arg("-V").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("sockscope "));
 }
@@ -40,7 +43,13 @@ fn help_has_examples_and_version_prints() {
 #[test]
 fn unreadable_proc_exits_3_naming_the_path() {
     let out = sockscope()
-        .args(["-tan", "--source", "proc", "--proc-root", "/nonexistent/sockscope"])
+        .args([
+            "-tan",
+            "--source",
+            "proc",
+            "--proc-root",
+            "/nonexistent/sockscope",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
@@ -126,7 +135,15 @@ fn head_one_in_a_shell_pipeline() {
         .args(["-c", &format!("set -o pipefail; '{bin}' -tan | head -1")])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("State"));
 }

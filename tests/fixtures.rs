@@ -8,7 +8,9 @@ use std::process::Command;
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 fn run(args: &[&str]) -> Vec<Value> {
@@ -24,12 +26,18 @@ fn run(args: &[&str]) -> Vec<Value> {
         "sockscope {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     parse_lines(&String::from_utf8(out.stdout).unwrap())
 }
 
 fn parse_lines(text: &str) -> Vec<Value> {
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn expected(name: &str, file: &str) -> Vec<Value> {
@@ -66,11 +74,16 @@ fn both_sources_agree_on_the_same_moment() {
     assert_eq!(netlink.len(), proc.len());
     assert!(netlink.len() > 20);
     for (n, p) in netlink.iter().zip(&proc) {
-        for key in ["proto", "family", "state", "local", "remote", "recv_q", "uid", "inode"] {
+        for key in [
+            "proto", "family", "state", "local", "remote", "recv_q", "uid", "inode",
+        ] {
             assert_eq!(n[key], p[key], "{key} differs: {n} vs {p}");
         }
         if n["state"] == "LISTEN" {
-            assert!(p["send_q"].is_null(), "the backlog is unknown in /proc: {p}");
+            assert!(
+                p["send_q"].is_null(),
+                "the backlog is unknown in /proc: {p}"
+            );
             assert!(n["send_q"].as_u64().unwrap() > 0);
         } else {
             assert_eq!(n["send_q"], p["send_q"]);

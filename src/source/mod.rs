@@ -204,7 +204,7 @@ pub fn read(query: &Query, opts: &SourceOptions) -> Result<Snapshot, SourceError
             let mut reason = String::new();
             let mut session = match netlink::Session::open(opts) {
                 Ok(s) => Some(s),
-                Err(e) if e.is_netlink_refusal() && opts.replay.is_none() => {
+                Err(e) if e.is_netlink_refusal() => {
                     reason = error_text(&e);
                     None
                 }
@@ -215,7 +215,7 @@ pub fn read(query: &Query, opts: &SourceOptions) -> Result<Snapshot, SourceError
                     None => true,
                     Some(sess) => match sess.dump(table, query, &mut snap) {
                         Ok(()) => false,
-                        Err(e) if e.is_netlink_refusal() && opts.replay.is_none() => {
+                        Err(e) if e.is_netlink_refusal() => {
                             if reason.is_empty() {
                                 reason = error_text(&e);
                             }
