@@ -1,0 +1,318 @@
+//! Real sockets in every state, read back through the built binary and
+//! compared with what the test built and with `ss`, the oracle.
+//!
+//! As root (CI) each test runs in a private network namespace of its own, so
+//! the comparison is exact: every row, nothing more. Otherwise the tests run in
+//! the shared namespace, keep only the rows of their own sockets, and say so.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Output;
+
+use common::{Env, Row, Sandbox, Scenario, canonical_endpoint, diff_rows, ss_rows};
+use serde_json::Value;
+
+fn sockscope(env: &Env, args: &[&str]) -> Output {
+    let out = env
+        .command(env!("CARGO_BIN_EXE_sockscope"))
+        .args(args)
+        .env_remove("SOCKSCOPE_PROC_ROOT")
+        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
+        .env_remove("SOCKSCOPE_NETLINK_RECORD")
+        .output()
+        .expect("run sockscope");
+    assert!(
+        out.status.success(),
+        "sockscope {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "sockscope {args:?} warned: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The JSON objects sockscope prints for `args` (with --json or --jsonl).
+fn records(env: &Env, args: &[&str]) -> Vec<Value> {
+    let out = sockscope(env, args);
+    let text = String::from_utf8(out.stdout).expect("utf-8 output");
+    if args.contains(&"--json") {
+        let v: Value = serde_json::from_str(&text).expect("one JSON document");
+        v.as_array().expect("a JSON array").clone()
+    } else {
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+            .collect()
+    }
+}
+
+fn row_of(r: &Value) -> Row {
+    let ep = |e: &Value| {
+        canonical_endpoint(
+            e["addr"].as_str().expect("addr"),
+            e["port"].as_u64().expect("port") as u16,
+        )
+    };
+    Row::new(
+        r["proto"].as_str().unwrap(),
+        r["state"].as_str().unwrap(),
+        &ep(&r["local"]),
+        &ep(&r["remote"]),
+    )
+}
+
+/// sockscope's rows for `args`, sorted, kept to the scenario's own sockets
+/// outside a private namespace.
+fn our_rows(env: &Env, sc: &Scenario, args: &[&str]) -> Vec<Row> {
+    let mut rows: Vec<Row> = records(env, args).iter().map(row_of).collect();
+    if !env.private_ns {
+        rows.retain(|r| sc.ours(r));
+    }
+    rows.sort();
+    rows
+}
+
+/// ss's rows for `args`, sorted, filtered the same way.
+fn oracle_rows(env: &Env, sc: &Scenario, args: &[&str]) -> Vec<Row> {
+    let mut rows = ss_rows(env, args);
+    if !env.private_ns {
+        rows.retain(|r| sc.ours(r));
+    }
+    rows.sort();
+    rows
+}
+
+fn assert_same(what: &str, expected: &[Row], actual: &[Row]) {
+    assert!(
+        expected == actual,
+        "{what}: rows differ\n{}",
+        diff_rows(expected, actual)
+    );
+}
+
+/// Every state the issue names, on IPv4, IPv6 and dual-stack.
+fn every_state(sc: &mut Scenario) {
+    let l4 = sc.listen_v4();
+    sc.established_pair(l4);
+    sc.unaccepted(l4);
+    let l6 = sc.listen_v6_loopback();
+    sc.established_pair(l6);
+    let dual = sc.listen_dual();
+    sc.established_v4_to_dual(dual);
+    sc.listen_v6_only();
+    sc.syn_recv("127.0.0.1".parse().unwrap());
+    sc.syn_recv("::1".parse().unwrap());
+    let lc = sc.listen_v4();
+    sc.close_wait_fin_wait2(lc);
+    let lt = sc.listen_v4();
+    sc.time_wait(lt);
+    let lt6 = sc.listen_v6_loopback();
+    sc.time_wait(lt6);
+    sc.udp_pair_v4();
+    sc.udp_bound_v6();
+    sc.udp_bound_dual();
+    sc.udp_bound_v6_only_any();
+}
+
+#[test]
+fn every_state_is_reported_like_ss() {
+    Sandbox::run(|env| {
+        let mut sc = Scenario::new();
+        every_state(&mut sc);
+        let expected = sc.expected();
+        let ours = our_rows(env, &sc, &["-tuan", "--jsonl"]);
+        assert_same("sockscope vs the sockets built", &expected, &ours);
+        let oracle = oracle_rows(env, &sc, &["-tuan"]);
+        assert_same("sockscope vs ss -tuan", &oracle, &ours);
+        for state in [
+            "LISTEN",
+            "ESTABLISHED",
+            "SYN_RECV",
+            "CLOSE_WAIT",
+            "FIN_WAIT2",
+            "TIME_WAIT",
+            "UNCONN",
+        ] {
+            assert!(ours.iter().any(|r| r.state == state), "no {state} row");
+        }
+    });
+}
+
+/// The connection waiting in the accept queue is ESTABLISHED with inode 0;
+/// the listener's Recv-Q counts it and its Send-Q is the backlog.
+#[test]
+fn unaccepted_connection_and_listener_queues() {
+    Sandbox::run(|env| {
+        let mut sc = Scenario::new();
+        let l = sc.listen_v4();
+        let conn = sc.unaccepted(l);
+        let recs = records(env, &["-tan", "--jsonl"]);
+        let find = |local: std::net::SocketAddr, state: &str| {
+            recs.iter()
+                .find(|r| {
+                    r["state"] == state
+                        && r["local"]["port"] == local.port()
+                        && r["local"]["addr"] == local.ip().to_string()
+                })
+                .unwrap_or_else(|| panic!("no {state} row for {local}"))
+                .clone()
+        };
+        let listener = find(l, "LISTEN");
+        assert_eq!(listener["recv_q"], 1, "{listener}");
+        assert!(listener["send_q"].as_u64().unwrap() > 0, "{listener}");
+        assert!(listener["inode"].as_u64().unwrap() > 0);
+        let waiting = recs
+            .iter()
+            .find(|r| {
+                r["state"] == "ESTABLISHED"
+                    && r["local"]["port"] == conn.server.port()
+                    && r["remote"]["port"] == conn.client.port()
+            })
+            .expect("the server side of the unaccepted connection");
+        assert_eq!(waiting["inode"], 0, "{waiting}");
+    });
+}
+
+/// netlink and /proc give the same rows on the same namespace, field by field
+/// where /proc knows the field.
+#[test]
+fn netlink_and_proc_agree() {
+    Sandbox::run(|env| {
+        let mut sc = Scenario::new();
+        every_state(&mut sc);
+        let key = |r: &Value| (row_of(r), r["inode"].as_u64().unwrap());
+        let keep = |r: &&Value| env.private_ns || sc.ours(&row_of(r));
+        let netlink: BTreeMap<_, Value> = records(env, &["-tuan", "--jsonl"])
+            .iter()
+            .filter(keep)
+            .map(|r| (key(r), r.clone()))
+            .collect();
+        let proc: BTreeMap<_, Value> = records(env, &["-tuan", "--jsonl", "--source", "proc"])
+            .iter()
+            .filter(keep)
+            .map(|r| (key(r), r.clone()))
+            .collect();
+        let nk: Vec<_> = netlink.keys().collect();
+        let pk: Vec<_> = proc.keys().collect();
+        assert_eq!(nk, pk, "the two sources list different sockets");
+        for (k, n) in &netlink {
+            let p = &proc[k];
+            for field in ["family", "uid", "inode"] {
+                assert_eq!(n[field], p[field], "{field}: {n} vs {p}");
+            }
+            // Queues move with traffic; these sockets are idle.
+            assert_eq!(n["recv_q"], p["recv_q"], "{n} vs {p}");
+            if n["state"] == "LISTEN" {
+                assert!(p["send_q"].is_null(), "{p}");
+            } else {
+                assert_eq!(n["send_q"], p["send_q"], "{n} vs {p}");
+            }
+        }
+    });
+}
+
+/// The table shows addresses exactly as ss does (`*:port`, `[::]:*`,
+/// `[::ffff:127.0.0.1]:port`, `0.0.0.0:*`).
+#[test]
+fn table_addresses_are_spelled_like_ss() {
+    Sandbox::run(|env| {
+        let mut sc = Scenario::new();
+        every_state(&mut sc);
+        let parse = |text: &str, ss: bool| -> Vec<(String, String, String, String)> {
+            let mut v: Vec<_> = text
+                .lines()
+                .map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    let state = if ss {
+                        common::kernel_state_from_ss(f[0], f[1])
+                            .unwrap_or_else(|| panic!("state {:?}", f[1]))
+                            .to_owned()
+                    } else {
+                        f[1].to_owned()
+                    };
+                    (f[0].to_owned(), state, f[4].to_owned(), f[5].to_owned())
+                })
+                .filter(|(proto, state, local, remote)| {
+                    env.private_ns
+                        || sc.ours(&Row::new(
+                            proto,
+                            state,
+                            &common::parse_ss_endpoint(local).unwrap(),
+                            &common::parse_ss_endpoint(remote).unwrap(),
+                        ))
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let ours = String::from_utf8(sockscope(env, &["-tuanH"]).stdout).unwrap();
+        let ss = env.command("ss").args(["-tuanH"]).output().expect("run ss");
+        let ss = String::from_utf8(ss.stdout).unwrap();
+        assert_eq!(parse(&ss, true), parse(&ours, false));
+        assert!(
+            ours.contains("*:"),
+            "a dual-stack wildcard shows as *:\n{ours}"
+        );
+        assert!(
+            ours.contains("[::]:*"),
+            "a v6only wildcard peer shows as [::]:*\n{ours}"
+        );
+    });
+}
+
+/// A namespace with a few thousand sockets: -tan, -tuan, -tln, -uan and ss's
+/// default give exactly ss's rows, as JSON Lines, as one JSON array, and from
+/// /proc.
+#[test]
+fn differential_against_ss_on_thousands_of_sockets() {
+    Sandbox::run(|env| {
+        let mut sc = Scenario::new();
+        every_state(&mut sc);
+        let conns = sc.bulk(1500);
+        assert_eq!(conns.len(), 1500);
+        for i in 0..20 {
+            let l = sc.listen_v4();
+            if i % 2 == 0 {
+                sc.time_wait(l);
+            }
+            sc.udp_bound_v4();
+        }
+        let mut total = 0;
+        for args in [
+            &["-tan"][..],
+            &["-tuan"],
+            &["-tln"],
+            &["-uan"],
+            &["-t"],
+            &["-tuln"],
+        ] {
+            let oracle = oracle_rows(env, &sc, args);
+            total = total.max(oracle.len());
+            for extra in [
+                &["--jsonl"][..],
+                &["--json"],
+                &["--jsonl", "--source", "proc"],
+            ] {
+                let mut full = args.to_vec();
+                full.extend_from_slice(extra);
+                let ours = our_rows(env, &sc, &full);
+                assert_same(
+                    &format!("sockscope {full:?} vs ss {args:?}"),
+                    &oracle,
+                    &ours,
+                );
+            }
+        }
+        assert!(
+            total >= 3000,
+            "only {total} rows: the namespace should hold thousands"
+        );
+        eprintln!(
+            "differential: {total} rows in the largest table, private namespace: {}",
+            env.private_ns
+        );
+    });
+}
