@@ -232,7 +232,10 @@ pub struct Socket {
     /// LISTEN: the backlog, `None` where the source cannot tell (/proc).
     /// Others: bytes not yet acknowledged by the peer (UDP: send memory).
     pub send_q: Option<u32>,
-    pub uid: u32,
+    /// Owner uid. `None` where the kernel does not say: a request socket
+    /// (SYN_RECV) over netlink is reported with uid 0 (inet_req_diag_fill),
+    /// while /proc shows the listener's uid for it.
+    pub uid: Option<u32>,
     /// The socket's inode; 0 for sockets no file refers to (TIME_WAIT,
     /// SYN_RECV, orphans, connections not yet accept()ed).
     pub inode: u64,

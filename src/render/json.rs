@@ -19,7 +19,8 @@ pub struct JsonSocket {
     pub recv_q: u32,
     /// `null` where the source cannot tell (a LISTEN backlog from /proc).
     pub send_q: Option<u32>,
-    pub uid: u32,
+    /// `null` where the kernel does not say (SYN_RECV over netlink).
+    pub uid: Option<u32>,
     pub inode: u64,
     /// `"0x..."`, `null` from /proc.
     pub cookie: Option<String>,
@@ -110,7 +111,7 @@ mod tests {
             remote: "127.0.0.1:51234".parse().unwrap(),
             recv_q: 0,
             send_q: Some(0),
-            uid: 1000,
+            uid: Some(1000),
             inode: 23456,
             cookie: Some(0x2a),
             ifindex: Some(0),

@@ -61,7 +61,7 @@ pub fn write(
         row.push(endpoint(s, s.local, dev, services));
         row.push(endpoint(s, s.remote, None, services));
         if opts.extended {
-            row.push(s.uid.to_string());
+            row.push(s.uid.map_or_else(|| "-".to_owned(), |u| u.to_string()));
             row.push(s.inode.to_string());
             row.push(
                 s.cookie
@@ -159,7 +159,7 @@ mod tests {
             remote: remote.parse().unwrap(),
             recv_q: 1,
             send_q: Some(128),
-            uid: 0,
+            uid: Some(0),
             inode: 7,
             cookie: Some(0xab),
             ifindex: Some(0),

@@ -332,6 +332,9 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
     // idiag_state
     let state = TcpState::from_kernel(h.state)
         .ok_or_else(|| format!("unknown socket state {}", h.state))?;
+    // A SYN_RECV socket with no inode is a request socket (TCP_NEW_SYN_RECV
+    // inside the kernel): inet_req_diag_fill() fills in no uid.
+    let is_request_socket = state == TcpState::SynRecv && h.inode == 0;
     let id = &h.socket_id;
     // id.idiag_if: the bound device, also the scope of a link-local address
     let ifindex = id.interface_id;
@@ -364,8 +367,8 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
         recv_q: h.recv_queue,
         // idiag_wqueue: LISTEN: backlog; else unacknowledged bytes
         send_q: Some(h.send_queue),
-        // idiag_uid
-        uid: h.uid,
+        // idiag_uid: a request socket has none and reads 0
+        uid: (!is_request_socket).then_some(h.uid),
         // idiag_inode
         inode: u64::from(h.inode),
         cookie: Some(cookie),

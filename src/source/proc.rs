@@ -160,7 +160,9 @@ pub fn parse_line(line: &str, table: Table) -> Result<Socket, String> {
         recv_q: rx_queue,
         // A LISTEN socket's tx_queue is printed as 0: the backlog is unknown.
         send_q: (state != TcpState::Listen).then_some(tx_queue),
-        uid,
+        // For a request socket this is the listener's uid (sock_i_uid of
+        // rsk_listener), which netlink does not report.
+        uid: Some(uid),
         inode,
         cookie: None,
         ifindex: None,
@@ -266,7 +268,7 @@ mod tests {
         assert_eq!(v[2].remote, "127.0.0.1:42350".parse().unwrap());
         assert_eq!(v[3].state, TcpState::TimeWait);
         assert_eq!(v[3].inode, 0);
-        assert_eq!(v[4].uid, 1000);
+        assert_eq!(v[4].uid, Some(1000));
         assert_eq!(v[4].send_q, Some(0));
         assert_eq!(v[4].cookie, None);
     }

@@ -85,7 +85,7 @@ fn parses_listen_reply() {
     assert_eq!(s.local, "127.0.0.1:5000".parse().unwrap());
     assert_eq!(s.remote, "0.0.0.0:0".parse().unwrap());
     assert_eq!((s.recv_q, s.send_q), (1, Some(128)));
-    assert_eq!(s.uid, 1000);
+    assert_eq!(s.uid, Some(1000));
     assert_eq!(s.inode, 123_456_789);
     assert_eq!(s.cookie, Some(0x1_0000_102a));
     assert_eq!(s.ifindex, Some(0));
