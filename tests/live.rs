@@ -324,3 +324,65 @@ fn differential_against_ss_on_thousands_of_sockets() {
         );
     });
 }
+
+/// A socket bound to a device shows `%dev` after its address, as in ss; an
+/// IPv6 link-local address keeps its scope (JSON `scope_id`, `ifindex`).
+#[test]
+fn bound_device_and_link_local_scope() {
+    Sandbox::run(|env| {
+        let mut sc = Scenario::new();
+        let on_lo = sc.udp_bound_to_lo();
+        let mut expect_text = vec![format!("127.0.0.1%lo:{}", on_lo.port())];
+        let mut link_local = None;
+        if env.private_ns {
+            // A veth pair with a link-local address, inside this test's own
+            // namespace only (no traffic is sent).
+            for args in [
+                &["link", "add", "d0", "type", "veth", "peer", "name", "d1"][..],
+                &["addr", "add", "fe80::1/64", "dev", "d0", "nodad"],
+                &["link", "set", "d1", "up"],
+                &["link", "set", "d0", "up"],
+            ] {
+                let st = env.command("ip").args(args).status().expect("run ip");
+                assert!(st.success(), "ip {args:?}");
+            }
+            let name = std::ffi::CString::new("d0").unwrap();
+            let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
+            assert!(index > 0);
+            let addr = std::net::SocketAddrV6::new("fe80::1".parse().unwrap(), 0, 0, index);
+            let bound = sc.udp_bound_with(addr.into(), None, None);
+            expect_text.push(format!("[fe80::1]%d0:{}", bound.port()));
+            link_local = Some((bound.port(), index));
+        } else {
+            eprintln!(
+                "bound_device_and_link_local_scope: not in a private namespace, link-local part skipped"
+            );
+        }
+
+        let recs = records(env, &["-uan", "--jsonl"]);
+        let lo = recs
+            .iter()
+            .find(|r| r["local"]["port"] == on_lo.port() && r["local"]["addr"] == "127.0.0.1")
+            .expect("the socket bound to lo");
+        assert_eq!(lo["ifindex"], 1, "{lo}");
+        if let Some((port, index)) = link_local {
+            let r = recs
+                .iter()
+                .find(|r| r["local"]["port"] == port)
+                .expect("the link-local socket");
+            assert_eq!(r["local"]["addr"], "fe80::1", "{r}");
+            assert_eq!(r["local"]["scope_id"], index, "{r}");
+            assert_eq!(r["ifindex"], index, "{r}");
+        }
+        let ours = String::from_utf8(sockscope(env, &["-uanH"]).stdout).unwrap();
+        let ss = env.command("ss").args(["-uanH"]).output().expect("run ss");
+        let ss = String::from_utf8(ss.stdout).unwrap();
+        for text in &expect_text {
+            assert!(
+                ours.contains(text.as_str()),
+                "sockscope lacks {text}:\n{ours}"
+            );
+            assert!(ss.contains(text.as_str()), "ss lacks {text}:\n{ss}");
+        }
+    });
+}
