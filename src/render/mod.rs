@@ -1,6 +1,7 @@
 //! Renderers: turn records into text. They never read sockets themselves.
 
 pub mod escape;
+pub mod grid;
 pub mod json;
 pub mod table;
 

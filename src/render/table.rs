@@ -1,12 +1,12 @@
 //! The aligned table, laid out like ss.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
-
 use super::escape::escape;
+use super::grid::{Align, Grid};
 use crate::config::TableOptions;
 use crate::model::Socket;
 use crate::services::Services;
@@ -19,102 +19,96 @@ pub fn write(
     opts: &TableOptions,
     services: Option<&Services>,
 ) -> io::Result<()> {
-    let mut columns: Vec<(&str, CellAlignment)> = Vec::new();
+    let mut columns: Vec<(&str, Align)> = Vec::new();
     if opts.netid {
-        columns.push(("Netid", CellAlignment::Left));
+        columns.push(("Netid", Align::Left));
     }
     columns.extend([
-        ("State", CellAlignment::Left),
-        ("Recv-Q", CellAlignment::Right),
-        ("Send-Q", CellAlignment::Right),
-        ("Local Address:Port", CellAlignment::Right),
-        ("Peer Address:Port", CellAlignment::Left),
+        ("State", Align::Left),
+        ("Recv-Q", Align::Right),
+        ("Send-Q", Align::Right),
+        ("Local Address:Port", Align::Right),
+        ("Peer Address:Port", Align::Left),
     ]);
     if opts.extended {
         columns.extend([
-            ("UID", CellAlignment::Right),
-            ("Inode", CellAlignment::Right),
-            ("Cookie", CellAlignment::Left),
+            ("UID", Align::Right),
+            ("Inode", Align::Right),
+            ("Cookie", Align::Left),
         ]);
     }
 
-    let mut table = Table::new();
-    table
-        .load_style(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled);
+    let mut grid =
+        Grid::with_capacity(columns.iter().map(|(_, a)| *a).collect(), sockets.len() + 1);
     if opts.header {
-        table.set_header(columns.iter().map(|(name, _)| Cell::new(name)));
+        for (name, _) in &columns {
+            grid.text(name);
+        }
     }
     let mut names = IfNames::default();
     for s in sockets {
-        let mut row: Vec<String> = Vec::with_capacity(columns.len());
         if opts.netid {
-            row.push(s.proto.name().to_owned());
+            grid.text(s.proto.name());
         }
-        row.push(s.state.name_for(s.proto).to_owned());
-        row.push(s.recv_q.to_string());
-        row.push(s.send_q.map_or_else(|| "-".to_owned(), |q| q.to_string()));
+        grid.text(s.state.name_for(s.proto));
+        grid.number(s.recv_q);
+        match s.send_q {
+            Some(q) => grid.number(q),
+            None => grid.text("-"),
+        }
         let dev = match s.ifindex {
             Some(i) if i != 0 => Some(names.get(i)),
             _ => None,
         };
-        row.push(endpoint(s, s.local, dev, services));
-        row.push(endpoint(s, s.remote, None, services));
+        grid.cell(|buf| endpoint(buf, s, s.local, dev, services));
+        grid.cell(|buf| endpoint(buf, s, s.remote, None, services));
         if opts.extended {
-            row.push(s.uid.map_or_else(|| "-".to_owned(), |u| u.to_string()));
-            row.push(s.inode.to_string());
-            row.push(
-                s.cookie
-                    .map_or_else(|| "-".to_owned(), |c| format!("{c:x}")),
-            );
-        }
-        table.add_row(row);
-    }
-    for (i, (_, align)) in columns.iter().enumerate() {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(*align);
-            // One space between columns, none before the first.
-            col.set_padding((0, 1));
+            match s.uid {
+                Some(u) => grid.number(u),
+                None => grid.text("-"),
+            }
+            grid.number(s.inode);
+            match s.cookie {
+                Some(c) => grid.cell(|buf| {
+                    let _ = write!(buf, "{c:x}");
+                }),
+                None => grid.text("-"),
+            }
         }
     }
-    if sockets.is_empty() && !opts.header {
-        return Ok(());
-    }
-    for line in table.lines() {
-        out.write_all(line.trim_end().as_bytes())?;
-        out.write_all(b"\n")?;
-    }
-    Ok(())
+    grid.write(out)
 }
 
-/// `ADDR:PORT` as ss prints it: IPv6 in brackets, the IPv6 wildcard that also
-/// accepts IPv4 as `*`, port 0 as `*`, a bound device as `%dev` after the
-/// address.
+/// Writes `ADDR:PORT` as ss prints it: IPv6 in brackets, the IPv6 wildcard
+/// that also accepts IPv4 as `*`, port 0 as `*`, a bound device as `%dev`
+/// after the address.
 pub fn endpoint(
+    buf: &mut String,
     s: &Socket,
     addr: SocketAddr,
     dev: Option<&str>,
     services: Option<&Services>,
-) -> String {
-    let mut text = match addr {
-        SocketAddr::V4(a) => a.ip().to_string(),
-        SocketAddr::V6(a) if a.ip().is_unspecified() && s.v6only != Some(true) => "*".to_owned(),
-        SocketAddr::V6(a) => format!("[{}]", a.ip()),
+) {
+    let _ = match addr {
+        SocketAddr::V4(a) => write!(buf, "{}", a.ip()),
+        SocketAddr::V6(a) if a.ip().is_unspecified() && s.v6only != Some(true) => {
+            write!(buf, "*")
+        }
+        SocketAddr::V6(a) => write!(buf, "[{}]", a.ip()),
     };
     if let Some(dev) = dev {
-        text.push('%');
-        text.push_str(&escape(dev));
+        buf.push('%');
+        buf.push_str(&escape(dev));
     }
-    text.push(':');
-    match (addr.port(), services) {
-        (0, _) => text.push('*'),
-        (port, Some(db)) => match db.name(s.proto, port) {
-            Some(name) => text.push_str(&escape(name)),
-            None => text.push_str(&port.to_string()),
-        },
-        (port, None) => text.push_str(&port.to_string()),
-    }
-    text
+    buf.push(':');
+    let _ = match (
+        addr.port(),
+        services.and_then(|db| db.name(s.proto, addr.port())),
+    ) {
+        (0, _) => write!(buf, "*"),
+        (_, Some(name)) => write!(buf, "{}", escape(name)),
+        (port, None) => write!(buf, "{port}"),
+    };
 }
 
 /// Interface names by index, looked up once each.
@@ -165,6 +159,17 @@ mod tests {
             ifindex: Some(0),
             v6only,
         }
+    }
+
+    fn endpoint(
+        s: &Socket,
+        addr: SocketAddr,
+        dev: Option<&str>,
+        services: Option<&Services>,
+    ) -> String {
+        let mut buf = String::new();
+        super::endpoint(&mut buf, s, addr, dev, services);
+        buf
     }
 
     #[test]

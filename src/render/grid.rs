@@ -1,0 +1,157 @@
+//! A column-aligned text grid: cells are written into one shared buffer, the
+//! widths measured once, and every line padded on the way out.
+//!
+//! Written instead of using comfy-table: a 20k-row `-tan` took 120 ms and
+//! 38 MB peak RSS through comfy-table, 30 ms and 7 MB through this (per-cell
+//! Strings, styling and wrapping machinery sockscope never uses), and
+//! ss-sized tables reach 1M rows.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::ops::Range;
+
+use unicode_width::UnicodeWidthStr;
+
+/// Alignment of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// Rows of cells, aligned when written.
+pub struct Grid {
+    aligns: Vec<Align>,
+    text: String,
+    cells: Vec<Range<usize>>,
+    widths: Vec<usize>,
+}
+
+impl Grid {
+    pub fn new(aligns: Vec<Align>) -> Grid {
+        let n = aligns.len();
+        Grid {
+            aligns,
+            text: String::new(),
+            cells: Vec::new(),
+            widths: vec![0; n],
+        }
+    }
+
+    pub fn with_capacity(aligns: Vec<Align>, rows: usize) -> Grid {
+        let mut g = Grid::new(aligns);
+        g.cells.reserve(rows * g.aligns.len());
+        g.text.reserve(rows * 64);
+        g
+    }
+
+    fn columns(&self) -> usize {
+        self.aligns.len()
+    }
+
+    /// Adds one cell, written by `f` straight into the buffer. Cells fill
+    /// rows left to right; the caller adds exactly one per column.
+    pub fn cell(&mut self, f: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        f(&mut self.text);
+        let col = self.cells.len() % self.columns();
+        let s = &self.text[start..];
+        let width = if s.is_ascii() { s.len() } else { s.width() };
+        self.widths[col] = self.widths[col].max(width);
+        self.cells.push(start..self.text.len());
+    }
+
+    /// Adds a cell holding `s`.
+    pub fn text(&mut self, s: &str) {
+        self.cell(|buf| buf.push_str(s));
+    }
+
+    /// Adds a cell holding a number.
+    pub fn number(&mut self, n: impl std::fmt::Display) {
+        self.cell(|buf| {
+            let _ = write!(buf, "{n}");
+        });
+    }
+
+    /// Writes every row: one space between columns, no trailing blanks.
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        let cols = self.columns();
+        let mut line = String::with_capacity(256);
+        for row in self.cells.chunks(cols) {
+            line.clear();
+            // The last non-empty cell ends the line: no padding after it.
+            let last = row.iter().rposition(|r| !r.is_empty()).unwrap_or(0);
+            for (col, range) in row.iter().enumerate().take(last + 1) {
+                let s = &self.text[range.clone()];
+                let width = if s.is_ascii() { s.len() } else { s.width() };
+                let pad = self.widths[col].saturating_sub(width);
+                if col > 0 {
+                    line.push(' ');
+                }
+                match self.aligns[col] {
+                    Align::Right => {
+                        push_spaces(&mut line, pad);
+                        line.push_str(s);
+                    }
+                    Align::Left => {
+                        line.push_str(s);
+                        if col < last {
+                            push_spaces(&mut line, pad);
+                        }
+                    }
+                }
+            }
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+fn push_spaces(s: &mut String, n: usize) {
+    s.extend(std::iter::repeat_n(' ', n));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(g: &Grid) -> String {
+        let mut out = Vec::new();
+        g.write(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn aligns_left_and_right() {
+        let mut g = Grid::new(vec![Align::Left, Align::Right, Align::Left]);
+        for (a, b, c) in [
+            ("State", "Recv-Q", "Peer"),
+            ("LISTEN", "0", "*:*"),
+            ("X", "100", ""),
+        ] {
+            g.text(a);
+            g.text(b);
+            g.text(c);
+        }
+        assert_eq!(
+            render(&g),
+            "State  Recv-Q Peer\nLISTEN      0 *:*\nX         100\n"
+        );
+    }
+
+    #[test]
+    fn wide_characters_count_double() {
+        let mut g = Grid::new(vec![Align::Left, Align::Left]);
+        g.text("名前");
+        g.text("x");
+        g.text("ab");
+        g.text("y");
+        assert_eq!(render(&g), "名前 x\nab   y\n");
+    }
+
+    #[test]
+    fn empty_grid_writes_nothing() {
+        assert_eq!(render(&Grid::new(vec![Align::Left])), "");
+    }
+}
