@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -16,8 +16,13 @@ Examples:
   sockscope -tan --jsonl | jq .  one JSON object per line, streamed
   sockscope -tln -e              with uid, inode and socket cookie
   sockscope -tan --source proc   read /proc/net/tcp* instead of netlink
+  sockscope -tlnp                listening TCP sockets and their processes
+  sockscope -tnp --comm nginx    nginx's connections, and those waiting in
+                                 its listeners' accept queues
+  sockscope who 8080             which processes hold port 8080, and how
 
-Exit status: 0 ok, 2 usage or input error, 3 kernel or permission failure.";
+Exit status: 0 ok; 1 `who` found nothing; 2 usage or input error;
+3 kernel, permission or I/O failure.";
 
 /// Connection-state inspector: the sockets `ss` shows, from the kernel's
 /// sock_diag interface or /proc/net.
@@ -30,11 +35,11 @@ Exit status: 0 ok, 2 usage or input error, 3 kernel or permission failure.";
 )]
 pub struct Cli {
     /// Show TCP sockets.
-    #[arg(short = 't', long = "tcp")]
+    #[arg(short = 't', long = "tcp", global = true)]
     pub tcp: bool,
 
     /// Show UDP sockets.
-    #[arg(short = 'u', long = "udp")]
+    #[arg(short = 'u', long = "udp", global = true)]
     pub udp: bool,
 
     /// Show only listening sockets (TCP LISTEN, unconnected UDP).
@@ -55,15 +60,15 @@ pub struct Cli {
     pub resolve: bool,
 
     /// Show only IPv4 sockets.
-    #[arg(short = '4', long = "ipv4")]
+    #[arg(short = '4', long = "ipv4", global = true)]
     pub ipv4: bool,
 
     /// Show only IPv6 sockets.
-    #[arg(short = '6', long = "ipv6")]
+    #[arg(short = '6', long = "ipv6", global = true)]
     pub ipv6: bool,
 
     /// Do not print the header line.
-    #[arg(short = 'H', long = "no-header")]
+    #[arg(short = 'H', long = "no-header", global = true)]
     pub no_header: bool,
 
     /// Extended columns: uid, inode and socket cookie.
@@ -71,26 +76,61 @@ pub struct Cli {
     pub extended: bool,
 
     /// Print one JSON array of socket objects (schema in README).
-    #[arg(long, conflicts_with = "jsonl")]
+    #[arg(long, conflicts_with = "jsonl", global = true)]
     pub json: bool,
 
     /// Print one JSON object per socket and line, streamed.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub jsonl: bool,
+
+    /// Show the processes that own each socket (name/pid fd=N), and for a
+    /// connection not yet accept()ed, the owners of the listener whose queue
+    /// it waits in.
+    #[arg(short = 'p', long = "processes")]
+    pub processes: bool,
+
+    /// With owners, also show each process's full command line.
+    #[arg(long, global = true)]
+    pub cmdline: bool,
+
+    /// Only sockets of these processes (comma-separated pids), including
+    /// connections waiting in their listeners' queues. Implies -p.
+    #[arg(long, value_delimiter = ',', value_name = "PID")]
+    pub pid: Vec<u32>,
+
+    /// Only sockets of processes with exactly this name (/proc/PID/comm).
+    /// Implies -p.
+    #[arg(long, value_name = "NAME")]
+    pub comm: Option<String>,
+
+    /// Only sockets of processes whose name or command line matches REGEX.
+    /// Implies -p.
+    #[arg(long, value_name = "REGEX")]
+    pub process: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
 
     /// Where to read sockets from: the kernel's sock_diag netlink interface,
     /// or the /proc/net tables. netlink falls back to /proc by itself, with a
     /// warning, when the kernel refuses it.
-    #[arg(long, value_enum, default_value_t = SourceArg::Netlink, value_name = "SOURCE")]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = SourceArg::Netlink,
+        value_name = "SOURCE",
+        global = true
+    )]
     pub source: SourceArg,
 
-    /// Read the /proc/net tables under DIR/net instead of the live ones
-    /// (like ss's PROC_ROOT; for recorded fixtures).
+    /// Read /proc from DIR instead: the tables under DIR/net, the processes
+    /// under DIR/PID (like ss's PROC_ROOT; for recorded fixtures).
     #[arg(
         long,
         value_name = "DIR",
         env = "SOCKSCOPE_PROC_ROOT",
-        hide_env_values = true
+        hide_env_values = true,
+        global = true
     )]
     pub proc_root: Option<PathBuf>,
 
@@ -100,7 +140,8 @@ pub struct Cli {
         long,
         value_name = "FILE",
         env = "SOCKSCOPE_NETLINK_REPLAY",
-        hide_env_values = true
+        hide_env_values = true,
+        global = true
     )]
     pub replay: Option<PathBuf>,
 
@@ -109,9 +150,29 @@ pub struct Cli {
         long,
         value_name = "FILE",
         env = "SOCKSCOPE_NETLINK_RECORD",
-        hide_env_values = true
+        hide_env_values = true,
+        global = true
     )]
     pub record: Option<PathBuf>,
+}
+
+/// Subcommands: views that answer one question.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Which processes hold a local port, in any state: LISTEN owners first,
+    /// then every other socket on the port with its state. TCP and UDP,
+    /// IPv4 and IPv6 unless -t, -u, -4 or -6 narrow it. Exit 1 when nothing
+    /// holds the port.
+    Who(WhoArgs),
+}
+
+/// Arguments of `who`.
+#[derive(Debug, Args)]
+pub struct WhoArgs {
+    /// PORT, :PORT, ADDR:PORT or [IPv6]:PORT; a service name from
+    /// /etc/services may stand for the port (`who :ssh`).
+    #[arg(value_name = "[ADDR]:PORT")]
+    pub target: String,
 }
 
 /// Values of `--source`.

@@ -1,10 +1,15 @@
 //! The plain configuration built from the command line. Nothing after this
 //! module sees clap.
 
-use std::path::PathBuf;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, SourceArg};
-use crate::model::{Family, Protocol, StateSet};
+use regex::Regex;
+
+use crate::cli::{Cli, Command, SourceArg};
+use crate::filter::{LocalPort, ProcessFilter, Selection};
+use crate::model::{Family, Protocol, StateSet, TcpState};
+use crate::services::Services;
 use crate::source::{Query, SourceKind, SourceOptions};
 
 /// How records are printed.
@@ -27,12 +32,53 @@ pub struct TableOptions {
     /// Show a Netid column (ss shows it when more than one protocol is
     /// selected).
     pub netid: bool,
+    /// Show a Process column.
+    pub processes: bool,
+    /// Add each owner's command line.
+    pub cmdline: bool,
+}
+
+/// What the run answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// List sockets, like ss.
+    List,
+    /// `who [ADDR]:PORT`: what holds a local port.
+    Who(LocalPort),
+}
+
+/// How to find owners.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerOptions {
+    /// The /proc tree holding PID directories.
+    pub proc_root: PathBuf,
+    pub cmdline: bool,
+}
+
+/// The command line asked for something impossible.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid --process regex {regex:?}")]
+    Regex {
+        regex: String,
+        #[source]
+        source: regex::Error,
+    },
+    #[error("invalid port {text:?}: {reason}")]
+    Target { text: String, reason: String },
 }
 
 /// Everything one run needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Config {
+    pub mode: Mode,
+    /// What the source reads (it may hold more than is shown: LISTEN sockets
+    /// are read for queue attribution).
     pub query: Query,
+    /// What is shown.
+    pub select: Selection,
+    /// Set when owners must be looked up (output or a filter needs them).
+    pub owners: Option<OwnerOptions>,
     pub source: SourceOptions,
     pub format: OutputFormat,
     pub table: TableOptions,
@@ -44,7 +90,7 @@ pub struct Config {
 pub const SERVICES_PATH: &str = "/etc/services";
 
 impl Config {
-    pub fn from_cli(cli: Cli) -> Config {
+    pub fn from_cli(cli: Cli) -> Result<Config, ConfigError> {
         // Like ss: no protocol flag means every protocol sockscope reads.
         let protocols: Vec<Protocol> = match (cli.tcp, cli.udp) {
             (false, false) => Protocol::ALL.to_vec(),
@@ -61,14 +107,6 @@ impl Config {
             (false, true) => vec![Family::Inet6],
             _ => Family::ALL.to_vec(),
         };
-        // ss: -a wins over -l; neither shows connected sockets only.
-        let states = if cli.all {
-            StateSet::all()
-        } else if cli.listening {
-            StateSet::listening()
-        } else {
-            StateSet::connected()
-        };
         let format = if cli.json {
             OutputFormat::Json
         } else if cli.jsonl {
@@ -76,18 +114,69 @@ impl Config {
         } else {
             OutputFormat::Table
         };
+        let proc_root = cli.proc_root.unwrap_or_else(|| PathBuf::from("/proc"));
         // /proc/net follows the thread-group leader's network namespace;
         // /proc/thread-self/net follows the calling thread, as netlink does.
-        let proc_net = match cli.proc_root {
-            Some(root) => root.join("net"),
-            None => PathBuf::from("/proc/thread-self/net"),
+        let proc_net = if proc_root == Path::new("/proc") {
+            PathBuf::from("/proc/thread-self/net")
+        } else {
+            proc_root.join("net")
+        };
+        let services_path = PathBuf::from(SERVICES_PATH);
+
+        let (mode, states) = match &cli.command {
+            Some(Command::Who(args)) => (
+                Mode::Who(parse_local_port(&args.target, &services_path)?),
+                StateSet::all(),
+            ),
+            // ss: -a wins over -l; neither shows connected sockets only.
+            None if cli.all => (Mode::List, StateSet::all()),
+            None if cli.listening => (Mode::List, StateSet::listening()),
+            None => (Mode::List, StateSet::connected()),
+        };
+        let regex = match &cli.process {
+            Some(r) => Some(Regex::new(r).map_err(|source| ConfigError::Regex {
+                regex: r.clone(),
+                source,
+            })?),
+            None => None,
+        };
+        let process =
+            (!cli.pid.is_empty() || cli.comm.is_some() || regex.is_some()).then(|| ProcessFilter {
+                pids: cli.pid.clone(),
+                comm: cli.comm.clone(),
+                regex,
+            });
+        let is_who = matches!(mode, Mode::Who(_));
+        let processes = cli.processes || process.is_some() || is_who;
+        let owners = processes.then(|| OwnerOptions {
+            proc_root: proc_root.clone(),
+            // --process looks at command lines too.
+            cmdline: cli.cmdline || cli.process.is_some(),
+        });
+        // Queued connections are tied to their listener, so the listeners
+        // are read even when they are not shown.
+        let query_states = if processes {
+            states.with(TcpState::Listen)
+        } else {
+            states
         };
         let netid = protocols.len() > 1;
-        Config {
+        Ok(Config {
+            select: Selection {
+                states,
+                process,
+                local: match &mode {
+                    Mode::Who(target) => Some(*target),
+                    Mode::List => None,
+                },
+            },
+            mode,
+            owners,
             query: Query {
                 protocols,
                 families,
-                states,
+                states: query_states,
             },
             source: SourceOptions {
                 kind: match cli.source {
@@ -102,11 +191,59 @@ impl Config {
             table: TableOptions {
                 header: !cli.no_header,
                 extended: cli.extended,
-                netid,
+                netid: netid || is_who,
+                processes,
+                cmdline: cli.cmdline,
             },
-            services: cli.resolve.then(|| PathBuf::from(SERVICES_PATH)),
-        }
+            services: cli.resolve.then_some(services_path),
+        })
     }
+}
+
+/// `PORT`, `:PORT`, `ADDR:PORT`, `[IPv6]:PORT`; the port may be a service
+/// name from the services file.
+pub fn parse_local_port(text: &str, services: &Path) -> Result<LocalPort, ConfigError> {
+    let bad = |reason: &str| ConfigError::Target {
+        text: text.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if let Ok(sa) = text.parse::<SocketAddr>() {
+        return Ok(LocalPort {
+            addr: Some(sa.ip()),
+            port: nonzero(sa.port()).ok_or_else(|| bad("port 0 is never held"))?,
+        });
+    }
+    let (addr, port) = match text.rsplit_once(':') {
+        Some((a, p)) => (a, p),
+        None => ("", text),
+    };
+    let addr = match addr {
+        "" | "*" => None,
+        a => Some(
+            a.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .map_err(|_| bad("expected an IPv4 address or [IPv6] before the port"))?,
+        ),
+    };
+    let port = match port.parse::<u16>() {
+        Ok(p) => nonzero(p).ok_or_else(|| bad("port 0 is never held"))?,
+        Err(_) if port.is_empty() => return Err(bad("no port")),
+        Err(_) if port.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(bad("a port is at most 65535"));
+        }
+        Err(_) => {
+            let db = Services::from_file(services)
+                .map_err(|_| bad("not a number, and the services database is unreadable"))?;
+            db.port(port)
+                .ok_or_else(|| bad("not a number nor a service name in /etc/services"))?
+        }
+    };
+    Ok(LocalPort { addr, port })
+}
+
+fn nonzero(p: u16) -> Option<u16> {
+    (p != 0).then_some(p)
 }
 
 #[cfg(test)]
@@ -118,7 +255,62 @@ mod tests {
     fn config(args: &[&str]) -> Config {
         let mut argv = vec!["sockscope"];
         argv.extend_from_slice(args);
-        Config::from_cli(Cli::try_parse_from(argv).unwrap())
+        Config::from_cli(Cli::try_parse_from(argv).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn owners_imply_listeners_are_read() {
+        let c = config(&["-tnp"]);
+        assert!(c.owners.is_some() && c.table.processes);
+        assert!(c.query.states.contains(TcpState::Listen));
+        assert!(!c.select.states.contains(TcpState::Listen));
+        let c = config(&["-tn", "--comm", "nginx"]);
+        assert!(c.owners.is_some() && c.select.process.is_some());
+        let c = config(&["-tn"]);
+        assert!(c.owners.is_none());
+        assert!(!c.query.states.contains(TcpState::Listen));
+    }
+
+    #[test]
+    fn who_targets() {
+        let none = Path::new("/nonexistent");
+        let p = |t| parse_local_port(t, none);
+        assert_eq!(
+            p("8080").unwrap(),
+            LocalPort {
+                addr: None,
+                port: 8080
+            }
+        );
+        assert_eq!(p(":8080").unwrap().port, 8080);
+        assert_eq!(p("*:8080").unwrap().addr, None);
+        assert_eq!(
+            p("127.0.0.1:80").unwrap().addr,
+            Some("127.0.0.1".parse().unwrap())
+        );
+        assert_eq!(p("[::1]:80").unwrap().addr, Some("::1".parse().unwrap()));
+        for bad in ["0", "70000", "", ":", "host:80", "1.2.3:80", "[::1]:0", "x"] {
+            assert!(p(bad).is_err(), "{bad:?} should be refused");
+        }
+        let c = config(&["who", "8080"]);
+        assert_eq!(
+            c.mode,
+            Mode::Who(LocalPort {
+                addr: None,
+                port: 8080
+            })
+        );
+        assert_eq!(c.select.states, StateSet::all());
+        assert!(c.owners.is_some());
+    }
+
+    #[test]
+    fn bad_regex_is_a_config_error() {
+        let cli = Cli::try_parse_from(["sockscope", "--process", "ng(inx"]).unwrap();
+        assert!(matches!(
+            Config::from_cli(cli),
+            Err(ConfigError::Regex { .. })
+        ));
     }
 
     #[test]

@@ -2,12 +2,15 @@
 //!
 //! Data flows one way through the layers:
 //! [`cli`] → [`config`] → [`source`] (netlink, proc) → [`model`] records →
-//! [`render`]. Later layers never reach back, and nothing after [`config`]
-//! sees clap.
+//! [`owners`] → [`filter`] → [`render`]; [`app`] runs them in that order.
+//! Later layers never reach back, and nothing after [`config`] sees clap.
 
+pub mod app;
 pub mod cli;
 pub mod config;
+pub mod filter;
 pub mod model;
+pub mod owners;
 pub mod render;
 pub mod services;
 pub mod source;

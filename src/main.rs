@@ -1,22 +1,24 @@
 //! The edge: parse arguments, run, map errors to exit codes.
 //!
-//! Exit codes: 0 ok; 1 nothing found where a command promises an answer;
-//! 2 usage or input error (clap exits 2 itself); 3 kernel, permission or
-//! I/O failure. A closed stdout (`| head`) ends the run quietly with 0.
+//! Exit codes: 0 ok; 1 nothing found where a command promises an answer
+//! (`who`); 2 usage or input error (clap exits 2 itself); 3 kernel,
+//! permission or I/O failure. A closed stdout (`| head`) ends the run
+//! quietly with 0.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use sockscope::app;
 use sockscope::cli::Cli;
-use sockscope::config::Config;
+use sockscope::config::{Config, ConfigError, Mode, OutputFormat};
+use sockscope::render;
 use sockscope::services::Services;
-use sockscope::{render, source};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(Config::from_cli(cli)) {
+    match run(cli) {
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {
@@ -25,34 +27,61 @@ fn main() -> ExitCode {
             let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
             // stderr may be closed too: never panic over a message.
             let _ = writeln!(io::stderr(), "sockscope: {}", chain.join(": "));
-            ExitCode::from(3)
+            let usage = err
+                .chain()
+                .any(|c| c.downcast_ref::<ConfigError>().is_some());
+            ExitCode::from(if usage { 2 } else { 3 })
         }
     }
 }
 
-fn run(config: Config) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::from_cli(cli)?;
     let services = config
         .services
         .as_deref()
         .map(Services::from_file)
         .transpose()?;
-    let snapshot = source::read(&config.query, &config.source)?;
+    let report = app::gather(&config)?;
     {
         let mut err = io::stderr().lock();
-        for w in &snapshot.warnings {
-            let _ = writeln!(err, "sockscope: warning: {w}");
+        for note in &report.notes {
+            let _ = writeln!(err, "sockscope: {note}");
         }
     }
     let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    render::write(
-        &mut out,
-        &snapshot.sockets,
-        config.format,
-        &config.table,
-        services.as_ref(),
-    )?;
+    let code = match &config.mode {
+        Mode::List => {
+            render::write(
+                &mut out,
+                &report.sockets,
+                config.format,
+                &config.table,
+                services.as_ref(),
+            )?;
+            ExitCode::SUCCESS
+        }
+        Mode::Who(target) => {
+            let protocols = &config.query.protocols;
+            match config.format {
+                OutputFormat::Table => render::who::write_text(
+                    &mut out,
+                    target,
+                    protocols,
+                    &report.sockets,
+                    &config.table,
+                )?,
+                _ => render::who::write_json(&mut out, target, protocols, &report.sockets)?,
+            }
+            if report.sockets.is_empty() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    };
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 /// ripgrep's rule: a BrokenPipe anywhere in the chain is a reader that

@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Transport protocol of an internet socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -182,6 +183,10 @@ impl StateSet {
         [TcpState::Listen, TcpState::Close].into_iter().collect()
     }
 
+    pub fn with(self, state: TcpState) -> StateSet {
+        StateSet(self.0 | state.bit())
+    }
+
     pub fn without(self, states: &[TcpState]) -> StateSet {
         StateSet(states.iter().fold(self.0, |m, s| m & !s.bit()))
     }
@@ -247,6 +252,51 @@ pub struct Socket {
     /// IPV6_V6ONLY of an AF_INET6 LISTEN or unconnected socket; `None` where
     /// unknown (IPv4 sockets, other states, /proc).
     pub v6only: Option<bool>,
+    /// The processes holding the socket through a file descriptor; `None`
+    /// when nobody looked (no `-p`), empty when none is visible.
+    pub owners: Option<Vec<Owner>>,
+    /// Set when the socket waits in a listener's queue: a connection the
+    /// kernel completed (or half-opened) that no process has accept()ed yet.
+    pub queue: Option<Queued>,
+}
+
+/// A process holding a socket through one of its file descriptors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub pid: u32,
+    pub fd: u32,
+    /// /proc/PID/comm: the thread-group leader's name (at most 15 bytes).
+    pub comm: Arc<str>,
+    /// /proc/PID/cmdline with its NULs as spaces, when asked for.
+    pub cmdline: Option<Arc<str>>,
+}
+
+/// Which queue of a listener a not-yet-accepted connection waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueKind {
+    /// Handshake complete: ESTABLISHED, waiting for accept().
+    Accept,
+    /// Half-open: SYN_RECV, waiting for the client's ACK (or, with
+    /// TCP_DEFER_ACCEPT, for its first data).
+    Syn,
+}
+
+impl QueueKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            QueueKind::Accept => "accept",
+            QueueKind::Syn => "syn",
+        }
+    }
+}
+
+/// A connection waiting in a listener's queue, and who owns that listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub kind: QueueKind,
+    /// The listener's local address (may be a wildcard).
+    pub listener: SocketAddr,
+    pub listener_owners: Vec<Owner>,
 }
 
 impl Socket {

@@ -61,6 +61,18 @@ impl Services {
         Ok(Services { names })
     }
 
+    /// The port of a service name (TCP first, then UDP).
+    pub fn port(&self, name: &str) -> Option<u16> {
+        let mut found: Vec<(Protocol, u16)> = self
+            .names
+            .iter()
+            .filter(|(_, n)| n.as_str() == name)
+            .map(|(k, _)| *k)
+            .collect();
+        found.sort();
+        found.first().map(|(_, port)| *port)
+    }
+
     /// The name of `port` for `proto`, if the database has one.
     pub fn name(&self, proto: Protocol, port: u16) -> Option<&str> {
         self.names.get(&(proto, port)).map(String::as_str)
@@ -82,5 +94,8 @@ mod tests {
         assert_eq!(s.name(Protocol::Udp, 123), Some("ntp"));
         assert_eq!(s.name(Protocol::Tcp, 123), None);
         assert_eq!(s.name(Protocol::Udp, 22), None);
+        assert_eq!(s.port("ssh"), Some(22));
+        assert_eq!(s.port("ntp"), Some(123));
+        assert_eq!(s.port("nope"), None);
     }
 }

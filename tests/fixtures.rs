@@ -139,3 +139,36 @@ fn replay_applies_the_state_selection() {
     let v6 = run(&["-tan6", "--jsonl", "--replay", rec]);
     assert!(!v6.is_empty() && v6.iter().all(|r| r["family"] == "inet6"));
 }
+
+/// A fake /proc tree (fixtures/owners: two nginx processes sharing a
+/// listener, one vanished pid, a queued connection) exercises the owner
+/// walk without live processes.
+#[test]
+fn fake_proc_tree_gives_owners_and_queue() {
+    let dir = fixture("owners");
+    for (args, file) in [
+        (&["-tanp"][..], "expected-tanp.txt"),
+        (&["who", "80"][..], "expected-who-80.txt"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+            .args(args)
+            .args(["--source", "proc", "--proc-root"])
+            .arg(&dir)
+            .env_remove("SOCKSCOPE_PROC_ROOT")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{args:?}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["who", "81", "--source", "proc", "--proc-root"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -6,11 +6,11 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::model::Socket;
+use crate::model::{Owner, Socket};
 
 /// One socket as JSON.
 #[derive(Debug, Serialize)]
-pub struct JsonSocket {
+pub struct JsonSocket<'a> {
     pub proto: &'static str,
     pub family: &'static str,
     pub state: &'static str,
@@ -28,6 +28,38 @@ pub struct JsonSocket {
     pub ifindex: Option<u32>,
     /// IPV6_V6ONLY for inet6 LISTEN/unconnected sockets, else `null`.
     pub v6only: Option<bool>,
+    /// Processes holding the socket; `null` when not looked up (no -p).
+    pub owners: Option<Vec<JsonOwner<'a>>>,
+    /// `"accept"` or `"syn"` for a connection waiting in a listener's queue.
+    pub queue: Option<&'static str>,
+    /// The owners of that listener; `null` when not queued.
+    pub listener_owners: Option<Vec<JsonOwner<'a>>>,
+}
+
+/// A process holding a socket.
+#[derive(Debug, Serialize)]
+pub struct JsonOwner<'a> {
+    pub pid: u32,
+    pub comm: &'a str,
+    pub fd: u32,
+    /// Only with --cmdline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmdline: Option<&'a str>,
+}
+
+impl<'a> From<&'a Owner> for JsonOwner<'a> {
+    fn from(o: &'a Owner) -> Self {
+        JsonOwner {
+            pid: o.pid,
+            comm: &o.comm,
+            fd: o.fd,
+            cmdline: o.cmdline.as_deref(),
+        }
+    }
+}
+
+fn owners(list: &[Owner]) -> Vec<JsonOwner<'_>> {
+    list.iter().map(JsonOwner::from).collect()
 }
 
 /// An address and port as JSON.
@@ -54,8 +86,8 @@ impl From<SocketAddr> for JsonEndpoint {
     }
 }
 
-impl From<&Socket> for JsonSocket {
-    fn from(s: &Socket) -> Self {
+impl<'a> From<&'a Socket> for JsonSocket<'a> {
+    fn from(s: &'a Socket) -> Self {
         JsonSocket {
             proto: s.proto.name(),
             family: s.family.name(),
@@ -69,6 +101,9 @@ impl From<&Socket> for JsonSocket {
             cookie: s.cookie.map(|c| format!("{c:#x}")),
             ifindex: s.ifindex,
             v6only: s.v6only,
+            owners: s.owners.as_deref().map(owners),
+            queue: s.queue.as_ref().map(|q| q.kind.name()),
+            listener_owners: s.queue.as_ref().map(|q| owners(&q.listener_owners)),
         }
     }
 }
@@ -116,6 +151,8 @@ mod tests {
             cookie: Some(0x2a),
             ifindex: Some(0),
             v6only: None,
+            owners: None,
+            queue: None,
         }
     }
 
@@ -129,7 +166,8 @@ mod tests {
                 "local": {"addr": "127.0.0.1", "port": 9090},
                 "remote": {"addr": "127.0.0.1", "port": 51234},
                 "recv_q": 0, "send_q": 0, "uid": 1000, "inode": 23456,
-                "cookie": "0x2a", "ifindex": 0, "v6only": null
+                "cookie": "0x2a", "ifindex": 0, "v6only": null,
+                "owners": null, "queue": null, "listener_owners": null
             })
         );
     }

@@ -4,6 +4,7 @@ pub mod escape;
 pub mod grid;
 pub mod json;
 pub mod table;
+pub mod who;
 
 use std::io::{self, Write};
 

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use super::escape::escape;
 use super::grid::{Align, Grid};
 use crate::config::TableOptions;
-use crate::model::Socket;
+use crate::model::{Owner, Socket};
 use crate::services::Services;
 
 /// Writes the table. No wrapping or truncation ever: a line is as long as
@@ -36,6 +36,9 @@ pub fn write(
             ("Inode", Align::Right),
             ("Cookie", Align::Left),
         ]);
+    }
+    if opts.processes {
+        columns.push(("Process", Align::Left));
     }
 
     let mut grid =
@@ -75,8 +78,47 @@ pub fn write(
                 None => grid.text("-"),
             }
         }
+        if opts.processes {
+            grid.cell(|buf| process(buf, s, opts.cmdline));
+        }
     }
     grid.write(out)
+}
+
+/// The Process column: `comm/pid fd=N` per owner, comma-separated (with
+/// `[cmdline]` after each when asked); for a connection waiting in a
+/// listener's queue, `(accept queue of comm/pid)`.
+pub fn process(buf: &mut String, s: &Socket, cmdline: bool) {
+    if let Some(owners) = &s.owners {
+        for (i, o) in owners.iter().enumerate() {
+            if i > 0 {
+                buf.push_str(", ");
+            }
+            owner(buf, o);
+            let _ = write!(buf, " fd={}", o.fd);
+            if let (true, Some(cmd)) = (cmdline, &o.cmdline) {
+                let _ = write!(buf, " [{}]", escape(cmd));
+            }
+        }
+    }
+    if let Some(q) = &s.queue {
+        let _ = write!(buf, "({} queue of ", q.kind.name());
+        if q.listener_owners.is_empty() {
+            let _ = write!(buf, "listener {}", q.listener);
+        }
+        for (i, o) in q.listener_owners.iter().enumerate() {
+            if i > 0 {
+                buf.push_str(", ");
+            }
+            owner(buf, o);
+        }
+        buf.push(')');
+    }
+}
+
+/// `comm/pid`, escaped.
+pub fn owner(buf: &mut String, o: &Owner) {
+    let _ = write!(buf, "{}/{}", escape(&o.comm), o.pid);
 }
 
 /// Writes `ADDR:PORT` as ss prints it: IPv6 in brackets, the IPv6 wildcard
@@ -158,6 +200,8 @@ mod tests {
             cookie: Some(0xab),
             ifindex: Some(0),
             v6only,
+            owners: None,
+            queue: None,
         }
     }
 
@@ -212,6 +256,8 @@ mod tests {
             header: true,
             extended: false,
             netid: false,
+            processes: false,
+            cmdline: false,
         };
         let mut out = Vec::new();
         write(&mut out, &socks, &opts, None).unwrap();
@@ -236,6 +282,8 @@ mod tests {
             header: false,
             extended: true,
             netid: true,
+            processes: false,
+            cmdline: false,
         };
         let mut out = Vec::new();
         write(&mut out, &[s], &opts, None).unwrap();

@@ -374,6 +374,8 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
         cookie: Some(cookie),
         ifindex: Some(ifindex),
         v6only,
+        owners: None,
+        queue: None,
     })
 }
 

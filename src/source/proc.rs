@@ -167,6 +167,8 @@ pub fn parse_line(line: &str, table: Table) -> Result<Socket, String> {
         cookie: None,
         ifindex: None,
         v6only: None,
+        owners: None,
+        queue: None,
     })
 }
 

@@ -1,0 +1,78 @@
+//! One run, layer by layer: source → owners → filter. Rendering is left to
+//! the caller, so tests and benchmarks can use the records.
+
+use crate::config::{Config, Mode};
+use crate::model::{Socket, TcpState};
+use crate::owners::{self, OwnerIndex, OwnersError, WalkOptions};
+use crate::source::{self, SourceError};
+
+/// A failure of the run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Owners(#[from] OwnersError),
+}
+
+/// The selected records and what to tell the user about them.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub sockets: Vec<Socket>,
+    /// One line each, for stderr.
+    pub notes: Vec<String>,
+    /// Dumps retried because the kernel flagged them interrupted.
+    pub interrupted_retries: u32,
+}
+
+/// Reads, attributes and selects the records `config` asks for.
+pub fn gather(config: &Config) -> Result<Report, RunError> {
+    let snap = source::read(&config.query, &config.source)?;
+    let mut notes: Vec<String> = snap
+        .warnings
+        .iter()
+        .map(|w| format!("warning: {w}"))
+        .collect();
+    let mut sockets = snap.sockets;
+    if let Some(opts) = &config.owners {
+        let index = OwnerIndex::walk(
+            &opts.proc_root,
+            WalkOptions {
+                cmdline: opts.cmdline,
+                threads: 0,
+            },
+        )?;
+        owners::attach(&mut sockets, &index);
+        owners::attribute_queues(&mut sockets);
+        sockets.retain(|s| config.select.matches(s));
+        let hidden = owners::unowned_with_inode(&sockets);
+        if hidden > 0 && index.stats.denied > 0 {
+            notes.push(format!(
+                "{hidden} socket{} with an inode had no visible owner: the file descriptors \
+                 of {} process{} could not be read (run as root to see all)",
+                plural(hidden),
+                index.stats.denied,
+                if index.stats.denied == 1 { "" } else { "es" },
+            ));
+        }
+    } else {
+        sockets.retain(|s| config.select.matches(s));
+    }
+    if let Mode::Who(_) = config.mode {
+        // Who holds the port: listeners (and bound UDP) first.
+        sockets.sort_by_key(|s| match s.state {
+            TcpState::Listen => 0,
+            TcpState::Close => 1,
+            _ => 2,
+        });
+    }
+    Ok(Report {
+        sockets,
+        notes,
+        interrupted_retries: snap.interrupted_retries,
+    })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,196 @@
+//! Filters: which records are shown, decided after owners are known.
+//!
+//! The source already asks the kernel only for the states it needs; the
+//! selection here is evaluated on every record again, so /proc, netlink and
+//! replays give the same rows.
+
+use std::net::IpAddr;
+
+use regex::Regex;
+
+use crate::model::{Owner, Socket, StateSet};
+
+/// Which processes' sockets to keep.
+#[derive(Debug, Clone, Default)]
+pub struct ProcessFilter {
+    /// Any of these pids.
+    pub pids: Vec<u32>,
+    /// Exactly this comm.
+    pub comm: Option<String>,
+    /// comm or cmdline matches.
+    pub regex: Option<Regex>,
+}
+
+impl ProcessFilter {
+    fn matches_owner(&self, o: &Owner) -> bool {
+        (self.pids.is_empty() || self.pids.contains(&o.pid))
+            && self.comm.as_deref().is_none_or(|c| *o.comm == *c)
+            && self.regex.as_ref().is_none_or(|re| {
+                re.is_match(&o.comm) || o.cmdline.as_deref().is_some_and(|c| re.is_match(c))
+            })
+    }
+
+    /// A socket matches when one of its owners does, or, for a connection
+    /// waiting in a listener's queue, one of the listener's owners.
+    pub fn matches(&self, s: &Socket) -> bool {
+        s.owners.iter().flatten().any(|o| self.matches_owner(o))
+            || s.queue
+                .iter()
+                .flat_map(|q| &q.listener_owners)
+                .any(|o| self.matches_owner(o))
+    }
+}
+
+/// A local address and port (`who`): the address, when given, matches
+/// itself and the wildcard of its family (a wildcard socket holds every
+/// address's port), and a v6 wildcard also holds IPv4 ports (dual-stack).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalPort {
+    pub addr: Option<IpAddr>,
+    pub port: u16,
+}
+
+impl LocalPort {
+    pub fn matches(&self, s: &Socket) -> bool {
+        if s.local.port() != self.port {
+            return false;
+        }
+        let Some(want) = self.addr else {
+            return true;
+        };
+        let have = s.local.ip();
+        if have.is_unspecified() {
+            // :: without v6only also takes IPv4.
+            return have.is_ipv4() == want.is_ipv4() || (have.is_ipv6() && s.v6only != Some(true));
+        }
+        have == want || have.to_canonical() == want.to_canonical()
+    }
+}
+
+/// The whole display selection.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub states: StateSet,
+    pub process: Option<ProcessFilter>,
+    pub local: Option<LocalPort>,
+}
+
+impl Selection {
+    pub fn matches(&self, s: &Socket) -> bool {
+        self.states.contains(s.state)
+            && self.process.as_ref().is_none_or(|p| p.matches(s))
+            && self.local.is_none_or(|l| l.matches(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Family, Protocol, QueueKind, Queued, TcpState};
+    use std::sync::Arc;
+
+    fn sock(local: &str, owners: Vec<(u32, &str)>) -> Socket {
+        let local: std::net::SocketAddr = local.parse().unwrap();
+        Socket {
+            proto: Protocol::Tcp,
+            family: if local.is_ipv4() {
+                Family::Inet
+            } else {
+                Family::Inet6
+            },
+            state: TcpState::Established,
+            local,
+            remote: "127.0.0.1:1".parse().unwrap(),
+            recv_q: 0,
+            send_q: Some(0),
+            uid: Some(0),
+            inode: 1,
+            cookie: None,
+            ifindex: None,
+            v6only: None,
+            owners: Some(
+                owners
+                    .into_iter()
+                    .map(|(pid, comm)| Owner {
+                        pid,
+                        fd: 3,
+                        comm: Arc::from(comm),
+                        cmdline: Some(Arc::from(format!("/usr/sbin/{comm} -g daemon"))),
+                    })
+                    .collect(),
+            ),
+            queue: None,
+        }
+    }
+
+    #[test]
+    fn process_filters() {
+        let s = sock("127.0.0.1:80", vec![(812, "nginx"), (813, "nginx")]);
+        let by_pid = ProcessFilter {
+            pids: vec![1, 813],
+            ..Default::default()
+        };
+        assert!(by_pid.matches(&s));
+        let by_comm = ProcessFilter {
+            comm: Some("nginx".into()),
+            ..Default::default()
+        };
+        assert!(by_comm.matches(&s));
+        let partial = ProcessFilter {
+            comm: Some("ngin".into()),
+            ..Default::default()
+        };
+        assert!(!partial.matches(&s), "--comm is exact");
+        let re = ProcessFilter {
+            regex: Some(Regex::new("sbin/ng.*daemon").unwrap()),
+            ..Default::default()
+        };
+        assert!(re.matches(&s), "--process also looks at the command line");
+        let unowned = sock("127.0.0.1:80", vec![]);
+        assert!(!by_comm.matches(&unowned));
+    }
+
+    #[test]
+    fn queued_connections_match_their_listeners_owners() {
+        let mut s = sock("127.0.0.1:80", vec![]);
+        s.inode = 0;
+        s.queue = Some(Queued {
+            kind: QueueKind::Accept,
+            listener: "0.0.0.0:80".parse().unwrap(),
+            listener_owners: sock("0.0.0.0:80", vec![(812, "nginx")]).owners.unwrap(),
+        });
+        let f = ProcessFilter {
+            comm: Some("nginx".into()),
+            ..Default::default()
+        };
+        assert!(f.matches(&s));
+    }
+
+    #[test]
+    fn local_port_with_wildcards() {
+        let any = LocalPort {
+            addr: None,
+            port: 80,
+        };
+        assert!(any.matches(&sock("10.1.2.3:80", vec![])));
+        assert!(!any.matches(&sock("10.1.2.3:81", vec![])));
+        let lo = LocalPort {
+            addr: Some("127.0.0.1".parse().unwrap()),
+            port: 80,
+        };
+        assert!(lo.matches(&sock("127.0.0.1:80", vec![])));
+        assert!(lo.matches(&sock("0.0.0.0:80", vec![])));
+        assert!(lo.matches(&sock("[::]:80", vec![])), "dual-stack wildcard");
+        assert!(lo.matches(&sock("[::ffff:127.0.0.1]:80", vec![])));
+        assert!(!lo.matches(&sock("127.0.0.2:80", vec![])));
+        let mut v6only = sock("[::]:80", vec![]);
+        v6only.v6only = Some(true);
+        assert!(!lo.matches(&v6only));
+        let v6 = LocalPort {
+            addr: Some("::1".parse().unwrap()),
+            port: 80,
+        };
+        assert!(v6.matches(&v6only));
+        assert!(!v6.matches(&sock("0.0.0.0:80", vec![])));
+    }
+}

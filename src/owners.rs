@@ -1,0 +1,452 @@
+//! Owners: which processes hold each socket, from one walk of /proc/*/fd.
+//!
+//! Every `/proc/PID/fd/N` link to a socket reads `socket:[INODE]`; one walk
+//! over all processes builds an inode → (pid, fd) index, which a hash map
+//! makes linear in the number of descriptors (ss -p uses a fixed 256-bucket
+//! table and turns quadratic at a million sockets). The walk is split across
+//! cores. Processes vanish mid-walk and other users' descriptors are hidden
+//! from non-root: both are counted, never errors.
+//!
+//! Connections still waiting in a listener's queue have no descriptor
+//! (inode 0); [`attribute_queues`] ties them to the listener's owners.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::model::{Owner, Protocol, QueueKind, Queued, Socket, TcpState};
+
+/// What the walk read.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WalkStats {
+    pub processes: usize,
+    pub fds: usize,
+    pub sockets: usize,
+    /// Processes whose fd directory could not be read (EACCES: another
+    /// user's process, for non-root).
+    pub denied: usize,
+    /// Processes that exited during the walk.
+    pub vanished: usize,
+}
+
+/// The /proc walk could not even start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot list processes in {}", path.display())]
+pub struct OwnersError {
+    pub path: PathBuf,
+    #[source]
+    pub source: io::Error,
+}
+
+/// Socket inode → owners.
+#[derive(Debug, Default)]
+pub struct OwnerIndex {
+    by_inode: HashMap<u64, Vec<Owner>>,
+    pub stats: WalkStats,
+}
+
+/// Options of the walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalkOptions {
+    /// Also read /proc/PID/cmdline.
+    pub cmdline: bool,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+}
+
+impl OwnerIndex {
+    /// Walks `proc_root/*/fd` once.
+    pub fn walk(proc_root: &Path, opts: WalkOptions) -> Result<OwnerIndex, OwnersError> {
+        let err = |source| OwnersError {
+            path: proc_root.to_owned(),
+            source,
+        };
+        let mut pids: Vec<u32> = Vec::new();
+        for entry in std::fs::read_dir(proc_root).map_err(err)? {
+            let entry = entry.map_err(err)?;
+            if let Some(pid) = parse_pid(&entry.file_name()) {
+                pids.push(pid);
+            }
+        }
+        let threads = match opts.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .clamp(1, pids.len().max(1));
+        // Interleave pids so busy processes spread over the workers.
+        let parts: Vec<PartIndex> = if threads == 1 {
+            vec![walk_pids(proc_root, pids.iter().copied(), opts)]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let pids = &pids;
+                        scope.spawn(move || {
+                            walk_pids(
+                                proc_root,
+                                pids.iter().skip(t).step_by(threads).copied(),
+                                opts,
+                            )
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
+            })
+        };
+        let mut index = OwnerIndex::default();
+        let total: usize = parts.iter().map(|p| p.by_inode.len()).sum();
+        index.by_inode.reserve(total);
+        for part in parts {
+            index.stats.processes += part.stats.processes;
+            index.stats.fds += part.stats.fds;
+            index.stats.sockets += part.stats.sockets;
+            index.stats.denied += part.stats.denied;
+            index.stats.vanished += part.stats.vanished;
+            for (inode, mut owners) in part.by_inode {
+                index.by_inode.entry(inode).or_default().append(&mut owners);
+            }
+        }
+        for owners in index.by_inode.values_mut() {
+            owners.sort_by_key(|o| (o.pid, o.fd));
+        }
+        Ok(index)
+    }
+
+    /// The owners of a socket inode (empty for inode 0 or an unknown one).
+    pub fn owners(&self, inode: u64) -> &[Owner] {
+        if inode == 0 {
+            return &[];
+        }
+        self.by_inode.get(&inode).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// One worker's share of the walk.
+#[derive(Default)]
+struct PartIndex {
+    by_inode: HashMap<u64, Vec<Owner>>,
+    stats: WalkStats,
+}
+
+fn walk_pids(proc_root: &Path, pids: impl Iterator<Item = u32>, opts: WalkOptions) -> PartIndex {
+    let mut part = PartIndex::default();
+    let mut path = proc_root.to_path_buf();
+    for pid in pids {
+        path.push(pid.to_string());
+        walk_process(&mut path, pid, opts, &mut part);
+        path.pop();
+    }
+    part
+}
+
+/// Reads `path` (= proc_root/PID)/fd; `path` is left as it was given.
+fn walk_process(path: &mut PathBuf, pid: u32, opts: WalkOptions, part: &mut PartIndex) {
+    path.push("fd");
+    let dir = std::fs::read_dir(&*path);
+    let dir = match dir {
+        Ok(d) => d,
+        Err(e) => {
+            path.pop();
+            match e.kind() {
+                io::ErrorKind::PermissionDenied => part.stats.denied += 1,
+                _ => part.stats.vanished += 1,
+            }
+            return;
+        }
+    };
+    part.stats.processes += 1;
+    let mut found: Vec<(u64, u32)> = Vec::new();
+    for entry in dir {
+        let Ok(entry) = entry else {
+            break; // the process exited while we read its directory
+        };
+        let Some(fd) = parse_pid(&entry.file_name()) else {
+            continue;
+        };
+        part.stats.fds += 1;
+        path.push(entry.file_name());
+        let link = std::fs::read_link(&*path);
+        path.pop();
+        if let Ok(target) = link {
+            if let Some(inode) = socket_inode(target.as_os_str().as_bytes()) {
+                found.push((inode, fd));
+            }
+        }
+    }
+    path.pop();
+    if found.is_empty() {
+        return;
+    }
+    part.stats.sockets += found.len();
+    // Only processes that hold sockets cost a comm (and cmdline) read.
+    let comm: Arc<str> = read_comm(path).into();
+    let cmdline: Option<Arc<str>> = opts.cmdline.then(|| read_cmdline(path).into());
+    for (inode, fd) in found {
+        part.by_inode.entry(inode).or_default().push(Owner {
+            pid,
+            fd,
+            comm: Arc::clone(&comm),
+            cmdline: cmdline.clone(),
+        });
+    }
+}
+
+fn parse_pid(name: &OsStr) -> Option<u32> {
+    let b = name.as_bytes();
+    if b.is_empty() || b.len() > 10 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// `socket:[12345]` → 12345 (fs/proc/fd.c via sockfs_dname()).
+pub fn socket_inode(link: &[u8]) -> Option<u64> {
+    let digits = link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// /proc/PID/comm without its newline; the bytes kept exactly, invalid
+/// UTF-8 replaced (U+FFFD) since records carry text.
+fn read_comm(pid_dir: &Path) -> String {
+    match std::fs::read(pid_dir.join("comm")) {
+        Ok(mut bytes) => {
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// /proc/PID/cmdline with NULs as spaces (empty for kernel threads).
+fn read_cmdline(pid_dir: &Path) -> String {
+    match std::fs::read(pid_dir.join("cmdline")) {
+        Ok(mut bytes) => {
+            while bytes.last() == Some(&0) {
+                bytes.pop();
+            }
+            for b in &mut bytes {
+                if *b == 0 {
+                    *b = b' ';
+                }
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// Fills in `owners` of every socket from the index.
+pub fn attach(sockets: &mut [Socket], index: &OwnerIndex) {
+    for s in sockets {
+        s.owners = Some(index.owners(s.inode).to_vec());
+    }
+}
+
+/// Ties connections that wait in a listener's queue (TCP ESTABLISHED or
+/// SYN_RECV with inode 0) to that listener: the one on the same address and
+/// port, else the wildcard listener of the port (`0.0.0.0` for IPv4, `::`
+/// for IPv6 and IPv4-mapped addresses). Needs the LISTEN sockets in
+/// `sockets`, and their owners attached first.
+pub fn attribute_queues(sockets: &mut [Socket]) {
+    let mut listeners: HashMap<SocketAddr, Vec<Owner>> = HashMap::new();
+    for s in sockets.iter() {
+        if s.proto == Protocol::Tcp && s.state == TcpState::Listen {
+            listeners
+                .entry(plain(s.local))
+                .or_default()
+                .extend(s.owners.iter().flatten().cloned());
+        }
+    }
+    if listeners.is_empty() {
+        return;
+    }
+    for s in sockets.iter_mut() {
+        let kind = match s.state {
+            TcpState::Established => QueueKind::Accept,
+            TcpState::SynRecv => QueueKind::Syn,
+            _ => continue,
+        };
+        if s.proto != Protocol::Tcp || s.inode != 0 {
+            continue;
+        }
+        let local = plain(s.local);
+        let wildcard = SocketAddr::new(
+            match local.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            },
+            local.port(),
+        );
+        let found = [local, wildcard]
+            .into_iter()
+            .find_map(|addr| listeners.get(&addr).map(|o| (addr, o)));
+        if let Some((listener, owners)) = found {
+            s.queue = Some(Queued {
+                kind,
+                listener,
+                listener_owners: owners.clone(),
+            });
+        }
+    }
+}
+
+/// The address without IPv6 scope or flow info, for matching.
+fn plain(a: SocketAddr) -> SocketAddr {
+    SocketAddr::new(a.ip(), a.port())
+}
+
+/// Sockets that have an inode (so some process held them) but no visible
+/// owner: for non-root, other users' processes.
+pub fn unowned_with_inode(sockets: &[Socket]) -> usize {
+    sockets
+        .iter()
+        .filter(|s| s.inode != 0 && s.owners.as_ref().is_some_and(Vec::is_empty))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Family;
+
+    #[test]
+    fn socket_links() {
+        assert_eq!(socket_inode(b"socket:[12345]"), Some(12345));
+        assert_eq!(socket_inode(b"socket:[]"), None);
+        assert_eq!(socket_inode(b"socket:[12a]"), None);
+        assert_eq!(socket_inode(b"pipe:[12345]"), None);
+        assert_eq!(socket_inode(b"/dev/null"), None);
+        assert_eq!(socket_inode(b"socket:[99999999999999999999999]"), None);
+    }
+
+    #[test]
+    fn pids() {
+        assert_eq!(parse_pid(OsStr::new("812")), Some(812));
+        assert_eq!(parse_pid(OsStr::new("self")), None);
+        assert_eq!(parse_pid(OsStr::new("")), None);
+        assert_eq!(parse_pid(OsStr::new("99999999999")), None);
+    }
+
+    fn tcp(state: TcpState, local: &str, remote: &str, inode: u64) -> Socket {
+        let local: SocketAddr = local.parse().unwrap();
+        Socket {
+            proto: Protocol::Tcp,
+            family: if local.is_ipv4() {
+                Family::Inet
+            } else {
+                Family::Inet6
+            },
+            state,
+            local,
+            remote: remote.parse().unwrap(),
+            recv_q: 0,
+            send_q: Some(0),
+            uid: Some(0),
+            inode,
+            cookie: None,
+            ifindex: None,
+            v6only: None,
+            owners: None,
+            queue: None,
+        }
+    }
+
+    fn owner(pid: u32, fd: u32) -> Owner {
+        Owner {
+            pid,
+            fd,
+            comm: "srv".into(),
+            cmdline: None,
+        }
+    }
+
+    #[test]
+    fn queued_connections_find_their_listener() {
+        let mut l4 = tcp(TcpState::Listen, "0.0.0.0:80", "0.0.0.0:0", 10);
+        l4.owners = Some(vec![owner(1, 3)]);
+        let mut l6 = tcp(TcpState::Listen, "[::]:443", "[::]:0", 11);
+        l6.owners = Some(vec![owner(2, 4), owner(3, 4)]);
+        let mut specific = tcp(TcpState::Listen, "127.0.0.2:80", "0.0.0.0:0", 12);
+        specific.owners = Some(vec![owner(4, 5)]);
+        let mut socks = vec![
+            l4,
+            l6,
+            specific,
+            tcp(TcpState::Established, "127.0.0.1:80", "127.0.0.1:5000", 0),
+            tcp(TcpState::SynRecv, "127.0.0.2:80", "127.0.0.1:5001", 0),
+            tcp(
+                TcpState::Established,
+                "[::ffff:127.0.0.1]:443",
+                "[::ffff:127.0.0.1]:5002",
+                0,
+            ),
+            tcp(TcpState::Established, "127.0.0.1:80", "127.0.0.1:5003", 99),
+            tcp(TcpState::TimeWait, "127.0.0.1:80", "127.0.0.1:5004", 0),
+            tcp(TcpState::Established, "127.0.0.1:8080", "127.0.0.1:5005", 0),
+        ];
+        attribute_queues(&mut socks);
+        let q = socks[3].queue.as_ref().expect("wildcard listener");
+        assert_eq!((q.kind, q.listener_owners[0].pid), (QueueKind::Accept, 1));
+        let q = socks[4].queue.as_ref().expect("specific listener first");
+        assert_eq!((q.kind, q.listener_owners[0].pid), (QueueKind::Syn, 4));
+        let q = socks[5]
+            .queue
+            .as_ref()
+            .expect("v4-mapped to the :: listener");
+        assert_eq!(q.listener_owners.len(), 2);
+        assert!(socks[6].queue.is_none(), "accepted: has an inode");
+        assert!(socks[7].queue.is_none(), "TIME_WAIT is in no queue");
+        assert!(socks[8].queue.is_none(), "no listener on 8080");
+    }
+
+    #[test]
+    fn walks_a_fake_proc_tree() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/owners");
+        let index = OwnerIndex::walk(
+            &root,
+            WalkOptions {
+                cmdline: true,
+                threads: 2,
+            },
+        )
+        .unwrap();
+        let o = index.owners(1001);
+        assert_eq!(o.len(), 2, "{o:?}");
+        assert_eq!((o[0].pid, o[0].fd, &*o[0].comm), (100, 3, "nginx"));
+        assert_eq!((o[1].pid, o[1].fd), (101, 3));
+        assert_eq!(o[0].cmdline.as_deref(), Some("nginx: master process"));
+        assert_eq!(index.owners(1002)[0].fd, 7);
+        assert!(index.owners(0).is_empty());
+        assert!(index.owners(424242).is_empty());
+        assert_eq!(index.stats.processes, 2);
+        // 100: fds 0 (not a socket), 3, 7; 101: fd 3
+        assert_eq!(index.stats.fds, 4);
+        assert_eq!(index.stats.sockets, 3);
+        assert_eq!(index.stats.vanished, 1, "102 has no fd directory");
+    }
+
+    #[test]
+    fn missing_proc_root_is_an_error() {
+        let e = OwnerIndex::walk(
+            Path::new("/nonexistent/proc"),
+            WalkOptions {
+                cmdline: false,
+                threads: 1,
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/proc"));
+    }
+}
