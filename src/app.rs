@@ -1,6 +1,8 @@
 //! One run, layer by layer: source → owners → filter. Rendering is left to
 //! the caller, so tests and benchmarks can use the records.
 
+use std::time::{Duration, Instant};
+
 use crate::config::{Config, Mode};
 use crate::model::{Socket, TcpState};
 use crate::owners::{self, OwnerIndex, OwnersError, WalkOptions};
@@ -23,27 +25,60 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Dumps retried because the kernel flagged them interrupted.
     pub interrupted_retries: u32,
+    /// What the run did and how long it took, for `--verbose`.
+    pub stats: RunStats,
+}
+
+/// Counts and timings of one run.
+#[derive(Debug, Default, Clone)]
+pub struct RunStats {
+    pub read: Duration,
+    pub sockets_read: usize,
+    pub walk: Option<(Duration, owners::WalkStats)>,
+    pub attribute: Duration,
 }
 
 /// Reads, attributes and selects the records `config` asks for.
 pub fn gather(config: &Config) -> Result<Report, RunError> {
-    let snap = source::read(&config.query, &config.source)?;
+    let mut stats = RunStats::default();
+    // The /proc walk and the dump are independent: the walk runs on other
+    // threads while this one dumps (netlink follows the calling thread's
+    // network namespace, so the dump stays here).
+    let (snap, walked) = std::thread::scope(|scope| {
+        let walker = config.owners.as_ref().map(|opts| {
+            scope.spawn(move || {
+                let start = Instant::now();
+                let index = OwnerIndex::walk(
+                    &opts.proc_root,
+                    WalkOptions {
+                        cmdline: opts.cmdline,
+                        threads: 0,
+                    },
+                );
+                (index, start.elapsed())
+            })
+        });
+        let start = Instant::now();
+        let snap = source::read(&config.query, &config.source);
+        stats.read = start.elapsed();
+        let walked = walker.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (snap, walked)
+    });
+    let snap = snap?;
+    stats.sockets_read = snap.sockets.len();
     let mut notes: Vec<String> = snap
         .warnings
         .iter()
         .map(|w| format!("warning: {w}"))
         .collect();
     let mut sockets = snap.sockets;
-    if let Some(opts) = &config.owners {
-        let index = OwnerIndex::walk(
-            &opts.proc_root,
-            WalkOptions {
-                cmdline: opts.cmdline,
-                threads: 0,
-            },
-        )?;
-        owners::attach(&mut sockets, &index);
+    if let Some((index, took)) = walked {
+        let mut index = index?;
+        stats.walk = Some((took, index.stats));
+        let start = Instant::now();
+        owners::attach(&mut sockets, &mut index);
         owners::attribute_queues(&mut sockets);
+        stats.attribute = start.elapsed();
         sockets.retain(|s| config.select.matches(s));
         let hidden = owners::unowned_with_inode(&sockets);
         if hidden > 0 && index.stats.denied > 0 {
@@ -70,6 +105,7 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
         sockets,
         notes,
         interrupted_retries: snap.interrupted_retries,
+        stats,
     })
 }
 

@@ -108,6 +108,11 @@ pub struct Cli {
     #[arg(long, value_name = "REGEX")]
     pub process: Option<String>,
 
+    /// Print what the run read and how long each step took to stderr
+    /// (sockets dumped, interrupted dumps retried, processes walked).
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -159,10 +164,12 @@ pub struct Cli {
 /// Subcommands: views that answer one question.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Which processes hold a local port, in any state: LISTEN owners first,
-    /// then every other socket on the port with its state. TCP and UDP,
-    /// IPv4 and IPv6 unless -t, -u, -4 or -6 narrow it. Exit 1 when nothing
-    /// holds the port.
+    /// Which processes hold a local port.
+    ///
+    /// Every socket on the port in any state: LISTEN owners first, then the
+    /// rest with their states, and connections waiting in a listener's
+    /// queue. TCP and UDP, IPv4 and IPv6 unless -t, -u, -4 or -6 narrow it.
+    /// Exit 1 when nothing holds the port.
     Who(WhoArgs),
 }
 

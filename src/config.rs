@@ -84,6 +84,8 @@ pub struct Config {
     pub table: TableOptions,
     /// Port numbers are shown as service names from this file.
     pub services: Option<PathBuf>,
+    /// Report counts and timings on stderr.
+    pub verbose: bool,
 }
 
 /// Where the services database lives.
@@ -196,6 +198,7 @@ impl Config {
                 cmdline: cli.cmdline,
             },
             services: cli.resolve.then_some(services_path),
+            verbose: cli.verbose,
         })
     }
 }

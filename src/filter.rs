@@ -154,11 +154,11 @@ mod tests {
     fn queued_connections_match_their_listeners_owners() {
         let mut s = sock("127.0.0.1:80", vec![]);
         s.inode = 0;
-        s.queue = Some(Queued {
+        s.queue = Some(Box::new(Queued {
             kind: QueueKind::Accept,
             listener: "0.0.0.0:80".parse().unwrap(),
             listener_owners: sock("0.0.0.0:80", vec![(812, "nginx")]).owners.unwrap(),
-        });
+        }));
         let f = ProcessFilter {
             comm: Some("nginx".into()),
             ..Default::default()

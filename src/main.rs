@@ -7,6 +7,7 @@
 
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 
@@ -42,7 +43,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(Services::from_file)
         .transpose()?;
+    let started = Instant::now();
     let report = app::gather(&config)?;
+    let gathered = started.elapsed();
     {
         let mut err = io::stderr().lock();
         for note in &report.notes {
@@ -81,7 +84,46 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     };
     out.flush()?;
+    if config.verbose {
+        let s = &report.stats;
+        let mut line = format!(
+            "sockscope: read {} sockets in {:.1} ms ({} interrupted dump{} retried)",
+            s.sockets_read,
+            ms(s.read),
+            report.interrupted_retries,
+            if report.interrupted_retries == 1 {
+                ""
+            } else {
+                "s"
+            },
+        );
+        if let Some((took, w)) = &s.walk {
+            line.push_str(&format!(
+                "; walked {} processes, {} fds, {} sockets in {:.1} ms \
+                 ({} unreadable, {} vanished); attributed in {:.1} ms",
+                w.processes,
+                w.fds,
+                w.sockets,
+                ms(*took),
+                w.denied,
+                w.vanished,
+                ms(s.attribute)
+            ));
+        }
+        let total = started.elapsed();
+        line.push_str(&format!(
+            "; showed {} in {:.1} ms; total {:.1} ms",
+            report.sockets.len(),
+            ms(total - gathered),
+            ms(total)
+        ));
+        let _ = writeln!(io::stderr(), "{line}");
+    }
     Ok(code)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// ripgrep's rule: a BrokenPipe anywhere in the chain is a reader that

@@ -257,7 +257,7 @@ pub struct Socket {
     pub owners: Option<Vec<Owner>>,
     /// Set when the socket waits in a listener's queue: a connection the
     /// kernel completed (or half-opened) that no process has accept()ed yet.
-    pub queue: Option<Queued>,
+    pub queue: Option<Box<Queued>>,
 }
 
 /// A process holding a socket through one of its file descriptors.

@@ -6,7 +6,6 @@
 //! Strings, styling and wrapping machinery sockscope never uses), and
 //! ss-sized tables reach 1M rows.
 
-use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::ops::Range;
 
@@ -67,10 +66,8 @@ impl Grid {
     }
 
     /// Adds a cell holding a number.
-    pub fn number(&mut self, n: impl std::fmt::Display) {
-        self.cell(|buf| {
-            let _ = write!(buf, "{n}");
-        });
+    pub fn number(&mut self, n: impl itoa::Integer) {
+        self.cell(|buf| push_int(buf, n));
     }
 
     /// Writes every row: one space between columns, no trailing blanks.
@@ -106,6 +103,12 @@ impl Grid {
         }
         Ok(())
     }
+}
+
+/// Appends an integer without the formatting machinery (hot: every row has
+/// several).
+pub fn push_int(buf: &mut String, n: impl itoa::Integer) {
+    buf.push_str(itoa::Buffer::new().format(n));
 }
 
 fn push_spaces(s: &mut String, n: usize) {

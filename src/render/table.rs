@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 
 use super::escape::escape;
-use super::grid::{Align, Grid};
+use super::grid::{Align, Grid, push_int};
 use crate::config::TableOptions;
 use crate::model::{Owner, Socket};
 use crate::services::Services;
@@ -95,7 +95,8 @@ pub fn process(buf: &mut String, s: &Socket, cmdline: bool) {
                 buf.push_str(", ");
             }
             owner(buf, o);
-            let _ = write!(buf, " fd={}", o.fd);
+            buf.push_str(" fd=");
+            push_int(buf, o.fd);
             if let (true, Some(cmd)) = (cmdline, &o.cmdline) {
                 let _ = write!(buf, " [{}]", escape(cmd));
             }
@@ -118,7 +119,9 @@ pub fn process(buf: &mut String, s: &Socket, cmdline: bool) {
 
 /// `comm/pid`, escaped.
 pub fn owner(buf: &mut String, o: &Owner) {
-    let _ = write!(buf, "{}/{}", escape(&o.comm), o.pid);
+    buf.push_str(&escape(&o.comm));
+    buf.push('/');
+    push_int(buf, o.pid);
 }
 
 /// Writes `ADDR:PORT` as ss prints it: IPv6 in brackets, the IPv6 wildcard
@@ -131,26 +134,36 @@ pub fn endpoint(
     dev: Option<&str>,
     services: Option<&Services>,
 ) {
-    let _ = match addr {
-        SocketAddr::V4(a) => write!(buf, "{}", a.ip()),
-        SocketAddr::V6(a) if a.ip().is_unspecified() && s.v6only != Some(true) => {
-            write!(buf, "*")
+    match addr {
+        SocketAddr::V4(a) => push_ipv4(buf, a.ip().octets()),
+        SocketAddr::V6(a) if a.ip().is_unspecified() && s.v6only != Some(true) => buf.push('*'),
+        SocketAddr::V6(a) => {
+            let _ = write!(buf, "[{}]", a.ip());
         }
-        SocketAddr::V6(a) => write!(buf, "[{}]", a.ip()),
-    };
+    }
     if let Some(dev) = dev {
         buf.push('%');
         buf.push_str(&escape(dev));
     }
     buf.push(':');
-    let _ = match (
+    match (
         addr.port(),
         services.and_then(|db| db.name(s.proto, addr.port())),
     ) {
-        (0, _) => write!(buf, "*"),
-        (_, Some(name)) => write!(buf, "{}", escape(name)),
-        (port, None) => write!(buf, "{port}"),
-    };
+        (0, _) => buf.push('*'),
+        (_, Some(name)) => buf.push_str(&escape(name)),
+        (port, None) => push_int(buf, port),
+    }
+}
+
+/// a.b.c.d without the formatting machinery.
+fn push_ipv4(buf: &mut String, o: [u8; 4]) {
+    for (i, b) in o.into_iter().enumerate() {
+        if i > 0 {
+            buf.push('.');
+        }
+        push_int(buf, b);
+    }
 }
 
 /// Interface names by index, looked up once each.

@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 
 use netlink_packet_core::{
     NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NetlinkBuffer,
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, Parseable,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NlasIterator, Parseable,
 };
-use netlink_packet_sock_diag::SOCK_DIAG_BY_FAMILY;
 use netlink_packet_sock_diag::inet::{
-    ExtensionFlags, InetRequest, InetResponse, SocketId, StateFlags as InetStateFlags, nlas::Nla,
+    ExtensionFlags, InetRequest, InetResponseHeader, SocketId, StateFlags as InetStateFlags,
 };
 use netlink_packet_sock_diag::message::SockDiagMessage;
+use netlink_packet_sock_diag::{INET_DIAG_SKV6ONLY, SOCK_DIAG_BY_FAMILY};
 
 use super::{Query, Snapshot, SourceError, SourceOptions, Table, Warning};
 use crate::model::{Family, Protocol, Socket, TcpState};
@@ -90,10 +90,11 @@ impl Session {
         query: &Query,
         snap: &mut Snapshot,
     ) -> Result<(), SourceError> {
-        let mut rows = Vec::new();
+        // Rows go straight into the snapshot; a retried dump drops its own.
+        let start = snap.sockets.len();
         for attempt in 1..=MAX_DUMP_ATTEMPTS {
-            rows.clear();
-            let interrupted = self.dump_once(table, query, &mut rows)?;
+            snap.sockets.truncate(start);
+            let interrupted = self.dump_once(table, query, &mut snap.sockets)?;
             if !interrupted {
                 break;
             }
@@ -106,7 +107,6 @@ impl Session {
                 snap.interrupted_retries += 1;
             }
         }
-        snap.sockets.append(&mut rows);
         Ok(())
     }
 
@@ -327,8 +327,9 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
         libc::AF_INET6 => Family::Inet6,
         af => return Err(format!("unexpected address family {af}")),
     };
-    let msg = InetResponse::parse(payload).map_err(|e| e.to_string())?;
-    let h = &msg.header;
+    // The fixed header through the crate; the attributes are only scanned
+    // for the one needed (parsing them all allocates for each).
+    let h = InetResponseHeader::parse(&payload[..INET_DIAG_MSG_LEN]).map_err(|e| e.to_string())?;
     // idiag_state
     let state = TcpState::from_kernel(h.state)
         .ok_or_else(|| format!("unknown socket state {}", h.state))?;
@@ -352,10 +353,13 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
     let cookie = u64::from(u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
         | (u64::from(u32::from_ne_bytes([c[4], c[5], c[6], c[7]])) << 32);
     // INET_DIAG_SKV6ONLY: sent for AF_INET6 LISTEN and CLOSE sockets
-    let v6only = msg.nlas.iter().find_map(|n| match n {
-        Nla::SkV6Only(b) => Some(*b),
-        _ => None,
-    });
+    let mut v6only = None;
+    for nla in NlasIterator::new(&payload[INET_DIAG_MSG_LEN..]) {
+        let nla = nla.map_err(|e| format!("bad attribute: {e}"))?;
+        if nla.kind() == INET_DIAG_SKV6ONLY {
+            v6only = Some(nla.value().first().copied().unwrap_or(0) != 0);
+        }
+    }
     Ok(Socket {
         proto,
         family,
