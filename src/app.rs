@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::config::{Config, Mode};
 use crate::model::{Socket, TcpState};
 use crate::owners::{self, OwnerIndex, OwnersError, WalkOptions};
-use crate::source::{self, SourceError};
+use crate::source::{self, SourceError, SourceKind, Warning};
 
 /// A failure of the run.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +25,8 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Dumps retried because the kernel flagged them interrupted.
     pub interrupted_retries: u32,
+    /// The kernel refused the filter bytecode (user space filtered alone).
+    pub bytecode_refused: bool,
     /// What the run did and how long it took, for `--verbose`.
     pub stats: RunStats,
 }
@@ -71,6 +73,25 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
         .iter()
         .map(|w| format!("warning: {w}"))
         .collect();
+    let read_proc = config.source.kind == SourceKind::Proc
+        || snap
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::FellBackToProc { .. }));
+    if read_proc
+        && config
+            .select
+            .expr
+            .as_ref()
+            .is_some_and(|e| e.needs_netlink())
+    {
+        notes.push(
+            "warning: /proc/net does not tell the device a socket is bound to, nor whether \
+             the kernel chose its port: `dev` matches no socket read from there, and \
+             `autobound` only checks ip_local_port_range"
+                .to_owned(),
+        );
+    }
     let mut sockets = snap.sockets;
     if let Some((index, took)) = walked {
         let mut index = index?;
@@ -105,6 +126,7 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
         sockets,
         notes,
         interrupted_retries: snap.interrupted_retries,
+        bytecode_refused: snap.bytecode_refused,
         stats,
     })
 }

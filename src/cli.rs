@@ -20,6 +20,9 @@ Examples:
   sockscope -tnp --comm nginx    nginx's connections, and those waiting in
                                  its listeners' accept queues
   sockscope who 8080             which processes hold port 8080, and how
+  sockscope -tn state established '( dport = :https or sport = :https )'
+  sockscope -tan state time-wait dst 10.0.0.0/8
+  sockscope -tan 'sport >= :1024 and not dst 127.0.0.1'
 
 Exit status: 0 ok; 1 `who` found nothing; 2 usage or input error;
 3 kernel, permission or I/O failure.";
@@ -115,6 +118,14 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// An ss filter: `state NAME`/`exclude NAME` words, then an expression
+    /// over src, dst, sport, dport, dev, autobound (and sockscope's uid,
+    /// pid, comm) with and/or/not and parentheses, e.g.
+    /// `state established '( dport = :https or sport = :https )'`.
+    /// What the kernel can check is sent to it as bytecode.
+    #[arg(value_name = "FILTER")]
+    pub filter: Vec<String>,
 
     /// Where to read sockets from: the kernel's sock_diag netlink interface,
     /// or the /proc/net tables. netlink falls back to /proc by itself, with a

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 use crate::cli::{Cli, Command, SourceArg};
-use crate::filter::{LocalPort, ProcessFilter, Selection};
+use crate::filter::{LocalPort, ProcessFilter, Selection, bytecode, expr};
 use crate::model::{Family, Protocol, StateSet, TcpState};
 use crate::services::Services;
 use crate::source::{Query, SourceKind, SourceOptions};
@@ -66,6 +66,8 @@ pub enum ConfigError {
     },
     #[error("invalid port {text:?}: {reason}")]
     Target { text: String, reason: String },
+    #[error(transparent)]
+    Filter(#[from] crate::filter::FilterError),
 }
 
 /// Everything one run needs.
@@ -126,6 +128,7 @@ impl Config {
         };
         let services_path = PathBuf::from(SERVICES_PATH);
 
+        let filter = parse_filter(&cli.filter, &services_path)?;
         let (mode, states) = match &cli.command {
             Some(Command::Who(args)) => (
                 Mode::Who(parse_local_port(&args.target, &services_path)?),
@@ -136,6 +139,12 @@ impl Config {
             None if cli.listening => (Mode::List, StateSet::listening()),
             None => (Mode::List, StateSet::connected()),
         };
+        // ss: `state`/`exclude` words override -a and -l.
+        let states = match (&mode, filter.states) {
+            (Mode::List, Some(s)) => s,
+            _ => states,
+        };
+        let needs_owners = filter.expr.as_ref().is_some_and(|e| e.needs_owners());
         let regex = match &cli.process {
             Some(r) => Some(Regex::new(r).map_err(|source| ConfigError::Regex {
                 regex: r.clone(),
@@ -151,14 +160,14 @@ impl Config {
             });
         let is_who = matches!(mode, Mode::Who(_));
         let processes = cli.processes || process.is_some() || is_who;
-        let owners = processes.then(|| OwnerOptions {
+        let owners = (processes || needs_owners).then(|| OwnerOptions {
             proc_root: proc_root.clone(),
             // --process looks at command lines too.
             cmdline: cli.cmdline || cli.process.is_some(),
         });
         // Queued connections are tied to their listener, so the listeners
         // are read even when they are not shown.
-        let query_states = if processes {
+        let query_states = if processes || needs_owners {
             states.with(TcpState::Listen)
         } else {
             states
@@ -172,6 +181,7 @@ impl Config {
                     Mode::Who(target) => Some(*target),
                     Mode::List => None,
                 },
+                expr: filter.expr.clone(),
             },
             mode,
             owners,
@@ -179,6 +189,7 @@ impl Config {
                 protocols,
                 families,
                 states: query_states,
+                bytecode: filter.expr.as_ref().and_then(bytecode::compile),
             },
             source: SourceOptions {
                 kind: match cli.source {
@@ -201,6 +212,39 @@ impl Config {
             verbose: cli.verbose,
         })
     }
+}
+
+/// Parses the filter words with what they need from the system: the
+/// services database, the ephemeral port range, interface names.
+fn parse_filter(words: &[String], services: &Path) -> Result<expr::Filter, ConfigError> {
+    if words.is_empty() {
+        return Ok(expr::Filter::default());
+    }
+    let services = Services::from_file(services).unwrap_or_default();
+    let ifindex = |name: &str| -> Option<u32> {
+        let c = std::ffi::CString::new(name).ok()?;
+        // SAFETY: c is a NUL-terminated string.
+        let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
+        (i != 0).then_some(i)
+    };
+    let ctx = expr::Context {
+        services: &services,
+        ephemeral: ephemeral_range(),
+        ifindex: &ifindex,
+    };
+    Ok(expr::parse(words, &ctx)?)
+}
+
+/// net.ipv4.ip_local_port_range of this network namespace (the kernel's
+/// default when unreadable).
+fn ephemeral_range() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| {
+            let mut it = t.split_whitespace().map(|w| w.parse::<u16>());
+            Some((it.next()?.ok()?, it.next()?.ok()?))
+        })
+        .unwrap_or((32768, 60999))
 }
 
 /// `PORT`, `:PORT`, `ADDR:PORT`, `[IPv6]:PORT`; the port may be a service

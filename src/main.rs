@@ -97,6 +97,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "s"
             },
         );
+        if let Some(code) = &config.query.bytecode {
+            line.push_str(&format!(
+                "; kernel filter: {}-byte program{}",
+                code.len(),
+                if report.bytecode_refused {
+                    " (refused: filtered in user space)"
+                } else {
+                    ""
+                }
+            ));
+        }
         if let Some((took, w)) = &s.walk {
             line.push_str(&format!(
                 "; walked {} processes, {} fds, {} sockets in {:.1} ms \

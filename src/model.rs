@@ -183,6 +183,14 @@ impl StateSet {
         [TcpState::Listen, TcpState::Close].into_iter().collect()
     }
 
+    pub fn union(self, other: StateSet) -> StateSet {
+        StateSet(self.0 | other.0)
+    }
+
+    pub fn minus(self, other: StateSet) -> StateSet {
+        StateSet(self.0 & !other.0)
+    }
+
     pub fn with(self, state: TcpState) -> StateSet {
         StateSet(self.0 | state.bit())
     }

@@ -147,3 +147,47 @@ fn head_one_in_a_shell_pipeline() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("State"));
 }
+
+/// A bad filter exits 2, repeats the expression and points at the token.
+#[test]
+fn bad_filters_exit_2_with_a_caret() {
+    for (args, token, words) in [
+        (
+            &["-tan", "state", "established", "dprot", "=", ":443"][..],
+            "dprot",
+            "unknown word",
+        ),
+        (
+            &["-tan", "state", "establisehd"][..],
+            "establisehd",
+            "unknown state",
+        ),
+        (
+            &["-tan", "sport", "=", ":70000"][..],
+            ":70000",
+            "out of range",
+        ),
+        (&["-tan", "src", "10.0.0.0/40"][..], "10.0.0.0/40", "prefix"),
+        (&["-tan", "( sport = :22"][..], "(", "unbalanced"),
+        (&["-tan", "sport = :22 )"][..], ")", "unbalanced"),
+        (
+            &["-tan", "dst", "not-an-address"][..],
+            "not-an-address",
+            "not an IP address",
+        ),
+    ] {
+        let out = sockscope().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(words), "{args:?}: {err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 3, "{err}");
+        let col = lines[2].find('^').expect("a caret");
+        assert_eq!(&lines[1][col..col + token.len()], token, "{err}");
+        assert_eq!(
+            lines[2].matches('^').count(),
+            token.chars().count(),
+            "{err}"
+        );
+    }
+}

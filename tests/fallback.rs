@@ -101,6 +101,7 @@ fn refused_dump_falls_back_for_that_table_only() {
         protocols: vec![Protocol::Tcp, Protocol::Udp],
         families: vec![Family::Inet],
         states: StateSet::all(),
+        bytecode: None,
     };
     let tcp = Table {
         family: Family::Inet,

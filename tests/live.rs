@@ -8,82 +8,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Output;
 
-use common::{Env, Row, Sandbox, Scenario, canonical_endpoint, diff_rows, ss_rows};
+use common::run::{oracle_rows, our_rows, records, row_of, sockscope};
+use common::{Row, Sandbox, Scenario, diff_rows};
 use serde_json::Value;
-
-fn sockscope(env: &Env, args: &[&str]) -> Output {
-    let out = env
-        .command(env!("CARGO_BIN_EXE_sockscope"))
-        .args(args)
-        .env_remove("SOCKSCOPE_PROC_ROOT")
-        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
-        .env_remove("SOCKSCOPE_NETLINK_RECORD")
-        .output()
-        .expect("run sockscope");
-    assert!(
-        out.status.success(),
-        "sockscope {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stderr.is_empty(),
-        "sockscope {args:?} warned: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// The JSON objects sockscope prints for `args` (with --json or --jsonl).
-fn records(env: &Env, args: &[&str]) -> Vec<Value> {
-    let out = sockscope(env, args);
-    let text = String::from_utf8(out.stdout).expect("utf-8 output");
-    if args.contains(&"--json") {
-        let v: Value = serde_json::from_str(&text).expect("one JSON document");
-        v.as_array().expect("a JSON array").clone()
-    } else {
-        text.lines()
-            .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
-            .collect()
-    }
-}
-
-fn row_of(r: &Value) -> Row {
-    let ep = |e: &Value| {
-        canonical_endpoint(
-            e["addr"].as_str().expect("addr"),
-            e["port"].as_u64().expect("port") as u16,
-        )
-    };
-    Row::new(
-        r["proto"].as_str().unwrap(),
-        r["state"].as_str().unwrap(),
-        &ep(&r["local"]),
-        &ep(&r["remote"]),
-    )
-}
-
-/// sockscope's rows for `args`, sorted, kept to the scenario's own sockets
-/// outside a private namespace.
-fn our_rows(env: &Env, sc: &Scenario, args: &[&str]) -> Vec<Row> {
-    let mut rows: Vec<Row> = records(env, args).iter().map(row_of).collect();
-    if !env.private_ns {
-        rows.retain(|r| sc.ours(r));
-    }
-    rows.sort();
-    rows
-}
-
-/// ss's rows for `args`, sorted, filtered the same way.
-fn oracle_rows(env: &Env, sc: &Scenario, args: &[&str]) -> Vec<Row> {
-    let mut rows = ss_rows(env, args);
-    if !env.private_ns {
-        rows.retain(|r| sc.ours(r));
-    }
-    rows.sort();
-    rows
-}
 
 fn assert_same(what: &str, expected: &[Row], actual: &[Row]) {
     assert!(

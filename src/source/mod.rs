@@ -51,6 +51,9 @@ pub struct Query {
     pub protocols: Vec<Protocol>,
     pub families: Vec<Family>,
     pub states: StateSet,
+    /// inet_diag bytecode for the kernel (INET_DIAG_REQ_BYTECODE); the
+    /// records are filtered again in user space, so it only saves work.
+    pub bytecode: Option<Vec<u8>>,
 }
 
 impl Query {
@@ -124,6 +127,8 @@ pub struct Snapshot {
     pub warnings: Vec<Warning>,
     /// How many dumps had to be retried because NLM_F_DUMP_INTR was set.
     pub interrupted_retries: u32,
+    /// The kernel refused the filter bytecode; the dump ran without it.
+    pub bytecode_refused: bool,
 }
 
 /// A failure to read socket tables.

@@ -22,6 +22,7 @@ use netlink_packet_sock_diag::message::SockDiagMessage;
 use netlink_packet_sock_diag::{INET_DIAG_SKV6ONLY, SOCK_DIAG_BY_FAMILY};
 
 use super::{Query, Snapshot, SourceError, SourceOptions, Table, Warning};
+use crate::filter::bytecode;
 use crate::model::{Family, Protocol, Socket, TcpState};
 
 /// How often a dump flagged NLM_F_DUMP_INTR is tried in all.
@@ -94,7 +95,22 @@ impl Session {
         let start = snap.sockets.len();
         for attempt in 1..=MAX_DUMP_ATTEMPTS {
             snap.sockets.truncate(start);
-            let interrupted = self.dump_once(table, query, &mut snap.sockets)?;
+            let interrupted = match self.dump_once(table, query, &mut snap.sockets) {
+                // A kernel that refuses the bytecode (EINVAL) is asked again
+                // without it: user space filters anyway.
+                Err(SourceError::KernelRefused { errno, .. })
+                    if errno == libc::EINVAL && query.bytecode.is_some() =>
+                {
+                    snap.sockets.truncate(start);
+                    snap.bytecode_refused = true;
+                    let plain = Query {
+                        bytecode: None,
+                        ..query.clone()
+                    };
+                    return self.dump(table, &plain, snap);
+                }
+                other => other?,
+            };
             if !interrupted {
                 break;
             }
@@ -201,6 +217,13 @@ pub fn build_request(table: Table, query: &Query, seq: u32) -> Vec<u8> {
     msg.finalize();
     let mut buf = vec![0; msg.buffer_len()];
     msg.serialize(&mut buf);
+    // The crate has no INET_DIAG_REQ_BYTECODE: append the attribute after
+    // inet_diag_req_v2 and fix nlmsg_len.
+    if let Some(code) = &query.bytecode {
+        buf.extend_from_slice(&bytecode::attribute(code));
+        let len = buf.len() as u32;
+        buf[..4].copy_from_slice(&len.to_ne_bytes());
+    }
     buf
 }
 

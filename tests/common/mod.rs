@@ -17,6 +17,8 @@
 //! Use it with `mod common;` from any file under `tests/`.
 #![allow(dead_code)]
 
+pub mod run;
+
 use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsStr;

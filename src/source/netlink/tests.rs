@@ -193,6 +193,7 @@ fn request_bytes_carry_the_states_mask() {
         protocols: vec![Protocol::Tcp],
         families: vec![Family::Inet6],
         states: StateSet::listening(),
+        bytecode: None,
     };
     let t = Table {
         family: Family::Inet6,
@@ -224,6 +225,7 @@ fn recording_splits_at_requests() {
         protocols: vec![Protocol::Tcp],
         families: vec![Family::Inet],
         states: StateSet::all(),
+        bytecode: None,
     };
     let mut file = build_request(TCP4, &query, 1);
     file.extend_from_slice(&LISTEN_THEN_DONE);

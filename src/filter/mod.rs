@@ -4,11 +4,16 @@
 //! selection here is evaluated on every record again, so /proc, netlink and
 //! replays give the same rows.
 
+pub mod bytecode;
+pub mod expr;
+pub mod states;
+
 use std::net::IpAddr;
 
 use regex::Regex;
 
 use crate::model::{Owner, Socket, StateSet};
+pub use expr::{Expr, Filter, FilterError};
 
 /// Which processes' sockets to keep.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +78,9 @@ pub struct Selection {
     pub states: StateSet,
     pub process: Option<ProcessFilter>,
     pub local: Option<LocalPort>,
+    /// The filter expression, evaluated on every record even when the
+    /// kernel already applied its bytecode.
+    pub expr: Option<Expr>,
 }
 
 impl Selection {
@@ -80,6 +88,7 @@ impl Selection {
         self.states.contains(s.state)
             && self.process.as_ref().is_none_or(|p| p.matches(s))
             && self.local.is_none_or(|l| l.matches(s))
+            && self.expr.as_ref().is_none_or(|e| e.matches(s))
     }
 }
 

@@ -1,0 +1,998 @@
+//! The ss filter language: `state`/`exclude` words, then an expression.
+//!
+//! ```text
+//! sockscope -tan state established '( dport = :https or sport = :https )'
+//! ```
+//!
+//! Grammar (ss's, misc/ssfilter.y): an expression list joins terms with
+//! `or`/`|`/`||`, `and`/`&`/`&&`, or nothing (an implicit `and`), all at one
+//! level and left to right: `a or b and c` is `(a or b) and c`, as ss reads
+//! it. `not`/`!` binds to the next term; parentheses group. Terms:
+//! `src|dst [=|==|eq|!=|ne|neq] HOST`, `sport|dport OP PORT` with OP one of
+//! `= == eq != ne neq < lt <= le > gt >= ge` (or none: `=`), `dev [=|!=]
+//! NAME`, `autobound`, and sockscope's own `uid OP N`, `pid [=] N`,
+//! `comm [=] NAME`. HOST is `ADDR`, `ADDR/PREFIX`, `ADDR:PORT`, `[IPv6]`,
+//! `[IPv6]:PORT`, `*`, `*:PORT` or `:PORT`; PORT a number or a service name
+//! from /etc/services (`:ssh`).
+//!
+//! Address matching follows the kernel's bytecode rule: an IPv4 address or
+//! prefix matches IPv4 sockets and IPv4-mapped IPv6 addresses, an IPv6 one
+//! IPv6 sockets only.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use super::states;
+use crate::model::{Owner, Socket, StateSet};
+use crate::services::Services;
+
+/// Which end of the connection a condition looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// `src`, `sport`: the local end.
+    Src,
+    /// `dst`, `dport`: the remote end.
+    Dst,
+}
+
+/// An address prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prefix {
+    pub addr: IpAddr,
+    pub len: u8,
+}
+
+/// `src`/`dst` (and `sport = ` / `dport = `): an optional prefix and an
+/// optional port, both must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostCond {
+    pub prefix: Option<Prefix>,
+    pub port: Option<u16>,
+}
+
+/// Comparison for `uid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cmp {
+    fn holds(self, a: u32, b: u32) -> bool {
+        match self {
+            Cmp::Eq => a == b,
+            Cmp::Ne => a != b,
+            Cmp::Lt => a < b,
+            Cmp::Le => a <= b,
+            Cmp::Gt => a > b,
+            Cmp::Ge => a >= b,
+        }
+    }
+}
+
+/// A filter expression. Port `<`, `>` and `!=` are kept as `Not` of the
+/// kernel's `<=`, `>=` and `=`, as ss builds them, so the bytecode and the
+/// evaluator share one shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+    Host(Side, HostCond),
+    /// port >= N
+    PortGe(Side, u16),
+    /// port <= N
+    PortLe(Side, u16),
+    /// The local port was chosen by the kernel. The kernel knows
+    /// (SOCK_BINDPORT_LOCK); user space, like ss, checks that the port is
+    /// inside ip_local_port_range.
+    AutoBound {
+        low: u16,
+        high: u16,
+    },
+    /// Bound to this interface index.
+    Dev(u32),
+    Uid(Cmp, u32),
+    Pid(u32),
+    Comm(String),
+}
+
+impl Expr {
+    /// Evaluates the expression on one record.
+    pub fn matches(&self, s: &Socket) -> bool {
+        match self {
+            Expr::And(a, b) => a.matches(s) && b.matches(s),
+            Expr::Or(a, b) => a.matches(s) || b.matches(s),
+            Expr::Not(a) => !a.matches(s),
+            Expr::Host(side, cond) => {
+                let ep = match side {
+                    Side::Src => s.local,
+                    Side::Dst => s.remote,
+                };
+                cond.port.is_none_or(|p| p == ep.port())
+                    && cond.prefix.is_none_or(|p| prefix_matches(&p, ep.ip()))
+            }
+            Expr::PortGe(side, n) => port_of(s, *side) >= *n,
+            Expr::PortLe(side, n) => port_of(s, *side) <= *n,
+            Expr::AutoBound { low, high } => (*low..=*high).contains(&s.local.port()),
+            Expr::Dev(index) => s.ifindex.unwrap_or(0) == *index,
+            Expr::Uid(cmp, n) => s.uid.is_some_and(|u| cmp.holds(u, *n)),
+            Expr::Pid(pid) => owners_of(s).any(|o| o.pid == *pid),
+            Expr::Comm(comm) => owners_of(s).any(|o| *o.comm == **comm),
+        }
+    }
+
+    /// Terms /proc/net cannot answer: the bound device (`dev`) and the
+    /// kernel's autobind flag (`autobound` falls back to the port range).
+    pub fn needs_netlink(&self) -> bool {
+        match self {
+            Expr::And(a, b) | Expr::Or(a, b) => a.needs_netlink() || b.needs_netlink(),
+            Expr::Not(a) => a.needs_netlink(),
+            Expr::Dev(_) | Expr::AutoBound { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// True when the expression looks at owners (`pid`, `comm`), so the
+    /// /proc walk must run.
+    pub fn needs_owners(&self) -> bool {
+        match self {
+            Expr::And(a, b) | Expr::Or(a, b) => a.needs_owners() || b.needs_owners(),
+            Expr::Not(a) => a.needs_owners(),
+            Expr::Pid(_) | Expr::Comm(_) => true,
+            _ => false,
+        }
+    }
+}
+
+fn port_of(s: &Socket, side: Side) -> u16 {
+    match side {
+        Side::Src => s.local.port(),
+        Side::Dst => s.remote.port(),
+    }
+}
+
+fn owners_of(s: &Socket) -> impl Iterator<Item = &Owner> {
+    s.owners
+        .iter()
+        .flatten()
+        .chain(s.queue.iter().flat_map(|q| &q.listener_owners))
+}
+
+/// The kernel's rule (net/ipv4/inet_diag.c, INET_DIAG_BC_S_COND): the
+/// families must agree, except that an IPv4 prefix also matches an
+/// IPv4-mapped IPv6 address; then the first `len` bits are compared.
+pub fn prefix_matches(p: &Prefix, addr: IpAddr) -> bool {
+    match (p.addr, addr) {
+        (IpAddr::V4(want), IpAddr::V4(have)) => bits_match(&have.octets(), &want.octets(), p.len),
+        (IpAddr::V6(want), IpAddr::V6(have)) => bits_match(&have.octets(), &want.octets(), p.len),
+        (IpAddr::V4(want), IpAddr::V6(have)) => have
+            .to_ipv4_mapped()
+            .is_some_and(|v4| bits_match(&v4.octets(), &want.octets(), p.len)),
+        (IpAddr::V6(_), IpAddr::V4(_)) => false,
+    }
+}
+
+fn bits_match(a: &[u8], b: &[u8], bits: u8) -> bool {
+    let bits = bits as usize;
+    let whole = bits / 8;
+    if a[..whole] != b[..whole] {
+        return false;
+    }
+    let rest = bits % 8;
+    if rest == 0 {
+        return true;
+    }
+    let mask = 0xffu8 << (8 - rest);
+    a[whole] & mask == b[whole] & mask
+}
+
+/// What a filter says: an optional state set and an optional expression.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Filter {
+    /// From `state`/`exclude`; overrides `-a`/`-l` like in ss.
+    pub states: Option<StateSet>,
+    pub expr: Option<Expr>,
+}
+
+/// Outside facts the parser needs.
+pub struct Context<'a> {
+    /// For service names (`:ssh`).
+    pub services: &'a Services,
+    /// ip_local_port_range, for `autobound`.
+    pub ephemeral: (u16, u16),
+    /// Interface name → index (for `dev`).
+    pub ifindex: &'a dyn Fn(&str) -> Option<u32>,
+}
+
+/// A filter that does not parse: the message, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError {
+    /// The whole filter as typed, words joined by spaces.
+    pub text: String,
+    /// Byte offset and length of the offending token in `text` (at the end
+    /// for a missing one).
+    pub at: usize,
+    pub len: usize,
+    pub message: String,
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let caret_at = self.text[..self.at.min(self.text.len())].chars().count();
+        let carets = self.text[self.at.min(self.text.len())..]
+            .chars()
+            .take(self.len.max(1))
+            .count()
+            .max(1);
+        write!(
+            f,
+            "bad filter: {}\n  {}\n  {}{}",
+            self.message,
+            self.text,
+            " ".repeat(caret_at),
+            "^".repeat(carets)
+        )
+    }
+}
+
+impl std::error::Error for FilterError {}
+
+#[derive(Debug, Clone)]
+struct Token {
+    text: String,
+    at: usize,
+}
+
+/// Splits the words as ss does (blanks separate tokens, whatever the shell
+/// quoting made of them), and also splits off parentheses glued to a word,
+/// which ss refuses: `(dport` is `(` `dport`.
+fn lex(args: &[String]) -> (String, Vec<Token>) {
+    let text = args.join(" ");
+    let mut tokens = Vec::new();
+    let mut start: Option<usize> = None;
+    let bytes = text.as_bytes();
+    let push = |tokens: &mut Vec<Token>, from: usize, to: usize| {
+        if from < to {
+            tokens.push(Token {
+                text: text[from..to].to_owned(),
+                at: from,
+            });
+        }
+    };
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_whitespace() {
+            if let Some(s) = start.take() {
+                push(&mut tokens, s, i);
+            }
+        } else if b == b'(' || b == b')' {
+            if let Some(s) = start.take() {
+                push(&mut tokens, s, i);
+            }
+            push(&mut tokens, i, i + 1);
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        push(&mut tokens, s, bytes.len());
+    }
+    (text, tokens)
+}
+
+/// Parses filter words (everything after the options).
+pub fn parse(args: &[String], ctx: &Context<'_>) -> Result<Filter, FilterError> {
+    let (text, tokens) = lex(args);
+    let mut p = Parser {
+        text: &text,
+        tokens: &tokens,
+        pos: 0,
+        ctx,
+    };
+    let mut filter = Filter::default();
+    // `state X` / `exclude X` come first (ss reads them before the
+    // expression): the first `state` starts from nothing, the first
+    // `exclude` from every state.
+    while let Some(word) = p.peek_word() {
+        let include = match word.as_str() {
+            "state" => true,
+            "exclude" | "excl" => false,
+            _ => break,
+        };
+        p.pos += 1;
+        let Some(name) = p.next() else {
+            return Err(p.error_at_end(format!("'{word}' needs a state name: {}", states::NAMES)));
+        };
+        let set = states::parse(&name.text).ok_or_else(|| {
+            p.error(
+                name,
+                format!("unknown state {:?}: expected {}", name.text, states::NAMES),
+            )
+        })?;
+        let current = filter.states.unwrap_or(if include {
+            StateSet::EMPTY
+        } else {
+            StateSet::all()
+        });
+        filter.states = Some(if include {
+            current.union(set)
+        } else {
+            current.minus(set)
+        });
+    }
+    if p.pos < tokens.len() {
+        let expr = p.exprlist()?;
+        if let Some(t) = p.next() {
+            return Err(p.error(t, "unbalanced ')': no '(' before it".into()));
+        }
+        filter.expr = Some(expr);
+    }
+    Ok(filter)
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    tokens: &'a [Token],
+    pos: usize,
+    ctx: &'a Context<'a>,
+}
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<&'a Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn peek_word(&self) -> Option<String> {
+        self.peek().map(|t| t.text.to_ascii_lowercase())
+    }
+
+    fn next(&mut self) -> Option<&'a Token> {
+        let t = self.tokens.get(self.pos);
+        if t.is_some() {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn error(&self, t: &Token, message: String) -> FilterError {
+        FilterError {
+            text: self.text.to_owned(),
+            at: t.at,
+            len: t.text.len(),
+            message,
+        }
+    }
+
+    fn error_at_end(&self, message: String) -> FilterError {
+        FilterError {
+            text: self.text.to_owned(),
+            at: self.text.len() + 1,
+            len: 1,
+            message,
+        }
+    }
+
+    /// exprlist: expr { [or|and] expr }, left to right, one level.
+    fn exprlist(&mut self) -> Result<Expr, FilterError> {
+        let mut left = self.expr()?;
+        while let Some(word) = self.peek_word() {
+            let or = match word.as_str() {
+                ")" => break,
+                "|" | "||" | "or" => {
+                    self.pos += 1;
+                    true
+                }
+                "&" | "&&" | "and" => {
+                    self.pos += 1;
+                    false
+                }
+                _ => false, // implicit and
+            };
+            if self.peek().is_none() {
+                let op = &self.tokens[self.pos - 1];
+                return Err(self.error(op, format!("nothing after '{}'", op.text)));
+            }
+            let right = self.expr()?;
+            left = if or {
+                Expr::Or(Box::new(left), Box::new(right))
+            } else {
+                Expr::And(Box::new(left), Box::new(right))
+            };
+        }
+        Ok(left)
+    }
+
+    fn expr(&mut self) -> Result<Expr, FilterError> {
+        let Some(t) = self.next() else {
+            return Err(self.error_at_end("expression ends too early".into()));
+        };
+        let word = t.text.to_ascii_lowercase();
+        match word.as_str() {
+            "(" => {
+                if matches!(self.peek_word().as_deref(), Some(")")) {
+                    return Err(self.error(t, "empty parentheses".into()));
+                }
+                let inner = self.exprlist()?;
+                match self.next() {
+                    Some(c) if c.text == ")" => Ok(inner),
+                    _ => Err(self.error(t, "unbalanced '(': no ')' closes it".into())),
+                }
+            }
+            ")" => Err(self.error(t, "unbalanced ')': no '(' before it".into())),
+            "!" | "not" => {
+                if self.peek().is_none() {
+                    return Err(self.error(t, format!("nothing after '{}'", t.text)));
+                }
+                Ok(Expr::Not(Box::new(self.expr()?)))
+            }
+            "src" | "dst" => {
+                let side = if word == "src" { Side::Src } else { Side::Dst };
+                let negate = self.eq_or_ne(t)?;
+                let host = self.operand(t)?;
+                let cond =
+                    parse_host(&host.text, false, self.ctx).map_err(|m| self.error(host, m))?;
+                Ok(negated(Expr::Host(side, cond), negate))
+            }
+            "sport" | "dport" => {
+                let side = if word == "sport" {
+                    Side::Src
+                } else {
+                    Side::Dst
+                };
+                let op = self.comparison(t)?;
+                let host = self.operand(t)?;
+                let cond =
+                    parse_host(&host.text, true, self.ctx).map_err(|m| self.error(host, m))?;
+                let port = || {
+                    cond.port.ok_or_else(|| {
+                        self.error(
+                            host,
+                            "a port comparison needs a port number, not '*'".into(),
+                        )
+                    })
+                };
+                Ok(match op {
+                    Cmp::Eq => Expr::Host(side, cond),
+                    Cmp::Ne => negated(Expr::Host(side, cond), true),
+                    Cmp::Ge => Expr::PortGe(side, port()?),
+                    Cmp::Le => Expr::PortLe(side, port()?),
+                    // ss: a > N is not (a <= N); a < N is not (a >= N)
+                    Cmp::Gt => negated(Expr::PortLe(side, port()?), true),
+                    Cmp::Lt => negated(Expr::PortGe(side, port()?), true),
+                })
+            }
+            "dev" => {
+                let negate = self.eq_or_ne(t)?;
+                let name = self.operand(t)?;
+                let index = (self.ctx.ifindex)(&name.text)
+                    .or_else(|| name.text.parse().ok())
+                    .ok_or_else(|| {
+                        self.error(name, format!("no network interface {:?}", name.text))
+                    })?;
+                Ok(negated(Expr::Dev(index), negate))
+            }
+            "autobound" => Ok(Expr::AutoBound {
+                low: self.ctx.ephemeral.0,
+                high: self.ctx.ephemeral.1,
+            }),
+            "uid" => {
+                let op = self.comparison(t)?;
+                let n = self.operand(t)?;
+                let uid = n
+                    .text
+                    .parse()
+                    .map_err(|_| self.error(n, format!("{:?} is not a uid", n.text)))?;
+                Ok(Expr::Uid(op, uid))
+            }
+            "pid" => {
+                let negate = self.eq_or_ne(t)?;
+                let n = self.operand(t)?;
+                let pid = n
+                    .text
+                    .parse()
+                    .map_err(|_| self.error(n, format!("{:?} is not a pid", n.text)))?;
+                Ok(negated(Expr::Pid(pid), negate))
+            }
+            "comm" => {
+                let negate = self.eq_or_ne(t)?;
+                let n = self.operand(t)?;
+                Ok(negated(Expr::Comm(n.text.clone()), negate))
+            }
+            "state" | "exclude" | "excl" => Err(self.error(
+                t,
+                format!("'{}' must come before the expression, as in ss", t.text),
+            )),
+            "|" | "||" | "or" | "&" | "&&" | "and" => {
+                Err(self.error(t, format!("'{}' needs a term before it", t.text)))
+            }
+            _ => {
+                let hint = if t.text.starts_with(':')
+                    || t.text.starts_with('[')
+                    || t.text.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    "an address or port needs src, dst, sport or dport before it"
+                } else {
+                    "expected src, dst, sport, dport, dev, autobound, uid, pid, comm, \
+                     not, and, or, or a parenthesis"
+                };
+                Err(self.error(t, format!("unknown word {:?}: {hint}", t.text)))
+            }
+        }
+    }
+
+    /// An optional `=`/`==`/`eq` (false) or `!=`/`ne`/`neq` (true).
+    fn eq_or_ne(&mut self, _key: &Token) -> Result<bool, FilterError> {
+        match self.peek_word().as_deref() {
+            Some("=" | "==" | "eq") => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some("!=" | "ne" | "neq") => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// An optional comparison; none means `=`.
+    fn comparison(&mut self, _key: &Token) -> Result<Cmp, FilterError> {
+        let cmp = match self.peek_word().as_deref() {
+            Some("=" | "==" | "eq") => Cmp::Eq,
+            Some("!=" | "ne" | "neq") => Cmp::Ne,
+            Some("<" | "lt") => Cmp::Lt,
+            Some("<=" | "le" | "leq") => Cmp::Le,
+            Some(">" | "gt") => Cmp::Gt,
+            Some(">=" | "ge" | "geq") => Cmp::Ge,
+            _ => return Ok(Cmp::Eq),
+        };
+        self.pos += 1;
+        Ok(cmp)
+    }
+
+    fn operand(&mut self, key: &Token) -> Result<&'a Token, FilterError> {
+        match self.next() {
+            Some(t) if !matches!(t.text.as_str(), "(" | ")") => Ok(t),
+            Some(t) => Err(self.error(t, format!("'{}' needs a value here", key.text))),
+            None => Err(self.error_at_end(format!("'{}' needs a value", key.text))),
+        }
+    }
+}
+
+fn negated(e: Expr, negate: bool) -> Expr {
+    if negate { Expr::Not(Box::new(e)) } else { e }
+}
+
+/// HOST (or, with `is_port`, PORT) as ss reads it (ss.c: parse_hostcond).
+pub fn parse_host(text: &str, is_port: bool, ctx: &Context<'_>) -> Result<HostCond, String> {
+    if is_port {
+        let port = text.strip_prefix(':').unwrap_or(text);
+        return Ok(HostCond {
+            prefix: None,
+            port: parse_port(port, ctx)?,
+        });
+    }
+    let (addr, port) = if let Some(rest) = text.strip_prefix('[') {
+        let (inner, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("{text:?}: '[' without ']'"))?;
+        // [ADDR], [ADDR/LEN], [ADDR]:PORT, and also [ADDR]/LEN[:PORT].
+        let (len, after) = match after.strip_prefix('/') {
+            Some(l) => match l.split_once(':') {
+                Some((l, p)) => (Some(l), p),
+                None => (Some(l), ""),
+            },
+            None => (
+                None,
+                match after {
+                    "" => "",
+                    p => p
+                        .strip_prefix(':')
+                        .ok_or_else(|| format!("{text:?}: expected ':PORT' after ']'"))?,
+                },
+            ),
+        };
+        let prefix = match len {
+            Some(l) => parse_prefix(&format!("{inner}/{l}"))?,
+            None => parse_prefix(inner)?,
+        };
+        return Ok(HostCond {
+            prefix,
+            port: parse_port(after, ctx)?,
+        });
+    } else if let Some(rest) = text.strip_prefix('*') {
+        ("", rest.strip_prefix(':').unwrap_or(rest))
+    } else if text.matches(':').count() >= 2 && !text.contains('.') || is_v6_prefix(text) {
+        // A bare IPv6 address or prefix: ss would take its last group for a
+        // port; use brackets for an address with a port.
+        (text, "")
+    } else {
+        // The port follows the last ':' (after any '/PREFIX').
+        let from = text.find('/').unwrap_or(0);
+        match text[from..].rfind(':') {
+            Some(i) => (&text[..from + i], &text[from + i + 1..]),
+            None => (text, ""),
+        }
+    };
+    Ok(HostCond {
+        prefix: parse_prefix(addr)?,
+        port: parse_port(port, ctx)?,
+    })
+}
+
+fn is_v6_prefix(text: &str) -> bool {
+    text.split_once('/')
+        .is_some_and(|(a, _)| a.parse::<std::net::Ipv6Addr>().is_ok())
+}
+
+fn parse_port(port: &str, ctx: &Context<'_>) -> Result<Option<u16>, String> {
+    if port.is_empty() || port == "*" {
+        return Ok(None);
+    }
+    if port.bytes().all(|b| b.is_ascii_digit()) {
+        return port
+            .parse::<u16>()
+            .map(Some)
+            .map_err(|_| format!("port {port} is out of range (0-65535)"));
+    }
+    ctx.services
+        .port(port)
+        .map(Some)
+        .ok_or_else(|| format!("{port:?} is neither a port number nor a service in /etc/services"))
+}
+
+fn parse_prefix(addr: &str) -> Result<Option<Prefix>, String> {
+    if addr.is_empty() || addr == "*" {
+        return Ok(None);
+    }
+    let (ip, len) = match addr.split_once('/') {
+        Some((ip, len)) => (ip, Some(len)),
+        None => (addr, None),
+    };
+    let ip: IpAddr = ip.parse().map_err(|_| {
+        format!("{ip:?} is not an IP address (host names are not resolved; use an address)")
+    })?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let len = match len {
+        None => max,
+        Some(l) => match l.parse::<u8>() {
+            Ok(n) if n <= max => n,
+            _ => return Err(format!("bad prefix length /{l}: at most /{max} for {ip}")),
+        },
+    };
+    Ok(Some(Prefix { addr: ip, len }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx_parse(words: &[&str]) -> Result<Filter, FilterError> {
+        let services = Services::from_reader("ssh 22/tcp\nhttps 443/tcp\n".as_bytes()).unwrap();
+        let ifindex = |name: &str| (name == "lo").then_some(1);
+        let ctx = Context {
+            services: &services,
+            ephemeral: (32768, 60999),
+            ifindex: &ifindex,
+        };
+        let args: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+        parse(&args, &ctx)
+    }
+
+    fn expr(words: &[&str]) -> Expr {
+        ctx_parse(words).unwrap().expr.unwrap()
+    }
+
+    fn sport(p: u16) -> Expr {
+        Expr::Host(
+            Side::Src,
+            HostCond {
+                prefix: None,
+                port: Some(p),
+            },
+        )
+    }
+    fn dport(p: u16) -> Expr {
+        Expr::Host(
+            Side::Dst,
+            HostCond {
+                prefix: None,
+                port: Some(p),
+            },
+        )
+    }
+    fn and(a: Expr, b: Expr) -> Expr {
+        Expr::And(Box::new(a), Box::new(b))
+    }
+    fn or(a: Expr, b: Expr) -> Expr {
+        Expr::Or(Box::new(a), Box::new(b))
+    }
+    fn not(a: Expr) -> Expr {
+        Expr::Not(Box::new(a))
+    }
+
+    #[test]
+    fn or_and_are_one_level_left_to_right_like_ss() {
+        // ss: (sport = :1 or sport = :2) and dport = :3
+        assert_eq!(
+            expr(&[
+                "sport", "=", ":1", "or", "sport", "=", ":2", "and", "dport", "=", ":3"
+            ]),
+            and(or(sport(1), sport(2)), dport(3))
+        );
+        assert_eq!(
+            expr(&["sport", ":1", "dport", ":3", "||", "dport", ":4"]),
+            or(and(sport(1), dport(3)), dport(4))
+        );
+    }
+
+    #[test]
+    fn not_binds_to_the_next_term() {
+        assert_eq!(
+            expr(&["!", "sport", "=", ":1", "and", "dport", "=", ":2"]),
+            and(not(sport(1)), dport(2))
+        );
+        assert_eq!(
+            expr(&[
+                "not", "(", "sport", "=", ":1", "or", "dport", "=", ":2", ")"
+            ]),
+            not(or(sport(1), dport(2)))
+        );
+    }
+
+    #[test]
+    fn quoted_habit_as_one_argument_or_many() {
+        let one = expr(&["( dport = :ssh or sport = :ssh )"]);
+        let many = expr(&["(", "dport", "=", ":ssh", "or", "sport", "=", ":ssh", ")"]);
+        let glued = expr(&["(dport = :ssh or sport = :ssh)"]);
+        assert_eq!(one, or(dport(22), sport(22)));
+        assert_eq!(one, many);
+        assert_eq!(one, glued);
+    }
+
+    #[test]
+    fn operators_and_their_words() {
+        assert_eq!(expr(&["sport", "eq", ":22"]), sport(22));
+        assert_eq!(expr(&["sport", "==", "22"]), sport(22));
+        assert_eq!(expr(&["sport", "!=", ":22"]), not(sport(22)));
+        assert_eq!(expr(&["sport", "neq", ":22"]), not(sport(22)));
+        assert_eq!(
+            expr(&["sport", ">=", ":1024"]),
+            Expr::PortGe(Side::Src, 1024)
+        );
+        assert_eq!(
+            expr(&["dport", "le", ":1024"]),
+            Expr::PortLe(Side::Dst, 1024)
+        );
+        assert_eq!(
+            expr(&["dport", ">", ":1024"]),
+            not(Expr::PortLe(Side::Dst, 1024))
+        );
+        assert_eq!(
+            expr(&["dport", "lt", ":1024"]),
+            not(Expr::PortGe(Side::Dst, 1024))
+        );
+    }
+
+    #[test]
+    fn host_operands() {
+        let host = |w: &str| match expr(&["src", w]) {
+            Expr::Host(Side::Src, c) => c,
+            other => panic!("{other:?}"),
+        };
+        let p = |a: &str, l| {
+            Some(Prefix {
+                addr: a.parse().unwrap(),
+                len: l,
+            })
+        };
+        assert_eq!(
+            host("127.0.0.1"),
+            HostCond {
+                prefix: p("127.0.0.1", 32),
+                port: None
+            }
+        );
+        assert_eq!(
+            host("10.0.0.0/8"),
+            HostCond {
+                prefix: p("10.0.0.0", 8),
+                port: None
+            }
+        );
+        assert_eq!(
+            host("10.0.0.0/8:80"),
+            HostCond {
+                prefix: p("10.0.0.0", 8),
+                port: Some(80)
+            }
+        );
+        assert_eq!(
+            host("127.0.0.1:ssh"),
+            HostCond {
+                prefix: p("127.0.0.1", 32),
+                port: Some(22)
+            }
+        );
+        assert_eq!(
+            host(":80"),
+            HostCond {
+                prefix: None,
+                port: Some(80)
+            }
+        );
+        assert_eq!(
+            host("*"),
+            HostCond {
+                prefix: None,
+                port: None
+            }
+        );
+        assert_eq!(
+            host("*:443"),
+            HostCond {
+                prefix: None,
+                port: Some(443)
+            }
+        );
+        assert_eq!(
+            host("[::1]"),
+            HostCond {
+                prefix: p("::1", 128),
+                port: None
+            }
+        );
+        assert_eq!(
+            host("[::1]:8080"),
+            HostCond {
+                prefix: p("::1", 128),
+                port: Some(8080)
+            }
+        );
+        assert_eq!(
+            host("::1"),
+            HostCond {
+                prefix: p("::1", 128),
+                port: None
+            }
+        );
+        assert_eq!(
+            host("fe80::/10"),
+            HostCond {
+                prefix: p("fe80::", 10),
+                port: None
+            }
+        );
+        assert_eq!(
+            host("[fe80::/10]:22"),
+            HostCond {
+                prefix: p("fe80::", 10),
+                port: Some(22)
+            }
+        );
+        assert_eq!(
+            host("[::]/0"),
+            HostCond {
+                prefix: p("::", 0),
+                port: None
+            }
+        );
+        assert_eq!(
+            host("[fe80::]/10:22"),
+            HostCond {
+                prefix: p("fe80::", 10),
+                port: Some(22)
+            }
+        );
+    }
+
+    #[test]
+    fn states_come_first() {
+        let f = ctx_parse(&["state", "established", "state", "TIME_WAIT", "sport", ":22"]).unwrap();
+        let s = f.states.unwrap();
+        assert_eq!(s.iter().count(), 2);
+        assert!(f.expr.is_some());
+        let f = ctx_parse(&["exclude", "listening"]).unwrap();
+        assert_eq!(
+            f.states.unwrap(),
+            StateSet::all().without(&[crate::model::TcpState::Listen])
+        );
+        assert!(f.expr.is_none());
+        let f = ctx_parse(&["state", "connected", "exclude", "time-wait"]).unwrap();
+        assert!(!f.states.unwrap().contains(crate::model::TcpState::TimeWait));
+        assert_eq!(ctx_parse(&[]).unwrap(), Filter::default());
+    }
+
+    fn error(words: &[&str]) -> FilterError {
+        ctx_parse(words).unwrap_err()
+    }
+
+    #[test]
+    fn errors_point_at_the_token() {
+        let e = error(&["state", "established", "dprot", "=", ":443"]);
+        assert_eq!(&e.text[e.at..e.at + e.len], "dprot");
+        assert!(e.message.contains("unknown word"), "{e}");
+        let shown = e.to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines[1], "  state established dprot = :443");
+        assert_eq!(lines[2], "                    ^^^^^");
+
+        let e = error(&["state", "establshed"]);
+        assert_eq!(&e.text[e.at..e.at + e.len], "establshed");
+        let e = error(&["sport", "=", ":99999"]);
+        assert!(e.message.contains("out of range"), "{e}");
+        assert_eq!(&e.text[e.at..e.at + e.len], ":99999");
+        let e = error(&["src", "10.0.0.0/33"]);
+        assert!(e.message.contains("prefix"), "{e}");
+        let e = error(&["(", "sport", "=", ":22"]);
+        assert!(e.message.contains("unbalanced '('"), "{e}");
+        assert_eq!(e.at, 0);
+        let e = error(&["sport", "=", ":22", ")"]);
+        assert!(e.message.contains("unbalanced ')'"), "{e}");
+        let e = error(&["sport", "=", ":nosuch"]);
+        assert!(e.message.contains("service"), "{e}");
+        let e = error(&["sport", "="]);
+        assert!(e.message.contains("needs a value"), "{e}");
+        let e = error(&["sport", ":1", "or"]);
+        assert!(e.message.contains("nothing after"), "{e}");
+        let e = error(&[":22"]);
+        assert!(e.message.contains("sport"), "{e}");
+        let e = error(&["src", "example.com"]);
+        assert!(e.message.contains("not resolved"), "{e}");
+        let e = error(&["sport", ":1", "state", "listening"]);
+        assert!(e.message.contains("before the expression"), "{e}");
+        let e = error(&["dev", "nosuch0"]);
+        assert!(e.message.contains("interface"), "{e}");
+        let e = error(&["sport", ">", "*"]);
+        assert!(e.message.contains("port number"), "{e}");
+    }
+
+    #[test]
+    fn kernel_family_rule() {
+        let p = |a: &str, l| Prefix {
+            addr: a.parse().unwrap(),
+            len: l,
+        };
+        assert!(prefix_matches(
+            &p("127.0.0.0", 8),
+            "127.1.2.3".parse().unwrap()
+        ));
+        assert!(!prefix_matches(
+            &p("127.0.0.0", 8),
+            "128.1.2.3".parse().unwrap()
+        ));
+        assert!(prefix_matches(
+            &p("127.0.0.0", 8),
+            "::ffff:127.0.0.1".parse().unwrap()
+        ));
+        assert!(!prefix_matches(&p("0.0.0.0", 0), "::1".parse().unwrap()));
+        assert!(prefix_matches(
+            &p("0.0.0.0", 0),
+            "10.0.0.1".parse().unwrap()
+        ));
+        assert!(!prefix_matches(&p("::", 0), "10.0.0.1".parse().unwrap()));
+        assert!(prefix_matches(&p("fe80::", 10), "fe80::1".parse().unwrap()));
+        assert!(prefix_matches(
+            &p("10.0.0.0", 9),
+            "10.127.0.0".parse().unwrap()
+        ));
+        assert!(!prefix_matches(
+            &p("10.0.0.0", 9),
+            "10.128.0.0".parse().unwrap()
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_words_never_panic(words in proptest::collection::vec("[a-z0-9:=!<>()&|*\\[\\]./ -]{0,12}", 0..8)) {
+            let w: Vec<&str> = words.iter().map(String::as_str).collect();
+            if let Err(e) = ctx_parse(&w) {
+                let _ = e.to_string();
+            }
+        }
+    }
+}

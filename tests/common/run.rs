@@ -1,0 +1,83 @@
+//! Running the built sockscope from a sandbox and reading its JSON back as
+//! canonical rows, shared by the end-to-end tests.
+
+use std::process::Output;
+
+use serde_json::Value;
+
+use super::{Env, Row, Scenario, canonical_endpoint, ss_rows};
+
+/// Runs sockscope with `args` in the sandbox's namespace; it must succeed
+/// without a word on stderr (no fallback, no warning).
+pub fn sockscope(env: &Env, args: &[&str]) -> Output {
+    let out = env
+        .command(env!("CARGO_BIN_EXE_sockscope"))
+        .args(args)
+        .env_remove("SOCKSCOPE_PROC_ROOT")
+        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
+        .env_remove("SOCKSCOPE_NETLINK_RECORD")
+        .output()
+        .expect("run sockscope");
+    assert!(
+        out.status.success(),
+        "sockscope {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "sockscope {args:?} warned: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The JSON objects sockscope prints for `args` (with --json or --jsonl).
+pub fn records(env: &Env, args: &[&str]) -> Vec<Value> {
+    let out = sockscope(env, args);
+    let text = String::from_utf8(out.stdout).expect("utf-8 output");
+    if args.contains(&"--json") {
+        let v: Value = serde_json::from_str(&text).expect("one JSON document");
+        v.as_array().expect("a JSON array").clone()
+    } else {
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+            .collect()
+    }
+}
+
+/// One JSON record as a canonical row.
+pub fn row_of(r: &Value) -> Row {
+    let ep = |e: &Value| {
+        canonical_endpoint(
+            e["addr"].as_str().expect("addr"),
+            e["port"].as_u64().expect("port") as u16,
+        )
+    };
+    Row::new(
+        r["proto"].as_str().expect("proto"),
+        r["state"].as_str().expect("state"),
+        &ep(&r["local"]),
+        &ep(&r["remote"]),
+    )
+}
+
+/// sockscope's rows for `args`, sorted, kept to the scenario's own sockets
+/// outside a private namespace.
+pub fn our_rows(env: &Env, sc: &Scenario, args: &[&str]) -> Vec<Row> {
+    let mut rows: Vec<Row> = records(env, args).iter().map(row_of).collect();
+    if !env.private_ns {
+        rows.retain(|r| sc.ours(r));
+    }
+    rows.sort();
+    rows
+}
+
+/// ss's rows for `args`, sorted, filtered the same way.
+pub fn oracle_rows(env: &Env, sc: &Scenario, args: &[&str]) -> Vec<Row> {
+    let mut rows = ss_rows(env, args);
+    if !env.private_ns {
+        rows.retain(|r| sc.ours(r));
+    }
+    rows.sort();
+    rows
+}
