@@ -58,7 +58,8 @@ pub struct Cli {
     #[arg(short = 'n', long = "numeric")]
     pub numeric: bool,
 
-    /// Show service names from /etc/services instead of port numbers.
+    /// Show service names from /etc/services instead of port numbers, and
+    /// user names from /etc/passwd with -e.
     #[arg(short = 'r', long = "resolve")]
     pub resolve: bool,
 
@@ -74,9 +75,15 @@ pub struct Cli {
     #[arg(short = 'H', long = "no-header", global = true)]
     pub no_header: bool,
 
-    /// Extended columns: uid, inode and socket cookie.
+    /// Extended columns: uid (user name with -r), inode, socket cookie and
+    /// IPV6_V6ONLY.
     #[arg(short = 'e', long = "extended")]
     pub extended: bool,
+
+    /// Show timers: retransmit (on), keepalive, timewait, persist, with the
+    /// time left and the retransmit or probe count, as ss -o.
+    #[arg(short = 'o', long = "options")]
+    pub options: bool,
 
     /// Print one JSON array of socket objects (schema in README).
     #[arg(long, conflicts_with = "jsonl", global = true)]

@@ -36,6 +36,8 @@ pub struct TableOptions {
     pub processes: bool,
     /// Add each owner's command line.
     pub cmdline: bool,
+    /// Add the Timer column (-o).
+    pub timers: bool,
 }
 
 /// What the run answers.
@@ -84,14 +86,19 @@ pub struct Config {
     pub source: SourceOptions,
     pub format: OutputFormat,
     pub table: TableOptions,
-    /// Port numbers are shown as service names from this file.
+    /// Port numbers are shown as service names from this file, and uids as
+    /// user names from the users file (-r).
     pub services: Option<PathBuf>,
+    pub users: Option<PathBuf>,
     /// Report counts and timings on stderr.
     pub verbose: bool,
 }
 
 /// Where the services database lives.
 pub const SERVICES_PATH: &str = "/etc/services";
+
+/// Where user names come from for -r.
+pub const USERS_PATH: &str = "/etc/passwd";
 
 impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config, ConfigError> {
@@ -207,8 +214,10 @@ impl Config {
                 netid: netid || is_who,
                 processes,
                 cmdline: cli.cmdline,
+                timers: cli.options,
             },
             services: cli.resolve.then_some(services_path),
+            users: cli.resolve.then(|| PathBuf::from(USERS_PATH)),
             verbose: cli.verbose,
         })
     }

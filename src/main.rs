@@ -15,7 +15,7 @@ use sockscope::app;
 use sockscope::cli::Cli;
 use sockscope::config::{Config, ConfigError, Mode, OutputFormat};
 use sockscope::render;
-use sockscope::services::Services;
+use sockscope::services::{Services, Users};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -43,6 +43,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(Services::from_file)
         .transpose()?;
+    let users = config.users.as_deref().map(Users::from_file).transpose()?;
     let started = Instant::now();
     let report = app::gather(&config)?;
     let gathered = started.elapsed();
@@ -61,6 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.format,
                 &config.table,
                 services.as_ref(),
+                users.as_ref(),
             )?;
             ExitCode::SUCCESS
         }

@@ -266,6 +266,54 @@ pub struct Socket {
     /// Set when the socket waits in a listener's queue: a connection the
     /// kernel completed (or half-opened) that no process has accept()ed yet.
     pub queue: Option<Box<Queued>>,
+    /// The TCP timer running on the socket, if any.
+    pub timer: Option<Timer>,
+}
+
+/// Which TCP timer runs (idiag_timer, /proc's `tr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerKind {
+    /// Retransmission (also the SYN-ACK timer of a request socket).
+    On,
+    KeepAlive,
+    /// TIME_WAIT, or the FIN_WAIT2 timeout of an orphan.
+    TimeWait,
+    /// Zero-window probe.
+    Persist,
+}
+
+impl TimerKind {
+    /// The kernel's timer number (1-4), as in idiag_timer and /proc.
+    pub fn from_kernel(n: u8) -> Option<TimerKind> {
+        match n {
+            1 => Some(TimerKind::On),
+            2 => Some(TimerKind::KeepAlive),
+            3 => Some(TimerKind::TimeWait),
+            4 => Some(TimerKind::Persist),
+            _ => None,
+        }
+    }
+
+    /// ss's name: on, keepalive, timewait, persist.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimerKind::On => "on",
+            TimerKind::KeepAlive => "keepalive",
+            TimerKind::TimeWait => "timewait",
+            TimerKind::Persist => "persist",
+        }
+    }
+}
+
+/// A running timer: which, when it fires, and how often it already did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timer {
+    pub kind: TimerKind,
+    /// Milliseconds until it fires (0 when overdue).
+    pub expires_ms: u64,
+    /// Retransmissions for `On`; keepalive or zero-window probes sent for
+    /// the others.
+    pub retrans: u32,
 }
 
 /// A process holding a socket through one of its file descriptors.

@@ -396,6 +396,7 @@ mod tests {
             v6only: None,
             owners: None,
             queue: None,
+            timer: None,
         }
     }
 

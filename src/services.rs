@@ -12,9 +12,9 @@ pub struct Services {
     names: HashMap<(Protocol, u16), String>,
 }
 
-/// The services file could not be read.
+/// The services (or users) file could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read services database {}", path.display())]
+#[error("cannot read {}", path.display())]
 pub struct ServicesError {
     pub path: PathBuf,
     #[source]
@@ -79,6 +79,45 @@ impl Services {
     }
 }
 
+/// uid → user name, from /etc/passwd (for -r with -e).
+#[derive(Debug, Default, Clone)]
+pub struct Users {
+    names: HashMap<u32, String>,
+}
+
+impl Users {
+    /// Reads `path`; the first name listed for a uid wins.
+    pub fn from_file(path: &Path) -> Result<Users, ServicesError> {
+        let err = |source| ServicesError {
+            path: path.to_owned(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(err)?;
+        Users::from_reader(std::io::BufReader::new(file)).map_err(err)
+    }
+
+    /// Parses `name:password:uid:...` lines; others are skipped.
+    pub fn from_reader<R: BufRead>(reader: R) -> std::io::Result<Users> {
+        let mut names = HashMap::new();
+        for line in reader.lines() {
+            let line = line?;
+            let mut fields = line.split(':');
+            let (Some(name), Some(_), Some(uid)) = (fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            if let Ok(uid) = uid.parse::<u32>() {
+                names.entry(uid).or_insert_with(|| name.to_owned());
+            }
+        }
+        Ok(Users { names })
+    }
+
+    pub fn name(&self, uid: u32) -> Option<&str> {
+        self.names.get(&uid).map(String::as_str)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +136,17 @@ mod tests {
         assert_eq!(s.port("ssh"), Some(22));
         assert_eq!(s.port("ntp"), Some(123));
         assert_eq!(s.port("nope"), None);
+    }
+
+    #[test]
+    fn parses_passwd_lines() {
+        let u = Users::from_reader(
+            "root:x:0:0:root:/root:/bin/bash\nbad\nnobody:x:65534:65534::/:/usr/sbin/nologin\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(u.name(0), Some("root"));
+        assert_eq!(u.name(65534), Some("nobody"));
+        assert_eq!(u.name(1), None);
     }
 }

@@ -95,6 +95,15 @@ fn both_sources_agree_on_the_same_moment() {
             assert_eq!(n["send_q"], p["send_q"]);
         }
         assert!(p["cookie"].is_null() && n["cookie"].is_string());
+        // Timers: milliseconds from netlink, ticks (10 ms) from /proc.
+        assert_eq!(n["timer"]["kind"], p["timer"]["kind"], "{n} vs {p}");
+        assert_eq!(n["timer"]["retrans"], p["timer"]["retrans"], "{n} vs {p}");
+        if let (Some(a), Some(b)) = (
+            n["timer"]["expires_ms"].as_i64(),
+            p["timer"]["expires_ms"].as_i64(),
+        ) {
+            assert!((a - b).abs() <= 20, "{n} vs {p}");
+        }
     }
 }
 

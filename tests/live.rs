@@ -314,3 +314,78 @@ fn bound_device_and_link_local_scope() {
         }
     });
 }
+
+/// `-o`: a TIME_WAIT timer counts down from about 60 s, a keepalive timer
+/// follows TCP_KEEPIDLE, and netlink (ms) and /proc (ticks) agree.
+#[test]
+fn timers_count_down_and_sources_agree() {
+    use std::os::fd::AsRawFd;
+    Sandbox::run(|env| {
+        let mut sc = Scenario::new();
+        let lt = sc.listen_v4();
+        let tw = sc.time_wait(lt);
+        let l = sc.listen_v4();
+        let conn = sc.established_pair(l);
+        let stream = sc.tcp_stream(conn.client).expect("client stream");
+        let fd = stream.as_raw_fd();
+        let set = |level, opt, v: libc::c_int| unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                opt,
+                &v as *const libc::c_int as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(set(libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1), 0);
+        assert_eq!(set(libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, 30), 0);
+
+        let find = |recs: &[Value], local: std::net::SocketAddr, state: &str| -> Value {
+            recs.iter()
+                .find(|r| r["state"] == state && r["local"]["port"] == local.port())
+                .unwrap_or_else(|| panic!("no {state} row for {local}"))
+                .clone()
+        };
+        let first = records(env, &["-tan", "--jsonl"]);
+        let t0 = find(&first, tw.client, "TIME_WAIT")["timer"].clone();
+        assert_eq!(t0["kind"], "timewait", "{t0}");
+        let ms0 = t0["expires_ms"].as_u64().unwrap();
+        assert!(ms0 > 50_000 && ms0 <= 60_000, "{t0}");
+        let ka = find(&first, conn.client, "ESTABLISHED")["timer"].clone();
+        assert_eq!(ka["kind"], "keepalive", "{ka}");
+        let ka_ms = ka["expires_ms"].as_u64().unwrap();
+        assert!(ka_ms > 20_000 && ka_ms <= 30_000, "{ka}");
+
+        let proc = records(env, &["-tan", "--jsonl", "--source", "proc"]);
+        let tp = find(&proc, tw.client, "TIME_WAIT")["timer"].clone();
+        assert_eq!(tp["kind"], "timewait");
+        let msp = tp["expires_ms"].as_u64().unwrap();
+        assert!(
+            msp <= ms0 + 20 && ms0 - msp < 1_000,
+            "netlink {t0} vs /proc {tp}"
+        );
+        let kp = find(&proc, conn.client, "ESTABLISHED")["timer"].clone();
+        assert_eq!(kp["kind"], "keepalive", "{kp}");
+
+        std::thread::sleep(std::time::Duration::from_millis(1_100));
+        let later = records(env, &["-tan", "--jsonl"]);
+        let ms1 = find(&later, tw.client, "TIME_WAIT")["timer"]["expires_ms"]
+            .as_u64()
+            .unwrap();
+        assert!(ms0 - ms1 >= 1_000 && ms0 - ms1 < 3_000, "{ms0} then {ms1}");
+
+        // The table reads like ss -o: timer:(timewait,NNsec,0).
+        let text =
+            String::from_utf8(sockscope(env, &["-tano", "state", "time-wait"]).stdout).unwrap();
+        assert!(
+            text.contains("timer:(timewait,") && text.contains("sec,0)"),
+            "{text}"
+        );
+        let ss = env
+            .command("ss")
+            .args(["-tanoH", "state", "time-wait"])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&ss.stdout).contains("timer:(timewait,"));
+    });
+}

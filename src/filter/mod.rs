@@ -129,6 +129,7 @@ mod tests {
                     .collect(),
             ),
             queue: None,
+            timer: None,
         }
     }
 

@@ -34,6 +34,17 @@ pub struct JsonSocket<'a> {
     pub queue: Option<&'static str>,
     /// The owners of that listener; `null` when not queued.
     pub listener_owners: Option<Vec<JsonOwner<'a>>>,
+    /// The running TCP timer, `null` when none.
+    pub timer: Option<JsonTimer>,
+}
+
+/// A running timer.
+#[derive(Debug, Serialize)]
+pub struct JsonTimer {
+    /// `on` (retransmit), `keepalive`, `timewait`, `persist`.
+    pub kind: &'static str,
+    pub expires_ms: u64,
+    pub retrans: u32,
 }
 
 /// A process holding a socket.
@@ -104,6 +115,11 @@ impl<'a> From<&'a Socket> for JsonSocket<'a> {
             owners: s.owners.as_deref().map(owners),
             queue: s.queue.as_ref().map(|q| q.kind.name()),
             listener_owners: s.queue.as_ref().map(|q| owners(&q.listener_owners)),
+            timer: s.timer.map(|t| JsonTimer {
+                kind: t.kind.name(),
+                expires_ms: t.expires_ms,
+                retrans: t.retrans,
+            }),
         }
     }
 }
@@ -153,6 +169,7 @@ mod tests {
             v6only: None,
             owners: None,
             queue: None,
+            timer: None,
         }
     }
 
@@ -167,7 +184,8 @@ mod tests {
                 "remote": {"addr": "127.0.0.1", "port": 51234},
                 "recv_q": 0, "send_q": 0, "uid": 1000, "inode": 23456,
                 "cookie": "0x2a", "ifindex": 0, "v6only": null,
-                "owners": null, "queue": null, "listener_owners": null
+                "owners": null, "queue": null, "listener_owners": null,
+                "timer": null
             })
         );
     }

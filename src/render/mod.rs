@@ -1,5 +1,6 @@
 //! Renderers: turn records into text. They never read sockets themselves.
 
+pub mod detail;
 pub mod escape;
 pub mod grid;
 pub mod json;
@@ -10,7 +11,7 @@ use std::io::{self, Write};
 
 use crate::config::{OutputFormat, TableOptions};
 use crate::model::Socket;
-use crate::services::Services;
+use crate::services::{Services, Users};
 
 /// Writes `sockets` to `out` in `format`.
 pub fn write(
@@ -19,9 +20,10 @@ pub fn write(
     format: OutputFormat,
     table: &TableOptions,
     services: Option<&Services>,
+    users: Option<&Users>,
 ) -> io::Result<()> {
     match format {
-        OutputFormat::Table => table::write(out, sockets, table, services),
+        OutputFormat::Table => table::write(out, sockets, table, services, users),
         OutputFormat::Json => json::write_array(out, sockets),
         OutputFormat::JsonLines => json::write_lines(out, sockets),
     }

@@ -5,11 +5,12 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
+use super::detail::timer_text;
 use super::escape::escape;
 use super::grid::{Align, Grid, push_int};
 use crate::config::TableOptions;
 use crate::model::{Owner, Socket};
-use crate::services::Services;
+use crate::services::{Services, Users};
 
 /// Writes the table. No wrapping or truncation ever: a line is as long as
 /// its content, as with ss. No colour is used, so NO_COLOR holds trivially.
@@ -18,6 +19,7 @@ pub fn write(
     sockets: &[Socket],
     opts: &TableOptions,
     services: Option<&Services>,
+    users: Option<&Users>,
 ) -> io::Result<()> {
     let mut columns: Vec<(&str, Align)> = Vec::new();
     if opts.netid {
@@ -30,11 +32,15 @@ pub fn write(
         ("Local Address:Port", Align::Right),
         ("Peer Address:Port", Align::Left),
     ]);
+    if opts.timers {
+        columns.push(("Timer", Align::Left));
+    }
     if opts.extended {
         columns.extend([
             ("UID", Align::Right),
             ("Inode", Align::Right),
             ("Cookie", Align::Left),
+            ("V6only", Align::Left),
         ]);
     }
     if opts.processes {
@@ -65,10 +71,19 @@ pub fn write(
         };
         grid.cell(|buf| endpoint(buf, s, s.local, dev, services));
         grid.cell(|buf| endpoint(buf, s, s.remote, None, services));
+        if opts.timers {
+            match &s.timer {
+                Some(t) => grid.cell(|buf| {
+                    buf.push_str(&timer_text(t.kind.name(), t.expires_ms, t.retrans));
+                }),
+                None => grid.text(""),
+            }
+        }
         if opts.extended {
-            match s.uid {
-                Some(u) => grid.number(u),
-                None => grid.text("-"),
+            match (s.uid, users.and_then(|u| s.uid.and_then(|id| u.name(id)))) {
+                (_, Some(name)) => grid.cell(|buf| buf.push_str(&escape(name))),
+                (Some(u), None) => grid.number(u),
+                (None, None) => grid.text("-"),
             }
             grid.number(s.inode);
             match s.cookie {
@@ -76,6 +91,10 @@ pub fn write(
                     let _ = write!(buf, "{c:x}");
                 }),
                 None => grid.text("-"),
+            }
+            match s.v6only {
+                Some(v) => grid.text(if v { "1" } else { "0" }),
+                None => grid.text(""),
             }
         }
         if opts.processes {
@@ -215,6 +234,7 @@ mod tests {
             v6only,
             owners: None,
             queue: None,
+            timer: None,
         }
     }
 
@@ -271,9 +291,10 @@ mod tests {
             netid: false,
             processes: false,
             cmdline: false,
+            timers: false,
         };
         let mut out = Vec::new();
-        write(&mut out, &socks, &opts, None).unwrap();
+        write(&mut out, &socks, &opts, None, None).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3, "{text}");
@@ -297,9 +318,10 @@ mod tests {
             netid: true,
             processes: false,
             cmdline: false,
+            timers: false,
         };
         let mut out = Vec::new();
-        write(&mut out, &[s], &opts, None).unwrap();
+        write(&mut out, &[s], &opts, None, None).unwrap();
         let text = String::from_utf8(out).unwrap();
         let cols: Vec<&str> = text.split_whitespace().collect();
         assert_eq!(

@@ -23,7 +23,7 @@ use netlink_packet_sock_diag::{INET_DIAG_SKV6ONLY, SOCK_DIAG_BY_FAMILY};
 
 use super::{Query, Snapshot, SourceError, SourceOptions, Table, Warning};
 use crate::filter::bytecode;
-use crate::model::{Family, Protocol, Socket, TcpState};
+use crate::model::{Family, Protocol, Socket, TcpState, Timer, TimerKind};
 
 /// How often a dump flagged NLM_F_DUMP_INTR is tried in all.
 pub const MAX_DUMP_ATTEMPTS: u32 = 4;
@@ -403,6 +403,19 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
         v6only,
         owners: None,
         queue: None,
+        // idiag_timer, idiag_retrans (bytes 2, 3), idiag_expires (ms, bytes
+        // 52..56): the crate's Timer drops the TIME_WAIT expiry, so read them
+        // from the header here.
+        timer: TimerKind::from_kernel(payload[2]).map(|kind| Timer {
+            kind,
+            expires_ms: u64::from(u32::from_ne_bytes([
+                payload[52],
+                payload[53],
+                payload[54],
+                payload[55],
+            ])),
+            retrans: u32::from(payload[3]),
+        }),
     })
 }
 

@@ -20,7 +20,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 
 use super::{Query, SourceError, Table};
-use crate::model::{Family, Socket, TcpState};
+use crate::model::{Family, Socket, TcpState, Timer, TimerKind};
+
+/// Clock ticks per second of /proc's times (USER_HZ: 100 on every Linux
+/// architecture that matters; the kernel converts with jiffies_to_clock_t).
+const USER_HZ: u64 = 100;
 
 /// A line of a /proc/net table that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -138,16 +142,20 @@ pub fn parse_line(line: &str, table: Table) -> Result<Socket, String> {
     let (tx, rx) = split_pair(next("tx_queue:rx_queue")?, "tx_queue:rx_queue")?;
     let tx_queue = hex_u32(tx, "tx_queue")?;
     let rx_queue = hex_u32(rx, "rx_queue")?;
-    // tr:tm->when (timer kind, clock ticks), retrnsmt: read for shape only
+    // tr: timer kind (1 retransmit, 2 keepalive, 3 time-wait, 4 probe);
+    // tm->when: time left in clock ticks (USER_HZ), "%02X:%08lX"
     let (tr, when) = split_pair(next("tr:tm->when")?, "tr:tm->when")?;
-    hex_u32(tr, "tr")?;
-    hex_u32(when, "tm->when")?;
-    hex_u32(next("retrnsmt")?, "retrnsmt")?;
+    let tr = hex_u32(tr, "tr")?;
+    let when = hex_u32(when, "tm->when")?;
+    // retrnsmt: icsk_retransmits (request sockets: num_timeout), "%08X"
+    let retrnsmt = hex_u32(next("retrnsmt")?, "retrnsmt")?;
     // uid: from_kuid_munged(), "%5u"
     let uid = dec(next("uid")?, "uid")?;
     let uid = u32::try_from(uid).map_err(|_| format!("uid {uid} out of range"))?;
-    // timeout: "%8d", probe count; unused here
-    next("timeout")?;
+    // timeout: icsk_probes_out, "%8d" (keepalive and zero-window probes)
+    let probes = next("timeout")?
+        .parse::<i64>()
+        .map_err(|_| "bad number in timeout".to_owned())?;
     // inode: sock_i_ino(), "%lu"
     let inode = dec(next("inode")?, "inode")?;
 
@@ -169,6 +177,19 @@ pub fn parse_line(line: &str, table: Table) -> Result<Socket, String> {
         v6only: None,
         owners: None,
         queue: None,
+        timer: u8::try_from(tr)
+            .ok()
+            .and_then(TimerKind::from_kernel)
+            .map(|kind| Timer {
+                kind,
+                // ticks → ms, rounded up as ss does
+                expires_ms: (u64::from(when) * 1000).div_ceil(USER_HZ),
+                retrans: if kind == TimerKind::On {
+                    retrnsmt
+                } else {
+                    u32::try_from(probes.max(0)).unwrap_or(u32::MAX)
+                },
+            }),
     })
 }
 

@@ -181,6 +181,7 @@ fn sock(local: SocketAddr, remote: SocketAddr, ifindex: u32) -> Socket {
         v6only: None,
         owners: None,
         queue: None,
+        timer: None,
     }
 }
 
