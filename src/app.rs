@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Mode};
-use crate::model::{Socket, TcpState};
+use crate::model::{Socket, TcpState, UnixSocket};
 use crate::owners::{self, OwnerIndex, OwnersError, WalkOptions};
 use crate::source::{self, SourceError, SourceKind, Warning};
 
@@ -21,6 +21,7 @@ pub enum RunError {
 #[derive(Debug, Default)]
 pub struct Report {
     pub sockets: Vec<Socket>,
+    pub unix: Vec<UnixSocket>,
     /// One line each, for stderr.
     pub notes: Vec<String>,
     /// Dumps retried because the kernel flagged them interrupted.
@@ -93,15 +94,22 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
         );
     }
     let mut sockets = snap.sockets;
+    let mut unix = snap.unix;
     if let Some((index, took)) = walked {
         let mut index = index?;
         stats.walk = Some((took, index.stats));
         let start = Instant::now();
         owners::attach(&mut sockets, &mut index);
+        owners::attach_unix(&mut unix, &mut index);
         owners::attribute_queues(&mut sockets);
         stats.attribute = start.elapsed();
         sockets.retain(|s| config.select.matches(s));
-        let hidden = owners::unowned_with_inode(&sockets);
+        unix.retain(|s| config.select.matches_unix(s));
+        let hidden = owners::unowned_with_inode(&sockets)
+            + unix
+                .iter()
+                .filter(|u| u.inode != 0 && u.owners.as_ref().is_some_and(Vec::is_empty))
+                .count();
         if hidden > 0 && index.stats.denied > 0 {
             notes.push(format!(
                 "{hidden} socket{} with an inode had no visible owner: the file descriptors \
@@ -113,6 +121,7 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
         }
     } else {
         sockets.retain(|s| config.select.matches(s));
+        unix.retain(|s| config.select.matches_unix(s));
     }
     if let Mode::Who(_) = config.mode {
         // Who holds the port: listeners (and bound UDP) first.
@@ -124,6 +133,7 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
     }
     Ok(Report {
         sockets,
+        unix,
         notes,
         interrupted_retries: snap.interrupted_retries,
         bytecode_refused: snap.bytecode_refused,

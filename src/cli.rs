@@ -45,6 +45,10 @@ pub struct Cli {
     #[arg(short = 'u', long = "udp", global = true)]
     pub udp: bool,
 
+    /// Show UNIX domain sockets (stream, datagram, seqpacket).
+    #[arg(short = 'x', long = "unix", global = true)]
+    pub unix: bool,
+
     /// Show only listening sockets (TCP LISTEN, unconnected UDP).
     #[arg(short = 'l', long = "listening")]
     pub listening: bool,

@@ -70,6 +70,11 @@ pub enum ConfigError {
     Target { text: String, reason: String },
     #[error(transparent)]
     Filter(#[from] crate::filter::FilterError),
+    #[error(
+        "filter expressions apply to TCP and UDP sockets; list UNIX sockets (-x) \
+         without one, or with state words only"
+    )]
+    UnixFilter,
 }
 
 /// Everything one run needs.
@@ -104,6 +109,7 @@ impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config, ConfigError> {
         // Like ss: no protocol flag means every protocol sockscope reads.
         let protocols: Vec<Protocol> = match (cli.tcp, cli.udp) {
+            (false, false) if cli.unix => Vec::new(),
             (false, false) => Protocol::ALL.to_vec(),
             (t, u) => Protocol::ALL
                 .into_iter()
@@ -179,7 +185,12 @@ impl Config {
         } else {
             states
         };
-        let netid = protocols.len() > 1;
+        // ss shows Netid when more than one kind is listed; -x alone lists
+        // three (u_str, u_dgr, u_seq).
+        let netid = protocols.len() > 1 || cli.unix;
+        if cli.unix && filter.expr.is_some() {
+            return Err(ConfigError::UnixFilter);
+        }
         Ok(Config {
             select: Selection {
                 states,
@@ -197,6 +208,7 @@ impl Config {
                 families,
                 states: query_states,
                 bytecode: filter.expr.as_ref().and_then(bytecode::compile),
+                unix: cli.unix,
             },
             source: SourceOptions {
                 kind: match cli.source {

@@ -59,6 +59,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             render::write(
                 &mut out,
                 &report.sockets,
+                &report.unix,
                 config.format,
                 &config.table,
                 services.as_ref(),

@@ -18,7 +18,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::model::{Owner, Protocol, QueueKind, Queued, Socket, TcpState};
+use crate::model::{Owner, Protocol, QueueKind, Queued, Socket, TcpState, UnixSocket};
 
 /// What the walk read.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -281,6 +281,17 @@ fn read_cmdline(pid_dir: &Path) -> String {
 /// Moves each socket's owners from the index into its record (an inode
 /// belongs to one socket, so nothing is copied).
 pub fn attach(sockets: &mut [Socket], index: &mut OwnerIndex) {
+    for s in sockets {
+        let owners = match s.inode {
+            0 => Vec::new(),
+            inode => index.by_inode.remove(&inode).unwrap_or_default(),
+        };
+        s.owners = Some(owners);
+    }
+}
+
+/// The same for UNIX sockets.
+pub fn attach_unix(sockets: &mut [UnixSocket], index: &mut OwnerIndex) {
     for s in sockets {
         let owners = match s.inode {
             0 => Vec::new(),

@@ -102,6 +102,7 @@ fn refused_dump_falls_back_for_that_table_only() {
         families: vec![Family::Inet],
         states: StateSet::all(),
         bytecode: None,
+        unix: false,
     };
     let tcp = Table {
         family: Family::Inet,

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use regex::Regex;
 
-use crate::model::{Owner, Socket, StateSet};
+use crate::model::{Owner, Socket, StateSet, UnixSocket};
 pub use expr::{Expr, Filter, FilterError};
 
 /// Which processes' sockets to keep.
@@ -33,6 +33,11 @@ impl ProcessFilter {
             && self.regex.as_ref().is_none_or(|re| {
                 re.is_match(&o.comm) || o.cmdline.as_deref().is_some_and(|c| re.is_match(c))
             })
+    }
+
+    /// A UNIX socket matches when one of its owners does.
+    pub fn matches_unix(&self, s: &UnixSocket) -> bool {
+        s.owners.iter().flatten().any(|o| self.matches_owner(o))
     }
 
     /// A socket matches when one of its owners does, or, for a connection
@@ -89,6 +94,13 @@ impl Selection {
             && self.process.as_ref().is_none_or(|p| p.matches(s))
             && self.local.is_none_or(|l| l.matches(s))
             && self.expr.as_ref().is_none_or(|e| e.matches(s))
+    }
+
+    /// UNIX sockets: states and processes (expressions are refused with -x).
+    pub fn matches_unix(&self, s: &UnixSocket) -> bool {
+        self.states.contains(s.state)
+            && self.process.as_ref().is_none_or(|p| p.matches_unix(s))
+            && self.local.is_none()
     }
 }
 

@@ -25,6 +25,22 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`escape`] for raw bytes (UNIX paths): valid UTF-8 is escaped as text,
+/// every invalid byte shows as `\xNN`.
+pub fn escape_bytes(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return escape(s);
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&escape(chunk.valid()));
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,6 +57,15 @@ mod tests {
         assert_eq!(escape("del\x7f c1\u{9b}"), "del\\x7f c1\\x9b");
         assert_eq!(escape("back\\slash"), "back\\\\slash");
         assert_eq!(escape("ünïcode ok"), "ünïcode ok");
+    }
+
+    #[test]
+    fn bytes_with_invalid_utf8() {
+        assert_eq!(escape_bytes(b"/run/ok.sock"), "/run/ok.sock");
+        assert_eq!(
+            escape_bytes(b"/tmp/\xff\x1b[2J\n"),
+            "/tmp/\\xff\\x1b[2J\\x0a"
+        );
     }
 
     proptest::proptest! {

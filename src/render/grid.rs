@@ -24,6 +24,8 @@ pub struct Grid {
     text: String,
     cells: Vec<Range<usize>>,
     widths: Vec<usize>,
+    /// Lines printed under a row, not aligned (ss -i, -m): (row, text).
+    details: Vec<(usize, String)>,
 }
 
 impl Grid {
@@ -34,6 +36,7 @@ impl Grid {
             text: String::new(),
             cells: Vec::new(),
             widths: vec![0; n],
+            details: Vec::new(),
         }
     }
 
@@ -70,11 +73,21 @@ impl Grid {
         self.cell(|buf| push_int(buf, n));
     }
 
+    /// Adds a line under the last complete row, indented by a tab as ss
+    /// prints its -i and -m details. Ignored before the first row.
+    pub fn detail(&mut self, text: String) {
+        let rows = self.cells.len() / self.columns();
+        if rows > 0 {
+            self.details.push((rows - 1, text));
+        }
+    }
+
     /// Writes every row: one space between columns, no trailing blanks.
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
         let cols = self.columns();
         let mut line = String::with_capacity(256);
-        for row in self.cells.chunks(cols) {
+        let mut details = self.details.iter().peekable();
+        for (index, row) in self.cells.chunks(cols).enumerate() {
             line.clear();
             // The last non-empty cell ends the line: no padding after it.
             let last = row.iter().rposition(|r| !r.is_empty()).unwrap_or(0);
@@ -99,6 +112,11 @@ impl Grid {
                 }
             }
             line.push('\n');
+            while let Some((_, text)) = details.next_if(|(r, _)| *r == index) {
+                line.push('\t');
+                line.push_str(text);
+                line.push('\n');
+            }
             out.write_all(line.as_bytes())?;
         }
         Ok(())
@@ -151,6 +169,17 @@ mod tests {
         g.text("ab");
         g.text("y");
         assert_eq!(render(&g), "名前 x\nab   y\n");
+    }
+
+    #[test]
+    fn detail_lines_follow_their_row() {
+        let mut g = Grid::new(vec![Align::Left, Align::Left]);
+        g.text("a");
+        g.text("1");
+        g.detail(" skmem:(r0)".into());
+        g.text("b");
+        g.text("2");
+        assert_eq!(render(&g), "a 1\n\t skmem:(r0)\nb 2\n");
     }
 
     #[test]

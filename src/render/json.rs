@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::model::{Owner, Socket};
+use crate::model::{Owner, Socket, UnixSocket};
 
 /// One socket as JSON.
 #[derive(Debug, Serialize)]
@@ -124,25 +124,88 @@ impl<'a> From<&'a Socket> for JsonSocket<'a> {
     }
 }
 
+/// One UNIX socket as JSON.
+#[derive(Debug, Serialize)]
+pub struct JsonUnixSocket<'a> {
+    /// `u_str`, `u_dgr`, `u_seq`.
+    pub proto: &'static str,
+    /// Always `unix`.
+    pub family: &'static str,
+    /// `ESTABLISHED`, `LISTEN`, `UNCONN`, `SYN_SENT`.
+    pub state: &'static str,
+    pub local: JsonUnixName,
+    pub remote: JsonUnixName,
+    pub recv_q: Option<u32>,
+    pub send_q: Option<u32>,
+    pub uid: Option<u32>,
+    pub inode: u64,
+    /// The peer's inode, 0 when unconnected, `null` from /proc.
+    pub peer_inode: Option<u64>,
+    pub cookie: Option<String>,
+    pub owners: Option<Vec<JsonOwner<'a>>>,
+}
+
+/// A UNIX name: the exact path (an abstract name starts with `@`);
+/// `null` when unbound. Bytes that are not UTF-8 become U+FFFD.
+#[derive(Debug, Serialize)]
+pub struct JsonUnixName {
+    pub path: Option<String>,
+}
+
+impl<'a> From<&'a UnixSocket> for JsonUnixSocket<'a> {
+    fn from(u: &'a UnixSocket) -> Self {
+        let name = |p: &Option<Vec<u8>>| JsonUnixName {
+            path: p.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
+        };
+        JsonUnixSocket {
+            proto: u.kind.netid(),
+            family: "unix",
+            state: u.state_name(),
+            local: name(&u.path),
+            remote: name(&u.peer_path),
+            recv_q: u.recv_q,
+            send_q: u.send_q,
+            uid: u.uid,
+            inode: u.inode,
+            peer_inode: u.peer_inode,
+            cookie: u.cookie.map(|c| format!("{c:#x}")),
+            owners: u.owners.as_deref().map(owners),
+        }
+    }
+}
+
 /// One JSON array, one socket object per line inside it.
-pub fn write_array(out: &mut dyn Write, sockets: &[Socket]) -> io::Result<()> {
-    if sockets.is_empty() {
+pub fn write_array(out: &mut dyn Write, sockets: &[Socket], unix: &[UnixSocket]) -> io::Result<()> {
+    if sockets.is_empty() && unix.is_empty() {
         return out.write_all(b"[]\n");
     }
     out.write_all(b"[\n")?;
-    for (i, s) in sockets.iter().enumerate() {
-        if i > 0 {
+    let mut first = true;
+    let mut sep = |out: &mut dyn Write| -> io::Result<()> {
+        if !std::mem::take(&mut first) {
             out.write_all(b",\n")?;
         }
+        Ok(())
+    };
+    for s in sockets {
+        sep(out)?;
         serde_json::to_writer(&mut *out, &JsonSocket::from(s))?;
+    }
+    for u in unix {
+        sep(out)?;
+        serde_json::to_writer(&mut *out, &JsonUnixSocket::from(u))?;
     }
     out.write_all(b"\n]\n")
 }
 
 /// One JSON object per line (JSON Lines).
-pub fn write_lines(out: &mut dyn Write, sockets: &[Socket]) -> io::Result<()> {
+pub fn write_lines(out: &mut dyn Write, sockets: &[Socket], unix: &[UnixSocket]) -> io::Result<()> {
     for s in sockets {
         serde_json::to_writer(&mut *out, &JsonSocket::from(s))?;
+        out.write_all(b"\n")?;
+    }
+    for u in unix {
+        serde_json::to_writer(&mut *out, &JsonUnixSocket::from(u))?;
         out.write_all(b"\n")?;
     }
     Ok(())
@@ -207,14 +270,14 @@ mod tests {
     fn array_parses_and_lines_parse() {
         let socks = vec![sample(), sample()];
         let mut buf = Vec::new();
-        write_array(&mut buf, &socks).unwrap();
+        write_array(&mut buf, &socks, &[]).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
         assert_eq!(v.as_array().unwrap().len(), 2);
         let mut buf = Vec::new();
-        write_array(&mut buf, &[]).unwrap();
+        write_array(&mut buf, &[], &[]).unwrap();
         assert_eq!(buf, b"[]\n");
         let mut buf = Vec::new();
-        write_lines(&mut buf, &socks).unwrap();
+        write_lines(&mut buf, &socks, &[]).unwrap();
         let text = String::from_utf8(buf).unwrap();
         assert_eq!(text.lines().count(), 2);
         for l in text.lines() {

@@ -6,10 +6,10 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 
 use super::detail::timer_text;
-use super::escape::escape;
+use super::escape::{escape, escape_bytes};
 use super::grid::{Align, Grid, push_int};
 use crate::config::TableOptions;
-use crate::model::{Owner, Socket};
+use crate::model::{Owner, Socket, UnixSocket};
 use crate::services::{Services, Users};
 
 /// Writes the table. No wrapping or truncation ever: a line is as long as
@@ -17,6 +17,7 @@ use crate::services::{Services, Users};
 pub fn write(
     out: &mut dyn Write,
     sockets: &[Socket],
+    unix: &[UnixSocket],
     opts: &TableOptions,
     services: Option<&Services>,
     users: Option<&Users>,
@@ -101,7 +102,78 @@ pub fn write(
             grid.cell(|buf| process(buf, s, opts.cmdline));
         }
     }
+    for u in unix {
+        unix_row(&mut grid, u, opts, users);
+    }
     grid.write(out)
+}
+
+/// A UNIX socket in the same columns, as ss -x: `path inode` for the local
+/// end (`*` when unbound), `peer-path peer-inode` for the other (ss prints
+/// `*` for the peer's name; sockscope names it when the peer is listed).
+fn unix_row(grid: &mut Grid, u: &UnixSocket, opts: &TableOptions, users: Option<&Users>) {
+    let opt_number = |grid: &mut Grid, n: Option<u32>| match n {
+        Some(n) => grid.number(n),
+        None => grid.text("-"),
+    };
+    if opts.netid {
+        grid.text(u.kind.netid());
+    }
+    grid.text(u.state_name());
+    opt_number(grid, u.recv_q);
+    opt_number(grid, u.send_q);
+    grid.cell(|buf| {
+        match &u.path {
+            Some(p) => buf.push_str(&escape_bytes(p)),
+            None => buf.push('*'),
+        }
+        buf.push(' ');
+        push_int(buf, u.inode);
+    });
+    grid.cell(|buf| {
+        match &u.peer_path {
+            Some(p) => buf.push_str(&escape_bytes(p)),
+            None => buf.push('*'),
+        }
+        buf.push(' ');
+        match u.peer_inode {
+            Some(i) => push_int(buf, i),
+            None => buf.push('-'),
+        }
+    });
+    if opts.timers {
+        grid.text("");
+    }
+    if opts.extended {
+        match (u.uid, users.and_then(|db| u.uid.and_then(|id| db.name(id)))) {
+            (_, Some(name)) => grid.cell(|buf| buf.push_str(&escape(name))),
+            (Some(id), None) => grid.number(id),
+            (None, None) => grid.text("-"),
+        }
+        grid.number(u.inode);
+        match u.cookie {
+            Some(c) => grid.cell(|buf| {
+                let _ = write!(buf, "{c:x}");
+            }),
+            None => grid.text("-"),
+        }
+        grid.text("");
+    }
+    if opts.processes {
+        grid.cell(|buf| {
+            for (i, o) in u.owners.iter().flatten().enumerate() {
+                if i > 0 {
+                    buf.push_str(", ");
+                }
+                owner(buf, o);
+                buf.push_str(" fd=");
+                push_int(buf, o.fd);
+                if let (true, Some(cmd)) = (opts.cmdline, &o.cmdline) {
+                    let _ = write!(buf, " [{}]", escape(cmd));
+                }
+            }
+        });
+    }
 }
 
 /// The Process column: `comm/pid fd=N` per owner, comma-separated (with
@@ -294,7 +366,7 @@ mod tests {
             timers: false,
         };
         let mut out = Vec::new();
-        write(&mut out, &socks, &opts, None, None).unwrap();
+        write(&mut out, &socks, &[], &opts, None, None).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3, "{text}");
@@ -321,7 +393,7 @@ mod tests {
             timers: false,
         };
         let mut out = Vec::new();
-        write(&mut out, &[s], &opts, None, None).unwrap();
+        write(&mut out, &[s], &[], &opts, None, None).unwrap();
         let text = String::from_utf8(out).unwrap();
         let cols: Vec<&str> = text.split_whitespace().collect();
         assert_eq!(

@@ -91,7 +91,7 @@ pub fn write_text(
 ) -> io::Result<()> {
     writeln!(out, "{}", summary(target, protocols, sockets))?;
     if !sockets.is_empty() {
-        table::write(out, sockets, opts, None, None)?;
+        table::write(out, sockets, &[], opts, None, None)?;
     }
     Ok(())
 }

@@ -7,11 +7,12 @@
 
 pub mod netlink;
 pub mod proc;
+pub mod unix_proc;
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::model::{Family, Protocol, Socket, StateSet};
+use crate::model::{Family, Protocol, Socket, StateSet, TcpState, UnixKind, UnixSocket};
 
 /// Which data source to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,32 @@ impl std::fmt::Display for Table {
     }
 }
 
+/// One dump: an inet table, or the UNIX sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DumpId {
+    Inet(Table),
+    Unix,
+}
+
+impl DumpId {
+    /// (sdiag_family, sdiag_protocol) of its request.
+    pub fn keys(self) -> (u8, u8) {
+        match self {
+            DumpId::Inet(t) => (t.family.af(), t.proto.ipproto()),
+            DumpId::Unix => (libc::AF_UNIX as u8, 0),
+        }
+    }
+}
+
+impl std::fmt::Display for DumpId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DumpId::Inet(t) => t.fmt(f),
+            DumpId::Unix => f.write_str("unix"),
+        }
+    }
+}
+
 /// What to read: the tables and the states wanted in them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
@@ -54,6 +81,8 @@ pub struct Query {
     /// inet_diag bytecode for the kernel (INET_DIAG_REQ_BYTECODE); the
     /// records are filtered again in user space, so it only saves work.
     pub bytecode: Option<Vec<u8>>,
+    /// Also read UNIX sockets (in `states`).
+    pub unix: bool,
 }
 
 impl Query {
@@ -94,10 +123,10 @@ pub struct SourceOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Warning {
     /// netlink could not be used; these tables were read from /proc.
-    FellBackToProc { reason: String, tables: Vec<Table> },
+    FellBackToProc { reason: String, tables: Vec<DumpId> },
     /// A dump kept being interrupted by table changes; the last attempt's
     /// rows were used and may miss or repeat sockets.
-    DumpInterrupted { table: Table, attempts: u32 },
+    DumpInterrupted { table: DumpId, attempts: u32 },
 }
 
 impl std::fmt::Display for Warning {
@@ -125,6 +154,8 @@ impl std::fmt::Display for Warning {
 pub struct Snapshot {
     pub sockets: Vec<Socket>,
     pub warnings: Vec<Warning>,
+    /// UNIX sockets, when asked for.
+    pub unix: Vec<UnixSocket>,
     /// How many dumps had to be retried because NLM_F_DUMP_INTR was set.
     pub interrupted_retries: u32,
     /// The kernel refused the filter bytecode; the dump ran without it.
@@ -139,15 +170,15 @@ pub enum SourceError {
     #[error("netlink {op} failed for the {table} dump")]
     NetlinkIo {
         op: &'static str,
-        table: Table,
+        table: DumpId,
         #[source]
         source: io::Error,
     },
     #[error("the kernel refused the {table} dump: {}", io::Error::from_raw_os_error(*.errno))]
-    KernelRefused { table: Table, errno: i32 },
+    KernelRefused { table: DumpId, errno: i32 },
     #[error("netlink reply for the {table} dump was truncated ({len} bytes, buffer {buffer})")]
     Truncated {
-        table: Table,
+        table: DumpId,
         len: usize,
         buffer: usize,
     },
@@ -162,7 +193,7 @@ pub enum SourceError {
         source: io::Error,
     },
     #[error("netlink replay file {} holds no {table} dump", path.display())]
-    ReplayMissing { path: PathBuf, table: Table },
+    ReplayMissing { path: PathBuf, table: DumpId },
     #[error("cannot write netlink recording {}", path.display())]
     RecordWrite {
         path: PathBuf,
@@ -175,6 +206,8 @@ pub enum SourceError {
         #[source]
         source: io::Error,
     },
+    #[error(transparent)]
+    UnixProc(Box<unix_proc::UnixProcError>),
     #[error("{}:{line}: {reason}", path.display())]
     ProcParse {
         path: PathBuf,
@@ -197,15 +230,22 @@ impl SourceError {
 /// Reads every table of `query` from the chosen source.
 pub fn read(query: &Query, opts: &SourceOptions) -> Result<Snapshot, SourceError> {
     let mut snap = Snapshot::default();
-    let tables = query.tables();
+    let mut dumps: Vec<DumpId> = query.tables().into_iter().map(DumpId::Inet).collect();
+    if query.unix {
+        dumps.push(DumpId::Unix);
+    }
+    let read_proc = |dump: DumpId, snap: &mut Snapshot| match dump {
+        DumpId::Inet(table) => proc::read_table(&opts.proc_net, table, query, &mut snap.sockets),
+        DumpId::Unix => read_unix_proc(&opts.proc_net, query, &mut snap.unix),
+    };
     match opts.kind {
         SourceKind::Proc => {
-            for table in tables {
-                proc::read_table(&opts.proc_net, table, query, &mut snap.sockets)?;
+            for dump in dumps {
+                read_proc(dump, &mut snap)?;
             }
         }
         SourceKind::Netlink => {
-            let mut fallback: Vec<Table> = Vec::new();
+            let mut fallback: Vec<DumpId> = Vec::new();
             let mut reason = String::new();
             let mut session = match netlink::Session::open(opts) {
                 Ok(s) => Some(s),
@@ -215,23 +255,26 @@ pub fn read(query: &Query, opts: &SourceOptions) -> Result<Snapshot, SourceError
                 }
                 Err(e) => return Err(e),
             };
-            for table in tables {
-                let refused = match session.as_mut() {
+            for dump in dumps {
+                let result = match (session.as_mut(), dump) {
+                    (None, _) => None,
+                    (Some(sess), DumpId::Inet(table)) => Some(sess.dump(table, query, &mut snap)),
+                    (Some(sess), DumpId::Unix) => Some(sess.dump_unix(query, &mut snap)),
+                };
+                let refused = match result {
                     None => true,
-                    Some(sess) => match sess.dump(table, query, &mut snap) {
-                        Ok(()) => false,
-                        Err(e) if e.is_netlink_refusal() => {
-                            if reason.is_empty() {
-                                reason = error_text(&e);
-                            }
-                            true
+                    Some(Ok(())) => false,
+                    Some(Err(e)) if e.is_netlink_refusal() => {
+                        if reason.is_empty() {
+                            reason = error_text(&e);
                         }
-                        Err(e) => return Err(e),
-                    },
+                        true
+                    }
+                    Some(Err(e)) => return Err(e),
                 };
                 if refused {
-                    proc::read_table(&opts.proc_net, table, query, &mut snap.sockets)?;
-                    fallback.push(table);
+                    read_proc(dump, &mut snap)?;
+                    fallback.push(dump);
                 }
             }
             if !fallback.is_empty() {
@@ -242,7 +285,72 @@ pub fn read(query: &Query, opts: &SourceOptions) -> Result<Snapshot, SourceError
             }
         }
     }
+    if query.unix {
+        name_unix_peers(&mut snap.unix);
+    }
     Ok(snap)
+}
+
+/// Reads `<proc_net>/unix` into records. /proc has no queues, peers or
+/// uids; and it lists the server side of a connection still waiting for
+/// accept() (inode 0), which unix_diag does not: that one is left out so
+/// both sources list the same sockets.
+fn read_unix_proc(
+    proc_net: &Path,
+    query: &Query,
+    out: &mut Vec<UnixSocket>,
+) -> Result<(), SourceError> {
+    let path = proc_net.join("unix");
+    unix_proc::read(&path, |e| {
+        if e.inode == 0 {
+            return;
+        }
+        let kind = match e.kind {
+            unix_proc::UnixKind::Stream => UnixKind::Stream,
+            unix_proc::UnixKind::Dgram => UnixKind::Dgram,
+            unix_proc::UnixKind::SeqPacket => UnixKind::SeqPacket,
+        };
+        // include/uapi/linux/net.h: SS_CONNECTING 2, SS_CONNECTED 3; a
+        // listener carries __SO_ACCEPTCON in Flags.
+        let state = if e.listening {
+            TcpState::Listen
+        } else {
+            match e.ss_state {
+                3 => TcpState::Established,
+                2 => TcpState::SynSent,
+                _ => TcpState::Close,
+            }
+        };
+        if query.states.contains(state) {
+            out.push(UnixSocket {
+                kind,
+                state,
+                path: e.path,
+                inode: e.inode,
+                peer_inode: None,
+                peer_path: None,
+                recv_q: None,
+                send_q: None,
+                uid: None,
+                cookie: None,
+                owners: None,
+            });
+        }
+    })
+    .map_err(|e| SourceError::UnixProc(Box::new(e)))
+}
+
+/// Fills in each UNIX socket's `peer_path` from its peer's record.
+fn name_unix_peers(unix: &mut [UnixSocket]) {
+    let names: std::collections::HashMap<u64, Vec<u8>> = unix
+        .iter()
+        .filter_map(|u| Some((u.inode, u.path.clone()?)))
+        .collect();
+    for u in unix.iter_mut() {
+        if let Some(peer) = u.peer_inode.filter(|p| *p != 0) {
+            u.peer_path = names.get(&peer).cloned();
+        }
+    }
 }
 
 /// The error and its causes on one line.

@@ -19,11 +19,16 @@ use netlink_packet_sock_diag::inet::{
     ExtensionFlags, InetRequest, InetResponseHeader, SocketId, StateFlags as InetStateFlags,
 };
 use netlink_packet_sock_diag::message::SockDiagMessage;
-use netlink_packet_sock_diag::{INET_DIAG_SKV6ONLY, SOCK_DIAG_BY_FAMILY};
+use netlink_packet_sock_diag::unix::{
+    ShowFlags as UnixShowFlags, StateFlags as UnixStateFlags, UnixRequest,
+};
+use netlink_packet_sock_diag::{
+    INET_DIAG_SKV6ONLY, SOCK_DIAG_BY_FAMILY, UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_RQLEN,
+};
 
-use super::{Query, Snapshot, SourceError, SourceOptions, Table, Warning};
+use super::{DumpId, Query, Snapshot, SourceError, SourceOptions, Table, Warning};
 use crate::filter::bytecode;
-use crate::model::{Family, Protocol, Socket, TcpState, Timer, TimerKind};
+use crate::model::{Family, Protocol, Socket, TcpState, Timer, TimerKind, UnixKind, UnixSocket};
 
 /// How often a dump flagged NLM_F_DUMP_INTR is tried in all.
 pub const MAX_DUMP_ATTEMPTS: u32 = 4;
@@ -95,7 +100,17 @@ impl Session {
         let start = snap.sockets.len();
         for attempt in 1..=MAX_DUMP_ATTEMPTS {
             snap.sockets.truncate(start);
-            let interrupted = match self.dump_once(table, query, &mut snap.sockets) {
+            self.seq = self.seq.wrapping_add(1);
+            let request = build_request(table, query, self.seq);
+            let rows = &mut snap.sockets;
+            let result = self.exchange(DumpId::Inet(table), &request, &mut |payload| {
+                let s = parse_socket(payload, table.proto)?;
+                if query.matches(&s) {
+                    rows.push(s);
+                }
+                Ok(())
+            });
+            let interrupted = match result {
                 // A kernel that refuses the bytecode (EINVAL) is asked again
                 // without it: user space filters anyway.
                 Err(SourceError::KernelRefused { errno, .. })
@@ -116,7 +131,7 @@ impl Session {
             }
             if attempt == MAX_DUMP_ATTEMPTS {
                 snap.warnings.push(Warning::DumpInterrupted {
-                    table,
+                    table: DumpId::Inet(table),
                     attempts: attempt,
                 });
             } else {
@@ -126,43 +141,68 @@ impl Session {
         Ok(())
     }
 
-    /// One request and its replies up to NLMSG_DONE. Returns whether the
-    /// kernel flagged the dump as interrupted.
-    fn dump_once(
-        &mut self,
-        table: Table,
-        query: &Query,
-        rows: &mut Vec<Socket>,
-    ) -> Result<bool, SourceError> {
-        self.seq = self.seq.wrapping_add(1);
-        let request = build_request(table, query, self.seq);
-        if let Some(rec) = &mut self.recorder {
-            rec.write(&request)?;
-        }
-        let mut parser = DumpParser::new(table);
-        let mut sink = |s: Socket| {
-            if query.matches(&s) {
-                rows.push(s);
+    /// Dumps the UNIX sockets in `states` (unix_diag), with their names,
+    /// peers, queue lengths and uids.
+    pub fn dump_unix(&mut self, query: &Query, snap: &mut Snapshot) -> Result<(), SourceError> {
+        let start = snap.unix.len();
+        for attempt in 1..=MAX_DUMP_ATTEMPTS {
+            snap.unix.truncate(start);
+            self.seq = self.seq.wrapping_add(1);
+            let request = build_unix_request(query, self.seq);
+            let rows = &mut snap.unix;
+            let interrupted = self.exchange(DumpId::Unix, &request, &mut |payload| {
+                let u = parse_unix(payload)?;
+                if query.states.contains(u.state) {
+                    rows.push(u);
+                }
+                Ok(())
+            })?;
+            if !interrupted {
+                break;
             }
-        };
+            if attempt == MAX_DUMP_ATTEMPTS {
+                snap.warnings.push(Warning::DumpInterrupted {
+                    table: DumpId::Unix,
+                    attempts: attempt,
+                });
+            } else {
+                snap.interrupted_retries += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends one request and hands every reply payload to `each`, up to
+    /// NLMSG_DONE. Returns whether the kernel flagged the dump interrupted.
+    fn exchange(
+        &mut self,
+        dump: DumpId,
+        request: &[u8],
+        each: &mut dyn FnMut(&[u8]) -> Result<(), String>,
+    ) -> Result<bool, SourceError> {
+        if let Some(rec) = &mut self.recorder {
+            rec.write(request)?;
+        }
+        let mut parser = DumpParser::new(dump);
         match &mut self.transport {
             Transport::Kernel(sock) => {
-                send_all(sock, &request).map_err(|source| SourceError::NetlinkIo {
+                send_all(sock, request).map_err(|source| SourceError::NetlinkIo {
                     op: "send",
-                    table,
+                    table: dump,
                     source,
                 })?;
-                // Read to NLMSG_DONE even when an error message came first:
-                // an abandoned dump makes the next request fail with EBUSY.
+                // Every dump is read to NLMSG_DONE (an abandoned one makes
+                // the next request on the socket fail with EBUSY); a refused
+                // one ends with its error message alone.
                 while !parser.done {
                     let n = recv(sock, &mut self.buf).map_err(|source| SourceError::NetlinkIo {
                         op: "receive",
-                        table,
+                        table: dump,
                         source,
                     })?;
                     if n > self.buf.len() {
                         return Err(SourceError::Truncated {
-                            table,
+                            table: dump,
                             len: n,
                             buffer: self.buf.len(),
                         });
@@ -174,15 +214,15 @@ impl Session {
                     if let Some(rec) = &mut self.recorder {
                         rec.write(datagram)?;
                     }
-                    parser.feed(datagram, &mut sink)?;
+                    parser.feed(datagram, each)?;
                 }
             }
             Transport::Replay(replay) => {
-                let bytes = replay.take(table)?;
+                let bytes = replay.take(dump)?;
                 if let Some(rec) = &mut self.recorder {
                     rec.write(bytes)?;
                 }
-                parser.feed(bytes, &mut sink)?;
+                parser.feed(bytes, each)?;
                 if !parser.done {
                     return Err(SourceError::Unterminated);
                 }
@@ -237,6 +277,106 @@ fn send_all(sock: &netlink_sys::Socket, bytes: &[u8]) -> io::Result<()> {
     }
 }
 
+/// The unix_diag dump request: every socket in the query's states, with its
+/// name, peer, queue lengths and uid.
+pub fn build_unix_request(query: &Query, seq: u32) -> Vec<u8> {
+    // include/uapi/linux/unix_diag.h: UDIAG_SHOW_UID is 0x40; the crate
+    // lacks it, hence from_bits_retain.
+    const UDIAG_SHOW_UID: u32 = 0x40;
+    let request = UnixRequest {
+        state_flags: UnixStateFlags::from_bits_retain(query.states.kernel_mask()),
+        inode: 0,
+        show_flags: UnixShowFlags::from_bits_retain(
+            (UnixShowFlags::NAME | UnixShowFlags::PEER | UnixShowFlags::RQLEN).bits()
+                | UDIAG_SHOW_UID,
+        ),
+        cookie: [0; 8],
+    };
+    let mut header = NetlinkHeader::default();
+    header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+    header.sequence_number = seq;
+    let mut msg = NetlinkMessage::new(
+        header,
+        NetlinkPayload::InnerMessage(SockDiagMessage::UnixRequest(request)),
+    );
+    msg.finalize();
+    let mut buf = vec![0; msg.buffer_len()];
+    msg.serialize(&mut buf);
+    buf
+}
+
+/// include/uapi/linux/unix_diag.h: sizeof(struct unix_diag_msg).
+const UNIX_DIAG_MSG_LEN: usize = 16;
+/// include/uapi/linux/unix_diag.h: UNIX_DIAG_UID.
+const UNIX_DIAG_UID: u16 = 7;
+
+/// Turns one struct unix_diag_msg and its attributes into a record.
+pub fn parse_unix(payload: &[u8]) -> Result<UnixSocket, String> {
+    if payload.len() < UNIX_DIAG_MSG_LEN {
+        return Err(format!(
+            "unix_diag_msg of {} bytes, expected at least {UNIX_DIAG_MSG_LEN}",
+            payload.len()
+        ));
+    }
+    let u32_at = |b: &[u8], i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    // udiag_family
+    if payload[0] as i32 != libc::AF_UNIX {
+        return Err(format!("unexpected address family {}", payload[0]));
+    }
+    // udiag_type
+    let kind = UnixKind::from_kernel(u32::from(payload[1]))
+        .ok_or_else(|| format!("unknown UNIX socket type {}", payload[1]))?;
+    // udiag_state
+    let state = TcpState::from_kernel(payload[2])
+        .ok_or_else(|| format!("unknown socket state {}", payload[2]))?;
+    // udiag_ino, udiag_cookie[2]
+    let inode = u64::from(u32_at(payload, 4));
+    let cookie = u64::from(u32_at(payload, 8)) | (u64::from(u32_at(payload, 12)) << 32);
+    let mut u = UnixSocket {
+        kind,
+        state,
+        path: None,
+        inode,
+        peer_inode: Some(0),
+        peer_path: None,
+        recv_q: None,
+        send_q: None,
+        uid: None,
+        cookie: Some(cookie),
+        owners: None,
+    };
+    for nla in NlasIterator::new(&payload[UNIX_DIAG_MSG_LEN..]) {
+        let nla = nla.map_err(|e| format!("bad attribute: {e}"))?;
+        let v = nla.value();
+        match nla.kind() {
+            // UNIX_DIAG_NAME: sun_path as bound (abstract: leading NUL)
+            UNIX_DIAG_NAME => u.path = Some(unix_name(v)),
+            // UNIX_DIAG_PEER: the peer's inode
+            UNIX_DIAG_PEER if v.len() >= 4 => u.peer_inode = Some(u64::from(u32_at(v, 0))),
+            // UNIX_DIAG_RQLEN: struct unix_diag_rqlen { rqueue, wqueue }
+            UNIX_DIAG_RQLEN if v.len() >= 8 => {
+                u.recv_q = Some(u32_at(v, 0));
+                u.send_q = Some(u32_at(v, 4));
+            }
+            // UNIX_DIAG_UID
+            UNIX_DIAG_UID if v.len() >= 4 => u.uid = Some(u32_at(v, 0)),
+            _ => {}
+        }
+    }
+    Ok(u)
+}
+
+/// A sun_path as /proc/net/unix shows it: an abstract name's NULs become
+/// `@`; a filesystem path loses its trailing NULs.
+pub fn unix_name(raw: &[u8]) -> Vec<u8> {
+    if raw.first() == Some(&0) {
+        raw.iter().map(|&b| if b == 0 { b'@' } else { b }).collect()
+    } else {
+        let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+        raw[..end].to_vec()
+    }
+}
+
 /// Receives one datagram; the returned length exceeds `buf` when it was
 /// truncated (MSG_TRUNC).
 fn recv(sock: &netlink_sys::Socket, buf: &mut [u8]) -> io::Result<usize> {
@@ -253,7 +393,7 @@ fn recv(sock: &netlink_sys::Socket, buf: &mut [u8]) -> io::Result<usize> {
 /// Parses the reply messages of one dump, datagram by datagram.
 #[derive(Debug)]
 pub struct DumpParser {
-    table: Table,
+    table: DumpId,
     /// NLMSG_DONE was seen.
     pub done: bool,
     /// A message carried NLM_F_DUMP_INTR.
@@ -263,7 +403,7 @@ pub struct DumpParser {
 }
 
 impl DumpParser {
-    pub fn new(table: Table) -> DumpParser {
+    pub fn new(table: DumpId) -> DumpParser {
         DumpParser {
             table,
             done: false,
@@ -272,11 +412,12 @@ impl DumpParser {
         }
     }
 
-    /// Parses every message in `datagram`, handing each socket to `each`.
+    /// Parses every message in `datagram`, handing the payload of each
+    /// SOCK_DIAG_BY_FAMILY reply to `each`.
     pub fn feed(
         &mut self,
         datagram: &[u8],
-        each: &mut impl FnMut(Socket),
+        each: &mut dyn FnMut(&[u8]) -> Result<(), String>,
     ) -> Result<(), SourceError> {
         let base = self.offset;
         self.offset += datagram.len();
@@ -318,9 +459,7 @@ impl DumpParser {
                         });
                     }
                 }
-                SOCK_DIAG_BY_FAMILY => {
-                    each(parse_socket(payload, self.table.proto).map_err(malformed)?)
-                }
+                SOCK_DIAG_BY_FAMILY => each(payload).map_err(malformed)?,
                 other => return Err(malformed(format!("unexpected message type {other}"))),
             }
             // include/uapi/linux/netlink.h: NLMSG_ALIGN
@@ -474,10 +613,12 @@ impl Replay {
     }
 
     /// The replies of the first unused recorded dump for `table`.
-    fn take(&mut self, table: Table) -> Result<&[u8], SourceError> {
-        let found = self.dumps.iter_mut().find(|d| {
-            !d.used && d.family == table.family.af() && d.protocol == table.proto.ipproto()
-        });
+    fn take(&mut self, table: DumpId) -> Result<&[u8], SourceError> {
+        let (family, protocol) = table.keys();
+        let found = self
+            .dumps
+            .iter_mut()
+            .find(|d| !d.used && d.family == family && d.protocol == protocol);
         match found {
             Some(d) => {
                 d.used = true;

@@ -51,9 +51,12 @@ const LISTEN_THEN_DONE: [u8; 116] = [
 ];
 
 fn feed(bytes: &[u8]) -> (Result<(), SourceError>, DumpParser, Vec<Socket>) {
-    let mut parser = DumpParser::new(TCP4);
+    let mut parser = DumpParser::new(DumpId::Inet(TCP4));
     let mut rows = Vec::new();
-    let r = parser.feed(bytes, &mut |s| rows.push(s));
+    let r = parser.feed(bytes, &mut |p| {
+        rows.push(parse_socket(p, Protocol::Tcp)?);
+        Ok(())
+    });
     (r, parser, rows)
 }
 
@@ -95,11 +98,21 @@ fn parses_listen_reply() {
 #[test]
 fn datagram_may_be_split_anywhere_between_messages() {
     let (first, done) = LISTEN_THEN_DONE.split_at(96);
-    let mut parser = DumpParser::new(TCP4);
+    let mut parser = DumpParser::new(DumpId::Inet(TCP4));
     let mut n = 0;
-    parser.feed(first, &mut |_| n += 1).unwrap();
+    parser
+        .feed(first, &mut |_| {
+            n += 1;
+            Ok(())
+        })
+        .unwrap();
     assert!(!parser.done);
-    parser.feed(done, &mut |_| n += 1).unwrap();
+    parser
+        .feed(done, &mut |_| {
+            n += 1;
+            Ok(())
+        })
+        .unwrap();
     assert!(parser.done);
     assert_eq!(n, 1);
 }
@@ -194,6 +207,7 @@ fn request_bytes_carry_the_states_mask() {
         families: vec![Family::Inet6],
         states: StateSet::listening(),
         bytecode: None,
+        unix: false,
     };
     let t = Table {
         family: Family::Inet6,
@@ -226,6 +240,7 @@ fn recording_splits_at_requests() {
         families: vec![Family::Inet],
         states: StateSet::all(),
         bytecode: None,
+        unix: false,
     };
     let mut file = build_request(TCP4, &query, 1);
     file.extend_from_slice(&LISTEN_THEN_DONE);
@@ -249,6 +264,7 @@ proptest::proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
         let _ = feed(&bytes);
+        let _ = parse_unix(&bytes);
         let _ = split_recording(&bytes);
     }
 
@@ -258,4 +274,48 @@ proptest::proptest! {
         bytes[pos] = value;
         let _ = feed(&bytes[..cut]);
     }
+}
+
+/// A unix_diag reply for a listener on an abstract name, as kernel 6.18
+/// sends it (little-endian), then a path name with its trailing NUL.
+#[cfg(target_endian = "little")]
+#[test]
+fn parses_unix_reply() {
+    #[rustfmt::skip]
+    let msg: Vec<u8> = [
+        // struct unix_diag_msg
+        &[1u8][..],             // udiag_family = AF_UNIX
+        &[1],                   // udiag_type = SOCK_STREAM
+        &[10],                  // udiag_state = TCP_LISTEN
+        &[0],                   // pad
+        &1234u32.to_ne_bytes(), // udiag_ino
+        &[7, 0, 0, 0, 0, 0, 0, 0], // udiag_cookie[2]
+        // UNIX_DIAG_NAME: "\0ab\0c" (abstract, an inner NUL)
+        &9u16.to_ne_bytes(), &0u16.to_ne_bytes(), &[0, b'a', b'b', 0, b'c'], &[0, 0, 0],
+        // UNIX_DIAG_PEER: 0
+        &8u16.to_ne_bytes(), &2u16.to_ne_bytes(), &0u32.to_ne_bytes(),
+        // UNIX_DIAG_RQLEN: rqueue 2 (pending), wqueue 128 (backlog)
+        &12u16.to_ne_bytes(), &4u16.to_ne_bytes(), &2u32.to_ne_bytes(), &128u32.to_ne_bytes(),
+        // UNIX_DIAG_UID: 1000
+        &8u16.to_ne_bytes(), &7u16.to_ne_bytes(), &1000u32.to_ne_bytes(),
+    ]
+    .concat();
+    let u = parse_unix(&msg).unwrap();
+    assert_eq!(u.kind, crate::model::UnixKind::Stream);
+    assert_eq!(u.state, TcpState::Listen);
+    assert_eq!(u.path.as_deref(), Some(&b"@ab@c"[..]));
+    assert_eq!((u.inode, u.peer_inode, u.cookie), (1234, Some(0), Some(7)));
+    assert_eq!(
+        (u.recv_q, u.send_q, u.uid),
+        (Some(2), Some(128), Some(1000))
+    );
+    assert_eq!(unix_name(b"/run/x.sock\0"), b"/run/x.sock");
+    // too short, wrong family, unknown type
+    assert!(parse_unix(&msg[..10]).is_err());
+    let mut bad = msg.clone();
+    bad[0] = 2;
+    assert!(parse_unix(&bad).is_err());
+    let mut bad = msg.clone();
+    bad[1] = 9;
+    assert!(parse_unix(&bad).is_err());
 }
