@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Mode};
-use crate::model::{Socket, TcpState, UnixSocket};
+use crate::model::{Protocol, Socket, TcpState, UnixSocket};
 use crate::owners::{self, OwnerIndex, OwnersError, WalkOptions};
-use crate::source::{self, SourceError, SourceKind, Warning};
+use crate::source::{self, SourceError, SourceKind, Warning, sockstat};
 
 /// A failure of the run.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +15,8 @@ pub enum RunError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Owners(#[from] OwnersError),
+    #[error(transparent)]
+    SockStat(#[from] sockstat::SockStatError),
 }
 
 /// The selected records and what to tell the user about them.
@@ -30,6 +32,34 @@ pub struct Report {
     pub bytecode_refused: bool,
     /// What the run did and how long it took, for `--verbose`.
     pub stats: RunStats,
+}
+
+/// What `-s` shows.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// /proc/net/sockstat, sockstat6 and the Tcp line of snmp.
+    pub stat: sockstat::SockStat,
+    /// Sockets per protocol and state, counted from the dump.
+    pub states: Vec<(Protocol, TcpState, usize)>,
+}
+
+/// Reads the totals and counts the dumped sockets per state.
+pub fn summarize(config: &Config, report: &Report) -> Result<Summary, RunError> {
+    let stat = sockstat::read(&config.source.proc_net)?;
+    let mut states = Vec::new();
+    for &proto in &config.query.protocols {
+        for state in TcpState::ALL {
+            let n = report
+                .sockets
+                .iter()
+                .filter(|s| s.proto == proto && s.state == state)
+                .count();
+            if n > 0 {
+                states.push((proto, state, n));
+            }
+        }
+    }
+    Ok(Summary { stat, states })
 }
 
 /// Counts and timings of one run.

@@ -45,6 +45,11 @@ pub struct Cli {
     #[arg(short = 'u', long = "udp", global = true)]
     pub udp: bool,
 
+    /// Summary: ss -s's totals (from /proc/net/sockstat and snmp), then the
+    /// number of sockets in each state, counted from the kernel dump.
+    #[arg(short = 's', long = "summary")]
+    pub summary: bool,
+
     /// Show UNIX domain sockets (stream, datagram, seqpacket).
     #[arg(short = 'x', long = "unix", global = true)]
     pub unix: bool,

@@ -47,6 +47,8 @@ pub enum Mode {
     List,
     /// `who [ADDR]:PORT`: what holds a local port.
     Who(LocalPort),
+    /// `-s`: totals and per-state counts.
+    Summary,
 }
 
 /// How to find owners.
@@ -147,6 +149,7 @@ impl Config {
                 Mode::Who(parse_local_port(&args.target, &services_path)?),
                 StateSet::all(),
             ),
+            None if cli.summary => (Mode::Summary, StateSet::all()),
             // ss: -a wins over -l; neither shows connected sockets only.
             None if cli.all => (Mode::List, StateSet::all()),
             None if cli.listening => (Mode::List, StateSet::listening()),
@@ -197,7 +200,7 @@ impl Config {
                 process,
                 local: match &mode {
                     Mode::Who(target) => Some(*target),
-                    Mode::List => None,
+                    Mode::List | Mode::Summary => None,
                 },
                 expr: filter.expr.clone(),
             },

@@ -67,6 +67,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             ExitCode::SUCCESS
         }
+        Mode::Summary => {
+            let summary = app::summarize(&config, &report)?;
+            match config.format {
+                OutputFormat::Table => render::summary::write_text(&mut out, &summary)?,
+                _ => render::summary::write_json(&mut out, &summary)?,
+            }
+            ExitCode::SUCCESS
+        }
         Mode::Who(target) => {
             let protocols = &config.query.protocols;
             match config.format {

@@ -389,3 +389,49 @@ fn timers_count_down_and_sources_agree() {
         assert!(String::from_utf8_lossy(&ss.stdout).contains("timer:(timewait,"));
     });
 }
+
+/// `-s`: ss -s's text first, then per-state TCP counts equal to counting
+/// `ss -tanH` rows by state.
+#[test]
+fn summary_counts_states_like_ss() {
+    Sandbox::run(|env| {
+        let mut sc = Scenario::new();
+        every_state(&mut sc);
+        sc.bulk(30);
+        let text = String::from_utf8(sockscope(env, &["-s"]).stdout).unwrap();
+        assert!(text.starts_with("Total: "), "{text}");
+        assert!(
+            text.contains("\nTransport Total     IP        IPv6\n"),
+            "{text}"
+        );
+        let json: Value =
+            serde_json::from_slice(&sockscope(env, &["-s", "--json"]).stdout).unwrap();
+        assert!(
+            json["sockstat"]["tcp"]["inuse"].as_u64().is_some(),
+            "{json}"
+        );
+        if !env.private_ns {
+            eprintln!(
+                "summary_counts_states_like_ss: shared namespace, counts not compared exactly"
+            );
+            return;
+        }
+        let mut want: BTreeMap<String, u64> = BTreeMap::new();
+        for row in common::ss_rows(env, &["-tan"]) {
+            *want.entry(row.state).or_default() += 1;
+        }
+        let got: BTreeMap<String, u64> = json["states"]["tcp"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+            .collect();
+        assert_eq!(got, want);
+        for (state, n) in &want {
+            assert!(
+                text.contains(&format!(" {state} {n}")),
+                "{state} {n} in\n{text}"
+            );
+        }
+    });
+}

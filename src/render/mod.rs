@@ -4,6 +4,7 @@ pub mod detail;
 pub mod escape;
 pub mod grid;
 pub mod json;
+pub mod summary;
 pub mod table;
 pub mod who;
 

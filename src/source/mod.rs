@@ -7,6 +7,7 @@
 
 pub mod netlink;
 pub mod proc;
+pub mod sockstat;
 pub mod unix_proc;
 
 use std::io;
