@@ -89,6 +89,16 @@ pub struct Cli {
     #[arg(short = 'e', long = "extended")]
     pub extended: bool,
 
+    /// TCP internals (tcp_info and the congestion algorithm) on a second
+    /// line per socket, as ss -i (netlink only).
+    #[arg(short = 'i', long = "info")]
+    pub info: bool,
+
+    /// Socket memory (skmem: r, rb, t, tb, f, w, o, bl, d) on a second line
+    /// per socket, as ss -m (netlink only).
+    #[arg(short = 'm', long = "memory")]
+    pub memory: bool,
+
     /// Show timers: retransmit (on), keepalive, timewait, persist, with the
     /// time left and the retransmit or probe count, as ss -o.
     #[arg(short = 'o', long = "options")]

@@ -38,6 +38,10 @@ pub struct TableOptions {
     pub cmdline: bool,
     /// Add the Timer column (-o).
     pub timers: bool,
+    /// A tcp_info line under each socket (-i).
+    pub info: bool,
+    /// A socket memory line under each socket (-m).
+    pub memory: bool,
 }
 
 /// What the run answers.
@@ -212,6 +216,8 @@ impl Config {
                 states: query_states,
                 bytecode: filter.expr.as_ref().and_then(bytecode::compile),
                 unix: cli.unix,
+                info: cli.info,
+                memory: cli.memory,
             },
             source: SourceOptions {
                 kind: match cli.source {
@@ -230,6 +236,8 @@ impl Config {
                 processes,
                 cmdline: cli.cmdline,
                 timers: cli.options,
+                info: cli.info,
+                memory: cli.memory,
             },
             services: cli.resolve.then_some(services_path),
             users: cli.resolve.then(|| PathBuf::from(USERS_PATH)),

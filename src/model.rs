@@ -8,6 +8,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub use crate::source::tcpinfo::{SkMemInfo, TcpInfo};
+
 /// Transport protocol of an internet socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Protocol {
@@ -268,6 +270,19 @@ pub struct Socket {
     pub queue: Option<Box<Queued>>,
     /// The TCP timer running on the socket, if any.
     pub timer: Option<Timer>,
+    /// tcp_info, congestion control and socket memory, when asked for
+    /// (-i, -m) and the source has them (netlink only).
+    pub extras: Option<Box<Extras>>,
+}
+
+/// What -i and -m add to a socket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extras {
+    pub tcp_info: Option<TcpInfo>,
+    /// INET_DIAG_CONG: the congestion control algorithm.
+    pub congestion: Option<String>,
+    /// INET_DIAG_SKMEMINFO.
+    pub mem: Option<SkMemInfo>,
 }
 
 /// The type of a UNIX socket.

@@ -408,6 +408,7 @@ mod tests {
             owners: None,
             queue: None,
             timer: None,
+            extras: None,
         }
     }
 

@@ -103,6 +103,8 @@ fn refused_dump_falls_back_for_that_table_only() {
         states: StateSet::all(),
         bytecode: None,
         unix: false,
+        info: false,
+        memory: false,
     };
     let tcp = Table {
         family: Family::Inet,

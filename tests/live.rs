@@ -435,3 +435,55 @@ fn summary_counts_states_like_ss() {
         }
     });
 }
+
+/// `-i` and `-m` after real traffic: tcp_info is sane (rtt > 0,
+/// bytes_acked counts what was sent), memory is there, the table has ss's
+/// second line; /proc has neither (null).
+#[test]
+fn tcp_info_and_memory_after_traffic() {
+    use std::io::{Read, Write};
+    Sandbox::run(|env| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        let payload = vec![7u8; 100_000];
+        client.write_all(&payload).unwrap();
+        let mut got = vec![0u8; payload.len()];
+        server.read_exact(&mut got).unwrap();
+        server.write_all(b"ok").unwrap();
+        let mut ok = [0u8; 2];
+        client.read_exact(&mut ok).unwrap();
+        let local = client.local_addr().unwrap();
+        // Acks may trail the data by a moment.
+        let mut rec = Value::Null;
+        for _ in 0..50 {
+            let recs = records(env, &["-tim", "--jsonl", "src", &local.to_string()]);
+            rec = recs.into_iter().next().expect("the client socket");
+            if rec["tcp_info"]["bytes_acked"].as_u64() == Some(100_001) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let info = &rec["tcp_info"];
+        // bytes_acked counts the SYN too.
+        assert_eq!(info["bytes_acked"], 100_001, "{info}");
+        assert_eq!(info["bytes_received"], 2, "{info}");
+        assert!(info["rtt_us"].as_u64().unwrap() > 0, "{info}");
+        assert!(info["snd_mss"].as_u64().unwrap() > 0, "{info}");
+        assert!(info["options"]["sack"].is_boolean(), "{info}");
+        assert!(info["congestion"].is_string(), "{info}");
+        assert!(rec["mem"]["tb"].as_u64().unwrap() > 0, "{rec}");
+        let table =
+            String::from_utf8(sockscope(env, &["-tim", "src", &local.to_string()]).stdout).unwrap();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        assert!(lines[2].starts_with("\t skmem:(r"), "{table}");
+        assert!(lines[2].contains(" bytes_acked:100001 "), "{table}");
+        let proc = records(env, &["-tim", "--jsonl", "--source", "proc"]);
+        assert!(
+            proc.iter()
+                .all(|r| r["tcp_info"].is_null() && r["mem"].is_null())
+        );
+    });
+}

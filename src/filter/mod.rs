@@ -142,6 +142,7 @@ mod tests {
             ),
             queue: None,
             timer: None,
+            extras: None,
         }
     }
 

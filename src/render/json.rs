@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::model::{Owner, Socket, UnixSocket};
+use crate::model::{Owner, SkMemInfo, Socket, TcpInfo, UnixSocket};
 
 /// One socket as JSON.
 #[derive(Debug, Serialize)]
@@ -36,6 +36,19 @@ pub struct JsonSocket<'a> {
     pub listener_owners: Option<Vec<JsonOwner<'a>>>,
     /// The running TCP timer, `null` when none.
     pub timer: Option<JsonTimer>,
+    /// With -i (netlink): struct tcp_info, units in the names, and the
+    /// congestion algorithm; `null` otherwise.
+    pub tcp_info: Option<JsonTcpInfo<'a>>,
+    /// With -m (netlink): socket memory; `null` otherwise.
+    pub mem: Option<&'a SkMemInfo>,
+}
+
+/// tcp_info with the congestion algorithm beside its fields.
+#[derive(Debug, Serialize)]
+pub struct JsonTcpInfo<'a> {
+    #[serde(flatten)]
+    pub info: &'a TcpInfo,
+    pub congestion: Option<&'a str>,
 }
 
 /// A running timer.
@@ -115,6 +128,13 @@ impl<'a> From<&'a Socket> for JsonSocket<'a> {
             owners: s.owners.as_deref().map(owners),
             queue: s.queue.as_ref().map(|q| q.kind.name()),
             listener_owners: s.queue.as_ref().map(|q| owners(&q.listener_owners)),
+            tcp_info: s.extras.as_ref().and_then(|x| {
+                x.tcp_info.as_ref().map(|info| JsonTcpInfo {
+                    info,
+                    congestion: x.congestion.as_deref(),
+                })
+            }),
+            mem: s.extras.as_ref().and_then(|x| x.mem.as_ref()),
             timer: s.timer.map(|t| JsonTimer {
                 kind: t.kind.name(),
                 expires_ms: t.expires_ms,
@@ -233,6 +253,7 @@ mod tests {
             owners: None,
             queue: None,
             timer: None,
+            extras: None,
         }
     }
 
@@ -248,7 +269,7 @@ mod tests {
                 "recv_q": 0, "send_q": 0, "uid": 1000, "inode": 23456,
                 "cookie": "0x2a", "ifindex": 0, "v6only": null,
                 "owners": null, "queue": null, "listener_owners": null,
-                "timer": null
+                "timer": null, "tcp_info": null, "mem": null
             })
         );
     }

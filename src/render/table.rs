@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
-use super::detail::timer_text;
+use super::detail::{skmem_text, tcp_info_text, tcp_info_text_with_options, timer_text};
 use super::escape::{escape, escape_bytes};
 use super::grid::{Align, Grid, push_int};
 use crate::config::TableOptions;
@@ -100,6 +100,24 @@ pub fn write(
         }
         if opts.processes {
             grid.cell(|buf| process(buf, s, opts.cmdline));
+        }
+        if let (true, Some(x)) = (opts.info || opts.memory, &s.extras) {
+            let mut line = String::new();
+            if let (true, Some(m)) = (opts.memory, &x.mem) {
+                line.push(' ');
+                line.push_str(&skmem_text(m));
+            }
+            if let (true, Some(i)) = (opts.info, &x.tcp_info) {
+                let cong = x.congestion.as_deref();
+                line.push_str(&if opts.timers {
+                    tcp_info_text_with_options(i, cong)
+                } else {
+                    tcp_info_text(i, cong)
+                });
+            }
+            if !line.is_empty() {
+                grid.detail(escape(&line).into_owned());
+            }
         }
     }
     for u in unix {
@@ -307,6 +325,7 @@ mod tests {
             owners: None,
             queue: None,
             timer: None,
+            extras: None,
         }
     }
 
@@ -364,6 +383,8 @@ mod tests {
             processes: false,
             cmdline: false,
             timers: false,
+            info: false,
+            memory: false,
         };
         let mut out = Vec::new();
         write(&mut out, &socks, &[], &opts, None, None).unwrap();
@@ -391,6 +412,8 @@ mod tests {
             processes: false,
             cmdline: false,
             timers: false,
+            info: false,
+            memory: false,
         };
         let mut out = Vec::new();
         write(&mut out, &[s], &[], &opts, None, None).unwrap();

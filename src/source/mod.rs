@@ -8,6 +8,7 @@
 pub mod netlink;
 pub mod proc;
 pub mod sockstat;
+pub mod tcpinfo;
 pub mod unix_proc;
 
 use std::io;
@@ -84,6 +85,10 @@ pub struct Query {
     pub bytecode: Option<Vec<u8>>,
     /// Also read UNIX sockets (in `states`).
     pub unix: bool,
+    /// Ask the kernel for tcp_info and the congestion algorithm (-i).
+    pub info: bool,
+    /// Ask the kernel for socket memory (-m).
+    pub memory: bool,
 }
 
 impl Query {

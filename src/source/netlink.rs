@@ -23,12 +23,16 @@ use netlink_packet_sock_diag::unix::{
     ShowFlags as UnixShowFlags, StateFlags as UnixStateFlags, UnixRequest,
 };
 use netlink_packet_sock_diag::{
-    INET_DIAG_SKV6ONLY, SOCK_DIAG_BY_FAMILY, UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_RQLEN,
+    INET_DIAG_CONG, INET_DIAG_INFO, INET_DIAG_SKMEMINFO, INET_DIAG_SKV6ONLY, SOCK_DIAG_BY_FAMILY,
+    UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_RQLEN,
 };
 
+use super::tcpinfo::{parse_skmeminfo, parse_tcp_info};
 use super::{DumpId, Query, Snapshot, SourceError, SourceOptions, Table, Warning};
 use crate::filter::bytecode;
-use crate::model::{Family, Protocol, Socket, TcpState, Timer, TimerKind, UnixKind, UnixSocket};
+use crate::model::{
+    Extras, Family, Protocol, Socket, TcpState, Timer, TimerKind, UnixKind, UnixSocket,
+};
 
 /// How often a dump flagged NLM_F_DUMP_INTR is tried in all.
 pub const MAX_DUMP_ATTEMPTS: u32 = 4;
@@ -241,9 +245,19 @@ pub fn build_request(table: Table, query: &Query, seq: u32) -> Vec<u8> {
     let request = InetRequest {
         family: table.family.af(),
         protocol: table.proto.ipproto(),
-        // No extension attribute is needed for the columns shown so far;
-        // INET_DIAG_SKV6ONLY comes unasked for LISTEN and CLOSE sockets.
-        extensions: ExtensionFlags::empty(),
+        // Only what the output needs (INET_DIAG_SKV6ONLY comes unasked for
+        // LISTEN and CLOSE sockets): tcp_info and congestion for -i, socket
+        // memory for -m.
+        extensions: {
+            let mut e = ExtensionFlags::empty();
+            if query.info {
+                e |= ExtensionFlags::INFO | ExtensionFlags::CONG;
+            }
+            if query.memory {
+                e |= ExtensionFlags::SKMEMINFO;
+            }
+            e
+        },
         states: InetStateFlags::from_bits_retain(query.states.kernel_mask()),
         socket_id,
     };
@@ -516,10 +530,25 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
         | (u64::from(u32::from_ne_bytes([c[4], c[5], c[6], c[7]])) << 32);
     // INET_DIAG_SKV6ONLY: sent for AF_INET6 LISTEN and CLOSE sockets
     let mut v6only = None;
+    let mut extras: Option<Box<Extras>> = None;
     for nla in NlasIterator::new(&payload[INET_DIAG_MSG_LEN..]) {
         let nla = nla.map_err(|e| format!("bad attribute: {e}"))?;
-        if nla.kind() == INET_DIAG_SKV6ONLY {
-            v6only = Some(nla.value().first().copied().unwrap_or(0) != 0);
+        let v = nla.value();
+        match nla.kind() {
+            INET_DIAG_SKV6ONLY => v6only = Some(v.first().copied().unwrap_or(0) != 0),
+            // struct tcp_info, as long as this kernel makes it
+            INET_DIAG_INFO if proto == Protocol::Tcp => {
+                extras.get_or_insert_default().tcp_info = Some(parse_tcp_info(v));
+            }
+            // the algorithm's name, NUL-terminated
+            INET_DIAG_CONG => {
+                let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+                extras.get_or_insert_default().congestion =
+                    Some(String::from_utf8_lossy(&v[..end]).into_owned());
+            }
+            // u32 array of SK_MEMINFO_*
+            INET_DIAG_SKMEMINFO => extras.get_or_insert_default().mem = parse_skmeminfo(v),
+            _ => {}
         }
     }
     Ok(Socket {
@@ -545,6 +574,7 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
         // idiag_timer, idiag_retrans (bytes 2, 3), idiag_expires (ms, bytes
         // 52..56): the crate's Timer drops the TIME_WAIT expiry, so read them
         // from the header here.
+        extras,
         timer: TimerKind::from_kernel(payload[2]).map(|kind| Timer {
             kind,
             expires_ms: u64::from(u32::from_ne_bytes([

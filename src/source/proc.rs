@@ -177,6 +177,7 @@ pub fn parse_line(line: &str, table: Table) -> Result<Socket, String> {
         v6only: None,
         owners: None,
         queue: None,
+        extras: None,
         timer: u8::try_from(tr)
             .ok()
             .and_then(TimerKind::from_kernel)

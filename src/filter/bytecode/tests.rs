@@ -182,6 +182,7 @@ fn sock(local: SocketAddr, remote: SocketAddr, ifindex: u32) -> Socket {
         owners: None,
         queue: None,
         timer: None,
+        extras: None,
     }
 }
 

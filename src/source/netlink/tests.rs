@@ -208,6 +208,8 @@ fn request_bytes_carry_the_states_mask() {
         states: StateSet::listening(),
         bytecode: None,
         unix: false,
+        info: false,
+        memory: false,
     };
     let t = Table {
         family: Family::Inet6,
@@ -241,6 +243,8 @@ fn recording_splits_at_requests() {
         states: StateSet::all(),
         bytecode: None,
         unix: false,
+        info: false,
+        memory: false,
     };
     let mut file = build_request(TCP4, &query, 1);
     file.extend_from_slice(&LISTEN_THEN_DONE);
