@@ -208,6 +208,44 @@ pub enum Command {
     /// queue. TCP and UDP, IPv4 and IPv6 unless -t, -u, -4 or -6 narrow it.
     /// Exit 1 when nothing holds the port.
     Who(WhoArgs),
+
+    /// Queue health of every TCP listener.
+    ///
+    /// One row per LISTEN socket: the accept queue now and the backlog, how
+    /// full it is, the half-open (SYN_RECV) connections and the completed
+    /// ones nobody accept()ed, the owners; then the kernel counters that
+    /// tell of drops and the limits that apply. Exit 1 when an accept queue
+    /// is full.
+    Listeners,
+
+    /// Would bind() to this port fail right now, and why.
+    ///
+    /// Names what holds the port (a listener and its owner, TIME_WAIT with
+    /// the time left, other connections), wildcard/specific conflicts, and
+    /// the port's standing (ephemeral range, reserved, privileged). TCP, or
+    /// UDP with -u. Exit 0 when free, 1 when busy.
+    WhyBind(WhyBindArgs),
+
+    /// Ephemeral port pressure per destination.
+    ///
+    /// Outgoing TCP connections grouped per (local address, destination
+    /// address:port) against the size of ip_local_port_range, busiest
+    /// first, with their TIME_WAIT share. Warns at 50 %, critical at 90 %.
+    /// Exit 1 when a destination is critical.
+    Ports,
+}
+
+/// Arguments of `why-bind`.
+#[derive(Debug, Args)]
+pub struct WhyBindArgs {
+    /// PORT, :PORT, ADDR:PORT or [IPv6]:PORT (or a service name).
+    #[arg(value_name = "[ADDR]:PORT")]
+    pub target: String,
+
+    /// Confirm with a real bind() (plain, then with SO_REUSEADDR), closed at
+    /// once and never listened on.
+    #[arg(long = "try")]
+    pub try_bind: bool,
 }
 
 /// Arguments of `who`.

@@ -53,6 +53,12 @@ pub enum Mode {
     Who(LocalPort),
     /// `-s`: totals and per-state counts.
     Summary,
+    /// `listeners`: queue health.
+    Listeners,
+    /// `why-bind`: would bind() fail.
+    WhyBind { target: LocalPort, try_bind: bool },
+    /// `ports`: ephemeral port pressure.
+    Ports,
 }
 
 /// How to find owners.
@@ -103,6 +109,8 @@ pub struct Config {
     pub users: Option<PathBuf>,
     /// Report counts and timings on stderr.
     pub verbose: bool,
+    /// The /proc tree (sysctls under sys/, processes).
+    pub proc_root: PathBuf,
 }
 
 /// Where the services database lives.
@@ -153,6 +161,20 @@ impl Config {
                 Mode::Who(parse_local_port(&args.target, &services_path)?),
                 StateSet::all(),
             ),
+            Some(Command::Listeners) => (
+                Mode::Listeners,
+                [TcpState::Listen, TcpState::SynRecv, TcpState::Established]
+                    .into_iter()
+                    .collect(),
+            ),
+            Some(Command::WhyBind(args)) => (
+                Mode::WhyBind {
+                    target: parse_local_port(&args.target, &services_path)?,
+                    try_bind: args.try_bind,
+                },
+                StateSet::all(),
+            ),
+            Some(Command::Ports) => (Mode::Ports, StateSet::all()),
             None if cli.summary => (Mode::Summary, StateSet::all()),
             // ss: -a wins over -l; neither shows connected sockets only.
             None if cli.all => (Mode::List, StateSet::all()),
@@ -179,7 +201,16 @@ impl Config {
                 regex,
             });
         let is_who = matches!(mode, Mode::Who(_));
-        let processes = cli.processes || process.is_some() || is_who;
+        // The explain views read TCP (why-bind: UDP with -u) and need owners.
+        let explain = matches!(mode, Mode::Listeners | Mode::WhyBind { .. } | Mode::Ports);
+        let protocols = match &mode {
+            Mode::Listeners | Mode::Ports => vec![Protocol::Tcp],
+            Mode::WhyBind { .. } if cli.udp && !cli.tcp => vec![Protocol::Udp],
+            Mode::WhyBind { .. } => vec![Protocol::Tcp],
+            _ => protocols,
+        };
+        let processes =
+            cli.processes || process.is_some() || is_who || (explain && mode != Mode::Ports);
         let owners = (processes || needs_owners).then(|| OwnerOptions {
             proc_root: proc_root.clone(),
             // --process looks at command lines too.
@@ -204,7 +235,7 @@ impl Config {
                 process,
                 local: match &mode {
                     Mode::Who(target) => Some(*target),
-                    Mode::List | Mode::Summary => None,
+                    _ => None,
                 },
                 expr: filter.expr.clone(),
             },
@@ -242,6 +273,7 @@ impl Config {
             services: cli.resolve.then_some(services_path),
             users: cli.resolve.then(|| PathBuf::from(USERS_PATH)),
             verbose: cli.verbose,
+            proc_root,
         })
     }
 }

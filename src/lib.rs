@@ -8,6 +8,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod explain;
 pub mod filter;
 pub mod model;
 pub mod owners;

@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
-use sockscope::app;
 use sockscope::cli::Cli;
 use sockscope::config::{Config, ConfigError, Mode, OutputFormat};
 use sockscope::render;
 use sockscope::services::{Services, Users};
+use sockscope::source::sysctl::{self, NetKnobs};
+use sockscope::{app, explain};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -66,6 +67,63 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 users.as_ref(),
             )?;
             ExitCode::SUCCESS
+        }
+        Mode::Listeners => {
+            let knobs = NetKnobs::read(&config.proc_root);
+            let counters = sysctl::read_tcpext(&config.source.proc_net);
+            let rows = explain::listeners(&report.sockets, &knobs);
+            match config.format {
+                OutputFormat::Table => {
+                    render::explain::listeners_text(&mut out, &rows, &counters, &knobs)?
+                }
+                _ => render::explain::listeners_json(&mut out, &rows, &counters, &knobs)?,
+            }
+            if rows.iter().any(|h| h.full) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Mode::WhyBind { target, try_bind } => {
+            let knobs = NetKnobs::read(&config.proc_root);
+            let proto = config.query.protocols[0];
+            // SAFETY: geteuid cannot fail.
+            let euid = unsafe { libc::geteuid() };
+            let mut verdict = explain::why_bind(*target, proto, &report.sockets, &knobs, euid);
+            if *try_bind {
+                let tried = explain::try_bind(verdict.target, proto);
+                // The real bind() is the final word.
+                verdict.busy = tried.plain.is_err();
+                verdict.tried = Some(tried);
+            }
+            match config.format {
+                OutputFormat::Table => {
+                    render::explain::why_bind_text(&mut out, &verdict, &config.table)?
+                }
+                _ => render::explain::why_bind_json(&mut out, &verdict)?,
+            }
+            if verdict.busy {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Mode::Ports => {
+            let knobs = NetKnobs::read(&config.proc_root);
+            let pressure = explain::ports(&report.sockets, &knobs);
+            match config.format {
+                OutputFormat::Table => render::explain::ports_text(&mut out, &pressure)?,
+                _ => render::explain::ports_json(&mut out, &pressure)?,
+            }
+            if pressure
+                .destinations
+                .iter()
+                .any(|d| d.level == explain::Level::Critical)
+            {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Mode::Summary => {
             let summary = app::summarize(&config, &report)?;

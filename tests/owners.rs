@@ -8,56 +8,12 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::run::Holder;
 use common::{Env, Row, Sandbox, Scenario, canonical_endpoint};
 use serde_json::Value;
-
-/// A child process (`sleep`) holding inherited descriptors; killed on drop.
-struct Holder(Child);
-
-impl Holder {
-    fn spawn(env: &Env, fds: &[RawFd]) -> Holder {
-        let fds = fds.to_vec();
-        let mut cmd = env.command("sleep");
-        cmd.arg("120")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        unsafe {
-            cmd.pre_exec(move || {
-                for &fd in &fds {
-                    // Keep it across exec: std opens sockets O_CLOEXEC.
-                    if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                }
-                Ok(())
-            });
-        }
-        let child = cmd.spawn().expect("spawn sleep");
-        let pid = child.id();
-        // Until exec completes the child still carries the test's name.
-        let ok = common::poll_until(Duration::from_secs(5), || {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n")
-        });
-        assert!(ok, "child {pid} did not exec sleep");
-        Holder(child)
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for Holder {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn run(env: &Env, args: &[&str]) -> Output {
     env.command(env!("CARGO_BIN_EXE_sockscope"))

@@ -2,6 +2,7 @@
 
 pub mod detail;
 pub mod escape;
+pub mod explain;
 pub mod grid;
 pub mod json;
 pub mod summary;

@@ -8,6 +8,7 @@
 pub mod netlink;
 pub mod proc;
 pub mod sockstat;
+pub mod sysctl;
 pub mod tcpinfo;
 pub mod unix_proc;
 

@@ -1,7 +1,10 @@
 //! Running the built sockscope from a sandbox and reading its JSON back as
 //! canonical rows, shared by the end-to-end tests.
 
-use std::process::Output;
+use std::os::fd::RawFd;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Output, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -80,4 +83,48 @@ pub fn oracle_rows(env: &Env, sc: &Scenario, args: &[&str]) -> Vec<Row> {
     }
     rows.sort();
     rows
+}
+
+/// A child process (`sleep`) holding inherited descriptors; killed on drop.
+pub struct Holder(Child);
+
+impl Holder {
+    pub fn spawn(env: &Env, fds: &[RawFd]) -> Holder {
+        let fds = fds.to_vec();
+        let mut cmd = env.command("sleep");
+        cmd.arg("120")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        unsafe {
+            cmd.pre_exec(move || {
+                for &fd in &fds {
+                    // Keep it across exec: std opens sockets O_CLOEXEC.
+                    if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn sleep");
+        let pid = child.id();
+        // Until exec completes the child still carries the test's name.
+        let ok = super::poll_until(Duration::from_secs(5), || {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n")
+        });
+        assert!(ok, "child {pid} did not exec sleep");
+        Holder(child)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
