@@ -24,8 +24,13 @@ Examples:
   sockscope -tan state time-wait dst 10.0.0.0/8
   sockscope -tan 'sport >= :1024 and not dst 127.0.0.1'
 
-Exit status: 0 ok; 1 `who` found nothing; 2 usage or input error;
-3 kernel, permission or I/O failure.";
+  sockscope listeners            accept queues: how full, half-open, unaccepted
+  sockscope why-bind 8080 --try  why bind() to :8080 fails now
+  sockscope ports                ephemeral ports used per destination
+
+Exit status: 0 ok; 1 the answer is no (who: nothing holds the port;
+why-bind: busy; listeners: a queue is full; ports: critical); 2 usage or
+input error; 3 kernel, permission or I/O failure.";
 
 /// Connection-state inspector: the sockets `ss` shows, from the kernel's
 /// sock_diag interface or /proc/net.
