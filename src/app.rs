@@ -71,6 +71,67 @@ pub struct RunStats {
     pub attribute: Duration,
 }
 
+/// True when records can go to the output as they are read: a plain
+/// listing without owners (which need the whole walk and the listeners
+/// first) and without sorting.
+pub fn can_stream(config: &Config) -> bool {
+    matches!(config.mode, Mode::List) && config.owners.is_none()
+}
+
+/// Reads the records `config` asks for and hands each selected one to
+/// `each` at once; memory stays flat however many sockets there are. UNIX
+/// records come back in the report.
+pub fn stream(
+    config: &Config,
+    each: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
+) -> Result<Report, RunError> {
+    struct Selected<'x> {
+        config: &'x Config,
+        each: &'x mut dyn FnMut(&Socket) -> std::io::Result<()>,
+        rows: usize,
+    }
+    impl source::Sink for Selected<'_> {
+        fn push(&mut self, s: Socket) -> std::io::Result<()> {
+            self.rows += 1;
+            if self.config.select.matches(&s) {
+                (self.each)(&s)?;
+            }
+            Ok(())
+        }
+        fn mark(&self) -> Option<usize> {
+            None
+        }
+        fn rollback(&mut self, _mark: usize) {}
+    }
+    let start = Instant::now();
+    let mut sink = Selected {
+        config,
+        each,
+        rows: 0,
+    };
+    let snap = source::read_into(&config.query, &config.source, &mut sink)?;
+    let mut stats = RunStats {
+        read: start.elapsed(),
+        sockets_read: sink.rows,
+        ..RunStats::default()
+    };
+    stats.sockets_read += snap.unix.len();
+    let mut unix = snap.unix;
+    unix.retain(|s| config.select.matches_unix(s));
+    Ok(Report {
+        sockets: Vec::new(),
+        unix,
+        notes: snap
+            .warnings
+            .iter()
+            .map(|w| format!("warning: {w}"))
+            .collect(),
+        interrupted_retries: snap.interrupted_retries,
+        bytecode_refused: snap.bytecode_refused,
+        stats,
+    })
+}
+
 /// Reads, attributes and selects the records `config` asks for.
 pub fn gather(config: &Config) -> Result<Report, RunError> {
     let mut stats = RunStats::default();

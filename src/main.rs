@@ -46,6 +46,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .transpose()?;
     let users = config.users.as_deref().map(Users::from_file).transpose()?;
     let started = Instant::now();
+    if app::can_stream(&config) {
+        let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+        let mut streamer = render::Streamer::new(
+            &mut out,
+            config.format,
+            &config.table,
+            services.as_ref(),
+            users.as_ref(),
+        );
+        let report = app::stream(&config, &mut |s| streamer.push(s))?;
+        streamer.finish(&report.unix)?;
+        out.flush()?;
+        let mut err = io::stderr().lock();
+        for note in &report.notes {
+            let _ = writeln!(err, "sockscope: {note}");
+        }
+        if config.verbose {
+            let _ = writeln!(
+                err,
+                "sockscope: read {} sockets and showed them as they came in {:.1} ms \
+                 ({} interrupted dump{} retried){}",
+                report.stats.sockets_read,
+                ms(started.elapsed()),
+                report.interrupted_retries,
+                if report.interrupted_retries == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                kernel_filter_note(&config, &report),
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let report = app::gather(&config)?;
     let gathered = started.elapsed();
     {
@@ -166,17 +200,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "s"
             },
         );
-        if let Some(code) = &config.query.bytecode {
-            line.push_str(&format!(
-                "; kernel filter: {}-byte program{}",
-                code.len(),
-                if report.bytecode_refused {
-                    " (refused: filtered in user space)"
-                } else {
-                    ""
-                }
-            ));
-        }
+        line.push_str(&kernel_filter_note(&config, &report));
         if let Some((took, w)) = &s.walk {
             line.push_str(&format!(
                 "; walked {} processes, {} fds, {} sockets in {:.1} ms \
@@ -200,6 +224,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         let _ = writeln!(io::stderr(), "{line}");
     }
     Ok(code)
+}
+
+/// "; kernel filter: N-byte program" when bytecode was sent.
+fn kernel_filter_note(config: &Config, report: &app::Report) -> String {
+    match &config.query.bytecode {
+        Some(code) => format!(
+            "; kernel filter: {}-byte program{}",
+            code.len(),
+            if report.bytecode_refused {
+                " (refused: filtered in user space)"
+            } else {
+                ""
+            }
+        ),
+        None => String::new(),
+    }
 }
 
 fn ms(d: Duration) -> f64 {

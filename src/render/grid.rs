@@ -73,6 +73,18 @@ impl Grid {
         self.cell(|buf| push_int(buf, n));
     }
 
+    /// Complete rows held.
+    pub fn rows(&self) -> usize {
+        self.cells.len() / self.columns()
+    }
+
+    /// Forgets the rows, keeping the widths measured so far.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.cells.clear();
+        self.details.clear();
+    }
+
     /// Adds a line under the last complete row, indented by a tab as ss
     /// prints its -i and -m details. Ignored before the first row.
     pub fn detail(&mut self, text: String) {

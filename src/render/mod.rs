@@ -31,3 +31,78 @@ pub fn write(
         OutputFormat::JsonLines => json::write_lines(out, sockets, unix),
     }
 }
+
+/// Rows written as they arrive, for a table or JSON too long to hold: JSON
+/// at once, the table in batches of [`BATCH`] rows whose first batch sets
+/// the column widths (a wider cell later widens its column from then on).
+pub struct Streamer<'a> {
+    out: &'a mut dyn Write,
+    format: OutputFormat,
+    table: table::TableWriter<'a>,
+    rows: usize,
+}
+
+/// Rows per table batch.
+pub const BATCH: usize = 1024;
+
+impl<'a> Streamer<'a> {
+    pub fn new(
+        out: &'a mut dyn Write,
+        format: OutputFormat,
+        opts: &'a TableOptions,
+        services: Option<&'a Services>,
+        users: Option<&'a Users>,
+    ) -> Streamer<'a> {
+        Streamer {
+            out,
+            format,
+            table: table::TableWriter::new(opts, services, users, BATCH + 1),
+            rows: 0,
+        }
+    }
+
+    pub fn push(&mut self, s: &Socket) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Table => {
+                self.table.row(s);
+                if self.table.pending() > BATCH {
+                    self.table.flush(self.out)?;
+                }
+            }
+            OutputFormat::Json => {
+                self.out
+                    .write_all(if self.rows == 0 { b"[\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut *self.out, &json::JsonSocket::from(s))?;
+            }
+            OutputFormat::JsonLines => {
+                serde_json::to_writer(&mut *self.out, &json::JsonSocket::from(s))?;
+                self.out.write_all(b"\n")?;
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Writes the UNIX sockets and what is left.
+    pub fn finish(mut self, unix: &[UnixSocket]) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Table => {
+                for u in unix {
+                    self.table.unix_row(u);
+                }
+                self.table.flush(self.out)
+            }
+            OutputFormat::Json => {
+                for u in unix {
+                    self.out
+                        .write_all(if self.rows == 0 { b"[\n" } else { b",\n" })?;
+                    serde_json::to_writer(&mut *self.out, &json::JsonUnixSocket::from(u))?;
+                    self.rows += 1;
+                }
+                self.out
+                    .write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" })
+            }
+            OutputFormat::JsonLines => json::write_lines(self.out, &[], unix),
+        }
+    }
+}

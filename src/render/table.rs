@@ -22,41 +22,90 @@ pub fn write(
     services: Option<&Services>,
     users: Option<&Users>,
 ) -> io::Result<()> {
-    let mut columns: Vec<(&str, Align)> = Vec::new();
-    if opts.netid {
-        columns.push(("Netid", Align::Left));
+    let mut t = TableWriter::new(opts, services, users, sockets.len() + unix.len() + 1);
+    for s in sockets {
+        t.row(s);
     }
-    columns.extend([
-        ("State", Align::Left),
-        ("Recv-Q", Align::Right),
-        ("Send-Q", Align::Right),
-        ("Local Address:Port", Align::Right),
-        ("Peer Address:Port", Align::Left),
-    ]);
-    if opts.timers {
-        columns.push(("Timer", Align::Left));
+    for u in unix {
+        t.unix_row(u);
     }
-    if opts.extended {
-        columns.extend([
-            ("UID", Align::Right),
-            ("Inode", Align::Right),
-            ("Cookie", Align::Left),
-            ("V6only", Align::Left),
-        ]);
-    }
-    if opts.processes {
-        columns.push(("Process", Align::Left));
-    }
+    t.flush(out)
+}
 
-    let mut grid =
-        Grid::with_capacity(columns.iter().map(|(_, a)| *a).collect(), sockets.len() + 1);
-    if opts.header {
-        for (name, _) in &columns {
-            grid.text(name);
+/// Rows laid out in ss's columns; [`TableWriter::flush`] writes what it
+/// holds and keeps the column widths, so a long table can be written in
+/// batches (widths then only grow from one batch to the next).
+pub struct TableWriter<'a> {
+    grid: Grid,
+    opts: &'a TableOptions,
+    services: Option<&'a Services>,
+    users: Option<&'a Users>,
+    names: IfNames,
+}
+
+impl<'a> TableWriter<'a> {
+    pub fn new(
+        opts: &'a TableOptions,
+        services: Option<&'a Services>,
+        users: Option<&'a Users>,
+        rows: usize,
+    ) -> TableWriter<'a> {
+        let mut columns: Vec<(&str, Align)> = Vec::new();
+        if opts.netid {
+            columns.push(("Netid", Align::Left));
+        }
+        columns.extend([
+            ("State", Align::Left),
+            ("Recv-Q", Align::Right),
+            ("Send-Q", Align::Right),
+            ("Local Address:Port", Align::Right),
+            ("Peer Address:Port", Align::Left),
+        ]);
+        if opts.timers {
+            columns.push(("Timer", Align::Left));
+        }
+        if opts.extended {
+            columns.extend([
+                ("UID", Align::Right),
+                ("Inode", Align::Right),
+                ("Cookie", Align::Left),
+                ("V6only", Align::Left),
+            ]);
+        }
+        if opts.processes {
+            columns.push(("Process", Align::Left));
+        }
+        let mut grid = Grid::with_capacity(columns.iter().map(|(_, a)| *a).collect(), rows);
+        if opts.header {
+            for (name, _) in &columns {
+                grid.text(name);
+            }
+        }
+        TableWriter {
+            grid,
+            opts,
+            services,
+            users,
+            names: IfNames::default(),
         }
     }
-    let mut names = IfNames::default();
-    for s in sockets {
+
+    /// Rows held, not yet written.
+    pub fn pending(&self) -> usize {
+        self.grid.rows()
+    }
+
+    /// Writes the rows held and forgets them, keeping the widths.
+    pub fn flush(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.grid.write(out)?;
+        self.grid.clear();
+        Ok(())
+    }
+
+    /// Adds one inet socket.
+    pub fn row(&mut self, s: &Socket) {
+        let (grid, opts) = (&mut self.grid, self.opts);
+        let (services, users) = (self.services, self.users);
         if opts.netid {
             grid.text(s.proto.name());
         }
@@ -67,7 +116,7 @@ pub fn write(
             None => grid.text("-"),
         }
         let dev = match s.ifindex {
-            Some(i) if i != 0 => Some(names.get(i)),
+            Some(i) if i != 0 => Some(self.names.get(i)),
             _ => None,
         };
         grid.cell(|buf| endpoint(buf, s, s.local, dev, services));
@@ -120,10 +169,11 @@ pub fn write(
             }
         }
     }
-    for u in unix {
-        unix_row(&mut grid, u, opts, users);
+
+    /// Adds one UNIX socket.
+    pub fn unix_row(&mut self, u: &UnixSocket) {
+        unix_row(&mut self.grid, u, self.opts, self.users);
     }
-    grid.write(out)
 }
 
 /// A UNIX socket in the same columns, as ss -x: `path inode` for the local

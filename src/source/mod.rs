@@ -215,6 +215,8 @@ pub enum SourceError {
     },
     #[error(transparent)]
     UnixProc(Box<unix_proc::UnixProcError>),
+    #[error("cannot write the output")]
+    Output(#[source] io::Error),
     #[error("{}:{line}: {reason}", path.display())]
     ProcParse {
         path: PathBuf,
@@ -234,21 +236,58 @@ impl SourceError {
     }
 }
 
-/// Reads every table of `query` from the chosen source.
+/// Where inet records go as they are read: collected (and taken back when
+/// an interrupted dump is retried), or streamed to the output at once.
+pub trait Sink {
+    fn push(&mut self, s: Socket) -> io::Result<()>;
+    /// A position a retry can roll back to; `None` when rows already left
+    /// (streamed): an interrupted dump is then not retried but warned about.
+    fn mark(&self) -> Option<usize>;
+    fn rollback(&mut self, mark: usize);
+}
+
+impl Sink for Vec<Socket> {
+    fn push(&mut self, s: Socket) -> io::Result<()> {
+        Vec::push(self, s);
+        Ok(())
+    }
+    fn mark(&self) -> Option<usize> {
+        Some(self.len())
+    }
+    fn rollback(&mut self, mark: usize) {
+        self.truncate(mark);
+    }
+}
+
+/// Reads every table of `query` from the chosen source, collecting the
+/// records in `Snapshot::sockets`.
 pub fn read(query: &Query, opts: &SourceOptions) -> Result<Snapshot, SourceError> {
+    let mut sockets = Vec::new();
+    let mut snap = read_into(query, opts, &mut sockets)?;
+    snap.sockets = sockets;
+    Ok(snap)
+}
+
+/// Reads every table of `query`, handing each inet record to `sink` as soon
+/// as it is parsed (UNIX records are collected in the snapshot).
+pub fn read_into(
+    query: &Query,
+    opts: &SourceOptions,
+    sink: &mut dyn Sink,
+) -> Result<Snapshot, SourceError> {
     let mut snap = Snapshot::default();
     let mut dumps: Vec<DumpId> = query.tables().into_iter().map(DumpId::Inet).collect();
     if query.unix {
         dumps.push(DumpId::Unix);
     }
-    let read_proc = |dump: DumpId, snap: &mut Snapshot| match dump {
-        DumpId::Inet(table) => proc::read_table(&opts.proc_net, table, query, &mut snap.sockets),
+    let read_proc = |dump: DumpId, snap: &mut Snapshot, sink: &mut dyn Sink| match dump {
+        DumpId::Inet(table) => proc::read_table(&opts.proc_net, table, query, sink),
         DumpId::Unix => read_unix_proc(&opts.proc_net, query, &mut snap.unix),
     };
     match opts.kind {
         SourceKind::Proc => {
             for dump in dumps {
-                read_proc(dump, &mut snap)?;
+                read_proc(dump, &mut snap, sink)?;
             }
         }
         SourceKind::Netlink => {
@@ -265,7 +304,9 @@ pub fn read(query: &Query, opts: &SourceOptions) -> Result<Snapshot, SourceError
             for dump in dumps {
                 let result = match (session.as_mut(), dump) {
                     (None, _) => None,
-                    (Some(sess), DumpId::Inet(table)) => Some(sess.dump(table, query, &mut snap)),
+                    (Some(sess), DumpId::Inet(table)) => {
+                        Some(sess.dump(table, query, &mut snap, sink))
+                    }
                     (Some(sess), DumpId::Unix) => Some(sess.dump_unix(query, &mut snap)),
                 };
                 let refused = match result {
@@ -280,7 +321,7 @@ pub fn read(query: &Query, opts: &SourceOptions) -> Result<Snapshot, SourceError
                     Some(Err(e)) => return Err(e),
                 };
                 if refused {
-                    read_proc(dump, &mut snap)?;
+                    read_proc(dump, &mut snap, sink)?;
                     fallback.push(dump);
                 }
             }

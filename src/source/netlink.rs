@@ -28,7 +28,7 @@ use netlink_packet_sock_diag::{
 };
 
 use super::tcpinfo::{parse_skmeminfo, parse_tcp_info};
-use super::{DumpId, Query, Snapshot, SourceError, SourceOptions, Table, Warning};
+use super::{DumpId, Query, Sink, Snapshot, SourceError, SourceOptions, Table, Warning};
 use crate::filter::bytecode;
 use crate::model::{
     Extras, Family, Protocol, Socket, TcpState, Timer, TimerKind, UnixKind, UnixSocket,
@@ -99,41 +99,58 @@ impl Session {
         table: Table,
         query: &Query,
         snap: &mut Snapshot,
+        sink: &mut dyn Sink,
     ) -> Result<(), SourceError> {
-        // Rows go straight into the snapshot; a retried dump drops its own.
-        let start = snap.sockets.len();
-        for attempt in 1..=MAX_DUMP_ATTEMPTS {
-            snap.sockets.truncate(start);
+        // Rows go straight to the sink; a retried dump takes its own back.
+        // Streamed rows cannot be taken back: then one attempt, and a warning.
+        let start = sink.mark();
+        let attempts = if start.is_some() {
+            MAX_DUMP_ATTEMPTS
+        } else {
+            1
+        };
+        for attempt in 1..=attempts {
+            if let Some(m) = start {
+                sink.rollback(m);
+            }
             self.seq = self.seq.wrapping_add(1);
             let request = build_request(table, query, self.seq);
-            let rows = &mut snap.sockets;
+            let mut output: Option<io::Error> = None;
             let result = self.exchange(DumpId::Inet(table), &request, &mut |payload| {
                 let s = parse_socket(payload, table.proto)?;
                 if query.matches(&s) {
-                    rows.push(s);
+                    if let Err(e) = sink.push(s) {
+                        output = Some(e);
+                        return Err("output closed".into());
+                    }
                 }
                 Ok(())
             });
+            if let Some(e) = output {
+                return Err(SourceError::Output(e));
+            }
             let interrupted = match result {
                 // A kernel that refuses the bytecode (EINVAL) is asked again
                 // without it: user space filters anyway.
                 Err(SourceError::KernelRefused { errno, .. })
                     if errno == libc::EINVAL && query.bytecode.is_some() =>
                 {
-                    snap.sockets.truncate(start);
+                    if let Some(m) = start {
+                        sink.rollback(m);
+                    }
                     snap.bytecode_refused = true;
                     let plain = Query {
                         bytecode: None,
                         ..query.clone()
                     };
-                    return self.dump(table, &plain, snap);
+                    return self.dump(table, &plain, snap, sink);
                 }
                 other => other?,
             };
             if !interrupted {
                 break;
             }
-            if attempt == MAX_DUMP_ATTEMPTS {
+            if attempt == attempts {
                 snap.warnings.push(Warning::DumpInterrupted {
                     table: DumpId::Inet(table),
                     attempts: attempt,

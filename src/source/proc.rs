@@ -15,11 +15,11 @@
 //! ```
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{self, BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 
-use super::{Query, SourceError, Table};
+use super::{Query, Sink, SourceError, Table};
 use crate::model::{Family, Socket, TcpState, Timer, TimerKind};
 
 /// Clock ticks per second of /proc's times (USER_HZ: 100 on every Linux
@@ -40,7 +40,7 @@ pub fn read_table(
     proc_net: &Path,
     table: Table,
     query: &Query,
-    out: &mut Vec<Socket>,
+    out: &mut dyn Sink,
 ) -> Result<(), SourceError> {
     let path = proc_net.join(table.proc_name());
     let file = File::open(&path).map_err(|source| SourceError::ProcRead {
@@ -49,9 +49,10 @@ pub fn read_table(
     })?;
     // One big buffer: every read() of a seq_file table walks the socket hash
     // again from the last position, so fewer reads are much cheaper.
+    let mut written: io::Result<()> = Ok(());
     parse(BufReader::with_capacity(256 * 1024, file), table, |s| {
-        if query.matches(&s) {
-            out.push(s);
+        if written.is_ok() && query.matches(&s) {
+            written = out.push(s);
         }
     })
     .map_err(|e| match e {
@@ -61,7 +62,8 @@ pub fn read_table(
             line: p.line,
             reason: p.reason,
         },
-    })
+    })?;
+    written.map_err(SourceError::Output)
 }
 
 /// Why parsing a table stopped.
