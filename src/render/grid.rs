@@ -141,8 +141,13 @@ pub fn push_int(buf: &mut String, n: impl itoa::Integer) {
     buf.push_str(itoa::Buffer::new().format(n));
 }
 
-fn push_spaces(s: &mut String, n: usize) {
-    s.extend(std::iter::repeat_n(' ', n));
+fn push_spaces(s: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        s.push_str(&SPACES[..k]);
+        n -= k;
+    }
 }
 
 #[cfg(test)]
