@@ -40,6 +40,8 @@ pub struct Streamer<'a> {
     format: OutputFormat,
     table: table::TableWriter<'a>,
     rows: usize,
+    /// One JSON object is serialised here, then written in one piece.
+    buf: Vec<u8>,
 }
 
 /// Rows per table batch.
@@ -58,6 +60,7 @@ impl<'a> Streamer<'a> {
             format,
             table: table::TableWriter::new(opts, services, users, BATCH + 1),
             rows: 0,
+            buf: Vec::with_capacity(1024),
         }
     }
 
@@ -70,13 +73,17 @@ impl<'a> Streamer<'a> {
                 }
             }
             OutputFormat::Json => {
-                self.out
-                    .write_all(if self.rows == 0 { b"[\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut *self.out, &json::JsonSocket::from(s))?;
+                self.buf.clear();
+                self.buf
+                    .extend_from_slice(if self.rows == 0 { b"[\n" } else { b",\n" });
+                serde_json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
+                self.out.write_all(&self.buf)?;
             }
             OutputFormat::JsonLines => {
-                serde_json::to_writer(&mut *self.out, &json::JsonSocket::from(s))?;
-                self.out.write_all(b"\n")?;
+                self.buf.clear();
+                serde_json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
+                self.buf.push(b'\n');
+                self.out.write_all(&self.buf)?;
             }
         }
         self.rows += 1;
