@@ -1,6 +1,7 @@
 //! One run, layer by layer: source → owners → filter. Rendering is left to
 //! the caller, so tests and benchmarks can use the records.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Mode};
@@ -43,18 +44,19 @@ pub struct Summary {
     pub states: Vec<(Protocol, TcpState, usize)>,
 }
 
-/// Reads the totals and counts the dumped sockets per state.
-pub fn summarize(config: &Config, report: &Report) -> Result<Summary, RunError> {
+/// Reads the totals and counts sockets per state as the dump streams by:
+/// nothing is kept, however large the table.
+pub fn summarize(config: &Config) -> Result<Summary, RunError> {
+    let mut counts: HashMap<(Protocol, TcpState), usize> = HashMap::new();
+    let _ = stream(config, &mut |s| {
+        *counts.entry((s.proto, s.state)).or_default() += 1;
+        Ok(())
+    })?;
     let stat = sockstat::read(&config.source.proc_net)?;
     let mut states = Vec::new();
     for &proto in &config.query.protocols {
         for state in TcpState::ALL {
-            let n = report
-                .sockets
-                .iter()
-                .filter(|s| s.proto == proto && s.state == state)
-                .count();
-            if n > 0 {
+            if let Some(&n) = counts.get(&(proto, state)) {
                 states.push((proto, state, n));
             }
         }

@@ -46,6 +46,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .transpose()?;
     let users = config.users.as_deref().map(Users::from_file).transpose()?;
     let started = Instant::now();
+    if config.mode == Mode::Summary {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        write_summary(&config, &mut out)?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if app::can_stream(&config) {
         let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
         let mut streamer = render::Streamer::new(
@@ -160,11 +166,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Mode::Summary => {
-            let summary = app::summarize(&config, &report)?;
-            match config.format {
-                OutputFormat::Table => render::summary::write_text(&mut out, &summary)?,
-                _ => render::summary::write_json(&mut out, &summary)?,
-            }
+            write_summary(&config, &mut out)?;
             ExitCode::SUCCESS
         }
         Mode::Who(target) => {
@@ -224,6 +226,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         let _ = writeln!(io::stderr(), "{line}");
     }
     Ok(code)
+}
+
+/// `-s`: counted while the dump streams, nothing kept.
+fn write_summary(config: &Config, out: &mut dyn Write) -> anyhow::Result<()> {
+    let summary = app::summarize(config)?;
+    match config.format {
+        OutputFormat::Table => render::summary::write_text(out, &summary)?,
+        _ => render::summary::write_json(out, &summary)?,
+    }
+    Ok(())
 }
 
 /// "; kernel filter: N-byte program" when bytecode was sent.
