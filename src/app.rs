@@ -134,6 +134,24 @@ pub fn stream(
     })
 }
 
+/// A sink keeping listeners and connections without a descriptor.
+struct Kept(Vec<Socket>);
+
+impl source::Sink for Kept {
+    fn push(&mut self, s: Socket) -> std::io::Result<()> {
+        if s.state == TcpState::Listen || s.inode == 0 {
+            self.0.push(s);
+        }
+        Ok(())
+    }
+    fn mark(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+    fn rollback(&mut self, mark: usize) {
+        self.0.truncate(mark);
+    }
+}
+
 /// Reads, attributes and selects the records `config` asks for.
 pub fn gather(config: &Config) -> Result<Report, RunError> {
     let mut stats = RunStats::default();
@@ -155,7 +173,18 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
             })
         });
         let start = Instant::now();
-        let snap = source::read(&config.query, &config.source);
+        // `listeners` needs the LISTEN sockets and the queued connections
+        // (no descriptor) only: the rest of a huge table is dropped as it
+        // is read instead of kept.
+        let snap = if config.mode == Mode::Listeners {
+            let mut kept = Kept(Vec::new());
+            source::read_into(&config.query, &config.source, &mut kept).map(|mut snap| {
+                snap.sockets = kept.0;
+                snap
+            })
+        } else {
+            source::read(&config.query, &config.source)
+        };
         stats.read = start.elapsed();
         let walked = walker.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         (snap, walked)
