@@ -130,22 +130,7 @@ impl<'a> TableWriter<'a> {
             }
         }
         if opts.extended {
-            match (s.uid, users.and_then(|u| s.uid.and_then(|id| u.name(id)))) {
-                (_, Some(name)) => grid.cell(|buf| buf.push_str(&escape(name))),
-                (Some(u), None) => grid.number(u),
-                (None, None) => grid.text("-"),
-            }
-            grid.number(s.inode);
-            match s.cookie {
-                Some(c) => grid.cell(|buf| {
-                    let _ = write!(buf, "{c:x}");
-                }),
-                None => grid.text("-"),
-            }
-            match s.v6only {
-                Some(v) => grid.text(if v { "1" } else { "0" }),
-                None => grid.text(""),
-            }
+            extended_cells(grid, s.uid, s.inode, s.cookie, s.v6only, users);
         }
         if opts.processes {
             grid.cell(|buf| process(buf, s, opts.cmdline));
@@ -213,34 +198,10 @@ fn unix_row(grid: &mut Grid, u: &UnixSocket, opts: &TableOptions, users: Option<
         grid.text("");
     }
     if opts.extended {
-        match (u.uid, users.and_then(|db| u.uid.and_then(|id| db.name(id)))) {
-            (_, Some(name)) => grid.cell(|buf| buf.push_str(&escape(name))),
-            (Some(id), None) => grid.number(id),
-            (None, None) => grid.text("-"),
-        }
-        grid.number(u.inode);
-        match u.cookie {
-            Some(c) => grid.cell(|buf| {
-                let _ = write!(buf, "{c:x}");
-            }),
-            None => grid.text("-"),
-        }
-        grid.text("");
+        extended_cells(grid, u.uid, u.inode, u.cookie, None, users);
     }
     if opts.processes {
-        grid.cell(|buf| {
-            for (i, o) in u.owners.iter().flatten().enumerate() {
-                if i > 0 {
-                    buf.push_str(", ");
-                }
-                owner(buf, o);
-                buf.push_str(" fd=");
-                push_int(buf, o.fd);
-                if let (true, Some(cmd)) = (opts.cmdline, &o.cmdline) {
-                    let _ = write!(buf, " [{}]", escape(cmd));
-                }
-            }
-        });
+        grid.cell(|buf| owner_list(buf, u.owners.as_deref().unwrap_or_default(), opts.cmdline));
     }
 }
 
@@ -248,19 +209,7 @@ fn unix_row(grid: &mut Grid, u: &UnixSocket, opts: &TableOptions, users: Option<
 /// `[cmdline]` after each when asked); for a connection waiting in a
 /// listener's queue, `(accept queue of comm/pid)`.
 pub fn process(buf: &mut String, s: &Socket, cmdline: bool) {
-    if let Some(owners) = &s.owners {
-        for (i, o) in owners.iter().enumerate() {
-            if i > 0 {
-                buf.push_str(", ");
-            }
-            owner(buf, o);
-            buf.push_str(" fd=");
-            push_int(buf, o.fd);
-            if let (true, Some(cmd)) = (cmdline, &o.cmdline) {
-                let _ = write!(buf, " [{}]", escape(cmd));
-            }
-        }
-    }
+    owner_list(buf, s.owners.as_deref().unwrap_or_default(), cmdline);
     if let Some(q) = &s.queue {
         let _ = write!(buf, "({} queue of ", q.kind.name());
         if q.listener_owners.is_empty() {
@@ -273,6 +222,49 @@ pub fn process(buf: &mut String, s: &Socket, cmdline: bool) {
             owner(buf, o);
         }
         buf.push(')');
+    }
+}
+
+/// `comm/pid fd=N` for each owner, comma-separated (`[cmdline]` after each
+/// when asked).
+fn owner_list(buf: &mut String, owners: &[Owner], cmdline: bool) {
+    for (i, o) in owners.iter().enumerate() {
+        if i > 0 {
+            buf.push_str(", ");
+        }
+        owner(buf, o);
+        buf.push_str(" fd=");
+        push_int(buf, o.fd);
+        if let (true, Some(cmd)) = (cmdline, &o.cmdline) {
+            let _ = write!(buf, " [{}]", escape(cmd));
+        }
+    }
+}
+
+/// The -e cells: UID (a user name with -r), Inode, Cookie, V6only.
+fn extended_cells(
+    grid: &mut Grid,
+    uid: Option<u32>,
+    inode: u64,
+    cookie: Option<u64>,
+    v6only: Option<bool>,
+    users: Option<&Users>,
+) {
+    match (uid, users.and_then(|db| uid.and_then(|id| db.name(id)))) {
+        (_, Some(name)) => grid.cell(|buf| buf.push_str(&escape(name))),
+        (Some(id), None) => grid.number(id),
+        (None, None) => grid.text("-"),
+    }
+    grid.number(inode);
+    match cookie {
+        Some(c) => grid.cell(|buf| {
+            let _ = write!(buf, "{c:x}");
+        }),
+        None => grid.text("-"),
+    }
+    match v6only {
+        Some(v) => grid.text(if v { "1" } else { "0" }),
+        None => grid.text(""),
     }
 }
 

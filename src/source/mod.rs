@@ -15,7 +15,7 @@ pub mod unix_proc;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::model::{Family, Protocol, Socket, StateSet, TcpState, UnixKind, UnixSocket};
+use crate::model::{Family, Protocol, Socket, StateSet, TcpState, UnixSocket};
 
 /// Which data source to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -353,11 +353,7 @@ fn read_unix_proc(
         if e.inode == 0 {
             return;
         }
-        let kind = match e.kind {
-            unix_proc::UnixKind::Stream => UnixKind::Stream,
-            unix_proc::UnixKind::Dgram => UnixKind::Dgram,
-            unix_proc::UnixKind::SeqPacket => UnixKind::SeqPacket,
-        };
+        let kind = e.kind;
         // include/uapi/linux/net.h: SS_CONNECTING 2, SS_CONNECTED 3; a
         // listener carries __SO_ACCEPTCON in Flags.
         let state = if e.listening {

@@ -50,38 +50,8 @@ pub const SS_CONNECTING: u8 = 2;
 pub const SS_CONNECTED: u8 = 3;
 pub const SS_DISCONNECTING: u8 = 4;
 
-/// The socket type of an AF_UNIX socket (the Type column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum UnixKind {
-    /// SOCK_STREAM (1)
-    Stream,
-    /// SOCK_DGRAM (2)
-    Dgram,
-    /// SOCK_SEQPACKET (5)
-    SeqPacket,
-}
-
-impl UnixKind {
-    /// The kind for a `sk_type` value; AF_UNIX has no others (SOCK_RAW is
-    /// turned into SOCK_DGRAM by unix_create()).
-    pub fn from_sock_type(sock_type: u16) -> Option<Self> {
-        match sock_type {
-            1 => Some(UnixKind::Stream),
-            2 => Some(UnixKind::Dgram),
-            5 => Some(UnixKind::SeqPacket),
-            _ => None,
-        }
-    }
-
-    /// The Netid column `ss` prints for this kind.
-    pub fn netid(self) -> &'static str {
-        match self {
-            UnixKind::Stream => "u_str",
-            UnixKind::Dgram => "u_dgr",
-            UnixKind::SeqPacket => "u_seq",
-        }
-    }
-}
+/// The socket type of an AF_UNIX socket (the Type column): the model's.
+pub use crate::model::UnixKind;
 
 /// One socket of `/proc/net/unix`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -335,7 +305,8 @@ pub fn parse_line(line: &[u8]) -> Result<UnixEntry, UnixLineError> {
         Some(cur.rest.to_vec())
     };
     let sock_type = u16::try_from(sock_type).map_err(|_| cur.bad("Type"))?;
-    let kind = UnixKind::from_sock_type(sock_type).ok_or(UnixLineError::UnknownType(sock_type))?;
+    let kind =
+        UnixKind::from_kernel(u32::from(sock_type)).ok_or(UnixLineError::UnknownType(sock_type))?;
     let ss_state = u8::try_from(st).map_err(|_| cur.bad("St"))?;
     Ok(UnixEntry {
         kind,
