@@ -161,11 +161,11 @@ impl Config {
                 Mode::Who(parse_local_port(&args.target, &services_path)?),
                 StateSet::all(),
             ),
+            // The accept queue's length is the listener's Recv-Q: only the
+            // listeners and the half-open request sockets are dumped.
             Some(Command::Listeners) => (
                 Mode::Listeners,
-                [TcpState::Listen, TcpState::SynRecv, TcpState::Established]
-                    .into_iter()
-                    .collect(),
+                [TcpState::Listen, TcpState::SynRecv].into_iter().collect(),
             ),
             Some(Command::WhyBind(args)) => (
                 Mode::WhyBind {

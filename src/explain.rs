@@ -45,7 +45,8 @@ pub struct ListenerHealth<'a> {
     pub level: Level,
     /// SYN_RECV request sockets for this address and port.
     pub half_open: usize,
-    /// ESTABLISHED sockets without a descriptor tied to this listener.
+    /// Completed connections nobody accept()ed: the accept queue's length
+    /// (the kernel keeps them as ESTABLISHED sockets without a descriptor).
     pub waiting: usize,
     /// The backlog equals net.core.somaxconn: listen() asked for at least
     /// that and the kernel clamped it.
@@ -96,7 +97,11 @@ pub fn listeners<'a>(sockets: &'a [Socket], knobs: &NetKnobs) -> Vec<ListenerHea
                 full,
                 level,
                 half_open: half.get(&key).copied().unwrap_or(0),
-                waiting: waiting.get(&key).copied().unwrap_or(0),
+                waiting: waiting
+                    .get(&key)
+                    .copied()
+                    .unwrap_or(accept_queue as usize)
+                    .max(accept_queue as usize),
                 at_somaxconn: backlog.is_some() && backlog == knobs.somaxconn,
             }
         })
