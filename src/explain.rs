@@ -574,7 +574,8 @@ mod tests {
         assert_eq!(v[0].level, Level::Critical);
         assert_eq!(
             (v[0].percent, v[0].waiting, v[0].half_open),
-            (Some(150), 1, 1)
+            (Some(150), 3, 1),
+            "unaccepted is the accept queue's length"
         );
         assert!(!v[0].at_somaxconn);
     }
