@@ -367,10 +367,14 @@ fn processes_exiting_during_the_walk_are_normal() {
         let mut sc = Scenario::new();
         let l = sc.listen_v4();
         sc.established_pair(l);
-        let deadline = Instant::now() + Duration::from_secs(3);
+        // At least 5 runs (a busy machine makes each -p walk slower), at most
+        // 40, and never past 30 s.
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(3);
+        let hard_stop = start + Duration::from_secs(30);
         let mut runs = 0;
         let mut churn: Vec<Child> = Vec::new();
-        while Instant::now() < deadline && runs < 40 {
+        while runs < 40 && Instant::now() < hard_stop && (runs < 5 || Instant::now() < deadline) {
             // Short-lived processes that come and go while sockscope walks.
             for _ in 0..8 {
                 churn.push(

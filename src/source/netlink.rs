@@ -10,6 +10,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use netlink_packet_core::{
     NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NetlinkBuffer,
@@ -55,7 +56,6 @@ pub struct Session {
     transport: Transport,
     recorder: Option<Recorder>,
     seq: u32,
-    buf: Vec<u8>,
 }
 
 enum Transport {
@@ -88,7 +88,6 @@ impl Session {
             transport,
             recorder,
             seq: 0,
-            buf: vec![0; RECV_BUFFER],
         })
     }
 
@@ -214,29 +213,59 @@ impl Session {
                 })?;
                 // Every dump is read to NLMSG_DONE (an abandoned one makes
                 // the next request on the socket fail with EBUSY); a refused
-                // one ends with its error message alone.
-                while !parser.done {
-                    let n = recv(sock, &mut self.buf).map_err(|source| SourceError::NetlinkIo {
-                        op: "receive",
-                        table: dump,
-                        source,
-                    })?;
-                    if n > self.buf.len() {
-                        return Err(SourceError::Truncated {
-                            table: dump,
-                            len: n,
-                            buffer: self.buf.len(),
-                        });
+                // one ends with its error message alone. The kernel does its
+                // work inside recv(): a second thread receives while this one
+                // parses and writes, so the two overlap on two cores.
+                let sock: &netlink_sys::Socket = sock;
+                let recorder = &mut self.recorder;
+                std::thread::scope(|scope| -> Result<(), SourceError> {
+                    let (tx, rx) = mpsc::sync_channel::<Result<Vec<u8>, SourceError>>(16);
+                    let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
+                    scope.spawn(move || {
+                        loop {
+                            let mut buf = spare_rx.try_recv().unwrap_or_default();
+                            buf.resize(RECV_BUFFER, 0);
+                            let got = recv(sock, &mut buf)
+                                .map_err(|source| SourceError::NetlinkIo {
+                                    op: "receive",
+                                    table: dump,
+                                    source,
+                                })
+                                .and_then(|n| {
+                                    if n > RECV_BUFFER {
+                                        Err(SourceError::Truncated {
+                                            table: dump,
+                                            len: n,
+                                            buffer: RECV_BUFFER,
+                                        })
+                                    } else if n == 0 {
+                                        Err(SourceError::Unterminated)
+                                    } else {
+                                        buf.truncate(n);
+                                        Ok(buf)
+                                    }
+                                });
+                            let last = got.as_ref().is_ok_and(|b| ends_dump(b)) || got.is_err();
+                            // A consumer that stopped (error, closed output)
+                            // has dropped the receiver: stop too.
+                            if tx.send(got).is_err() || last {
+                                break;
+                            }
+                        }
+                    });
+                    while !parser.done {
+                        let Ok(datagram) = rx.recv() else {
+                            return Err(SourceError::Unterminated);
+                        };
+                        let datagram = datagram?;
+                        if let Some(rec) = recorder.as_mut() {
+                            rec.write(&datagram)?;
+                        }
+                        parser.feed(&datagram, each)?;
+                        let _ = spare_tx.send(datagram);
                     }
-                    if n == 0 {
-                        return Err(SourceError::Unterminated);
-                    }
-                    let datagram = &self.buf[..n];
-                    if let Some(rec) = &mut self.recorder {
-                        rec.write(datagram)?;
-                    }
-                    parser.feed(datagram, each)?;
-                }
+                    Ok(())
+                })?;
             }
             Transport::Replay(replay) => {
                 let bytes = replay.take(dump)?;
@@ -419,6 +448,31 @@ fn recv(sock: &netlink_sys::Socket, buf: &mut [u8]) -> io::Result<usize> {
             Err(e) => return Err(e),
         }
     }
+}
+
+/// True when a datagram holds the end of a dump (NLMSG_DONE, or an
+/// NLMSG_ERROR that is not an ack) or cannot be walked: the receiving thread
+/// stops there.
+fn ends_dump(datagram: &[u8]) -> bool {
+    let mut pos = 0;
+    while pos + NLMSG_HDRLEN <= datagram.len() {
+        let Ok(msg) = NetlinkBuffer::new_checked(&datagram[pos..]) else {
+            return true;
+        };
+        let len = msg.length() as usize;
+        match msg.message_type() {
+            NLMSG_DONE => return true,
+            NLMSG_ERROR => {
+                let code = read_i32(&datagram[pos + NLMSG_HDRLEN..pos + len]);
+                if code != Some(0) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        pos += (len + 3) & !3;
+    }
+    pos < datagram.len()
 }
 
 /// Parses the reply messages of one dump, datagram by datagram.
