@@ -65,11 +65,17 @@ PTRACE_O_TRACEEXIT = 0x40
 PTRACE_O_EXITKILL = 0x100000
 PTRACE_EVENT_EXIT = 6
 TCP_CLOSE_WAIT = 8
+# TCP states 1..12 (ESTABLISHED .. NEW_SYN_RECV): what `ss -tan` and
+# `sockscope -tan` ask for.  Bit 13 (TCP_BOUND_INACTIVE, Linux 6.5+) is left
+# out of the timed dump: it makes the kernel also walk the bind table for
+# bound-but-unconnected sockets, ~30% more kernel time here at 100k.
+ALL_TCP_STATES = 0x1FFE
 
 STATE_NAMES = {
     1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1",
     5: "FIN_WAIT2", 6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT",
     9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING", 12: "SYN_RECV",
+    13: "BOUND_INACTIVE",
 }
 SS_STATE_NAMES = {
     "ESTAB": "ESTABLISHED", "SYN-SENT": "SYN_SENT", "SYN-RECV": "SYN_RECV",
@@ -301,7 +307,7 @@ def bare_dump_child(wfd):
         seq = 0x5A3CC3A5 + i
         msg = struct.pack("=HHI", SOCK_DIAG_BY_FAMILY, 2, seq)
         done = struct.pack("=HHI", NLMSG_DONE, 2, seq)
-        s.send(_diag_request(fam, socket.IPPROTO_TCP, 0xFFFFFFFF, seq))
+        s.send(_diag_request(fam, socket.IPPROTO_TCP, ALL_TCP_STATES, seq))
         while True:
             n = s.recv_into(buf)
             if n >= 16 and _HDR.unpack_from(buf, 0)[1] == NLMSG_ERROR:
@@ -886,13 +892,15 @@ def command_groups(tools):
                       tools["cat"])
     filt = ["state", "established", "sport", "=", ":%d" % FILTER_PORT]
     groups = [
-        ("bare dump", "bare dump", [("bare dump", None)]),
+        # the floor runs inside the -tan rounds, so its ratio to sockscope
+        # -tan compares runs made side by side
         ("-tan", "ss -tan", [
             ("sockscope -tan", [S, "-tan"]),
             ("ss -tan", [ss, "-tan"]),
             ("netstat -tan", [ns, "-tan"] if ns else None),
             ("cat /proc/net/tcp{,6}", [cat, "/proc/net/tcp",
                                        "/proc/net/tcp6"]),
+            ("bare dump", None),
         ]),
         ("filtered", "ss filtered", [
             ("sockscope filtered", [S, "-tan"] + filt),
@@ -981,6 +989,37 @@ def measure_group(runner, name, entries, runs, budget, meas_deadline,
     return res, upkeep
 
 
+def cpu_snapshot(worker_pids):
+    """System CPU from /proc/stat and the CPU this benchmark used itself."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    busy = (v[0] + v[1] + v[2] + v[5] + v[6]) / hz  # user nice system irq sirq
+    steal = (v[7] if len(v) > 7 else 0) / hz
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ours = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    for pid in worker_pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ours += (int(fields[11]) + int(fields[12])) / hz
+        except (OSError, IndexError, ValueError):
+            pass
+    return {"t": time.monotonic(), "busy": busy, "steal": steal,
+            "ours": ours}
+
+
+def cpu_outside(a, b):
+    """CPU-seconds used by everything else between two snapshots."""
+    wall = b["t"] - a["t"]
+    other = max(0.0, (b["busy"] - a["busy"]) - (b["ours"] - a["ours"]))
+    return {"wall": wall, "other_cpu": other,
+            "steal": b["steal"] - a["steal"],
+            "other_share": other / (wall * (os.cpu_count() or 1))
+            if wall > 0 else 0.0}
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:
@@ -1056,11 +1095,11 @@ def child_main(cfg_path):
             """Keep TIME_WAIT near its target: they expire after 60 s.
 
             The dump that counts them walks every socket (~1 s at 1M), so
-            it is skipped while the batches made in the last 58 s still add
+            it is skipped while the batches made in the last 50 s still add
             up to 90% of the target.
             """
             now = time.monotonic()
-            recent = sum(n for t, n in tw_batches if now - t < 58)
+            recent = sum(n for t, n in tw_batches if now - t < 50)
             if not force and recent >= 0.9 * tw_target:
                 return {"before": None, "made": 0}
             tw_now = census(states=1 << 6, udp=False)["tcp_total"]
@@ -1085,13 +1124,20 @@ def child_main(cfg_path):
             made = maintain(force=True)["made"]
             start = census()
             load0 = loadavg()
+            cpu0 = cpu_snapshot([w["pid"] for w in pop.workers])
             log("size %d: group %s (TIME_WAIT %d, topped up %d)" % (
                 size, name, start["tcp_states"].get("TIME_WAIT", 0), made))
             g, upkeep = measure_group(runner, name, entries, cfg["runs"],
                                       cfg["run_timeout"], meas_deadline,
                                       maintain)
+            cpu1 = cpu_snapshot([w["pid"] for w in pop.workers])
             end = census()
+            outside = cpu_outside(cpu0, cpu1)
+            if outside["other_share"] > 0.05 and outside["other_cpu"] > 0.3:
+                log("  note: other processes used %.0f%% of the CPUs during "
+                    "this group" % (100 * outside["other_share"]))
             result["groups"][name] = {"ref": ref, "tools": g,
+                                      "outside_cpu": outside,
                                       "loadavg_start": load0,
                                       "order": [e[0] for e in entries],
                                       "census_start": start,
@@ -1386,8 +1432,8 @@ def group_stats(res, group):
 
 
 def get_wall(res, group, label):
-    if label is None:  # the floor, from its own group
-        group, label = "bare dump", "bare dump"
+    if label is None:  # the floor, measured in the -tan rounds
+        group, label = "-tan", "bare dump"
     st = group_stats(res, group)
     if not st or label not in st:
         return None, None
@@ -1460,8 +1506,8 @@ def render_markdown(meta, results, args):
       "127.1.k.1:(8000+k) and one unique client address per connection "
       "(127.(2+j/250).k.(1+j%%250), port chosen by the kernel), so no "
       "four-tuple repeats. Shares of all sockets: ~87%% ESTABLISHED, 6%% "
-      "TIME_WAIT (client closes first; re-topped to the target before each "
-      "command group because they expire after 60 s), 1%% SYN_RECV (a "
+      "TIME_WAIT (client closes first; topped up to the target before each "
+      "group and round because they expire after 60 s), 1%% SYN_RECV (a "
       "TCP_DEFER_ACCEPT listener per worker), 2%% FIN_WAIT2 + 2%% CLOSE_WAIT "
       "(client `shutdown(SHUT_WR)`), 1%% bound UDP, 2 LISTEN per worker. "
       "Teardown closes with SO_LINGER 0 (RST), so it leaves no TIME_WAIT."
@@ -1486,8 +1532,12 @@ def render_markdown(meta, results, args):
     w("- Per-run budget %g s: a tool whose warm-up exceeds it is shown as "
       "`> %g s` and not run again at that size. Global deadline %g s."
       % (budget, budget, args.max_seconds))
-    w("- `bare dump`: NETLINK_SOCK_DIAG dumps (AF_INET and AF_INET6, TCP, "
-      "all states, 64 KiB reads) from a forked Python child that only counts "
+    w("- `bare dump` (run as a fifth member of the `-tan` rounds, so that "
+      "`sockscope -tan` and the floor are timed side by side): "
+      "NETLINK_SOCK_DIAG dumps (AF_INET and AF_INET6, TCP, "
+      "states 1-12 as `ss -tan` and `sockscope -tan` ask for them; bit 13, "
+      "TCP_BOUND_INACTIVE, would add a walk of the bind table; 64 KiB "
+      "reads) from a forked Python child that only counts "
       "messages (`bytes.count` of the header signature, no parsing): the "
       "kernel's own cost plus a minimal reader, i.e. the floor for any tool. "
       "Its wall includes the `fork()` of the harness (%s) and is what the "
@@ -1536,24 +1586,34 @@ def render_markdown(meta, results, args):
       "top-up to the target, and before every round the workers top it up "
       "again if it fell below 90% of the target. The counts at the start "
       "and end of each group, the lowest count seen before a round, and the "
-      "1-minute load average at the start of the group (it includes this "
-      "benchmark's own building and measuring) were (the lowest count is "
-      "only taken when the TIME_WAIT made in the last 58 s could have "
+      "CPU that other processes used during the group (all CPU time of "
+      "the machine minus this benchmark's own: harness, tools, workers; "
+      "high values mean the timings are disturbed) and the CPU time the "
+      "hypervisor stole from this virtual machine (`steal` in /proc/stat) "
+      "were (the lowest count is "
+      "only taken when the TIME_WAIT made in the last 50 s could have "
       "fallen below 90%):\n")
     w("| sockets | group | TIME_WAIT at start → end | lowest before a round "
-      "| TCP total at start → end | load average |")
-    w("|---|---|---|---|---|---|")
+      "| TCP total at start → end | other processes' CPU | steal |")
+    w("|---|---|---|---|---|---|---|")
     for r in results:
         for gname, g in r.get("groups", {}).items():
             a, b = g["census_start"], g["census_end"]
             lows = [u["before"] for u in g.get("tw_rounds", [])
                     if u["before"] is not None]
-            w("| %s | %s | %d → %d | %s | %d → %d | %s |" % (
+            oc = g.get("outside_cpu") or {}
+            w("| %s | %s | %d → %d | %s | %d → %d | %s | %s |" % (
                 fmt_size(r["size"]), gname,
                 a["tcp_states"].get("TIME_WAIT", 0),
                 b["tcp_states"].get("TIME_WAIT", 0),
                 min(lows) if lows else "—",
-                a["tcp_total"], b["tcp_total"], g.get("loadavg_start", "?")))
+                a["tcp_total"], b["tcp_total"],
+                "%.0f%% of %d cores (%.1f CPU-s in %.1f s)" % (
+                    100 * oc["other_share"], m["nproc"], oc["other_cpu"],
+                    oc["wall"]) if oc else "?",
+                "%.1f s (%.0f%%)" % (oc["steal"], 100 * oc["steal"] / (
+                    oc["wall"] * m["nproc"])) if oc and oc["wall"] > 0
+                else "?"))
     w("")
 
     for r in results:
@@ -1579,9 +1639,7 @@ def render_markdown(meta, results, args):
                     wall = "not run (deadline)"
                 else:
                     wall = fmt_time(s.get("wall"))
-                if gname == "bare dump":
-                    vs = "floor"
-                elif lab == g["ref"]:
+                if lab == g["ref"]:
                     vs = "1.00x" if s.get("wall") else "—"
                 else:
                     vs = ratio_text(s.get("wall"), ref.get("wall") if ref
@@ -1603,7 +1661,8 @@ def render_markdown(meta, results, args):
                 if s.get("stderr") and lab != "bare dump":
                     extra.append("stderr: `%s`" % s["stderr"].replace(
                         "|", "\\|").replace("`", "'"))
-                cmd = "`%s`" % lab if lab != "bare dump" else "bare dump"
+                cmd = "`%s`" % lab if lab != "bare dump" else \
+                    "bare netlink dump, the floor"
                 if gname == "filtered":
                     cmd = "`%s -tan state established sport = :%d`" % (
                         lab.split()[0], FILTER_PORT)
@@ -1615,7 +1674,7 @@ def render_markdown(meta, results, args):
                     if s.get("wall") else "—",
                     fmt_time(s.get("cpu")), fmt_rss(s.get("rss_kib")), vs))
         tan, _ = get_wall(r, "-tan", "sockscope -tan")
-        bare, _ = get_wall(r, "bare dump", "bare dump")
+        bare, _ = get_wall(r, "-tan", "bare dump")
         if tan and bare:
             w("\n`sockscope -tan` takes %.2fx the bare dump (%s vs %s)." % (
                 tan / bare, fmt_time(tan), fmt_time(bare)))
@@ -1651,6 +1710,21 @@ def render_markdown(meta, results, args):
           if any(r.get("tw_exhausted") for r in results) else ""))
     w("- Ports: every connection has its own client address, so ephemeral "
       "ports are never exhausted and four-tuples never collide.")
+    noisy = [(r["size"], gname, g["outside_cpu"])
+             for r in results for gname, g in r.get("groups", {}).items()
+             if g.get("outside_cpu") and g["outside_cpu"]["wall"] > 1 and (
+                 g["outside_cpu"]["other_share"] > 0.1 or
+                 g["outside_cpu"]["steal"] > 0.1 * g["outside_cpu"]["wall"] *
+                 m["nproc"])]
+    if noisy:
+        w("- **Noise:** %s. Medians and the round-robin order keep the "
+          "comparisons within a group fair, but absolute times can differ "
+          "between runs of this script on a shared virtual machine; compare "
+          "ratios rather than milliseconds." % "; ".join(
+              "%s %s: other processes %.0f%%, steal %.0f%% of the CPUs" % (
+                  fmt_size(size), gname, 100 * oc["other_share"],
+                  100 * oc["steal"] / (oc["wall"] * m["nproc"]))
+              for size, gname, oc in noisy))
     pid1 = [r for r in results if r.get("netns") and
             r["netns"].get("pid1") is None]
     if pid1:
@@ -1765,7 +1839,7 @@ PLOT_LINES = [
      "9,3,2,3", "diamond"),
     ("json", "ss -tan", "ss -tan (json group)", "#17becf", "9,3,2,3",
      "diamond"),
-    ("bare dump", "bare dump", "bare netlink dump (floor)", "#000000", "3,3",
+    ("-tan", "bare dump", "bare netlink dump (floor)", "#000000", "3,3",
      "cross"),
 ]
 
@@ -1888,8 +1962,8 @@ def render_svg(results, args):
         a('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#999" '
           'stroke-dasharray="1,3"/>' % (left, Y(budget_ms), right,
                                         Y(budget_ms)))
-        a('<text x="%d" y="%.1f" fill="#666" font-size="10" text-anchor="end"'
-          '>per-run budget</text>' % (right - 4, Y(budget_ms) - 4))
+        a('<text x="%d" y="%.1f" fill="#666" font-size="10">per-run budget'
+          '</text>' % (left + 4, Y(budget_ms) - 4))
     over = {}  # size -> number of over-budget markers drawn there
     for legend, color, dash, marker, pts in series:
         real = [(X(x), Y(y)) for x, y, h in pts if not h]
