@@ -3,7 +3,7 @@
 //! renderers print them.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use crate::filter::LocalPort;
 use crate::model::{Protocol, QueueKind, Socket, TcpState};
@@ -500,14 +500,6 @@ pub fn ports(sockets: &[Socket], knobs: &NetKnobs) -> PortPressure {
         range_size,
         destinations,
         outgoing,
-    }
-}
-
-/// The unspecified address of `ip`'s family.
-pub fn unspecified_like(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
     }
 }
 
