@@ -117,11 +117,11 @@ impl Session {
             let mut output: Option<io::Error> = None;
             let result = self.exchange(DumpId::Inet(table), &request, &mut |payload| {
                 let s = parse_socket(payload, table.proto)?;
-                if query.matches(&s) {
-                    if let Err(e) = sink.push(s) {
-                        output = Some(e);
-                        return Err("output closed".into());
-                    }
+                if query.matches(&s)
+                    && let Err(e) = sink.push(s)
+                {
+                    output = Some(e);
+                    return Err("output closed".into());
                 }
                 Ok(())
             });
@@ -588,10 +588,10 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
     let ifindex = id.interface_id;
     let endpoint = |ip, port| {
         let mut addr = SocketAddr::new(ip, port);
-        if let SocketAddr::V6(a) = &mut addr {
-            if a.ip().is_unicast_link_local() {
-                a.set_scope_id(ifindex);
-            }
+        if let SocketAddr::V6(a) = &mut addr
+            && a.ip().is_unicast_link_local()
+        {
+            a.set_scope_id(ifindex);
         }
         addr
     };
