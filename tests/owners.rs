@@ -403,3 +403,67 @@ fn processes_exiting_during_the_walk_are_normal() {
         assert!(runs >= 5, "only {runs} runs");
     });
 }
+
+/// A process name with an ESC sequence, a newline and BEL: the table shows
+/// it escaped on one line, JSON carries it exactly.
+#[test]
+fn hostile_process_names_are_escaped() {
+    use std::os::unix::process::CommandExt;
+    Sandbox::run(|env| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let fd = listener.as_raw_fd();
+        // A shell names itself (only a process may rename itself), keeps the
+        // inherited listener and waits (with a sleep that inherits it too);
+        // SIGTERM at the end ends both.
+        let mut cmd = env.command("sh");
+        cmd.args([
+            "-c",
+            "printf 'e\\033[2Jx\\ny\\007' > /proc/$$/comm; sleep 60 & trap 'kill $!; exit 0' TERM; wait",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().unwrap();
+        drop(listener);
+        let hostile = "e\x1b[2Jx\ny\x07";
+        let pid = child.id();
+        let named = common::poll_until(Duration::from_secs(5), || {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with('e'))
+        });
+        assert!(named, "the shell did not rename itself");
+        let out = run(env, &["-tlnp", "src", &addr.to_string()]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let recs = records(env, &["-tlnp", "--jsonl", "src", &addr.to_string()]);
+        // TERM: the shell ends its sleep, then itself.
+        unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+        let _ = child.wait();
+        assert_eq!(recs.len(), 1, "{text:?} {recs:?}");
+        let comms: Vec<&str> = recs[0]["owners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["comm"].as_str().unwrap())
+            .collect();
+        assert!(
+            comms.contains(&hostile),
+            "JSON keeps the exact name: {comms:?}"
+        );
+        assert!(
+            !text.contains('\x1b') && !text.contains('\x07'),
+            "raw control bytes: {text:?}"
+        );
+        assert_eq!(text.lines().count(), 2, "one header, one row: {text:?}");
+        assert!(
+            text.contains(&format!("e\\x1b[2Jx\\x0ay\\x07/{pid}")),
+            "{text:?}"
+        );
+    });
+}
