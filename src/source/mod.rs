@@ -169,6 +169,57 @@ pub struct Snapshot {
     pub bytecode_refused: bool,
 }
 
+/// A failure to read one /proc text file (the `ss -s` counters,
+/// /proc/net/unix): the file itself, or a line the kernel would not write.
+#[derive(Debug, thiserror::Error)]
+pub enum TextFileError<R: std::error::Error + 'static> {
+    /// The file could not be opened or read.
+    #[error("cannot read {}", show_path(path))]
+    Io {
+        path: Option<PathBuf>,
+        #[source]
+        source: io::Error,
+    },
+    /// A line is not one the kernel writes; `line` is 1-based.
+    #[error("{}line {line}: {reason}", path_prefix(path))]
+    Parse {
+        path: Option<PathBuf>,
+        line: usize,
+        reason: R,
+    },
+}
+
+impl<R: std::error::Error + 'static> TextFileError<R> {
+    /// The same error, naming the file it came from.
+    pub fn with_path(self, file: &Path) -> Self {
+        match self {
+            TextFileError::Io { source, .. } => TextFileError::Io {
+                path: Some(file.to_path_buf()),
+                source,
+            },
+            TextFileError::Parse { line, reason, .. } => TextFileError::Parse {
+                path: Some(file.to_path_buf()),
+                line,
+                reason,
+            },
+        }
+    }
+}
+
+fn show_path(path: &Option<PathBuf>) -> String {
+    match path {
+        Some(p) => p.display().to_string(),
+        None => "input".to_string(),
+    }
+}
+
+fn path_prefix(path: &Option<PathBuf>) -> String {
+    match path {
+        Some(p) => format!("{}: ", p.display()),
+        None => String::new(),
+    }
+}
+
 /// A failure to read socket tables.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The `TCP:` line of `/proc/net/sockstat` (net/ipv4/proc.c: sockstat_seq_show()).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -123,54 +123,7 @@ pub enum SockStatLineError {
 }
 
 /// A failure to read the `ss -s` files.
-#[derive(Debug, thiserror::Error)]
-pub enum SockStatError {
-    /// A file could not be opened or read.
-    #[error("cannot read {}", show_path(path))]
-    Io {
-        path: Option<PathBuf>,
-        #[source]
-        source: std::io::Error,
-    },
-    /// A line is not one the kernel writes; `line` is 1-based.
-    #[error("{}line {line}: {reason}", path_prefix(path))]
-    Parse {
-        path: Option<PathBuf>,
-        line: usize,
-        reason: SockStatLineError,
-    },
-}
-
-impl SockStatError {
-    /// The same error, naming the file it came from.
-    pub fn with_path(self, file: &Path) -> Self {
-        match self {
-            SockStatError::Io { source, .. } => SockStatError::Io {
-                path: Some(file.to_path_buf()),
-                source,
-            },
-            SockStatError::Parse { line, reason, .. } => SockStatError::Parse {
-                path: Some(file.to_path_buf()),
-                line,
-                reason,
-            },
-        }
-    }
-}
-
-fn show_path(path: &Option<PathBuf>) -> String {
-    match path {
-        Some(p) => p.display().to_string(),
-        None => "input".to_string(),
-    }
-}
-
-fn path_prefix(path: &Option<PathBuf>) -> String {
-    match path {
-        Some(p) => format!("{}: ", p.display()),
-        None => String::new(),
-    }
-}
+pub type SockStatError = super::TextFileError<SockStatLineError>;
 
 /// Reads `sockstat` (required), `sockstat6` and `snmp` (each optional: an
 /// absent file leaves its fields `None`) under `proc_net`, normally

@@ -37,7 +37,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// `__SO_ACCEPTCON` (include/linux/net.h): set in the Flags column for a
 /// listening socket.
@@ -125,55 +125,7 @@ pub enum UnixLineError {
 }
 
 /// A failure to read `/proc/net/unix`.
-#[derive(Debug, thiserror::Error)]
-pub enum UnixProcError {
-    /// The file could not be opened or read.
-    #[error("cannot read {}", show_path(path))]
-    Io {
-        path: Option<PathBuf>,
-        #[source]
-        source: std::io::Error,
-    },
-    /// A line is not one the kernel writes. `line` is 1-based (the header is
-    /// line 1).
-    #[error("{}line {line}: {reason}", path_prefix(path))]
-    Parse {
-        path: Option<PathBuf>,
-        line: usize,
-        reason: UnixLineError,
-    },
-}
-
-impl UnixProcError {
-    /// The same error, naming the file it came from.
-    pub fn with_path(self, file: &Path) -> Self {
-        match self {
-            UnixProcError::Io { source, .. } => UnixProcError::Io {
-                path: Some(file.to_path_buf()),
-                source,
-            },
-            UnixProcError::Parse { line, reason, .. } => UnixProcError::Parse {
-                path: Some(file.to_path_buf()),
-                line,
-                reason,
-            },
-        }
-    }
-}
-
-fn show_path(path: &Option<PathBuf>) -> String {
-    match path {
-        Some(p) => p.display().to_string(),
-        None => "input".to_string(),
-    }
-}
-
-fn path_prefix(path: &Option<PathBuf>) -> String {
-    match path {
-        Some(p) => format!("{}: ", p.display()),
-        None => String::new(),
-    }
-}
+pub type UnixProcError = super::TextFileError<UnixLineError>;
 
 /// Opens `path` (normally `/proc/net/unix`) and calls `each` for every socket.
 pub fn read(path: &Path, each: impl FnMut(UnixEntry)) -> Result<(), UnixProcError> {
