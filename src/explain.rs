@@ -506,32 +506,10 @@ pub fn ports(sockets: &[Socket], knobs: &NetKnobs) -> PortPressure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Family, Owner, Queued, Timer, TimerKind};
+    use crate::model::{Owner, Queued, Timer, TimerKind};
 
     fn tcp(state: TcpState, local: &str, remote: &str) -> Socket {
-        let local: SocketAddr = local.parse().unwrap();
-        Socket {
-            proto: Protocol::Tcp,
-            family: if local.is_ipv4() {
-                Family::Inet
-            } else {
-                Family::Inet6
-            },
-            state,
-            local,
-            remote: remote.parse().unwrap(),
-            recv_q: 0,
-            send_q: Some(0),
-            uid: Some(0),
-            inode: 1,
-            cookie: None,
-            ifindex: None,
-            v6only: None,
-            owners: None,
-            queue: None,
-            timer: None,
-            extras: None,
-        }
+        Socket::test_tcp(state, local, remote)
     }
 
     fn knobs() -> NetKnobs {

@@ -446,6 +446,37 @@ impl Socket {
 }
 
 #[cfg(test)]
+impl Socket {
+    /// A TCP record for unit tests: idle queues, uid 0, inode 1, nothing
+    /// else known; tests change the fields they care about.
+    pub fn test_tcp(state: TcpState, local: &str, remote: &str) -> Socket {
+        let local: SocketAddr = local.parse().expect("test address");
+        Socket {
+            proto: Protocol::Tcp,
+            family: if local.is_ipv4() {
+                Family::Inet
+            } else {
+                Family::Inet6
+            },
+            state,
+            local,
+            remote: remote.parse().expect("test address"),
+            recv_q: 0,
+            send_q: Some(0),
+            uid: Some(0),
+            inode: 1,
+            cookie: None,
+            ifindex: None,
+            v6only: None,
+            owners: None,
+            queue: None,
+            timer: None,
+            extras: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -366,7 +366,6 @@ pub fn unowned_with_inode(sockets: &[Socket]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Family;
 
     #[test]
     fn socket_links() {
@@ -387,28 +386,9 @@ mod tests {
     }
 
     fn tcp(state: TcpState, local: &str, remote: &str, inode: u64) -> Socket {
-        let local: SocketAddr = local.parse().unwrap();
         Socket {
-            proto: Protocol::Tcp,
-            family: if local.is_ipv4() {
-                Family::Inet
-            } else {
-                Family::Inet6
-            },
-            state,
-            local,
-            remote: remote.parse().unwrap(),
-            recv_q: 0,
-            send_q: Some(0),
-            uid: Some(0),
             inode,
-            cookie: None,
-            ifindex: None,
-            v6only: None,
-            owners: None,
-            queue: None,
-            timer: None,
-            extras: None,
+            ..Socket::test_tcp(state, local, remote)
         }
     }
 

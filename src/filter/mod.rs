@@ -107,28 +107,11 @@ impl Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Family, Protocol, QueueKind, Queued, TcpState};
+    use crate::model::{QueueKind, Queued, TcpState};
     use std::sync::Arc;
 
     fn sock(local: &str, owners: Vec<(u32, &str)>) -> Socket {
-        let local: std::net::SocketAddr = local.parse().unwrap();
         Socket {
-            proto: Protocol::Tcp,
-            family: if local.is_ipv4() {
-                Family::Inet
-            } else {
-                Family::Inet6
-            },
-            state: TcpState::Established,
-            local,
-            remote: "127.0.0.1:1".parse().unwrap(),
-            recv_q: 0,
-            send_q: Some(0),
-            uid: Some(0),
-            inode: 1,
-            cookie: None,
-            ifindex: None,
-            v6only: None,
             owners: Some(
                 owners
                     .into_iter()
@@ -140,9 +123,7 @@ mod tests {
                     })
                     .collect(),
             ),
-            queue: None,
-            timer: None,
-            extras: None,
+            ..Socket::test_tcp(TcpState::Established, local, "127.0.0.1:1")
         }
     }
 

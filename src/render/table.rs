@@ -343,31 +343,17 @@ fn ifname(index: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Family, Protocol, TcpState};
+    use crate::model::TcpState;
 
     fn sock(local: &str, remote: &str, v6only: Option<bool>) -> Socket {
-        let local: SocketAddr = local.parse().unwrap();
         Socket {
-            proto: Protocol::Tcp,
-            family: if local.is_ipv4() {
-                Family::Inet
-            } else {
-                Family::Inet6
-            },
-            state: TcpState::Listen,
-            local,
-            remote: remote.parse().unwrap(),
             recv_q: 1,
             send_q: Some(128),
-            uid: Some(0),
             inode: 7,
             cookie: Some(0xab),
             ifindex: Some(0),
             v6only,
-            owners: None,
-            queue: None,
-            timer: None,
-            extras: None,
+            ..Socket::test_tcp(TcpState::Listen, local, remote)
         }
     }
 

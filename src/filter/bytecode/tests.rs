@@ -9,7 +9,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::filter::expr::{Cmp, Prefix};
-use crate::model::{Family, Protocol, Socket, TcpState};
+use crate::model::{Socket, TcpState};
 
 /// What the kernel fills in per socket (inet_diag_bc_sk).
 struct Entry {
@@ -163,26 +163,13 @@ fn audit(code: &[u8]) -> Result<(), String> {
 
 fn sock(local: SocketAddr, remote: SocketAddr, ifindex: u32) -> Socket {
     Socket {
-        proto: Protocol::Tcp,
-        family: if local.is_ipv4() {
-            Family::Inet
-        } else {
-            Family::Inet6
-        },
-        state: TcpState::Established,
-        local,
-        remote,
-        recv_q: 0,
-        send_q: Some(0),
         uid: Some(1000),
-        inode: 1,
-        cookie: None,
         ifindex: Some(ifindex),
-        v6only: None,
-        owners: None,
-        queue: None,
-        timer: None,
-        extras: None,
+        ..Socket::test_tcp(
+            TcpState::Established,
+            &local.to_string(),
+            &remote.to_string(),
+        )
     }
 }
 
