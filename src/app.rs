@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Mode};
-use crate::model::{Protocol, Socket, TcpState, UnixSocket};
+use crate::model::{Owner, Protocol, Socket, TcpState, UnixSocket};
 use crate::owners::{self, OwnerIndex, OwnersError, WalkOptions};
 use crate::source::{self, SourceError, SourceKind, Warning, sockstat};
 
@@ -74,15 +74,21 @@ pub struct RunStats {
 }
 
 /// True when records can go to the output as they are read: a plain
-/// listing without owners (which need the whole walk and the listeners
-/// first) and without sorting.
+/// listing (owners too: the walk is done first) without sorting.
 pub fn can_stream(config: &Config) -> bool {
-    matches!(config.mode, Mode::List) && config.owners.is_none()
+    matches!(config.mode, Mode::List)
 }
 
 /// Reads the records `config` asks for and hands each selected one to
 /// `each` at once; memory stays flat however many sockets there are. UNIX
 /// records come back in the report.
+///
+/// With owners, /proc is walked first and each record gets its owners as
+/// it arrives. A table's dump brings its listeners before its connections
+/// (the kernel walks the listening hash first, and /proc/net/tcp lists it
+/// first too), so a connection waiting in an accept queue finds its
+/// listener already seen; one that does not is held back and shown at the
+/// end, when every listener is known.
 pub fn stream(
     config: &Config,
     each: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
@@ -91,43 +97,125 @@ pub fn stream(
         config: &'x Config,
         each: &'x mut dyn FnMut(&Socket) -> std::io::Result<()>,
         rows: usize,
+        owners: Option<Attributing<'x>>,
     }
-    impl source::Sink for Selected<'_> {
-        fn push(&mut self, s: Socket) -> std::io::Result<()> {
-            self.rows += 1;
+    /// The owner side of a streamed run.
+    struct Attributing<'x> {
+        index: &'x OwnerIndex,
+        listeners: owners::Listeners,
+        /// Queued connections whose listener had not been seen yet.
+        held: Vec<Socket>,
+        /// The owners vector, lent to each record and taken back.
+        spare: Vec<Owner>,
+        /// Shown sockets with an inode but no visible owner.
+        hidden: usize,
+    }
+    impl Selected<'_> {
+        fn show(&mut self, mut s: Socket) -> std::io::Result<()> {
             if self.config.select.matches(&s) {
+                if let Some(a) = &mut self.owners
+                    && s.inode != 0
+                    && s.owners.as_ref().is_some_and(Vec::is_empty)
+                {
+                    a.hidden += 1;
+                }
                 (self.each)(&s)?;
             }
+            if let Some(a) = &mut self.owners
+                && let Some(mut spare) = s.owners.take()
+            {
+                spare.clear();
+                a.spare = spare;
+            }
             Ok(())
+        }
+    }
+    impl source::Sink for Selected<'_> {
+        fn push(&mut self, mut s: Socket) -> std::io::Result<()> {
+            self.rows += 1;
+            if let Some(a) = &mut self.owners {
+                let mut list = std::mem::take(&mut a.spare);
+                a.index.owners_into(s.inode, &mut list);
+                s.owners = Some(list);
+                a.listeners.add(&s);
+                if owners::queue_kind(&s).is_some() {
+                    match a.listeners.queue_of(&s) {
+                        Some(q) => s.queue = Some(q),
+                        None => {
+                            a.held.push(s);
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            self.show(s)
         }
         fn mark(&self) -> Option<usize> {
             None
         }
         fn rollback(&mut self, _mark: usize) {}
     }
+    let mut stats = RunStats::default();
+    let index = match &config.owners {
+        Some(opts) => {
+            let start = Instant::now();
+            let index = OwnerIndex::walk(
+                &opts.proc_root,
+                WalkOptions {
+                    cmdline: opts.cmdline,
+                    threads: 0,
+                },
+            )?;
+            stats.walk = Some((start.elapsed(), index.stats));
+            Some(index)
+        }
+        None => None,
+    };
     let start = Instant::now();
     let mut sink = Selected {
         config,
         each,
         rows: 0,
+        owners: index.as_ref().map(|index| Attributing {
+            index,
+            listeners: owners::Listeners::default(),
+            held: Vec::new(),
+            spare: Vec::new(),
+            hidden: 0,
+        }),
     };
     let snap = source::read_into(&config.query, &config.source, &mut sink)?;
-    let mut stats = RunStats {
-        read: start.elapsed(),
-        sockets_read: sink.rows,
-        ..RunStats::default()
-    };
-    stats.sockets_read += snap.unix.len();
+    if let Some(a) = &mut sink.owners {
+        let held = std::mem::take(&mut a.held);
+        for mut s in held {
+            if let Some(a) = &sink.owners {
+                s.queue = a.listeners.queue_of(&s);
+            }
+            sink.show(s).map_err(SourceError::Output)?;
+        }
+    }
+    stats.read = start.elapsed();
+    stats.sockets_read = sink.rows + snap.unix.len();
+    let mut notes: Vec<String> = snap
+        .warnings
+        .iter()
+        .map(|w| format!("warning: {w}"))
+        .collect();
+    proc_notes(config, &snap, &mut notes);
     let mut unix = snap.unix;
+    let mut hidden = sink.owners.as_ref().map_or(0, |a| a.hidden);
+    if let Some(index) = &index {
+        owners::attach_unix(&mut unix, index);
+    }
     unix.retain(|s| config.select.matches_unix(s));
+    if let Some(index) = &index {
+        hidden += unowned_unix(&unix);
+        hint_hidden(hidden, index.stats.denied, &mut notes);
+    }
     Ok(Report {
         sockets: Vec::new(),
         unix,
-        notes: snap
-            .warnings
-            .iter()
-            .map(|w| format!("warning: {w}"))
-            .collect(),
+        notes,
         interrupted_retries: snap.interrupted_retries,
         bytecode_refused: snap.bytecode_refused,
         stats,
@@ -196,51 +284,21 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
         .iter()
         .map(|w| format!("warning: {w}"))
         .collect();
-    let read_proc = config.source.kind == SourceKind::Proc
-        || snap
-            .warnings
-            .iter()
-            .any(|w| matches!(w, Warning::FellBackToProc { .. }));
-    if read_proc
-        && config
-            .select
-            .expr
-            .as_ref()
-            .is_some_and(|e| e.needs_netlink())
-    {
-        notes.push(
-            "warning: /proc/net does not tell the device a socket is bound to, nor whether \
-             the kernel chose its port: `dev` matches no socket read from there, and \
-             `autobound` only checks ip_local_port_range"
-                .to_owned(),
-        );
-    }
+    proc_notes(config, &snap, &mut notes);
     let mut sockets = snap.sockets;
     let mut unix = snap.unix;
     if let Some((index, took)) = walked {
-        let mut index = index?;
+        let index = index?;
         stats.walk = Some((took, index.stats));
         let start = Instant::now();
-        owners::attach(&mut sockets, &mut index);
-        owners::attach_unix(&mut unix, &mut index);
+        owners::attach(&mut sockets, &index);
+        owners::attach_unix(&mut unix, &index);
         owners::attribute_queues(&mut sockets);
         stats.attribute = start.elapsed();
         sockets.retain(|s| config.select.matches(s));
         unix.retain(|s| config.select.matches_unix(s));
-        let hidden = owners::unowned_with_inode(&sockets)
-            + unix
-                .iter()
-                .filter(|u| u.inode != 0 && u.owners.as_ref().is_some_and(Vec::is_empty))
-                .count();
-        if hidden > 0 && index.stats.denied > 0 {
-            notes.push(format!(
-                "{hidden} socket{} with an inode had no visible owner: the file descriptors \
-                 of {} process{} could not be read (run as root to see all)",
-                plural(hidden),
-                index.stats.denied,
-                if index.stats.denied == 1 { "" } else { "es" },
-            ));
-        }
+        let hidden = owners::unowned_with_inode(&sockets) + unowned_unix(&unix);
+        hint_hidden(hidden, index.stats.denied, &mut notes);
     } else {
         sockets.retain(|s| config.select.matches(s));
         unix.retain(|s| config.select.matches_unix(s));
@@ -261,6 +319,50 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
         bytecode_refused: snap.bytecode_refused,
         stats,
     })
+}
+
+/// A warning when sockets read from /proc are filtered on what only
+/// netlink tells.
+fn proc_notes(config: &Config, snap: &source::Snapshot, notes: &mut Vec<String>) {
+    let read_proc = config.source.kind == SourceKind::Proc
+        || snap
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::FellBackToProc { .. }));
+    if read_proc
+        && config
+            .select
+            .expr
+            .as_ref()
+            .is_some_and(|e| e.needs_netlink())
+    {
+        notes.push(
+            "warning: /proc/net does not tell the device a socket is bound to, nor whether \
+             the kernel chose its port: `dev` matches no socket read from there, and \
+             `autobound` only checks ip_local_port_range"
+                .to_owned(),
+        );
+    }
+}
+
+/// UNIX sockets with an inode but no visible owner.
+fn unowned_unix(unix: &[UnixSocket]) -> usize {
+    unix.iter()
+        .filter(|u| u.inode != 0 && u.owners.as_ref().is_some_and(Vec::is_empty))
+        .count()
+}
+
+/// The non-root hint: sockets without a visible owner while some fd
+/// directories could not be read.
+fn hint_hidden(hidden: usize, denied: usize, notes: &mut Vec<String>) {
+    if hidden > 0 && denied > 0 {
+        notes.push(format!(
+            "{hidden} socket{} with an inode had no visible owner: the file descriptors \
+             of {denied} process{} could not be read (run as root to see all)",
+            plural(hidden),
+            if denied == 1 { "" } else { "es" },
+        ));
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -71,10 +71,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         if config.verbose {
             let _ = writeln!(
                 err,
-                "sockscope: read {} sockets and showed them as they came in {:.1} ms \
-                 ({} interrupted dump{} retried){}",
+                "sockscope: {}read {} sockets and showed them as they came in {:.1} ms \
+                 ({} interrupted dump{} retried){}; total {:.1} ms",
+                report
+                    .stats
+                    .walk
+                    .as_ref()
+                    .map_or(String::new(), |(took, w)| format!(
+                        "{}, then ",
+                        walk_note(*took, w)
+                    )),
                 report.stats.sockets_read,
-                ms(started.elapsed()),
+                ms(report.stats.read),
                 report.interrupted_retries,
                 if report.interrupted_retries == 1 {
                     ""
@@ -82,6 +90,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "s"
                 },
                 kernel_filter_note(&config, &report),
+                ms(started.elapsed()),
             );
         }
         return Ok(ExitCode::SUCCESS);
@@ -205,14 +214,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         line.push_str(&kernel_filter_note(&config, &report));
         if let Some((took, w)) = &s.walk {
             line.push_str(&format!(
-                "; walked {} processes, {} fds, {} sockets in {:.1} ms \
-                 ({} unreadable, {} vanished); attributed in {:.1} ms",
-                w.processes,
-                w.fds,
-                w.sockets,
-                ms(*took),
-                w.denied,
-                w.vanished,
+                "; {}; attributed in {:.1} ms",
+                walk_note(*took, w),
                 ms(s.attribute)
             ));
         }
@@ -252,6 +255,19 @@ fn kernel_filter_note(config: &Config, report: &app::Report) -> String {
         ),
         None => String::new(),
     }
+}
+
+/// "walked N processes, ... in X ms (U unreadable, V vanished)".
+fn walk_note(took: Duration, w: &sockscope::owners::WalkStats) -> String {
+    format!(
+        "walked {} processes, {} fds, {} sockets in {:.1} ms ({} unreadable, {} vanished)",
+        w.processes,
+        w.fds,
+        w.sockets,
+        ms(took),
+        w.denied,
+        w.vanished,
+    )
 }
 
 fn ms(d: Duration) -> f64 {

@@ -18,6 +18,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use crate::model::{Owner, Protocol, QueueKind, Queued, Socket, TcpState, UnixSocket};
 
 /// What the walk read.
@@ -42,11 +44,37 @@ pub struct OwnersError {
     pub source: io::Error,
 }
 
-/// Socket inode → owners.
+/// Socket inode → owners, stored flat: one small entry per descriptor and
+/// one name per process, chained per inode through a hash map of heads. At a
+/// million descriptors this is a few allocations instead of a million
+/// vectors.
 #[derive(Debug, Default)]
 pub struct OwnerIndex {
-    by_inode: HashMap<u64, Vec<Owner>>,
+    /// inode → its last entry in `entries` (the chain runs backwards).
+    heads: FxHashMap<u64, u32>,
+    entries: Vec<Entry>,
+    processes: Vec<Process>,
     pub stats: WalkStats,
+}
+
+/// One descriptor of one process.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    fd: u32,
+    /// Index into `processes`.
+    process: u32,
+    /// The inode's previous entry, or [`NONE`].
+    next: u32,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// What is read once per process that holds sockets.
+#[derive(Debug, Clone)]
+struct Process {
+    pid: u32,
+    comm: Arc<str>,
+    cmdline: Option<Arc<str>>,
 }
 
 /// Options of the walk.
@@ -101,37 +129,79 @@ impl OwnerIndex {
             })
         };
         let mut index = OwnerIndex::default();
-        let total: usize = parts.iter().map(|p| p.by_inode.len()).sum();
-        index.by_inode.reserve(total);
+        let total: usize = parts.iter().map(|p| p.found.len()).sum();
+        index.heads.reserve(total);
+        index.entries.reserve(total);
         for part in parts {
             index.stats.processes += part.stats.processes;
             index.stats.fds += part.stats.fds;
             index.stats.sockets += part.stats.sockets;
             index.stats.denied += part.stats.denied;
             index.stats.vanished += part.stats.vanished;
-            for (inode, mut owners) in part.by_inode {
-                index.by_inode.entry(inode).or_default().append(&mut owners);
+            let base = index.processes.len() as u32;
+            index.processes.extend(part.processes);
+            for (inode, fd, process) in part.found {
+                index.insert(inode, fd, base + process);
             }
-        }
-        for owners in index.by_inode.values_mut() {
-            owners.sort_by_key(|o| (o.pid, o.fd));
         }
         Ok(index)
     }
 
-    /// The owners of a socket inode (empty for inode 0 or an unknown one).
-    pub fn owners(&self, inode: u64) -> &[Owner] {
+    fn insert(&mut self, inode: u64, fd: u32, process: u32) {
+        let at = self.entries.len() as u32;
+        let next = match self.heads.entry(inode) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                std::mem::replace(e.get_mut(), at)
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(at);
+                NONE
+            }
+        };
+        self.entries.push(Entry { fd, process, next });
+    }
+
+    /// Appends the owners of a socket inode to `out`, ordered by pid and fd
+    /// (nothing for inode 0 or an unknown one).
+    pub fn owners_into(&self, inode: u64, out: &mut Vec<Owner>) {
         if inode == 0 {
-            return &[];
+            return;
         }
-        self.by_inode.get(&inode).map_or(&[], Vec::as_slice)
+        let Some(&head) = self.heads.get(&inode) else {
+            return;
+        };
+        let from = out.len();
+        let mut at = head;
+        while let Some(e) = self.entries.get(at as usize) {
+            if let Some(p) = self.processes.get(e.process as usize) {
+                out.push(Owner {
+                    pid: p.pid,
+                    fd: e.fd,
+                    comm: Arc::clone(&p.comm),
+                    cmdline: p.cmdline.clone(),
+                });
+            }
+            at = e.next;
+        }
+        if out.len() - from > 1 {
+            out[from..].sort_unstable_by_key(|o| (o.pid, o.fd));
+        }
+    }
+
+    /// The owners of a socket inode (empty for inode 0 or an unknown one).
+    pub fn owners(&self, inode: u64) -> Vec<Owner> {
+        let mut out = Vec::new();
+        self.owners_into(inode, &mut out);
+        out
     }
 }
 
 /// One worker's share of the walk.
 #[derive(Default)]
 struct PartIndex {
-    by_inode: HashMap<u64, Vec<Owner>>,
+    /// (inode, fd, index into `processes`)
+    found: Vec<(u64, u32, u32)>,
+    processes: Vec<Process>,
     stats: WalkStats,
 }
 
@@ -173,16 +243,14 @@ fn walk_process(path: &mut PathBuf, pid: u32, opts: WalkOptions, part: &mut Part
     }
     part.stats.sockets += found.len();
     // Only processes that hold sockets cost a comm (and cmdline) read.
-    let comm: Arc<str> = read_comm(path).into();
-    let cmdline: Option<Arc<str>> = opts.cmdline.then(|| read_cmdline(path).into());
-    for (inode, fd) in found {
-        part.by_inode.entry(inode).or_default().push(Owner {
-            pid,
-            fd,
-            comm: Arc::clone(&comm),
-            cmdline: cmdline.clone(),
-        });
-    }
+    let process = part.processes.len() as u32;
+    part.processes.push(Process {
+        pid,
+        comm: read_comm(path).into(),
+        cmdline: opts.cmdline.then(|| read_cmdline(path).into()),
+    });
+    part.found
+        .extend(found.into_iter().map(|(inode, fd)| (inode, fd, process)));
 }
 
 /// Calls `each(fd, link)` for every numeric entry of an fd directory.
@@ -278,56 +346,41 @@ fn read_cmdline(pid_dir: &Path) -> String {
     }
 }
 
-/// Moves each socket's owners from the index into its record (an inode
-/// belongs to one socket, so nothing is copied).
-pub fn attach(sockets: &mut [Socket], index: &mut OwnerIndex) {
+/// Gives each socket its owners from the index.
+pub fn attach(sockets: &mut [Socket], index: &OwnerIndex) {
     for s in sockets {
-        let owners = match s.inode {
-            0 => Vec::new(),
-            inode => index.by_inode.remove(&inode).unwrap_or_default(),
-        };
-        s.owners = Some(owners);
+        s.owners = Some(index.owners(s.inode));
     }
 }
 
 /// The same for UNIX sockets.
-pub fn attach_unix(sockets: &mut [UnixSocket], index: &mut OwnerIndex) {
+pub fn attach_unix(sockets: &mut [UnixSocket], index: &OwnerIndex) {
     for s in sockets {
-        let owners = match s.inode {
-            0 => Vec::new(),
-            inode => index.by_inode.remove(&inode).unwrap_or_default(),
-        };
-        s.owners = Some(owners);
+        s.owners = Some(index.owners(s.inode));
     }
 }
 
-/// Ties connections that wait in a listener's queue (TCP ESTABLISHED or
-/// SYN_RECV with inode 0) to that listener: the one on the same address and
-/// port, else the wildcard listener of the port (`0.0.0.0` for IPv4, `::`
-/// for IPv6 and IPv4-mapped addresses). Needs the LISTEN sockets in
-/// `sockets`, and their owners attached first.
-pub fn attribute_queues(sockets: &mut [Socket]) {
-    let mut listeners: HashMap<SocketAddr, Vec<Owner>> = HashMap::new();
-    for s in sockets.iter() {
+/// Listening address → the owners of the TCP listeners bound there.
+#[derive(Debug, Default)]
+pub struct Listeners(HashMap<SocketAddr, Vec<Owner>>);
+
+impl Listeners {
+    /// Remembers `s` if it is a TCP listener (its owners attached first).
+    pub fn add(&mut self, s: &Socket) {
         if s.proto == Protocol::Tcp && s.state == TcpState::Listen {
-            listeners
+            self.0
                 .entry(plain(s.local))
                 .or_default()
                 .extend(s.owners.iter().flatten().cloned());
         }
     }
-    if listeners.is_empty() {
-        return;
-    }
-    for s in sockets.iter_mut() {
-        let kind = match s.state {
-            TcpState::Established => QueueKind::Accept,
-            TcpState::SynRecv => QueueKind::Syn,
-            _ => continue,
-        };
-        if s.proto != Protocol::Tcp || s.inode != 0 {
-            continue;
-        }
+
+    /// The queue `s` waits in, if it is a connection without a descriptor
+    /// (TCP ESTABLISHED or SYN_RECV with inode 0) and its listener is known:
+    /// the one on the same address and port, else the port's wildcard
+    /// listener (`0.0.0.0` for IPv4, `::` for IPv6 and IPv4-mapped).
+    pub fn queue_of(&self, s: &Socket) -> Option<Box<Queued>> {
+        let kind = queue_kind(s)?;
         let local = plain(s.local);
         let wildcard = SocketAddr::new(
             match local.ip() {
@@ -336,15 +389,44 @@ pub fn attribute_queues(sockets: &mut [Socket]) {
             },
             local.port(),
         );
-        let found = [local, wildcard]
+        let (listener, owners) = [local, wildcard]
             .into_iter()
-            .find_map(|addr| listeners.get(&addr).map(|o| (addr, o)));
-        if let Some((listener, owners)) = found {
-            s.queue = Some(Box::new(Queued {
-                kind,
-                listener,
-                listener_owners: owners.clone(),
-            }));
+            .find_map(|addr| self.0.get(&addr).map(|o| (addr, o)))?;
+        Some(Box::new(Queued {
+            kind,
+            listener,
+            listener_owners: owners.clone(),
+        }))
+    }
+}
+
+/// Which queue a connection without a descriptor waits in; `None` for any
+/// other socket.
+pub fn queue_kind(s: &Socket) -> Option<QueueKind> {
+    if s.proto != Protocol::Tcp || s.inode != 0 {
+        return None;
+    }
+    match s.state {
+        TcpState::Established => Some(QueueKind::Accept),
+        TcpState::SynRecv => Some(QueueKind::Syn),
+        _ => None,
+    }
+}
+
+/// Ties connections that wait in a listener's queue to that listener (see
+/// [`Listeners::queue_of`]). Needs the LISTEN sockets in `sockets`, and
+/// their owners attached first.
+pub fn attribute_queues(sockets: &mut [Socket]) {
+    let mut listeners = Listeners::default();
+    for s in sockets.iter() {
+        listeners.add(s);
+    }
+    if listeners.0.is_empty() {
+        return;
+    }
+    for s in sockets.iter_mut() {
+        if let Some(q) = listeners.queue_of(s) {
+            s.queue = Some(q);
         }
     }
 }
