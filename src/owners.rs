@@ -44,15 +44,15 @@ pub struct OwnersError {
     pub source: io::Error,
 }
 
-/// Socket inode → owners, stored flat: one small entry per descriptor and
-/// one name per process, chained per inode through a hash map of heads. At a
-/// million descriptors this is a few allocations instead of a million
-/// vectors.
+/// Socket inode → owners, stored flat: a hash map holds each inode's first
+/// descriptor inline (most sockets have one owner), further ones chain
+/// through `more`; names are stored once per process. At a million
+/// descriptors that is a few allocations instead of a million vectors, and
+/// one cache miss per lookup.
 #[derive(Debug, Default)]
 pub struct OwnerIndex {
-    /// inode → its last entry in `entries` (the chain runs backwards).
-    heads: FxHashMap<u64, u32>,
-    entries: Vec<Entry>,
+    first: FxHashMap<u64, Entry>,
+    more: Vec<Entry>,
     processes: Vec<Process>,
     pub stats: WalkStats,
 }
@@ -63,7 +63,7 @@ struct Entry {
     fd: u32,
     /// Index into `processes`.
     process: u32,
-    /// The inode's previous entry, or [`NONE`].
+    /// The next entry of the same inode in `more`, or [`NONE`].
     next: u32,
 }
 
@@ -130,8 +130,7 @@ impl OwnerIndex {
         };
         let mut index = OwnerIndex::default();
         let total: usize = parts.iter().map(|p| p.found.len()).sum();
-        index.heads.reserve(total);
-        index.entries.reserve(total);
+        index.first.reserve(total);
         for part in parts {
             index.stats.processes += part.stats.processes;
             index.stats.fds += part.stats.fds;
@@ -148,17 +147,24 @@ impl OwnerIndex {
     }
 
     fn insert(&mut self, inode: u64, fd: u32, process: u32) {
-        let at = self.entries.len() as u32;
-        let next = match self.heads.entry(inode) {
+        let entry = Entry {
+            fd,
+            process,
+            next: NONE,
+        };
+        match self.first.entry(inode) {
             std::collections::hash_map::Entry::Occupied(mut e) => {
-                std::mem::replace(e.get_mut(), at)
+                let first = e.get_mut();
+                self.more.push(Entry {
+                    next: first.next,
+                    ..entry
+                });
+                first.next = (self.more.len() - 1) as u32;
             }
             std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(at);
-                NONE
+                e.insert(entry);
             }
-        };
-        self.entries.push(Entry { fd, process, next });
+        }
     }
 
     /// Appends the owners of a socket inode to `out`, ordered by pid and fd
@@ -167,12 +173,12 @@ impl OwnerIndex {
         if inode == 0 {
             return;
         }
-        let Some(&head) = self.heads.get(&inode) else {
+        let Some(first) = self.first.get(&inode) else {
             return;
         };
         let from = out.len();
-        let mut at = head;
-        while let Some(e) = self.entries.get(at as usize) {
+        let mut entry = Some(first);
+        while let Some(e) = entry {
             if let Some(p) = self.processes.get(e.process as usize) {
                 out.push(Owner {
                     pid: p.pid,
@@ -181,7 +187,7 @@ impl OwnerIndex {
                     cmdline: p.cmdline.clone(),
                 });
             }
-            at = e.next;
+            entry = self.more.get(e.next as usize);
         }
         if out.len() - from > 1 {
             out[from..].sort_unstable_by_key(|o| (o.pid, o.fd));
