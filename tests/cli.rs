@@ -466,3 +466,30 @@ fn bad_input_exits_2_naming_the_problem() {
         cases.len()
     );
 }
+
+/// `--help` lists every exit status and the escaping rule; `-h` says the
+/// exit statuses in a few words.
+#[test]
+fn help_documents_exit_status_and_escaping() {
+    let out = sockscope().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "Exit status:",
+        "\n  0\n",
+        "\n  1\n",
+        "\n  2\n",
+        "\n  3\n",
+        "\n  130\n",
+        "Escaping:",
+        "U+202E",
+    ] {
+        assert!(text.contains(want), "{want:?} not in --help: {text}");
+    }
+    let out = sockscope().arg("-h").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Exit status: 0 ok;") && text.contains("130 interrupted"),
+        "{text}"
+    );
+}
