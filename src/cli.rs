@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const EXAMPLES: &str = "\
+pub const EXAMPLES: &str = "\
 Examples:
   sockscope -tan                 every TCP socket, numeric
   sockscope -tln                 listening TCP sockets
@@ -26,11 +26,87 @@ Examples:
 
   sockscope listeners            accept queues: how full, half-open, unaccepted
   sockscope why-bind 8080 --try  why bind() to :8080 fails now
-  sockscope ports                ephemeral ports used per destination
+  sockscope ports                ephemeral ports used per destination";
 
+/// `-h`: the examples and the exit statuses in a few words (`--help` and
+/// the man page give [`EXIT_STATUS`] and [`ESCAPING`] in full).
+const SHORT_AFTER_HELP: &str = "\
 Exit status: 0 ok; 1 the answer is no (who: nothing holds the port;
 why-bind: busy; listeners: a queue is full; ports: critical); 2 usage or
-input error; 3 kernel, permission or I/O failure.";
+input error; 3 kernel, permission or I/O failure; 130 interrupted (SIGINT).";
+
+/// Exit statuses and what each means, for `--help` and the man page's
+/// EXIT STATUS section (README, "Exit status", says the same).
+pub const EXIT_STATUS: &[(u8, &str)] = &[
+    (
+        0,
+        "Success. Also when stdout is closed early (sockscope -tan | head -1): \
+         no message then.",
+    ),
+    (
+        1,
+        "The answer is no: who when nothing holds the port, why-bind when \
+         bind() would fail, listeners when an accept queue is full, ports when \
+         a destination has used 90 % of the ephemeral ports.",
+    ),
+    (
+        2,
+        "Usage or input error, with a message naming the problem: an unknown \
+         option or subcommand, a missing or bad value (--pid, --source), a bad \
+         filter (the filter is repeated with carets under the offending \
+         token), a bad --process regex, a bad who or why-bind port or \
+         address, a filter expression with -x.",
+    ),
+    (
+        3,
+        "Kernel, permission or I/O failure: /proc/net unreadable or malformed \
+         (the message names the file and line), a malformed netlink reply, a \
+         refused netlink dump whose /proc table cannot be read either, a \
+         --replay file missing or without the dump asked for, a --record file \
+         that cannot be written, /etc/services or /etc/passwd unreadable with \
+         -r.",
+    ),
+    (
+        130,
+        "Interrupted by SIGINT (Ctrl-C), as shells report it (128 + 2).",
+    ),
+];
+
+/// What errors look like, for `--help` and the man page.
+pub const MESSAGES: &str = "\
+Errors are written to stderr as one line, \"sockscope: \" and what failed \
+and why (a bad filter adds two lines: the filter and carets under the \
+offending token); usage errors found by the argument parser start with \
+\"error: \" and end with a usage line. Warnings (a fallback to /proc, owners \
+that could not be seen) are \"sockscope: \" lines that leave the exit \
+status alone. Input repeated in a message is escaped as in tables.";
+
+/// The escaping rule of tables, for `--help` and the man page's ESCAPING
+/// section (README, "Escaping", says the same).
+pub const ESCAPING: &str = "\
+Tables escape every name that comes from outside sockscope (process names \
+and command lines, UNIX socket names, interface, service and user names), \
+so that no output can move the cursor, change the terminal, split a row \
+over lines or reorder the rest of a line: a backslash becomes \\\\; the C0 \
+controls (TAB, CR and LF among them) and DEL become \\xNN, and so does every \
+byte that is not UTF-8; the C1 controls (U+0080 to U+009F), the Unicode \
+format characters (bidi overrides, embeddings and isolates such as U+202E, \
+zero-width characters, the BOM, tags) and the line and paragraph \
+separators (U+2028, U+2029) become \\u{NNNN}. \\xNN is always one byte and \
+\\u{...} one character, so the original bytes can be read back. JSON \
+carries the exact text, JSON-escaped; bytes that are not UTF-8 become \
+U+FFFD there (a UNIX name that is not UTF-8 also gets \"path_hex\", its \
+bytes in hex).";
+
+/// `--help`: the examples, the exit statuses, messages and escaping.
+fn long_after_help() -> String {
+    let mut text = format!("{EXAMPLES}\n\nExit status:\n");
+    for (code, meaning) in EXIT_STATUS {
+        text.push_str(&format!("  {code}\n      {meaning}\n"));
+    }
+    text.push_str(&format!("\nMessages: {MESSAGES}\n\nEscaping: {ESCAPING}"));
+    text
+}
 
 /// Connection-state inspector: the sockets `ss` shows, from the kernel's
 /// sock_diag interface or /proc/net.
@@ -39,7 +115,8 @@ input error; 3 kernel, permission or I/O failure.";
     name = "sockscope",
     version,
     about,
-    after_help = EXAMPLES
+    after_help = format!("{EXAMPLES}\n\n{SHORT_AFTER_HELP}"),
+    after_long_help = long_after_help()
 )]
 pub struct Cli {
     /// Show TCP sockets.

@@ -72,12 +72,10 @@ pub struct OwnerOptions {
 /// The command line asked for something impossible.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("invalid --process regex {regex:?}")]
-    Regex {
-        regex: String,
-        #[source]
-        source: regex::Error,
-    },
+    /// `reason` is the regex crate's message, escaped line by line (it
+    /// repeats the pattern, which may hold control characters).
+    #[error("invalid --process regex {regex:?}: {reason}")]
+    Regex { regex: String, reason: String },
     #[error("invalid port {text:?}: {reason}")]
     Target { text: String, reason: String },
     #[error(transparent)]
@@ -188,9 +186,16 @@ impl Config {
         };
         let needs_owners = filter.expr.as_ref().is_some_and(|e| e.needs_owners());
         let regex = match &cli.process {
-            Some(r) => Some(Regex::new(r).map_err(|source| ConfigError::Regex {
-                regex: r.clone(),
-                source,
+            Some(r) => Some(Regex::new(r).map_err(|e| {
+                ConfigError::Regex {
+                    regex: r.clone(),
+                    reason: e
+                        .to_string()
+                        .lines()
+                        .map(|l| crate::render::escape::escape(l).into_owned())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                }
             })?),
             None => None,
         };

@@ -191,3 +191,305 @@ fn bad_filters_exit_2_with_a_caret() {
         );
     }
 }
+
+/// Where a bad-filter message must point.
+#[derive(Debug, Clone, Copy)]
+enum Caret {
+    /// Not a filter error: no caret lines.
+    No,
+    /// Under this token of the repeated filter (as shown, escaped).
+    Under(&'static str),
+    /// Just after the filter: something is missing at its end.
+    AtEnd,
+}
+
+/// One bad input: the arguments (bytes: some are not UTF-8), words the
+/// message must hold, and where its caret points.
+type BadInput = (&'static [&'static [u8]], &'static [&'static str], Caret);
+
+/// Bad input of every kind exits 2 with a message that names the problem,
+/// never panics, prints nothing on stdout, and for a filter repeats it with
+/// carets under the offending token. The cases are counted.
+#[test]
+fn bad_input_exits_2_naming_the_problem() {
+    use Caret::*;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let cases: &[BadInput] = &[
+        // Filters: states, ports, addresses, prefixes, syntax.
+        (
+            &[b"-tan", b"state", b"bogus"],
+            &["unknown state \"bogus\""],
+            Under("bogus"),
+        ),
+        (
+            &[b"-tan", b"exclude", b"listen-ish"],
+            &["unknown state"],
+            Under("listen-ish"),
+        ),
+        (&[b"-tan", b"state"], &["needs a state name"], AtEnd),
+        (
+            &[b"-tan", b"sport", b"=", b":99999"],
+            &["port 99999 is out of range"],
+            Under(":99999"),
+        ),
+        (
+            &[b"-tan", b"sport = :abc"],
+            &["\"abc\" is neither a port number nor a service"],
+            Under(":abc"),
+        ),
+        (
+            &[b"-tan", b"dport", b"=", b":-1"],
+            &["\"-1\" is neither a port number"],
+            Under(":-1"),
+        ),
+        (
+            &[b"-tan", b"sport", b"<>", b":22"],
+            &["\"<>\""],
+            Under("<>"),
+        ),
+        (
+            &[b"-tan", b"src", b"[::1]:99999"],
+            &["out of range"],
+            Under("[::1]:99999"),
+        ),
+        (
+            &[b"-tan", b"dst", b"10.0.0.0/33"],
+            &["bad prefix length /33", "/32"],
+            Under("10.0.0.0/33"),
+        ),
+        (
+            &[b"-tan", b"dst", b"[::1/129]"],
+            &["bad prefix length /129", "/128"],
+            Under("[::1/129]"),
+        ),
+        (
+            &[b"-tan", b"dst", b"1.2.3"],
+            &["\"1.2.3\" is not an IP address"],
+            Under("1.2.3"),
+        ),
+        (
+            &[b"-tan", b"dst", b"[::1"],
+            &["'[' without ']'"],
+            Under("[::1"),
+        ),
+        (
+            &[b"-tan", b"dst", b"/8"],
+            &["not an IP address"],
+            Under("/8"),
+        ),
+        (
+            &[b"-tan", b"( sport = :22"],
+            &["unbalanced '('"],
+            Under("("),
+        ),
+        (
+            &[b"-tan", b"sport = :22 )"],
+            &["unbalanced ')'"],
+            Under(")"),
+        ),
+        (&[b"-tan", b"()"], &["empty parentheses"], Under("(")),
+        (
+            &[b"-tan", b"state", b"established", b"dprot", b"=", b":443"],
+            &["unknown word \"dprot\""],
+            Under("dprot"),
+        ),
+        (
+            &[b"-tan", b"sport = :22 extra"],
+            &["unknown word \"extra\""],
+            Under("extra"),
+        ),
+        (&[b"-tan", b"sport"], &["'sport' needs a value"], AtEnd),
+        (
+            &[b"-tan", b"sport = :22 and"],
+            &["nothing after 'and'"],
+            Under("and"),
+        ),
+        (&[b"-tan", b"not"], &["nothing after 'not'"], Under("not")),
+        (
+            &[b"-tan", b"sport", b":1", b"state", b"listening"],
+            &["'state' must come before the expression"],
+            Under("state"),
+        ),
+        (
+            &[b"-tan", b"uid", b"=", b"abc"],
+            &["\"abc\" is not a uid"],
+            Under("abc"),
+        ),
+        (
+            &[b"-tan", b"dev", b"nosuch0"],
+            &["no network interface \"nosuch0\""],
+            Under("nosuch0"),
+        ),
+        // A control sequence in a filter is repeated escaped, not raw.
+        (
+            &[b"-tan", b"\x1b[2J"],
+            &["unknown word \"\\u{1b}[2J\""],
+            Under("\\x1b[2J"),
+        ),
+        (
+            &[b"-x", b"sport", b"=", b":22"],
+            &["filter expressions apply to TCP and UDP"],
+            No,
+        ),
+        // who, why-bind, ports, listeners.
+        (
+            &[b"who", b":99999"],
+            &["invalid port \":99999\"", "at most 65535"],
+            No,
+        ),
+        (
+            &[b"who", b":abc"],
+            &["invalid port \":abc\"", "service name"],
+            No,
+        ),
+        (
+            &[b"who", b"1.2.3:80"],
+            &["invalid port \"1.2.3:80\"", "IPv4 address or [IPv6]"],
+            No,
+        ),
+        (&[b"who", b"0"], &["port 0 is never held"], No),
+        (&[b"who", b""], &["invalid port \"\": no port"], No),
+        (&[b"who"], &["required arguments", "[ADDR]:PORT"], No),
+        (&[b"who", b"80", b"81"], &["unexpected argument '81'"], No),
+        (
+            &[b"who", b"\x1b]0;x\x07"],
+            &["invalid port \"\\u{1b}]0;x\\u{7}\""],
+            No,
+        ),
+        (&[b"why-bind"], &["required arguments"], No),
+        (&[b"why-bind", b":99999"], &["at most 65535"], No),
+        (
+            &[b"why-bind", b"abc:80"],
+            &["invalid port \"abc:80\"", "IPv4 address"],
+            No,
+        ),
+        (
+            &[b"why-bind", b"80", b"--bogus"],
+            &["unexpected argument '--bogus'"],
+            No,
+        ),
+        (&[b"ports", b"extra"], &["unexpected argument 'extra'"], No),
+        (
+            &[b"ports", b"--bogus"],
+            &["unexpected argument '--bogus'"],
+            No,
+        ),
+        (
+            &[b"listeners", b"extra"],
+            &["unexpected argument 'extra'"],
+            No,
+        ),
+        // Options.
+        (
+            &[b"--pid", b"abc"],
+            &["invalid value 'abc' for '--pid <PID>'"],
+            No,
+        ),
+        (&[b"--pid", b"1,,2"], &["invalid value '' for '--pid"], No),
+        (
+            &[b"--pid", b"99999999999"],
+            &["invalid value '99999999999'"],
+            No,
+        ),
+        (
+            &[b"--process", b"("],
+            &["invalid --process regex \"(\"", "unclosed group"],
+            No,
+        ),
+        (
+            &[b"--process", b"\x1b[31m("],
+            &["invalid --process regex", "\\x1b[31m("],
+            No,
+        ),
+        (
+            &[b"--source", b"kernel"],
+            &["invalid value 'kernel'", "netlink, proc"],
+            No,
+        ),
+        (&[b"--source"], &["a value is required for '--source"], No),
+        (
+            &[b"--json", b"--jsonl"],
+            &["'--json' cannot be used with '--jsonl'"],
+            No,
+        ),
+        (&[b"-tanZ"], &["unexpected argument '-Z'"], No),
+        (&[b"-tan", b"\xff"], &["invalid UTF-8"], No),
+    ];
+    for (args, words, caret) in cases {
+        let args: Vec<&OsStr> = args.iter().map(|a| OsStr::from_bytes(a)).collect();
+        let out = sockscope().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: stdout {:?}", out.stdout);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            err.starts_with("sockscope: ") || err.starts_with("error: "),
+            "{args:?}: {err}"
+        );
+        for w in *words {
+            assert!(err.contains(w), "{args:?}: {w:?} not in {err}");
+        }
+        // Whatever the input, no control character but the line ends.
+        assert!(
+            !err.chars().any(|c| c.is_control() && c != '\n'),
+            "{args:?}: raw control in {err:?}"
+        );
+        let lines: Vec<&str> = err.lines().collect();
+        match caret {
+            No => assert!(!err.contains("bad filter"), "{args:?}: {err}"),
+            Under(token) => {
+                assert!(err.starts_with("sockscope: bad filter: "), "{err}");
+                assert_eq!(lines.len(), 3, "{args:?}: {err}");
+                let col = lines[2].find('^').expect("a caret");
+                assert_eq!(
+                    lines[1].get(col..col + token.len()),
+                    Some(*token),
+                    "{args:?}: {err}"
+                );
+                assert_eq!(lines[2][col..].len(), token.chars().count(), "{err}");
+            }
+            AtEnd => {
+                assert_eq!(lines.len(), 3, "{args:?}: {err}");
+                assert_eq!(lines[2].find('^'), Some(lines[1].len()), "{err}");
+                assert_eq!(lines[2].trim_start(), "^", "{err}");
+            }
+        }
+    }
+    let filters = cases
+        .iter()
+        .filter(|(_, _, c)| !matches!(c, Caret::No))
+        .count();
+    let _ = writeln!(
+        std::io::stderr(),
+        "bad input: {} cases exit 2 with the problem named ({filters} filters with a caret)",
+        cases.len()
+    );
+}
+
+/// `--help` lists every exit status and the escaping rule; `-h` says the
+/// exit statuses in a few words.
+#[test]
+fn help_documents_exit_status_and_escaping() {
+    let out = sockscope().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "Exit status:",
+        "\n  0\n",
+        "\n  1\n",
+        "\n  2\n",
+        "\n  3\n",
+        "\n  130\n",
+        "Escaping:",
+        "U+202E",
+    ] {
+        assert!(text.contains(want), "{want:?} not in --help: {text}");
+    }
+    let out = sockscope().arg("-h").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Exit status: 0 ok;") && text.contains("130 interrupted"),
+        "{text}"
+    );
+}

@@ -24,6 +24,7 @@ use std::net::IpAddr;
 
 use super::states;
 use crate::model::{Owner, Socket, StateSet};
+use crate::render::escape::escape;
 use crate::services::Services;
 
 /// Which end of the connection a condition looks at.
@@ -222,18 +223,24 @@ pub struct FilterError {
 }
 
 impl fmt::Display for FilterError {
+    /// The message, the filter escaped as the table escapes names (it may
+    /// hold control characters: it can come from a script), and carets
+    /// under the token, counted in terminal columns of the escaped text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let caret_at = self.text[..self.at.min(self.text.len())].chars().count();
-        let carets = self.text[self.at.min(self.text.len())..]
-            .chars()
-            .take(self.len.max(1))
-            .count()
-            .max(1);
+        use unicode_width::UnicodeWidthStr;
+        let at = self.at.min(self.text.len());
+        let end = at.saturating_add(self.len).min(self.text.len());
+        let (before, token) = match (self.text.get(..at), self.text.get(at..end)) {
+            (Some(b), Some(t)) => (b, t),
+            _ => (self.text.as_str(), ""),
+        };
+        let caret_at = escape(before).width();
+        let carets = escape(token).width().max(1);
         write!(
             f,
             "bad filter: {}\n  {}\n  {}{}",
             self.message,
-            self.text,
+            escape(&self.text),
             " ".repeat(caret_at),
             "^".repeat(carets)
         )
@@ -949,6 +956,32 @@ mod tests {
         assert!(e.message.contains("interface"), "{e}");
         let e = error(&["sport", ">", "*"]);
         assert!(e.message.contains("port number"), "{e}");
+    }
+
+    /// Control characters in the filter are escaped where it is repeated,
+    /// and the carets still sit under the token (in terminal columns).
+    #[test]
+    fn errors_escape_the_filter() {
+        let e = error(&["sport = :22 or \x1b[2J and dst 1.2.3.4"]);
+        let shown = e.to_string();
+        assert!(!shown.contains('\x1b'), "{shown:?}");
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines.len(), 3, "{shown:?}");
+        assert_eq!(lines[1], "  sport = :22 or \\x1b[2J and dst 1.2.3.4");
+        assert_eq!(lines[2], "                 ^^^^^^^");
+        // Wide characters take two columns each.
+        let e = error(&["dst", "\u{ff54}\u{ff45}", "or", "sport", "=", ":1"]);
+        let shown = e.to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines[2], "      ^^^^", "{shown}");
+        // A bidi override cannot reorder the rest of the line.
+        let e = error(&["dst", "a\u{202e}b", "or", "sport", "=", ":1"]);
+        let shown = e.to_string();
+        assert!(shown.contains("a\\u{202e}b or"), "{shown}");
+        assert!(
+            shown.lines().nth(2).unwrap().ends_with("      ^^^^^^^^^^"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -166,17 +166,52 @@ pub struct JsonUnixSocket<'a> {
 }
 
 /// A UNIX name: the exact path (an abstract name starts with `@`);
-/// `null` when unbound. Bytes that are not UTF-8 become U+FFFD.
+/// `null` when unbound. Bytes that are not UTF-8 become U+FFFD in `path`,
+/// and then (only then) `path_hex` carries every byte of the name.
 #[derive(Debug, Serialize)]
 pub struct JsonUnixName {
     pub path: Option<String>,
+    /// The name's bytes in lowercase hex, present only when they are not
+    /// UTF-8 (so `path` could not carry them exactly).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_hex: Option<String>,
+}
+
+impl JsonUnixName {
+    fn new(bytes: Option<&[u8]>) -> JsonUnixName {
+        match bytes {
+            None => JsonUnixName {
+                path: None,
+                path_hex: None,
+            },
+            Some(b) => match std::str::from_utf8(b) {
+                Ok(s) => JsonUnixName {
+                    path: Some(s.to_owned()),
+                    path_hex: None,
+                },
+                Err(_) => JsonUnixName {
+                    path: Some(String::from_utf8_lossy(b).into_owned()),
+                    path_hex: Some(hex(b)),
+                },
+            },
+        }
+    }
+}
+
+/// Lowercase hex, two digits a byte.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    s
 }
 
 impl<'a> From<&'a UnixSocket> for JsonUnixSocket<'a> {
     fn from(u: &'a UnixSocket) -> Self {
-        let name = |p: &Option<Vec<u8>>| JsonUnixName {
-            path: p.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
-        };
+        let name = |p: &Option<Vec<u8>>| JsonUnixName::new(p.as_deref());
         JsonUnixSocket {
             proto: u.kind.netid(),
             family: "unix",
@@ -304,5 +339,19 @@ mod tests {
         for l in text.lines() {
             serde_json::from_str::<serde_json::Value>(l).unwrap();
         }
+    }
+
+    #[test]
+    fn unix_names_exact_or_with_hex() {
+        let v = |b: Option<&[u8]>| serde_json::to_value(JsonUnixName::new(b)).unwrap();
+        assert_eq!(v(None), serde_json::json!({"path": null}));
+        assert_eq!(
+            v(Some(b"/tmp/e\x1b[2J\n\\\xe2\x80\xae")),
+            serde_json::json!({"path": "/tmp/e\u{1b}[2J\n\\\u{202e}"})
+        );
+        assert_eq!(
+            v(Some(b"@a\xff\x9b")),
+            serde_json::json!({"path": "@a\u{fffd}\u{fffd}", "path_hex": "4061ff9b"})
+        );
     }
 }
