@@ -131,3 +131,13 @@ impl Drop for Holder {
         let _ = self.0.wait();
     }
 }
+
+/// The number written just before `label` in a `-v` line: 3 for
+/// `count_before("(0 unreadable, 3 vanished)", " vanished")`.
+pub fn count_before(text: &str, label: &str) -> Option<u64> {
+    let head = &text[..text.find(label)?];
+    let start = head
+        .rfind(|c: char| !c.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    head[start..].parse().ok()
+}
