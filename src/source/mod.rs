@@ -147,6 +147,11 @@ impl std::fmt::Display for Warning {
                     names.join(", ")
                 )
             }
+            Warning::DumpInterrupted { table, attempts: 1 } => write!(
+                f,
+                "the {table} table changed during the dump; \
+                 rows already shown may miss or repeat sockets"
+            ),
             Warning::DumpInterrupted { table, attempts } => write!(
                 f,
                 "the {table} table changed during each of {attempts} dumps; \
