@@ -524,12 +524,13 @@ impl DumpParser {
                 NLMSG_NOOP => {}
                 NLMSG_DONE => {
                     // The payload is an int: 0, or a negative errno when the
-                    // dump failed (e.g. -ENOENT: no udp_diag).
+                    // dump failed (e.g. -ENOENT: no udp_diag). i32::MIN has
+                    // no positive counterpart: saturate, as for NLMSG_ERROR.
                     let code = read_i32(payload).unwrap_or(0);
                     if code < 0 {
                         return Err(SourceError::KernelRefused {
                             table: self.table,
-                            errno: -code,
+                            errno: code.saturating_neg(),
                         });
                     }
                     self.done = true;
