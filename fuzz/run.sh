@@ -21,11 +21,13 @@
 # still caught). FUZZ_TOOLCHAIN=nightly picks a rustup toolchain;
 # FUZZ_SANITIZER=none|address|leak forces a sanitizer.
 #
-# Time on the 2-core CI machine: `cargo install cargo-fuzz --locked` about
-# 3 min (only when cargo-fuzz is missing); building the 7 targets with ASan
-# 4-8 min (less when fuzz/target is warm); then 7 x SECONDS_PER_TARGET plus
-# a few seconds each. .ci/run calls `bash fuzz/run.sh 20`: about 10-14 min
-# in all on a fresh machine.
+# Time on the 2-core CI machine, measured from a fresh clone:
+# `cargo install cargo-fuzz --locked` 1-3 min (only when cargo-fuzz is
+# missing; 46 s idle, 2 min 50 s while other builds ran); building the 7
+# targets with ASan 3-9 min (3 min 15 s idle, 8-9 min under load; under
+# a minute when only src/ changed); then 7 x (SECONDS_PER_TARGET + 2 s).
+# `bash fuzz/run.sh 20` as .ci/run calls it: about 7 min in all on an idle
+# fresh machine, 14 min at worst; the default 60 s per target adds 5 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,7 +86,7 @@ if ! "${cargo_tc[@]}" fuzz build --sanitizer "$sanitizer" >"$build_log" 2>&1; th
     exit 1
   fi
 fi
-echo "fuzz: built ${#targets[@]} targets (sanitizer $sanitizer) in $((SECONDS - start)) s"
+echo "fuzz: built the targets (sanitizer $sanitizer) in $((SECONDS - start)) s"
 
 summary=()
 failed=0
