@@ -917,6 +917,8 @@ def command_groups(tools):
         ("listeners", "ss -tln", [
             ("sockscope listeners", [S, "listeners"]),
             ("ss -tln", [ss, "-tln"]),
+            # listeners shows owners: ss -tlnp is the like-for-like run
+            ("ss -tlnp", [ss, "-tlnp"]),
         ]),
         ("-tanp", "ss -tanp", [
             ("sockscope -tanp", [S, "-tanp"]),

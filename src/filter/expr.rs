@@ -291,6 +291,17 @@ fn lex(args: &[String]) -> (String, Vec<Token>) {
     (text, tokens)
 }
 
+/// The most terms (`src`, `sport`, `autobound`, ...) one filter may hold.
+/// The expression is a tree that the parser, the evaluator, the bytecode
+/// compiler and its drop all walk recursively, and a chain of terms is a
+/// tree as deep as it is long: a few tens of thousands of words (argv takes
+/// megabytes) overflowed the stack and aborted. Real filters hold a few.
+pub const MAX_TERMS: usize = 1000;
+
+/// The deepest one filter may nest parentheses and `not`s (see
+/// [`MAX_TERMS`]; each level is a few recursive calls of the parser).
+pub const MAX_NESTING: usize = 100;
+
 /// Parses filter words (everything after the options).
 pub fn parse(args: &[String], ctx: &Context<'_>) -> Result<Filter, FilterError> {
     let (text, tokens) = lex(args);
@@ -299,6 +310,8 @@ pub fn parse(args: &[String], ctx: &Context<'_>) -> Result<Filter, FilterError> 
         tokens: &tokens,
         pos: 0,
         ctx,
+        terms: 0,
+        depth: 0,
     };
     let mut filter = Filter::default();
     // `state X` / `exclude X` come first (ss reads them before the
@@ -346,6 +359,10 @@ struct Parser<'a> {
     tokens: &'a [Token],
     pos: usize,
     ctx: &'a Context<'a>,
+    /// Terms read so far (at most [`MAX_TERMS`]).
+    terms: usize,
+    /// Parentheses and `not`s open at this point (at most [`MAX_NESTING`]).
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -383,6 +400,18 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Enters a parenthesis or a `not`, if the nesting limit allows.
+    fn enter(&mut self, t: &Token) -> Result<(), FilterError> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.error(
+                t,
+                format!("nested too deep: at most {MAX_NESTING} levels of '(' and 'not'"),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     /// exprlist: expr { [or|and] expr }, left to right, one level.
     fn exprlist(&mut self) -> Result<Expr, FilterError> {
         let mut left = self.expr()?;
@@ -418,12 +447,24 @@ impl<'a> Parser<'a> {
             return Err(self.error_at_end("expression ends too early".into()));
         };
         let word = t.text.to_ascii_lowercase();
+        // Every word but these starts a term (or is an error).
+        if !matches!(word.as_str(), "(" | ")" | "!" | "not") {
+            self.terms += 1;
+            if self.terms > MAX_TERMS {
+                return Err(self.error(
+                    t,
+                    format!("too many terms: a filter holds at most {MAX_TERMS}"),
+                ));
+            }
+        }
         match word.as_str() {
             "(" => {
                 if matches!(self.peek_word().as_deref(), Some(")")) {
                     return Err(self.error(t, "empty parentheses".into()));
                 }
+                self.enter(t)?;
                 let inner = self.exprlist()?;
+                self.depth -= 1;
                 match self.next() {
                     Some(c) if c.text == ")" => Ok(inner),
                     _ => Err(self.error(t, "unbalanced '(': no ')' closes it".into())),
@@ -434,7 +475,10 @@ impl<'a> Parser<'a> {
                 if self.peek().is_none() {
                     return Err(self.error(t, format!("nothing after '{}'", t.text)));
                 }
-                Ok(Expr::Not(Box::new(self.expr()?)))
+                self.enter(t)?;
+                let inner = self.expr()?;
+                self.depth -= 1;
+                Ok(Expr::Not(Box::new(inner)))
             }
             "src" | "dst" => {
                 let side = if word == "src" { Side::Src } else { Side::Dst };
@@ -982,6 +1026,71 @@ mod tests {
             shown.lines().nth(2).unwrap().ends_with("      ^^^^^^^^^^"),
             "{shown}"
         );
+    }
+
+    /// Found probing the filter fuzz target with long inputs: 40 000
+    /// `autobound` words, or 20 000 nested parentheses, or 30 000 `!`s
+    /// overflowed the stack (a chain of terms is a tree as deep as it is
+    /// long). Up to the limits everything that walks the tree works, on a
+    /// test thread's 2 MiB stack and without optimisations; past them the
+    /// parser says so.
+    #[test]
+    fn long_and_deep_filters_are_bounded() {
+        let ok = |words: Vec<String>| {
+            let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+            let e = expr(&refs);
+            let _ = crate::filter::bytecode::compile(&e);
+            let s = crate::model::Socket::test_tcp(
+                crate::model::TcpState::Established,
+                "127.0.0.1:40000",
+                "127.0.0.1:80",
+            );
+            let _ = (e.matches(&s), e.needs_netlink(), e.needs_owners());
+        };
+        let chain = |n: usize, join: &str| -> Vec<String> {
+            let mut w = vec!["autobound".to_string()];
+            for _ in 1..n {
+                w.extend([join.to_string(), "autobound".to_string()]);
+            }
+            w
+        };
+        let nested = |n: usize, open: &str| -> Vec<String> {
+            let mut w = vec![open.to_string(); n];
+            w.push("autobound".into());
+            if open == "(" {
+                w.extend(vec![")".to_string(); n]);
+            }
+            w
+        };
+        ok(chain(MAX_TERMS, "and"));
+        ok(chain(MAX_TERMS, "or"));
+        ok(nested(MAX_NESTING, "("));
+        ok(nested(MAX_NESTING, "!"));
+        // Both at once: a chain inside the deepest parentheses.
+        let mut both = vec!["(".to_string(); MAX_NESTING];
+        both.extend(chain(MAX_TERMS, "or"));
+        both.extend(vec![")".to_string(); MAX_NESTING]);
+        ok(both);
+
+        let too_many = chain(MAX_TERMS + 1, "or");
+        let refs: Vec<&str> = too_many.iter().map(String::as_str).collect();
+        let e = error(&refs);
+        assert!(e.message.contains("too many terms"), "{}", e.message);
+        assert_eq!(e.at, e.text.len() - "autobound".len());
+        for open in ["(", "!", "not"] {
+            let deep = nested(MAX_NESTING + 1, open);
+            let refs: Vec<&str> = deep.iter().map(String::as_str).collect();
+            let e = error(&refs);
+            assert!(e.message.contains("nested too deep"), "{}", e.message);
+            assert_eq!(e.at, MAX_NESTING * (open.len() + 1));
+        }
+        // What overflowed before: now an error, at once.
+        let huge = chain(40_000, "and");
+        let refs: Vec<&str> = huge.iter().map(String::as_str).collect();
+        assert!(error(&refs).message.contains("too many terms"));
+        let huge = nested(30_000, "!");
+        let refs: Vec<&str> = huge.iter().map(String::as_str).collect();
+        assert!(error(&refs).message.contains("nested too deep"));
     }
 
     #[test]

@@ -452,8 +452,8 @@ fn recv(sock: &netlink_sys::Socket, buf: &mut [u8]) -> io::Result<usize> {
 
 /// True when a datagram holds the end of a dump (NLMSG_DONE, or an
 /// NLMSG_ERROR that is not an ack) or cannot be walked: the receiving thread
-/// stops there.
-fn ends_dump(datagram: &[u8]) -> bool {
+/// stops there. Public for the fuzz targets (fuzz/), which feed it raw bytes.
+pub fn ends_dump(datagram: &[u8]) -> bool {
     let mut pos = 0;
     while pos + NLMSG_HDRLEN <= datagram.len() {
         let Ok(msg) = NetlinkBuffer::new_checked(&datagram[pos..]) else {
@@ -524,12 +524,13 @@ impl DumpParser {
                 NLMSG_NOOP => {}
                 NLMSG_DONE => {
                     // The payload is an int: 0, or a negative errno when the
-                    // dump failed (e.g. -ENOENT: no udp_diag).
+                    // dump failed (e.g. -ENOENT: no udp_diag). i32::MIN has
+                    // no positive counterpart: saturate, as for NLMSG_ERROR.
                     let code = read_i32(payload).unwrap_or(0);
                     if code < 0 {
                         return Err(SourceError::KernelRefused {
                             table: self.table,
-                            errno: -code,
+                            errno: code.saturating_neg(),
                         });
                     }
                     self.done = true;
@@ -694,10 +695,15 @@ struct Replay {
     dumps: Vec<RecordedDump>,
 }
 
-struct RecordedDump {
-    family: u8,
-    protocol: u8,
-    replies: Vec<u8>,
+/// One dump of a recording: the request's keys and the reply bytes after
+/// it. Public, with [`split_recording`], for the fuzz targets (fuzz/).
+pub struct RecordedDump {
+    /// sdiag_family of the request.
+    pub family: u8,
+    /// sdiag_protocol of the request (0 for unix_diag).
+    pub protocol: u8,
+    /// Every reply datagram recorded after the request, concatenated.
+    pub replies: Vec<u8>,
     used: bool,
 }
 
@@ -734,7 +740,9 @@ impl Replay {
 }
 
 /// Splits a recording at its request messages (the ones with NLM_F_REQUEST).
-fn split_recording(bytes: &[u8]) -> Result<Vec<RecordedDump>, SourceError> {
+/// This is what `--replay` does with the file's bytes before each dump's
+/// replies go through [`DumpParser`]; public for the fuzz targets (fuzz/).
+pub fn split_recording(bytes: &[u8]) -> Result<Vec<RecordedDump>, SourceError> {
     let mut dumps: Vec<RecordedDump> = Vec::new();
     let mut pos = 0;
     while pos < bytes.len() {

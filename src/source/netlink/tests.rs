@@ -126,6 +126,36 @@ fn negative_done_code_is_a_refusal() {
     );
 }
 
+/// Found by the netlink_inet fuzz target: an NLMSG_DONE whose code is
+/// i32::MIN (0x80000000) overflowed negating it into an errno.
+#[test]
+fn done_code_i32_min_is_a_refusal_not_a_panic() {
+    #[rustfmt::skip]
+    let bytes: [u8; 20] = [
+        0x14, 0x00, 0x00, 0x00, // nlmsg_len = 20
+        0x03, 0x00,             // nlmsg_type = NLMSG_DONE
+        0x02, 0x00,             // nlmsg_flags = NLM_F_MULTIPART
+        0x04, 0x00, 0x00, 0x00, // nlmsg_seq
+        0x7c, 0x0f, 0x00, 0x00, // nlmsg_pid
+        0x00, 0x00, 0x00, 0x80, // int: i32::MIN (little-endian)
+    ];
+    let bytes = if cfg!(target_endian = "little") {
+        bytes.to_vec()
+    } else {
+        nlmsg(NLMSG_DONE, 2, &i32::MIN.to_ne_bytes())
+    };
+    let errno = |bytes: &[u8]| match feed(bytes).0 {
+        Err(SourceError::KernelRefused { errno, .. }) => Some(errno),
+        _ => None,
+    };
+    assert_eq!(errno(&bytes), Some(i32::MAX));
+    // The same code in an NLMSG_ERROR.
+    assert_eq!(
+        errno(&nlmsg(NLMSG_ERROR, 0, &i32::MIN.to_ne_bytes())),
+        Some(i32::MAX)
+    );
+}
+
 #[test]
 fn nlmsg_error_is_a_refusal_and_ack_is_not() {
     let mut payload = (-22i32).to_ne_bytes().to_vec();

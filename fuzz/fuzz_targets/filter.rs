@@ -1,0 +1,142 @@
+//! The filter language on arbitrary bytes. The input is split at NUL bytes
+//! into words, as argv reaches the CLI (a word may hold blanks, like a
+//! quoted `'( dport = :https )'`). A filter that parses is compiled to
+//! inet_diag bytecode, put into a dump request, and evaluated on a few
+//! records; a filter that does not parse has its error message printed (it
+//! draws a caret under the offending word). Errors are fine; only a panic
+//! (or a sanitizer report) fails.
+#![no_main]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, LazyLock};
+
+use libfuzzer_sys::fuzz_target;
+use sockscope::filter::{bytecode, expr};
+use sockscope::model::{Family, Owner, Protocol, QueueKind, Queued, Socket, StateSet, TcpState};
+use sockscope::services::Services;
+use sockscope::source::Query;
+use sockscope::source::netlink::build_request;
+
+static SERVICES: LazyLock<Services> = LazyLock::new(|| {
+    Services::from_reader(
+        &b"ssh 22/tcp\nhttp 80/tcp\nhttps 443/tcp\nhttp-alt 8080/tcp\ndomain 53/udp\n"[..],
+    )
+    .expect("services text")
+});
+
+static RECORDS: LazyLock<Vec<Socket>> = LazyLock::new(records);
+
+fuzz_target!(|data: &[u8]| {
+    let words: Vec<String> = data
+        .split(|&b| b == 0)
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect();
+    let ifindex = |name: &str| match name {
+        "lo" => Some(1),
+        "eth0" => Some(2),
+        _ => None,
+    };
+    let ctx = expr::Context {
+        services: &SERVICES,
+        ephemeral: (32768, 60999),
+        ifindex: &ifindex,
+    };
+    let filter = match expr::parse(&words, &ctx) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = e.to_string();
+            return;
+        }
+    };
+    let states = filter.states.unwrap_or(StateSet::all());
+    let _ = states.kernel_mask();
+    let Some(e) = filter.expr else {
+        return;
+    };
+    let _ = (e.needs_netlink(), e.needs_owners());
+    let code = bytecode::compile(&e);
+    if let Some(code) = &code {
+        let _ = bytecode::attribute(code);
+    }
+    let query = Query {
+        protocols: Protocol::ALL.to_vec(),
+        families: Family::ALL.to_vec(),
+        states,
+        bytecode: code,
+        unix: false,
+        info: true,
+        memory: true,
+    };
+    for table in query.tables() {
+        let _ = build_request(table, &query, 1);
+    }
+    for s in RECORDS.iter() {
+        let _ = e.matches(s) && query.matches(s);
+    }
+});
+
+/// A few records that differ in everything the language can test.
+fn records() -> Vec<Socket> {
+    let owner = |pid, comm: &str| Owner {
+        pid,
+        fd: 3,
+        comm: Arc::from(comm),
+        cmdline: None,
+    };
+    let sock = |proto, state, local: &str, remote: &str| {
+        let local: SocketAddr = local.parse().expect("address");
+        Socket {
+            proto,
+            family: if local.is_ipv4() {
+                Family::Inet
+            } else {
+                Family::Inet6
+            },
+            state,
+            local,
+            remote: remote.parse().expect("address"),
+            recv_q: 0,
+            send_q: Some(0),
+            uid: Some(1000),
+            inode: 1,
+            cookie: None,
+            ifindex: None,
+            v6only: None,
+            owners: None,
+            queue: None,
+            timer: None,
+            extras: None,
+        }
+    };
+    let mut listener = sock(Protocol::Tcp, TcpState::Listen, "0.0.0.0:22", "0.0.0.0:0");
+    listener.owners = Some(vec![owner(1, "sshd")]);
+    let mut estab = sock(
+        Protocol::Tcp,
+        TcpState::Established,
+        "127.0.0.1:80",
+        "127.0.0.2:45000",
+    );
+    estab.uid = Some(0);
+    estab.owners = Some(vec![owner(2, "nginx"), owner(3, "nginx")]);
+    let mut queued = sock(
+        Protocol::Tcp,
+        TcpState::SynRecv,
+        "[::ffff:127.0.0.1]:443",
+        "[::ffff:10.0.0.1]:50000",
+    );
+    queued.uid = None;
+    queued.queue = Some(Box::new(Queued {
+        kind: QueueKind::Syn,
+        listener: "[::]:443".parse().expect("address"),
+        listener_owners: vec![owner(4, "server")],
+    }));
+    let mut link_local = sock(Protocol::Udp, TcpState::Close, "[fe80::1%2]:53", "[::]:0");
+    link_local.ifindex = Some(2);
+    let v6 = sock(
+        Protocol::Tcp,
+        TcpState::TimeWait,
+        "[::1]:8080",
+        "[2001:db8::1]:60000",
+    );
+    vec![listener, estab, queued, link_local, v6]
+}

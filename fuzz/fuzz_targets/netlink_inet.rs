@@ -1,0 +1,108 @@
+//! The NETLINK_SOCK_DIAG reply parser on arbitrary bytes, read two ways:
+//!
+//! * as the reply datagrams of one inet dump, as the kernel sends them:
+//!   `ends_dump` (run by the receiving thread), then `DumpParser::feed`
+//!   with `parse_socket`, once as a TCP and once as a UDP table;
+//! * as a whole recording, as `--replay` reads one: `split_recording`, then
+//!   each dump's replies through the same parser (`parse_unix` for a
+//!   unix_diag dump).
+//!
+//! The records that parse are rendered as JSON lines and as the `-o`, `-m`
+//! and `-i` detail text. Errors are fine; only a panic (or a sanitizer
+//! report) fails.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sockscope::model::{Family, Protocol, Socket, UnixSocket};
+use sockscope::render::{detail, json};
+use sockscope::source::netlink::{
+    DumpParser, ends_dump, parse_socket, parse_unix, split_recording,
+};
+use sockscope::source::{DumpId, Table};
+
+fuzz_target!(|data: &[u8]| {
+    let _ = ends_dump(data);
+    for proto in Protocol::ALL {
+        let table = Table {
+            family: Family::Inet,
+            proto,
+        };
+        let (rows, _) = inet_dump(table, data);
+        render(&rows, &[]);
+    }
+    if let Ok(dumps) = split_recording(data) {
+        let mut rows = Vec::new();
+        let mut unix = Vec::new();
+        for dump in &dumps {
+            // The dump a request asked for, as `--replay` finds it.
+            let keys = (dump.family, dump.protocol);
+            match DUMPS.into_iter().find(|d| d.keys() == keys) {
+                Some(DumpId::Inet(table)) => rows.extend(inet_dump(table, &dump.replies).0),
+                Some(DumpId::Unix) => unix.extend(unix_dump(&dump.replies)),
+                None => {}
+            }
+        }
+        render(&rows, &unix);
+    }
+});
+
+/// Every dump sockscope asks for.
+const DUMPS: [DumpId; 5] = [
+    DumpId::Inet(Table {
+        family: Family::Inet,
+        proto: Protocol::Tcp,
+    }),
+    DumpId::Inet(Table {
+        family: Family::Inet6,
+        proto: Protocol::Tcp,
+    }),
+    DumpId::Inet(Table {
+        family: Family::Inet,
+        proto: Protocol::Udp,
+    }),
+    DumpId::Inet(Table {
+        family: Family::Inet6,
+        proto: Protocol::Udp,
+    }),
+    DumpId::Unix,
+];
+
+/// The records of one inet dump's replies and whether it ended cleanly.
+fn inet_dump(table: Table, replies: &[u8]) -> (Vec<Socket>, bool) {
+    let mut rows = Vec::new();
+    let mut parser = DumpParser::new(DumpId::Inet(table));
+    let ok = parser
+        .feed(replies, &mut |payload| {
+            rows.push(parse_socket(payload, table.proto)?);
+            Ok(())
+        })
+        .is_ok();
+    (rows, ok && parser.done)
+}
+
+fn unix_dump(replies: &[u8]) -> Vec<UnixSocket> {
+    let mut rows = Vec::new();
+    let mut parser = DumpParser::new(DumpId::Unix);
+    let _ = parser.feed(replies, &mut |payload| {
+        rows.push(parse_unix(payload)?);
+        Ok(())
+    });
+    rows
+}
+
+fn render(rows: &[Socket], unix: &[UnixSocket]) {
+    let _ = json::write_lines(&mut std::io::sink(), rows, unix);
+    for s in rows {
+        if let Some(t) = &s.timer {
+            let _ = detail::timer_text(t.kind.name(), t.expires_ms, t.retrans);
+        }
+        if let Some(x) = &s.extras {
+            if let Some(m) = &x.mem {
+                let _ = detail::skmem_text(m);
+            }
+            if let Some(i) = &x.tcp_info {
+                let _ = detail::tcp_info_text_with_options(i, x.congestion.as_deref());
+            }
+        }
+    }
+}
