@@ -79,44 +79,85 @@ pub fn can_stream(config: &Config) -> bool {
     matches!(config.mode, Mode::List)
 }
 
-/// Records read while the /proc walk is still running are held up to this
-/// many, then the dump waits for the walk: the two overlap on small and
-/// medium tables without holding a huge one in memory.
-const OVERLAP: usize = 65_536;
-
 /// Reads the records `config` asks for and hands each selected one to
 /// `each` at once; memory stays flat however many sockets there are. UNIX
 /// records come back in the report.
 ///
-/// With owners, /proc is walked on other threads while the dump starts;
-/// its first [`OVERLAP`] records wait for the walk, and from then on each
-/// record gets its owners as it arrives. A table's dump brings its
-/// listeners before its connections (the kernel walks the listening hash
-/// first, and /proc/net/tcp lists it first too), so a connection waiting
-/// in an accept queue finds its listener already seen; one that does not
-/// is held back and shown at the end, when every listener is known.
+/// With owners, /proc is walked first and each record gets its owners as
+/// it arrives. A table's dump brings its listeners before its connections
+/// (the kernel walks the listening hash first, and /proc/net/tcp lists it
+/// first too), so a connection waiting in an accept queue finds its
+/// listener already seen; one that does not is held back and shown at the
+/// end, when every listener is known.
 pub fn stream(
     config: &Config,
     each: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
 ) -> Result<Report, RunError> {
-    let Some(opts) = &config.owners else {
-        let mut sink = Selected {
-            config,
-            each,
-            rows: 0,
-            owners: None,
-        };
-        let start = Instant::now();
-        let snap = source::read_into(&config.query, &config.source, &mut sink)?;
-        let stats = RunStats {
-            read: start.elapsed(),
-            sockets_read: sink.rows + snap.unix.len(),
-            ..RunStats::default()
-        };
-        return Ok(finish_stream(config, snap, stats, None, 0));
-    };
-    std::thread::scope(|scope| {
-        let walker = scope.spawn(move || {
+    struct Selected<'x> {
+        config: &'x Config,
+        each: &'x mut dyn FnMut(&Socket) -> std::io::Result<()>,
+        rows: usize,
+        owners: Option<Attributing<'x>>,
+    }
+    /// The owner side of a streamed run.
+    struct Attributing<'x> {
+        index: &'x OwnerIndex,
+        listeners: owners::Listeners,
+        /// Queued connections whose listener had not been seen yet.
+        held: Vec<Socket>,
+        /// The owners vector, lent to each record and taken back.
+        spare: Vec<Owner>,
+        /// Shown sockets with an inode but no visible owner.
+        hidden: usize,
+    }
+    impl Selected<'_> {
+        fn show(&mut self, mut s: Socket) -> std::io::Result<()> {
+            if self.config.select.matches(&s) {
+                if let Some(a) = &mut self.owners
+                    && s.inode != 0
+                    && s.owners.as_ref().is_some_and(Vec::is_empty)
+                {
+                    a.hidden += 1;
+                }
+                (self.each)(&s)?;
+            }
+            if let Some(a) = &mut self.owners
+                && let Some(mut spare) = s.owners.take()
+            {
+                spare.clear();
+                a.spare = spare;
+            }
+            Ok(())
+        }
+    }
+    impl source::Sink for Selected<'_> {
+        fn push(&mut self, mut s: Socket) -> std::io::Result<()> {
+            self.rows += 1;
+            if let Some(a) = &mut self.owners {
+                let mut list = std::mem::take(&mut a.spare);
+                a.index.owners_into(s.inode, &mut list);
+                s.owners = Some(list);
+                a.listeners.add(&s);
+                if owners::queue_kind(&s).is_some() {
+                    match a.listeners.queue_of(&s) {
+                        Some(q) => s.queue = Some(q),
+                        None => {
+                            a.held.push(s);
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            self.show(s)
+        }
+        fn mark(&self) -> Option<usize> {
+            None
+        }
+        fn rollback(&mut self, _mark: usize) {}
+    }
+    let mut stats = RunStats::default();
+    let index = match &config.owners {
+        Some(opts) => {
             let start = Instant::now();
             let index = OwnerIndex::walk(
                 &opts.proc_root,
@@ -124,238 +165,37 @@ pub fn stream(
                     cmdline: opts.cmdline,
                     threads: 0,
                 },
-            );
-            (index, start.elapsed())
-        });
-        let start = Instant::now();
-        let mut sink = Selected {
-            config,
-            each,
-            rows: 0,
-            owners: Some(Attributing {
-                walk: Walk::Running(Some(walker), Vec::new()),
-                seen: Seen::default(),
-            }),
-        };
-        let read = source::read_into(&config.query, &config.source, &mut sink);
-        // The walk is joined (and its error reported) even when the dump
-        // failed or the table was small enough to wait in full.
-        sink.walk_done().map_err(|e| match e {
-            Interrupted::Walk(e) => RunError::Owners(e),
-            Interrupted::Output(e) => RunError::Source(SourceError::Output(e)),
-        })?;
-        let snap = read?;
-        let mut a = sink.owners.take().unwrap_or_default();
-        for mut s in std::mem::take(&mut a.seen.held) {
-            s.queue = a.seen.listeners.queue_of(&s);
-            sink.show(s, &mut a.seen).map_err(SourceError::Output)?;
+            )?;
+            stats.walk = Some((start.elapsed(), index.stats));
+            Some(index)
         }
-        let stats = RunStats {
-            read: start.elapsed(),
-            sockets_read: sink.rows + snap.unix.len(),
-            walk: a.walk.stats(),
-            ..RunStats::default()
-        };
-        let index = match a.walk {
-            Walk::Done(index, _) => Some(index),
-            Walk::Running(..) | Walk::Failed(_) => None,
-        };
-        Ok(finish_stream(
-            config,
-            snap,
-            stats,
-            index.as_ref(),
-            a.seen.hidden,
-        ))
-    })
-}
-
-/// The sink of a streamed run: owners (when asked for), then selection,
-/// then the caller's `each`.
-struct Selected<'x> {
-    config: &'x Config,
-    each: &'x mut dyn FnMut(&Socket) -> std::io::Result<()>,
-    rows: usize,
-    owners: Option<Attributing<'x>>,
-}
-
-/// The owner side of a streamed run.
-#[derive(Default)]
-struct Attributing<'x> {
-    walk: Walk<'x>,
-    seen: Seen,
-}
-
-/// What attribution remembers from record to record.
-#[derive(Default)]
-struct Seen {
-    listeners: owners::Listeners,
-    /// Queued connections whose listener had not been seen yet.
-    held: Vec<Socket>,
-    /// The owners vector, lent to each record and taken back.
-    spare: Vec<Owner>,
-    /// Shown sockets with an inode but no visible owner.
-    hidden: usize,
-}
-
-type Walker<'x> = std::thread::ScopedJoinHandle<'x, (Result<OwnerIndex, OwnersError>, Duration)>;
-
-/// The /proc walk: running (with the records read meanwhile), done, or
-/// failed (the dump is then stopped and the walk's error reported).
-enum Walk<'x> {
-    Running(Option<Walker<'x>>, Vec<Socket>),
-    Done(OwnerIndex, Duration),
-    Failed(OwnersError),
-}
-
-impl Default for Walk<'_> {
-    fn default() -> Self {
-        Walk::Running(None, Vec::new())
-    }
-}
-
-impl Walk<'_> {
-    fn stats(&self) -> Option<(Duration, owners::WalkStats)> {
-        match self {
-            Walk::Done(index, took) => Some((*took, index.stats)),
-            Walk::Running(..) | Walk::Failed(_) => None,
-        }
-    }
-}
-
-/// Why the walk could not be finished.
-enum Interrupted {
-    Walk(OwnersError),
-    Output(std::io::Error),
-}
-
-impl Selected<'_> {
-    /// Attaches owners and the accept queue; `None` when the record is held
-    /// back for a listener not seen yet.
-    fn attribute(mut s: Socket, a: &mut Seen, index: &OwnerIndex) -> Option<Socket> {
-        let mut list = std::mem::take(&mut a.spare);
-        index.owners_into(s.inode, &mut list);
-        s.owners = Some(list);
-        a.listeners.add(&s);
-        if owners::queue_kind(&s).is_some() {
-            match a.listeners.queue_of(&s) {
-                Some(q) => s.queue = Some(q),
-                None => {
-                    a.held.push(s);
-                    return None;
-                }
+        None => None,
+    };
+    let start = Instant::now();
+    let mut sink = Selected {
+        config,
+        each,
+        rows: 0,
+        owners: index.as_ref().map(|index| Attributing {
+            index,
+            listeners: owners::Listeners::default(),
+            held: Vec::new(),
+            spare: Vec::new(),
+            hidden: 0,
+        }),
+    };
+    let snap = source::read_into(&config.query, &config.source, &mut sink)?;
+    if let Some(a) = &mut sink.owners {
+        let held = std::mem::take(&mut a.held);
+        for mut s in held {
+            if let Some(a) = &sink.owners {
+                s.queue = a.listeners.queue_of(&s);
             }
-        }
-        Some(s)
-    }
-
-    fn show(&mut self, mut s: Socket, a: &mut Seen) -> std::io::Result<()> {
-        if self.config.select.matches(&s) {
-            if s.inode != 0 && s.owners.as_ref().is_some_and(Vec::is_empty) {
-                a.hidden += 1;
-            }
-            (self.each)(&s)?;
-        }
-        if let Some(mut spare) = s.owners.take() {
-            spare.clear();
-            a.spare = spare;
-        }
-        Ok(())
-    }
-
-    /// Waits for the walk, then sends what was read meanwhile on.
-    fn walk_done(&mut self) -> Result<(), Interrupted> {
-        let Some(mut a) = self.owners.take() else {
-            return Ok(());
-        };
-        let result = match std::mem::take(&mut a.walk) {
-            Walk::Failed(e) => Err(Interrupted::Walk(e)),
-            walk => {
-                a.walk = walk;
-                self.finish_walk(&mut a)
-            }
-        };
-        self.owners = Some(a);
-        result
-    }
-
-    fn finish_walk(&mut self, a: &mut Attributing<'_>) -> Result<(), Interrupted> {
-        let Walk::Running(walker, waiting) = &mut a.walk else {
-            return Ok(());
-        };
-        let waiting = std::mem::take(waiting);
-        let Some(walker) = walker.take() else {
-            return Ok(());
-        };
-        let (index, took) = walker
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        let index = index.map_err(Interrupted::Walk)?;
-        a.walk = Walk::Done(index, took);
-        for s in waiting {
-            self.push_attributed(s, a).map_err(Interrupted::Output)?;
-        }
-        Ok(())
-    }
-
-    fn push_attributed(&mut self, s: Socket, a: &mut Attributing<'_>) -> std::io::Result<()> {
-        let Walk::Done(index, _) = &a.walk else {
-            return Ok(());
-        };
-        match Self::attribute(s, &mut a.seen, index) {
-            Some(s) => self.show(s, &mut a.seen),
-            None => Ok(()),
+            sink.show(s).map_err(SourceError::Output)?;
         }
     }
-}
-
-impl source::Sink for Selected<'_> {
-    fn push(&mut self, s: Socket) -> std::io::Result<()> {
-        self.rows += 1;
-        let Some(mut a) = self.owners.take() else {
-            if self.config.select.matches(&s) {
-                (self.each)(&s)?;
-            }
-            return Ok(());
-        };
-        let result = match &mut a.walk {
-            Walk::Running(walker, waiting) => {
-                waiting.push(s);
-                let finished = walker.as_ref().is_none_or(|w| w.is_finished());
-                if finished || waiting.len() >= OVERLAP {
-                    match self.finish_walk(&mut a) {
-                        Ok(()) => Ok(()),
-                        Err(Interrupted::Output(e)) => Err(e),
-                        // Stops the dump; walk_done reports the error.
-                        Err(Interrupted::Walk(e)) => {
-                            a.walk = Walk::Failed(e);
-                            Err(std::io::Error::other("the /proc walk failed"))
-                        }
-                    }
-                } else {
-                    Ok(())
-                }
-            }
-            Walk::Done(..) => self.push_attributed(s, &mut a),
-            Walk::Failed(_) => Err(std::io::Error::other("the /proc walk failed")),
-        };
-        self.owners = Some(a);
-        result
-    }
-    fn mark(&self) -> Option<usize> {
-        None
-    }
-    fn rollback(&mut self, _mark: usize) {}
-}
-
-/// The report of a streamed run: UNIX records (with owners) and notes.
-fn finish_stream(
-    config: &Config,
-    snap: source::Snapshot,
-    stats: RunStats,
-    index: Option<&OwnerIndex>,
-    mut hidden: usize,
-) -> Report {
+    stats.read = start.elapsed();
+    stats.sockets_read = sink.rows + snap.unix.len();
     let mut notes: Vec<String> = snap
         .warnings
         .iter()
@@ -363,22 +203,23 @@ fn finish_stream(
         .collect();
     proc_notes(config, &snap, &mut notes);
     let mut unix = snap.unix;
-    if let Some(index) = index {
+    let mut hidden = sink.owners.as_ref().map_or(0, |a| a.hidden);
+    if let Some(index) = &index {
         owners::attach_unix(&mut unix, index);
     }
     unix.retain(|s| config.select.matches_unix(s));
-    if let Some(index) = index {
+    if let Some(index) = &index {
         hidden += unowned_unix(&unix);
         hint_hidden(hidden, index.stats.denied, &mut notes);
     }
-    Report {
+    Ok(Report {
         sockets: Vec::new(),
         unix,
         notes,
         interrupted_retries: snap.interrupted_retries,
         bytecode_refused: snap.bytecode_refused,
         stats,
-    }
+    })
 }
 
 /// A sink keeping listeners and connections without a descriptor.
