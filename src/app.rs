@@ -47,12 +47,19 @@ pub struct Summary {
 /// Reads the totals and counts sockets per state as the dump streams by:
 /// nothing is kept, however large the table.
 pub fn summarize(config: &Config) -> Result<Summary, RunError> {
+    let stat = sockstat::read(&config.source.proc_net)?;
+    let states = count_states(config)?;
+    Ok(Summary { stat, states })
+}
+
+/// The per-state half of `-s`: sockets per protocol and state, counted as
+/// the dump streams by.
+pub fn count_states(config: &Config) -> Result<Vec<(Protocol, TcpState, usize)>, RunError> {
     let mut counts: HashMap<(Protocol, TcpState), usize> = HashMap::new();
     let _ = stream(config, &mut |s| {
         *counts.entry((s.proto, s.state)).or_default() += 1;
         Ok(())
     })?;
-    let stat = sockstat::read(&config.source.proc_net)?;
     let mut states = Vec::new();
     for &proto in &config.query.protocols {
         for state in TcpState::ALL {
@@ -61,7 +68,7 @@ pub fn summarize(config: &Config) -> Result<Summary, RunError> {
             }
         }
     }
-    Ok(Summary { stat, states })
+    Ok(states)
 }
 
 /// Counts and timings of one run.

@@ -234,11 +234,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `-s`: counted while the dump streams, nothing kept.
+/// The table prints ss's totals at once (they are /proc counters) and the
+/// per-state counts when the dump is done.
 fn write_summary(config: &Config, out: &mut dyn Write) -> anyhow::Result<()> {
-    let summary = app::summarize(config)?;
     match config.format {
-        OutputFormat::Table => render::summary::write_text(out, &summary)?,
-        _ => render::summary::write_json(out, &summary)?,
+        OutputFormat::Table => {
+            let stat = sockscope::source::sockstat::read(&config.source.proc_net)?;
+            render::summary::write_totals(out, &stat)?;
+            out.flush()?;
+            let states = app::count_states(config)?;
+            render::summary::write_states(out, &states)?;
+        }
+        _ => render::summary::write_json(out, &app::summarize(config)?)?,
     }
     Ok(())
 }

@@ -6,14 +6,25 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::app::Summary;
+use crate::model::{Protocol, TcpState};
 use crate::source::sockstat::{SockStat, ss_summary_text};
 
 /// ss -s's text, then one line per protocol with its states.
 pub fn write_text(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
-    out.write_all(ss_summary_text(&s.stat).as_bytes())?;
+    write_totals(out, &s.stat)?;
+    write_states(out, &s.states)
+}
+
+/// The part `ss -s` prints, from the kernel's counters alone.
+pub fn write_totals(out: &mut dyn Write, stat: &SockStat) -> io::Result<()> {
+    out.write_all(ss_summary_text(stat).as_bytes())
+}
+
+/// The per-state counts (from a dump, so they come later on a big host).
+pub fn write_states(out: &mut dyn Write, states: &[(Protocol, TcpState, usize)]) -> io::Result<()> {
     let mut text = String::from("States (counted from the kernel dump):\n");
     let mut current = None;
-    for (proto, state, n) in &s.states {
+    for (proto, state, n) in states {
         if current != Some(*proto) {
             if current.is_some() {
                 text.push('\n');
