@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::config::{Config, Mode};
+use crate::config::{Config, Mode, OwnerOptions};
 use crate::model::{Owner, Protocol, Socket, TcpState, UnixSocket};
 use crate::owners::{self, OwnerIndex, OwnersError, WalkOptions};
 use crate::source::{self, SourceError, SourceKind, Warning, sockstat};
@@ -165,15 +165,9 @@ pub fn stream(
     let mut stats = RunStats::default();
     let index = match &config.owners {
         Some(opts) => {
-            let start = Instant::now();
-            let index = OwnerIndex::walk(
-                &opts.proc_root,
-                WalkOptions {
-                    cmdline: opts.cmdline,
-                    threads: 0,
-                },
-            )?;
-            stats.walk = Some((start.elapsed(), index.stats));
+            let (index, took) = walk(opts);
+            let index = index?;
+            stats.walk = Some((took, index.stats));
             Some(index)
         }
         None => None,
@@ -229,6 +223,19 @@ pub fn stream(
     })
 }
 
+/// One walk of /proc for owners, on every core, and how long it took.
+fn walk(opts: &OwnerOptions) -> (Result<OwnerIndex, OwnersError>, Duration) {
+    let start = Instant::now();
+    let index = OwnerIndex::walk(
+        &opts.proc_root,
+        WalkOptions {
+            cmdline: opts.cmdline,
+            threads: 0,
+        },
+    );
+    (index, start.elapsed())
+}
+
 /// A sink keeping listeners and connections without a descriptor.
 struct Kept(Vec<Socket>);
 
@@ -254,19 +261,10 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
     // threads while this one dumps (netlink follows the calling thread's
     // network namespace, so the dump stays here).
     let (snap, walked) = std::thread::scope(|scope| {
-        let walker = config.owners.as_ref().map(|opts| {
-            scope.spawn(move || {
-                let start = Instant::now();
-                let index = OwnerIndex::walk(
-                    &opts.proc_root,
-                    WalkOptions {
-                        cmdline: opts.cmdline,
-                        threads: 0,
-                    },
-                );
-                (index, start.elapsed())
-            })
-        });
+        let walker = config
+            .owners
+            .as_ref()
+            .map(|opts| scope.spawn(move || walk(opts)));
         let start = Instant::now();
         // `listeners` needs the LISTEN sockets and the queued connections
         // (no descriptor) only: the rest of a huge table is dropped as it

@@ -59,11 +59,8 @@ const GRACEFUL_EVERY: u64 = 8;
 const MAX_TW_BUCKETS: &str = "1000";
 
 fn sockscope(env: &Env, args: &[&str]) -> Output {
-    env.command(env!("CARGO_BIN_EXE_sockscope"))
+    common::run::command(env)
         .args(args)
-        .env_remove("SOCKSCOPE_PROC_ROOT")
-        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
-        .env_remove("SOCKSCOPE_NETLINK_RECORD")
         .output()
         .expect("run sockscope")
 }

@@ -29,11 +29,7 @@ fn is_root() -> bool {
 }
 
 fn sockscope(env: &Env) -> Command {
-    let mut c = env.command(env!("CARGO_BIN_EXE_sockscope"));
-    c.env_remove("SOCKSCOPE_PROC_ROOT")
-        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
-        .env_remove("SOCKSCOPE_NETLINK_RECORD");
-    c
+    common::run::command(env)
 }
 
 /// stderr lines other than the non-root hint about owners that cannot be

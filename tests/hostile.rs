@@ -152,12 +152,8 @@ fn dirt(out: &[u8]) -> Option<String> {
 /// Runs sockscope; it must not panic, must exit with one of `codes`, and
 /// may only print the non-root owner hint on stderr.
 fn run(env: &Env, args: &[&str], codes: &[i32]) -> Vec<u8> {
-    let out = env
-        .command(env!("CARGO_BIN_EXE_sockscope"))
+    let out = common::run::command(env)
         .args(args)
-        .env_remove("SOCKSCOPE_PROC_ROOT")
-        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
-        .env_remove("SOCKSCOPE_NETLINK_RECORD")
         .output()
         .expect("run sockscope");
     let err = String::from_utf8_lossy(&out.stderr);

@@ -16,11 +16,8 @@ use common::{Env, Row, Sandbox, Scenario, canonical_endpoint};
 use serde_json::Value;
 
 fn run(env: &Env, args: &[&str]) -> Output {
-    env.command(env!("CARGO_BIN_EXE_sockscope"))
+    common::run::command(env)
         .args(args)
-        .env_remove("SOCKSCOPE_PROC_ROOT")
-        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
-        .env_remove("SOCKSCOPE_NETLINK_RECORD")
         .output()
         .expect("run sockscope")
 }

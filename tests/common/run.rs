@@ -3,25 +3,28 @@
 
 use std::os::fd::RawFd;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::{Env, Row, Scenario, canonical_endpoint, ss_rows};
 
+/// The built sockscope, to run in the sandbox's namespace, without the
+/// environment variables that would swap its data source.
+pub fn command(env: &Env) -> Command {
+    let mut c = env.command(env!("CARGO_BIN_EXE_sockscope"));
+    c.env_remove("SOCKSCOPE_PROC_ROOT")
+        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
+        .env_remove("SOCKSCOPE_NETLINK_RECORD");
+    c
+}
+
 /// Runs sockscope with `args` in the sandbox's namespace; it must succeed
 /// without a word on stderr (no fallback, no warning) but the non-root
 /// owner hint.
 pub fn sockscope(env: &Env, args: &[&str]) -> Output {
-    let out = env
-        .command(env!("CARGO_BIN_EXE_sockscope"))
-        .args(args)
-        .env_remove("SOCKSCOPE_PROC_ROOT")
-        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
-        .env_remove("SOCKSCOPE_NETLINK_RECORD")
-        .output()
-        .expect("run sockscope");
+    let out = command(env).args(args).output().expect("run sockscope");
     assert!(
         out.status.success(),
         "sockscope {args:?}: {}",
