@@ -95,8 +95,8 @@ zero-width characters, the BOM, tags) and the line and paragraph \
 separators (U+2028, U+2029) become \\u{NNNN}. \\xNN is always one byte and \
 \\u{...} one character, so the original bytes can be read back. JSON \
 carries the exact text, JSON-escaped; bytes that are not UTF-8 become \
-U+FFFD there (a UNIX name that is not UTF-8 also gets \"path_hex\", its \
-bytes in hex).";
+U+FFFD there, and the object then also carries every byte in hex \
+(\"comm_hex\", \"cmdline_hex\", \"path_hex\").";
 
 /// `--help`: the examples, the exit statuses, messages and escaping.
 fn long_after_help() -> String {

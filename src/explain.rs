@@ -591,6 +591,7 @@ mod tests {
             fd: 6,
             comm: "nginx".into(),
             cmdline: None,
+            raw: None,
         }]);
         let socks = vec![l];
         let v = why_bind(

@@ -404,6 +404,16 @@ pub struct Owner {
     pub comm: Arc<str>,
     /// /proc/PID/cmdline with its NULs as spaces, when asked for.
     pub cmdline: Option<Arc<str>>,
+    /// The exact bytes of `comm` and `cmdline` when either is not UTF-8
+    /// (the text then carries U+FFFD for the bad bytes); `None` otherwise.
+    pub raw: Option<Arc<RawNames>>,
+}
+
+/// A process's names as bytes, kept only when they are not UTF-8.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawNames {
+    pub comm: Option<Box<[u8]>>,
+    pub cmdline: Option<Box<[u8]>>,
 }
 
 /// Which queue of a listener a not-yet-accepted connection waits in.

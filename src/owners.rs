@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::model::{Owner, Protocol, QueueKind, Queued, Socket, TcpState, UnixSocket};
+use crate::model::{Owner, Protocol, QueueKind, Queued, RawNames, Socket, TcpState, UnixSocket};
 
 /// What the walk read.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +75,7 @@ struct Process {
     pid: u32,
     comm: Arc<str>,
     cmdline: Option<Arc<str>>,
+    raw: Option<Arc<RawNames>>,
 }
 
 /// Options of the walk.
@@ -185,6 +186,7 @@ impl OwnerIndex {
                     fd: e.fd,
                     comm: Arc::clone(&p.comm),
                     cmdline: p.cmdline.clone(),
+                    raw: p.raw.clone(),
                 });
             }
             entry = self.more.get(e.next as usize);
@@ -250,10 +252,25 @@ fn walk_process(path: &mut PathBuf, pid: u32, opts: WalkOptions, part: &mut Part
     part.stats.sockets += found.len();
     // Only processes that hold sockets cost a comm (and cmdline) read.
     let process = part.processes.len() as u32;
+    let (comm, raw_comm) = text(read_comm(path));
+    let (cmdline, raw_cmdline) = match opts.cmdline {
+        true => {
+            let (t, raw) = text(read_cmdline(path));
+            (Some(t), raw)
+        }
+        false => (None, None),
+    };
+    let raw = (raw_comm.is_some() || raw_cmdline.is_some()).then(|| {
+        Arc::new(RawNames {
+            comm: raw_comm,
+            cmdline: raw_cmdline,
+        })
+    });
     part.processes.push(Process {
         pid,
-        comm: read_comm(path).into(),
-        cmdline: opts.cmdline.then(|| read_cmdline(path).into()),
+        comm,
+        cmdline,
+        raw,
     });
     part.found
         .extend(found.into_iter().map(|(inode, fd)| (inode, fd, process)));
@@ -320,22 +337,21 @@ pub fn socket_inode(link: &[u8]) -> Option<u64> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
-/// /proc/PID/comm without its newline; the bytes kept exactly, invalid
-/// UTF-8 replaced (U+FFFD) since records carry text.
-fn read_comm(pid_dir: &Path) -> String {
+/// /proc/PID/comm without its newline (empty if unreadable).
+fn read_comm(pid_dir: &Path) -> Vec<u8> {
     match std::fs::read(pid_dir.join("comm")) {
         Ok(mut bytes) => {
             if bytes.last() == Some(&b'\n') {
                 bytes.pop();
             }
-            String::from_utf8_lossy(&bytes).into_owned()
+            bytes
         }
-        Err(_) => String::new(),
+        Err(_) => Vec::new(),
     }
 }
 
 /// /proc/PID/cmdline with NULs as spaces (empty for kernel threads).
-fn read_cmdline(pid_dir: &Path) -> String {
+fn read_cmdline(pid_dir: &Path) -> Vec<u8> {
     match std::fs::read(pid_dir.join("cmdline")) {
         Ok(mut bytes) => {
             while bytes.last() == Some(&0) {
@@ -346,9 +362,24 @@ fn read_cmdline(pid_dir: &Path) -> String {
                     *b = b' ';
                 }
             }
-            String::from_utf8_lossy(&bytes).into_owned()
+            bytes
         }
-        Err(_) => String::new(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Text for the records (U+FFFD for bytes that are not UTF-8), and the
+/// bytes themselves when that replacement was needed.
+fn text(bytes: Vec<u8>) -> (Arc<str>, Option<Box<[u8]>>) {
+    match String::from_utf8(bytes) {
+        Ok(s) => (s.into(), None),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            (
+                String::from_utf8_lossy(&bytes).into(),
+                Some(bytes.into_boxed_slice()),
+            )
+        }
     }
 }
 
@@ -486,6 +517,7 @@ mod tests {
             fd,
             comm: "srv".into(),
             cmdline: None,
+            raw: None,
         }
     }
 

@@ -12,8 +12,9 @@
 //! format character, one line per row (header + rows), and the escaped form
 //! (README, "Escaping") on the row. Its JSON (`--json`, `--jsonl`) must
 //! carry the exact text; where the bytes are not UTF-8 the documented
-//! replacement (U+FFFD) applies, and UNIX names then also carry `path_hex`
-//! with every byte. Each case is counted and the counts printed.
+//! replacement (U+FFFD) applies to the text, and the object then also
+//! carries every byte in hex (`comm_hex`, `cmdline_hex`, `path_hex`), which
+//! counts as exact. Each case is counted and the counts printed.
 
 mod common;
 
@@ -511,9 +512,12 @@ impl Subject {
     }
 
     /// What JSON must carry for the comm: the exact text, or (not UTF-8)
-    /// the documented U+FFFD replacement; and whether it is exact.
-    fn comm_json(&self) -> (String, bool) {
-        (lossy(self.comm()), std::str::from_utf8(self.comm()).is_ok())
+    /// the documented U+FFFD replacement, with `comm_hex` then.
+    fn comm_json(&self) -> (String, Option<String>) {
+        let hex = std::str::from_utf8(self.comm())
+            .is_err()
+            .then(|| hex(self.comm()));
+        (lossy(self.comm()), hex)
     }
 
     /// What the table shows for the comm: sockscope reads it as UTF-8
@@ -525,7 +529,7 @@ impl Subject {
 
 /// Checks one JSON owner list against the subject. Returns (ok, exact).
 fn owner_ok(t: &mut Tally, what: &str, owners: &Value, s: &Subject) -> (bool, bool) {
-    let (want, exact) = s.comm_json();
+    let (want, want_hex) = s.comm_json();
     let mine: Vec<&Value> = owners
         .as_array()
         .into_iter()
@@ -533,7 +537,12 @@ fn owner_ok(t: &mut Tally, what: &str, owners: &Value, s: &Subject) -> (bool, bo
         .filter(|o| o["pid"].as_u64() == Some(u64::from(s.child.pid())))
         .collect();
     match mine.as_slice() {
-        [o] if o["comm"].as_str() == Some(want.as_str()) => (true, exact),
+        // Exact: the text itself, or (not UTF-8) every byte in `comm_hex`.
+        [o] if o["comm"].as_str() == Some(want.as_str())
+            && o["comm_hex"].as_str() == want_hex.as_deref() =>
+        {
+            (true, true)
+        }
         _ => (
             t.fail(format!(
                 "{what}: owners {owners} lack pid {} with comm {want:?}",
@@ -899,16 +908,16 @@ fn hostile_command_lines() {
                     .find(|r| r["local"]["port"].as_u64() == Some(u64::from(*port)))
                     .and_then(|r| r["owners"].as_array())
                     .and_then(|o| o.iter().find(|o| o["pid"].as_u64() == Some(u64::from(pid))));
-                json_ok &= owner.is_some_and(|o| o["cmdline"].as_str() == Some(&lossy(&cmdline)))
-                    || t.fail(format!("{what}: JSON owner {owner:?}"));
+                let want_hex = std::str::from_utf8(&cmdline)
+                    .is_err()
+                    .then(|| hex(&cmdline));
+                json_ok &= owner.is_some_and(|o| {
+                    o["cmdline"].as_str() == Some(&lossy(&cmdline))
+                        && o["cmdline_hex"].as_str() == want_hex.as_deref()
+                }) || t.fail(format!("{what}: JSON owner {owner:?}"));
             }
-            let exact = std::str::from_utf8(&cmdline).is_ok();
-            t.case(
-                "command lines",
-                table_ok,
-                json_ok && exact,
-                json_ok && !exact,
-            );
+            // Exact: the text, or (not UTF-8) every byte in `cmdline_hex`.
+            t.case("command lines", table_ok, json_ok, false);
         }
         t.finish(env);
     });

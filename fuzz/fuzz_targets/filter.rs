@@ -82,6 +82,7 @@ fn records() -> Vec<Socket> {
         fd: 3,
         comm: Arc::from(comm),
         cmdline: None,
+        raw: None,
     };
     let sock = |proto, state, local: &str, remote: &str| {
         let local: SocketAddr = local.parse().expect("address");

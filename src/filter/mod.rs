@@ -120,6 +120,7 @@ mod tests {
                         fd: 3,
                         comm: Arc::from(comm),
                         cmdline: Some(Arc::from(format!("/usr/sbin/{comm} -g daemon"))),
+                        raw: None,
                     })
                     .collect(),
             ),

@@ -69,6 +69,13 @@ pub struct JsonOwner<'a> {
     /// Only with --cmdline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cmdline: Option<&'a str>,
+    /// Only when `comm` is not UTF-8: its exact bytes in hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comm_hex: Option<String>,
+    /// Only when `cmdline` is not UTF-8: its exact bytes (NULs as spaces)
+    /// in hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmdline_hex: Option<String>,
 }
 
 impl<'a> From<&'a Owner> for JsonOwner<'a> {
@@ -78,6 +85,8 @@ impl<'a> From<&'a Owner> for JsonOwner<'a> {
             comm: &o.comm,
             fd: o.fd,
             cmdline: o.cmdline.as_deref(),
+            comm_hex: o.raw.as_ref().and_then(|r| r.comm.as_deref()).map(hex),
+            cmdline_hex: o.raw.as_ref().and_then(|r| r.cmdline.as_deref()).map(hex),
         }
     }
 }
@@ -339,6 +348,35 @@ mod tests {
         for l in text.lines() {
             serde_json::from_str::<serde_json::Value>(l).unwrap();
         }
+    }
+
+    #[test]
+    fn owner_names_exact_or_with_hex() {
+        let plain = Owner {
+            pid: 7,
+            fd: 3,
+            comm: "e\u{1b}[2J".into(),
+            cmdline: None,
+            raw: None,
+        };
+        assert_eq!(
+            serde_json::to_value(JsonOwner::from(&plain)).unwrap(),
+            serde_json::json!({"pid": 7, "comm": "e\u{1b}[2J", "fd": 3})
+        );
+        let bad = Owner {
+            comm: "a\u{fffd}".into(),
+            cmdline: Some("x\u{fffd} y".into()),
+            raw: Some(std::sync::Arc::new(crate::model::RawNames {
+                comm: Some(Box::from(&b"a\xff"[..])),
+                cmdline: Some(Box::from(&b"x\x9b y"[..])),
+            })),
+            ..plain
+        };
+        assert_eq!(
+            serde_json::to_value(JsonOwner::from(&bad)).unwrap(),
+            serde_json::json!({"pid": 7, "comm": "a\u{fffd}", "fd": 3,
+                "cmdline": "x\u{fffd} y", "comm_hex": "61ff", "cmdline_hex": "789b2079"})
+        );
     }
 
     #[test]
