@@ -115,7 +115,9 @@ impl Session {
             self.seq = self.seq.wrapping_add(1);
             let request = build_request(table, query, self.seq);
             let mut output: Option<io::Error> = None;
-            let result = self.exchange(DumpId::Inet(table), &request, &mut |payload| {
+            // A kernel filter leaves few rows: no receive thread for them.
+            let pipelined = query.bytecode.is_none();
+            let result = self.exchange(DumpId::Inet(table), &request, pipelined, &mut |payload| {
                 let s = parse_socket(payload, table.proto)?;
                 if query.matches(&s)
                     && let Err(e) = sink.push(s)
@@ -170,7 +172,7 @@ impl Session {
             self.seq = self.seq.wrapping_add(1);
             let request = build_unix_request(query, self.seq);
             let rows = &mut snap.unix;
-            let interrupted = self.exchange(DumpId::Unix, &request, &mut |payload| {
+            let interrupted = self.exchange(DumpId::Unix, &request, true, &mut |payload| {
                 let u = parse_unix(payload)?;
                 if query.states.contains(u.state) {
                     rows.push(u);
@@ -198,6 +200,7 @@ impl Session {
         &mut self,
         dump: DumpId,
         request: &[u8],
+        pipelined: bool,
         each: &mut dyn FnMut(&[u8]) -> Result<(), String>,
     ) -> Result<bool, SourceError> {
         if let Some(rec) = &mut self.recorder {
@@ -214,37 +217,30 @@ impl Session {
                 // Every dump is read to NLMSG_DONE (an abandoned one makes
                 // the next request on the socket fail with EBUSY); a refused
                 // one ends with its error message alone. The kernel does its
-                // work inside recv(): a second thread receives while this one
-                // parses and writes, so the two overlap on two cores.
+                // work inside recv(): when many rows are expected, a second
+                // thread receives while this one parses and writes, so the
+                // two overlap on two cores; a kernel-filtered dump (few rows)
+                // is received here, without the handoffs.
                 let sock: &netlink_sys::Socket = sock;
                 let recorder = &mut self.recorder;
+                if !pipelined {
+                    let mut buf = Vec::new();
+                    while !parser.done {
+                        receive(sock, dump, &mut buf)?;
+                        if let Some(rec) = recorder.as_mut() {
+                            rec.write(&buf)?;
+                        }
+                        parser.feed(&buf, each)?;
+                    }
+                    return Ok(parser.interrupted);
+                }
                 std::thread::scope(|scope| -> Result<(), SourceError> {
                     let (tx, rx) = mpsc::sync_channel::<Result<Vec<u8>, SourceError>>(16);
                     let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
                     scope.spawn(move || {
                         loop {
                             let mut buf = spare_rx.try_recv().unwrap_or_default();
-                            buf.resize(RECV_BUFFER, 0);
-                            let got = recv(sock, &mut buf)
-                                .map_err(|source| SourceError::NetlinkIo {
-                                    op: "receive",
-                                    table: dump,
-                                    source,
-                                })
-                                .and_then(|n| {
-                                    if n > RECV_BUFFER {
-                                        Err(SourceError::Truncated {
-                                            table: dump,
-                                            len: n,
-                                            buffer: RECV_BUFFER,
-                                        })
-                                    } else if n == 0 {
-                                        Err(SourceError::Unterminated)
-                                    } else {
-                                        buf.truncate(n);
-                                        Ok(buf)
-                                    }
-                                });
+                            let got = receive(sock, dump, &mut buf).map(|()| buf);
                             let last = got.as_ref().is_ok_and(|b| ends_dump(b)) || got.is_err();
                             // A consumer that stopped (error, closed output)
                             // has dropped the receiver: stop too.
@@ -280,6 +276,29 @@ impl Session {
         }
         Ok(parser.interrupted)
     }
+}
+
+/// Receives one datagram into `buf` (resized to [`RECV_BUFFER`], then cut
+/// to what arrived).
+fn receive(sock: &netlink_sys::Socket, dump: DumpId, buf: &mut Vec<u8>) -> Result<(), SourceError> {
+    buf.resize(RECV_BUFFER, 0);
+    let n = recv(sock, buf).map_err(|source| SourceError::NetlinkIo {
+        op: "receive",
+        table: dump,
+        source,
+    })?;
+    if n > RECV_BUFFER {
+        return Err(SourceError::Truncated {
+            table: dump,
+            len: n,
+            buffer: RECV_BUFFER,
+        });
+    }
+    if n == 0 {
+        return Err(SourceError::Unterminated);
+    }
+    buf.truncate(n);
+    Ok(())
 }
 
 /// Serialises the SOCK_DIAG_BY_FAMILY dump request for `table`.
