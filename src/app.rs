@@ -197,12 +197,7 @@ pub fn stream(
     }
     stats.read = start.elapsed();
     stats.sockets_read = sink.rows + snap.unix.len();
-    let mut notes: Vec<String> = snap
-        .warnings
-        .iter()
-        .map(|w| format!("warning: {w}"))
-        .collect();
-    proc_notes(config, &snap, &mut notes);
+    let mut notes = notes_of(config, &snap);
     let mut unix = snap.unix;
     let mut hidden = sink.owners.as_ref().map_or(0, |a| a.hidden);
     if let Some(index) = &index {
@@ -284,12 +279,7 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
     });
     let snap = snap?;
     stats.sockets_read = snap.sockets.len();
-    let mut notes: Vec<String> = snap
-        .warnings
-        .iter()
-        .map(|w| format!("warning: {w}"))
-        .collect();
-    proc_notes(config, &snap, &mut notes);
+    let mut notes = notes_of(config, &snap);
     let mut sockets = snap.sockets;
     let mut unix = snap.unix;
     if let Some((index, took)) = walked {
@@ -326,9 +316,14 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
     })
 }
 
-/// A warning when sockets read from /proc are filtered on what only
-/// netlink tells.
-fn proc_notes(config: &Config, snap: &source::Snapshot, notes: &mut Vec<String>) {
+/// The reader's warnings, and one more when sockets read from /proc are
+/// filtered on what only netlink tells.
+fn notes_of(config: &Config, snap: &source::Snapshot) -> Vec<String> {
+    let mut notes: Vec<String> = snap
+        .warnings
+        .iter()
+        .map(|w| format!("warning: {w}"))
+        .collect();
     let read_proc = config.source.kind == SourceKind::Proc
         || snap
             .warnings
@@ -348,6 +343,7 @@ fn proc_notes(config: &Config, snap: &source::Snapshot, notes: &mut Vec<String>)
                 .to_owned(),
         );
     }
+    notes
 }
 
 /// UNIX sockets with an inode but no visible owner.
