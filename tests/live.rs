@@ -199,6 +199,41 @@ fn table_addresses_are_spelled_like_ss() {
     });
 }
 
+/// Issue 12 item 4: /proc cannot tell IPV6_V6ONLY, so `--source proc` prints
+/// an IPv6 wildcard as `[::]` (what the table says), never as `*` (a claim
+/// that it takes IPv4); netlink, which knows, prints `*` only for the
+/// dual-stack one. `who` on /proc still counts the unknown one as possibly
+/// holding the IPv4 port.
+#[test]
+fn proc_does_not_claim_dual_stack() {
+    Sandbox::run(|env| {
+        let mut sc = Scenario::new();
+        let v6only = sc.listen_v6_only().port();
+        let dual = sc.listen_dual().port();
+        let local_of = |args: &[&str], port: u16| -> String {
+            let out = String::from_utf8(sockscope(env, args).stdout).unwrap();
+            let suffix = format!(":{port}");
+            let cols: Vec<String> = out
+                .lines()
+                .map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+                .find(|f| f.len() > 4 && f[3].ends_with(&suffix))
+                .unwrap_or_else(|| panic!("no row for port {port}:\n{out}"));
+            format!("{} {}", cols[3], cols[4])
+        };
+        let proc = ["-tlnH", "--source", "proc"];
+        assert_eq!(local_of(&proc, v6only), format!("[::]:{v6only} [::]:*"));
+        assert_eq!(local_of(&proc, dual), format!("[::]:{dual} [::]:*"));
+        let netlink = ["-tlnH"];
+        assert_eq!(local_of(&netlink, v6only), format!("[::]:{v6only} [::]:*"));
+        assert_eq!(local_of(&netlink, dual), format!("*:{dual} *:*"));
+        // ss (netlink) agrees with the netlink rows.
+        let ss = env.command("ss").args(["-tlnH"]).output().expect("run ss");
+        let ss = String::from_utf8_lossy(&ss.stdout);
+        assert!(ss.contains(&format!("[::]:{v6only} ")), "{ss}");
+        assert!(ss.contains(&format!("*:{dual} ")), "{ss}");
+    });
+}
+
 /// A namespace with a few thousand sockets: -tan, -tuan, -tln, -uan and ss's
 /// default give exactly ss's rows, as JSON Lines, as one JSON array, and from
 /// /proc.
