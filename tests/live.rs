@@ -544,3 +544,53 @@ fn tcp_info_and_memory_after_traffic() {
         );
     });
 }
+
+/// `-o` on a SYN_RECV request socket: the count after the time is not the
+/// same number in both sources (README). /proc prints the request's
+/// num_timeout (net/ipv4/tcp_ipv4.c: get_openreq4()), netlink its
+/// num_retrans (net/ipv4/inet_diag.c: inet_req_diag_fill()). A
+/// TCP_DEFER_ACCEPT listener whose client sent its ACK but no data lets the
+/// SYN-ACK timer expire without retransmitting (inet_connection_sock.c:
+/// syn_ack_recalc()): /proc then counts 1, netlink 0.
+#[test]
+fn syn_recv_timer_counts_differ_by_source() {
+    use std::os::fd::AsRawFd;
+    Sandbox::run(|env| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let secs: libc::c_int = 10;
+        // SAFETY: setsockopt with a valid int option on a socket we own.
+        let rc = unsafe {
+            libc::setsockopt(
+                listener.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_DEFER_ACCEPT,
+                &secs as *const libc::c_int as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(rc, 0);
+        let at = listener.local_addr().unwrap();
+        let _client = std::net::TcpStream::connect(at).unwrap();
+        let timer_of = |args: &[&str]| -> Option<Value> {
+            records(env, args)
+                .into_iter()
+                .find(|r| r["state"] == "SYN_RECV" && r["local"]["port"] == at.port())
+                .map(|r| r["timer"].clone())
+        };
+        let proc_args = ["-tan", "--jsonl", "--source", "proc"];
+        // The first SYN-ACK timeout is 1 s; give it up to 5 s.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let proc = loop {
+            let t = timer_of(&proc_args).expect("a SYN_RECV row in /proc");
+            if t["retrans"].as_u64().unwrap() >= 1 || std::time::Instant::now() > deadline {
+                break t;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        let netlink = timer_of(&["-tan", "--jsonl"]).expect("a SYN_RECV row over netlink");
+        assert_eq!(proc["kind"], "on", "{proc}");
+        assert_eq!(netlink["kind"], "on", "{netlink}");
+        assert_eq!(proc["retrans"], 1, "/proc: num_timeout {proc}");
+        assert_eq!(netlink["retrans"], 0, "netlink: num_retrans {netlink}");
+    });
+}
