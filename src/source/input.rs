@@ -217,7 +217,7 @@ mod tests {
 
     #[test]
     fn size_is_bounded() {
-        let data = vec![b'a'; 100];
+        let data = [b'a'; 100];
         let mut ok = Vec::new();
         Bounded::new(&data[..], 100).read_to_end(&mut ok).unwrap();
         assert_eq!(ok.len(), 100);
