@@ -550,3 +550,35 @@ fn inputs_that_are_not_tables_are_refused() {
     ]);
     assert_refused(&out, &path, "a line longer than 65536 bytes");
 }
+
+/// Issue 12 item 12: a non-ASCII character inside an IPv6 address of a
+/// /proc/net/tcp6 line (a --proc-root tree) made the parser slice a string
+/// off a character boundary: a panic, exit 101, the bytes copied raw to the
+/// terminal. Now it is a parse error: exit 3, the file and line named, the
+/// field escaped.
+#[test]
+fn non_ascii_in_an_ipv6_field_is_a_parse_error() {
+    let tree = ProcTree::new("utf8");
+    let path = tree.0.join("net/tcp6");
+    std::fs::write(
+        &path,
+        "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   \
+         0: 0000000\u{e9}00000000000000000000000:1F90 00000000000000000000000000000000:0000 0A \
+         00000000:00000000 00:00000000 00000000     0        0 1 1\n",
+    )
+    .unwrap();
+    let o = std::ffi::OsStr::new;
+    let out = run_bounded(&[
+        o("--source"),
+        o("proc"),
+        o("-tln6"),
+        o("--proc-root"),
+        tree.0.as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains(&format!("{}:2:", path.display())), "{err}");
+    assert!(err.contains("bad hex in address"), "{err}");
+    assert!(err.is_ascii(), "no raw bytes on the terminal: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
