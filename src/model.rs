@@ -444,13 +444,30 @@ pub struct Queued {
     pub listener_owners: Vec<Owner>,
 }
 
+/// Whether an IPv6 socket is dual-stack (IPV6_V6ONLY off), so that its
+/// wildcard address `[::]` stands for IPv4 too: ss prints such a wildcard
+/// as `*`. /proc does not show IPV6_V6ONLY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DualStack {
+    /// An IPv4 socket, or an IPv6 one known to be v6only.
+    No,
+    /// An IPv6 socket known not to be v6only.
+    Yes,
+    /// An IPv6 socket whose v6only the source does not report (/proc, and
+    /// netlink for TIME_WAIT and SYN_RECV): it may or may not take IPv4.
+    Unknown,
+}
+
 impl Socket {
-    /// True for an IPv6 wildcard socket that also accepts IPv4 (ss's `*`).
-    /// When v6only is unknown this is assumed, as ss does.
-    pub fn is_dual_stack_wildcard(&self) -> bool {
-        match self.local {
-            SocketAddr::V6(a) => a.ip().is_unspecified() && self.v6only != Some(true),
-            SocketAddr::V4(_) => false,
+    /// Whether this socket's IPv6 wildcard also takes IPv4 (see
+    /// [`DualStack`]). The one place the dual-stack rule lives; callers
+    /// decide what [`DualStack::Unknown`] means for them: the table prints
+    /// `*` only for `Yes`, `who` counts `Unknown` as possibly holding IPv4.
+    pub fn dual_stack(&self) -> DualStack {
+        match (self.family, self.v6only) {
+            (Family::Inet, _) | (Family::Inet6, Some(true)) => DualStack::No,
+            (Family::Inet6, Some(false)) => DualStack::Yes,
+            (Family::Inet6, None) => DualStack::Unknown,
         }
     }
 }

@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::path::PathBuf;
 
@@ -245,4 +246,98 @@ fn unix_owners_and_default_states() {
                 .all(|r| r["state"] == "LISTEN" || r["state"] == "UNCONN")
         );
     });
+}
+
+/// Issue 12 item 5: an abstract name holding a newline and a well-formed
+/// /proc/net/unix line would forge a socket with any path and the inode of
+/// another socket, which then lent it its owner. Through `--source proc
+/// -xap`, the victim's inode is one row, with its own path, and the forged
+/// path is nowhere; a warning counts the line left out.
+#[test]
+fn a_name_holding_a_record_forges_nothing() {
+    use std::os::fd::AsRawFd;
+    Sandbox::run(|env| {
+        let dir = Dir::new("forge");
+        // A name long enough that its line cannot be the rest of a name.
+        let path = dir.0.join(format!("victim-{}", "v".repeat(60)));
+        let victim = UnixListener::bind(&path).unwrap();
+        let inode = std::fs::metadata(format!("/proc/self/fd/{}", victim.as_raw_fd()))
+            .unwrap()
+            .ino();
+        let forged = format!(
+            "x\n0000000000000000: 00000002 00000000 00010000 0001 01 {inode} /run/docker.sock"
+        );
+        assert!(forged.len() <= 107);
+        let attacker = abstract_listener(&forged);
+        let out = common::run::command(env)
+            .args(["--source", "proc", "-xap", "--jsonl"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let recs: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let claims: Vec<&Value> = recs.iter().filter(|r| r["inode"] == inode).collect();
+        assert_eq!(claims.len(), 1, "one row for one inode: {claims:?}");
+        assert_eq!(claims[0]["local"]["path"].as_str(), path.to_str());
+        assert!(!text.contains("/run/docker.sock"), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("left out 1 line"), "{err}");
+        drop((attacker, victim));
+    });
+}
+
+/// Issue 12 item 10: one mapping of /proc/net/unix's St column. St 2
+/// (SS_CONNECTING: TCP_ESTABLISHED without a struct socket) is ESTABLISHED,
+/// as the parser's ss names say, not SYN_SENT; St 4 is CLOSE.
+#[test]
+fn unix_proc_states_have_one_mapping() {
+    let dir = Dir::new("states");
+    std::fs::create_dir_all(dir.0.join("net")).unwrap();
+    std::fs::write(
+        dir.0.join("net/unix"),
+        "Num       RefCount Protocol Flags    Type St Inode Path\n\
+         0000000000000000: 00000002 00000000 00000000 0001 02 71 @two\n\
+         0000000000000000: 00000002 00000000 00000000 0001 03 72 @three\n\
+         0000000000000000: 00000002 00000000 00000000 0002 04 73 @four\n\
+         0000000000000000: 00000002 00000000 00010000 0001 01 74 @listen\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .env_remove("SOCKSCOPE_PROC_ROOT")
+        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
+        .args(["--source", "proc", "-xa", "--jsonl", "--proc-root"])
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let states: Vec<(u64, String)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["inode"].as_u64().unwrap(),
+                v["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        (71, "ESTABLISHED"),
+        (72, "ESTABLISHED"),
+        (73, "UNCONN"),
+        (74, "LISTEN"),
+    ];
+    let want: Vec<(u64, String)> = want.iter().map(|(i, s)| (*i, s.to_string())).collect();
+    assert_eq!(states, want);
 }

@@ -8,8 +8,13 @@
 //!   unix_diag dump).
 //!
 //! The records that parse are rendered as JSON lines and as the `-o`, `-m`
-//! and `-i` detail text. Errors are fine; only a panic (or a sanitizer
-//! report) fails.
+//! and `-i` detail text. Besides the raw input, a structure-aware inet
+//! dump: the input drives a generator of inet_diag_msg records
+//! (net/ipv4/inet_diag.c: inet_sk_diag_fill()) with INET_DIAG_* attributes
+//! of the kernel's sizes (tcp_info of any length, a congestion name,
+//! skmeminfo, v6only...), framed consistently and mutated inside fields now
+//! and then (sockscope_fuzz::nl). Errors are fine; only a panic (or a
+//! sanitizer report) fails.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -19,8 +24,40 @@ use sockscope::source::netlink::{
     DumpParser, ends_dump, parse_socket, parse_unix, split_recording,
 };
 use sockscope::source::{DumpId, Table};
+use sockscope_fuzz::{Gen, nl};
+
+/// One inet_diag_msg (72 bytes) and its attributes.
+fn record(g: &mut Gen) -> Vec<u8> {
+    let family = if g.one_in(2) { 2 } else { 10 }; // AF_INET, AF_INET6
+    let mut r = vec![
+        if g.one_in(16) { g.u8() } else { family }, // idiag_family
+        g.below(14),                                // idiag_state
+        g.below(5),                                 // idiag_timer
+        g.u8(),                                     // idiag_retrans
+    ];
+    while r.len() < 72 {
+        r.push(g.u8()); // inet_diag_sockid, expires, queues, uid, inode
+    }
+    // MEMINFO 16, INFO (any), VEGASINFO 16, CONG (any), TOS 1, TCLASS 1,
+    // SKMEMINFO 36 (or 28), SHUTDOWN 1, DCTCPINFO 16, PROTOCOL 1,
+    // SKV6ONLY 1, LOCALS, PEERS, PAD, MARK 4, BBRINFO 20, CLASS_ID 4
+    nl::attrs(
+        g,
+        &[0, 16, 0, 16, 0, 1, 1, 36, 1, 16, 1, 1, 0, 0, 0, 4, 20, 4],
+        &mut r,
+    );
+    r
+}
 
 fuzz_target!(|data: &[u8]| {
+    let mut g = Gen::new(data);
+    let dump = nl::dump(&mut g, record);
+    for proto in Protocol::ALL {
+        for family in Family::ALL {
+            let (rows, _) = inet_dump(Table { family, proto }, &dump);
+            render(&rows, &[]);
+        }
+    }
     let _ = ends_dump(data);
     for proto in Protocol::ALL {
         let table = Table {

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use regex::Regex;
 
-use crate::model::{Owner, Socket, StateSet, UnixSocket};
+use crate::model::{DualStack, Owner, Socket, StateSet, UnixSocket};
 pub use expr::{Expr, Filter, FilterError};
 
 /// Which processes' sockets to keep.
@@ -70,8 +70,9 @@ impl LocalPort {
         };
         let have = s.local.ip();
         if have.is_unspecified() {
-            // :: without v6only also takes IPv4.
-            return have.is_ipv4() == want.is_ipv4() || (have.is_ipv6() && s.v6only != Some(true));
+            // :: without v6only also takes IPv4 (and may, where unknown).
+            return have.is_ipv4() == want.is_ipv4()
+                || (have.is_ipv6() && s.dual_stack() != DualStack::No);
         }
         have == want || have.to_canonical() == want.to_canonical()
     }

@@ -9,7 +9,7 @@ use super::detail::{skmem_text, tcp_info_text, tcp_info_text_with_options, timer
 use super::escape::{escape, escape_bytes};
 use super::grid::{Align, Grid, push_int};
 use crate::config::TableOptions;
-use crate::model::{Owner, Socket, UnixSocket};
+use crate::model::{DualStack, Owner, Socket, UnixSocket};
 use crate::services::{Services, Users};
 
 /// Writes the table. No wrapping or truncation ever: a line is as long as
@@ -287,7 +287,10 @@ pub fn endpoint(
 ) {
     match addr {
         SocketAddr::V4(a) => push_ipv4(buf, a.ip().octets()),
-        SocketAddr::V6(a) if a.ip().is_unspecified() && s.v6only != Some(true) => buf.push('*'),
+        // Only a wildcard known to take IPv4 (/proc cannot tell: `[::]`).
+        SocketAddr::V6(a) if a.ip().is_unspecified() && s.dual_stack() == DualStack::Yes => {
+            buf.push('*')
+        }
         SocketAddr::V6(a) => {
             let _ = write!(buf, "[{}]", a.ip());
         }
@@ -377,6 +380,10 @@ mod tests {
         assert_eq!(endpoint(&s, s.local, None, None), "*:22");
         assert_eq!(endpoint(&s, s.remote, None, None), "*:*");
         let s = sock("[::]:22", "[::]:0", Some(true));
+        assert_eq!(endpoint(&s, s.local, None, None), "[::]:22");
+        assert_eq!(endpoint(&s, s.remote, None, None), "[::]:*");
+        // v6only unknown (/proc): what the source knows, not a claim of IPv4.
+        let s = sock("[::]:22", "[::]:0", None);
         assert_eq!(endpoint(&s, s.local, None, None), "[::]:22");
         assert_eq!(endpoint(&s, s.remote, None, None), "[::]:*");
         let s = sock("[::ffff:127.0.0.1]:80", "[::1]:4000", None);

@@ -5,6 +5,7 @@
 //! `--source proc`). A table the kernel refuses over netlink is read from
 //! /proc instead, with one warning.
 
+pub mod input;
 pub mod netlink;
 pub mod proc;
 pub mod sockstat;
@@ -15,7 +16,7 @@ pub mod unix_proc;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::model::{Family, Protocol, Socket, StateSet, TcpState, UnixSocket};
+use crate::model::{Family, Protocol, Socket, StateSet, UnixSocket};
 
 /// Which data source to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +135,9 @@ pub enum Warning {
     /// A dump kept being interrupted by table changes; the last attempt's
     /// rows were used and may miss or repeat sockets.
     DumpInterrupted { table: DumpId, attempts: u32 },
+    /// Record lines of /proc/net/unix that could be text inside another
+    /// socket's name and claim an inode another record claims: not shown.
+    AmbiguousUnixLines { path: PathBuf, lines: usize },
 }
 
 impl std::fmt::Display for Warning {
@@ -151,6 +155,12 @@ impl std::fmt::Display for Warning {
                 f,
                 "the {table} table changed during the dump; \
                  rows already shown may miss or repeat sockets"
+            ),
+            Warning::AmbiguousUnixLines { path, lines } => write!(
+                f,
+                "{}: left out {lines} line(s) that could be part of a socket name \
+                 and claim another socket's inode",
+                path.display()
             ),
             Warning::DumpInterrupted { table, attempts } => write!(
                 f,
@@ -338,7 +348,7 @@ pub fn read_into(
     }
     let read_proc = |dump: DumpId, snap: &mut Snapshot, sink: &mut dyn Sink| match dump {
         DumpId::Inet(table) => proc::read_table(&opts.proc_net, table, query, sink),
-        DumpId::Unix => read_unix_proc(&opts.proc_net, query, &mut snap.unix),
+        DumpId::Unix => read_unix_proc(&opts.proc_net, query, &mut snap.unix, &mut snap.warnings),
     };
     match opts.kind {
         SourceKind::Proc => {
@@ -403,27 +413,17 @@ fn read_unix_proc(
     proc_net: &Path,
     query: &Query,
     out: &mut Vec<UnixSocket>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<(), SourceError> {
     let path = proc_net.join("unix");
-    unix_proc::read(&path, |e| {
+    let dropped = unix_proc::read(&path, |e| {
         if e.inode == 0 {
             return;
         }
-        let kind = e.kind;
-        // include/uapi/linux/net.h: SS_CONNECTING 2, SS_CONNECTED 3; a
-        // listener carries __SO_ACCEPTCON in Flags.
-        let state = if e.listening {
-            TcpState::Listen
-        } else {
-            match e.ss_state {
-                3 => TcpState::Established,
-                2 => TcpState::SynSent,
-                _ => TcpState::Close,
-            }
-        };
+        let state = e.state();
         if query.states.contains(state) {
             out.push(UnixSocket {
-                kind,
+                kind: e.kind,
                 state,
                 path: e.path,
                 inode: e.inode,
@@ -437,7 +437,14 @@ fn read_unix_proc(
             });
         }
     })
-    .map_err(|e| SourceError::UnixProc(Box::new(e)))
+    .map_err(|e| SourceError::UnixProc(Box::new(e)))?;
+    if dropped > 0 {
+        warnings.push(Warning::AmbiguousUnixLines {
+            path,
+            lines: dropped,
+        });
+    }
+    Ok(())
 }
 
 /// Fills in each UNIX socket's `peer_path` from its peer's record.

@@ -728,7 +728,7 @@ pub struct RecordedDump {
 
 impl Replay {
     fn load(path: &Path) -> Result<Replay, SourceError> {
-        let bytes = fs::read(path).map_err(|source| SourceError::ReplayRead {
+        let bytes = super::input::read_to_end(path).map_err(|source| SourceError::ReplayRead {
             path: path.to_owned(),
             source,
         })?;

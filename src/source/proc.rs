@@ -14,12 +14,13 @@
 //! 0: 0100007F:1389 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4695 ...
 //! ```
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 
-use super::{Query, Sink, SourceError, Table};
+use rustc_hash::FxHashSet;
+
+use super::{Query, Sink, SourceError, Table, input};
 use crate::model::{Family, Socket, TcpState, Timer, TimerKind};
 
 /// Clock ticks per second of /proc's times (USER_HZ: 100 on every Linux
@@ -43,14 +44,12 @@ pub fn read_table(
     out: &mut dyn Sink,
 ) -> Result<(), SourceError> {
     let path = proc_net.join(table.proc_name());
-    let file = File::open(&path).map_err(|source| SourceError::ProcRead {
+    let file = input::open(&path).map_err(|source| SourceError::ProcRead {
         path: path.clone(),
         source,
     })?;
-    // One big buffer: every read() of a seq_file table walks the socket hash
-    // again from the last position, so fewer reads are much cheaper.
     let mut written: io::Result<()> = Ok(());
-    parse(BufReader::with_capacity(256 * 1024, file), table, |s| {
+    parse(file, table, |s| {
         if written.is_ok() && query.matches(&s) {
             written = out.push(s);
         }
@@ -75,22 +74,51 @@ pub enum ReadError {
     Parse(#[from] ParseError),
 }
 
-/// Parses a whole table from `reader`, calling `each` for every socket.
+/// The sockets of one table already handed out.
+///
+/// The kernel's seq_file reader repeats entries between read() calls when
+/// sockets come and go: each read() starts the hash walk again from the
+/// last bucket and offset (net/ipv4/tcp_ipv4.c: tcp_seek_last_pos(); UDP
+/// re-walks from the start, net/ipv4/udp.c: udp_get_idx()), so a socket
+/// inserted before the position pushes one already shown past it again.
+/// A socket with an inode is known by it; one without (TIME_WAIT,
+/// SYN_RECV, orphans) by its addresses and state, which the kernel's
+/// established hash keeps unique.
+#[derive(Default)]
+struct Seen {
+    inodes: FxHashSet<u64>,
+    tuples: FxHashSet<(SocketAddr, SocketAddr, TcpState)>,
+}
+
+impl Seen {
+    /// True the first time a socket is seen.
+    fn first(&mut self, s: &Socket) -> bool {
+        if s.inode != 0 {
+            self.inodes.insert(s.inode)
+        } else {
+            self.tuples.insert((s.local, s.remote, s.state))
+        }
+    }
+}
+
+/// Parses a whole table from `reader`, calling `each` for every socket,
+/// once per socket even where the table repeats a line (see [`Seen`]).
 pub fn parse<R: BufRead>(
     mut reader: R,
     table: Table,
     mut each: impl FnMut(Socket),
 ) -> Result<(), ReadError> {
-    let mut line = String::new();
+    let mut line = Vec::new();
     let mut number = 0;
+    let mut seen = Seen::default();
     loop {
         line.clear();
-        if reader.read_line(&mut line)? == 0 {
+        if input::read_line(&mut reader, &mut line)? == 0 {
             break;
         }
         number += 1;
         if number == 1 {
-            if !line.contains("local_address") {
+            if !line.windows(13).any(|w| w == b"local_address") {
                 return Err(ParseError {
                     line: 1,
                     reason: "missing header (expected 'sl local_address ...')".into(),
@@ -99,14 +127,16 @@ pub fn parse<R: BufRead>(
             }
             continue;
         }
-        if line.trim().is_empty() {
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         let socket = parse_line(&line, table).map_err(|reason| ParseError {
             line: number,
             reason,
         })?;
-        each(socket);
+        if seen.first(&socket) {
+            each(socket);
+        }
     }
     if number == 0 {
         return Err(ParseError {
@@ -118,9 +148,12 @@ pub fn parse<R: BufRead>(
     Ok(())
 }
 
-/// Parses one data line of a /proc/net table.
-pub fn parse_line(line: &str, table: Table) -> Result<Socket, String> {
-    let mut fields = line.split_ascii_whitespace();
+/// Parses one data line of a /proc/net table. The line is bytes: the
+/// kernel writes ASCII, and anything else is an error naming the field.
+pub fn parse_line(line: &[u8], table: Table) -> Result<Socket, String> {
+    let mut fields = line
+        .split(u8::is_ascii_whitespace)
+        .filter(|f| !f.is_empty());
     let mut next = |name: &str| {
         fields
             .next()
@@ -128,8 +161,8 @@ pub fn parse_line(line: &str, table: Table) -> Result<Socket, String> {
     };
     // "sl": the slot number, "%4d:" / "%5d:"
     let sl = next("sl")?;
-    if !sl.ends_with(':') {
-        return Err(format!("bad slot field {sl:?}"));
+    if !sl.ends_with(b":") {
+        return Err(format!("bad slot field {}", shown(sl)));
     }
     // local_address, rem_address: "%08X:%04X" (IPv6: four %08X words)
     let local = parse_endpoint(next("local_address")?, table.family)?;
@@ -155,12 +188,9 @@ pub fn parse_line(line: &str, table: Table) -> Result<Socket, String> {
     let uid = dec(next("uid")?, "uid")?;
     let uid = u32::try_from(uid).map_err(|_| format!("uid {uid} out of range"))?;
     // timeout: icsk_probes_out, "%8d" (keepalive and zero-window probes)
-    let probes = next("timeout")?
-        .parse::<i64>()
-        .map_err(|_| "bad number in timeout".to_owned())?;
+    let probes = signed(next("timeout")?, "timeout")?;
     // inode: sock_i_ino(), "%lu"
     let inode = dec(next("inode")?, "inode")?;
-
     Ok(Socket {
         proto: table.proto,
         family: table.family,
@@ -196,34 +226,64 @@ pub fn parse_line(line: &str, table: Table) -> Result<Socket, String> {
     })
 }
 
-fn split_pair<'a>(field: &'a str, name: &str) -> Result<(&'a str, &'a str), String> {
-    field
-        .split_once(':')
-        .ok_or_else(|| format!("bad {name} field {field:?}"))
+fn split_pair<'a>(field: &'a [u8], name: &str) -> Result<(&'a [u8], &'a [u8]), String> {
+    let colon = field
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or_else(|| format!("bad {name} field {}", shown(field)))?;
+    Ok((&field[..colon], &field[colon + 1..]))
 }
 
-fn hex_u32(s: &str, name: &str) -> Result<u32, String> {
-    if s.is_empty() || s.len() > 8 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("bad hex in {name}: {s:?}"));
-    }
-    u32::from_str_radix(s, 16).map_err(|_| format!("bad hex in {name}: {s:?}"))
+/// A field for an error message: escaped, never raw bytes, at most 40.
+fn shown(field: &[u8]) -> String {
+    let cut = &field[..field.len().min(40)];
+    format!("\"{}\"", cut.escape_ascii())
 }
 
-fn dec(s: &str, name: &str) -> Result<u64, String> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("bad number in {name}: {s:?}"));
+fn hex_u32(s: &[u8], name: &str) -> Result<u32, String> {
+    if s.is_empty() || s.len() > 8 || !s.iter().all(u8::is_ascii_hexdigit) {
+        return Err(format!("bad hex in {name}: {}", shown(s)));
     }
-    s.parse()
-        .map_err(|_| format!("bad number in {name}: {s:?}"))
+    Ok(s.iter().fold(0u32, |v, &b| {
+        // At most 8 hex digits: cannot overflow.
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => b - b'A' + 10,
+        };
+        (v << 4) | u32::from(digit)
+    }))
+}
+
+fn dec(s: &[u8], name: &str) -> Result<u64, String> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        return Err(format!("bad number in {name}: {}", shown(s)));
+    }
+    s.iter()
+        .try_fold(0u64, |v, &b| {
+            v.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        })
+        .ok_or_else(|| format!("number out of range in {name}: {}", shown(s)))
+}
+
+/// An optionally negative decimal ("%d").
+fn signed(s: &[u8], name: &str) -> Result<i64, String> {
+    let (negative, digits) = match s.strip_prefix(b"-") {
+        Some(d) => (true, d),
+        None => (false, s),
+    };
+    let v = dec(digits, name)?;
+    let v = i64::try_from(v).map_err(|_| format!("number out of range in {name}: {}", shown(s)))?;
+    Ok(if negative { -v } else { v })
 }
 
 /// "0100007F:1389" → 127.0.0.1:5001. Each 32-bit word of the address is
 /// printed as a host-order integer of the network-order bytes, so its native
 /// byte representation is the address.
-fn parse_endpoint(field: &str, family: Family) -> Result<SocketAddr, String> {
+fn parse_endpoint(field: &[u8], family: Family) -> Result<SocketAddr, String> {
     let (addr, port) = split_pair(field, "address")?;
     if port.len() != 4 {
-        return Err(format!("bad port in {field:?}"));
+        return Err(format!("bad port in {}", shown(field)));
     }
     let port = hex_u32(port, "port")? as u16;
     let words = match family {
@@ -231,11 +291,11 @@ fn parse_endpoint(field: &str, family: Family) -> Result<SocketAddr, String> {
         Family::Inet6 => 4,
     };
     if addr.len() != 8 * words {
-        return Err(format!("bad {family} address {addr:?}"));
+        return Err(format!("bad {family} address {}", shown(addr)));
     }
     let mut bytes = [0u8; 16];
-    for i in 0..words {
-        let word = hex_u32(&addr[8 * i..8 * i + 8], "address")?;
+    for (i, word) in addr.chunks_exact(8).enumerate() {
+        let word = hex_u32(word, "address")?;
         bytes[4 * i..4 * i + 4].copy_from_slice(&word.to_ne_bytes());
     }
     let ip = match family {
@@ -376,11 +436,56 @@ mod tests {
         assert!(parse_all(&format!("{header}\n"), TCP4).unwrap().is_empty());
     }
 
+    #[cfg(target_endian = "little")]
+    #[test]
+    fn a_repeated_socket_is_handed_out_once() {
+        // fixtures/proc-repeat/tcp: a TIME_WAIT (inode 0) and an ESTAB
+        // socket returned twice by the kernel's reader, as under churn.
+        let text = include_str!("../../fixtures/proc-repeat/tcp");
+        assert_eq!(text.lines().count() - 1, 8, "8 lines");
+        let v = parse_all(text, TCP4).unwrap();
+        let inodes: Vec<u64> = v.iter().map(|s| s.inode).collect();
+        assert_eq!(inodes, [4695, 4694, 0, 0, 3880, 3881]);
+        assert_eq!(v[3].state, TcpState::TimeWait);
+        // The first of the two lines is the one kept.
+        assert_eq!(v[3].timer.map(|t| t.expires_ms), Some(0x1758 * 10));
+        // Two inode-0 sockets that differ in state or address are distinct.
+        assert_eq!(v[2].state, TcpState::SynRecv);
+    }
+
+    #[test]
+    fn non_ascii_inside_an_ipv6_field_is_an_error() {
+        // Issue 12: a multi-byte character inside the 32 hex digits of an
+        // address used to slice a &str off a character boundary (panic).
+        let header = "  sl  local_address remote_address st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+        for addr in [
+            // 32 bytes each, a character across a word boundary (byte 8).
+            "0000000\u{e9}00000000000000000000000",
+            "000000\u{1F600}0000000000000000000000",
+            "000000000000000000000000000000\u{e9}",
+        ] {
+            assert_eq!(addr.len(), 32);
+            let line = format!(
+                "   0: {addr}:1F90 00000000000000000000000000000000:0000 0A \
+                 00000000:00000000 00:00000000 00000000     0        0 1 1\n"
+            );
+            let text = format!("{header}{line}");
+            match parse_all(&text, TCP6) {
+                Err(ReadError::Parse(p)) => {
+                    assert_eq!(p.line, 2);
+                    assert!(p.reason.contains("address"), "{p}");
+                    assert!(p.reason.is_ascii(), "escaped: {p}");
+                }
+                other => panic!("{addr}: expected a parse error, got {other:?}"),
+            }
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn arbitrary_lines_never_panic(line in "\\PC{0,200}") {
-            let _ = parse_line(&line, TCP4);
-            let _ = parse_line(&line, TCP6);
+            let _ = parse_line(line.as_bytes(), TCP4);
+            let _ = parse_line(line.as_bytes(), TCP6);
         }
 
         #[test]

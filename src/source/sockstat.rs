@@ -22,8 +22,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::Path;
 
 /// The `TCP:` line of `/proc/net/sockstat` (net/ipv4/proc.c: sockstat_seq_show()).
@@ -143,9 +142,9 @@ pub fn read(proc_net: &Path) -> Result<SockStat, SockStatError> {
 fn read_file(
     path: &Path,
     required: bool,
-    parse: impl FnOnce(BufReader<File>) -> Result<(), SockStatError>,
+    parse: impl FnOnce(super::input::Input) -> Result<(), SockStatError>,
 ) -> Result<(), SockStatError> {
-    let file = match File::open(path) {
+    let file = match super::input::open(path) {
         Ok(f) => f,
         Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(source) => {
@@ -155,7 +154,7 @@ fn read_file(
             });
         }
     };
-    parse(BufReader::new(file)).map_err(|e| e.with_path(path))
+    parse(file).map_err(|e| e.with_path(path))
 }
 
 /// Parses `/proc/net/sockstat` into `into`.
@@ -233,8 +232,7 @@ fn for_each_line<R: BufRead>(
     let mut number = 0;
     loop {
         buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
+        let n = super::input::read_line(&mut reader, &mut buf)
             .map_err(|source| SockStatError::Io { path: None, source })?;
         if n == 0 {
             return Ok(());

@@ -28,7 +28,7 @@ impl NetKnobs {
     /// Reads them under `proc_root`/sys.
     pub fn read(proc_root: &Path) -> NetKnobs {
         let sys = proc_root.join("sys/net");
-        let text = |p: &str| std::fs::read_to_string(sys.join(p)).ok();
+        let text = |p: &str| super::input::read_to_string(&sys.join(p)).ok();
         let num = |p: &str| text(p).and_then(|t| t.trim().parse::<u32>().ok());
         NetKnobs {
             somaxconn: num("core/somaxconn"),
@@ -107,9 +107,9 @@ pub fn parse_counters<R: BufRead>(
 
 /// TcpExt counters of `<proc_net>/netstat`; empty when unreadable.
 pub fn read_tcpext(proc_net: &Path) -> BTreeMap<String, i64> {
-    std::fs::File::open(proc_net.join("netstat"))
+    super::input::open(&proc_net.join("netstat"))
         .ok()
-        .and_then(|f| parse_counters(std::io::BufReader::new(f), "TcpExt").ok())
+        .and_then(|f| parse_counters(f, "TcpExt").ok())
         .unwrap_or_default()
 }
 

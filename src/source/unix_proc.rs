@@ -25,19 +25,37 @@
 //! * a newline in a name is printed raw, so it ends the line early and the
 //!   rest of the name appears as the next line(s) of the file.
 //!
-//! Newlines are handled deterministically: **a line that does not parse as
-//! a complete socket record continues the name of the socket before it**
-//! (joined with `b'\n'`, restoring the name's bytes). Such a line after an
-//! unnamed socket, or before any socket, is an error. A name that holds a
-//! newline followed by text that itself parses as a complete record cannot
-//! be told apart from a real record: the file is ambiguous there and the
-//! text is read as a record (NETLINK_SOCK_DIAG's UNIX_DIAG_NAME has no such
-//! ambiguity). The benefit of this rule is that no socket name chosen by an
-//! unprivileged user can make the whole table unreadable.
+//! Newlines are handled so that no socket name chosen by an unprivileged
+//! user can make the table unreadable or forge a socket:
+//!
+//! * a line that does not parse as a complete socket record continues the
+//!   name of the socket before it (joined with `b'\n'`, restoring the name's
+//!   bytes); such a line after an unnamed socket, or before any socket, is
+//!   an error;
+//! * a line that parses as a record is one, unless its inode is claimed by
+//!   another record too: the kernel prints each socket once, so one of them
+//!   is text inside a name (a forgery that would lend the other socket's
+//!   owner to an invented path). Of those records, the ones that could be
+//!   the continuation of the name before them (that name plus a newline
+//!   plus the line fit in [`MAX_NAME`] bytes) are ambiguous: they are not
+//!   rows, and [`parse`] counts them. If that does not leave exactly one
+//!   record for the inode, none is a row. **One inode is never two rows.**
+//!
+//! A forged record with an inode no other UNIX record has cannot be told
+//! from a real one in this file (NETLINK_SOCK_DIAG's UNIX_DIAG_NAME has no
+//! such ambiguity, and is the default source).
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::Path;
+
+use rustc_hash::FxHashMap;
+
+use super::input;
+
+/// The longest name the kernel prints: `sizeof(sun_path)` (108) bytes, an
+/// abstract name's leading NUL printed as `@` (net/unix/af_unix.c:
+/// unix_seq_show(), include/uapi/linux/un.h: UNIX_PATH_MAX).
+pub const MAX_NAME: usize = 108;
 
 /// `__SO_ACCEPTCON` (include/linux/net.h): set in the Flags column for a
 /// listening socket.
@@ -50,6 +68,7 @@ pub const SS_CONNECTING: u8 = 2;
 pub const SS_CONNECTED: u8 = 3;
 pub const SS_DISCONNECTING: u8 = 4;
 
+use crate::model::TcpState;
 /// The socket type of an AF_UNIX socket (the Type column): the model's.
 pub use crate::model::UnixKind;
 
@@ -82,13 +101,30 @@ impl UnixEntry {
     }
 }
 
-/// The State column `ss -xa` prints for this socket.
-///
-/// `ss -xa` reads NETLINK_SOCK_DIAG and names `sk_state`; the /proc columns
-/// determine it exactly: Flags has `__SO_ACCEPTCON` iff `TCP_LISTEN`
-/// ("LISTEN"); St is SS_CONNECTED or SS_CONNECTING iff `TCP_ESTABLISHED`
-/// ("ESTAB", also for connected datagram sockets and both ends of a
-/// connected datagram pair); otherwise the socket is `TCP_CLOSE` ("UNCONN").
+impl UnixEntry {
+    /// The socket's `sk_state`, the one mapping of the /proc columns to a
+    /// state (both sources give the same state for the same socket).
+    ///
+    /// unix_seq_show() prints Flags `__SO_ACCEPTCON` iff `TCP_LISTEN`, and
+    /// St (include/uapi/linux/net.h) as: with a `struct socket`,
+    /// SS_CONNECTED iff `TCP_ESTABLISHED` else SS_UNCONNECTED; without one,
+    /// SS_CONNECTING iff `TCP_ESTABLISHED` else SS_DISCONNECTING. So
+    /// SS_CONNECTING is ESTABLISHED (not SYN_SENT: a UNIX socket is never
+    /// in that state), and SS_DISCONNECTING is CLOSE. ss over netlink names
+    /// `sk_state` the same way (ESTAB, UNCONN, LISTEN).
+    pub fn state(&self) -> TcpState {
+        if self.listening {
+            return TcpState::Listen;
+        }
+        match self.ss_state {
+            SS_CONNECTED | SS_CONNECTING => TcpState::Established,
+            _ => TcpState::Close,
+        }
+    }
+}
+
+/// The State column `ss -xa` prints for this socket ([`UnixEntry::state`]
+/// in ss's words).
 ///
 /// The pending server side of a connection not yet accepted (St
 /// SS_CONNECTING, inode 0, the listener's name) gets "ESTAB", its kernel
@@ -97,13 +133,10 @@ impl UnixEntry {
 /// /proc fallback, `PROC_NET_UNIX=/proc/net/unix ss -xa`, maps St 2 to
 /// SYN-SENT and 4 to CLOSING, and misreads names with spaces or newlines.)
 pub fn ss_state_name(e: &UnixEntry) -> &'static str {
-    if e.listening {
-        return "LISTEN";
-    }
-    match e.ss_state {
-        SS_CONNECTED | SS_CONNECTING => "ESTAB",
-        SS_UNCONNECTED | SS_DISCONNECTING => "UNCONN",
-        _ => "UNKNOWN",
+    match e.state() {
+        TcpState::Listen => "LISTEN",
+        TcpState::Established => "ESTAB",
+        _ => "UNCONN",
     }
 }
 
@@ -127,32 +160,37 @@ pub enum UnixLineError {
 /// A failure to read `/proc/net/unix`.
 pub type UnixProcError = super::TextFileError<UnixLineError>;
 
-/// Opens `path` (normally `/proc/net/unix`) and calls `each` for every socket.
-pub fn read(path: &Path, each: impl FnMut(UnixEntry)) -> Result<(), UnixProcError> {
-    let file = File::open(path).map_err(|source| UnixProcError::Io {
+/// Opens `path` (normally `/proc/net/unix`) and calls `each` for every
+/// socket; returns how many ambiguous record lines were dropped.
+pub fn read(path: &Path, each: impl FnMut(UnixEntry)) -> Result<usize, UnixProcError> {
+    let file = input::open(path).map_err(|source| UnixProcError::Io {
         path: Some(path.to_path_buf()),
         source,
     })?;
-    // A large buffer: each read() of the seq_file walks the hash table again.
-    parse(BufReader::with_capacity(256 * 1024, file), each).map_err(|e| e.with_path(path))
+    parse(file, each).map_err(|e| e.with_path(path))
+}
+
+/// A record line read, before the whole table shows whether it is a row.
+struct Record {
+    entry: UnixEntry,
+    /// The line could also be the rest of the previous socket's name.
+    could_continue: bool,
 }
 
 /// Parses a whole `/proc/net/unix` table from `reader`, calling `each` for
-/// every socket in file order.
-///
-/// A socket is handed to `each` once the next record (or the end) shows that
-/// its name has no more lines.
+/// every socket in file order (after the whole table was read: whether a
+/// line is a socket depends on the lines after it). Returns how many record
+/// lines were dropped as ambiguous (see the module docs).
 pub fn parse<R: BufRead>(
     mut reader: R,
     mut each: impl FnMut(UnixEntry),
-) -> Result<(), UnixProcError> {
+) -> Result<usize, UnixProcError> {
     let mut buf = Vec::new();
     let mut number = 0usize;
-    let mut pending: Option<UnixEntry> = None;
+    let mut records: Vec<Record> = Vec::new();
     loop {
         buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
+        let n = input::read_line(&mut reader, &mut buf)
             .map_err(|source| UnixProcError::Io { path: None, source })?;
         if n == 0 {
             break;
@@ -169,13 +207,17 @@ pub fn parse<R: BufRead>(
             }
             continue;
         }
+        let previous = records.last_mut().and_then(|r| r.entry.path.as_mut());
         match parse_line(line) {
             Ok(entry) => {
-                if let Some(done) = pending.replace(entry) {
-                    each(done);
-                }
+                let could_continue =
+                    previous.is_some_and(|name| name.len() + 1 + line.len() <= MAX_NAME);
+                records.push(Record {
+                    entry,
+                    could_continue,
+                });
             }
-            Err(reason) => match pending.as_mut().and_then(|e| e.path.as_mut()) {
+            Err(reason) => match previous {
                 // A newline inside the previous socket's name.
                 Some(path) => {
                     path.push(b'\n');
@@ -198,10 +240,31 @@ pub fn parse<R: BufRead>(
             reason: UnixLineError::MissingHeader,
         });
     }
-    if let Some(done) = pending {
-        each(done);
+    // Inodes claimed by more than one record (0: sockets without one,
+    // several of which are normal).
+    let mut claims: FxHashMap<u64, (usize, usize)> = FxHashMap::default();
+    for r in &records {
+        if r.entry.inode != 0 {
+            let c = claims.entry(r.entry.inode).or_default();
+            c.0 += 1;
+            c.1 += usize::from(!r.could_continue);
+        }
     }
-    Ok(())
+    let mut dropped = 0;
+    for r in records {
+        let keep = match claims.get(&r.entry.inode) {
+            None | Some((1, _)) => true,
+            // Several claims: the one that cannot be text in a name, if
+            // it is the only one.
+            Some(&(_, firm)) => firm == 1 && !r.could_continue,
+        };
+        if keep {
+            each(r.entry);
+        } else {
+            dropped += 1;
+        }
+    }
+    Ok(dropped)
 }
 
 /// The header row (net/unix/af_unix.c: unix_seq_show(), SEQ_START_TOKEN).
@@ -259,7 +322,11 @@ pub fn parse_line(line: &[u8]) -> Result<UnixEntry, UnixLineError> {
     let sock_type = u16::try_from(sock_type).map_err(|_| cur.bad("Type"))?;
     let kind =
         UnixKind::from_kernel(u32::from(sock_type)).ok_or(UnixLineError::UnknownType(sock_type))?;
-    let ss_state = u8::try_from(st).map_err(|_| cur.bad("St"))?;
+    // St: only SS_UNCONNECTED..=SS_DISCONNECTING are printed.
+    let ss_state = u8::try_from(st)
+        .ok()
+        .filter(|st| (SS_UNCONNECTED..=SS_DISCONNECTING).contains(st))
+        .ok_or_else(|| cur.bad("St"))?;
     Ok(UnixEntry {
         kind,
         ss_state,
@@ -461,7 +528,8 @@ c
     #[test]
     fn a_record_inside_a_name_is_read_as_a_record() {
         // The documented ambiguity: a name holding a newline and then a
-        // complete record line. Deterministically, two sockets.
+        // complete record line whose inode no other record claims.
+        // Deterministically, two sockets.
         let text = format!(
             "{HEADER}\
 0000000000000000: 00000002 00000000 00000000 0002 01 12 /tmp/x
@@ -472,6 +540,59 @@ c
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].path.as_deref(), Some(&b"/tmp/x"[..]));
         assert_eq!(got[1].inode, 99);
+    }
+
+    #[test]
+    fn a_forged_record_never_makes_two_rows_for_one_inode() {
+        // Issue 12 item 5: an abstract name "\0x\n<record line>" forges a
+        // socket with the inode of /run/real.sock (which would then lend
+        // it its owner). Wherever the forged line is, the inode is one row:
+        // the real one, whose line cannot be the rest of a name.
+        let real = "0000000000000000: 00000002 00000000 00010000 0001 01 500 /run/real.sock";
+        let forged = "0000000000000000: 00000002 00000000 00010000 0001 01 500 /run/docker.sock";
+        let attacker = "0000000000000000: 00000002 00000000 00000000 0001 01 600 @x";
+        let long = "0000000000000000: 00000002 00000000 00000000 0002 01 601 /run/a-name-long-enough-that-no-record-line-can-follow-it-within-108-bytes";
+        for text in [
+            format!("{HEADER}{long}\n{real}\n{attacker}\n{forged}\n"),
+            format!("{HEADER}{attacker}\n{forged}\n{long}\n{real}\n"),
+        ] {
+            let mut got = Vec::new();
+            let dropped = parse(text.as_bytes(), |e| got.push(e)).unwrap();
+            assert_eq!(dropped, 1, "the forged line is counted");
+            let by_inode: Vec<_> = got
+                .iter()
+                .map(|e| (e.inode, e.path.as_deref().unwrap_or(b"")))
+                .collect();
+            assert!(
+                by_inode.contains(&(500, &b"/run/real.sock"[..])),
+                "{by_inode:?}"
+            );
+            assert_eq!(got.iter().filter(|e| e.inode == 500).count(), 1);
+            assert_eq!(got.len(), 3);
+        }
+        // Both claims could be text in a name: neither is a row.
+        let text = format!("{HEADER}{attacker}\n{forged}\n{attacker}\n{real}\n");
+        let text = text.replacen(" 600 @x", " 602 @y", 1);
+        let mut got = Vec::new();
+        assert_eq!(parse(text.as_bytes(), |e| got.push(e)).unwrap(), 2);
+        assert!(got.iter().all(|e| e.inode != 500), "{got:?}");
+    }
+
+    #[test]
+    fn one_state_mapping() {
+        // Issue 12 item 10: St SS_CONNECTING (2) is a socket without a
+        // struct socket in TCP_ESTABLISHED; the two mappings disagreed.
+        let e = |st, listening| entry(UnixKind::Stream, st, listening, 1, None);
+        assert_eq!(e(SS_CONNECTING, false).state(), TcpState::Established);
+        assert_eq!(e(SS_CONNECTED, false).state(), TcpState::Established);
+        assert_eq!(e(SS_UNCONNECTED, false).state(), TcpState::Close);
+        assert_eq!(e(SS_DISCONNECTING, false).state(), TcpState::Close);
+        assert_eq!(e(SS_UNCONNECTED, true).state(), TcpState::Listen);
+        // St values the kernel never prints are not records.
+        for st in ["00", "05", "FF"] {
+            let line = format!("0000000000000000: 00000002 00000000 00000000 0001 {st} 5");
+            assert!(parse_line(line.as_bytes()).is_err(), "{st}");
+        }
     }
 
     #[test]
@@ -700,7 +821,7 @@ x\x1b[31mesc
                 Just(UnixKind::Dgram),
                 Just(UnixKind::SeqPacket)
             ],
-            0u8..=4,
+            1u8..=4,
             any::<bool>(),
             any::<u64>(),
             proptest::option::of(proptest::collection::vec(any::<u8>(), 1..40)),
