@@ -91,11 +91,11 @@ pub fn can_stream(config: &Config) -> bool {
 /// records come back in the report.
 ///
 /// With owners, /proc is walked first and each record gets its owners as
-/// it arrives. A table's dump brings its listeners before its connections
-/// (the kernel walks the listening hash first, and /proc/net/tcp lists it
-/// first too), so a connection waiting in an accept queue finds its
-/// listener already seen; one that does not is held back and shown at the
-/// end, when every listener is known.
+/// it arrives. Connections without a descriptor that may wait in a
+/// listener's queue are held back and shown at the end, when every
+/// listener and every queued connection is known: they are tied to their
+/// listener all at once ([`owners::Listeners::resolve`]), as `gather`
+/// does. They are few (the accept and SYN queues), so memory stays flat.
 pub fn stream(
     config: &Config,
     each: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
@@ -110,7 +110,9 @@ pub fn stream(
     struct Attributing<'x> {
         index: &'x OwnerIndex,
         listeners: owners::Listeners,
-        /// Queued connections whose listener had not been seen yet.
+        /// Connections without a descriptor that may wait in a queue: tied
+        /// to their listener when the dump is done, since the listeners'
+        /// Recv-Q decides against all of them at once (few: the queues).
         held: Vec<Socket>,
         /// The owners vector, lent to each record and taken back.
         spare: Vec<Owner>,
@@ -146,13 +148,8 @@ pub fn stream(
                 s.owners = Some(list);
                 a.listeners.add(&s);
                 if owners::queue_kind(&s).is_some() {
-                    match a.listeners.queue_of(&s) {
-                        Some(q) => s.queue = Some(q),
-                        None => {
-                            a.held.push(s);
-                            return Ok(());
-                        }
-                    }
+                    a.held.push(s);
+                    return Ok(());
                 }
             }
             self.show(s)
@@ -188,10 +185,12 @@ pub fn stream(
     let snap = source::read_into(&config.query, &config.source, &mut sink)?;
     if let Some(a) = &mut sink.owners {
         let held = std::mem::take(&mut a.held);
-        for mut s in held {
-            if let Some(a) = &sink.owners {
-                s.queue = a.listeners.queue_of(&s);
-            }
+        let queues = {
+            let conns: Vec<&Socket> = held.iter().collect();
+            a.listeners.resolve(&conns)
+        };
+        for (mut s, q) in held.into_iter().zip(queues) {
+            s.queue = q;
             sink.show(s).map_err(SourceError::Output)?;
         }
     }

@@ -43,7 +43,9 @@ pub struct ListenerHealth<'a> {
     /// are then dropped (ListenOverflows).
     pub full: bool,
     pub level: Level,
-    /// SYN_RECV request sockets for this address and port.
+    /// SYN_RECV request sockets in this listener's queue (in an
+    /// SO_REUSEPORT group, those that may be in it: the kernel does not say
+    /// which member a request socket belongs to).
     pub half_open: usize,
     /// Completed connections nobody accept()ed: the accept queue's length
     /// (the kernel keeps them as ESTABLISHED sockets without a descriptor).
@@ -56,22 +58,22 @@ pub struct ListenerHealth<'a> {
 /// Queue health of every LISTEN socket (TCP) in `sockets`, whose queued
 /// connections must already be attributed (owners::attribute_queues).
 pub fn listeners<'a>(sockets: &'a [Socket], knobs: &NetKnobs) -> Vec<ListenerHealth<'a>> {
-    let mut half: HashMap<SocketAddr, usize> = HashMap::new();
-    let mut waiting: HashMap<SocketAddr, usize> = HashMap::new();
+    // Request sockets per listener (by inode); one an SO_REUSEPORT group
+    // holds counts for each member that may hold it.
+    let mut half: HashMap<u64, usize> = HashMap::new();
     for s in sockets {
-        if let Some(q) = &s.queue {
-            let map = match q.kind {
-                QueueKind::Syn => &mut half,
-                QueueKind::Accept => &mut waiting,
-            };
-            *map.entry(q.listener).or_default() += 1;
+        if let Some(q) = &s.queue
+            && q.kind == QueueKind::Syn
+        {
+            for inode in &q.listener_inodes {
+                *half.entry(*inode).or_default() += 1;
+            }
         }
     }
     sockets
         .iter()
         .filter(|s| s.proto == Protocol::Tcp && s.state == TcpState::Listen)
         .map(|s| {
-            let key = SocketAddr::new(s.local.ip(), s.local.port());
             let accept_queue = s.recv_q;
             let backlog = s.send_q;
             let percent = backlog.map(|b| {
@@ -96,12 +98,10 @@ pub fn listeners<'a>(sockets: &'a [Socket], knobs: &NetKnobs) -> Vec<ListenerHea
                 percent,
                 full,
                 level,
-                half_open: half.get(&key).copied().unwrap_or(0),
-                waiting: waiting
-                    .get(&key)
-                    .copied()
-                    .unwrap_or(accept_queue as usize)
-                    .max(accept_queue as usize),
+                half_open: half.get(&s.inode).copied().unwrap_or(0),
+                // The connections attributed to it agree with this count
+                // (owners::Listeners::resolve checks them against it).
+                waiting: accept_queue as usize,
                 at_somaxconn: backlog.is_some() && backlog == knobs.somaxconn,
             }
         })
@@ -221,15 +221,38 @@ pub fn why_bind<'a>(
         reasons.push(r);
     }
     if proto == Protocol::Tcp {
-        let mut others: Vec<(TcpState, usize)> = Vec::new();
-        let mut queued = 0;
-        for s in holders
+        // Connections in an accept queue: no process has them yet, whatever
+        // their state (CLOSE_WAIT when the client closed meanwhile).
+        let queued: Vec<&&Socket> = holders
             .iter()
-            .filter(|s| !matches!(s.state, TcpState::Listen | TcpState::TimeWait))
-        {
-            if s.queue.is_some() {
-                queued += 1;
+            .filter(|s| {
+                s.queue
+                    .as_ref()
+                    .is_some_and(|q| q.kind == QueueKind::Accept)
+            })
+            .collect();
+        if !queued.is_empty() {
+            let closed = queued
+                .iter()
+                .filter(|s| s.state == TcpState::CloseWait)
+                .count();
+            let mut r = format!(
+                "{} connection{} completed by the kernel and waiting in an accept queue                  (no process has accept()ed {})",
+                queued.len(),
+                if queued.len() == 1 { "" } else { "s" },
+                if queued.len() == 1 { "it" } else { "them" },
+            );
+            if closed > 0 {
+                r.push_str(&format!(
+                    "; the client already closed {closed} of them (CLOSE_WAIT)"
+                ));
             }
+            reasons.push(r);
+        }
+        let mut others: Vec<(TcpState, usize)> = Vec::new();
+        for s in holders.iter().filter(|s| {
+            !matches!(s.state, TcpState::Listen | TcpState::TimeWait) && s.queue.is_none()
+        }) {
             match others.iter_mut().find(|(st, _)| *st == s.state) {
                 Some((_, n)) => *n += 1,
                 None => others.push((s.state, 1)),
@@ -238,15 +261,10 @@ pub fn why_bind<'a>(
         for (state, n) in others {
             let why = match state {
                 TcpState::CloseWait => {
-                    "; the peer closed and the application has not closed its end yet".to_owned()
+                    "; the peer closed and the application has not closed its end yet"
                 }
-                TcpState::FinWait2 => {
-                    "; waiting for the peer's FIN (an orphan times out)".to_owned()
-                }
-                TcpState::Established if queued > 0 => {
-                    format!(", {queued} of them waiting to be accepted")
-                }
-                _ => String::new(),
+                TcpState::FinWait2 => "; waiting for the peer's FIN (an orphan times out)",
+                _ => "",
             };
             reasons.push(format!(
                 "{n} {} socket{} on this local port{why}",
@@ -506,7 +524,7 @@ pub fn ports(sockets: &[Socket], knobs: &NetKnobs) -> PortPressure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Owner, Queued, Timer, TimerKind};
+    use crate::model::{Attribution, Owner, Queued, Timer, TimerKind};
 
     fn tcp(state: TcpState, local: &str, remote: &str) -> Socket {
         Socket::test_tcp(state, local, remote)
@@ -533,6 +551,8 @@ mod tests {
             kind: QueueKind::Accept,
             listener: "127.0.0.1:80".parse().unwrap(),
             listener_owners: vec![],
+            attribution: Attribution::Sure,
+            listener_inodes: vec![1],
         }));
         let mut h = q.clone();
         h.state = TcpState::SynRecv;
