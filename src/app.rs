@@ -91,11 +91,14 @@ pub fn can_stream(config: &Config) -> bool {
 /// records come back in the report.
 ///
 /// With owners, /proc is walked first and each record gets its owners as
-/// it arrives. Connections without a descriptor that may wait in a
-/// listener's queue are held back and shown at the end, when every
-/// listener and every queued connection is known: they are tied to their
-/// listener all at once ([`owners::Listeners::resolve`]), as `gather`
-/// does. They are few (the accept and SYN queues), so memory stays flat.
+/// it arrives. A table's dump brings its listeners before its connections
+/// (the kernel walks the listening hash first, and /proc/net/tcp lists it
+/// first too), so a connection waiting in a queue is tied to its listener
+/// at once ([`owners::Listeners::resolve`], as `gather` does) when the
+/// listeners alone decide it; one whose listener depends on the other
+/// queued connections (several candidates with a Recv-Q), or whose
+/// listener was not seen yet, is held back and resolved with the others
+/// at the end. They are few (the queues), so memory stays flat.
 pub fn stream(
     config: &Config,
     each: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
@@ -110,9 +113,9 @@ pub fn stream(
     struct Attributing<'x> {
         index: &'x OwnerIndex,
         listeners: owners::Listeners,
-        /// Connections without a descriptor that may wait in a queue: tied
-        /// to their listener when the dump is done, since the listeners'
-        /// Recv-Q decides against all of them at once (few: the queues).
+        /// Queued connections whose listener depends on the other queued
+        /// connections (several candidate listeners with a Recv-Q, or none
+        /// seen yet): tied to it when the dump is done (few: the queues).
         held: Vec<Socket>,
         /// The owners vector, lent to each record and taken back.
         spare: Vec<Owner>,
@@ -148,8 +151,11 @@ pub fn stream(
                 s.owners = Some(list);
                 a.listeners.add(&s);
                 if owners::queue_kind(&s).is_some() {
-                    a.held.push(s);
-                    return Ok(());
+                    if !a.listeners.decides_alone(&s) {
+                        a.held.push(s);
+                        return Ok(());
+                    }
+                    s.queue = a.listeners.resolve(&[&s]).pop().flatten();
                 }
             }
             self.show(s)

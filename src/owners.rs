@@ -511,6 +511,28 @@ impl Listeners {
         found
     }
 
+    /// True when the queue of `s` follows from the listeners alone, so that
+    /// [`Listeners::resolve`] on `s` by itself gives what it gives with every
+    /// other queued connection: a request socket (SYN queues have no count
+    /// to check), or an accept-queue connection with one candidate listener,
+    /// or one whose Recv-Q is not 0. Otherwise the answer depends on the
+    /// other queued connections, which must be known first.
+    pub fn decides_alone(&self, s: &Socket) -> bool {
+        let cands = self.candidates(s);
+        match queue_kind(s) {
+            None => true,
+            Some(QueueKind::Syn) => !cands.is_empty(),
+            Some(QueueKind::Accept) => {
+                cands.len() == 1
+                    || cands
+                        .iter()
+                        .filter(|&&(l, _)| self.all[l].recv_q > 0)
+                        .count()
+                        == 1
+            }
+        }
+    }
+
     /// The queue each of `conns` waits in (`None` for a socket that is in
     /// no queue, or whose listener is unknown).
     ///
@@ -785,6 +807,29 @@ mod tests {
         })
     }
 
+    /// attribute_queues, checking on the way that what the streamed path
+    /// decides alone (decides_alone, then resolve on one connection) is
+    /// what the whole batch decides.
+    fn attribute(socks: &mut [Socket]) {
+        let mut listeners = Listeners::default();
+        for s in socks.iter() {
+            listeners.add(s);
+        }
+        let alone: Vec<Option<Option<Box<Queued>>>> = socks
+            .iter()
+            .map(|s| {
+                (queue_kind(s).is_some() && listeners.decides_alone(s))
+                    .then(|| listeners.resolve(&[s]).pop().flatten())
+            })
+            .collect();
+        attribute_queues(socks);
+        for (s, a) in socks.iter().zip(alone) {
+            if let Some(q) = a {
+                assert_eq!(q, s.queue, "decided alone vs in the batch: {s:?}");
+            }
+        }
+    }
+
     #[test]
     fn recv_q_overrules_the_exact_address() {
         // (a): the wildcard listener holds the connection made before the
@@ -794,7 +839,7 @@ mod tests {
             listener("127.0.0.1:8092", 0, 11, 2),
             queued_to("127.0.0.1:8092", TcpState::Established, 0),
         ];
-        attribute_queues(&mut socks);
+        attribute(&mut socks);
         assert_eq!(who(&socks[2]), Some((vec![1], Attribution::Sure)));
         // Both have one: the kernel's choice (exact) for a lone connection
         // would leave the wildcard's count unexplained; with two
@@ -805,7 +850,7 @@ mod tests {
             queued_to("127.0.0.1:8092", TcpState::Established, 0),
             queued_to("127.0.0.1:8092", TcpState::CloseWait, 0),
         ];
-        attribute_queues(&mut socks);
+        attribute(&mut socks);
         assert_eq!(who(&socks[2]), Some((vec![1, 2], Attribution::OneOf)));
         assert_eq!(who(&socks[3]), Some((vec![1, 2], Attribution::OneOf)));
         // A connection that can only be the wildcard's fills its count: the
@@ -816,7 +861,7 @@ mod tests {
             queued_to("127.0.0.2:8092", TcpState::Established, 0),
             queued_to("127.0.0.1:8092", TcpState::Established, 0),
         ];
-        attribute_queues(&mut socks);
+        attribute(&mut socks);
         assert_eq!(who(&socks[2]), Some((vec![1], Attribution::Sure)));
         assert_eq!(who(&socks[3]), Some((vec![2], Attribution::Sure)));
     }
@@ -833,7 +878,7 @@ mod tests {
             queued_to("127.0.0.1:80", TcpState::Established, 0),
             queued_to("127.0.0.1:80", TcpState::Established, 5),
         ];
-        attribute_queues(&mut socks);
+        attribute(&mut socks);
         assert_eq!(who(&socks[2]), Some((vec![1], Attribution::Sure)));
         assert_eq!(who(&socks[3]), Some((vec![2], Attribution::Sure)));
         // (c): one address, port and device: an SO_REUSEPORT group.
@@ -843,7 +888,7 @@ mod tests {
             listener("0.0.0.0:81", 0, 12, 102),
             queued_to("127.0.0.1:81", TcpState::Established, 0),
         ];
-        attribute_queues(&mut socks);
+        attribute(&mut socks);
         assert_eq!(
             who(&socks[3]),
             Some((vec![100, 101], Attribution::OneOf)),
@@ -856,7 +901,7 @@ mod tests {
         b.ifindex = Some(3);
         let mut socks = vec![a, b, queued_to("[fe80::1]:82", TcpState::Established, 3)];
         socks[2].remote = "[fe80::2]:5000".parse().unwrap();
-        attribute_queues(&mut socks);
+        attribute(&mut socks);
         assert_eq!(who(&socks[2]), Some((vec![2], Attribution::Sure)));
         // Families: an IPv4 connection is an AF_INET listener's; a
         // v4-mapped one a dual-stack wildcard's, never a v6only one's.
@@ -873,7 +918,7 @@ mod tests {
             queued_to("[::ffff:127.0.0.1]:84", TcpState::Established, 0),
             queued_to("127.0.0.1:83", TcpState::FinWait2, 0),
         ];
-        attribute_queues(&mut socks);
+        attribute(&mut socks);
         assert_eq!(who(&socks[3]), Some((vec![1], Attribution::Sure)));
         assert_eq!(who(&socks[4]), None, "v6only takes no IPv4");
         assert_eq!(who(&socks[5]), Some((vec![3], Attribution::Sure)));
