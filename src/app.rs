@@ -93,9 +93,12 @@ pub fn can_stream(config: &Config) -> bool {
 /// With owners, /proc is walked first and each record gets its owners as
 /// it arrives. A table's dump brings its listeners before its connections
 /// (the kernel walks the listening hash first, and /proc/net/tcp lists it
-/// first too), so a connection waiting in an accept queue finds its
-/// listener already seen; one that does not is held back and shown at the
-/// end, when every listener is known.
+/// first too), so a connection waiting in a queue is tied to its listener
+/// at once ([`owners::Listeners::resolve`], as `gather` does) when the
+/// listeners alone decide it; one whose listener depends on the other
+/// queued connections (several candidates with a Recv-Q), or whose
+/// listener was not seen yet, is held back and resolved with the others
+/// at the end. They are few (the queues), so memory stays flat.
 pub fn stream(
     config: &Config,
     each: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
@@ -110,7 +113,9 @@ pub fn stream(
     struct Attributing<'x> {
         index: &'x OwnerIndex,
         listeners: owners::Listeners,
-        /// Queued connections whose listener had not been seen yet.
+        /// Queued connections whose listener depends on the other queued
+        /// connections (several candidate listeners with a Recv-Q, or none
+        /// seen yet): tied to it when the dump is done (few: the queues).
         held: Vec<Socket>,
         /// The owners vector, lent to each record and taken back.
         spare: Vec<Owner>,
@@ -146,13 +151,11 @@ pub fn stream(
                 s.owners = Some(list);
                 a.listeners.add(&s);
                 if owners::queue_kind(&s).is_some() {
-                    match a.listeners.queue_of(&s) {
-                        Some(q) => s.queue = Some(q),
-                        None => {
-                            a.held.push(s);
-                            return Ok(());
-                        }
+                    if !a.listeners.decides_alone(&s) {
+                        a.held.push(s);
+                        return Ok(());
                     }
+                    s.queue = a.listeners.resolve(&[&s]).pop().flatten();
                 }
             }
             self.show(s)
@@ -188,10 +191,12 @@ pub fn stream(
     let snap = source::read_into(&config.query, &config.source, &mut sink)?;
     if let Some(a) = &mut sink.owners {
         let held = std::mem::take(&mut a.held);
-        for mut s in held {
-            if let Some(a) = &sink.owners {
-                s.queue = a.listeners.queue_of(&s);
-            }
+        let queues = {
+            let conns: Vec<&Socket> = held.iter().collect();
+            a.listeners.resolve(&conns)
+        };
+        for (mut s, q) in held.into_iter().zip(queues) {
+            s.queue = q;
             sink.show(s).map_err(SourceError::Output)?;
         }
     }

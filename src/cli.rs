@@ -303,9 +303,12 @@ pub enum Command {
     /// Would bind() to this port fail right now, and why.
     ///
     /// Names what holds the port (a listener and its owner, TIME_WAIT with
-    /// the time left, other connections), wildcard/specific conflicts, and
-    /// the port's standing (ephemeral range, reserved, privileged). TCP, or
-    /// UDP with -u. Exit 0 when free, 1 when busy.
+    /// the time left, connections waiting in an accept queue, other
+    /// connections), wildcard/specific conflicts, and the port's standing
+    /// (ephemeral range, reserved, privileged). TCP, or UDP with -u. With
+    /// --try the real bind()'s errno is the verdict: busy (EADDRINUSE),
+    /// address not available (EADDRNOTAVAIL), permission denied (EACCES),
+    /// invalid address (EINVAL). Exit 0 when free, 1 when bind() would fail.
     WhyBind(WhyBindArgs),
 
     /// Ephemeral port pressure per destination.
@@ -320,12 +323,15 @@ pub enum Command {
 /// Arguments of `why-bind`.
 #[derive(Debug, Args)]
 pub struct WhyBindArgs {
-    /// PORT, :PORT, ADDR:PORT or [IPv6]:PORT (or a service name).
+    /// PORT, :PORT, ADDR:PORT or [IPv6]:PORT (or a service name); a
+    /// link-local IPv6 address takes its interface as a scope,
+    /// [fe80::1%eth0]:PORT or [fe80::1%2]:PORT.
     #[arg(value_name = "[ADDR]:PORT")]
     pub target: String,
 
-    /// Confirm with a real bind() (plain, then with SO_REUSEADDR), closed at
-    /// once and never listened on.
+    /// Confirm with real bind()s (plain, then with SO_REUSEADDR), closed at
+    /// once and never listened on: to the address asked for, or for a bare
+    /// port to 0.0.0.0 and to [::] dual-stack (what servers bind).
     #[arg(long = "try")]
     pub try_bind: bool,
 }

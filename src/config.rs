@@ -56,7 +56,12 @@ pub enum Mode {
     /// `listeners`: queue health.
     Listeners,
     /// `why-bind`: would bind() fail.
-    WhyBind { target: LocalPort, try_bind: bool },
+    WhyBind {
+        target: LocalPort,
+        /// The IPv6 scope (`[fe80::1%eth0]:80`), 0 for none.
+        scope: u32,
+        try_bind: bool,
+    },
     /// `ports`: ephemeral port pressure.
     Ports,
 }
@@ -166,9 +171,13 @@ impl Config {
                 [TcpState::Listen, TcpState::SynRecv].into_iter().collect(),
             ),
             Some(Command::WhyBind(args)) => (
-                Mode::WhyBind {
-                    target: parse_local_port(&args.target, &services_path)?,
-                    try_bind: args.try_bind,
+                {
+                    let (target, scope) = parse_bind_target(&args.target, &services_path)?;
+                    Mode::WhyBind {
+                        target,
+                        scope,
+                        try_bind: args.try_bind,
+                    }
                 },
                 StateSet::all(),
             ),
@@ -358,6 +367,41 @@ pub fn parse_local_port(text: &str, services: &Path) -> Result<LocalPort, Config
     Ok(LocalPort { addr, port })
 }
 
+/// A why-bind target: [`parse_local_port`]'s forms, and an IPv6 address
+/// may carry a scope, `[fe80::1%eth0]:80` or `[fe80::1%2]:80` (an interface
+/// of this network namespace); the scope is returned as an index, 0 for
+/// none.
+pub fn parse_bind_target(text: &str, services: &Path) -> Result<(LocalPort, u32), ConfigError> {
+    let bad = |reason: String| ConfigError::Target {
+        text: text.to_owned(),
+        reason,
+    };
+    let Some((head, rest)) = text.split_once('%') else {
+        return Ok((parse_local_port(text, services)?, 0));
+    };
+    let Some((scope, tail)) = rest.split_once(']') else {
+        return Err(bad(
+            "a scope goes inside the brackets: [fe80::1%eth0]:80".to_owned()
+        ));
+    };
+    let target = parse_local_port(&format!("{head}]{tail}"), services)?;
+    if !target.addr.is_some_and(|a| a.is_ipv6()) {
+        return Err(bad("a scope (%...) belongs to an IPv6 address".to_owned()));
+    }
+    let index = match scope.parse::<u32>() {
+        Ok(n) if n > 0 => n,
+        Ok(_) => return Err(bad("scope 0 names no interface".to_owned())),
+        Err(_) if scope.is_empty() => return Err(bad("empty scope after %".to_owned())),
+        Err(_) => nix::net::if_::if_nametoindex(scope).map_err(|e| {
+            bad(format!(
+                "no interface named {:?} in this network namespace ({e})",
+                crate::render::escape::escape(scope)
+            ))
+        })?,
+    };
+    Ok((target, index))
+}
+
 fn nonzero(p: u16) -> Option<u16> {
     (p != 0).then_some(p)
 }
@@ -372,6 +416,32 @@ mod tests {
         let mut argv = vec!["sockscope"];
         argv.extend_from_slice(args);
         Config::from_cli(Cli::try_parse_from(argv).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn bind_targets_keep_their_scope() {
+        let svc = Path::new(SERVICES_PATH);
+        let (t, scope) = parse_bind_target("[fe80::1%2]:80", svc).unwrap();
+        assert_eq!(
+            (t.addr, t.port, scope),
+            (Some("fe80::1".parse().unwrap()), 80, 2)
+        );
+        // lo is index 1 in every network namespace.
+        assert_eq!(parse_bind_target("[fe80::1%lo]:80", svc).unwrap().1, 1);
+        let (t, scope) = parse_bind_target("[::]:9090", svc).unwrap();
+        assert_eq!((t.addr, scope), (Some("::".parse().unwrap()), 0));
+        for bad in [
+            "1.2.3.4%2:80",
+            "[1.2.3.4%2]:80",
+            "[fe80::1%]:80",
+            "[fe80::1%0]:80",
+            "[fe80::1%no-such-if0]:80",
+        ] {
+            assert!(
+                matches!(parse_bind_target(bad, svc), Err(ConfigError::Target { .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! renderers print them.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 use crate::filter::LocalPort;
 use crate::model::{Protocol, QueueKind, Socket, TcpState};
@@ -43,7 +43,9 @@ pub struct ListenerHealth<'a> {
     /// are then dropped (ListenOverflows).
     pub full: bool,
     pub level: Level,
-    /// SYN_RECV request sockets for this address and port.
+    /// SYN_RECV request sockets in this listener's queue (in an
+    /// SO_REUSEPORT group, those that may be in it: the kernel does not say
+    /// which member a request socket belongs to).
     pub half_open: usize,
     /// Completed connections nobody accept()ed: the accept queue's length
     /// (the kernel keeps them as ESTABLISHED sockets without a descriptor).
@@ -56,22 +58,22 @@ pub struct ListenerHealth<'a> {
 /// Queue health of every LISTEN socket (TCP) in `sockets`, whose queued
 /// connections must already be attributed (owners::attribute_queues).
 pub fn listeners<'a>(sockets: &'a [Socket], knobs: &NetKnobs) -> Vec<ListenerHealth<'a>> {
-    let mut half: HashMap<SocketAddr, usize> = HashMap::new();
-    let mut waiting: HashMap<SocketAddr, usize> = HashMap::new();
+    // Request sockets per listener (by inode); one an SO_REUSEPORT group
+    // holds counts for each member that may hold it.
+    let mut half: HashMap<u64, usize> = HashMap::new();
     for s in sockets {
-        if let Some(q) = &s.queue {
-            let map = match q.kind {
-                QueueKind::Syn => &mut half,
-                QueueKind::Accept => &mut waiting,
-            };
-            *map.entry(q.listener).or_default() += 1;
+        if let Some(q) = &s.queue
+            && q.kind == QueueKind::Syn
+        {
+            for inode in &q.listener_inodes {
+                *half.entry(*inode).or_default() += 1;
+            }
         }
     }
     sockets
         .iter()
         .filter(|s| s.proto == Protocol::Tcp && s.state == TcpState::Listen)
         .map(|s| {
-            let key = SocketAddr::new(s.local.ip(), s.local.port());
             let accept_queue = s.recv_q;
             let backlog = s.send_q;
             let percent = backlog.map(|b| {
@@ -96,12 +98,10 @@ pub fn listeners<'a>(sockets: &'a [Socket], knobs: &NetKnobs) -> Vec<ListenerHea
                 percent,
                 full,
                 level,
-                half_open: half.get(&key).copied().unwrap_or(0),
-                waiting: waiting
-                    .get(&key)
-                    .copied()
-                    .unwrap_or(accept_queue as usize)
-                    .max(accept_queue as usize),
+                half_open: half.get(&s.inode).copied().unwrap_or(0),
+                // The connections attributed to it agree with this count
+                // (owners::Listeners::resolve checks them against it).
+                waiting: accept_queue as usize,
                 at_somaxconn: backlog.is_some() && backlog == knobs.somaxconn,
             }
         })
@@ -120,7 +120,10 @@ pub fn bind_target(t: LocalPort) -> LocalPort {
 /// What why-bind found.
 #[derive(Debug, Clone)]
 pub struct BindVerdict<'a> {
+    /// The address and port asked for (`::` and `0.0.0.0` kept as asked).
     pub target: LocalPort,
+    /// The IPv6 scope asked for (`%eth0`, `%2`), 0 for none.
+    pub scope: u32,
     pub proto: Protocol,
     /// Sockets that hold the port for bind().
     pub holders: Vec<&'a Socket>,
@@ -128,31 +131,24 @@ pub struct BindVerdict<'a> {
     pub reasons: Vec<String>,
     /// Facts about the port itself (ephemeral range, reserved, privilege).
     pub notes: Vec<String>,
+    /// bind() would fail: the dump shows a holder, or with --try the real
+    /// bind() failed (for any reason: see `tried`).
     pub busy: bool,
     /// The real bind() results, with --try.
     pub tried: Option<TryResult>,
 }
 
-/// Results of a real bind() (closed at once, never listened on).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TryResult {
-    pub addr: SocketAddr,
-    /// Plain bind(): `Ok` or the error text.
-    pub plain: Result<(), String>,
-    /// With SO_REUSEADDR set first.
-    pub reuseaddr: Result<(), String>,
-}
-
 /// Why bind() to `target` would fail now, from the sockets of `proto`
 /// (all states, owners attached) and the knobs.
 pub fn why_bind<'a>(
-    target: LocalPort,
+    asked: LocalPort,
+    scope: u32,
     proto: Protocol,
     sockets: &'a [Socket],
     knobs: &NetKnobs,
     euid: u32,
 ) -> BindVerdict<'a> {
-    let target = bind_target(target);
+    let target = bind_target(asked);
     // Request sockets (SYN_RECV) are not in the bind table; their listener is.
     let holders: Vec<&Socket> = sockets
         .iter()
@@ -221,15 +217,39 @@ pub fn why_bind<'a>(
         reasons.push(r);
     }
     if proto == Protocol::Tcp {
-        let mut others: Vec<(TcpState, usize)> = Vec::new();
-        let mut queued = 0;
-        for s in holders
+        // Connections in an accept queue: no process has them yet, whatever
+        // their state (CLOSE_WAIT when the client closed meanwhile).
+        let queued: Vec<&&Socket> = holders
             .iter()
-            .filter(|s| !matches!(s.state, TcpState::Listen | TcpState::TimeWait))
-        {
-            if s.queue.is_some() {
-                queued += 1;
+            .filter(|s| {
+                s.queue
+                    .as_ref()
+                    .is_some_and(|q| q.kind == QueueKind::Accept)
+            })
+            .collect();
+        if !queued.is_empty() {
+            let closed = queued
+                .iter()
+                .filter(|s| s.state == TcpState::CloseWait)
+                .count();
+            let mut r = format!(
+                "{} connection{} completed by the kernel and waiting in an accept queue \
+                 (no process has accept()ed {})",
+                queued.len(),
+                if queued.len() == 1 { "" } else { "s" },
+                if queued.len() == 1 { "it" } else { "them" },
+            );
+            if closed > 0 {
+                r.push_str(&format!(
+                    "; the client already closed {closed} of them (CLOSE_WAIT)"
+                ));
             }
+            reasons.push(r);
+        }
+        let mut others: Vec<(TcpState, usize)> = Vec::new();
+        for s in holders.iter().filter(|s| {
+            !matches!(s.state, TcpState::Listen | TcpState::TimeWait) && s.queue.is_none()
+        }) {
             match others.iter_mut().find(|(st, _)| *st == s.state) {
                 Some((_, n)) => *n += 1,
                 None => others.push((s.state, 1)),
@@ -238,15 +258,10 @@ pub fn why_bind<'a>(
         for (state, n) in others {
             let why = match state {
                 TcpState::CloseWait => {
-                    "; the peer closed and the application has not closed its end yet".to_owned()
+                    "; the peer closed and the application has not closed its end yet"
                 }
-                TcpState::FinWait2 => {
-                    "; waiting for the peer's FIN (an orphan times out)".to_owned()
-                }
-                TcpState::Established if queued > 0 => {
-                    format!(", {queued} of them waiting to be accepted")
-                }
-                _ => String::new(),
+                TcpState::FinWait2 => "; waiting for the peer's FIN (an orphan times out)",
+                _ => "",
             };
             reasons.push(format!(
                 "{n} {} socket{} on this local port{why}",
@@ -310,7 +325,8 @@ pub fn why_bind<'a>(
         ));
     }
     BindVerdict {
-        target,
+        target: asked,
+        scope,
         proto,
         holders,
         reasons,
@@ -320,95 +336,217 @@ pub fn why_bind<'a>(
     }
 }
 
-/// Binds a socket of `proto` to the target once (plain, then with
-/// SO_REUSEADDR) and closes it: never listens, sends nothing.
-pub fn try_bind(target: LocalPort, proto: Protocol) -> TryResult {
-    let ip = target.addr.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    let addr = SocketAddr::new(ip, target.port);
-    TryResult {
-        addr,
-        plain: bind_once(addr, proto, false),
-        reuseaddr: bind_once(addr, proto, true),
+/// Why a real bind() failed: its errno, as the kernel's inet_bind() /
+/// inet6_bind() and the port lookup (inet_csk_get_port) return it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindFailure {
+    /// EADDRINUSE: a socket holds the address and port.
+    InUse,
+    /// EADDRNOTAVAIL: the address is not one of this host's (in this
+    /// network namespace), or not on the interface of its scope.
+    NotAvailable,
+    /// EACCES: a port below ip_unprivileged_port_start without
+    /// CAP_NET_BIND_SERVICE.
+    Permission,
+    /// EINVAL: the kernel refused the address itself, e.g. a link-local
+    /// IPv6 address without a scope.
+    Invalid,
+    /// Any other errno.
+    Other,
+}
+
+impl BindFailure {
+    fn of(e: &std::io::Error) -> BindFailure {
+        match e.raw_os_error() {
+            Some(libc::EADDRINUSE) => BindFailure::InUse,
+            Some(libc::EADDRNOTAVAIL) => BindFailure::NotAvailable,
+            Some(libc::EACCES) | Some(libc::EPERM) => BindFailure::Permission,
+            Some(libc::EINVAL) => BindFailure::Invalid,
+            _ => BindFailure::Other,
+        }
+    }
+
+    /// The JSON name.
+    pub fn name(self) -> &'static str {
+        match self {
+            BindFailure::InUse => "in_use",
+            BindFailure::NotAvailable => "address_not_available",
+            BindFailure::Permission => "permission",
+            BindFailure::Invalid => "invalid",
+            BindFailure::Other => "other",
+        }
+    }
+
+    /// A word or two for the verdict line.
+    pub fn headline(self) -> &'static str {
+        match self {
+            BindFailure::InUse => "busy",
+            BindFailure::NotAvailable => "address not available",
+            BindFailure::Permission => "permission denied",
+            BindFailure::Invalid => "invalid address",
+            BindFailure::Other => "error",
+        }
     }
 }
 
-fn bind_once(addr: SocketAddr, proto: Protocol, reuse: bool) -> Result<(), String> {
-    use std::os::fd::{FromRawFd, OwnedFd};
-    let (family, ty) = (
-        if addr.is_ipv4() {
-            libc::AF_INET
-        } else {
-            libc::AF_INET6
-        },
-        match proto {
-            Protocol::Tcp => libc::SOCK_STREAM,
-            Protocol::Udp => libc::SOCK_DGRAM,
-        },
-    );
-    // SAFETY: plain socket(2); the fd is owned (and closed) below.
-    let fd = unsafe { libc::socket(family, ty | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error().to_string());
+/// A failed bind(): why, and the system's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindFailed {
+    pub reason: BindFailure,
+    pub message: String,
+}
+
+/// One real bind() attempt (closed at once, never listened on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The address bound, an IPv6 scope included.
+    pub addr: SocketAddr,
+    /// IPv6 wildcard bound with IPV6_V6ONLY off: it also takes IPv4, as
+    /// servers bind `[::]` by default.
+    pub dual_stack: bool,
+    /// Plain bind().
+    pub plain: Result<(), BindFailed>,
+    /// With SO_REUSEADDR set first, as servers do.
+    pub reuseaddr: Result<(), BindFailed>,
+}
+
+/// Results of the real bind()s of `--try`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryResult {
+    /// The address asked for, or for a bare port `0.0.0.0` then `[::]`
+    /// (dual-stack), what servers bind.
+    pub attempts: Vec<Attempt>,
+}
+
+impl TryResult {
+    /// The first plain bind() that failed: the verdict.
+    pub fn failure(&self) -> Option<(&Attempt, &BindFailed)> {
+        self.attempts
+            .iter()
+            .find_map(|a| a.plain.as_ref().err().map(|f| (a, f)))
     }
-    // SAFETY: fd is a fresh descriptor nobody else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    use std::os::fd::AsRawFd;
-    if reuse {
-        let one: libc::c_int = 1;
-        // SAFETY: setsockopt with a c_int option value of the right size.
-        unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_REUSEADDR,
-                &one as *const libc::c_int as *const libc::c_void,
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            );
-        }
-    }
-    let rc = match addr {
-        SocketAddr::V4(a) => {
-            let sa = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(a.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sa is a valid sockaddr_in of the given length.
-            unsafe {
-                libc::bind(
-                    fd.as_raw_fd(),
-                    &sa as *const libc::sockaddr_in as *const libc::sockaddr,
-                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-                )
-            }
-        }
-        SocketAddr::V6(a) => {
-            let sa = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: 0,
-                sin6_addr: libc::in6_addr {
-                    s6_addr: a.ip().octets(),
-                },
-                sin6_scope_id: a.scope_id(),
-            };
-            // SAFETY: sa is a valid sockaddr_in6 of the given length.
-            unsafe {
-                libc::bind(
-                    fd.as_raw_fd(),
-                    &sa as *const libc::sockaddr_in6 as *const libc::sockaddr,
-                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
-                )
-            }
-        }
+}
+
+/// The socket for a bind() could not even be set up (not a verdict on the
+/// address: socket() or setsockopt() failed).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {step} for a bind() to {addr}")]
+pub struct TryError {
+    pub step: &'static str,
+    pub addr: SocketAddr,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// What `--try` binds for a target: the address asked for with its scope
+/// (an IPv6 wildcard dual-stack), or for a bare port `0.0.0.0` and `[::]`
+/// dual-stack.
+pub fn try_addresses(target: LocalPort, scope: u32) -> Vec<(SocketAddr, bool)> {
+    let v6 = |ip: Ipv6Addr| {
+        (
+            SocketAddr::V6(SocketAddrV6::new(ip, target.port, 0, scope)),
+            ip.is_unspecified(),
+        )
     };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error().to_string())
+    match target.addr {
+        Some(IpAddr::V4(ip)) => vec![(SocketAddr::new(IpAddr::V4(ip), target.port), false)],
+        Some(IpAddr::V6(ip)) => vec![v6(ip)],
+        None => vec![
+            (
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), target.port),
+                false,
+            ),
+            v6(Ipv6Addr::UNSPECIFIED),
+        ],
+    }
+}
+
+/// Binds a socket of `proto` to each address of [`try_addresses`] (plain,
+/// then with SO_REUSEADDR) and closes it: never listens, sends nothing.
+pub fn try_bind(target: LocalPort, scope: u32, proto: Protocol) -> Result<TryResult, TryError> {
+    let mut attempts = Vec::new();
+    for (addr, dual_stack) in try_addresses(target, scope) {
+        attempts.push(Attempt {
+            addr,
+            dual_stack,
+            plain: bind_once(addr, dual_stack, proto, false)?,
+            reuseaddr: bind_once(addr, dual_stack, proto, true)?,
+        });
+    }
+    Ok(TryResult { attempts })
+}
+
+/// One bind(): `Ok(Err(_))` is the kernel's answer, `Err(_)` a socket
+/// that could not be set up.
+fn bind_once(
+    addr: SocketAddr,
+    dual_stack: bool,
+    proto: Protocol,
+    reuse: bool,
+) -> Result<Result<(), BindFailed>, TryError> {
+    use socket2::{Domain, Socket, Type};
+    let err = |step: &'static str| move |source| TryError { step, addr, source };
+    let ty = match proto {
+        Protocol::Tcp => Type::STREAM,
+        Protocol::Udp => Type::DGRAM,
+    };
+    let socket = Socket::new(Domain::for_address(addr), ty, None).map_err(err("open a socket"))?;
+    if reuse {
+        socket
+            .set_reuse_address(true)
+            .map_err(err("set SO_REUSEADDR"))?;
+    }
+    if dual_stack {
+        socket
+            .set_only_v6(false)
+            .map_err(err("clear IPV6_V6ONLY"))?;
+    }
+    Ok(socket.bind(&addr.into()).map_err(|e| BindFailed {
+        reason: BindFailure::of(&e),
+        message: e.to_string(),
+    }))
+}
+
+/// Takes the real bind()s as the final word: the verdict, and what each
+/// failure means.
+pub fn apply_try(v: &mut BindVerdict<'_>, tried: TryResult) {
+    let failure = tried.failure().map(|(a, f)| (a.addr, f.reason));
+    v.busy = failure.is_some();
+    if let Some((addr, reason)) = failure {
+        // The dump's "nothing holds it" does not stand against the kernel.
+        v.reasons.retain(|r| !r.starts_with("nothing holds "));
+        let addr = addr_text(addr);
+        v.reasons.push(match reason {
+            BindFailure::InUse => {
+                format!("bind() to {addr} fails with EADDRINUSE: the port is in use")
+            }
+            BindFailure::NotAvailable => format!(
+                "{addr}: the address is not one of this host's (EADDRNOTAVAIL; with a scope, not \
+                 on that interface): bind() fails whatever holds the port"
+            ),
+            BindFailure::Permission => format!(
+                "bind() to {addr} is not permitted (EACCES): the port is below \
+                 net.ipv4.ip_unprivileged_port_start and this process lacks \
+                 CAP_NET_BIND_SERVICE"
+            ),
+            BindFailure::Invalid => format!(
+                "the kernel refuses {addr} as invalid (EINVAL): a link-local IPv6 address \
+                 needs the scope of its interface, e.g. [fe80::1%eth0]:80"
+            ),
+            BindFailure::Other => format!("bind() to {addr} fails"),
+        });
+    }
+    v.tried = Some(tried);
+}
+
+/// `1.2.3.4:80`, `[::1]:80`, `[fe80::1%2]:80`.
+pub fn addr_text(a: SocketAddr) -> String {
+    match a {
+        SocketAddr::V6(a) if a.scope_id() != 0 => {
+            format!("[{}%{}]:{}", a.ip(), a.scope_id(), a.port())
+        }
+        SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+        SocketAddr::V4(a) => a.to_string(),
     }
 }
 
@@ -506,7 +644,7 @@ pub fn ports(sockets: &[Socket], knobs: &NetKnobs) -> PortPressure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Owner, Queued, Timer, TimerKind};
+    use crate::model::{Attribution, Owner, Queued, Timer, TimerKind};
 
     fn tcp(state: TcpState, local: &str, remote: &str) -> Socket {
         Socket::test_tcp(state, local, remote)
@@ -533,6 +671,8 @@ mod tests {
             kind: QueueKind::Accept,
             listener: "127.0.0.1:80".parse().unwrap(),
             listener_owners: vec![],
+            attribution: Attribution::Sure,
+            listener_inodes: vec![1],
         }));
         let mut h = q.clone();
         h.state = TcpState::SynRecv;
@@ -568,6 +708,7 @@ mod tests {
                 addr: None,
                 port: 8080,
             },
+            0,
             Protocol::Tcp,
             &socks,
             &knobs(),
@@ -599,6 +740,7 @@ mod tests {
                 addr: Some("127.0.0.1".parse().unwrap()),
                 port: 40050,
             },
+            0,
             Protocol::Tcp,
             &socks,
             &knobs(),
@@ -614,6 +756,7 @@ mod tests {
                 addr: None,
                 port: 80,
             },
+            0,
             Protocol::Tcp,
             &socks,
             &knobs(),
@@ -625,6 +768,37 @@ mod tests {
                 .iter()
                 .any(|n| n.contains("CAP_NET_BIND_SERVICE"))
         );
+    }
+
+    #[test]
+    fn try_addresses_and_errnos() {
+        let port = |addr: Option<&str>| LocalPort {
+            addr: addr.map(|a| a.parse().unwrap()),
+            port: 9090,
+        };
+        assert_eq!(
+            try_addresses(port(None), 0),
+            vec![
+                ("0.0.0.0:9090".parse().unwrap(), false),
+                ("[::]:9090".parse().unwrap(), true),
+            ],
+            "a bare port: what servers bind"
+        );
+        assert_eq!(
+            try_addresses(port(Some("::")), 0),
+            vec![("[::]:9090".parse().unwrap(), true)]
+        );
+        assert_eq!(
+            try_addresses(port(Some("fe80::1")), 3),
+            vec![("[fe80::1%3]:9090".parse().unwrap(), false)],
+            "the scope is kept"
+        );
+        let of = |n| BindFailure::of(&std::io::Error::from_raw_os_error(n));
+        assert_eq!(of(libc::EADDRINUSE), BindFailure::InUse);
+        assert_eq!(of(libc::EADDRNOTAVAIL), BindFailure::NotAvailable);
+        assert_eq!(of(libc::EACCES), BindFailure::Permission);
+        assert_eq!(of(libc::EINVAL), BindFailure::Invalid);
+        assert_eq!(of(libc::ENOBUFS), BindFailure::Other);
     }
 
     #[test]

@@ -135,17 +135,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             }
         }
-        Mode::WhyBind { target, try_bind } => {
+        Mode::WhyBind {
+            target,
+            scope,
+            try_bind,
+        } => {
             let knobs = NetKnobs::read(&config.proc_root);
             let proto = config.query.protocols[0];
             // SAFETY: geteuid cannot fail.
             let euid = unsafe { libc::geteuid() };
-            let mut verdict = explain::why_bind(*target, proto, &report.sockets, &knobs, euid);
+            let mut verdict =
+                explain::why_bind(*target, *scope, proto, &report.sockets, &knobs, euid);
             if *try_bind {
-                let tried = explain::try_bind(verdict.target, proto);
                 // The real bind() is the final word.
-                verdict.busy = tried.plain.is_err();
-                verdict.tried = Some(tried);
+                let tried = explain::try_bind(*target, *scope, proto)?;
+                explain::apply_try(&mut verdict, tried);
             }
             match config.format {
                 OutputFormat::Table => {

@@ -419,7 +419,9 @@ pub struct RawNames {
 /// Which queue of a listener a not-yet-accepted connection waits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueKind {
-    /// Handshake complete: ESTABLISHED, waiting for accept().
+    /// Handshake complete, waiting for accept(): ESTABLISHED, or
+    /// CLOSE_WAIT when the client already closed (still queued, and still
+    /// counted in the listener's Recv-Q).
     Accept,
     /// Half-open: SYN_RECV, waiting for the client's ACK (or, with
     /// TCP_DEFER_ACCEPT, for its first data).
@@ -435,13 +437,38 @@ impl QueueKind {
     }
 }
 
+/// How sure the tie between a queued connection and its listener is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attribution {
+    /// One listener: the kernel's lookup and the listeners' Recv-Q agree.
+    Sure,
+    /// One of several listeners (an SO_REUSEPORT group, or listeners whose
+    /// Recv-Q cannot tell which holds it); `listener_owners` lists them all.
+    OneOf,
+}
+
+impl Attribution {
+    /// The JSON name: `sure`, `one_of`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Attribution::Sure => "sure",
+            Attribution::OneOf => "one_of",
+        }
+    }
+}
+
 /// A connection waiting in a listener's queue, and who owns that listener.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
     pub kind: QueueKind,
-    /// The listener's local address (may be a wildcard).
+    /// The listener's local address (may be a wildcard); with
+    /// [`Attribution::OneOf`], that of the first candidate.
     pub listener: SocketAddr,
+    /// The owners of the listener, or of every candidate listener.
     pub listener_owners: Vec<Owner>,
+    pub attribution: Attribution,
+    /// The inode of the listener, or of every candidate listener.
+    pub listener_inodes: Vec<u64>,
 }
 
 /// Whether an IPv6 socket is dual-stack (IPV6_V6ONLY off), so that its

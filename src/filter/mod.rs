@@ -108,7 +108,7 @@ impl Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{QueueKind, Queued, TcpState};
+    use crate::model::{Attribution, QueueKind, Queued, TcpState};
     use std::sync::Arc;
 
     fn sock(local: &str, owners: Vec<(u32, &str)>) -> Socket {
@@ -164,6 +164,8 @@ mod tests {
             kind: QueueKind::Accept,
             listener: "0.0.0.0:80".parse().unwrap(),
             listener_owners: sock("0.0.0.0:80", vec![(812, "nginx")]).owners.unwrap(),
+            attribution: Attribution::Sure,
+            listener_inodes: vec![1],
         }));
         let f = ProcessFilter {
             comm: Some("nginx".into()),

@@ -10,7 +10,7 @@ use super::grid::{Align, Grid};
 use super::json::{JsonEndpoint, JsonOwner, JsonSocket};
 use super::table;
 use crate::config::TableOptions;
-use crate::explain::{BindVerdict, ListenerHealth, PortPressure};
+use crate::explain::{self, Attempt, BindFailed, BindVerdict, ListenerHealth, PortPressure};
 use crate::model::Socket;
 use crate::source::sysctl::NetKnobs;
 
@@ -197,37 +197,61 @@ pub fn why_bind_text(
     opts: &TableOptions,
 ) -> io::Result<()> {
     let what = match v.target.addr {
+        Some(a) if a.is_ipv6() && v.scope != 0 => {
+            format!("[{a}%{}]:{}", v.scope, v.target.port)
+        }
         Some(a) if a.is_ipv6() => format!("[{a}]:{}", v.target.port),
         Some(a) => format!("{a}:{}", v.target.port),
         None => format!("port {}", v.target.port),
     };
-    writeln!(
-        out,
-        "{} {what}: {}",
-        v.proto.name(),
-        if v.busy {
-            "busy, bind() would fail"
-        } else {
-            "free"
+    let verdict = match (v.busy, v.tried.as_ref().and_then(|t| t.failure())) {
+        (false, _) => "free".to_owned(),
+        (true, None) => "busy, bind() would fail".to_owned(),
+        (true, Some((_, f))) => {
+            let t = v
+                .tried
+                .as_ref()
+                .map(|t| &t.attempts[..])
+                .unwrap_or_default();
+            let failed: Vec<String> = t
+                .iter()
+                .filter(|a| a.plain.is_err())
+                .map(attempt_text)
+                .collect();
+            let ok: Vec<String> = t
+                .iter()
+                .filter(|a| a.plain.is_ok())
+                .map(attempt_text)
+                .collect();
+            let mut text = format!("{}, bind() would fail", f.reason.headline());
+            if !ok.is_empty() {
+                text.push_str(&format!(
+                    " for {}; {} is free",
+                    failed.join(", "),
+                    ok.join(", ")
+                ));
+            }
+            text
         }
-    )?;
+    };
+    writeln!(out, "{} {what}: {verdict}", v.proto.name())?;
     for r in &v.reasons {
         writeln!(out, "  - {}", escape(r))?;
     }
     for n in &v.notes {
         writeln!(out, "  - {n}")?;
     }
-    if let Some(t) = &v.tried {
-        let show = |r: &Result<(), String>| match r {
+    for a in v.tried.iter().flat_map(|t| &t.attempts) {
+        let show = |r: &Result<(), BindFailed>| match r {
             Ok(()) => "succeeded".to_owned(),
-            Err(e) => format!("failed: {e}"),
+            Err(e) => format!("failed: {}", e.message),
         };
         writeln!(
             out,
             "  - a real bind() to {} just now {}; with SO_REUSEADDR it {}",
-            t.addr,
-            show(&t.plain),
-            show(&t.reuseaddr)
+            attempt_text(a),
+            show(&a.plain),
+            show(&a.reuseaddr)
         )?;
     }
     if !v.holders.is_empty() {
@@ -238,6 +262,15 @@ pub fn why_bind_text(
     Ok(())
 }
 
+/// `[::]:9090 (dual-stack)`, `0.0.0.0:9090`, `[fe80::1%2]:80`.
+fn attempt_text(a: &Attempt) -> String {
+    let mut text = explain::addr_text(a.addr);
+    if a.dual_stack {
+        text.push_str(" (dual-stack)");
+    }
+    text
+}
+
 #[derive(Serialize)]
 struct JsonTry {
     addr: String,
@@ -245,6 +278,27 @@ struct JsonTry {
     reuseaddr: Option<String>,
     plain_ok: bool,
     reuseaddr_ok: bool,
+    /// Why the plain bind() failed (`in_use`, `address_not_available`,
+    /// `permission`, `invalid`, `other`), `null` when it succeeded.
+    plain_reason: Option<&'static str>,
+    reuseaddr_reason: Option<&'static str>,
+    /// An IPv6 wildcard bound with IPV6_V6ONLY off.
+    dual_stack: bool,
+}
+
+impl From<&Attempt> for JsonTry {
+    fn from(a: &Attempt) -> Self {
+        JsonTry {
+            addr: a.addr.to_string(),
+            plain: a.plain.as_ref().err().map(|e| e.message.clone()),
+            reuseaddr: a.reuseaddr.as_ref().err().map(|e| e.message.clone()),
+            plain_ok: a.plain.is_ok(),
+            reuseaddr_ok: a.reuseaddr.is_ok(),
+            plain_reason: a.plain.as_ref().err().map(|e| e.reason.name()),
+            reuseaddr_reason: a.reuseaddr.as_ref().err().map(|e| e.reason.name()),
+            dual_stack: a.dual_stack,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -252,11 +306,21 @@ struct JsonBind<'a> {
     proto: &'static str,
     port: u16,
     addr: Option<String>,
+    /// The IPv6 scope asked for, only when one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope_id: Option<u32>,
     free: bool,
+    /// With --try, why the real bind() failed (as in `try.plain_reason`);
+    /// `null` when it succeeded or without --try.
+    reason: Option<&'static str>,
     reasons: &'a [String],
     notes: &'a [String],
+    /// The first failed attempt, else the first one.
     #[serde(rename = "try")]
     tried: Option<JsonTry>,
+    /// Every attempt: the address asked for, or `0.0.0.0` and `[::]`
+    /// (dual-stack) for a bare port.
+    tries: Option<Vec<JsonTry>>,
     holders: Vec<JsonSocket<'a>>,
 }
 
@@ -265,16 +329,25 @@ pub fn why_bind_json(out: &mut dyn Write, v: &BindVerdict<'_>) -> io::Result<()>
         proto: v.proto.name(),
         port: v.target.port,
         addr: v.target.addr.map(|a| a.to_string()),
+        scope_id: (v.scope != 0).then_some(v.scope),
         free: !v.busy,
+        reason: v
+            .tried
+            .as_ref()
+            .and_then(|t| t.failure())
+            .map(|(_, f)| f.reason.name()),
         reasons: &v.reasons,
         notes: &v.notes,
-        tried: v.tried.as_ref().map(|t| JsonTry {
-            addr: t.addr.to_string(),
-            plain: t.plain.as_ref().err().cloned(),
-            reuseaddr: t.reuseaddr.as_ref().err().cloned(),
-            plain_ok: t.plain.is_ok(),
-            reuseaddr_ok: t.reuseaddr.is_ok(),
+        tried: v.tried.as_ref().and_then(|t| {
+            t.failure()
+                .map(|(a, _)| a)
+                .or(t.attempts.first())
+                .map(JsonTry::from)
         }),
+        tries: v
+            .tried
+            .as_ref()
+            .map(|t| t.attempts.iter().map(JsonTry::from).collect()),
         holders: v.holders.iter().map(|s| JsonSocket::from(*s)).collect(),
     };
     serde_json::to_writer(&mut *out, &doc)?;

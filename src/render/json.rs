@@ -34,6 +34,10 @@ pub struct JsonSocket<'a> {
     pub queue: Option<&'static str>,
     /// The owners of that listener; `null` when not queued.
     pub listener_owners: Option<Vec<JsonOwner<'a>>>,
+    /// `"sure"` when one listener holds it, `"one_of"` when it is one of
+    /// several (an SO_REUSEPORT group): `listener_owners` lists them all;
+    /// `null` when not queued.
+    pub listener_attribution: Option<&'static str>,
     /// The running TCP timer, `null` when none.
     pub timer: Option<JsonTimer>,
     /// With -i (netlink): struct tcp_info, units in the names, and the
@@ -137,6 +141,7 @@ impl<'a> From<&'a Socket> for JsonSocket<'a> {
             owners: s.owners.as_deref().map(owners),
             queue: s.queue.as_ref().map(|q| q.kind.name()),
             listener_owners: s.queue.as_ref().map(|q| owners(&q.listener_owners)),
+            listener_attribution: s.queue.as_ref().map(|q| q.attribution.name()),
             tcp_info: s.extras.as_ref().and_then(|x| {
                 x.tcp_info.as_ref().map(|info| JsonTcpInfo {
                     info,
@@ -313,6 +318,7 @@ mod tests {
                 "recv_q": 0, "send_q": 0, "uid": 1000, "inode": 23456,
                 "cookie": "0x2a", "ifindex": 0, "v6only": null,
                 "owners": null, "queue": null, "listener_owners": null,
+                "listener_attribution": null,
                 "timer": null, "tcp_info": null, "mem": null
             })
         );

@@ -9,7 +9,7 @@ use super::detail::{skmem_text, tcp_info_text, tcp_info_text_with_options, timer
 use super::escape::{escape, escape_bytes};
 use super::grid::{Align, Grid, push_int};
 use crate::config::TableOptions;
-use crate::model::{DualStack, Owner, Socket, UnixSocket};
+use crate::model::{Attribution, DualStack, Owner, Socket, UnixSocket};
 use crate::services::{Services, Users};
 
 /// Writes the table. No wrapping or truncation ever: a line is as long as
@@ -207,11 +207,16 @@ fn unix_row(grid: &mut Grid, u: &UnixSocket, opts: &TableOptions, users: Option<
 
 /// The Process column: `comm/pid fd=N` per owner, comma-separated (with
 /// `[cmdline]` after each when asked); for a connection waiting in a
-/// listener's queue, `(accept queue of comm/pid)`.
+/// listener's queue, `(accept queue of comm/pid)`, or `(accept queue of
+/// one of comm/pid, comm/pid)` when the kernel's data cannot tell which
+/// listener of several holds it.
 pub fn process(buf: &mut String, s: &Socket, cmdline: bool) {
     owner_list(buf, s.owners.as_deref().unwrap_or_default(), cmdline);
     if let Some(q) = &s.queue {
         let _ = write!(buf, "({} queue of ", q.kind.name());
+        if q.attribution == Attribution::OneOf {
+            buf.push_str("one of ");
+        }
         if q.listener_owners.is_empty() {
             let _ = write!(buf, "listener {}", q.listener);
         }
