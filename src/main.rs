@@ -6,6 +6,7 @@
 //! quietly with 0. Ctrl-C (SIGINT) ends it at once with 130, as a shell
 //! reports a command ended by SIGINT.
 
+use std::cell::Cell;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -22,15 +23,28 @@ use sockscope::{app, explain};
 fn main() -> ExitCode {
     exit_130_on_sigint();
     let cli = Cli::parse();
-    match run(cli) {
+    let output_failed = Cell::new(false);
+    match run(cli, &output_failed) {
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+            let message = if output_failed.get() {
+                // Whichever layer carried it up, the cause is the write.
+                let cause = err
+                    .chain()
+                    .find_map(|c| c.downcast_ref::<io::Error>())
+                    .map_or_else(|| err.to_string(), io::Error::to_string);
+                format!("writing the output: {cause}")
+            } else {
+                err.chain()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(": ")
+            };
             // stderr may be closed too: never panic over a message.
-            let _ = writeln!(io::stderr(), "sockscope: {}", chain.join(": "));
+            let _ = writeln!(io::stderr(), "sockscope: {message}");
             let usage = err
                 .chain()
                 .any(|c| c.downcast_ref::<ConfigError>().is_some());
@@ -39,7 +53,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
     let config = Config::from_cli(cli)?;
     let services = config
         .services
@@ -49,13 +63,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let users = config.users.as_deref().map(Users::from_file).transpose()?;
     let started = Instant::now();
     if config.mode == Mode::Summary {
-        let mut out = io::BufWriter::new(io::stdout().lock());
+        let mut out = stdout(output_failed);
         write_summary(&config, &mut out)?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     if app::can_stream(&config) {
-        let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+        let mut out = stdout(output_failed);
         let mut streamer = render::Streamer::new(
             &mut out,
             config.format,
@@ -105,7 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let _ = writeln!(err, "sockscope: {note}");
         }
     }
-    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let mut out = stdout(output_failed);
     let code = match &config.mode {
         Mode::List => {
             render::write(
@@ -231,6 +245,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         let _ = writeln!(io::stderr(), "{line}");
     }
     Ok(code)
+}
+
+/// Buffered stdout that sets `failed` when a write to it fails, so the
+/// error is reported as the output's (a full disk) wherever it surfaces.
+fn stdout(failed: &Cell<bool>) -> io::BufWriter<Output<'_>> {
+    io::BufWriter::with_capacity(
+        64 * 1024,
+        Output {
+            inner: io::stdout().lock(),
+            failed,
+        },
+    )
+}
+
+struct Output<'a> {
+    inner: io::StdoutLock<'static>,
+    failed: &'a Cell<bool>,
+}
+
+impl Write for Output<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| self.note(e))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush().inspect_err(|e| self.note(e))
+    }
+}
+
+impl Output<'_> {
+    fn note(&self, e: &io::Error) {
+        // An interrupted write is retried, not a failure.
+        if e.kind() != io::ErrorKind::Interrupted {
+            self.failed.set(true);
+        }
+    }
 }
 
 /// `-s`: counted while the dump streams, nothing kept.

@@ -128,6 +128,34 @@ fn closed_stdout_exits_quietly() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Issue 12 item 19: a full disk is reported as a failure to write the
+/// output (exit 3), whichever path wrote: streamed rows, a collected JSON
+/// array, the `-s` summary, a subcommand.
+#[test]
+fn full_disk_says_it_was_writing_the_output() {
+    let replay = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/basic/netlink.bin");
+    for args in [
+        &["-tan"][..],
+        &["-tan", "--json"][..],
+        &["-tanp", "--jsonl"][..],
+        &["-s"][..],
+        &["listeners"][..],
+    ] {
+        let out = sockscope()
+            .args(args)
+            .args(["--replay", replay])
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "sockscope: writing the output: No space left on device (os error 28)\n",
+            "{args:?}"
+        );
+    }
+}
+
 #[test]
 fn head_one_in_a_shell_pipeline() {
     let bin = env!("CARGO_BIN_EXE_sockscope");
