@@ -63,7 +63,8 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          (the message names the file and line), a malformed netlink reply, a \
          refused netlink dump whose /proc table cannot be read either, a \
          --replay file missing or without the dump asked for, a --record file \
-         that cannot be written, /etc/services or /etc/passwd unreadable with \
+         that cannot be written, already exists (without --record-overwrite) \
+         or is a symbolic link, /etc/services or /etc/passwd unreadable with \
          -r.",
     ),
     (
@@ -269,7 +270,9 @@ pub struct Cli {
     )]
     pub replay: Option<PathBuf>,
 
-    /// Record every netlink request and reply to FILE, for --replay.
+    /// Record every netlink request and reply to FILE, for --replay. FILE
+    /// is created with mode 0600 and must not exist yet (a symbolic link is
+    /// never followed); --record-overwrite replaces an existing regular file.
     #[arg(
         long,
         value_name = "FILE",
@@ -278,6 +281,11 @@ pub struct Cli {
         global = true
     )]
     pub record: Option<PathBuf>,
+
+    /// With --record: replace FILE when it exists (still never through a
+    /// symbolic link, and only a regular file).
+    #[arg(long, requires = "record", global = true)]
+    pub record_overwrite: bool,
 }
 
 /// Subcommands: views that answer one question.

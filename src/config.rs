@@ -263,6 +263,7 @@ impl Config {
                 proc_net,
                 replay: cli.replay,
                 record: cli.record,
+                record_overwrite: cli.record_overwrite,
             },
             format,
             table: TableOptions {

@@ -37,7 +37,7 @@ pub struct WalkStats {
 
 /// The /proc walk could not even start.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot list processes in {}", path.display())]
+#[error("cannot list processes in {}", crate::text::escape_path(path))]
 pub struct OwnersError {
     pub path: PathBuf,
     #[source]

@@ -14,7 +14,7 @@ pub struct Services {
 
 /// The services (or users) file could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read {}", path.display())]
+#[error("cannot read {}", crate::text::escape_path(path))]
 pub struct ServicesError {
     pub path: PathBuf,
     #[source]

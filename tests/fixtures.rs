@@ -181,3 +181,161 @@ fn fake_proc_tree_gives_owners_and_queue() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// sockscope with no data-source variable inherited.
+fn bare() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sockscope"));
+    c.env_remove("SOCKSCOPE_PROC_ROOT")
+        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
+        .env_remove("SOCKSCOPE_NETLINK_RECORD");
+    c
+}
+
+/// A fresh directory under the temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("sockscope-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Issue 12 item 15: `--record` (and SOCKSCOPE_NETLINK_RECORD) never
+/// follows a planted symbolic link, never replaces an existing file unless
+/// --record-overwrite says so (and then only a regular file, still not
+/// through a link), and creates the file with mode 0600 whatever the umask.
+#[test]
+fn record_is_created_exclusively_without_following_links() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let tmp = TempDir::new("record");
+    let replay = fixture("basic").join("netlink.bin");
+    let victim = tmp.0.join("victim");
+    std::fs::write(&victim, "keep me\n").unwrap();
+    std::os::unix::fs::symlink(&victim, tmp.0.join("link")).unwrap();
+    std::fs::write(tmp.0.join("old"), "old recording\n").unwrap();
+    let record = |file: &str, extra: &[&str], via_env: bool| {
+        let mut c = bare();
+        c.args(["-tan", "--jsonl", "--replay"]).arg(&replay);
+        if via_env {
+            c.env("SOCKSCOPE_NETLINK_RECORD", tmp.0.join(file));
+        } else {
+            c.arg("--record").arg(tmp.0.join(file));
+        }
+        c.args(extra);
+        // SAFETY: umask is async-signal-safe.
+        unsafe {
+            c.pre_exec(|| {
+                libc::umask(0);
+                Ok(())
+            });
+        }
+        c.output().unwrap()
+    };
+    for via_env in [false, true] {
+        for extra in [&[][..], &["--record-overwrite"][..]] {
+            let out = record("link", extra, via_env);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(3), "{extra:?} {via_env}: {err}");
+            assert!(err.contains("is a symbolic link"), "{err}");
+            assert!(out.stdout.is_empty());
+            assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+        }
+        let out = record("old", &[], via_env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(err.contains("already exists (--record-overwrite"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(tmp.0.join("old")).unwrap(),
+            "old recording\n"
+        );
+    }
+    let mode = |f: &str| {
+        std::fs::metadata(tmp.0.join(f))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    std::fs::set_permissions(tmp.0.join("old"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = record("old", &["--record-overwrite"], false);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode("old"), 0o600);
+    let out = record("new", &[], false);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode("new"), 0o600);
+    // What was recorded replays to the same rows.
+    let again = bare()
+        .args(["-tan", "--jsonl", "--replay"])
+        .arg(tmp.0.join("new"))
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert_eq!(again.stdout, out.stdout);
+    assert_eq!(
+        std::fs::read(tmp.0.join("old")).unwrap(),
+        std::fs::read(tmp.0.join("new")).unwrap()
+    );
+}
+
+/// Issue 12 item 16: a path from --replay, --record, --proc-root or their
+/// environment variables is escaped in error messages like any other input.
+#[test]
+fn paths_in_error_messages_are_escaped() {
+    let evil = "/nonexistent/a\x1b[2Jb\nsockscope: fake";
+    let cases: Vec<(Vec<String>, Option<&str>)> = vec![
+        (vec!["-tan".into(), "--replay".into(), evil.into()], None),
+        (vec!["-tan".into(), "--record".into(), evil.into()], None),
+        (
+            vec![
+                "-tan".into(),
+                "--source".into(),
+                "proc".into(),
+                "--proc-root".into(),
+                evil.into(),
+            ],
+            None,
+        ),
+        (vec!["-tan".into()], Some("SOCKSCOPE_NETLINK_REPLAY")),
+        (
+            vec!["-tan".into(), "--source".into(), "proc".into()],
+            Some("SOCKSCOPE_PROC_ROOT"),
+        ),
+    ];
+    for (args, var) in cases {
+        let mut c = bare();
+        c.args(&args);
+        if let Some(v) = var {
+            c.env(v, evil);
+        }
+        let out = c.output().unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?} {var:?}: {err}");
+        assert!(
+            err.contains("/nonexistent/a\\x1b[2Jb\\x0asockscope: fake"),
+            "{args:?} {var:?}: {err}"
+        );
+        // No raw escape, and the newline did not start a line of its own.
+        assert!(
+            !err.contains('\x1b') && !err.lines().any(|l| l.starts_with("sockscope: fake")),
+            "{args:?} {var:?}: raw control characters in {err:?}"
+        );
+    }
+}

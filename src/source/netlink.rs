@@ -29,7 +29,9 @@ use netlink_packet_sock_diag::{
 };
 
 use super::tcpinfo::{parse_skmeminfo, parse_tcp_info};
-use super::{DumpId, Query, Sink, Snapshot, SourceError, SourceOptions, Table, Warning};
+use super::{
+    DumpId, Query, RecordRefusal, Sink, Snapshot, SourceError, SourceOptions, Table, Warning,
+};
 use crate::filter::bytecode;
 use crate::model::{
     Extras, Family, Protocol, Socket, TcpState, Timer, TimerKind, UnixKind, UnixSocket,
@@ -81,7 +83,7 @@ impl Session {
             }
         };
         let recorder = match &opts.record {
-            Some(path) => Some(Recorder::create(path)?),
+            Some(path) => Some(Recorder::create(path, opts.record_overwrite)?),
             None => None,
         };
         Ok(Session {
@@ -686,11 +688,56 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn create(path: &Path) -> Result<Recorder, SourceError> {
-        let file = fs::File::create(path).map_err(|source| SourceError::RecordWrite {
+    /// Creates `path` with mode 0600, never through a symbolic link (as
+    /// root, a planted link must not truncate its target): a new file
+    /// (O_CREAT|O_EXCL), or with `overwrite` an existing regular file,
+    /// truncated once it is open and checked.
+    fn create(path: &Path, overwrite: bool) -> Result<Recorder, SourceError> {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let refused = |reason| SourceError::RecordRefused {
+            path: path.to_owned(),
+            reason,
+        };
+        let failed = |source| SourceError::RecordWrite {
             path: path.to_owned(),
             source,
-        })?;
+        };
+        let mut options = fs::OpenOptions::new();
+        // O_NONBLOCK: opening an existing FIFO must not wait for a reader;
+        // it changes nothing for a regular file.
+        options
+            .write(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        if overwrite {
+            options.create(true);
+        } else {
+            options.create_new(true);
+        }
+        let file = match options.open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+                return Err(refused(if link {
+                    RecordRefusal::Symlink
+                } else {
+                    RecordRefusal::Exists
+                }));
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(refused(RecordRefusal::Symlink));
+            }
+            Err(e) => return Err(failed(e)),
+        };
+        if overwrite {
+            let meta = file.metadata().map_err(failed)?;
+            if !meta.file_type().is_file() {
+                return Err(refused(RecordRefusal::NotRegular));
+            }
+            file.set_len(0).map_err(failed)?;
+            file.set_permissions(fs::Permissions::from_mode(0o600))
+                .map_err(failed)?;
+        }
         Ok(Recorder {
             path: path.to_owned(),
             file: io::BufWriter::new(file),
