@@ -109,6 +109,47 @@ pub struct Config {
     pub verbose: bool,
     /// The /proc tree (sysctls under sys/, processes).
     pub proc_root: PathBuf,
+    /// Environment variables that changed where data comes from or goes,
+    /// each said on stderr when the run starts.
+    pub from_env: Vec<EnvSource>,
+}
+
+/// An environment variable that replaced a data source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvVar {
+    ProcRoot,
+    NetlinkReplay,
+    NetlinkRecord,
+}
+
+impl EnvVar {
+    pub fn name(self) -> &'static str {
+        match self {
+            EnvVar::ProcRoot => "SOCKSCOPE_PROC_ROOT",
+            EnvVar::NetlinkReplay => "SOCKSCOPE_NETLINK_REPLAY",
+            EnvVar::NetlinkRecord => "SOCKSCOPE_NETLINK_RECORD",
+        }
+    }
+}
+
+/// One environment variable in effect, and the path it gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvSource {
+    pub var: EnvVar,
+    pub path: PathBuf,
+}
+
+impl std::fmt::Display for EnvSource {
+    /// The stderr line: the variable, the escaped path, what it changes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = crate::text::escape_path(&self.path);
+        let what = match self.var {
+            EnvVar::ProcRoot => "reading /proc from there, not the live /proc",
+            EnvVar::NetlinkReplay => "reading a netlink recording, not the kernel",
+            EnvVar::NetlinkRecord => "recording the netlink requests and replies there",
+        };
+        write!(f, "{}={path}: {what}", self.var.name())
+    }
 }
 
 /// Where the services database lives.
@@ -143,6 +184,19 @@ impl Config {
         } else {
             OutputFormat::Table
         };
+        let from_env: Vec<EnvSource> = [
+            (EnvVar::ProcRoot, cli.from_env.proc_root, &cli.proc_root),
+            (EnvVar::NetlinkReplay, cli.from_env.replay, &cli.replay),
+            (EnvVar::NetlinkRecord, cli.from_env.record, &cli.record),
+        ]
+        .into_iter()
+        .filter_map(|(var, set, path)| {
+            Some(EnvSource {
+                var,
+                path: path.as_ref().filter(|_| set)?.clone(),
+            })
+        })
+        .collect();
         let proc_root = cli.proc_root.unwrap_or_else(|| PathBuf::from("/proc"));
         // /proc/net follows the thread-group leader's network namespace;
         // /proc/thread-self/net follows the calling thread, as netlink does.
@@ -280,6 +334,7 @@ impl Config {
             users: cli.resolve.then(|| PathBuf::from(USERS_PATH)),
             verbose: cli.verbose,
             proc_root,
+            from_env,
         })
     }
 }

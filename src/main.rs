@@ -11,8 +11,6 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
-
 use sockscope::cli::Cli;
 use sockscope::config::{Config, ConfigError, Mode, OutputFormat};
 use sockscope::render;
@@ -22,7 +20,7 @@ use sockscope::{app, explain};
 
 fn main() -> ExitCode {
     exit_130_on_sigint();
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let output_failed = Cell::new(false);
     match run(cli, &output_failed) {
         Ok(code) => code,
@@ -55,6 +53,9 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
     let config = Config::from_cli(cli)?;
+    for source in &config.from_env {
+        let _ = writeln!(io::stderr(), "sockscope: {source}");
+    }
     let services = config
         .services
         .as_deref()

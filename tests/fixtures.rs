@@ -339,3 +339,83 @@ fn paths_in_error_messages_are_escaped() {
         );
     }
 }
+
+/// Issue 12 item 17: an environment variable that swaps the data source is
+/// said on stderr (one line naming it and the escaped path); the same
+/// option on the command line is not; a command-line flag wins over the
+/// variable. stdout is the same either way.
+#[test]
+fn environment_variables_that_swap_the_source_are_said() {
+    let replay = fixture("basic").join("netlink.bin");
+    let proc_root = fixture("basic");
+    let flag = bare()
+        .args(["-tan", "--jsonl", "--replay"])
+        .arg(&replay)
+        .output()
+        .unwrap();
+    assert!(flag.status.success() && flag.stderr.is_empty());
+    let env = bare()
+        .args(["-tan", "--jsonl"])
+        .env("SOCKSCOPE_NETLINK_REPLAY", &replay)
+        .output()
+        .unwrap();
+    assert!(env.status.success());
+    assert_eq!(env.stdout, flag.stdout);
+    assert_eq!(
+        String::from_utf8(env.stderr).unwrap(),
+        format!(
+            "sockscope: SOCKSCOPE_NETLINK_REPLAY={}: reading a netlink recording, not the kernel\n",
+            replay.display()
+        )
+    );
+    // The flag wins: no note, the flag's file is read.
+    let both = bare()
+        .args(["-tan", "--jsonl", "--replay"])
+        .arg(&replay)
+        .env("SOCKSCOPE_NETLINK_REPLAY", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(both.status.success() && both.stderr.is_empty());
+    assert_eq!(both.stdout, flag.stdout);
+    // SOCKSCOPE_PROC_ROOT, also with a subcommand; an escaped path.
+    let out = bare()
+        .args(["-tan", "--jsonl", "--source", "proc"])
+        .env("SOCKSCOPE_PROC_ROOT", &proc_root)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "sockscope: SOCKSCOPE_PROC_ROOT={}: reading /proc from there, not the live /proc\n",
+            proc_root.display()
+        )
+    );
+    let out = bare()
+        .args(["who", "80", "--source", "proc"])
+        .env("SOCKSCOPE_PROC_ROOT", "/nonexistent/\x1b]0;x\x07")
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(
+            "sockscope: SOCKSCOPE_PROC_ROOT=/nonexistent/\\x1b]0;x\\x07: reading /proc from there"
+        ),
+        "{err}"
+    );
+    let tmp = TempDir::new("record-env");
+    let out = bare()
+        .args(["-tan", "--replay"])
+        .arg(&replay)
+        .env("SOCKSCOPE_NETLINK_RECORD", tmp.0.join("rec"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "sockscope: SOCKSCOPE_NETLINK_RECORD={}: recording the netlink requests and replies there\n",
+            tmp.0.join("rec").display()
+        )
+    );
+}
