@@ -419,3 +419,64 @@ fn environment_variables_that_swap_the_source_are_said() {
         )
     );
 }
+
+/// Issue 12 item 9: a recording answers only the requests it covers. A
+/// `-tln` recording replayed with `-tan` (states not recorded), with `-i`
+/// (attributes not recorded) or a recording made through a kernel filter
+/// replayed without it exits 3 naming what is missing, instead of showing
+/// the recorded rows as if they were all.
+#[test]
+fn replay_refuses_what_the_recording_does_not_cover() {
+    let tmp = TempDir::new("replay-cover");
+    let full = fixture("basic").join("netlink.bin");
+    let record = |name: &str, args: &[&str]| {
+        let path = tmp.0.join(name);
+        let out = bare()
+            .args(args)
+            .args(["--jsonl", "--replay"])
+            .arg(&full)
+            .arg("--record")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (path, out.stdout)
+    };
+    let replay = |path: &Path, args: &[&str]| {
+        bare()
+            .args(args)
+            .args(["--jsonl", "--replay"])
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let (tln, tln_rows) = record("tln.bin", &["-tln"]);
+    let again = replay(&tln, &["-tln"]);
+    assert!(again.status.success() && again.stderr.is_empty());
+    assert_eq!(again.stdout, tln_rows);
+    for (args, says) in [
+        (&["-tan"][..], "states ESTABLISHED, SYN_SENT, SYN_RECV,"),
+        (&["-t"][..], "states ESTABLISHED,"),
+        (&["-tlni"][..], "without the extension attributes"),
+    ] {
+        let out = replay(&tln, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains("cannot answer the inet/tcp dump asked for") && err.contains(says),
+            "{args:?}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let (filtered, filtered_rows) = record("sport.bin", &["-tan", "sport", ">", ":1024"]);
+    let same = replay(&filtered, &["-tan", "sport", ">", ":1024"]);
+    assert!(same.status.success());
+    assert_eq!(same.stdout, filtered_rows);
+    let out = replay(&filtered, &["-tan"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another kernel filter"));
+}

@@ -274,6 +274,15 @@ pub enum SourceError {
     )]
     ReplayMissing { path: PathBuf, table: DumpId },
     #[error(
+        "netlink replay file {} cannot answer the {table} dump asked for: {gap}",
+        crate::text::escape_path(path)
+    )]
+    ReplayUncovered {
+        path: PathBuf,
+        table: DumpId,
+        gap: netlink::ReplayGap,
+    },
+    #[error(
         "netlink recording {} {reason}; nothing was written",
         crate::text::escape_path(path)
     )]
