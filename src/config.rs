@@ -345,7 +345,8 @@ fn parse_filter(words: &[String], services: &Path) -> Result<expr::Filter, Confi
     if words.is_empty() {
         return Ok(expr::Filter::default());
     }
-    let services = Services::from_file(services).unwrap_or_default();
+    // Read only to name ports: unreadable, it is said where a name needs it.
+    let services = Services::from_file(services);
     let ifindex = |name: &str| -> Option<u32> {
         let c = std::ffi::CString::new(name).ok()?;
         // SAFETY: c is a NUL-terminated string.
@@ -353,7 +354,7 @@ fn parse_filter(words: &[String], services: &Path) -> Result<expr::Filter, Confi
         (i != 0).then_some(i)
     };
     let ctx = expr::Context {
-        services: &services,
+        services: services.as_ref(),
         ephemeral: ephemeral_range(),
         ifindex: &ifindex,
     };
@@ -406,7 +407,7 @@ pub fn parse_local_port(text: &str, services: &Path) -> Result<LocalPort, Config
         }
         Err(_) => {
             let db = Services::from_file(services)
-                .map_err(|_| bad("not a number, and the services database is unreadable"))?;
+                .map_err(|e| bad(&format!("not a number, and {e}: {}", e.source)))?;
             db.port(port)
                 .ok_or_else(|| bad("not a number nor a service name in /etc/services"))?
         }

@@ -25,7 +25,7 @@ use std::net::IpAddr;
 use super::states;
 use crate::model::{Owner, Socket, StateSet};
 use crate::render::escape::escape;
-use crate::services::Services;
+use crate::services::{Services, ServicesError};
 
 /// Which end of the connection a condition looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,8 +202,9 @@ pub struct Filter {
 
 /// Outside facts the parser needs.
 pub struct Context<'a> {
-    /// For service names (`:ssh`).
-    pub services: &'a Services,
+    /// For service names (`:ssh`): the database, or why it could not be
+    /// read (said instead of "no such service").
+    pub services: Result<&'a Services, &'a ServicesError>,
     /// ip_local_port_range, for `autobound`.
     pub ephemeral: (u16, u16),
     /// Interface name → index (for `dev`).
@@ -690,7 +691,10 @@ fn parse_port(port: &str, ctx: &Context<'_>) -> Result<Option<u16>, String> {
             .map(Some)
             .map_err(|_| format!("port {port} is out of range (0-65535)"));
     }
-    ctx.services
+    let services = ctx
+        .services
+        .map_err(|e| format!("{port:?} is not a port number, and {e}: {}", e.source))?;
+    services
         .port(port)
         .map(Some)
         .ok_or_else(|| format!("{port:?} is neither a port number nor a service in /etc/services"))
@@ -726,7 +730,7 @@ mod tests {
         let services = Services::from_reader("ssh 22/tcp\nhttps 443/tcp\n".as_bytes()).unwrap();
         let ifindex = |name: &str| (name == "lo").then_some(1);
         let ctx = Context {
-            services: &services,
+            services: Ok(&services),
             ephemeral: (32768, 60999),
             ifindex: &ifindex,
         };
