@@ -320,13 +320,17 @@ fn kernel_filter_note(config: &Config, report: &app::Report) -> String {
 /// "walked N processes, ... in X ms (U unreadable, V vanished)".
 fn walk_note(took: Duration, w: &sockscope::owners::WalkStats) -> String {
     format!(
-        "walked {} processes, {} fds, {} sockets in {:.1} ms ({} unreadable, {} vanished)",
+        "walked {} processes, {} fds, {} sockets in {:.1} ms ({} unreadable, {} vanished{})",
         w.processes,
         w.fds,
         w.sockets,
         ms(took),
         w.denied,
         w.vanished,
+        match w.failed {
+            0 => String::new(),
+            n => format!(", {n} failed"),
+        },
     )
 }
 
