@@ -18,8 +18,34 @@ use sockscope::services::{Services, Users};
 use sockscope::source::sysctl::{self, NetKnobs};
 use sockscope::{app, explain};
 
+/// The stack of the thread that does the run: the main thread's is what
+/// `ulimit -s` leaves (ss runs in 16 KiB), and clap's parse alone needs
+/// more than 48 KiB of it in a release build (several hundred KiB in a
+/// debug one). The deep parts are bounded (the filter's recursion follows
+/// its nesting, at most 100 levels, not its 1000 terms), so a fixed stack
+/// fits every documented limit; pages are only used as touched.
+const RUN_STACK: usize = 2 << 20;
+
 fn main() -> ExitCode {
     exit_130_on_sigint();
+    let run = std::thread::Builder::new()
+        .name("sockscope".into())
+        .stack_size(RUN_STACK)
+        .spawn(run_main);
+    match run {
+        // A panic is a bug: let it end the process as it would have.
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "sockscope: cannot start a thread: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// Everything `main` does, on the thread with [`RUN_STACK`].
+fn run_main() -> ExitCode {
     let cli = Cli::parse_args();
     let output_failed = Cell::new(false);
     match run(cli, &output_failed) {
