@@ -63,7 +63,9 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
         "Kernel, permission or I/O failure: /proc/net unreadable or malformed \
          (the message names the file and line), a malformed netlink reply, a \
          refused netlink dump whose /proc table cannot be read either, a \
-         --replay file missing or without the dump asked for, a --record file \
+         --replay file missing or without the dump asked for (a recorded dump \
+         must cover the states, -i/-m attributes and kernel filter asked for \
+         now), a --record file \
          that cannot be written, already exists (without --record-overwrite) \
          or is a symbolic link, /etc/services or /etc/passwd unreadable with \
          -r.",
