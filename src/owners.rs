@@ -5,7 +5,9 @@
 //! makes linear in the number of descriptors (ss -p uses a fixed 256-bucket
 //! table and turns quadratic at a million sockets). The walk is split across
 //! cores. Processes vanish mid-walk and other users' descriptors are hidden
-//! from non-root: both are counted, never errors.
+//! from non-root: both are counted, never errors. Any other failure to read
+//! a process (out of file descriptors first of all) is counted apart and
+//! warned about: its sockets then show no owner.
 //!
 //! Connections still waiting in a listener's queue have no descriptor
 //! (inode 0); [`attribute_queues`] ties them to the listener's owners.
