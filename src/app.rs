@@ -212,6 +212,7 @@ pub fn stream(
     if let Some(index) = &index {
         hidden += unowned_unix(&unix);
         hint_hidden(hidden, index.stats.denied, &mut notes);
+        notes.extend(index.stats.failure_note());
     }
     Ok(Report {
         sockets: Vec::new(),
@@ -299,6 +300,7 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
         unix.retain(|s| config.select.matches_unix(s));
         let hidden = owners::unowned_with_inode(&sockets) + unowned_unix(&unix);
         hint_hidden(hidden, index.stats.denied, &mut notes);
+        notes.extend(index.stats.failure_note());
     } else {
         sockets.retain(|s| config.select.matches(s));
         unix.retain(|s| config.select.matches_unix(s));

@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -62,8 +63,11 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
         "Kernel, permission or I/O failure: /proc/net unreadable or malformed \
          (the message names the file and line), a malformed netlink reply, a \
          refused netlink dump whose /proc table cannot be read either, a \
-         --replay file missing or without the dump asked for, a --record file \
-         that cannot be written, /etc/services or /etc/passwd unreadable with \
+         --replay file missing or without the dump asked for (a recorded dump \
+         must cover the states, -i/-m attributes and kernel filter asked for \
+         now), a --record file \
+         that cannot be written, already exists (without --record-overwrite) \
+         or is a symbolic link, /etc/services or /etc/passwd unreadable with \
          -r.",
     ),
     (
@@ -269,7 +273,9 @@ pub struct Cli {
     )]
     pub replay: Option<PathBuf>,
 
-    /// Record every netlink request and reply to FILE, for --replay.
+    /// Record every netlink request and reply to FILE, for --replay. FILE
+    /// is created with mode 0600 and must not exist yet (a symbolic link is
+    /// never followed); --record-overwrite replaces an existing regular file.
     #[arg(
         long,
         value_name = "FILE",
@@ -278,6 +284,53 @@ pub struct Cli {
         global = true
     )]
     pub record: Option<PathBuf>,
+
+    /// Which data-source options came from their environment variable
+    /// (filled by [`Cli::parse_args`]; clap merges the two otherwise).
+    #[arg(skip)]
+    pub from_env: FromEnv,
+
+    /// With --record: replace FILE when it exists (still never through a
+    /// symbolic link, and only a regular file).
+    #[arg(long, requires = "record", global = true)]
+    pub record_overwrite: bool,
+}
+
+/// The data-source options set by an environment variable rather than on
+/// the command line (a flag given on the command line wins).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FromEnv {
+    /// --proc-root from SOCKSCOPE_PROC_ROOT.
+    pub proc_root: bool,
+    /// --replay from SOCKSCOPE_NETLINK_REPLAY.
+    pub replay: bool,
+    /// --record from SOCKSCOPE_NETLINK_RECORD.
+    pub record: bool,
+}
+
+impl Cli {
+    /// [`Parser::parse`], also telling which options their environment
+    /// variable set ([`Cli::from_env`]). Exits on a usage error, as parse.
+    pub fn parse_args() -> Cli {
+        Cli::parse_args_from(std::env::args_os())
+    }
+
+    /// [`Cli::parse_args`] over the given arguments.
+    pub fn parse_args_from<I, T>(args: I) -> Cli
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = Cli::command().get_matches_from(args);
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let env = |id: &str| matches.value_source(id) == Some(ValueSource::EnvVariable);
+        cli.from_env = FromEnv {
+            proc_root: env("proc_root"),
+            replay: env("replay"),
+            record: env("record"),
+        };
+        cli
+    }
 }
 
 /// Subcommands: views that answer one question.

@@ -114,6 +114,47 @@ pub struct Config {
     pub verbose: bool,
     /// The /proc tree (sysctls under sys/, processes).
     pub proc_root: PathBuf,
+    /// Environment variables that changed where data comes from or goes,
+    /// each said on stderr when the run starts.
+    pub from_env: Vec<EnvSource>,
+}
+
+/// An environment variable that replaced a data source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvVar {
+    ProcRoot,
+    NetlinkReplay,
+    NetlinkRecord,
+}
+
+impl EnvVar {
+    pub fn name(self) -> &'static str {
+        match self {
+            EnvVar::ProcRoot => "SOCKSCOPE_PROC_ROOT",
+            EnvVar::NetlinkReplay => "SOCKSCOPE_NETLINK_REPLAY",
+            EnvVar::NetlinkRecord => "SOCKSCOPE_NETLINK_RECORD",
+        }
+    }
+}
+
+/// One environment variable in effect, and the path it gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvSource {
+    pub var: EnvVar,
+    pub path: PathBuf,
+}
+
+impl std::fmt::Display for EnvSource {
+    /// The stderr line: the variable, the escaped path, what it changes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = crate::text::escape_path(&self.path);
+        let what = match self.var {
+            EnvVar::ProcRoot => "reading /proc from there, not the live /proc",
+            EnvVar::NetlinkReplay => "reading a netlink recording, not the kernel",
+            EnvVar::NetlinkRecord => "recording the netlink requests and replies there",
+        };
+        write!(f, "{}={path}: {what}", self.var.name())
+    }
 }
 
 /// Where the services database lives.
@@ -148,6 +189,19 @@ impl Config {
         } else {
             OutputFormat::Table
         };
+        let from_env: Vec<EnvSource> = [
+            (EnvVar::ProcRoot, cli.from_env.proc_root, &cli.proc_root),
+            (EnvVar::NetlinkReplay, cli.from_env.replay, &cli.replay),
+            (EnvVar::NetlinkRecord, cli.from_env.record, &cli.record),
+        ]
+        .into_iter()
+        .filter_map(|(var, set, path)| {
+            Some(EnvSource {
+                var,
+                path: path.as_ref().filter(|_| set)?.clone(),
+            })
+        })
+        .collect();
         let proc_root = cli.proc_root.unwrap_or_else(|| PathBuf::from("/proc"));
         // /proc/net follows the thread-group leader's network namespace;
         // /proc/thread-self/net follows the calling thread, as netlink does.
@@ -272,6 +326,7 @@ impl Config {
                 proc_net,
                 replay: cli.replay,
                 record: cli.record,
+                record_overwrite: cli.record_overwrite,
             },
             format,
             table: TableOptions {
@@ -288,6 +343,7 @@ impl Config {
             users: cli.resolve.then(|| PathBuf::from(USERS_PATH)),
             verbose: cli.verbose,
             proc_root,
+            from_env,
         })
     }
 }
@@ -298,7 +354,8 @@ fn parse_filter(words: &[String], services: &Path) -> Result<expr::Filter, Confi
     if words.is_empty() {
         return Ok(expr::Filter::default());
     }
-    let services = Services::from_file(services).unwrap_or_default();
+    // Read only to name ports: unreadable, it is said where a name needs it.
+    let services = Services::from_file(services);
     let ifindex = |name: &str| -> Option<u32> {
         let c = std::ffi::CString::new(name).ok()?;
         // SAFETY: c is a NUL-terminated string.
@@ -306,7 +363,7 @@ fn parse_filter(words: &[String], services: &Path) -> Result<expr::Filter, Confi
         (i != 0).then_some(i)
     };
     let ctx = expr::Context {
-        services: &services,
+        services: services.as_ref(),
         ephemeral: ephemeral_range(),
         ifindex: &ifindex,
     };
@@ -359,7 +416,7 @@ pub fn parse_local_port(text: &str, services: &Path) -> Result<LocalPort, Config
         }
         Err(_) => {
             let db = Services::from_file(services)
-                .map_err(|_| bad("not a number, and the services database is unreadable"))?;
+                .map_err(|e| bad(&format!("not a number, and {e}: {}", e.source)))?;
             db.port(port)
                 .ok_or_else(|| bad("not a number nor a service name in /etc/services"))?
         }

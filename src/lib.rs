@@ -15,3 +15,4 @@ pub mod owners;
 pub mod render;
 pub mod services;
 pub mod source;
+pub mod text;

@@ -6,11 +6,10 @@
 //! quietly with 0. Ctrl-C (SIGINT) ends it at once with 130, as a shell
 //! reports a command ended by SIGINT.
 
+use std::cell::Cell;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-
-use clap::Parser;
 
 use sockscope::cli::Cli;
 use sockscope::config::{Config, ConfigError, Mode, OutputFormat};
@@ -19,18 +18,57 @@ use sockscope::services::{Services, Users};
 use sockscope::source::sysctl::{self, NetKnobs};
 use sockscope::{app, explain};
 
+/// The stack of the thread that does the run: the main thread's is what
+/// `ulimit -s` leaves (ss runs in 16 KiB), and clap's parse alone needs
+/// more than 48 KiB of it in a release build (several hundred KiB in a
+/// debug one). The deep parts are bounded (the filter's recursion follows
+/// its nesting, at most 100 levels, not its 1000 terms), so a fixed stack
+/// fits every documented limit; pages are only used as touched.
+const RUN_STACK: usize = 2 << 20;
+
 fn main() -> ExitCode {
     exit_130_on_sigint();
-    let cli = Cli::parse();
-    match run(cli) {
+    let run = std::thread::Builder::new()
+        .name("sockscope".into())
+        .stack_size(RUN_STACK)
+        .spawn(run_main);
+    match run {
+        // A panic is a bug: let it end the process as it would have.
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "sockscope: cannot start a thread: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// Everything `main` does, on the thread with [`RUN_STACK`].
+fn run_main() -> ExitCode {
+    let cli = Cli::parse_args();
+    let output_failed = Cell::new(false);
+    match run(cli, &output_failed) {
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+            let message = if output_failed.get() {
+                // Whichever layer carried it up, the cause is the write.
+                let cause = err
+                    .chain()
+                    .find_map(|c| c.downcast_ref::<io::Error>())
+                    .map_or_else(|| err.to_string(), io::Error::to_string);
+                format!("writing the output: {cause}")
+            } else {
+                err.chain()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(": ")
+            };
             // stderr may be closed too: never panic over a message.
-            let _ = writeln!(io::stderr(), "sockscope: {}", chain.join(": "));
+            let _ = writeln!(io::stderr(), "sockscope: {message}");
             let usage = err
                 .chain()
                 .any(|c| c.downcast_ref::<ConfigError>().is_some());
@@ -39,8 +77,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
     let config = Config::from_cli(cli)?;
+    for source in &config.from_env {
+        let _ = writeln!(io::stderr(), "sockscope: {source}");
+    }
     let services = config
         .services
         .as_deref()
@@ -49,13 +90,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let users = config.users.as_deref().map(Users::from_file).transpose()?;
     let started = Instant::now();
     if config.mode == Mode::Summary {
-        let mut out = io::BufWriter::new(io::stdout().lock());
+        let mut out = stdout(output_failed);
         write_summary(&config, &mut out)?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     if app::can_stream(&config) {
-        let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+        let mut out = stdout(output_failed);
         let mut streamer = render::Streamer::new(
             &mut out,
             config.format,
@@ -105,7 +146,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let _ = writeln!(err, "sockscope: {note}");
         }
     }
-    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let mut out = stdout(output_failed);
     let code = match &config.mode {
         Mode::List => {
             render::write(
@@ -237,6 +278,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
+/// Buffered stdout that sets `failed` when a write to it fails, so the
+/// error is reported as the output's (a full disk) wherever it surfaces.
+fn stdout(failed: &Cell<bool>) -> io::BufWriter<Output<'_>> {
+    io::BufWriter::with_capacity(
+        64 * 1024,
+        Output {
+            inner: io::stdout().lock(),
+            failed,
+        },
+    )
+}
+
+struct Output<'a> {
+    inner: io::StdoutLock<'static>,
+    failed: &'a Cell<bool>,
+}
+
+impl Write for Output<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| self.note(e))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush().inspect_err(|e| self.note(e))
+    }
+}
+
+impl Output<'_> {
+    fn note(&self, e: &io::Error) {
+        // An interrupted write is retried, not a failure.
+        if e.kind() != io::ErrorKind::Interrupted {
+            self.failed.set(true);
+        }
+    }
+}
+
 /// `-s`: counted while the dump streams, nothing kept.
 /// The table prints ss's totals at once (they are /proc counters) and the
 /// per-state counts when the dump is done.
@@ -273,13 +350,17 @@ fn kernel_filter_note(config: &Config, report: &app::Report) -> String {
 /// "walked N processes, ... in X ms (U unreadable, V vanished)".
 fn walk_note(took: Duration, w: &sockscope::owners::WalkStats) -> String {
     format!(
-        "walked {} processes, {} fds, {} sockets in {:.1} ms ({} unreadable, {} vanished)",
+        "walked {} processes, {} fds, {} sockets in {:.1} ms ({} unreadable, {} vanished{})",
         w.processes,
         w.fds,
         w.sockets,
         ms(took),
         w.denied,
         w.vanished,
+        match w.failed {
+            0 => String::new(),
+            n => format!(", {n} failed"),
+        },
     )
 }
 

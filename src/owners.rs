@@ -5,7 +5,9 @@
 //! makes linear in the number of descriptors (ss -p uses a fixed 256-bucket
 //! table and turns quadratic at a million sockets). The walk is split across
 //! cores. Processes vanish mid-walk and other users' descriptors are hidden
-//! from non-root: both are counted, never errors.
+//! from non-root: both are counted, never errors. Any other failure to read
+//! a process (out of file descriptors first of all) is counted apart and
+//! warned about: its sockets then show no owner.
 //!
 //! Connections still waiting in a listener's queue have no descriptor
 //! (inode 0); [`attribute_queues`] ties them to the listener's owners.
@@ -33,17 +35,53 @@ pub struct WalkStats {
     /// Processes whose fd directory could not be read (EACCES: another
     /// user's process, for non-root).
     pub denied: usize,
-    /// Processes that exited during the walk.
+    /// Processes that exited during the walk (ENOENT, ESRCH).
     pub vanished: usize,
+    /// Processes whose fd directory could not be read for another reason
+    /// (EMFILE/ENFILE: sockscope ran out of file descriptors); their
+    /// sockets show no owner, and a warning says so.
+    pub failed: usize,
+    /// The errno of the first such failure.
+    pub failed_errno: Option<i32>,
 }
 
-/// The /proc walk could not even start.
+impl WalkStats {
+    /// The warning for processes that could not be read (not vanished, not
+    /// denied), or `None` when there were none.
+    pub fn failure_note(&self) -> Option<String> {
+        if self.failed == 0 {
+            return None;
+        }
+        let errno = self.failed_errno.unwrap_or(0);
+        let why = match errno {
+            libc::EMFILE | libc::ENFILE => "sockscope ran out of file descriptors",
+            _ => "they could not be read",
+        };
+        Some(format!(
+            "warning: the file descriptors of {} process{} were not read ({why}: {}); \
+             their sockets show no owner",
+            self.failed,
+            if self.failed == 1 { "" } else { "es" },
+            io::Error::from_raw_os_error(errno)
+        ))
+    }
+}
+
+/// The /proc walk could not be done.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot list processes in {}", path.display())]
-pub struct OwnersError {
-    pub path: PathBuf,
-    #[source]
-    pub source: io::Error,
+pub enum OwnersError {
+    #[error("cannot list processes in {}", crate::text::escape_path(path))]
+    List {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// A worker thread ended without its share (it panicked).
+    #[error(
+        "a thread walking the processes in {} failed",
+        crate::text::escape_path(path)
+    )]
+    Thread { path: PathBuf },
 }
 
 /// Socket inode → owners, stored flat: a hash map holds each inode's first
@@ -92,7 +130,7 @@ pub struct WalkOptions {
 impl OwnerIndex {
     /// Walks `proc_root/*/fd` once.
     pub fn walk(proc_root: &Path, opts: WalkOptions) -> Result<OwnerIndex, OwnersError> {
-        let err = |source| OwnersError {
+        let err = |source| OwnersError::List {
             path: proc_root.to_owned(),
             source,
         };
@@ -125,11 +163,17 @@ impl OwnerIndex {
                         })
                     })
                     .collect();
+                // A share that is lost would pass for processes without
+                // sockets: a failed worker fails the walk.
                 handles
                     .into_iter()
-                    .map(|h| h.join().unwrap_or_default())
-                    .collect()
-            })
+                    .map(|h| {
+                        h.join().map_err(|_| OwnersError::Thread {
+                            path: proc_root.to_owned(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })?
         };
         let mut index = OwnerIndex::default();
         let total: usize = parts.iter().map(|p| p.found.len()).sum();
@@ -140,6 +184,8 @@ impl OwnerIndex {
             index.stats.sockets += part.stats.sockets;
             index.stats.denied += part.stats.denied;
             index.stats.vanished += part.stats.vanished;
+            index.stats.failed += part.stats.failed;
+            index.stats.failed_errno = index.stats.failed_errno.or(part.stats.failed_errno);
             let base = index.processes.len() as u32;
             index.processes.extend(part.processes);
             for (inode, fd, process) in part.found {
@@ -239,9 +285,15 @@ fn walk_process(path: &mut PathBuf, pid: u32, opts: WalkOptions, part: &mut Part
     });
     if let Err(e) = read {
         path.pop();
-        match e.kind() {
-            io::ErrorKind::PermissionDenied => part.stats.denied += 1,
-            _ => part.stats.vanished += 1,
+        // Only a process that exited is "vanished"; running out of
+        // descriptors (EMFILE) or any other failure is counted and said.
+        match e.raw_os_error() {
+            Some(libc::ENOENT | libc::ESRCH) => part.stats.vanished += 1,
+            Some(libc::EACCES | libc::EPERM) => part.stats.denied += 1,
+            errno => {
+                part.stats.failed += 1;
+                part.stats.failed_errno = part.stats.failed_errno.or(errno).or(Some(libc::EIO));
+            }
         }
         return;
     }
@@ -282,29 +334,17 @@ fn walk_process(path: &mut PathBuf, pid: u32, opts: WalkOptions, part: &mut Part
 ///
 /// Raw readdir + readlinkat on the open directory: one path lookup per
 /// process instead of one per descriptor, and no allocation per entry,
-/// which at 100k descriptors is most of the walk's cost.
+/// which at 100k descriptors is most of the walk's cost. A readdir error
+/// is an error, not the end of the listing.
 fn for_each_link(dir: &Path, mut each: impl FnMut(u32, &[u8])) -> io::Result<()> {
     let c = CString::new(dir.as_os_str().as_bytes())
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: `c` is a valid NUL-terminated path.
-    let dirp = unsafe { libc::opendir(c.as_ptr()) };
-    if dirp.is_null() {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: dirp is a valid open directory stream.
-    let dfd = unsafe { libc::dirfd(dirp) };
+    let mut dir = Dir::open(&c)?;
+    let dfd = dir.fd();
     // A socket link is "socket:[N]"; anything longer is not one.
     let mut buf = [0u8; 64];
-    loop {
-        // SAFETY: dirp stays valid until closedir below; readdir returns
-        // NULL at the end, or on error (a process that exited meanwhile),
-        // which ends the listing either way.
-        let ent = unsafe { libc::readdir64(dirp) };
-        if ent.is_null() {
-            break;
-        }
-        // SAFETY: d_name of a returned entry is NUL-terminated.
-        let name = unsafe { CStr::from_ptr((*ent).d_name.as_ptr()) };
+    while let Some(name) = dir.next_name() {
+        let name = name?;
         let Some(fd) = parse_pid(OsStr::from_bytes(name.to_bytes())) else {
             continue;
         };
@@ -317,9 +357,50 @@ fn for_each_link(dir: &Path, mut each: impl FnMut(u32, &[u8])) -> io::Result<()>
             each(fd, b"");
         }
     }
-    // SAFETY: dirp came from opendir and is closed once.
-    unsafe { libc::closedir(dirp) };
     Ok(())
+}
+
+/// An open directory stream (opendir), closed once on drop: the one place
+/// the walk holds a raw DIR pointer.
+struct Dir(std::ptr::NonNull<libc::DIR>);
+
+impl Dir {
+    fn open(path: &CStr) -> io::Result<Dir> {
+        // SAFETY: `path` is a valid NUL-terminated string.
+        let dirp = unsafe { libc::opendir(path.as_ptr()) };
+        std::ptr::NonNull::new(dirp)
+            .map(Dir)
+            .ok_or_else(io::Error::last_os_error)
+    }
+
+    fn fd(&self) -> libc::c_int {
+        // SAFETY: self.0 is an open directory stream.
+        unsafe { libc::dirfd(self.0.as_ptr()) }
+    }
+
+    /// The next entry's name (valid until the next call), `None` at the
+    /// end, or the error readdir reported (errno set with a NULL return).
+    fn next_name(&mut self) -> Option<io::Result<&CStr>> {
+        // SAFETY: errno is thread-local; clearing it tells readdir's end
+        // (errno untouched) from its failure.
+        unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: self.0 is an open directory stream.
+        let ent = unsafe { libc::readdir64(self.0.as_ptr()) };
+        if ent.is_null() {
+            let err = io::Error::last_os_error();
+            return (err.raw_os_error() != Some(0)).then_some(Err(err));
+        }
+        // SAFETY: d_name of a returned entry is NUL-terminated and stays
+        // valid until the next readdir on this stream, which needs &mut self.
+        Some(Ok(unsafe { CStr::from_ptr((*ent).d_name.as_ptr()) }))
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        // SAFETY: self.0 came from opendir and is closed only here.
+        unsafe { libc::closedir(self.0.as_ptr()) };
+    }
 }
 
 fn parse_pid(name: &OsStr) -> Option<u32> {

@@ -14,7 +14,7 @@ pub struct Services {
 
 /// The services (or users) file could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read {}", path.display())]
+#[error("cannot read {}", crate::text::escape_path(path))]
 pub struct ServicesError {
     pub path: PathBuf,
     #[source]
@@ -33,14 +33,19 @@ impl Services {
     }
 
     /// Parses lines of the form `name port/proto [aliases] [# comment]`;
-    /// lines that do not fit are skipped, as libc does.
+    /// lines that do not fit are skipped, as libc does. Lines are bytes:
+    /// a comment or alias in another encoding is no reason to lose the
+    /// line, and a name or port that is not UTF-8 only loses its own line.
     pub fn from_reader<R: BufRead>(reader: R) -> std::io::Result<Services> {
         let mut names = HashMap::new();
-        for line in reader.lines() {
+        for line in reader.split(b'\n') {
             let line = line?;
-            let line = line.split('#').next().unwrap_or("");
-            let mut words = line.split_whitespace();
-            let (Some(name), Some(port_proto)) = (words.next(), words.next()) else {
+            let line = line.split(|&b| b == b'#').next().unwrap_or(&[]);
+            let mut words = line
+                .split(u8::is_ascii_whitespace)
+                .filter(|w| !w.is_empty())
+                .map(std::str::from_utf8);
+            let (Some(Ok(name)), Some(Ok(port_proto))) = (words.next(), words.next()) else {
                 continue;
             };
             let Some((port, proto)) = port_proto.split_once('/') else {
@@ -96,13 +101,16 @@ impl Users {
         Users::from_reader(std::io::BufReader::new(file)).map_err(err)
     }
 
-    /// Parses `name:password:uid:...` lines; others are skipped.
+    /// Parses `name:password:uid:...` lines (bytes: a GECOS field in
+    /// another encoding does not lose the line); lines whose name or uid is
+    /// not usable are skipped.
     pub fn from_reader<R: BufRead>(reader: R) -> std::io::Result<Users> {
         let mut names = HashMap::new();
-        for line in reader.lines() {
+        for line in reader.split(b'\n') {
             let line = line?;
-            let mut fields = line.split(':');
-            let (Some(name), Some(_), Some(uid)) = (fields.next(), fields.next(), fields.next())
+            let mut fields = line.split(|&b| b == b':').map(std::str::from_utf8);
+            let (Some(Ok(name)), Some(_), Some(Ok(uid))) =
+                (fields.next(), fields.next(), fields.next())
             else {
                 continue;
             };
@@ -136,6 +144,26 @@ mod tests {
         assert_eq!(s.port("ssh"), Some(22));
         assert_eq!(s.port("ntp"), Some(123));
         assert_eq!(s.port("nope"), None);
+    }
+
+    /// Issue 12 item 7: one non-UTF-8 byte used to fail the whole file.
+    #[test]
+    fn bytes_that_are_not_utf8_lose_only_what_they_touch() {
+        let s = Services::from_reader(
+            &b"ssh 22/tcp # caf\xe9\nbad\xff 1/tcp\nhttp 80/tcp www\xe9 # x\nntp 123/udp\n"[..],
+        )
+        .unwrap();
+        assert_eq!(s.port("ssh"), Some(22));
+        assert_eq!(s.name(Protocol::Tcp, 1), None);
+        assert_eq!(s.name(Protocol::Tcp, 80), Some("http"));
+        assert_eq!(s.port("ntp"), Some(123));
+        let u = Users::from_reader(
+            &b"root:x:0:0:r\xe9sum\xe9:/root:/bin/sh\nb\xffd:x:5:5::/:/bin/sh\nnobody:x:65534:1::/:\n"[..],
+        )
+        .unwrap();
+        assert_eq!(u.name(0), Some("root"));
+        assert_eq!(u.name(5), None);
+        assert_eq!(u.name(65534), Some("nobody"));
     }
 
     #[test]

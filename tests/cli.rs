@@ -128,6 +128,118 @@ fn closed_stdout_exits_quietly() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Issue 12 item 19: a full disk is reported as a failure to write the
+/// output (exit 3), whichever path wrote: streamed rows, a collected JSON
+/// array, the `-s` summary, a subcommand.
+#[test]
+fn full_disk_says_it_was_writing_the_output() {
+    let replay = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/basic/netlink.bin");
+    for args in [
+        &["-tan"][..],
+        &["-tan", "--json"][..],
+        &["-tanp", "--jsonl"][..],
+        &["-s"][..],
+        &["listeners"][..],
+    ] {
+        let out = sockscope()
+            .args(args)
+            .args(["--replay", replay])
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "sockscope: writing the output: No space left on device (os error 28)\n",
+            "{args:?}"
+        );
+    }
+}
+
+/// Runs sockscope with `setup` (shell commands) run first inside a private
+/// mount namespace whose /etc is an empty tmpfs; `None` when not root.
+fn with_private_etc(setup: &str, args: &[&str]) -> Option<std::process::Output> {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: private /etc cases skipped");
+        return None;
+    }
+    let script = format!("set -e; mount -t tmpfs none /etc; {setup}; exec \"$@\"");
+    let out = Command::new("unshare")
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+            "sh",
+        ])
+        .arg(env!("CARGO_BIN_EXE_sockscope"))
+        .args(args)
+        .env_remove("SOCKSCOPE_PROC_ROOT")
+        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
+        .env_remove("SOCKSCOPE_NETLINK_RECORD")
+        .output()
+        .unwrap();
+    Some(out)
+}
+
+/// Issue 12 item 7: /etc/services and /etc/passwd are read as bytes; a
+/// line that is not UTF-8 costs only that line (a Latin-1 comment or GECOS
+/// field costs nothing), and a file that cannot be read is said to be
+/// unreadable, naming it, instead of "no such service".
+#[test]
+fn services_and_passwd_with_bytes_that_are_not_utf8() {
+    let replay = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/basic/netlink.bin");
+    let files = r"printf 'ssh 22/tcp # caf\351\n\377bad 1/tcp\nfixtureport 47805/tcp\n' > /etc/services; printf 'root:x:0:0:r\351sum\351:/root:/bin/sh\n' > /etc/passwd";
+    let Some(out) = with_private_etc(files, &["-tlne", "-r", "--replay", replay]) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("127.0.0.4:fixtureport"), "{text}");
+    assert!(text.contains(" root "), "{text}");
+    let out =
+        with_private_etc(files, &["-tln", "--replay", replay, "sport = :fixtureport"]).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    // A services "file" that cannot be read: a directory.
+    let dir = "mkdir /etc/services";
+    let out = with_private_etc(dir, &["-tln", "--replay", replay, "sport = :ssh"]).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot read /etc/services: Is a directory"),
+        "{err}"
+    );
+    assert!(!err.contains("neither"), "{err}");
+    let out = with_private_etc(dir, &["who", "ssh", "--replay", replay]).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot read /etc/services: Is a directory"),
+        "{err}"
+    );
+    let out = with_private_etc(dir, &["-tln", "-r", "--replay", replay]).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("cannot read /etc/services: Is a directory"),
+        "{err}"
+    );
+}
+
 #[test]
 fn head_one_in_a_shell_pipeline() {
     let bin = env!("CARGO_BIN_EXE_sockscope");

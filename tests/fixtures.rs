@@ -181,3 +181,302 @@ fn fake_proc_tree_gives_owners_and_queue() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// sockscope with no data-source variable inherited.
+fn bare() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sockscope"));
+    c.env_remove("SOCKSCOPE_PROC_ROOT")
+        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
+        .env_remove("SOCKSCOPE_NETLINK_RECORD");
+    c
+}
+
+/// A fresh directory under the temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("sockscope-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Issue 12 item 15: `--record` (and SOCKSCOPE_NETLINK_RECORD) never
+/// follows a planted symbolic link, never replaces an existing file unless
+/// --record-overwrite says so (and then only a regular file, still not
+/// through a link), and creates the file with mode 0600 whatever the umask.
+#[test]
+fn record_is_created_exclusively_without_following_links() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let tmp = TempDir::new("record");
+    let replay = fixture("basic").join("netlink.bin");
+    let victim = tmp.0.join("victim");
+    std::fs::write(&victim, "keep me\n").unwrap();
+    std::os::unix::fs::symlink(&victim, tmp.0.join("link")).unwrap();
+    std::fs::write(tmp.0.join("old"), "old recording\n").unwrap();
+    let record = |file: &str, extra: &[&str], via_env: bool| {
+        let mut c = bare();
+        c.args(["-tan", "--jsonl", "--replay"]).arg(&replay);
+        if via_env {
+            c.env("SOCKSCOPE_NETLINK_RECORD", tmp.0.join(file));
+        } else {
+            c.arg("--record").arg(tmp.0.join(file));
+        }
+        c.args(extra);
+        // SAFETY: umask is async-signal-safe.
+        unsafe {
+            c.pre_exec(|| {
+                libc::umask(0);
+                Ok(())
+            });
+        }
+        c.output().unwrap()
+    };
+    for via_env in [false, true] {
+        for extra in [&[][..], &["--record-overwrite"][..]] {
+            let out = record("link", extra, via_env);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(3), "{extra:?} {via_env}: {err}");
+            assert!(err.contains("is a symbolic link"), "{err}");
+            assert!(out.stdout.is_empty());
+            assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+        }
+        let out = record("old", &[], via_env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(err.contains("already exists (--record-overwrite"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(tmp.0.join("old")).unwrap(),
+            "old recording\n"
+        );
+    }
+    let mode = |f: &str| {
+        std::fs::metadata(tmp.0.join(f))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    std::fs::set_permissions(tmp.0.join("old"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = record("old", &["--record-overwrite"], false);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode("old"), 0o600);
+    let out = record("new", &[], false);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode("new"), 0o600);
+    // What was recorded replays to the same rows.
+    let again = bare()
+        .args(["-tan", "--jsonl", "--replay"])
+        .arg(tmp.0.join("new"))
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert_eq!(again.stdout, out.stdout);
+    assert_eq!(
+        std::fs::read(tmp.0.join("old")).unwrap(),
+        std::fs::read(tmp.0.join("new")).unwrap()
+    );
+}
+
+/// Issue 12 item 16: a path from --replay, --record, --proc-root or their
+/// environment variables is escaped in error messages like any other input.
+#[test]
+fn paths_in_error_messages_are_escaped() {
+    let evil = "/nonexistent/a\x1b[2Jb\nsockscope: fake";
+    let cases: Vec<(Vec<String>, Option<&str>)> = vec![
+        (vec!["-tan".into(), "--replay".into(), evil.into()], None),
+        (vec!["-tan".into(), "--record".into(), evil.into()], None),
+        (
+            vec![
+                "-tan".into(),
+                "--source".into(),
+                "proc".into(),
+                "--proc-root".into(),
+                evil.into(),
+            ],
+            None,
+        ),
+        (vec!["-tan".into()], Some("SOCKSCOPE_NETLINK_REPLAY")),
+        (
+            vec!["-tan".into(), "--source".into(), "proc".into()],
+            Some("SOCKSCOPE_PROC_ROOT"),
+        ),
+    ];
+    for (args, var) in cases {
+        let mut c = bare();
+        c.args(&args);
+        if let Some(v) = var {
+            c.env(v, evil);
+        }
+        let out = c.output().unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?} {var:?}: {err}");
+        assert!(
+            err.contains("/nonexistent/a\\x1b[2Jb\\x0asockscope: fake"),
+            "{args:?} {var:?}: {err}"
+        );
+        // No raw escape, and the newline did not start a line of its own.
+        assert!(
+            !err.contains('\x1b') && !err.lines().any(|l| l.starts_with("sockscope: fake")),
+            "{args:?} {var:?}: raw control characters in {err:?}"
+        );
+    }
+}
+
+/// Issue 12 item 17: an environment variable that swaps the data source is
+/// said on stderr (one line naming it and the escaped path); the same
+/// option on the command line is not; a command-line flag wins over the
+/// variable. stdout is the same either way.
+#[test]
+fn environment_variables_that_swap_the_source_are_said() {
+    let replay = fixture("basic").join("netlink.bin");
+    let proc_root = fixture("basic");
+    let flag = bare()
+        .args(["-tan", "--jsonl", "--replay"])
+        .arg(&replay)
+        .output()
+        .unwrap();
+    assert!(flag.status.success() && flag.stderr.is_empty());
+    let env = bare()
+        .args(["-tan", "--jsonl"])
+        .env("SOCKSCOPE_NETLINK_REPLAY", &replay)
+        .output()
+        .unwrap();
+    assert!(env.status.success());
+    assert_eq!(env.stdout, flag.stdout);
+    assert_eq!(
+        String::from_utf8(env.stderr).unwrap(),
+        format!(
+            "sockscope: SOCKSCOPE_NETLINK_REPLAY={}: reading a netlink recording, not the kernel\n",
+            replay.display()
+        )
+    );
+    // The flag wins: no note, the flag's file is read.
+    let both = bare()
+        .args(["-tan", "--jsonl", "--replay"])
+        .arg(&replay)
+        .env("SOCKSCOPE_NETLINK_REPLAY", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(both.status.success() && both.stderr.is_empty());
+    assert_eq!(both.stdout, flag.stdout);
+    // SOCKSCOPE_PROC_ROOT, also with a subcommand; an escaped path.
+    let out = bare()
+        .args(["-tan", "--jsonl", "--source", "proc"])
+        .env("SOCKSCOPE_PROC_ROOT", &proc_root)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "sockscope: SOCKSCOPE_PROC_ROOT={}: reading /proc from there, not the live /proc\n",
+            proc_root.display()
+        )
+    );
+    let out = bare()
+        .args(["who", "80", "--source", "proc"])
+        .env("SOCKSCOPE_PROC_ROOT", "/nonexistent/\x1b]0;x\x07")
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(
+            "sockscope: SOCKSCOPE_PROC_ROOT=/nonexistent/\\x1b]0;x\\x07: reading /proc from there"
+        ),
+        "{err}"
+    );
+    let tmp = TempDir::new("record-env");
+    let out = bare()
+        .args(["-tan", "--replay"])
+        .arg(&replay)
+        .env("SOCKSCOPE_NETLINK_RECORD", tmp.0.join("rec"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "sockscope: SOCKSCOPE_NETLINK_RECORD={}: recording the netlink requests and replies there\n",
+            tmp.0.join("rec").display()
+        )
+    );
+}
+
+/// Issue 12 item 9: a recording answers only the requests it covers. A
+/// `-tln` recording replayed with `-tan` (states not recorded), with `-i`
+/// (attributes not recorded) or a recording made through a kernel filter
+/// replayed without it exits 3 naming what is missing, instead of showing
+/// the recorded rows as if they were all.
+#[test]
+fn replay_refuses_what_the_recording_does_not_cover() {
+    let tmp = TempDir::new("replay-cover");
+    let full = fixture("basic").join("netlink.bin");
+    let record = |name: &str, args: &[&str]| {
+        let path = tmp.0.join(name);
+        let out = bare()
+            .args(args)
+            .args(["--jsonl", "--replay"])
+            .arg(&full)
+            .arg("--record")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (path, out.stdout)
+    };
+    let replay = |path: &Path, args: &[&str]| {
+        bare()
+            .args(args)
+            .args(["--jsonl", "--replay"])
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let (tln, tln_rows) = record("tln.bin", &["-tln"]);
+    let again = replay(&tln, &["-tln"]);
+    assert!(again.status.success() && again.stderr.is_empty());
+    assert_eq!(again.stdout, tln_rows);
+    for (args, says) in [
+        (&["-tan"][..], "states ESTABLISHED, SYN_SENT, SYN_RECV,"),
+        (&["-t"][..], "states ESTABLISHED,"),
+        (&["-tlni"][..], "without the extension attributes"),
+    ] {
+        let out = replay(&tln, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains("cannot answer the inet/tcp dump asked for") && err.contains(says),
+            "{args:?}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let (filtered, filtered_rows) = record("sport.bin", &["-tan", "sport", ">", ":1024"]);
+    let same = replay(&filtered, &["-tan", "sport", ">", ":1024"]);
+    assert!(same.status.success());
+    assert_eq!(same.stdout, filtered_rows);
+    let out = replay(&filtered, &["-tan"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another kernel filter"));
+}

@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
         _ => None,
     };
     let ctx = expr::Context {
-        services: &SERVICES,
+        services: Ok(&*SERVICES),
         ephemeral: (32768, 60999),
         ifindex: &ifindex,
     };

@@ -13,7 +13,7 @@
 //! a superset: `and` drops them, `or` and `not` over them give up on that
 //! branch. User space always evaluates the whole expression again.
 
-use super::expr::{Expr, HostCond, Side};
+use super::expr::{Conj, Expr, HostCond, Side};
 
 // include/uapi/linux/inet_diag.h: enum { INET_DIAG_BC_NOP, ... }
 pub const BC_JMP: u8 = 1;
@@ -45,20 +45,30 @@ const MAX_PROGRAM: usize = 60_000;
 /// sockets) rather than a superset.
 fn relaxed(expr: &Expr) -> (Option<Vec<u8>>, bool) {
     match expr {
-        Expr::And(a, b) => {
-            let (ca, ea) = relaxed(a);
-            let (cb, eb) = relaxed(b);
-            let code = match (ca, cb) {
-                (Some(x), Some(y)) => Some(and(x, y)),
-                (x, None) => x,
-                (None, y) => y,
-            };
-            (code, ea && eb)
+        // Left to right, as the chain reads: a loop, not a recursion per
+        // term.
+        Expr::Chain(first, rest) => {
+            let mut acc = relaxed(first);
+            for (conj, e) in rest {
+                let (ca, ea) = acc;
+                let (cb, eb) = relaxed(e);
+                acc = match conj {
+                    Conj::And => {
+                        let code = match (ca, cb) {
+                            (Some(x), Some(y)) => Some(and(x, y)),
+                            (x, None) => x,
+                            (None, y) => y,
+                        };
+                        (code, ea && eb)
+                    }
+                    Conj::Or => match (ca, cb) {
+                        (Some(x), Some(y)) => (Some(or(x, y)), ea && eb),
+                        _ => (None, false),
+                    },
+                };
+            }
+            acc
         }
-        Expr::Or(a, b) => match (relaxed(a), relaxed(b)) {
-            ((Some(x), ea), (Some(y), eb)) => (Some(or(x, y)), ea && eb),
-            _ => (None, false),
-        },
         Expr::Not(a) => match relaxed(a) {
             (Some(x), true) => (Some(not(x)), true),
             _ => (None, false),

@@ -25,7 +25,7 @@ use std::net::IpAddr;
 use super::states;
 use crate::model::{Owner, Socket, StateSet};
 use crate::render::escape::escape;
-use crate::services::Services;
+use crate::services::{Services, ServicesError};
 
 /// Which end of the connection a condition looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,8 +80,12 @@ impl Cmp {
 /// evaluator share one shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// `first op e op e ...`: and/or share one level and read left to
+    /// right as in ss (`a or b and c` is `(a or b) and c`). One node holds
+    /// a whole chain, so the tree's depth, and every recursion over it,
+    /// follows the nesting of parentheses and `not` (at most
+    /// [`MAX_NESTING`]), not the number of terms (up to [`MAX_TERMS`]).
+    Chain(Box<Expr>, Vec<(Conj, Expr)>),
     Not(Box<Expr>),
     Host(Side, HostCond),
     /// port >= N
@@ -102,12 +106,48 @@ pub enum Expr {
     Comm(String),
 }
 
+/// How a term joins the chain before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conj {
+    And,
+    Or,
+}
+
 impl Expr {
+    /// `a and b`: appended to `a`'s chain when `a` is one (the same
+    /// left-to-right reading), else a new chain.
+    pub fn and(a: Expr, b: Expr) -> Expr {
+        Expr::join(a, Conj::And, b)
+    }
+
+    /// `a or b`, as [`Expr::and`].
+    pub fn or(a: Expr, b: Expr) -> Expr {
+        Expr::join(a, Conj::Or, b)
+    }
+
+    fn join(a: Expr, conj: Conj, b: Expr) -> Expr {
+        match a {
+            Expr::Chain(first, mut rest) => {
+                rest.push((conj, b));
+                Expr::Chain(first, rest)
+            }
+            a => Expr::Chain(Box::new(a), vec![(conj, b)]),
+        }
+    }
+
     /// Evaluates the expression on one record.
     pub fn matches(&self, s: &Socket) -> bool {
         match self {
-            Expr::And(a, b) => a.matches(s) && b.matches(s),
-            Expr::Or(a, b) => a.matches(s) || b.matches(s),
+            Expr::Chain(first, rest) => {
+                let mut acc = first.matches(s);
+                for (conj, e) in rest {
+                    acc = match conj {
+                        Conj::And => acc && e.matches(s),
+                        Conj::Or => acc || e.matches(s),
+                    };
+                }
+                acc
+            }
             Expr::Not(a) => !a.matches(s),
             Expr::Host(side, cond) => {
                 let ep = match side {
@@ -131,7 +171,9 @@ impl Expr {
     /// kernel's autobind flag (`autobound` falls back to the port range).
     pub fn needs_netlink(&self) -> bool {
         match self {
-            Expr::And(a, b) | Expr::Or(a, b) => a.needs_netlink() || b.needs_netlink(),
+            Expr::Chain(first, rest) => {
+                first.needs_netlink() || rest.iter().any(|(_, e)| e.needs_netlink())
+            }
             Expr::Not(a) => a.needs_netlink(),
             Expr::Dev(_) | Expr::AutoBound { .. } => true,
             _ => false,
@@ -142,7 +184,9 @@ impl Expr {
     /// /proc walk must run.
     pub fn needs_owners(&self) -> bool {
         match self {
-            Expr::And(a, b) | Expr::Or(a, b) => a.needs_owners() || b.needs_owners(),
+            Expr::Chain(first, rest) => {
+                first.needs_owners() || rest.iter().any(|(_, e)| e.needs_owners())
+            }
             Expr::Not(a) => a.needs_owners(),
             Expr::Pid(_) | Expr::Comm(_) => true,
             _ => false,
@@ -202,8 +246,9 @@ pub struct Filter {
 
 /// Outside facts the parser needs.
 pub struct Context<'a> {
-    /// For service names (`:ssh`).
-    pub services: &'a Services,
+    /// For service names (`:ssh`): the database, or why it could not be
+    /// read (said instead of "no such service").
+    pub services: Result<&'a Services, &'a ServicesError>,
     /// ip_local_port_range, for `autobound`.
     pub ephemeral: (u16, u16),
     /// Interface name → index (for `dev`).
@@ -292,14 +337,15 @@ fn lex(args: &[String]) -> (String, Vec<Token>) {
 }
 
 /// The most terms (`src`, `sport`, `autobound`, ...) one filter may hold.
-/// The expression is a tree that the parser, the evaluator, the bytecode
-/// compiler and its drop all walk recursively, and a chain of terms is a
-/// tree as deep as it is long: a few tens of thousands of words (argv takes
-/// megabytes) overflowed the stack and aborted. Real filters hold a few.
+/// The parser, the evaluator, the bytecode compiler and drop walk the tree
+/// recursively; a chain of terms is one [`Expr::Chain`] node, so its length
+/// costs no depth, but the bytecode grows with it (and is dropped past
+/// 60 000 bytes). Real filters hold a few terms.
 pub const MAX_TERMS: usize = 1000;
 
-/// The deepest one filter may nest parentheses and `not`s (see
-/// [`MAX_TERMS`]; each level is a few recursive calls of the parser).
+/// The deepest one filter may nest parentheses and `not`s: each level is
+/// a few recursive calls of the parser and one of each walk over the tree,
+/// so this bounds the stack (both limits together run in 256 KiB).
 pub const MAX_NESTING: usize = 100;
 
 /// Parses filter words (everything after the options).
@@ -433,10 +479,11 @@ impl<'a> Parser<'a> {
                 return Err(self.error(op, format!("nothing after '{}'", op.text)));
             }
             let right = self.expr()?;
+            // One chain node for the whole list: no depth per term.
             left = if or {
-                Expr::Or(Box::new(left), Box::new(right))
+                Expr::or(left, right)
             } else {
-                Expr::And(Box::new(left), Box::new(right))
+                Expr::and(left, right)
             };
         }
         Ok(left)
@@ -480,6 +527,16 @@ impl<'a> Parser<'a> {
                 self.depth -= 1;
                 Ok(Expr::Not(Box::new(inner)))
             }
+            _ => self.term(t, &word),
+        }
+    }
+
+    /// One term: every word but parentheses and `not`. Kept out of
+    /// [`Parser::expr`] so that the frames of the nesting recursion
+    /// (`(` and `not`, up to [`MAX_NESTING`] levels) stay small.
+    #[inline(never)]
+    fn term(&mut self, t: &'a Token, word: &str) -> Result<Expr, FilterError> {
+        match word {
             "src" | "dst" => {
                 let side = if word == "src" { Side::Src } else { Side::Dst };
                 let negate = self.eq_or_ne(t)?;
@@ -690,7 +747,10 @@ fn parse_port(port: &str, ctx: &Context<'_>) -> Result<Option<u16>, String> {
             .map(Some)
             .map_err(|_| format!("port {port} is out of range (0-65535)"));
     }
-    ctx.services
+    let services = ctx
+        .services
+        .map_err(|e| format!("{port:?} is not a port number, and {e}: {}", e.source))?;
+    services
         .port(port)
         .map(Some)
         .ok_or_else(|| format!("{port:?} is neither a port number nor a service in /etc/services"))
@@ -726,7 +786,7 @@ mod tests {
         let services = Services::from_reader("ssh 22/tcp\nhttps 443/tcp\n".as_bytes()).unwrap();
         let ifindex = |name: &str| (name == "lo").then_some(1);
         let ctx = Context {
-            services: &services,
+            services: Ok(&services),
             ephemeral: (32768, 60999),
             ifindex: &ifindex,
         };
@@ -757,10 +817,10 @@ mod tests {
         )
     }
     fn and(a: Expr, b: Expr) -> Expr {
-        Expr::And(Box::new(a), Box::new(b))
+        Expr::and(a, b)
     }
     fn or(a: Expr, b: Expr) -> Expr {
-        Expr::Or(Box::new(a), Box::new(b))
+        Expr::or(a, b)
     }
     fn not(a: Expr) -> Expr {
         Expr::Not(Box::new(a))

@@ -125,6 +125,8 @@ pub struct SourceOptions {
     pub replay: Option<PathBuf>,
     /// Append every netlink request and reply to this file (for fixtures).
     pub record: Option<PathBuf>,
+    /// Replace the record file when it exists (else it must be new).
+    pub record_overwrite: bool,
 }
 
 /// Something worth telling the user that did not stop the read.
@@ -223,16 +225,27 @@ impl<R: std::error::Error + 'static> TextFileError<R> {
 
 fn show_path(path: &Option<PathBuf>) -> String {
     match path {
-        Some(p) => p.display().to_string(),
+        Some(p) => crate::text::escape_path(p).into_owned(),
         None => "input".to_string(),
     }
 }
 
 fn path_prefix(path: &Option<PathBuf>) -> String {
     match path {
-        Some(p) => format!("{}: ", p.display()),
+        Some(p) => format!("{}: ", crate::text::escape_path(p)),
         None => String::new(),
     }
+}
+
+/// Why a `--record` file was not opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RecordRefusal {
+    #[error("already exists (--record-overwrite replaces it)")]
+    Exists,
+    #[error("is a symbolic link, which is never followed")]
+    Symlink,
+    #[error("is not a regular file")]
+    NotRegular,
 }
 
 /// A failure to read socket tables.
@@ -259,21 +272,41 @@ pub enum SourceError {
     Malformed { offset: usize, reason: String },
     #[error("netlink dump ended without NLMSG_DONE")]
     Unterminated,
-    #[error("cannot read netlink replay file {}", path.display())]
+    #[error("cannot read netlink replay file {}", crate::text::escape_path(path))]
     ReplayRead {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
-    #[error("netlink replay file {} holds no {table} dump", path.display())]
+    #[error(
+        "netlink replay file {} holds no {table} dump",
+        crate::text::escape_path(path)
+    )]
     ReplayMissing { path: PathBuf, table: DumpId },
-    #[error("cannot write netlink recording {}", path.display())]
+    #[error(
+        "netlink replay file {} cannot answer the {table} dump asked for: {gap}",
+        crate::text::escape_path(path)
+    )]
+    ReplayUncovered {
+        path: PathBuf,
+        table: DumpId,
+        gap: netlink::ReplayGap,
+    },
+    #[error(
+        "netlink recording {} {reason}; nothing was written",
+        crate::text::escape_path(path)
+    )]
+    RecordRefused {
+        path: PathBuf,
+        reason: RecordRefusal,
+    },
+    #[error("cannot write netlink recording {}", crate::text::escape_path(path))]
     RecordWrite {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
-    #[error("cannot read {}", path.display())]
+    #[error("cannot read {}", crate::text::escape_path(path))]
     ProcRead {
         path: PathBuf,
         #[source]
@@ -283,7 +316,7 @@ pub enum SourceError {
     UnixProc(Box<unix_proc::UnixProcError>),
     #[error("cannot write the output")]
     Output(#[source] io::Error),
-    #[error("{}:{line}: {reason}", path.display())]
+    #[error("{}:{line}: {reason}", crate::text::escape_path(path))]
     ProcParse {
         path: PathBuf,
         line: usize,

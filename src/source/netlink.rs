@@ -29,10 +29,12 @@ use netlink_packet_sock_diag::{
 };
 
 use super::tcpinfo::{parse_skmeminfo, parse_tcp_info};
-use super::{DumpId, Query, Sink, Snapshot, SourceError, SourceOptions, Table, Warning};
+use super::{
+    DumpId, Query, RecordRefusal, Sink, Snapshot, SourceError, SourceOptions, Table, Warning,
+};
 use crate::filter::bytecode;
 use crate::model::{
-    Extras, Family, Protocol, Socket, TcpState, Timer, TimerKind, UnixKind, UnixSocket,
+    Extras, Family, Protocol, Socket, StateSet, TcpState, Timer, TimerKind, UnixKind, UnixSocket,
 };
 
 /// How often a dump flagged NLM_F_DUMP_INTR is tried in all.
@@ -81,7 +83,7 @@ impl Session {
             }
         };
         let recorder = match &opts.record {
-            Some(path) => Some(Recorder::create(path)?),
+            Some(path) => Some(Recorder::create(path, opts.record_overwrite)?),
             None => None,
         };
         Ok(Session {
@@ -264,7 +266,7 @@ impl Session {
                 })?;
             }
             Transport::Replay(replay) => {
-                let bytes = replay.take(dump)?;
+                let bytes = replay.take(dump, request)?;
                 if let Some(rec) = &mut self.recorder {
                     rec.write(bytes)?;
                 }
@@ -686,11 +688,56 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn create(path: &Path) -> Result<Recorder, SourceError> {
-        let file = fs::File::create(path).map_err(|source| SourceError::RecordWrite {
+    /// Creates `path` with mode 0600, never through a symbolic link (as
+    /// root, a planted link must not truncate its target): a new file
+    /// (O_CREAT|O_EXCL), or with `overwrite` an existing regular file,
+    /// truncated once it is open and checked.
+    fn create(path: &Path, overwrite: bool) -> Result<Recorder, SourceError> {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let refused = |reason| SourceError::RecordRefused {
+            path: path.to_owned(),
+            reason,
+        };
+        let failed = |source| SourceError::RecordWrite {
             path: path.to_owned(),
             source,
-        })?;
+        };
+        let mut options = fs::OpenOptions::new();
+        // O_NONBLOCK: opening an existing FIFO must not wait for a reader;
+        // it changes nothing for a regular file.
+        options
+            .write(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        if overwrite {
+            options.create(true);
+        } else {
+            options.create_new(true);
+        }
+        let file = match options.open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+                return Err(refused(if link {
+                    RecordRefusal::Symlink
+                } else {
+                    RecordRefusal::Exists
+                }));
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(refused(RecordRefusal::Symlink));
+            }
+            Err(e) => return Err(failed(e)),
+        };
+        if overwrite {
+            let meta = file.metadata().map_err(failed)?;
+            if !meta.file_type().is_file() {
+                return Err(refused(RecordRefusal::NotRegular));
+            }
+            file.set_len(0).map_err(failed)?;
+            file.set_permissions(fs::Permissions::from_mode(0o600))
+                .map_err(failed)?;
+        }
         Ok(Recorder {
             path: path.to_owned(),
             file: io::BufWriter::new(file),
@@ -721,9 +768,97 @@ pub struct RecordedDump {
     pub family: u8,
     /// sdiag_protocol of the request (0 for unix_diag).
     pub protocol: u8,
+    /// What the request asked for: a replayed request is served only by a
+    /// recorded one that asked for at least as much.
+    pub asked: RequestKeys,
     /// Every reply datagram recorded after the request, concatenated.
     pub replies: Vec<u8>,
     used: bool,
+}
+
+/// What a sock_diag dump request selects, read back from its bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestKeys {
+    /// idiag_states / udiag_states: the kernel state mask.
+    pub states: u32,
+    /// inet_diag_req_v2.idiag_ext (extension attributes asked for), or
+    /// unix_diag_req.udiag_show (UDIAG_SHOW_* flags).
+    pub extras: u32,
+    /// The request's attributes after the fixed struct (for inet:
+    /// INET_DIAG_REQ_BYTECODE), byte for byte; empty when none.
+    pub filter: Vec<u8>,
+}
+
+/// include/uapi/linux/inet_diag.h: sizeof(struct inet_diag_req_v2).
+const INET_DIAG_REQ_V2_LEN: usize = 56;
+/// include/uapi/linux/unix_diag.h: sizeof(struct unix_diag_req).
+const UNIX_DIAG_REQ_LEN: usize = 24;
+
+impl RequestKeys {
+    /// Reads the keys of a request payload (family byte first); `None` when
+    /// it is shorter than its fixed struct.
+    pub fn parse(payload: &[u8]) -> Option<RequestKeys> {
+        let u32_at = |i: usize| -> Option<u32> {
+            Some(u32::from_ne_bytes(payload.get(i..i + 4)?.try_into().ok()?))
+        };
+        if i32::from(*payload.first()?) == libc::AF_UNIX {
+            // unix_diag_req: sdiag_family, sdiag_protocol, pad (u16),
+            // udiag_states, udiag_ino, udiag_show, udiag_cookie[2]
+            (payload.len() >= UNIX_DIAG_REQ_LEN).then(|| RequestKeys {
+                states: u32_at(4).unwrap_or(0),
+                extras: u32_at(12).unwrap_or(0),
+                filter: payload[UNIX_DIAG_REQ_LEN..].to_vec(),
+            })
+        } else {
+            // inet_diag_req_v2: sdiag_family, sdiag_protocol, idiag_ext,
+            // pad, idiag_states, id; then the attributes (bytecode)
+            (payload.len() >= INET_DIAG_REQ_V2_LEN).then(|| RequestKeys {
+                states: u32_at(4).unwrap_or(0),
+                extras: u32::from(payload[2]),
+                filter: payload[INET_DIAG_REQ_V2_LEN..].to_vec(),
+            })
+        }
+    }
+
+    /// Why replies recorded for `self` cannot answer `wanted`, or `None`
+    /// when they can: every state, extension and show flag wanted was
+    /// asked for, and the recorded request had no kernel filter or the same.
+    pub fn lacks(&self, wanted: &RequestKeys) -> Option<ReplayGap> {
+        let states = wanted.states & !self.states;
+        if states != 0 {
+            // NEW_SYN_RECV's bit is SYN_RECV too: one name per state.
+            let missing: StateSet = (0..32u8)
+                .filter(|b| states & (1 << b) != 0)
+                .filter_map(TcpState::from_kernel)
+                .collect();
+            let names: Vec<&str> = missing.iter().map(TcpState::kernel_name).collect();
+            return Some(ReplayGap::States(names.join(", ")));
+        }
+        if wanted.extras & !self.extras != 0 {
+            return Some(ReplayGap::Extras {
+                recorded: self.extras,
+                wanted: wanted.extras,
+            });
+        }
+        if !self.filter.is_empty() && self.filter != wanted.filter {
+            return Some(ReplayGap::Filter);
+        }
+        None
+    }
+}
+
+/// What a recorded dump lacks for the request replayed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayGap {
+    #[error("states {0} were not recorded")]
+    States(String),
+    #[error(
+        "it was recorded without the extension attributes asked for now \
+         (flags {recorded:#x}, now {wanted:#x}; -i and -m ask for them)"
+    )]
+    Extras { recorded: u32, wanted: u32 },
+    #[error("it was recorded through another kernel filter, so it may lack rows this one selects")]
+    Filter,
 }
 
 impl Replay {
@@ -738,19 +873,39 @@ impl Replay {
         })
     }
 
-    /// The replies of the first unused recorded dump for `table`.
-    fn take(&mut self, table: DumpId) -> Result<&[u8], SourceError> {
+    /// The replies of the first unused recorded dump for `table` whose
+    /// request covers `request` (the request this run would send): a
+    /// recording of `-tln` cannot answer `-tan`, and says so.
+    fn take(&mut self, table: DumpId, request: &[u8]) -> Result<&[u8], SourceError> {
         let (family, protocol) = table.keys();
-        let found = self
-            .dumps
-            .iter_mut()
-            .find(|d| !d.used && d.family == family && d.protocol == protocol);
-        match found {
-            Some(d) => {
+        let wanted = request
+            .get(NLMSG_HDRLEN..)
+            .and_then(RequestKeys::parse)
+            .unwrap_or_default();
+        let mut gap = None;
+        let found = self.dumps.iter_mut().find(|d| {
+            if d.used || d.family != family || d.protocol != protocol {
+                return false;
+            }
+            match d.asked.lacks(&wanted) {
+                None => true,
+                Some(g) => {
+                    gap.get_or_insert(g);
+                    false
+                }
+            }
+        });
+        match (found, gap) {
+            (Some(d), _) => {
                 d.used = true;
                 Ok(&d.replies)
             }
-            None => Err(SourceError::ReplayMissing {
+            (None, Some(gap)) => Err(SourceError::ReplayUncovered {
+                path: self.path.clone(),
+                table,
+                gap,
+            }),
+            (None, None) => Err(SourceError::ReplayMissing {
                 path: self.path.clone(),
                 table,
             }),
@@ -779,9 +934,12 @@ pub fn split_recording(bytes: &[u8]) -> Result<Vec<RecordedDump>, SourceError> {
                 return Err(malformed("request without family and protocol".into()));
             }
             // inet_diag_req_v2: sdiag_family, sdiag_protocol
+            let asked = RequestKeys::parse(payload)
+                .ok_or_else(|| malformed("request shorter than its struct".into()))?;
             dumps.push(RecordedDump {
                 family: payload[0],
                 protocol: payload[1],
+                asked,
                 replies: Vec::new(),
                 used: false,
             });

@@ -239,8 +239,8 @@ fn arb_leaf(with_user_terms: bool) -> BoxedStrategy<Expr> {
 fn arb_expr(with_user_terms: bool) -> impl Strategy<Value = Expr> {
     arb_leaf(with_user_terms).prop_recursive(4, 24, 2, |inner| {
         prop_oneof![
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::And(Box::new(a), Box::new(b))),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::Or(Box::new(a), Box::new(b))),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::and(a, b)),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::or(a, b)),
             inner.prop_map(|a| Expr::Not(Box::new(a))),
         ]
     })
@@ -306,8 +306,8 @@ fn user_terms_are_left_out() {
         },
     );
     assert!(compile(&uid).is_none());
-    let both = Expr::And(Box::new(uid.clone()), Box::new(sport.clone()));
+    let both = Expr::and(uid.clone(), sport.clone());
     assert_eq!(compile(&both), compile(&sport));
-    assert!(compile(&Expr::Or(Box::new(uid.clone()), Box::new(sport))).is_none());
+    assert!(compile(&Expr::or(uid.clone(), sport)).is_none());
     assert!(compile(&Expr::Not(Box::new(uid))).is_none());
 }
