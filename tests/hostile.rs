@@ -70,6 +70,12 @@ const CASES: &[(&str, &[u8], &str)] = &[
         r"ngi\u{200b}nx",
     ),
     ("line separator", "a\u{2028}b".as_bytes(), r"a\u{2028}b"),
+    (
+        "paragraph separator",
+        "a\u{2029}b".as_bytes(),
+        r"a\u{2029}b",
+    ),
+    ("NEL U+0085", "a\u{85}b".as_bytes(), r"a\u{0085}b"),
     ("BOM", "\u{feff}init".as_bytes(), r"\u{feff}init"),
     ("plain non-ASCII (kept)", "café-ü".as_bytes(), "café-ü"),
     (
@@ -174,7 +180,27 @@ fn run(env: &Env, args: &[&str], codes: &[i32]) -> Vec<u8> {
     out.stdout
 }
 
+/// JSON must not carry U+2028, U+2029 or U+0085 raw (README, "JSON
+/// output"): line splitters take them for line ends. A JSON Lines reader
+/// that splits on every Unicode line break must see the same records as
+/// one that splits on LF.
+fn assert_line_safe(out: &[u8]) {
+    let text = std::str::from_utf8(out).expect("JSON is UTF-8");
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|c| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
+        .collect();
+    assert!(
+        raw.is_empty(),
+        "raw line breakers {raw:?} in JSON ({} bytes)",
+        text.len()
+    );
+    let unicode_lines = text.split(['\n', '\u{85}', '\u{2028}', '\u{2029}']).count();
+    assert_eq!(unicode_lines, text.split('\n').count());
+}
+
 fn json_lines(out: &[u8]) -> Vec<Value> {
+    assert_line_safe(out);
     std::str::from_utf8(out)
         .expect("JSON is UTF-8")
         .lines()
@@ -183,6 +209,7 @@ fn json_lines(out: &[u8]) -> Vec<Value> {
 }
 
 fn json_doc(out: &[u8]) -> Value {
+    assert_line_safe(out);
     serde_json::from_slice(out).expect("one JSON document")
 }
 

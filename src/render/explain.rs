@@ -186,7 +186,7 @@ pub fn listeners_json(
             tcp_syncookies: knobs.tcp_syncookies,
         },
     };
-    serde_json::to_writer(&mut *out, &doc)?;
+    super::json::to_writer(&mut *out, &doc)?;
     out.write_all(b"\n")
 }
 
@@ -277,7 +277,7 @@ pub fn why_bind_json(out: &mut dyn Write, v: &BindVerdict<'_>) -> io::Result<()>
         }),
         holders: v.holders.iter().map(|s| JsonSocket::from(*s)).collect(),
     };
-    serde_json::to_writer(&mut *out, &doc)?;
+    super::json::to_writer(&mut *out, &doc)?;
     out.write_all(b"\n")
 }
 
@@ -374,6 +374,6 @@ pub fn ports_json(out: &mut dyn Write, p: &PortPressure) -> io::Result<()> {
             })
             .collect(),
     };
-    serde_json::to_writer(&mut *out, &doc)?;
+    super::json::to_writer(&mut *out, &doc)?;
     out.write_all(b"\n")
 }

@@ -76,12 +76,12 @@ impl<'a> Streamer<'a> {
                 self.buf.clear();
                 self.buf
                     .extend_from_slice(if self.rows == 0 { b"[\n" } else { b",\n" });
-                serde_json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
+                json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
                 self.out.write_all(&self.buf)?;
             }
             OutputFormat::JsonLines => {
                 self.buf.clear();
-                serde_json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
+                json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
                 self.buf.push(b'\n');
                 self.out.write_all(&self.buf)?;
             }
@@ -103,7 +103,7 @@ impl<'a> Streamer<'a> {
                 for u in unix {
                     self.out
                         .write_all(if self.rows == 0 { b"[\n" } else { b",\n" })?;
-                    serde_json::to_writer(&mut *self.out, &json::JsonUnixSocket::from(u))?;
+                    json::to_writer(&mut *self.out, &json::JsonUnixSocket::from(u))?;
                     self.rows += 1;
                 }
                 self.out
