@@ -94,7 +94,8 @@ format characters (bidi overrides, embeddings and isolates such as U+202E, \
 zero-width characters, the BOM, tags) and the line and paragraph \
 separators (U+2028, U+2029) become \\u{NNNN}. \\xNN is always one byte and \
 \\u{...} one character, so the original bytes can be read back. JSON \
-carries the exact text, JSON-escaped; bytes that are not UTF-8 become \
+carries the exact text, JSON-escaped (U+2028, U+2029 and U+0085 always as \
+\\u2028, \\u2029, \\u0085); bytes that are not UTF-8 become \
 U+FFFD there, and the object then also carries every byte in hex \
 (\"comm_hex\", \"cmdline_hex\", \"path_hex\").";
 
@@ -196,7 +197,10 @@ pub struct Cli {
 
     /// Show the processes that own each socket (name/pid fd=N), and for a
     /// connection not yet accept()ed, the owners of the listener whose queue
-    /// it waits in.
+    /// it waits in. A name that is empty or holds white space, a comma, a
+    /// slash, a parenthesis, a double quote or a backslash is shown in
+    /// double quotes, a quote inside as \" (a command line, in its
+    /// brackets, when it holds ], " or \).
     #[arg(short = 'p', long = "processes")]
     pub processes: bool,
 

@@ -207,7 +207,8 @@ fn unix_row(grid: &mut Grid, u: &UnixSocket, opts: &TableOptions, users: Option<
 
 /// The Process column: `comm/pid fd=N` per owner, comma-separated (with
 /// `[cmdline]` after each when asked); for a connection waiting in a
-/// listener's queue, `(accept queue of comm/pid)`.
+/// listener's queue, `(accept queue of comm/pid)`. Names are quoted when
+/// they hold a separator ([`push_name`]), so the column reads one way only.
 pub fn process(buf: &mut String, s: &Socket, cmdline: bool) {
     owner_list(buf, s.owners.as_deref().unwrap_or_default(), cmdline);
     if let Some(q) = &s.queue {
@@ -236,7 +237,9 @@ fn owner_list(buf: &mut String, owners: &[Owner], cmdline: bool) {
         buf.push_str(" fd=");
         push_int(buf, o.fd);
         if let (true, Some(cmd)) = (cmdline, &o.cmdline) {
-            let _ = write!(buf, " [{}]", escape(cmd));
+            buf.push_str(" [");
+            push_name(buf, cmd, Field::Cmdline);
+            buf.push(']');
         }
     }
 }
@@ -268,11 +271,60 @@ fn extended_cells(
     }
 }
 
-/// `comm/pid`, escaped.
+/// `comm/pid`: the name escaped, and quoted when it holds a separator.
 pub fn owner(buf: &mut String, o: &Owner) {
-    buf.push_str(&escape(&o.comm));
+    push_name(buf, &o.comm, Field::Comm);
     buf.push('/');
     push_int(buf, o.pid);
+}
+
+/// Where a name stands in an owner list, which decides what separates it
+/// from what follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// A process name, before `/pid`, in a `, `-separated list that may sit
+    /// inside `(accept queue of ...)`.
+    Comm,
+    /// A command line, inside `[...]`.
+    Cmdline,
+}
+
+impl Field {
+    /// Characters that would make an unquoted name read as more than one
+    /// part (README, "Owners"): for a process name any white space, `,`,
+    /// `/`, `(`, `)`; for a command line `]`. `"` and `\` always, since
+    /// they are the quoting's own characters.
+    fn separates(self, c: char) -> bool {
+        c == '"'
+            || c == '\\'
+            || match self {
+                Field::Comm => c.is_whitespace() || matches!(c, ',' | '/' | '(' | ')'),
+                Field::Cmdline => c == ']',
+            }
+    }
+}
+
+/// Writes `name` escaped ([`escape`]); when it is empty or holds a
+/// separator of `field`, in double quotes with a `"` inside written `\"`
+/// (a backslash is already `\\` by the escaping), as ss quotes its
+/// `users:(("name",...))`. So an unquoted name never holds a separator, a
+/// quoted one ends at the first `"` that no backslash escapes (read left to
+/// right, a `\` takes what follows it), and an ordinary name
+/// (`nginx/100 fd=3`) is printed as before.
+pub fn push_name(buf: &mut String, name: &str, field: Field) {
+    let shown = escape(name);
+    if !name.is_empty() && !name.chars().any(|c| field.separates(c)) {
+        buf.push_str(&shown);
+        return;
+    }
+    buf.push('"');
+    for c in shown.chars() {
+        if c == '"' {
+            buf.push('\\');
+        }
+        buf.push(c);
+    }
+    buf.push('"');
 }
 
 /// Writes `ADDR:PORT` as ss prints it: IPv6 in brackets, the IPv6 wildcard
@@ -387,6 +439,53 @@ mod tests {
             endpoint(&s, s.local, Some("e\x1bvil"), None),
             "127.0.0.1%e\\x1bvil:53"
         );
+    }
+
+    fn owner_named(comm: &str, pid: u32, fd: u32, cmdline: Option<&str>) -> Owner {
+        Owner {
+            pid,
+            fd,
+            comm: comm.into(),
+            cmdline: cmdline.map(Into::into),
+            raw: None,
+        }
+    }
+
+    #[test]
+    fn names_with_separators_are_quoted() {
+        let list = |owners: &[Owner], cmdline: bool| {
+            let mut buf = String::new();
+            owner_list(&mut buf, owners, cmdline);
+            buf
+        };
+        let plain = owner_named("nginx", 100, 3, Some("nginx: master process"));
+        assert_eq!(list(&[plain.clone()], false), "nginx/100 fd=3");
+        assert_eq!(
+            list(&[plain.clone()], true),
+            "nginx/100 fd=3 [nginx: master process]"
+        );
+        let forged = owner_named("nginx/1 fd=3, a", 7, 4, Some("x], b/2 fd=5 [y"));
+        assert_eq!(
+            list(&[forged.clone(), plain], true),
+            r#""nginx/1 fd=3, a"/7 fd=4 ["x], b/2 fd=5 [y"], nginx/100 fd=3 [nginx: master process]"#
+        );
+        for (name, shown) in [
+            ("", r#""""#),
+            ("a\"b", r#""a\"b""#),
+            ("a\\b", r#""a\\b""#),
+            ("(x)", r#""(x)""#),
+            ("a\tb", r#""a\x09b""#),
+            ("a\u{a0}b", "\"a\u{a0}b\""),
+            ("e\u{1b}[2J", r"e\x1b[2J"),
+            ("café", "café"),
+        ] {
+            let mut buf = String::new();
+            push_name(&mut buf, name, Field::Comm);
+            assert_eq!(buf, shown, "{name:?}");
+        }
+        let mut buf = String::new();
+        push_name(&mut buf, "sh -c a/b", Field::Cmdline);
+        assert_eq!(buf, "sh -c a/b");
     }
 
     #[test]
