@@ -55,7 +55,8 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          option or subcommand, a missing or bad value (--pid, --source), a bad \
          filter (the filter is repeated with carets under the offending \
          token), a bad --process regex, a bad who or why-bind port or \
-         address, a filter expression with -x.",
+         address, a filter expression with -x, a flag the subcommand cannot \
+         use (listeners -u).",
     ),
     (
         3,
@@ -163,7 +164,8 @@ pub struct Cli {
     #[arg(short = '6', long = "ipv6", global = true)]
     pub ipv6: bool,
 
-    /// Do not print the header line.
+    /// Do not print the header line (of the socket table; for listeners and
+    /// ports, of their table).
     #[arg(short = 'H', long = "no-header", global = true)]
     pub no_header: bool,
 
@@ -187,11 +189,13 @@ pub struct Cli {
     #[arg(short = 'o', long = "options")]
     pub options: bool,
 
-    /// Print one JSON array of socket objects (schema in README).
+    /// Print JSON (schema in README): for a listing, one array of socket
+    /// objects; who, listeners, why-bind, ports and -s print one object.
     #[arg(long, conflicts_with = "jsonl", global = true)]
     pub json: bool,
 
-    /// Print one JSON object per socket and line, streamed.
+    /// Print one JSON object per socket and line, streamed (who,
+    /// listeners, why-bind, ports and -s: their one object, on one line).
     #[arg(long, global = true)]
     pub jsonl: bool,
 
@@ -319,6 +323,18 @@ pub enum Command {
     /// first, with their TIME_WAIT share. Warns at 50 %, critical at 90 %.
     /// Exit 1 when a destination is critical.
     Ports,
+}
+
+impl Command {
+    /// The subcommand as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Who(_) => "who",
+            Command::Listeners => "listeners",
+            Command::WhyBind(_) => "why-bind",
+            Command::Ports => "ports",
+        }
+    }
 }
 
 /// Arguments of `why-bind`.

@@ -1027,7 +1027,9 @@ fn parse_process(cell: &str) -> Result<(Vec<Listed>, Vec<Listed>), String> {
             let mut fd = None;
             let mut cmd = None;
             if with_fd {
-                let r = rest.strip_prefix(" fd=").ok_or(format!("no fd at {rest:?}"))?;
+                let r = rest
+                    .strip_prefix(" fd=")
+                    .ok_or(format!("no fd at {rest:?}"))?;
                 let (n, r) = number(r)?;
                 fd = Some(n);
                 rest = r;
@@ -1114,7 +1116,11 @@ fn names_like_owner_lists_stay_one_owner() {
         let filter = format!("sport = :{port}");
         let out = run(env, &["-tanp", &filter], &[0]);
         let cells = process_cells(&out);
-        assert_eq!(cells.len(), 2, "LISTEN and the queued connection: {cells:?}");
+        assert_eq!(
+            cells.len(),
+            2,
+            "LISTEN and the queued connection: {cells:?}"
+        );
         for c in &cells {
             one(c, c.starts_with('('));
         }
