@@ -42,6 +42,9 @@ pub struct TableOptions {
     pub info: bool,
     /// A socket memory line under each socket (-m).
     pub memory: bool,
+    /// IPv6 sockets may be listed (not -4): a long streamed table sizes its
+    /// address columns for them.
+    pub ipv6: bool,
 }
 
 /// What the run answers.
@@ -144,6 +147,7 @@ impl Config {
             (false, true) => vec![Family::Inet6],
             _ => Family::ALL.to_vec(),
         };
+        let ipv6 = families.contains(&Family::Inet6);
         let format = if cli.json {
             OutputFormat::Json
         } else if cli.jsonl {
@@ -282,6 +286,7 @@ impl Config {
                 timers: cli.options,
                 info: cli.info,
                 memory: cli.memory,
+                ipv6,
             },
             services: cli.resolve.then_some(services_path),
             users: cli.resolve.then(|| PathBuf::from(USERS_PATH)),
