@@ -565,9 +565,9 @@ mod tests {
             buf
         };
         let plain = owner_named("nginx", 100, 3, Some("nginx: master process"));
-        assert_eq!(list(&[plain.clone()], false), "nginx/100 fd=3");
+        assert_eq!(list(std::slice::from_ref(&plain), false), "nginx/100 fd=3");
         assert_eq!(
-            list(&[plain.clone()], true),
+            list(std::slice::from_ref(&plain), true),
             "nginx/100 fd=3 [nginx: master process]"
         );
         let forged = owner_named("nginx/1 fd=3, a", 7, 4, Some("x], b/2 fd=5 [y"));
