@@ -201,7 +201,7 @@ pub struct Cli {
 
     /// Show the processes that own each socket (name/pid fd=N), and for a
     /// connection not yet accept()ed, the owners of the listener whose queue
-    /// it waits in. A name that is empty or holds white space, a comma, a
+    /// it waits in. A name that is empty or holds a space, a comma, a
     /// slash, a parenthesis, a double quote or a backslash is shown in
     /// double quotes, a quote inside as \" (a command line, in its
     /// brackets, when it holds ], " or \).

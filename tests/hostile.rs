@@ -560,9 +560,12 @@ impl Subject {
     }
 }
 
-/// Separators of a process name in an owner list (README, "Owners").
+/// Separators of a process name in an owner list (README, "Owners"): white
+/// space the table prints as such (not the controls it escapes), `,`, `/`,
+/// `(`, `)`, `"`, `\`.
 fn comm_separator(c: char) -> bool {
-    c.is_whitespace() || matches!(c, ',' | '/' | '(' | ')' | '"' | '\\')
+    let escaped = c.is_control() || INVISIBLE.contains(&c);
+    (c.is_whitespace() && !escaped) || matches!(c, ',' | '/' | '(' | ')' | '"' | '\\')
 }
 
 /// Separators of a command line inside `[...]`.

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 
 use super::detail::{skmem_text, tcp_info_text, tcp_info_text_with_options, timer_text};
-use super::escape::{escape, escape_bytes};
+use super::escape::{escape, escape_bytes, needs_escape};
 use super::grid::{Align, Grid, push_int};
 use crate::config::TableOptions;
 use crate::model::{Owner, Socket, UnixSocket};
@@ -397,14 +397,17 @@ pub enum Field {
 
 impl Field {
     /// Characters that would make an unquoted name read as more than one
-    /// part (README, "Owners"): for a process name any white space, `,`,
-    /// `/`, `(`, `)`; for a command line `]`. `"` and `\` always, since
-    /// they are the quoting's own characters.
+    /// part (README, "Owners"): for a process name white space printed as
+    /// such (TAB, LF and the other controls are escaped to `\xNN` and
+    /// separate nothing), `,`, `/`, `(`, `)`; for a command line `]`. `"`
+    /// and `\` always, since they are the quoting's own characters.
     fn separates(self, c: char) -> bool {
         c == '"'
             || c == '\\'
             || match self {
-                Field::Comm => c.is_whitespace() || matches!(c, ',' | '/' | '(' | ')'),
+                Field::Comm => {
+                    (c.is_whitespace() && !needs_escape(c)) || matches!(c, ',' | '/' | '(' | ')')
+                }
                 Field::Cmdline => c == ']',
             }
     }
@@ -580,7 +583,8 @@ mod tests {
             ("a\"b", r#""a\"b""#),
             ("a\\b", r#""a\\b""#),
             ("(x)", r#""(x)""#),
-            ("a\tb", r#""a\x09b""#),
+            ("a\tb", r"a\x09b"),
+            ("a b", r#""a b""#),
             ("a\u{a0}b", "\"a\u{a0}b\""),
             ("e\u{1b}[2J", r"e\x1b[2J"),
             ("café", "café"),
