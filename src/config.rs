@@ -301,9 +301,9 @@ impl Config {
 /// - every view: -t, -n, -H, -v, --json, --jsonl and the source options;
 /// - who: also -u, -4, -6, -p, -e, -o, -i, -m, --cmdline, --pid, --comm,
 ///   --process (its table is the listing's);
-/// - why-bind: also -u (UDP), -p, -e, -o, -i, -m, --cmdline (the holders'
-///   table); not -4/-6 or a process filter, which would hide sockets that
-///   make bind() fail;
+/// - why-bind: also -u (UDP, not with -t), -p, -e, -o, -i, -m, --cmdline
+///   (the holders' table); not -4/-6 or a process filter, which would hide
+///   sockets that make bind() fail;
 /// - listeners: also -4, -6, -p, --pid, --comm, --process;
 /// - ports: also -4, -6.
 fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
@@ -319,9 +319,14 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
     const STATES: &str = "the view reads the states it needs";
     const TCP_ONLY: &str = "the view shows TCP sockets only";
     const NO_TABLE: &str = "the view has no socket table";
-    let refused: [(bool, &'static str, &'static str); 14] = [
+    let refused: [(bool, &'static str, &'static str); 15] = [
         (cli.unix, "-x", "the view does not read UNIX sockets"),
         (cli.udp && !(who || why_bind), "-u", TCP_ONLY),
+        (
+            cli.udp && cli.tcp && why_bind,
+            "-t with -u",
+            "the view checks one protocol (TCP, or UDP with -u)",
+        ),
         (cli.listening, "-l", STATES),
         (cli.all, "-a", STATES),
         (cli.summary, "-s", "-s is a view of its own"),

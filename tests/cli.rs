@@ -516,6 +516,7 @@ fn subcommand_flags_work_or_are_refused() {
         (&["-s", "who", "80"], "-s", "who"),
         (&["why-bind", "-x", "80"], "-x", "why-bind"),
         (&["why-bind", "-6", "80"], "-6", "why-bind"),
+        (&["why-bind", "-tu", "80"], "-t with -u", "why-bind"),
         (&["--comm", "nginx", "why-bind", "80"], "--comm", "why-bind"),
     ];
     for (args, flag, view) in refused {
