@@ -56,7 +56,8 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          option or subcommand, a missing or bad value (--pid, --source), a bad \
          filter (the filter is repeated with carets under the offending \
          token), a bad --process regex, a bad who or why-bind port or \
-         address, a filter expression with -x.",
+         address, a filter expression with -x, a flag the subcommand cannot \
+         use (listeners -u).",
     ),
     (
         3,
@@ -98,7 +99,8 @@ format characters (bidi overrides, embeddings and isolates such as U+202E, \
 zero-width characters, the BOM, tags) and the line and paragraph \
 separators (U+2028, U+2029) become \\u{NNNN}. \\xNN is always one byte and \
 \\u{...} one character, so the original bytes can be read back. JSON \
-carries the exact text, JSON-escaped; bytes that are not UTF-8 become \
+carries the exact text, JSON-escaped (U+2028, U+2029 and U+0085 always as \
+\\u2028, \\u2029, \\u0085); bytes that are not UTF-8 become \
 U+FFFD there, and the object then also carries every byte in hex \
 (\"comm_hex\", \"cmdline_hex\", \"path_hex\").";
 
@@ -166,7 +168,8 @@ pub struct Cli {
     #[arg(short = '6', long = "ipv6", global = true)]
     pub ipv6: bool,
 
-    /// Do not print the header line.
+    /// Do not print the header line (of the socket table; for listeners and
+    /// ports, of their table).
     #[arg(short = 'H', long = "no-header", global = true)]
     pub no_header: bool,
 
@@ -190,17 +193,22 @@ pub struct Cli {
     #[arg(short = 'o', long = "options")]
     pub options: bool,
 
-    /// Print one JSON array of socket objects (schema in README).
+    /// Print JSON (schema in README): for a listing, one array of socket
+    /// objects; who, listeners, why-bind, ports and -s print one object.
     #[arg(long, conflicts_with = "jsonl", global = true)]
     pub json: bool,
 
-    /// Print one JSON object per socket and line, streamed.
+    /// Print one JSON object per socket and line, streamed (who,
+    /// listeners, why-bind, ports and -s: their one object, on one line).
     #[arg(long, global = true)]
     pub jsonl: bool,
 
     /// Show the processes that own each socket (name/pid fd=N), and for a
     /// connection not yet accept()ed, the owners of the listener whose queue
-    /// it waits in.
+    /// it waits in. A name that is empty or holds a space, a comma, a
+    /// slash, a parenthesis, a double quote or a backslash is shown in
+    /// double quotes, a quote inside as \" (a command line, in its
+    /// brackets, when it holds ], " or \).
     #[arg(short = 'p', long = "processes")]
     pub processes: bool,
 
@@ -371,6 +379,18 @@ pub enum Command {
     /// first, with their TIME_WAIT share. Warns at 50 %, critical at 90 %.
     /// Exit 1 when a destination is critical.
     Ports,
+}
+
+impl Command {
+    /// The subcommand as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Who(_) => "who",
+            Command::Listeners => "listeners",
+            Command::WhyBind(_) => "why-bind",
+            Command::Ports => "ports",
+        }
+    }
 }
 
 /// Arguments of `why-bind`.

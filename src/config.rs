@@ -42,6 +42,9 @@ pub struct TableOptions {
     pub info: bool,
     /// A socket memory line under each socket (-m).
     pub memory: bool,
+    /// IPv6 sockets may be listed (not -4): a long streamed table sizes its
+    /// address columns for them.
+    pub ipv6: bool,
 }
 
 /// What the run answers.
@@ -90,6 +93,13 @@ pub enum ConfigError {
          without one, or with state words only"
     )]
     UnixFilter,
+    /// A flag the subcommand would otherwise ignore.
+    #[error("{flag} cannot be used with {view}: {why}")]
+    NotForView {
+        flag: &'static str,
+        view: &'static str,
+        why: &'static str,
+    },
 }
 
 /// Everything one run needs.
@@ -165,6 +175,7 @@ pub const USERS_PATH: &str = "/etc/passwd";
 
 impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config, ConfigError> {
+        check_view_flags(&cli)?;
         // Like ss: no protocol flag means every protocol sockscope reads.
         let protocols: Vec<Protocol> = match (cli.tcp, cli.udp) {
             (false, false) if cli.unix => Vec::new(),
@@ -182,6 +193,7 @@ impl Config {
             (false, true) => vec![Family::Inet6],
             _ => Family::ALL.to_vec(),
         };
+        let ipv6 = families.contains(&Family::Inet6);
         let format = if cli.json {
             OutputFormat::Json
         } else if cli.jsonl {
@@ -338,6 +350,7 @@ impl Config {
                 timers: cli.options,
                 info: cli.info,
                 memory: cli.memory,
+                ipv6,
             },
             services: cli.resolve.then_some(services_path),
             users: cli.resolve.then(|| PathBuf::from(USERS_PATH)),
@@ -345,6 +358,79 @@ impl Config {
             proc_root,
             from_env,
         })
+    }
+}
+
+/// Refuses the flags a subcommand would ignore (or answer wrongly with),
+/// so nothing typed is dropped in silence. What each view accepts:
+/// - every view: -t, -n, -H, -v, --json, --jsonl and the source options;
+/// - who: also -u, -4, -6, -p, -e, -o, -i, -m, --cmdline, --pid, --comm,
+///   --process (its table is the listing's);
+/// - why-bind: also -u (UDP, not with -t), -p, -e, -o, -i, -m, --cmdline
+///   (the holders' table); not -4/-6 or a process filter, which would hide
+///   sockets that make bind() fail;
+/// - listeners: also -4, -6, -p, --pid, --comm, --process;
+/// - ports: also -4, -6.
+fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
+    let Some(command) = &cli.command else {
+        return Ok(());
+    };
+    let view = command.name();
+    let (who, why_bind, listeners) = (
+        matches!(command, Command::Who(_)),
+        matches!(command, Command::WhyBind(_)),
+        matches!(command, Command::Listeners),
+    );
+    const STATES: &str = "the view reads the states it needs";
+    const TCP_ONLY: &str = "the view shows TCP sockets only";
+    const NO_TABLE: &str = "the view has no socket table";
+    let refused: [(bool, &'static str, &'static str); 15] = [
+        (cli.unix, "-x", "the view does not read UNIX sockets"),
+        (cli.udp && !(who || why_bind), "-u", TCP_ONLY),
+        (
+            cli.udp && cli.tcp && why_bind,
+            "-t with -u",
+            "the view checks one protocol (TCP, or UDP with -u)",
+        ),
+        (cli.listening, "-l", STATES),
+        (cli.all, "-a", STATES),
+        (cli.summary, "-s", "-s is a view of its own"),
+        (cli.resolve, "-r", "the view prints numbers"),
+        (
+            (cli.ipv4 || cli.ipv6) && why_bind,
+            if cli.ipv4 { "-4" } else { "-6" },
+            "a socket of either family can make bind() fail",
+        ),
+        (
+            cli.processes && view == "ports",
+            "-p",
+            "the view shows no owners",
+        ),
+        (cli.extended && !(who || why_bind), "-e", NO_TABLE),
+        (cli.options && !(who || why_bind), "-o", NO_TABLE),
+        (cli.info && !(who || why_bind), "-i", NO_TABLE),
+        (cli.memory && !(who || why_bind), "-m", NO_TABLE),
+        (cli.cmdline && !(who || why_bind), "--cmdline", NO_TABLE),
+        (
+            (!cli.pid.is_empty() || cli.comm.is_some() || cli.process.is_some())
+                && !(who || listeners),
+            if !cli.pid.is_empty() {
+                "--pid"
+            } else if cli.comm.is_some() {
+                "--comm"
+            } else {
+                "--process"
+            },
+            if why_bind {
+                "every socket on the port counts, whoever holds it"
+            } else {
+                "the view counts every outgoing connection"
+            },
+        ),
+    ];
+    match refused.into_iter().find(|(given, _, _)| *given) {
+        Some((_, flag, why)) => Err(ConfigError::NotForView { flag, view, why }),
+        None => Ok(()),
     }
 }
 

@@ -165,9 +165,13 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
             let counters = sysctl::read_tcpext(&config.source.proc_net);
             let rows = explain::listeners(&report.sockets, &knobs);
             match config.format {
-                OutputFormat::Table => {
-                    render::explain::listeners_text(&mut out, &rows, &counters, &knobs)?
-                }
+                OutputFormat::Table => render::explain::listeners_text(
+                    &mut out,
+                    &rows,
+                    &counters,
+                    &knobs,
+                    config.table.header,
+                )?,
                 _ => render::explain::listeners_json(&mut out, &rows, &counters, &knobs)?,
             }
             if rows.iter().any(|h| h.full) {
@@ -208,7 +212,9 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
             let knobs = NetKnobs::read(&config.proc_root);
             let pressure = explain::ports(&report.sockets, &knobs);
             match config.format {
-                OutputFormat::Table => render::explain::ports_text(&mut out, &pressure)?,
+                OutputFormat::Table => {
+                    render::explain::ports_text(&mut out, &pressure, config.table.header)?
+                }
                 _ => render::explain::ports_json(&mut out, &pressure)?,
             }
             if pressure

@@ -67,7 +67,9 @@ fn is_invisible(c: char) -> bool {
         .is_ok()
 }
 
-fn needs_escape(c: char) -> bool {
+/// True for a character [`escape`] rewrites (so it is never printed as
+/// itself).
+pub fn needs_escape(c: char) -> bool {
     c == '\\' || c < ' ' || c == '\x7f' || is_invisible(c)
 }
 

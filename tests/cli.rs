@@ -605,3 +605,71 @@ fn help_documents_exit_status_and_escaping() {
         "{text}"
     );
 }
+
+/// Issue 12, item 11: a flag a subcommand would ignore is refused (exit 2,
+/// the flag and the view named, nothing on stdout); the ones it takes
+/// work: -H drops the header line of `listeners` and `ports` too.
+#[test]
+fn subcommand_flags_work_or_are_refused() {
+    let refused: &[(&[&str], &str, &str)] = &[
+        (&["-tlnp", "listeners"], "-l", "listeners"),
+        (&["listeners", "-u"], "-u", "listeners"),
+        (&["listeners", "-x"], "-x", "listeners"),
+        (&["-e", "listeners"], "-e", "listeners"),
+        (&["--cmdline", "listeners"], "--cmdline", "listeners"),
+        (&["ports", "-u"], "-u", "ports"),
+        (&["ports", "-x"], "-x", "ports"),
+        (&["-p", "ports"], "-p", "ports"),
+        (&["--pid", "1", "ports"], "--pid", "ports"),
+        (&["-a", "ports"], "-a", "ports"),
+        (&["who", "-x", "80"], "-x", "who"),
+        (&["-r", "who", "80"], "-r", "who"),
+        (&["-l", "who", "80"], "-l", "who"),
+        (&["-s", "who", "80"], "-s", "who"),
+        (&["why-bind", "-x", "80"], "-x", "why-bind"),
+        (&["why-bind", "-6", "80"], "-6", "why-bind"),
+        (&["why-bind", "-tu", "80"], "-t with -u", "why-bind"),
+        (&["--comm", "nginx", "why-bind", "80"], "--comm", "why-bind"),
+    ];
+    for (args, flag, view) in refused {
+        let out = sockscope().args(*args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("sockscope: {flag}")) && err.contains(view),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // The fixture's /proc tree: one listener on :80 and two clients.
+    let fixture = ["--source", "proc", "--proc-root", "fixtures/owners"];
+    for (view, header) in [
+        ("listeners", "Local Address:Port"),
+        ("ports", "Local Address Destination"),
+    ] {
+        let run = |extra: &[&str]| {
+            let out = sockscope()
+                .arg(view)
+                .args(fixture)
+                .args(extra)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(0), "{view} {extra:?}");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let (with, without) = (run(&[]), run(&["-H"]));
+        assert!(with.contains(header), "{view}: {with}");
+        assert!(!without.contains(header), "{view} -H: {without}");
+        assert_eq!(with.lines().count(), without.lines().count() + 1);
+        assert!(without.contains("127.0.0.1") || without.contains("0.0.0.0:80"));
+    }
+    // --json's help names the objects the views print.
+    let out = sockscope().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("who, listeners, why-bind, ports and -s print one object"),
+        "{help}"
+    );
+}

@@ -70,6 +70,12 @@ const CASES: &[(&str, &[u8], &str)] = &[
         r"ngi\u{200b}nx",
     ),
     ("line separator", "a\u{2028}b".as_bytes(), r"a\u{2028}b"),
+    (
+        "paragraph separator",
+        "a\u{2029}b".as_bytes(),
+        r"a\u{2029}b",
+    ),
+    ("NEL U+0085", "a\u{85}b".as_bytes(), r"a\u{0085}b"),
     ("BOM", "\u{feff}init".as_bytes(), r"\u{feff}init"),
     ("plain non-ASCII (kept)", "café-ü".as_bytes(), "café-ü"),
     (
@@ -174,7 +180,27 @@ fn run(env: &Env, args: &[&str], codes: &[i32]) -> Vec<u8> {
     out.stdout
 }
 
+/// JSON must not carry U+2028, U+2029 or U+0085 raw (README, "JSON
+/// output"): line splitters take them for line ends. A JSON Lines reader
+/// that splits on every Unicode line break must see the same records as
+/// one that splits on LF.
+fn assert_line_safe(out: &[u8]) {
+    let text = std::str::from_utf8(out).expect("JSON is UTF-8");
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|c| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
+        .collect();
+    assert!(
+        raw.is_empty(),
+        "raw line breakers {raw:?} in JSON ({} bytes)",
+        text.len()
+    );
+    let unicode_lines = text.split(['\n', '\u{85}', '\u{2028}', '\u{2029}']).count();
+    assert_eq!(unicode_lines, text.split('\n').count());
+}
+
 fn json_lines(out: &[u8]) -> Vec<Value> {
+    assert_line_safe(out);
     std::str::from_utf8(out)
         .expect("JSON is UTF-8")
         .lines()
@@ -183,6 +209,7 @@ fn json_lines(out: &[u8]) -> Vec<Value> {
 }
 
 fn json_doc(out: &[u8]) -> Value {
+    assert_line_safe(out);
     serde_json::from_slice(out).expect("one JSON document")
 }
 
@@ -525,6 +552,36 @@ impl Subject {
     fn comm_shown(&self) -> String {
         shown(lossy(self.comm()).as_bytes())
     }
+
+    /// The comm as an owner list shows it: escaped, and quoted when it
+    /// holds a separator.
+    fn comm_listed(&self) -> String {
+        listed(&lossy(self.comm()), comm_separator)
+    }
+}
+
+/// Separators of a process name in an owner list (README, "Owners"): white
+/// space the table prints as such (not the controls it escapes), `,`, `/`,
+/// `(`, `)`, `"`, `\`.
+fn comm_separator(c: char) -> bool {
+    let escaped = c.is_control() || INVISIBLE.contains(&c);
+    (c.is_whitespace() && !escaped) || matches!(c, ',' | '/' | '(' | ')' | '"' | '\\')
+}
+
+/// Separators of a command line inside `[...]`.
+fn cmdline_separator(c: char) -> bool {
+    matches!(c, ']' | '"' | '\\')
+}
+
+/// The documented quoting, written again from the README: the escaped
+/// name, in double quotes with `"` as `\"` when it is empty or holds a
+/// separator.
+fn listed(name: &str, separator: fn(char) -> bool) -> String {
+    let e = shown(name.as_bytes());
+    if !name.is_empty() && !name.chars().any(separator) {
+        return e;
+    }
+    format!("\"{}\"", e.replace('"', "\\\""))
 }
 
 /// Checks one JSON owner list against the subject. Returns (ok, exact).
@@ -652,7 +709,7 @@ fn hostile_process_and_unix_names() {
             Some(subjects.len()),
         );
         for s in &subjects {
-            let owner = format!("{}/{} fd=", s.comm_shown(), s.child.pid());
+            let owner = format!("{}/{} fd=", s.comm_listed(), s.child.pid());
             let local = format!("127.0.0.1:{} ", s.port);
             let ok = row_with(
                 &mut t,
@@ -689,8 +746,9 @@ fn hostile_process_and_unix_names() {
         // ---- who and why-bind, one port each ----
         for s in &subjects {
             let target = format!("127.0.0.1:{}", s.port);
-            let comm = s.comm_shown();
-            let owner = format!("{comm}/{}", s.child.pid());
+            let owner = format!("{}/{}", s.comm_listed(), s.child.pid());
+            // why-bind's reasons are sentences: the name escaped, unquoted.
+            let in_reason = format!("{}/{}", s.comm_shown(), s.child.pid());
             let what = format!("who, {}", s.what);
             let out = run(env, &["who", &target], &[0]);
             let mut ok = check_rows(&mut t, &what, &out, 1, &["tcp"], Some(1));
@@ -724,7 +782,7 @@ fn hostile_process_and_unix_names() {
             if rows.len() != 1 || !rows[0].starts_with("LISTEN") || reasons == 0 {
                 ok = t.fail(format!("{what}: layout {text:?}"));
             }
-            ok &= row_with(&mut t, &what, &out, &[&format!("({owner})")]).is_some();
+            ok &= row_with(&mut t, &what, &out, &[&format!("({in_reason})")]).is_some();
             ok &= row_with(&mut t, &what, &out, &[&format!("{owner} fd=")]).is_some();
             let doc = json_doc(&run(env, &["why-bind", &target, "--json"], &[1]));
             let (wok, _) = owner_ok(&mut t, &what, &doc["holders"][0]["owners"], s);
@@ -763,7 +821,7 @@ fn hostile_process_and_unix_names() {
         };
         for s in &subjects {
             let what = format!("listeners, {}", s.what);
-            let owner = format!("{}/{}", s.comm_shown(), s.child.pid());
+            let owner = format!("{}/{}", s.comm_listed(), s.child.pid());
             let local = format!("127.0.0.1:{} ", s.port);
             let ok = grid_ok && row_with(&mut t, &what, &out, &[&local, &owner]).is_some();
             *table_ok.get_mut(&s.child.pid()).unwrap() &= ok;
@@ -798,7 +856,7 @@ fn hostile_process_and_unix_names() {
                 for (name, inode) in &s.unix {
                     let what = format!("{what}, {} ({})", s.what, lossy(name).escape_debug());
                     let path = format!("{} {inode} ", shown(name));
-                    let owner = format!("{}/{} fd=", s.comm_shown(), s.child.pid());
+                    let owner = format!("{}/{} fd=", s.comm_listed(), s.child.pid());
                     let mut needles = vec![path.as_str()];
                     if owners {
                         needles.push(&owner);
@@ -896,7 +954,7 @@ fn hostile_command_lines() {
             // /proc/PID/cmdline with its NULs as spaces.
             let cmdline = [argv0.as_slice(), b" 120"].concat();
             let owner = format!("sleep/{pid} fd=");
-            let shown_cmd = format!(" [{}]", shown(lossy(&cmdline).as_bytes()));
+            let shown_cmd = format!(" [{}]", listed(&lossy(&cmdline), cmdline_separator));
             let local = format!("127.0.0.1:{port} ");
             let what = format!("--cmdline, {what}");
             let table_ok =
@@ -920,5 +978,191 @@ fn hostile_command_lines() {
             t.case("command lines", table_ok, json_ok, false);
         }
         t.finish(env);
+    });
+}
+
+/// One owner as the Process column shows it: (name, pid, fd, cmdline).
+type Listed = (String, u32, Option<u32>, Option<String>);
+
+/// Reads a Process cell by the README's grammar ("Owners"), left to right:
+/// `NAME/PID fd=N [CMDLINE]` items separated by `, `, then perhaps
+/// `(accept queue of NAME/PID, ...)`; a NAME or CMDLINE in double quotes
+/// ends at the first `"` no backslash escapes. Returns the owners, then
+/// the queue's listener owners.
+fn parse_process(cell: &str) -> Result<(Vec<Listed>, Vec<Listed>), String> {
+    fn field(s: &str, end: char) -> Result<(String, &str), String> {
+        if let Some(rest) = s.strip_prefix('"') {
+            let mut out = String::new();
+            let mut it = rest.char_indices();
+            while let Some((i, c)) = it.next() {
+                match c {
+                    '\\' => {
+                        let (_, n) = it.next().ok_or("backslash at the end")?;
+                        if n != '"' {
+                            out.push('\\');
+                        }
+                        out.push(n);
+                    }
+                    '"' => return Ok((out, &rest[i + 1..])),
+                    c => out.push(c),
+                }
+            }
+            Err(format!("unterminated quote in {s:?}"))
+        } else {
+            let i = s.find(end).ok_or(format!("no {end:?} in {s:?}"))?;
+            Ok((s[..i].to_owned(), &s[i..]))
+        }
+    }
+    fn number(s: &str) -> Result<(u32, &str), String> {
+        let n = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let v = s[..n].parse().map_err(|e| format!("{e} at {s:?}"))?;
+        Ok((v, &s[n..]))
+    }
+    fn owners(mut s: &str, with_fd: bool) -> Result<(Vec<Listed>, &str), String> {
+        let mut list = Vec::new();
+        loop {
+            if s.is_empty() || s.starts_with('(') || s.starts_with(')') {
+                return Ok((list, s));
+            }
+            let (name, rest) = field(s, '/')?;
+            let rest = rest.strip_prefix('/').ok_or(format!("no / at {rest:?}"))?;
+            let (pid, mut rest) = number(rest)?;
+            let mut fd = None;
+            let mut cmd = None;
+            if with_fd {
+                let r = rest
+                    .strip_prefix(" fd=")
+                    .ok_or(format!("no fd at {rest:?}"))?;
+                let (n, r) = number(r)?;
+                fd = Some(n);
+                rest = r;
+                if let Some(r) = rest.strip_prefix(" [") {
+                    let (c, r) = field(r, ']')?;
+                    cmd = Some(c);
+                    rest = r.strip_prefix(']').ok_or(format!("no ] at {r:?}"))?;
+                }
+            }
+            list.push((name, pid, fd, cmd));
+            s = match rest.strip_prefix(", ") {
+                Some(r) => r,
+                None => rest,
+            };
+        }
+    }
+    let (mine, rest) = owners(cell, true)?;
+    let queue = match rest.strip_prefix('(') {
+        None if rest.is_empty() => Vec::new(),
+        None => return Err(format!("left over: {rest:?}")),
+        Some(r) => {
+            let r = r
+                .strip_prefix("accept queue of ")
+                .or_else(|| r.strip_prefix("syn queue of "))
+                .ok_or(format!("not a queue: {r:?}"))?;
+            let (q, r) = owners(r, false)?;
+            if r != ")" {
+                return Err(format!("left over after the queue: {r:?}"));
+            }
+            q
+        }
+    };
+    Ok((mine, queue))
+}
+
+/// The Process cells of a table: each line's text from the header's
+/// `Process` column on (the column is last and left-aligned).
+fn process_cells(out: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(out);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    let at = header.find("Process").expect("a Process column");
+    lines
+        .map(|l| l.get(at..).unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Issue 12, item 6: a process named like an owner list
+/// (`nginx/1 fd=3, a`, 15 bytes: the whole name fits) and a command line
+/// holding `], x/2 fd=9 [` stay one owner each in every owner list: the
+/// Process column (its own socket and the accept queue of its listener),
+/// `--cmdline`, `who` and `listeners`.
+#[test]
+fn names_like_owner_lists_stay_one_owner() {
+    Sandbox::run(|env| {
+        const NAME: &str = "nginx/1 fd=3, a";
+        const ARGV0: &str = "x], evil/2 fd=9 [y";
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let child = Named::fork(NAME.as_bytes(), &[listener.as_raw_fd()]);
+        drop(listener);
+        // A connection the child never accepts: it waits in the queue.
+        let _client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let other = TcpListener::bind("127.0.0.1:0").unwrap();
+        let other_port = other.local_addr().unwrap().port();
+        let sleeper = Argv0::spawn(env, ARGV0.as_bytes(), other.as_raw_fd());
+        drop(other);
+        let pid = child.pid();
+        let one = |cell: &str, want_queue: bool| {
+            let (mine, queue) = parse_process(cell).unwrap_or_else(|e| panic!("{cell:?}: {e}"));
+            let (owners, expect_fd) = if want_queue {
+                assert!(mine.is_empty(), "{cell:?}");
+                (queue, false)
+            } else {
+                assert!(queue.is_empty(), "{cell:?}");
+                (mine, true)
+            };
+            assert_eq!(owners.len(), 1, "one owner in {cell:?}: {owners:?}");
+            assert_eq!(owners[0].0, NAME, "{cell:?}");
+            assert_eq!(owners[0].1, pid, "{cell:?}");
+            assert_eq!(owners[0].2.is_some(), expect_fd, "{cell:?}");
+        };
+
+        let filter = format!("sport = :{port}");
+        let out = run(env, &["-tanp", &filter], &[0]);
+        let cells = process_cells(&out);
+        assert_eq!(
+            cells.len(),
+            2,
+            "LISTEN and the queued connection: {cells:?}"
+        );
+        for c in &cells {
+            one(c, c.starts_with('('));
+        }
+        assert!(cells.iter().any(|c| c.starts_with("(accept queue of ")));
+
+        let filter = format!("sport = :{other_port}");
+        let out = run(env, &["-tanp", "--cmdline", &filter], &[0]);
+        let cells = process_cells(&out);
+        assert_eq!(cells.len(), 1, "{cells:?}");
+        let (mine, _) = parse_process(&cells[0]).unwrap_or_else(|e| panic!("{cells:?}: {e}"));
+        assert_eq!(mine.len(), 1, "one owner in {cells:?}");
+        assert_eq!(mine[0].1, sleeper.0.id(), "{cells:?}");
+        assert_eq!(
+            mine[0].3.as_deref(),
+            Some(format!("{ARGV0} 120").as_str()),
+            "{cells:?}"
+        );
+
+        // who: the summary names one holder; its table as -tanp's.
+        let out = run(env, &["who", &format!("127.0.0.1:{port}")], &[0]);
+        let text = String::from_utf8_lossy(&out);
+        let summary = text.lines().next().unwrap_or_default();
+        let by = summary
+            .split_once("tcp LISTEN by ")
+            .map(|(_, r)| r.split(';').next().unwrap_or_default())
+            .unwrap_or_default();
+        let (listed, _) = parse_process(&by.replace(&format!("/{pid}"), &format!("/{pid} fd=0")))
+            .unwrap_or_else(|e| panic!("{summary:?}: {e}"));
+        assert_eq!(listed.len(), 1, "one LISTEN holder in {summary:?}");
+        assert_eq!(listed[0].0, NAME, "{summary:?}");
+
+        // listeners: the Process column of the listener's row.
+        let out = run(env, &["listeners"], &[0, 1]);
+        let text = String::from_utf8_lossy(&out);
+        let row = text
+            .lines()
+            .find(|l| l.contains(&format!("127.0.0.1:{port} ")))
+            .unwrap_or_else(|| panic!("no row for :{port} in {text:?}"));
+        let want = format!("\"nginx/1 fd=3, a\"/{pid}");
+        assert!(row.contains(&want), "{want} in {row:?}");
     });
 }

@@ -3,4 +3,4 @@
 //! `source` and `services` can escape the paths they repeat; they are
 //! re-exported here for the renderers.
 
-pub use crate::text::{escape, escape_bytes, escape_path};
+pub use crate::text::{escape, escape_bytes, escape_path, needs_escape};

@@ -42,12 +42,14 @@ fn owners_text(s: &Socket) -> String {
     buf
 }
 
-/// `listeners`: one row per LISTEN socket, then counters and limits.
+/// `listeners`: one row per LISTEN socket (under a header line unless
+/// `header` is false, -H), then counters and limits.
 pub fn listeners_text(
     out: &mut dyn Write,
     rows: &[ListenerHealth<'_>],
     counters: &BTreeMap<String, i64>,
     knobs: &NetKnobs,
+    header: bool,
 ) -> io::Result<()> {
     let mut grid = Grid::new(vec![
         Align::Right,
@@ -66,7 +68,10 @@ pub fn listeners_text(
         "Unaccepted",
         "Process",
         "Mark",
-    ] {
+    ]
+    .into_iter()
+    .filter(|_| header)
+    {
         grid.text(h);
     }
     for h in rows {
@@ -186,7 +191,7 @@ pub fn listeners_json(
             tcp_syncookies: knobs.tcp_syncookies,
         },
     };
-    serde_json::to_writer(&mut *out, &doc)?;
+    super::json::to_writer(&mut *out, &doc)?;
     out.write_all(b"\n")
 }
 
@@ -350,12 +355,13 @@ pub fn why_bind_json(out: &mut dyn Write, v: &BindVerdict<'_>) -> io::Result<()>
             .map(|t| t.attempts.iter().map(JsonTry::from).collect()),
         holders: v.holders.iter().map(|s| JsonSocket::from(*s)).collect(),
     };
-    serde_json::to_writer(&mut *out, &doc)?;
+    super::json::to_writer(&mut *out, &doc)?;
     out.write_all(b"\n")
 }
 
-/// `ports`: the range, the busiest destinations, and why per destination.
-pub fn ports_text(out: &mut dyn Write, p: &PortPressure) -> io::Result<()> {
+/// `ports`: the range, the busiest destinations (under a header line
+/// unless `header` is false, -H), and why per destination.
+pub fn ports_text(out: &mut dyn Write, p: &PortPressure, header: bool) -> io::Result<()> {
     writeln!(
         out,
         "net.ipv4.ip_local_port_range {}-{} ({} ports); {} outgoing TCP connections",
@@ -385,7 +391,10 @@ pub fn ports_text(out: &mut dyn Write, p: &PortPressure) -> io::Result<()> {
         "Used",
         "TIME_WAIT",
         "Mark",
-    ] {
+    ]
+    .into_iter()
+    .filter(|_| header)
+    {
         grid.text(h);
     }
     for d in p.destinations.iter().take(10) {
@@ -447,6 +456,6 @@ pub fn ports_json(out: &mut dyn Write, p: &PortPressure) -> io::Result<()> {
             })
             .collect(),
     };
-    serde_json::to_writer(&mut *out, &doc)?;
+    super::json::to_writer(&mut *out, &doc)?;
     out.write_all(b"\n")
 }

@@ -1,10 +1,63 @@
 //! JSON and JSON Lines output. The schema is a public API (README): fields
 //! are added, never renamed or removed. Strings carry the exact text.
+//!
+//! Every JSON document sockscope prints goes through [`to_writer`], which
+//! escapes U+2028, U+2029 and U+0085 as `\u2028`, `\u2029`, `\u0085`: valid
+//! JSON may carry them raw, but line splitters (JavaScript before ES2019,
+//! Python's `str.splitlines`, many JSON Lines readers) take them for line
+//! ends and cut a record in two.
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
 use serde::Serialize;
+use serde_json::ser::Formatter;
+
+/// serde_json's compact output, but with the three characters that some
+/// readers take for line breaks written as `\uXXXX` escapes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LineSafe;
+
+impl Formatter for LineSafe {
+    /// `fragment` is a run of a string that needs no JSON escape. The
+    /// three characters are U+0085 (C2 85), U+2028 (E2 80 A8) and U+2029
+    /// (E2 80 A9) in UTF-8: an ASCII fragment (the common case, checked a
+    /// word at a time) or one without a C2 or E2 byte is written as it is;
+    /// nothing is allocated either way.
+    fn write_string_fragment<W>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()>
+    where
+        W: ?Sized + Write,
+    {
+        let bytes = fragment.as_bytes();
+        if bytes.is_ascii() || !bytes.iter().any(|&b| b == 0xc2 || b == 0xe2) {
+            return writer.write_all(bytes);
+        }
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            let escaped: &[u8] = match c {
+                '\u{85}' => b"\\u0085",
+                '\u{2028}' => b"\\u2028",
+                '\u{2029}' => b"\\u2029",
+                _ => continue,
+            };
+            writer.write_all(&bytes[start..i])?;
+            writer.write_all(escaped)?;
+            start = i + c.len_utf8();
+        }
+        writer.write_all(&bytes[start..])
+    }
+}
+
+/// Writes `value` as compact JSON with [`LineSafe`]'s escapes: the one way
+/// sockscope writes JSON.
+pub fn to_writer<W, T>(writer: W, value: &T) -> io::Result<()>
+where
+    W: Write,
+    T: ?Sized + Serialize,
+{
+    let mut ser = serde_json::Serializer::with_formatter(writer, LineSafe);
+    value.serialize(&mut ser).map_err(io::Error::from)
+}
 
 use crate::model::{Owner, SkMemInfo, Socket, TcpInfo, UnixSocket};
 
@@ -258,11 +311,11 @@ pub fn write_array(out: &mut dyn Write, sockets: &[Socket], unix: &[UnixSocket])
     };
     for s in sockets {
         sep(out)?;
-        serde_json::to_writer(&mut *out, &JsonSocket::from(s))?;
+        to_writer(&mut *out, &JsonSocket::from(s))?;
     }
     for u in unix {
         sep(out)?;
-        serde_json::to_writer(&mut *out, &JsonUnixSocket::from(u))?;
+        to_writer(&mut *out, &JsonUnixSocket::from(u))?;
     }
     out.write_all(b"\n]\n")
 }
@@ -270,11 +323,11 @@ pub fn write_array(out: &mut dyn Write, sockets: &[Socket], unix: &[UnixSocket])
 /// One JSON object per line (JSON Lines).
 pub fn write_lines(out: &mut dyn Write, sockets: &[Socket], unix: &[UnixSocket]) -> io::Result<()> {
     for s in sockets {
-        serde_json::to_writer(&mut *out, &JsonSocket::from(s))?;
+        to_writer(&mut *out, &JsonSocket::from(s))?;
         out.write_all(b"\n")?;
     }
     for u in unix {
-        serde_json::to_writer(&mut *out, &JsonUnixSocket::from(u))?;
+        to_writer(&mut *out, &JsonUnixSocket::from(u))?;
         out.write_all(b"\n")?;
     }
     Ok(())
@@ -383,6 +436,20 @@ mod tests {
             serde_json::json!({"pid": 7, "comm": "a\u{fffd}", "fd": 3,
                 "cmdline": "x\u{fffd} y", "comm_hex": "61ff", "cmdline_hex": "789b2079"})
         );
+    }
+
+    #[test]
+    fn line_breaking_characters_are_escaped() {
+        let text = "a\u{2028}b\u{2029}c\u{85}d\u{84}\u{2027}e\u{202e}\n\u{ff}";
+        let mut out = Vec::new();
+        to_writer(&mut out, &[text, "plain"]).unwrap();
+        let json = String::from_utf8(out).unwrap();
+        assert_eq!(
+            json,
+            "[\"a\\u2028b\\u2029c\\u0085d\u{84}\u{2027}e\u{202e}\\n\u{ff}\",\"plain\"]"
+        );
+        let back: Vec<String> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, [text, "plain"]);
     }
 
     #[test]

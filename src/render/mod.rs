@@ -33,8 +33,12 @@ pub fn write(
 }
 
 /// Rows written as they arrive, for a table or JSON too long to hold: JSON
-/// at once, the table in batches of [`BATCH`] rows whose first batch sets
-/// the column widths (a wider cell later widens its column from then on).
+/// at once, the table in batches of [`BATCH`] rows. A table that fits in
+/// one batch gets the widths of its cells, as ss's; a longer one is laid
+/// out, from its first batch on, in the widths its columns can hold for
+/// the families and options shown ([`table::TableWriter::fix_widths`]), so
+/// every row lines up with the first (only -r names and UNIX paths can be
+/// wider still, and then widen their column from that row on).
 pub struct Streamer<'a> {
     out: &'a mut dyn Write,
     format: OutputFormat,
@@ -69,6 +73,7 @@ impl<'a> Streamer<'a> {
             OutputFormat::Table => {
                 self.table.row(s);
                 if self.table.pending() > BATCH {
+                    self.table.fix_widths();
                     self.table.flush(self.out)?;
                 }
             }
@@ -76,12 +81,12 @@ impl<'a> Streamer<'a> {
                 self.buf.clear();
                 self.buf
                     .extend_from_slice(if self.rows == 0 { b"[\n" } else { b",\n" });
-                serde_json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
+                json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
                 self.out.write_all(&self.buf)?;
             }
             OutputFormat::JsonLines => {
                 self.buf.clear();
-                serde_json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
+                json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
                 self.buf.push(b'\n');
                 self.out.write_all(&self.buf)?;
             }
@@ -103,7 +108,7 @@ impl<'a> Streamer<'a> {
                 for u in unix {
                     self.out
                         .write_all(if self.rows == 0 { b"[\n" } else { b",\n" })?;
-                    serde_json::to_writer(&mut *self.out, &json::JsonUnixSocket::from(u))?;
+                    json::to_writer(&mut *self.out, &json::JsonUnixSocket::from(u))?;
                     self.rows += 1;
                 }
                 self.out

@@ -59,7 +59,7 @@ pub fn write_json(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
             .or_default()
             .insert(state.name_for(*proto), *n);
     }
-    serde_json::to_writer(
+    super::json::to_writer(
         &mut *out,
         &JsonSummary {
             sockstat: &s.stat,

@@ -6,11 +6,12 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 
 use super::detail::{skmem_text, tcp_info_text, tcp_info_text_with_options, timer_text};
-use super::escape::{escape, escape_bytes};
+use super::escape::{escape, escape_bytes, needs_escape};
 use super::grid::{Align, Grid, push_int};
 use crate::config::TableOptions;
 use crate::model::{Attribution, DualStack, Owner, Socket, UnixSocket};
 use crate::services::{Services, Users};
+use unicode_width::UnicodeWidthStr;
 
 /// Writes the table. No wrapping or truncation ever: a line is as long as
 /// its content, as with ss. No colour is used, so NO_COLOR holds trivially.
@@ -34,13 +35,17 @@ pub fn write(
 
 /// Rows laid out in ss's columns; [`TableWriter::flush`] writes what it
 /// holds and keeps the column widths, so a long table can be written in
-/// batches (widths then only grow from one batch to the next).
+/// batches: [`TableWriter::fix_widths`] first sets every column to what it
+/// can hold, so that the rows of later batches line up with the first.
 pub struct TableWriter<'a> {
     grid: Grid,
     opts: &'a TableOptions,
     services: Option<&'a Services>,
     users: Option<&'a Users>,
     names: IfNames,
+    /// The widest cell each column can hold (0: unbounded, or the last
+    /// column, which is never padded).
+    capacity: Vec<usize>,
 }
 
 impl<'a> TableWriter<'a> {
@@ -50,34 +55,40 @@ impl<'a> TableWriter<'a> {
         users: Option<&'a Users>,
         rows: usize,
     ) -> TableWriter<'a> {
-        let mut columns: Vec<(&str, Align)> = Vec::new();
+        let cap = Capacity::new(opts);
+        // (header, alignment, the widest cell the column can hold).
+        let mut columns: Vec<(&str, Align, usize)> = Vec::new();
         if opts.netid {
-            columns.push(("Netid", Align::Left));
+            columns.push(("Netid", Align::Left, cap.netid));
         }
         columns.extend([
-            ("State", Align::Left),
-            ("Recv-Q", Align::Right),
-            ("Send-Q", Align::Right),
-            ("Local Address:Port", Align::Right),
-            ("Peer Address:Port", Align::Left),
+            ("State", Align::Left, cap.state),
+            ("Recv-Q", Align::Right, U32_DIGITS),
+            ("Send-Q", Align::Right, U32_DIGITS),
+            ("Local Address:Port", Align::Right, cap.local),
+            ("Peer Address:Port", Align::Left, cap.peer),
         ]);
         if opts.timers {
-            columns.push(("Timer", Align::Left));
+            columns.push(("Timer", Align::Left, cap.timer));
         }
         if opts.extended {
             columns.extend([
-                ("UID", Align::Right),
-                ("Inode", Align::Right),
-                ("Cookie", Align::Left),
-                ("V6only", Align::Left),
+                ("UID", Align::Right, cap.uid),
+                // Socket inodes come from get_next_ino(), an unsigned int
+                // (fs/inode.c), though /proc prints them as unsigned long.
+                ("Inode", Align::Right, U32_DIGITS),
+                // The cookie is a u64 (sock_gen_cookie), printed in hex.
+                ("Cookie", Align::Left, 16),
+                ("V6only", Align::Left, 1),
             ]);
         }
         if opts.processes {
-            columns.push(("Process", Align::Left));
+            columns.push(("Process", Align::Left, 0));
         }
-        let mut grid = Grid::with_capacity(columns.iter().map(|(_, a)| *a).collect(), rows);
+        let capacity = columns.iter().map(|(_, _, c)| *c).collect();
+        let mut grid = Grid::with_capacity(columns.iter().map(|(_, a, _)| *a).collect(), rows);
         if opts.header {
-            for (name, _) in &columns {
+            for (name, _, _) in &columns {
                 grid.text(name);
             }
         }
@@ -87,7 +98,17 @@ impl<'a> TableWriter<'a> {
             services,
             users,
             names: IfNames::default(),
+            capacity,
         }
+    }
+
+    /// Sets every column at least as wide as anything it can hold, for a
+    /// table written in batches: the widths of the first batch alone would
+    /// not fit later rows (IPv6 rows come after IPv4 ones). Names from
+    /// outside (-r service and user names, UNIX paths) have no such bound:
+    /// a longer one still widens its column from its row on.
+    pub fn fix_widths(&mut self) {
+        self.grid.widen(&self.capacity);
     }
 
     /// Rows held, not yet written.
@@ -161,6 +182,91 @@ impl<'a> TableWriter<'a> {
     }
 }
 
+/// Decimal digits of the largest u32 (queues, uids, inodes).
+const U32_DIGITS: usize = 10;
+
+/// The widest cell of the bounded columns, for the options shown.
+struct Capacity {
+    netid: usize,
+    state: usize,
+    local: usize,
+    peer: usize,
+    timer: usize,
+    uid: usize,
+}
+
+impl Capacity {
+    fn new(opts: &TableOptions) -> Capacity {
+        use crate::model::{Protocol, TcpState, TimerKind, UnixKind};
+        let netid = Protocol::ALL
+            .iter()
+            .map(|p| p.name().len())
+            // SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET.
+            .chain(
+                [1, 2, 5]
+                    .into_iter()
+                    .filter_map(UnixKind::from_kernel)
+                    .map(|k| k.netid().len()),
+            )
+            .max()
+            .unwrap_or(0);
+        let state = Protocol::ALL
+            .iter()
+            .flat_map(|&p| TcpState::ALL.iter().map(move |s| s.name_for(p).len()))
+            .max()
+            .unwrap_or(0);
+        // `[ffff:...:ffff]` (8 groups of 4 and 7 colons, in brackets) or
+        // `255.255.255.255`, then `:65535`; a service name (-r) may be
+        // longer and is not bounded here.
+        let addr = if opts.ipv6 { 2 + 8 * 4 + 7 } else { 15 };
+        let port = 1 + 5;
+        // A bound device: `%` and the longest interface name there is.
+        let dev = longest_ifname().map_or(0, |n| 1 + n);
+        let timer = [
+            TimerKind::On,
+            TimerKind::KeepAlive,
+            TimerKind::TimeWait,
+            TimerKind::Persist,
+        ]
+        .iter()
+        .map(|k| timer_text(k.name(), u64::MAX, u32::MAX).len())
+        .max()
+        .unwrap_or(0);
+        Capacity {
+            netid,
+            state,
+            local: addr + dev + port,
+            peer: addr + port,
+            timer,
+            // A user name (-r -e) has no bound.
+            uid: U32_DIGITS,
+        }
+    }
+}
+
+/// The width of the longest interface name of this network namespace, as
+/// the table shows it (escaped); None when they cannot be listed.
+fn longest_ifname() -> Option<usize> {
+    // SAFETY: if_nameindex returns NULL or an array ended by an entry with
+    // index 0 and a NULL name, each name NUL-terminated; it is read before
+    // if_freenameindex releases it, once.
+    unsafe {
+        let list = libc::if_nameindex();
+        if list.is_null() {
+            return None;
+        }
+        let mut longest = 0;
+        let mut entry = list;
+        while (*entry).if_index != 0 && !(*entry).if_name.is_null() {
+            let name = std::ffi::CStr::from_ptr((*entry).if_name).to_string_lossy();
+            longest = longest.max(escape(&name).width());
+            entry = entry.add(1);
+        }
+        libc::if_freenameindex(list);
+        Some(longest)
+    }
+}
+
 /// A UNIX socket in the same columns, as ss -x: `path inode` for the local
 /// end (`*` when unbound), `peer-path peer-inode` for the other (ss prints
 /// `*` for the peer's name; sockscope names it when the peer is listed).
@@ -209,7 +315,8 @@ fn unix_row(grid: &mut Grid, u: &UnixSocket, opts: &TableOptions, users: Option<
 /// `[cmdline]` after each when asked); for a connection waiting in a
 /// listener's queue, `(accept queue of comm/pid)`, or `(accept queue of
 /// one of comm/pid, comm/pid)` when the kernel's data cannot tell which
-/// listener of several holds it.
+/// listener of several holds it. Names are quoted when they hold a
+/// separator ([`push_name`]), so the column reads one way only.
 pub fn process(buf: &mut String, s: &Socket, cmdline: bool) {
     owner_list(buf, s.owners.as_deref().unwrap_or_default(), cmdline);
     if let Some(q) = &s.queue {
@@ -241,7 +348,9 @@ fn owner_list(buf: &mut String, owners: &[Owner], cmdline: bool) {
         buf.push_str(" fd=");
         push_int(buf, o.fd);
         if let (true, Some(cmd)) = (cmdline, &o.cmdline) {
-            let _ = write!(buf, " [{}]", escape(cmd));
+            buf.push_str(" [");
+            push_name(buf, cmd, Field::Cmdline);
+            buf.push(']');
         }
     }
 }
@@ -273,11 +382,63 @@ fn extended_cells(
     }
 }
 
-/// `comm/pid`, escaped.
+/// `comm/pid`: the name escaped, and quoted when it holds a separator.
 pub fn owner(buf: &mut String, o: &Owner) {
-    buf.push_str(&escape(&o.comm));
+    push_name(buf, &o.comm, Field::Comm);
     buf.push('/');
     push_int(buf, o.pid);
+}
+
+/// Where a name stands in an owner list, which decides what separates it
+/// from what follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// A process name, before `/pid`, in a `, `-separated list that may sit
+    /// inside `(accept queue of ...)`.
+    Comm,
+    /// A command line, inside `[...]`.
+    Cmdline,
+}
+
+impl Field {
+    /// Characters that would make an unquoted name read as more than one
+    /// part (README, "Owners"): for a process name white space printed as
+    /// such (TAB, LF and the other controls are escaped to `\xNN` and
+    /// separate nothing), `,`, `/`, `(`, `)`; for a command line `]`. `"`
+    /// and `\` always, since they are the quoting's own characters.
+    fn separates(self, c: char) -> bool {
+        c == '"'
+            || c == '\\'
+            || match self {
+                Field::Comm => {
+                    (c.is_whitespace() && !needs_escape(c)) || matches!(c, ',' | '/' | '(' | ')')
+                }
+                Field::Cmdline => c == ']',
+            }
+    }
+}
+
+/// Writes `name` escaped ([`escape`]); when it is empty or holds a
+/// separator of `field`, in double quotes with a `"` inside written `\"`
+/// (a backslash is already `\\` by the escaping), as ss quotes its
+/// `users:(("name",...))`. So an unquoted name never holds a separator, a
+/// quoted one ends at the first `"` that no backslash escapes (read left to
+/// right, a `\` takes what follows it), and an ordinary name
+/// (`nginx/100 fd=3`) is printed as before.
+pub fn push_name(buf: &mut String, name: &str, field: Field) {
+    let shown = escape(name);
+    if !name.is_empty() && !name.chars().any(|c| field.separates(c)) {
+        buf.push_str(&shown);
+        return;
+    }
+    buf.push('"');
+    for c in shown.chars() {
+        if c == '"' {
+            buf.push('\\');
+        }
+        buf.push(c);
+    }
+    buf.push('"');
 }
 
 /// Writes `ADDR:PORT` as ss prints it: IPv6 in brackets, the IPv6 wildcard
@@ -401,6 +562,54 @@ mod tests {
         );
     }
 
+    fn owner_named(comm: &str, pid: u32, fd: u32, cmdline: Option<&str>) -> Owner {
+        Owner {
+            pid,
+            fd,
+            comm: comm.into(),
+            cmdline: cmdline.map(Into::into),
+            raw: None,
+        }
+    }
+
+    #[test]
+    fn names_with_separators_are_quoted() {
+        let list = |owners: &[Owner], cmdline: bool| {
+            let mut buf = String::new();
+            owner_list(&mut buf, owners, cmdline);
+            buf
+        };
+        let plain = owner_named("nginx", 100, 3, Some("nginx: master process"));
+        assert_eq!(list(std::slice::from_ref(&plain), false), "nginx/100 fd=3");
+        assert_eq!(
+            list(std::slice::from_ref(&plain), true),
+            "nginx/100 fd=3 [nginx: master process]"
+        );
+        let forged = owner_named("nginx/1 fd=3, a", 7, 4, Some("x], b/2 fd=5 [y"));
+        assert_eq!(
+            list(&[forged.clone(), plain], true),
+            r#""nginx/1 fd=3, a"/7 fd=4 ["x], b/2 fd=5 [y"], nginx/100 fd=3 [nginx: master process]"#
+        );
+        for (name, shown) in [
+            ("", r#""""#),
+            ("a\"b", r#""a\"b""#),
+            ("a\\b", r#""a\\b""#),
+            ("(x)", r#""(x)""#),
+            ("a\tb", r"a\x09b"),
+            ("a b", r#""a b""#),
+            ("a\u{a0}b", "\"a\u{a0}b\""),
+            ("e\u{1b}[2J", r"e\x1b[2J"),
+            ("café", "café"),
+        ] {
+            let mut buf = String::new();
+            push_name(&mut buf, name, Field::Comm);
+            assert_eq!(buf, shown, "{name:?}");
+        }
+        let mut buf = String::new();
+        push_name(&mut buf, "sh -c a/b", Field::Cmdline);
+        assert_eq!(buf, "sh -c a/b");
+    }
+
     #[test]
     fn service_names_with_r() {
         let db = Services::from_reader("ssh 22/tcp\n".as_bytes()).unwrap();
@@ -425,6 +634,7 @@ mod tests {
             timers: false,
             info: false,
             memory: false,
+            ipv6: true,
         };
         let mut out = Vec::new();
         write(&mut out, &socks, &[], &opts, None, None).unwrap();
@@ -454,6 +664,7 @@ mod tests {
             timers: false,
             info: false,
             memory: false,
+            ipv6: true,
         };
         let mut out = Vec::new();
         write(&mut out, &[s], &[], &opts, None, None).unwrap();

@@ -121,6 +121,6 @@ pub fn write_json(
         summary: summary(target, protocols, sockets),
         sockets: sockets.iter().map(JsonSocket::from).collect(),
     };
-    serde_json::to_writer(&mut *out, &doc)?;
+    super::json::to_writer(&mut *out, &doc)?;
     out.write_all(b"\n")
 }
