@@ -25,6 +25,7 @@ use rustc_hash::FxHashMap;
 use crate::model::{
     Attribution, Family, Owner, Protocol, QueueKind, Queued, RawNames, Socket, TcpState, UnixSocket,
 };
+use crate::source::input;
 
 /// What the walk read.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -420,9 +421,11 @@ pub fn socket_inode(link: &[u8]) -> Option<u64> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
-/// /proc/PID/comm without its newline (empty if unreadable).
+/// /proc/PID/comm without its newline (empty if unreadable). Opened as
+/// every input is ([`input::open_regular`]): in a `--proc-root` tree a FIFO
+/// or a device there is refused instead of blocking the walk.
 fn read_comm(pid_dir: &Path) -> Vec<u8> {
-    match std::fs::read(pid_dir.join("comm")) {
+    match input::read_to_end(&pid_dir.join("comm")) {
         Ok(mut bytes) => {
             if bytes.last() == Some(&b'\n') {
                 bytes.pop();
@@ -435,7 +438,7 @@ fn read_comm(pid_dir: &Path) -> Vec<u8> {
 
 /// /proc/PID/cmdline with NULs as spaces (empty for kernel threads).
 fn read_cmdline(pid_dir: &Path) -> Vec<u8> {
-    match std::fs::read(pid_dir.join("cmdline")) {
+    match input::read_to_end(&pid_dir.join("cmdline")) {
         Ok(mut bytes) => {
             while bytes.last() == Some(&0) {
                 bytes.pop();

@@ -28,8 +28,9 @@ impl Services {
             path: path.to_owned(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(err)?;
-        Services::from_reader(std::io::BufReader::new(file)).map_err(err)
+        // A FIFO or a device is refused, not read forever (source::input).
+        let file = crate::source::input::open(path).map_err(err)?;
+        Services::from_reader(file).map_err(err)
     }
 
     /// Parses lines of the form `name port/proto [aliases] [# comment]`;
@@ -97,8 +98,9 @@ impl Users {
             path: path.to_owned(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(err)?;
-        Users::from_reader(std::io::BufReader::new(file)).map_err(err)
+        // A FIFO or a device is refused, not read forever (source::input).
+        let file = crate::source::input::open(path).map_err(err)?;
+        Users::from_reader(file).map_err(err)
     }
 
     /// Parses `name:password:uid:...` lines (bytes: a GECOS field in

@@ -732,3 +732,27 @@ fn documented_limits_run_in_a_small_stack() {
         assert!(!small.stdout.is_empty());
     }
 }
+
+/// Issue 12 item 13, the owner walk's side: a FIFO as a process's `comm`
+/// in a `--proc-root` tree used to block the /proc walk forever (the walk
+/// read it with a plain `read`). It is refused like every other input: the
+/// process shows without a name and the run ends.
+#[test]
+fn fifo_as_a_process_name_does_not_hang_the_walk() {
+    let o = |s: &'static str| std::ffi::OsStr::new(s);
+    let tree = fake_proc("fifo-comm", 2);
+    let comm = tree.0.join("1000/comm");
+    std::fs::remove_file(&comm).unwrap();
+    mkfifo(&comm);
+    let out = run_bounded(&[
+        o("-tanp"),
+        o("-v"),
+        o("--source"),
+        o("proc"),
+        o("--proc-root"),
+        tree.0.as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("walked 2 processes"), "{err}");
+}

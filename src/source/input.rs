@@ -110,12 +110,20 @@ impl<R: Read> Read for Bounded<R> {
 pub type Input = BufReader<Bounded<File>>;
 
 /// Opens `path` for reading if it is a regular file (following symlinks),
-/// limited to [`MAX_SIZE`] bytes.
+/// limited to [`MAX_SIZE`] bytes, behind a large buffer (for tables).
+pub fn open(path: &Path) -> io::Result<Input> {
+    // One big buffer: every read() of a seq_file table walks the socket hash
+    // again from the last position, so fewer reads are much cheaper.
+    Ok(BufReader::with_capacity(256 * 1024, open_regular(path)?))
+}
+
+/// Opens `path` if it is a regular file, limited to [`MAX_SIZE`] bytes,
+/// without a buffer (for small files read whole: /proc/PID/comm, a sysctl).
 ///
 /// The file is opened with O_NONBLOCK, so that opening a FIFO does not wait
 /// for a writer, checked with fstat (no race with a file swapped in between),
 /// and then set back to blocking reads.
-pub fn open(path: &Path) -> io::Result<Input> {
+pub fn open_regular(path: &Path) -> io::Result<Bounded<File>> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
@@ -138,25 +146,20 @@ pub fn open(path: &Path) -> io::Result<Input> {
         return Err(InputLimit::NotRegular(kind).into());
     }
     set_blocking(&file)?;
-    // One big buffer: every read() of a seq_file table walks the socket hash
-    // again from the last position, so fewer reads are much cheaper.
-    Ok(BufReader::with_capacity(
-        256 * 1024,
-        Bounded::new(file, MAX_SIZE),
-    ))
+    Ok(Bounded::new(file, MAX_SIZE))
 }
 
-/// The whole of `path`, opened with [`open`].
+/// The whole of `path`, opened with [`open_regular`].
 pub fn read_to_end(path: &Path) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    open(path)?.read_to_end(&mut bytes)?;
+    open_regular(path)?.read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
-/// The whole of `path` as text, opened with [`open`].
+/// The whole of `path` as text, opened with [`open_regular`].
 pub fn read_to_string(path: &Path) -> io::Result<String> {
     let mut text = String::new();
-    open(path)?.read_to_string(&mut text)?;
+    open_regular(path)?.read_to_string(&mut text)?;
     Ok(text)
 }
 
