@@ -1,10 +1,11 @@
 //! One run, layer by layer: source → owners → filter. Rendering is left to
 //! the caller, so tests and benchmarks can use the records.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Mode, OwnerOptions};
+use crate::explain::{PortCounter, PortPressure};
 use crate::model::{Owner, Protocol, Socket, TcpState, UnixSocket};
 use crate::owners::{self, OwnerIndex, OwnersError, WalkOptions};
 use crate::source::{self, SourceError, SourceKind, Warning, sockstat};
@@ -216,6 +217,49 @@ pub fn stream(
         bytecode_refused: snap.bytecode_refused,
         stats,
     })
+}
+
+/// `ports`: ephemeral port use per destination, counted as the dump streams
+/// by; only the counts are kept, however large the table.
+///
+/// Whether a socket counts depends on the ports something listens on, and a
+/// table's listeners come before its connections but not before another
+/// table's (an IPv6 listener and an IPv4 socket on the same port), so the
+/// listeners are read first, in a dump of their own (the kernel walks only
+/// its listening hash for it), then every socket is counted. Both dumps
+/// carry the request's filter: local ports in ip_local_port_range.
+pub fn ports(config: &Config) -> Result<(PortPressure, Report), RunError> {
+    let listeners_only = Config {
+        query: source::Query {
+            states: [TcpState::Listen].into_iter().collect(),
+            ..config.query.clone()
+        },
+        ..config.clone()
+    };
+    let mut listening = HashSet::new();
+    let first = stream(&listeners_only, &mut |s| {
+        if s.state == TcpState::Listen {
+            listening.insert(s.local.port());
+        }
+        Ok(())
+    })?;
+    let mut counter = PortCounter::new(config.knobs.port_range(), listening);
+    let mut report = stream(config, &mut |s| {
+        counter.add(s);
+        Ok(())
+    })?;
+    let mut notes = first.notes;
+    for note in std::mem::take(&mut report.notes) {
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+    }
+    report.notes = notes;
+    report.interrupted_retries += first.interrupted_retries;
+    report.bytecode_refused |= first.bytecode_refused;
+    report.stats.read += first.stats.read;
+    report.stats.sockets_read += first.stats.sockets_read;
+    Ok((counter.finish(), report))
 }
 
 /// One walk of /proc for owners, on every core, and how long it took.

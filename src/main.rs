@@ -16,7 +16,7 @@ use sockscope::cli::Cli;
 use sockscope::config::{Config, ConfigError, Mode, OutputFormat};
 use sockscope::render;
 use sockscope::services::{Services, Users};
-use sockscope::source::sysctl::{self, NetKnobs};
+use sockscope::source::sysctl;
 use sockscope::{app, explain};
 
 fn main() -> ExitCode {
@@ -97,7 +97,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let report = app::gather(&config)?;
+    // `ports` counts as the dump streams by and keeps no rows.
+    let mut pressure = None;
+    let report = if config.mode == Mode::Ports {
+        let (counted, report) = app::ports(&config)?;
+        pressure = Some(counted);
+        report
+    } else {
+        app::gather(&config)?
+    };
     let gathered = started.elapsed();
     {
         let mut err = io::stderr().lock();
@@ -120,7 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Mode::Listeners => {
-            let knobs = NetKnobs::read(&config.proc_root);
+            let knobs = config.knobs.clone();
             let counters = sysctl::read_tcpext(&config.source.proc_net);
             let rows = explain::listeners(&report.sockets, &knobs);
             match config.format {
@@ -136,7 +144,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Mode::WhyBind { target, try_bind } => {
-            let knobs = NetKnobs::read(&config.proc_root);
+            let knobs = config.knobs.clone();
             let proto = config.query.protocols[0];
             // SAFETY: geteuid cannot fail.
             let euid = unsafe { libc::geteuid() };
@@ -160,8 +168,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Mode::Ports => {
-            let knobs = NetKnobs::read(&config.proc_root);
-            let pressure = explain::ports(&report.sockets, &knobs);
+            let knobs = config.knobs.clone();
+            let pressure = pressure
+                .take()
+                .unwrap_or_else(|| explain::ports(&report.sockets, &knobs));
             match config.format {
                 OutputFormat::Table => render::explain::ports_text(&mut out, &pressure)?,
                 _ => render::explain::ports_json(&mut out, &pressure)?,
