@@ -165,6 +165,12 @@ fn ports_reads_the_ephemeral_range_only() {
         // A server inside the range (port 0: an ephemeral one): neither
         // its listener's port nor its accepted sides are outgoing.
         sc.bulk(100);
+        // An IPv6-only listener on a port in the range, and an IPv4 client
+        // bound to that same port: not outgoing (the port is a listening
+        // port), though the IPv4 table, dumped first, holds no listener on it.
+        let v6 = sc.listen_v6_only();
+        let bound = connect_from(v6.port(), "127.0.0.1:9311".parse().unwrap());
+        let (bound_server, _) = low.accept().unwrap();
         let range = format!("sport >= :{lo} and sport <= :{hi}");
         let in_range = ss_rows(env, &["-ta", &range]);
         let listening: Vec<&Row> = in_range.iter().filter(|r| r.state == "LISTEN").collect();
@@ -207,8 +213,50 @@ fn ports_reads_the_ephemeral_range_only() {
             listening.len() + in_range.len(),
             "ports reads the sockets in the range ({total} TCP sockets in the namespace)"
         );
-        drop(held);
+        drop((held, bound, bound_server));
     });
+}
+
+/// A TCP connection to `to` from 127.0.0.1:`port`, bound before connect().
+fn connect_from(port: u16, to: std::net::SocketAddrV4) -> std::net::TcpStream {
+    use std::os::fd::FromRawFd;
+    let sa = |a: std::net::SocketAddrV4| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: a.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from_ne_bytes(a.ip().octets()),
+        },
+        sin_zero: [0; 8],
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let local = sa(std::net::SocketAddrV4::new(
+        std::net::Ipv4Addr::LOCALHOST,
+        port,
+    ));
+    let remote = sa(to);
+    // SAFETY: plain socket/bind/connect on a fresh descriptor, with valid
+    // sockaddr_in structures of the given length; the descriptor is owned
+    // by the returned stream.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let stream = std::net::TcpStream::from_raw_fd(fd);
+        let p = &local as *const libc::sockaddr_in as *const libc::sockaddr;
+        assert_eq!(
+            libc::bind(fd, p, len),
+            0,
+            "bind 127.0.0.1:{port}: {}",
+            std::io::Error::last_os_error()
+        );
+        let p = &remote as *const libc::sockaddr_in as *const libc::sockaddr;
+        assert_eq!(
+            libc::connect(fd, p, len),
+            0,
+            "connect {to}: {}",
+            std::io::Error::last_os_error()
+        );
+        stream
+    }
 }
 
 /// The ephemeral range comes from the --proc-root tree for `ports` and for
