@@ -455,7 +455,11 @@ pub fn ports(sockets: &[Socket], knobs: &NetKnobs) -> PortPressure {
 pub struct PortCounter {
     range: (u16, u16),
     listening: HashSet<u16>,
-    groups: HashMap<(IpAddr, SocketAddr), (usize, usize)>,
+    /// (local address, destination address, destination port) → (count,
+    /// TIME_WAIT count): one entry per destination, kept small (44 bytes,
+    /// against 72 with a SocketAddr key and usize counts) because a host
+    /// with many local addresses has as many entries as connections.
+    groups: HashMap<(IpAddr, IpAddr, u16), (u32, u32)>,
     outgoing: usize,
 }
 
@@ -487,11 +491,13 @@ impl PortCounter {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
             v4 => v4,
         };
-        let remote = SocketAddr::new(s.remote.ip(), s.remote.port());
-        let e = self.groups.entry((local, remote)).or_default();
-        e.0 += 1;
+        let e = self
+            .groups
+            .entry((local, s.remote.ip(), s.remote.port()))
+            .or_default();
+        e.0 = e.0.saturating_add(1);
         if s.state == TcpState::TimeWait {
-            e.1 += 1;
+            e.1 = e.1.saturating_add(1);
         }
     }
 
@@ -506,7 +512,9 @@ impl PortCounter {
         let range_size = usize::from(range.1.saturating_sub(range.0)) + 1;
         let mut destinations: Vec<Destination> = groups
             .into_iter()
-            .map(|((local, remote), (count, time_wait))| {
+            .map(|((local, remote_ip, remote_port), (count, time_wait))| {
+                let (count, time_wait) = (count as usize, time_wait as usize);
+                let remote = SocketAddr::new(remote_ip, remote_port);
                 let percent = count as f64 * 100.0 / range_size as f64;
                 let level = if percent >= 90.0 {
                     Level::Critical
