@@ -228,11 +228,19 @@ pub fn stream(
 /// listeners are read first, in a dump of their own (the kernel walks only
 /// its listening hash for it), then every socket is counted. Both dumps
 /// carry the request's filter: local ports in ip_local_port_range.
+///
+/// `--record` records the second dump only: it is created once, and a
+/// replay of it serves both (each read loads the recording afresh, and the
+/// first keeps the listeners of what it is served).
 pub fn ports(config: &Config) -> Result<(PortPressure, Report), RunError> {
     let listeners_only = Config {
         query: source::Query {
             states: [TcpState::Listen].into_iter().collect(),
             ..config.query.clone()
+        },
+        source: source::SourceOptions {
+            record: None,
+            ..config.source.clone()
         },
         ..config.clone()
     };

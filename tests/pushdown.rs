@@ -297,3 +297,29 @@ fn proc_root_port_range_serves_ports_and_autobound() {
         .collect();
     assert_eq!(ports, vec![50002], "autobound follows the tree's range");
 }
+
+/// `ports --record` makes one recording that `ports --replay` answers the
+/// same from, though ports reads twice (listeners, then every socket).
+#[test]
+fn ports_recording_replays_the_same() {
+    Sandbox::run(|env| {
+        if !env.private_ns {
+            eprintln!("ports_recording_replays_the_same: needs a private namespace; skipped");
+            return;
+        }
+        let mut sc = Scenario::new();
+        sc.bulk(20);
+        let dir = std::env::temp_dir().join(format!("sockscope-ports-rec-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let rec = dir.join("ports.rec");
+        let rec_arg = rec.to_str().unwrap();
+        let live = run(env, &["ports", "--json", "--record", rec_arg]);
+        assert_eq!(live.status.code(), Some(0), "{live:?}");
+        assert_eq!(json(&live)["outgoing"], 20, "{}", json(&live));
+        let replayed = run(env, &["ports", "--json", "--replay", rec_arg]);
+        assert_eq!(replayed.status.code(), Some(0), "{replayed:?}");
+        assert_eq!(json(&replayed), json(&live));
+        std::fs::remove_dir_all(&dir).unwrap();
+    });
+}
