@@ -283,21 +283,41 @@ fn walk(opts: &OwnerOptions) -> (Result<OwnerIndex, OwnersError>, Duration) {
     (index, start.elapsed())
 }
 
-/// A sink keeping listeners and connections without a descriptor.
-struct Kept(Vec<Socket>);
+/// A sink keeping only the records a view can use.
+struct Kept<'k> {
+    rows: Vec<Socket>,
+    keep: &'k dyn Fn(&Socket) -> bool,
+}
 
-impl source::Sink for Kept {
+impl source::Sink for Kept<'_> {
     fn push(&mut self, s: Socket) -> std::io::Result<()> {
-        if s.state == TcpState::Listen || s.inode == 0 {
-            self.0.push(s);
+        if (self.keep)(&s) {
+            self.rows.push(s);
         }
         Ok(())
     }
     fn mark(&self) -> Option<usize> {
-        Some(self.0.len())
+        Some(self.rows.len())
     }
     fn rollback(&mut self, mark: usize) {
-        self.0.truncate(mark);
+        self.rows.truncate(mark);
+    }
+}
+
+/// What a collecting view keeps of the records read: `listeners` the LISTEN
+/// sockets and the queued connections (no descriptor); `who` and `why-bind`
+/// the sockets on their port, which is also what they ask the kernel for,
+/// but /proc, a replay or a kernel that refuses the bytecode hands over
+/// every socket. `None`: everything.
+fn keep_for(mode: &Mode) -> Option<Box<dyn Fn(&Socket) -> bool>> {
+    match *mode {
+        Mode::Listeners => Some(Box::new(|s: &Socket| {
+            s.state == TcpState::Listen || s.inode == 0
+        })),
+        Mode::Who(target) | Mode::WhyBind { target, .. } => {
+            Some(Box::new(move |s: &Socket| s.local.port() == target.port))
+        }
+        Mode::List | Mode::Summary | Mode::Ports => None,
     }
 }
 
@@ -313,17 +333,19 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
             .as_ref()
             .map(|opts| scope.spawn(move || walk(opts)));
         let start = Instant::now();
-        // `listeners` needs the LISTEN sockets and the queued connections
-        // (no descriptor) only: the rest of a huge table is dropped as it
-        // is read instead of kept.
-        let snap = if config.mode == Mode::Listeners {
-            let mut kept = Kept(Vec::new());
-            source::read_into(&config.query, &config.source, &mut kept).map(|mut snap| {
-                snap.sockets = kept.0;
-                snap
-            })
-        } else {
-            source::read(&config.query, &config.source)
+        // The rest of a huge table is dropped as it is read instead of kept.
+        let snap = match keep_for(&config.mode) {
+            Some(keep) => {
+                let mut kept = Kept {
+                    rows: Vec::new(),
+                    keep: &*keep,
+                };
+                source::read_into(&config.query, &config.source, &mut kept).map(|mut snap| {
+                    snap.sockets = kept.rows;
+                    snap
+                })
+            }
+            None => source::read(&config.query, &config.source),
         };
         stats.read = start.elapsed();
         let walked = walker.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));

@@ -108,6 +108,13 @@ fn who_reads_its_port_only() {
             want.len(),
             "who reads the sockets on its port only ({total} in the namespace)"
         );
+        // /proc cannot be asked for one port: the rest is dropped as read.
+        let proc = run(
+            env,
+            &["who", &port, "--json", "--verbose", "--source", "proc"],
+        );
+        assert_eq!(rows_of(&json(&proc)["sockets"]), want);
+        assert_eq!(sockets_read(&proc), want.len(), "who keeps its port only");
     });
 }
 
@@ -134,6 +141,16 @@ fn why_bind_reads_its_port_only() {
             sockets_read(&out),
             want.len(),
             "why-bind reads the sockets on its port only ({total} TCP sockets in the namespace)"
+        );
+        let proc = run(
+            env,
+            &["why-bind", &port, "--json", "--verbose", "--source", "proc"],
+        );
+        assert_eq!(rows_of(&json(&proc)["holders"]), want);
+        assert_eq!(
+            sockets_read(&proc),
+            want.len(),
+            "why-bind keeps its port only"
         );
     });
 }
