@@ -283,15 +283,45 @@ fn walk(opts: &OwnerOptions) -> (Result<OwnerIndex, OwnersError>, Duration) {
     (index, start.elapsed())
 }
 
-/// A sink keeping only the records a view can use.
-struct Kept<'k> {
-    rows: Vec<Socket>,
-    keep: &'k dyn Fn(&Socket) -> bool,
+/// What a collecting view keeps of the records read: `listeners` the LISTEN
+/// sockets and the queued connections (no descriptor); `who` and `why-bind`
+/// the sockets on their port, which is also what they ask the kernel for,
+/// but /proc, a replay or a kernel that refuses the bytecode hands over
+/// every socket.
+#[derive(Debug, Clone, Copy)]
+enum Keep {
+    Everything,
+    ListenersAndQueued,
+    LocalPort(u16),
 }
 
-impl source::Sink for Kept<'_> {
+impl Keep {
+    fn of(mode: &Mode) -> Keep {
+        match *mode {
+            Mode::Listeners => Keep::ListenersAndQueued,
+            Mode::Who(target) | Mode::WhyBind { target, .. } => Keep::LocalPort(target.port),
+            Mode::List | Mode::Summary | Mode::Ports => Keep::Everything,
+        }
+    }
+
+    fn keeps(self, s: &Socket) -> bool {
+        match self {
+            Keep::Everything => true,
+            Keep::ListenersAndQueued => s.state == TcpState::Listen || s.inode == 0,
+            Keep::LocalPort(port) => s.local.port() == port,
+        }
+    }
+}
+
+/// A sink keeping only the records a view can use.
+struct Kept {
+    rows: Vec<Socket>,
+    keep: Keep,
+}
+
+impl source::Sink for Kept {
     fn push(&mut self, s: Socket) -> std::io::Result<()> {
-        if (self.keep)(&s) {
+        if self.keep.keeps(&s) {
             self.rows.push(s);
         }
         Ok(())
@@ -301,23 +331,6 @@ impl source::Sink for Kept<'_> {
     }
     fn rollback(&mut self, mark: usize) {
         self.rows.truncate(mark);
-    }
-}
-
-/// What a collecting view keeps of the records read: `listeners` the LISTEN
-/// sockets and the queued connections (no descriptor); `who` and `why-bind`
-/// the sockets on their port, which is also what they ask the kernel for,
-/// but /proc, a replay or a kernel that refuses the bytecode hands over
-/// every socket. `None`: everything.
-fn keep_for(mode: &Mode) -> Option<Box<dyn Fn(&Socket) -> bool>> {
-    match *mode {
-        Mode::Listeners => Some(Box::new(|s: &Socket| {
-            s.state == TcpState::Listen || s.inode == 0
-        })),
-        Mode::Who(target) | Mode::WhyBind { target, .. } => {
-            Some(Box::new(move |s: &Socket| s.local.port() == target.port))
-        }
-        Mode::List | Mode::Summary | Mode::Ports => None,
     }
 }
 
@@ -334,19 +347,14 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
             .map(|opts| scope.spawn(move || walk(opts)));
         let start = Instant::now();
         // The rest of a huge table is dropped as it is read instead of kept.
-        let snap = match keep_for(&config.mode) {
-            Some(keep) => {
-                let mut kept = Kept {
-                    rows: Vec::new(),
-                    keep: &*keep,
-                };
-                source::read_into(&config.query, &config.source, &mut kept).map(|mut snap| {
-                    snap.sockets = kept.rows;
-                    snap
-                })
-            }
-            None => source::read(&config.query, &config.source),
+        let mut kept = Kept {
+            rows: Vec::new(),
+            keep: Keep::of(&config.mode),
         };
+        let snap = source::read_into(&config.query, &config.source, &mut kept).map(|mut snap| {
+            snap.sockets = kept.rows;
+            snap
+        });
         stats.read = start.elapsed();
         let walked = walker.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         (snap, walked)
