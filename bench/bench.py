@@ -94,6 +94,7 @@ SHARE_HALF = 0.02     # half-closed pairs: one FIN_WAIT2 + one CLOSE_WAIT each
 SHARE_UDP = 0.01
 LISTEN_PER_WORKER = 2  # the plain listener and the TCP_DEFER_ACCEPT one
 FILTER_PORT = 8000    # worker 0's listening port
+PORT_RANGE = (10000, 65000)  # ip_local_port_range in the namespace
 MAX_WORKERS = 240     # 127.1.k.* address plan
 CLIENT_ADDRS = 248 * 250  # per worker: 127.2-249.k.1-250
 FD_RESERVE = 64
@@ -221,7 +222,7 @@ def setup_namespace(tw_target):
         "net/ipv4/tcp_max_tw_buckets": str(max(262144, 4 * tw_target)),
         # keeps the ephemeral range away from the 8000-9239 listener ports,
         # so `sport = :8000` matches only worker 0's accepted sockets
-        "net/ipv4/ip_local_port_range": "10000 65000",
+        "net/ipv4/ip_local_port_range": "%d %d" % PORT_RANGE,
     }
     done = {}
     for key, val in wanted.items():
@@ -925,11 +926,43 @@ def command_groups(tools):
             ("ss -tanp", [ss, "-tanp"]),
             ("netstat -tanp", [ns, "-tanp"] if ns else None),
         ]),
+        # The views that ask the kernel for one port or the ephemeral range:
+        # beside ss asking for the same sockets (who and why-bind show
+        # owners, so ss with -p), and the full `ss -tan` for ports.
+        ("who", "ss -tuanp sport = :%d" % FILTER_PORT, [
+            ("sockscope who %d" % FILTER_PORT, [S, "who", str(FILTER_PORT)]),
+            ("ss -tuanp sport = :%d" % FILTER_PORT,
+             [ss, "-tuanp", "sport", "=", ":%d" % FILTER_PORT]),
+        ]),
+        ("why-bind", "ss -tanp sport = :%d" % FILTER_PORT, [
+            ("sockscope why-bind %d" % FILTER_PORT,
+             [S, "why-bind", str(FILTER_PORT)]),
+            ("ss -tanp sport = :%d" % FILTER_PORT,
+             [ss, "-tanp", "sport", "=", ":%d" % FILTER_PORT]),
+        ]),
+        ("ports", "ss -tan", [
+            ("sockscope ports", [S, "ports"]),
+            ("ss -tan", [ss, "-tan"]),
+            ("ss -tan sport in range", [
+                ss, "-tan", "sport", ">=", ":%d" % PORT_RANGE[0], "and",
+                "sport", "<=", ":%d" % PORT_RANGE[1]]),
+        ]),
     ]
+    base = tools.get("baseline")
+    only = tools.get("groups")
     out = []
     for name, ref, entries in groups:
-        ents = [(label, argv) for label, argv in entries
-                if argv is not None or label == "bare dump"]
+        if only and name not in only:
+            continue
+        ents = []
+        for label, argv in entries:
+            if argv is None and label != "bare dump":
+                continue
+            ents.append((label, argv))
+            # --baseline: the same sockscope command from another binary,
+            # right after it in each round
+            if base and argv is not None and argv[0] == S:
+                ents.append(("baseline " + label, [base] + argv[1:]))
         out.append((name, ref, ents))
     return out
 
@@ -1272,12 +1305,24 @@ def resolve_tools(args):
         raise SystemExit("sockscope binary not found: %s (cargo build "
                          "--release first)" % S)
     tools = {"sockscope": S}
+    if args.baseline:
+        B = os.path.abspath(args.baseline)
+        if not (os.path.isfile(B) and os.access(B, os.X_OK)):
+            raise SystemExit("baseline binary not found: %s" % B)
+        tools["baseline"] = B
     for name in ("ss", "netstat", "cat"):
         path = shutil.which(name, path=os.environ.get("PATH", "") +
                             ":/usr/sbin:/sbin:/usr/bin:/bin")
         if path is None and name != "netstat":
             raise SystemExit("%s not found" % name)
         tools[name] = path
+    if args.groups:
+        known = {name for name, _, _ in command_groups(tools)}
+        tools["groups"] = [g for g in args.groups.split(",") if g]
+        unknown = [g for g in tools["groups"] if g not in known]
+        if unknown:
+            raise SystemExit("unknown group(s) %s; known: %s" % (
+                ", ".join(unknown), ", ".join(sorted(known))))
     return tools
 
 
@@ -1306,6 +1351,14 @@ def main(argv=None):
                     help="connections set up per accept batch")
     ap.add_argument("--sockscope",
                     default=os.path.join(REPO, "target/release/sockscope"))
+    ap.add_argument("--baseline",
+                    help="another sockscope binary (e.g. main's) whose "
+                         "commands run right after each sockscope command, "
+                         "labelled 'baseline ...'")
+    ap.add_argument("--groups",
+                    help="run only these command groups, comma-separated "
+                         "(-tan, filtered, json, summary, listeners, -tanp, "
+                         "who, why-bind, ports); default all")
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args._child:

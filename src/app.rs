@@ -1,10 +1,11 @@
 //! One run, layer by layer: source → owners → filter. Rendering is left to
 //! the caller, so tests and benchmarks can use the records.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Mode, OwnerOptions};
+use crate::explain::{PortCounter, PortPressure};
 use crate::model::{Owner, Protocol, Socket, TcpState, UnixSocket};
 use crate::owners::{self, OwnerIndex, OwnersError, WalkOptions};
 use crate::source::{self, SourceError, SourceKind, Warning, sockstat};
@@ -224,6 +225,57 @@ pub fn stream(
     })
 }
 
+/// `ports`: ephemeral port use per destination, counted as the dump streams
+/// by; only the counts are kept, however large the table.
+///
+/// Whether a socket counts depends on the ports something listens on, and a
+/// table's listeners come before its connections but not before another
+/// table's (an IPv6 listener and an IPv4 socket on the same port), so the
+/// listeners are read first, in a dump of their own (the kernel walks only
+/// its listening hash for it), then every socket is counted. Both dumps
+/// carry the request's filter: local ports in ip_local_port_range.
+///
+/// `--record` records the second dump only: it is created once, and a
+/// replay of it serves both (each read loads the recording afresh, and the
+/// first keeps the listeners of what it is served).
+pub fn ports(config: &Config) -> Result<(PortPressure, Report), RunError> {
+    let listeners_only = Config {
+        query: source::Query {
+            states: [TcpState::Listen].into_iter().collect(),
+            ..config.query.clone()
+        },
+        source: source::SourceOptions {
+            record: None,
+            ..config.source.clone()
+        },
+        ..config.clone()
+    };
+    let mut listening = HashSet::new();
+    let first = stream(&listeners_only, &mut |s| {
+        if s.state == TcpState::Listen {
+            listening.insert(s.local.port());
+        }
+        Ok(())
+    })?;
+    let mut counter = PortCounter::new(config.knobs.port_range(), listening);
+    let mut report = stream(config, &mut |s| {
+        counter.add(s);
+        Ok(())
+    })?;
+    let mut notes = first.notes;
+    for note in std::mem::take(&mut report.notes) {
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+    }
+    report.notes = notes;
+    report.interrupted_retries += first.interrupted_retries;
+    report.bytecode_refused |= first.bytecode_refused;
+    report.stats.read += first.stats.read;
+    report.stats.sockets_read += first.stats.sockets_read;
+    Ok((counter.finish(), report))
+}
+
 /// One walk of /proc for owners, on every core, and how long it took.
 fn walk(opts: &OwnerOptions) -> (Result<OwnerIndex, OwnersError>, Duration) {
     let start = Instant::now();
@@ -237,21 +289,54 @@ fn walk(opts: &OwnerOptions) -> (Result<OwnerIndex, OwnersError>, Duration) {
     (index, start.elapsed())
 }
 
-/// A sink keeping listeners and connections without a descriptor.
-struct Kept(Vec<Socket>);
+/// What a collecting view keeps of the records read: `listeners` the LISTEN
+/// sockets and the queued connections (no descriptor); `who` and `why-bind`
+/// the sockets on their port, which is also what they ask the kernel for,
+/// but /proc, a replay or a kernel that refuses the bytecode hands over
+/// every socket.
+#[derive(Debug, Clone, Copy)]
+enum Keep {
+    Everything,
+    ListenersAndQueued,
+    LocalPort(u16),
+}
+
+impl Keep {
+    fn of(mode: &Mode) -> Keep {
+        match *mode {
+            Mode::Listeners => Keep::ListenersAndQueued,
+            Mode::Who(target) | Mode::WhyBind { target, .. } => Keep::LocalPort(target.port),
+            Mode::List | Mode::Summary | Mode::Ports => Keep::Everything,
+        }
+    }
+
+    fn keeps(self, s: &Socket) -> bool {
+        match self {
+            Keep::Everything => true,
+            Keep::ListenersAndQueued => s.state == TcpState::Listen || s.inode == 0,
+            Keep::LocalPort(port) => s.local.port() == port,
+        }
+    }
+}
+
+/// A sink keeping only the records a view can use.
+struct Kept {
+    rows: Vec<Socket>,
+    keep: Keep,
+}
 
 impl source::Sink for Kept {
     fn push(&mut self, s: Socket) -> std::io::Result<()> {
-        if s.state == TcpState::Listen || s.inode == 0 {
-            self.0.push(s);
+        if self.keep.keeps(&s) {
+            self.rows.push(s);
         }
         Ok(())
     }
     fn mark(&self) -> Option<usize> {
-        Some(self.0.len())
+        Some(self.rows.len())
     }
     fn rollback(&mut self, mark: usize) {
-        self.0.truncate(mark);
+        self.rows.truncate(mark);
     }
 }
 
@@ -267,18 +352,15 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
             .as_ref()
             .map(|opts| scope.spawn(move || walk(opts)));
         let start = Instant::now();
-        // `listeners` needs the LISTEN sockets and the queued connections
-        // (no descriptor) only: the rest of a huge table is dropped as it
-        // is read instead of kept.
-        let snap = if config.mode == Mode::Listeners {
-            let mut kept = Kept(Vec::new());
-            source::read_into(&config.query, &config.source, &mut kept).map(|mut snap| {
-                snap.sockets = kept.0;
-                snap
-            })
-        } else {
-            source::read(&config.query, &config.source)
+        // The rest of a huge table is dropped as it is read instead of kept.
+        let mut kept = Kept {
+            rows: Vec::new(),
+            keep: Keep::of(&config.mode),
         };
+        let snap = source::read_into(&config.query, &config.source, &mut kept).map(|mut snap| {
+            snap.sockets = kept.rows;
+            snap
+        });
         stats.read = start.elapsed();
         let walked = walker.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         (snap, walked)

@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 use crate::cli::{Cli, Command, SourceArg};
+use crate::filter::expr::{Expr, HostCond, Side};
 use crate::filter::{LocalPort, ProcessFilter, Selection, bytecode, expr};
 use crate::model::{Family, Protocol, StateSet, TcpState};
 use crate::services::Services;
+use crate::source::sysctl::NetKnobs;
 use crate::source::{Query, SourceKind, SourceOptions};
 
 /// How records are printed.
@@ -127,6 +129,9 @@ pub struct Config {
     /// Environment variables that changed where data comes from or goes,
     /// each said on stderr when the run starts.
     pub from_env: Vec<EnvSource>,
+    /// The network sysctls under `proc_root`, read once: `autobound`, the
+    /// `ports` request and the explain views all use these values.
+    pub knobs: NetKnobs,
 }
 
 /// An environment variable that replaced a data source.
@@ -223,8 +228,9 @@ impl Config {
             proc_root.join("net")
         };
         let services_path = PathBuf::from(SERVICES_PATH);
+        let knobs = NetKnobs::read(&proc_root);
 
-        let filter = parse_filter(&cli.filter, &services_path)?;
+        let filter = parse_filter(&cli.filter, &services_path, knobs.port_range())?;
         let (mode, states) = match &cli.command {
             Some(Command::Who(args)) => (
                 Mode::Who(parse_local_port(&args.target, &services_path)?),
@@ -309,6 +315,9 @@ impl Config {
         if cli.unix && filter.expr.is_some() {
             return Err(ConfigError::UnixFilter);
         }
+        let bytecode = request_filter(filter.expr.as_ref(), &mode, &knobs)
+            .as_ref()
+            .and_then(bytecode::compile);
         Ok(Config {
             select: Selection {
                 states,
@@ -325,7 +334,7 @@ impl Config {
                 protocols,
                 families,
                 states: query_states,
-                bytecode: filter.expr.as_ref().and_then(bytecode::compile),
+                bytecode,
                 unix: cli.unix,
                 info: cli.info,
                 memory: cli.memory,
@@ -357,6 +366,7 @@ impl Config {
             verbose: cli.verbose,
             proc_root,
             from_env,
+            knobs,
         })
     }
 }
@@ -434,9 +444,45 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
     }
 }
 
+/// What the kernel is asked to filter on: the user's expression, and what
+/// the view reads (pushed into the request so the rest is never dumped).
+/// `who` and `why-bind` need the sockets on their port only: the holders,
+/// and the listeners a queued connection on that port belongs to (a
+/// connection waits in the queue of a listener on its own local port).
+/// `ports` counts sockets whose local port is in the ephemeral range, and
+/// excludes the ports something listens on, which are in that range too.
+/// User space still checks everything the view uses.
+fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<Expr> {
+    let view = match mode {
+        Mode::Who(target) | Mode::WhyBind { target, .. } => Some(Expr::Host(
+            Side::Src,
+            HostCond {
+                prefix: None,
+                port: Some(target.port),
+            },
+        )),
+        Mode::Ports => {
+            let (lo, hi) = knobs.port_range();
+            Some(Expr::and(
+                Expr::PortGe(Side::Src, lo),
+                Expr::PortLe(Side::Src, hi),
+            ))
+        }
+        Mode::List | Mode::Summary | Mode::Listeners => None,
+    };
+    match (user.cloned(), view) {
+        (Some(u), Some(v)) => Some(Expr::and(u, v)),
+        (u, v) => u.or(v),
+    }
+}
+
 /// Parses the filter words with what they need from the system: the
 /// services database, the ephemeral port range, interface names.
-fn parse_filter(words: &[String], services: &Path) -> Result<expr::Filter, ConfigError> {
+fn parse_filter(
+    words: &[String],
+    services: &Path,
+    ephemeral: (u16, u16),
+) -> Result<expr::Filter, ConfigError> {
     if words.is_empty() {
         return Ok(expr::Filter::default());
     }
@@ -450,22 +496,10 @@ fn parse_filter(words: &[String], services: &Path) -> Result<expr::Filter, Confi
     };
     let ctx = expr::Context {
         services: services.as_ref(),
-        ephemeral: ephemeral_range(),
+        ephemeral,
         ifindex: &ifindex,
     };
     Ok(expr::parse(words, &ctx)?)
-}
-
-/// net.ipv4.ip_local_port_range of this network namespace (the kernel's
-/// default when unreadable).
-fn ephemeral_range() -> (u16, u16) {
-    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|t| {
-            let mut it = t.split_whitespace().map(|w| w.parse::<u16>());
-            Some((it.next()?.ok()?, it.next()?.ok()?))
-        })
-        .unwrap_or((32768, 60999))
 }
 
 /// `PORT`, `:PORT`, `ADDR:PORT`, `[IPv6]:PORT`; the port may be a service

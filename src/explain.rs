@@ -2,7 +2,7 @@
 //! ephemeral port pressure. Pure computations over records and knobs; the
 //! renderers print them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 use crate::filter::LocalPort;
@@ -575,69 +575,114 @@ pub struct PortPressure {
 /// Counts outgoing TCP connections: sockets whose local port lies in the
 /// ephemeral range and is not a listening port.
 pub fn ports(sockets: &[Socket], knobs: &NetKnobs) -> PortPressure {
-    let range = knobs.ip_local_port_range.unwrap_or((32768, 60999));
-    let range_size = usize::from(range.1.saturating_sub(range.0)) + 1;
-    let listening: std::collections::HashSet<u16> = sockets
+    let listening: HashSet<u16> = sockets
         .iter()
         .filter(|s| s.state == TcpState::Listen)
         .map(|s| s.local.port())
         .collect();
-    let mut groups: HashMap<(IpAddr, SocketAddr), (usize, usize)> = HashMap::new();
-    let mut outgoing = 0;
+    let mut counter = PortCounter::new(knobs.port_range(), listening);
     for s in sockets {
+        counter.add(s);
+    }
+    counter.finish()
+}
+
+/// [`ports`] one socket at a time, keeping only the counts per
+/// destination: the listening ports must be known first.
+#[derive(Debug)]
+pub struct PortCounter {
+    range: (u16, u16),
+    listening: HashSet<u16>,
+    /// (local address, destination address, destination port) → (count,
+    /// TIME_WAIT count): one entry per destination, kept small (44 bytes,
+    /// against 72 with a SocketAddr key and usize counts) because a host
+    /// with many local addresses has as many entries as connections.
+    groups: HashMap<(IpAddr, IpAddr, u16), (u32, u32)>,
+    outgoing: usize,
+}
+
+impl PortCounter {
+    /// `range`: ip_local_port_range; `listening`: the local ports of the
+    /// LISTEN sockets (their accepted connections are not outgoing).
+    pub fn new(range: (u16, u16), listening: HashSet<u16>) -> PortCounter {
+        PortCounter {
+            range,
+            listening,
+            groups: HashMap::new(),
+            outgoing: 0,
+        }
+    }
+
+    /// Counts `s` when it is an outgoing TCP connection.
+    pub fn add(&mut self, s: &Socket) {
         let port = s.local.port();
         if s.proto != Protocol::Tcp
             || s.state == TcpState::Listen
             || s.remote.port() == 0
-            || !(range.0..=range.1).contains(&port)
-            || listening.contains(&port)
+            || !(self.range.0..=self.range.1).contains(&port)
+            || self.listening.contains(&port)
         {
-            continue;
+            return;
         }
-        outgoing += 1;
+        self.outgoing += 1;
         let local = match s.local.ip() {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
             v4 => v4,
         };
-        let remote = SocketAddr::new(s.remote.ip(), s.remote.port());
-        let e = groups.entry((local, remote)).or_default();
-        e.0 += 1;
+        let e = self
+            .groups
+            .entry((local, s.remote.ip(), s.remote.port()))
+            .or_default();
+        e.0 = e.0.saturating_add(1);
         if s.state == TcpState::TimeWait {
-            e.1 += 1;
+            e.1 = e.1.saturating_add(1);
         }
     }
-    let mut destinations: Vec<Destination> = groups
-        .into_iter()
-        .map(|((local, remote), (count, time_wait))| {
-            let percent = count as f64 * 100.0 / range_size as f64;
-            let level = if percent >= 90.0 {
-                Level::Critical
-            } else if percent >= 50.0 {
-                Level::Warn
-            } else {
-                Level::Ok
-            };
-            Destination {
-                local,
-                remote,
-                count,
-                time_wait,
-                percent,
-                level,
-            }
-        })
-        .collect();
-    destinations.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then_with(|| a.remote.cmp(&b.remote))
-            .then_with(|| a.local.cmp(&b.local))
-    });
-    PortPressure {
-        range,
-        range_size,
-        destinations,
-        outgoing,
+
+    /// The destinations, busiest first.
+    pub fn finish(self) -> PortPressure {
+        let PortCounter {
+            range,
+            groups,
+            outgoing,
+            ..
+        } = self;
+        let range_size = usize::from(range.1.saturating_sub(range.0)) + 1;
+        let mut destinations: Vec<Destination> = groups
+            .into_iter()
+            .map(|((local, remote_ip, remote_port), (count, time_wait))| {
+                let (count, time_wait) = (count as usize, time_wait as usize);
+                let remote = SocketAddr::new(remote_ip, remote_port);
+                let percent = count as f64 * 100.0 / range_size as f64;
+                let level = if percent >= 90.0 {
+                    Level::Critical
+                } else if percent >= 50.0 {
+                    Level::Warn
+                } else {
+                    Level::Ok
+                };
+                Destination {
+                    local,
+                    remote,
+                    count,
+                    time_wait,
+                    percent,
+                    level,
+                }
+            })
+            .collect();
+        destinations.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.remote.cmp(&b.remote))
+                .then_with(|| a.local.cmp(&b.local))
+        });
+        PortPressure {
+            range,
+            range_size,
+            destinations,
+            outgoing,
+        }
     }
 }
 

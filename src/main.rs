@@ -15,7 +15,7 @@ use sockscope::cli::Cli;
 use sockscope::config::{Config, ConfigError, Mode, OutputFormat};
 use sockscope::render;
 use sockscope::services::{Services, Users};
-use sockscope::source::sysctl::{self, NetKnobs};
+use sockscope::source::sysctl;
 use sockscope::{app, explain};
 
 /// The stack of the thread that does the run: the main thread's is what
@@ -138,7 +138,15 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let report = app::gather(&config)?;
+    // `ports` counts as the dump streams by and keeps no rows.
+    let mut pressure = None;
+    let report = if config.mode == Mode::Ports {
+        let (counted, report) = app::ports(&config)?;
+        pressure = Some(counted);
+        report
+    } else {
+        app::gather(&config)?
+    };
     let gathered = started.elapsed();
     {
         let mut err = io::stderr().lock();
@@ -161,7 +169,7 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Mode::Listeners => {
-            let knobs = NetKnobs::read(&config.proc_root);
+            let knobs = config.knobs.clone();
             let counters = sysctl::read_tcpext(&config.source.proc_net);
             let rows = explain::listeners(&report.sockets, &knobs);
             match config.format {
@@ -185,7 +193,7 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
             scope,
             try_bind,
         } => {
-            let knobs = NetKnobs::read(&config.proc_root);
+            let knobs = config.knobs.clone();
             let proto = config.query.protocols[0];
             // SAFETY: geteuid cannot fail.
             let euid = unsafe { libc::geteuid() };
@@ -209,8 +217,10 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
             }
         }
         Mode::Ports => {
-            let knobs = NetKnobs::read(&config.proc_root);
-            let pressure = explain::ports(&report.sockets, &knobs);
+            let knobs = config.knobs.clone();
+            let pressure = pressure
+                .take()
+                .unwrap_or_else(|| explain::ports(&report.sockets, &knobs));
             match config.format {
                 OutputFormat::Table => {
                     render::explain::ports_text(&mut out, &pressure, config.table.header)?

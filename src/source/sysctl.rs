@@ -43,6 +43,12 @@ impl NetKnobs {
         }
     }
 
+    /// ip_local_port_range, or the kernel's default when it could not be
+    /// read: the one range `autobound`, `ports` and its kernel request use.
+    pub fn port_range(&self) -> (u16, u16) {
+        self.ip_local_port_range.unwrap_or(DEFAULT_PORT_RANGE)
+    }
+
     /// True when `port` is in ip_local_reserved_ports.
     pub fn reserved(&self, port: u16) -> bool {
         self.ip_local_reserved_ports
@@ -50,6 +56,10 @@ impl NetKnobs {
             .any(|r| r.contains(&port))
     }
 }
+
+/// net.ipv4.ip_local_port_range's default (net/ipv4/af_inet.c:
+/// inet_init_net()).
+pub const DEFAULT_PORT_RANGE: (u16, u16) = (32768, 60999);
 
 /// "32768\t60999" → (32768, 60999).
 pub fn parse_range(text: &str) -> Option<(u16, u16)> {
