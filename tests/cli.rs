@@ -220,7 +220,7 @@ fn services_and_passwd_with_bytes_that_are_not_utf8() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("cannot read /etc/services: Is a directory"),
+        err.contains("cannot read /etc/services: a directory, not a regular file"),
         "{err}"
     );
     assert!(!err.contains("neither"), "{err}");
@@ -228,14 +228,14 @@ fn services_and_passwd_with_bytes_that_are_not_utf8() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("cannot read /etc/services: Is a directory"),
+        err.contains("cannot read /etc/services: a directory, not a regular file"),
         "{err}"
     );
     let out = with_private_etc(dir, &["-tln", "-r", "--replay", replay]).unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(
-        err.contains("cannot read /etc/services: Is a directory"),
+        err.contains("cannot read /etc/services: a directory, not a regular file"),
         "{err}"
     );
 }
