@@ -11,12 +11,12 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use sockscope::cli::Cli;
+use sockscope::config::cli::Cli;
 use sockscope::config::{Config, ConfigError, Mode, OutputFormat};
-use sockscope::render;
-use sockscope::services::{Services, Users};
+use sockscope::output;
+use sockscope::source::services::{Services, Users};
 use sockscope::source::sysctl;
-use sockscope::{app, explain};
+use sockscope::{analysis, pipeline};
 
 /// The stack of the thread that does the run: the main thread's is what
 /// `ulimit -s` leaves (ss runs in 16 KiB), and clap's parse alone needs
@@ -95,16 +95,16 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    if app::can_stream(&config) {
+    if pipeline::can_stream(&config) {
         let mut out = stdout(output_failed);
-        let mut streamer = render::Streamer::new(
+        let mut streamer = output::Streamer::new(
             &mut out,
             config.format,
             &config.table,
             services.as_ref(),
             users.as_ref(),
         );
-        let report = app::stream(&config, &mut |s| streamer.push(s))?;
+        let report = pipeline::stream(&config, &mut |s| streamer.push(s))?;
         streamer.finish(&report.unix)?;
         out.flush()?;
         let mut err = io::stderr().lock();
@@ -141,11 +141,11 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
     // `ports` counts as the dump streams by and keeps no rows.
     let mut pressure = None;
     let report = if config.mode == Mode::Ports {
-        let (counted, report) = app::ports(&config)?;
+        let (counted, report) = pipeline::ports(&config)?;
         pressure = Some(counted);
         report
     } else {
-        app::gather(&config)?
+        pipeline::gather(&config)?
     };
     let gathered = started.elapsed();
     {
@@ -157,7 +157,7 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
     let mut out = stdout(output_failed);
     let code = match &config.mode {
         Mode::List => {
-            render::write(
+            output::write(
                 &mut out,
                 &report.sockets,
                 &report.unix,
@@ -171,16 +171,16 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
         Mode::Listeners => {
             let knobs = config.knobs.clone();
             let counters = sysctl::read_tcpext(&config.source.proc_net);
-            let rows = explain::listeners(&report.sockets, &knobs);
+            let rows = analysis::listeners(&report.sockets, &knobs);
             match config.format {
-                OutputFormat::Table => render::explain::listeners_text(
+                OutputFormat::Table => output::explain::listeners_text(
                     &mut out,
                     &rows,
                     &counters,
                     &knobs,
                     config.table.header,
                 )?,
-                _ => render::explain::listeners_json(&mut out, &rows, &counters, &knobs)?,
+                _ => output::explain::listeners_json(&mut out, &rows, &counters, &knobs)?,
             }
             if rows.iter().any(|h| h.full) {
                 ExitCode::from(1)
@@ -198,17 +198,17 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
             // SAFETY: geteuid cannot fail.
             let euid = unsafe { libc::geteuid() };
             let mut verdict =
-                explain::why_bind(*target, *scope, proto, &report.sockets, &knobs, euid);
+                analysis::why_bind(*target, *scope, proto, &report.sockets, &knobs, euid);
             if *try_bind {
                 // The real bind() is the final word.
-                let tried = explain::try_bind(*target, *scope, proto)?;
-                explain::apply_try(&mut verdict, tried);
+                let tried = analysis::try_bind(*target, *scope, proto)?;
+                analysis::apply_try(&mut verdict, tried);
             }
             match config.format {
                 OutputFormat::Table => {
-                    render::explain::why_bind_text(&mut out, &verdict, &config.table)?
+                    output::explain::why_bind_text(&mut out, &verdict, &config.table)?
                 }
-                _ => render::explain::why_bind_json(&mut out, &verdict)?,
+                _ => output::explain::why_bind_json(&mut out, &verdict)?,
             }
             if verdict.busy {
                 ExitCode::from(1)
@@ -220,17 +220,17 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
             let knobs = config.knobs.clone();
             let pressure = pressure
                 .take()
-                .unwrap_or_else(|| explain::ports(&report.sockets, &knobs));
+                .unwrap_or_else(|| analysis::ports(&report.sockets, &knobs));
             match config.format {
                 OutputFormat::Table => {
-                    render::explain::ports_text(&mut out, &pressure, config.table.header)?
+                    output::explain::ports_text(&mut out, &pressure, config.table.header)?
                 }
-                _ => render::explain::ports_json(&mut out, &pressure)?,
+                _ => output::explain::ports_json(&mut out, &pressure)?,
             }
             if pressure
                 .destinations
                 .iter()
-                .any(|d| d.level == explain::Level::Critical)
+                .any(|d| d.level == analysis::Level::Critical)
             {
                 ExitCode::from(1)
             } else {
@@ -244,14 +244,14 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
         Mode::Who(target) => {
             let protocols = &config.query.protocols;
             match config.format {
-                OutputFormat::Table => render::who::write_text(
+                OutputFormat::Table => output::who::write_text(
                     &mut out,
                     target,
                     protocols,
                     &report.sockets,
                     &config.table,
                 )?,
-                _ => render::who::write_json(&mut out, target, protocols, &report.sockets)?,
+                _ => output::who::write_json(&mut out, target, protocols, &report.sockets)?,
             }
             if report.sockets.is_empty() {
                 ExitCode::from(1)
@@ -337,18 +337,18 @@ fn write_summary(config: &Config, out: &mut dyn Write) -> anyhow::Result<()> {
     match config.format {
         OutputFormat::Table => {
             let stat = sockscope::source::sockstat::read(&config.source.proc_net)?;
-            render::summary::write_totals(out, &stat)?;
+            output::summary::write_totals(out, &stat)?;
             out.flush()?;
-            let states = app::count_states(config)?;
-            render::summary::write_states(out, &states)?;
+            let states = pipeline::count_states(config)?;
+            output::summary::write_states(out, &states)?;
         }
-        _ => render::summary::write_json(out, &app::summarize(config)?)?,
+        _ => output::summary::write_json(out, &pipeline::summarize(config)?)?,
     }
     Ok(())
 }
 
 /// "; kernel filter: N-byte program" when bytecode was sent.
-fn kernel_filter_note(config: &Config, report: &app::Report) -> String {
+fn kernel_filter_note(config: &Config, report: &pipeline::Report) -> String {
     match &config.query.bytecode {
         Some(code) => format!(
             "; kernel filter: {}-byte program{}",
@@ -364,7 +364,7 @@ fn kernel_filter_note(config: &Config, report: &app::Report) -> String {
 }
 
 /// "walked N processes, ... in X ms (U unreadable, V vanished)".
-fn walk_note(took: Duration, w: &sockscope::owners::WalkStats) -> String {
+fn walk_note(took: Duration, w: &sockscope::source::owners::WalkStats) -> String {
     format!(
         "walked {} processes, {} fds, {} sockets in {:.1} ms ({} unreadable, {} vanished{})",
         w.processes,

@@ -5,12 +5,12 @@
 //! clap_mangen writes NAME, SYNOPSIS, DESCRIPTION, OPTIONS, SUBCOMMANDS,
 //! EXTRA (the examples) and VERSION; EXIT STATUS (every page), DIAGNOSTICS
 //! and ESCAPING (the main page) are added here from the texts in
-//! `sockscope::cli`, which `--help` prints too.
+//! `sockscope::config::cli`, which `--help` prints too.
 
 use std::path::Path;
 
 use clap::CommandFactory;
-use sockscope::cli::{ESCAPING, EXAMPLES, EXIT_STATUS, MESSAGES};
+use sockscope::config::cli::{ESCAPING, EXAMPLES, EXIT_STATUS, MESSAGES};
 
 /// Text for roff: backslashes, hyphens and quotes escaped as clap_mangen
 /// escapes them, and a line never starts with a control character.
@@ -68,7 +68,7 @@ fn man_pages_are_up_to_date() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     // The man page gives the examples in EXTRA and the rest in sections of
     // their own, so the long help's extra text is left out there.
-    let mut cmd = sockscope::cli::Cli::command().after_long_help(EXAMPLES);
+    let mut cmd = sockscope::config::cli::Cli::command().after_long_help(EXAMPLES);
     cmd.build();
     let mut pages = vec![(
         "sockscope.1".to_owned(),

@@ -12,10 +12,12 @@ use std::sync::{Arc, LazyLock};
 
 use libfuzzer_sys::fuzz_target;
 use sockscope::filter::{bytecode, expr};
-use sockscope::model::{Family, Owner, Protocol, QueueKind, Queued, Socket, StateSet, TcpState};
-use sockscope::services::Services;
+use sockscope::model::{
+    Attribution, Family, Owner, Protocol, QueueKind, Queued, Socket, StateSet, TcpState,
+};
 use sockscope::source::Query;
 use sockscope::source::netlink::build_request;
+use sockscope::source::services::Services;
 
 static SERVICES: LazyLock<Services> = LazyLock::new(|| {
     Services::from_reader(
@@ -130,6 +132,8 @@ fn records() -> Vec<Socket> {
         kind: QueueKind::Syn,
         listener: "[::]:443".parse().expect("address"),
         listener_owners: vec![owner(4, "server")],
+        attribution: Attribution::Sure,
+        listener_inodes: vec![4],
     }));
     let mut link_local = sock(Protocol::Udp, TcpState::Close, "[fe80::1%2]:53", "[::]:0");
     link_local.ifindex = Some(2);

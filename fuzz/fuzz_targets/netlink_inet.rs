@@ -19,7 +19,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sockscope::model::{Family, Protocol, Socket, UnixSocket};
-use sockscope::render::{detail, json};
+use sockscope::output::{detail, json};
 use sockscope::source::netlink::{
     DumpParser, ends_dump, parse_socket, parse_unix, split_recording,
 };

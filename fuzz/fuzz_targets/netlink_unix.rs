@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::render::{escape, json};
+use sockscope::output::{escape, json};
 use sockscope::source::DumpId;
 use sockscope::source::netlink::{DumpParser, parse_unix, unix_name};
 use sockscope_fuzz::{Gen, nl};
@@ -17,9 +17,9 @@ use sockscope_fuzz::{Gen, nl};
 /// One unix_diag_msg and its attributes.
 fn record(g: &mut Gen) -> Vec<u8> {
     let mut r = vec![
-        if g.one_in(16) { g.u8() } else { 1 }, // udiag_family AF_UNIX
+        if g.one_in(16) { g.u8() } else { 1 },   // udiag_family AF_UNIX
         [1u8, 2, 5, 3][usize::from(g.below(4))], // udiag_type
-        g.below(13),                           // udiag_state
+        g.below(13),                             // udiag_state
         0,
     ];
     r.extend_from_slice(&g.u32().to_ne_bytes()); // udiag_ino

@@ -11,7 +11,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sockscope::model::{Family, Protocol};
-use sockscope::render::json;
+use sockscope::output::json;
 use sockscope::source::{Table, proc};
 use sockscope_fuzz::Gen;
 

@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::render::escape;
+use sockscope::output::escape;
 use sockscope::source::unix_proc;
 use sockscope_fuzz::Gen;
 

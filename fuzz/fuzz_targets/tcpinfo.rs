@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::render::detail;
+use sockscope::output::detail;
 use sockscope::source::tcpinfo::{parse_skmeminfo, parse_tcp_info};
 
 fuzz_target!(|data: &[u8]| {

@@ -24,8 +24,8 @@ use std::net::IpAddr;
 
 use super::states;
 use crate::model::{Owner, Socket, StateSet};
-use crate::render::escape::escape;
-use crate::services::{Services, ServicesError};
+use crate::output::escape::escape;
+use crate::source::services::{Services, ServicesError};
 
 /// Which end of the connection a condition looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

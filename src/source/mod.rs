@@ -7,7 +7,9 @@
 
 pub mod input;
 pub mod netlink;
+pub mod owners;
 pub mod proc;
+pub mod services;
 pub mod sockstat;
 pub mod sysctl;
 pub mod tcpinfo;

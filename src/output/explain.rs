@@ -9,8 +9,8 @@ use super::escape::escape;
 use super::grid::{Align, Grid};
 use super::json::{JsonEndpoint, JsonOwner, JsonSocket};
 use super::table;
+use crate::analysis::{self, Attempt, BindFailed, BindVerdict, ListenerHealth, PortPressure};
 use crate::config::TableOptions;
-use crate::explain::{self, Attempt, BindFailed, BindVerdict, ListenerHealth, PortPressure};
 use crate::model::Socket;
 use crate::source::sysctl::NetKnobs;
 
@@ -86,7 +86,7 @@ pub fn listeners_text(
         grid.text(&owners_text(h.socket));
         let mut mark = match (h.full, h.level) {
             (true, _) => "FULL: new connections are dropped".to_owned(),
-            (_, crate::explain::Level::Warn) => "80% full".to_owned(),
+            (_, crate::analysis::Level::Warn) => "80% full".to_owned(),
             _ => String::new(),
         };
         if h.at_somaxconn {
@@ -269,7 +269,7 @@ pub fn why_bind_text(
 
 /// `[::]:9090 (dual-stack)`, `0.0.0.0:9090`, `[fe80::1%2]:80`.
 fn attempt_text(a: &Attempt) -> String {
-    let mut text = explain::addr_text(a.addr);
+    let mut text = analysis::addr_text(a.addr);
     if a.dual_stack {
         text.push_str(" (dual-stack)");
     }
@@ -410,11 +410,11 @@ pub fn ports_text(out: &mut dyn Write, p: &PortPressure, header: bool) -> io::Re
             d.time_wait as f64 * 100.0 / d.count.max(1) as f64
         ));
         grid.text(match d.level {
-            crate::explain::Level::Critical => {
+            crate::analysis::Level::Critical => {
                 "CRITICAL: new connections will fail (EADDRNOTAVAIL)"
             }
-            crate::explain::Level::Warn => "warning: over half the range",
-            crate::explain::Level::Ok => "",
+            crate::analysis::Level::Warn => "warning: over half the range",
+            crate::analysis::Level::Ok => "",
         });
     }
     grid.write(out)

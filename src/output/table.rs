@@ -10,7 +10,7 @@ use super::escape::{escape, escape_bytes, needs_escape};
 use super::grid::{Align, Grid, push_int};
 use crate::config::TableOptions;
 use crate::model::{Attribution, DualStack, Owner, Socket, UnixSocket};
-use crate::services::{Services, Users};
+use crate::source::services::{Services, Users};
 use unicode_width::UnicodeWidthStr;
 
 /// Writes the table. No wrapping or truncation ever: a line is as long as

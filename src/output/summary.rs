@@ -5,8 +5,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::app::Summary;
 use crate::model::{Protocol, TcpState};
+use crate::pipeline::Summary;
 use crate::source::sockstat::{SockStat, ss_summary_text};
 
 /// ss -s's text, then one line per protocol with its states.

@@ -1,13 +1,15 @@
 //! One run, layer by layer: source → owners → filter. Rendering is left to
 //! the caller, so tests and benchmarks can use the records.
 
+pub mod queues;
+
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use crate::analysis::{PortCounter, PortPressure};
 use crate::config::{Config, Mode, OwnerOptions};
-use crate::explain::{PortCounter, PortPressure};
 use crate::model::{Owner, Protocol, Socket, TcpState, UnixSocket};
-use crate::owners::{self, OwnerIndex, OwnersError, WalkOptions};
+use crate::source::owners::{self, OwnerIndex, OwnersError, WalkOptions};
 use crate::source::{self, SourceError, SourceKind, Warning, sockstat};
 
 /// A failure of the run.
@@ -95,7 +97,7 @@ pub fn can_stream(config: &Config) -> bool {
 /// it arrives. A table's dump brings its listeners before its connections
 /// (the kernel walks the listening hash first, and /proc/net/tcp lists it
 /// first too), so a connection waiting in a queue is tied to its listener
-/// at once ([`owners::Listeners::resolve`], as `gather` does) when the
+/// at once ([`queues::Listeners::resolve`], as `gather` does) when the
 /// listeners alone decide it; one whose listener depends on the other
 /// queued connections (several candidates with a Recv-Q), or whose
 /// listener was not seen yet, is held back and resolved with the others
@@ -113,7 +115,7 @@ pub fn stream(
     /// The owner side of a streamed run.
     struct Attributing<'x> {
         index: &'x OwnerIndex,
-        listeners: owners::Listeners,
+        listeners: queues::Listeners,
         /// Queued connections whose listener depends on the other queued
         /// connections (several candidate listeners with a Recv-Q, or none
         /// seen yet): tied to it when the dump is done (few: the queues).
@@ -151,7 +153,7 @@ pub fn stream(
                 a.index.owners_into(s.inode, &mut list);
                 s.owners = Some(list);
                 a.listeners.add(&s);
-                if owners::queue_kind(&s).is_some() {
+                if queues::queue_kind(&s).is_some() {
                     if !a.listeners.decides_alone(&s) {
                         a.held.push(s);
                         return Ok(());
@@ -183,7 +185,7 @@ pub fn stream(
         rows: 0,
         owners: index.as_ref().map(|index| Attributing {
             index,
-            listeners: owners::Listeners::default(),
+            listeners: queues::Listeners::default(),
             held: Vec::new(),
             spare: Vec::new(),
             hidden: 0,
@@ -376,11 +378,11 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
         let start = Instant::now();
         owners::attach(&mut sockets, &index);
         owners::attach_unix(&mut unix, &index);
-        owners::attribute_queues(&mut sockets);
+        queues::attribute_queues(&mut sockets);
         stats.attribute = start.elapsed();
         sockets.retain(|s| config.select.matches(s));
         unix.retain(|s| config.select.matches_unix(s));
-        let hidden = owners::unowned_with_inode(&sockets) + unowned_unix(&unix);
+        let hidden = queues::unowned_with_inode(&sockets) + unowned_unix(&unix);
         hint_hidden(hidden, index.stats.denied, &mut notes);
         notes.extend(index.stats.failure_note());
     } else {

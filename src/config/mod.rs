@@ -1,16 +1,18 @@
 //! The plain configuration built from the command line. Nothing after this
 //! module sees clap.
 
+pub mod cli;
+
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
-use crate::cli::{Cli, Command, SourceArg};
+use crate::config::cli::{Cli, Command, SourceArg};
 use crate::filter::expr::{Expr, HostCond, Side};
 use crate::filter::{LocalPort, ProcessFilter, Selection, bytecode, expr};
 use crate::model::{Family, Protocol, StateSet, TcpState};
-use crate::services::Services;
+use crate::source::services::Services;
 use crate::source::sysctl::NetKnobs;
 use crate::source::{Query, SourceKind, SourceOptions};
 
@@ -273,7 +275,7 @@ impl Config {
                     reason: e
                         .to_string()
                         .lines()
-                        .map(|l| crate::render::escape::escape(l).into_owned())
+                        .map(|l| crate::output::escape::escape(l).into_owned())
                         .collect::<Vec<_>>()
                         .join("\n"),
                 }
@@ -572,7 +574,7 @@ pub fn parse_bind_target(text: &str, services: &Path) -> Result<(LocalPort, u32)
         Err(_) => nix::net::if_::if_nametoindex(scope).map_err(|e| {
             bad(format!(
                 "no interface named {:?} in this network namespace ({e})",
-                crate::render::escape::escape(scope)
+                crate::output::escape::escape(scope)
             ))
         })?,
     };

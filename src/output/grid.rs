@@ -6,7 +6,7 @@
 //! Strings, styling and wrapping machinery sockscope never uses), and
 //! ss-sized tables reach 1M rows.
 //!
-//! A streamed table is written in batches ([`crate::render::BATCH`] rows):
+//! A streamed table is written in batches ([`crate::output::BATCH`] rows):
 //! one that fits in the first batch has the widths of its cells; a longer
 //! one gets, before its first batch is written, the widths its columns can
 //! hold ([`Grid::widen`]), so later rows (IPv6 after IPv4) line up. Measured

@@ -13,7 +13,7 @@ use std::io::{self, Write};
 
 use crate::config::{OutputFormat, TableOptions};
 use crate::model::{Socket, UnixSocket};
-use crate::services::{Services, Users};
+use crate::source::services::{Services, Users};
 
 /// Writes `sockets` to `out` in `format`.
 pub fn write(

@@ -1,0 +1,542 @@
+//! Owners: which processes hold each socket, from one walk of /proc/*/fd.
+//!
+//! Every `/proc/PID/fd/N` link to a socket reads `socket:[INODE]`; one walk
+//! over all processes builds an inode → (pid, fd) index, which a hash map
+//! makes linear in the number of descriptors (ss -p uses a fixed 256-bucket
+//! table and turns quadratic at a million sockets). The walk is split across
+//! cores. Processes vanish mid-walk and other users' descriptors are hidden
+//! from non-root: both are counted, never errors. Any other failure to read
+//! a process (out of file descriptors first of all) is counted apart and
+//! warned about: its sockets then show no owner.
+//!
+//! Connections still waiting in a listener's queue have no descriptor
+//! (inode 0); `pipeline::queues` ties them to the listener's owners.
+
+use std::ffi::{CStr, CString, OsStr};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::input;
+use crate::model::{Owner, RawNames, Socket, UnixSocket};
+
+/// What the walk read.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WalkStats {
+    pub processes: usize,
+    pub fds: usize,
+    pub sockets: usize,
+    /// Processes whose fd directory could not be read (EACCES: another
+    /// user's process, for non-root).
+    pub denied: usize,
+    /// Processes that exited during the walk (ENOENT, ESRCH).
+    pub vanished: usize,
+    /// Processes whose fd directory could not be read for another reason
+    /// (EMFILE/ENFILE: sockscope ran out of file descriptors); their
+    /// sockets show no owner, and a warning says so.
+    pub failed: usize,
+    /// The errno of the first such failure.
+    pub failed_errno: Option<i32>,
+}
+
+impl WalkStats {
+    /// The warning for processes that could not be read (not vanished, not
+    /// denied), or `None` when there were none.
+    pub fn failure_note(&self) -> Option<String> {
+        if self.failed == 0 {
+            return None;
+        }
+        let errno = self.failed_errno.unwrap_or(0);
+        let why = match errno {
+            libc::EMFILE | libc::ENFILE => "sockscope ran out of file descriptors",
+            _ => "they could not be read",
+        };
+        Some(format!(
+            "warning: the file descriptors of {} process{} were not read ({why}: {}); \
+             their sockets show no owner",
+            self.failed,
+            if self.failed == 1 { "" } else { "es" },
+            io::Error::from_raw_os_error(errno)
+        ))
+    }
+}
+
+/// The /proc walk could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum OwnersError {
+    #[error("cannot list processes in {}", crate::text::escape_path(path))]
+    List {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// A worker thread ended without its share (it panicked).
+    #[error(
+        "a thread walking the processes in {} failed",
+        crate::text::escape_path(path)
+    )]
+    Thread { path: PathBuf },
+}
+
+/// Socket inode → owners, stored flat: a hash map holds each inode's first
+/// descriptor inline (most sockets have one owner), further ones chain
+/// through `more`; names are stored once per process. At a million
+/// descriptors that is a few allocations instead of a million vectors, and
+/// one cache miss per lookup.
+#[derive(Debug, Default)]
+pub struct OwnerIndex {
+    first: FxHashMap<u64, Entry>,
+    more: Vec<Entry>,
+    processes: Vec<Process>,
+    pub stats: WalkStats,
+}
+
+/// One descriptor of one process.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    fd: u32,
+    /// Index into `processes`.
+    process: u32,
+    /// The next entry of the same inode in `more`, or [`NONE`].
+    next: u32,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// What is read once per process that holds sockets.
+#[derive(Debug, Clone)]
+struct Process {
+    pid: u32,
+    comm: Arc<str>,
+    cmdline: Option<Arc<str>>,
+    raw: Option<Arc<RawNames>>,
+}
+
+/// Options of the walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalkOptions {
+    /// Also read /proc/PID/cmdline.
+    pub cmdline: bool,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+}
+
+impl OwnerIndex {
+    /// Walks `proc_root/*/fd` once.
+    pub fn walk(proc_root: &Path, opts: WalkOptions) -> Result<OwnerIndex, OwnersError> {
+        let err = |source| OwnersError::List {
+            path: proc_root.to_owned(),
+            source,
+        };
+        let mut pids: Vec<u32> = Vec::new();
+        for entry in std::fs::read_dir(proc_root).map_err(err)? {
+            let entry = entry.map_err(err)?;
+            if let Some(pid) = parse_pid(&entry.file_name()) {
+                pids.push(pid);
+            }
+        }
+        let threads = match opts.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .clamp(1, pids.len().max(1));
+        // Interleave pids so busy processes spread over the workers.
+        let parts: Vec<PartIndex> = if threads == 1 {
+            vec![walk_pids(proc_root, pids.iter().copied(), opts)]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let pids = &pids;
+                        scope.spawn(move || {
+                            walk_pids(
+                                proc_root,
+                                pids.iter().skip(t).step_by(threads).copied(),
+                                opts,
+                            )
+                        })
+                    })
+                    .collect();
+                // A share that is lost would pass for processes without
+                // sockets: a failed worker fails the walk.
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().map_err(|_| OwnersError::Thread {
+                            path: proc_root.to_owned(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })?
+        };
+        let mut index = OwnerIndex::default();
+        let total: usize = parts.iter().map(|p| p.found.len()).sum();
+        index.first.reserve(total);
+        for part in parts {
+            index.stats.processes += part.stats.processes;
+            index.stats.fds += part.stats.fds;
+            index.stats.sockets += part.stats.sockets;
+            index.stats.denied += part.stats.denied;
+            index.stats.vanished += part.stats.vanished;
+            index.stats.failed += part.stats.failed;
+            index.stats.failed_errno = index.stats.failed_errno.or(part.stats.failed_errno);
+            let base = index.processes.len() as u32;
+            index.processes.extend(part.processes);
+            for (inode, fd, process) in part.found {
+                index.insert(inode, fd, base + process);
+            }
+        }
+        Ok(index)
+    }
+
+    fn insert(&mut self, inode: u64, fd: u32, process: u32) {
+        let entry = Entry {
+            fd,
+            process,
+            next: NONE,
+        };
+        match self.first.entry(inode) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                let first = e.get_mut();
+                self.more.push(Entry {
+                    next: first.next,
+                    ..entry
+                });
+                first.next = (self.more.len() - 1) as u32;
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(entry);
+            }
+        }
+    }
+
+    /// Appends the owners of a socket inode to `out`, ordered by pid and fd
+    /// (nothing for inode 0 or an unknown one).
+    pub fn owners_into(&self, inode: u64, out: &mut Vec<Owner>) {
+        if inode == 0 {
+            return;
+        }
+        let Some(first) = self.first.get(&inode) else {
+            return;
+        };
+        let from = out.len();
+        let mut entry = Some(first);
+        while let Some(e) = entry {
+            if let Some(p) = self.processes.get(e.process as usize) {
+                out.push(Owner {
+                    pid: p.pid,
+                    fd: e.fd,
+                    comm: Arc::clone(&p.comm),
+                    cmdline: p.cmdline.clone(),
+                    raw: p.raw.clone(),
+                });
+            }
+            entry = self.more.get(e.next as usize);
+        }
+        if out.len() - from > 1 {
+            out[from..].sort_unstable_by_key(|o| (o.pid, o.fd));
+        }
+    }
+
+    /// The owners of a socket inode (empty for inode 0 or an unknown one).
+    pub fn owners(&self, inode: u64) -> Vec<Owner> {
+        let mut out = Vec::new();
+        self.owners_into(inode, &mut out);
+        out
+    }
+}
+
+/// One worker's share of the walk.
+#[derive(Default)]
+struct PartIndex {
+    /// (inode, fd, index into `processes`)
+    found: Vec<(u64, u32, u32)>,
+    processes: Vec<Process>,
+    stats: WalkStats,
+}
+
+fn walk_pids(proc_root: &Path, pids: impl Iterator<Item = u32>, opts: WalkOptions) -> PartIndex {
+    let mut part = PartIndex::default();
+    let mut path = proc_root.to_path_buf();
+    for pid in pids {
+        path.push(pid.to_string());
+        walk_process(&mut path, pid, opts, &mut part);
+        path.pop();
+    }
+    part
+}
+
+/// Reads `path` (= proc_root/PID)/fd; `path` is left as it was given.
+fn walk_process(path: &mut PathBuf, pid: u32, opts: WalkOptions, part: &mut PartIndex) {
+    path.push("fd");
+    let mut found: Vec<(u64, u32)> = Vec::new();
+    let mut fds = 0;
+    let read = for_each_link(path, |fd, link| {
+        fds += 1;
+        if let Some(inode) = socket_inode(link) {
+            found.push((inode, fd));
+        }
+    });
+    if let Err(e) = read {
+        path.pop();
+        // Only a process that exited is "vanished"; running out of
+        // descriptors (EMFILE) or any other failure is counted and said.
+        match e.raw_os_error() {
+            Some(libc::ENOENT | libc::ESRCH) => part.stats.vanished += 1,
+            Some(libc::EACCES | libc::EPERM) => part.stats.denied += 1,
+            errno => {
+                part.stats.failed += 1;
+                part.stats.failed_errno = part.stats.failed_errno.or(errno).or(Some(libc::EIO));
+            }
+        }
+        return;
+    }
+    part.stats.processes += 1;
+    part.stats.fds += fds;
+    path.pop();
+    if found.is_empty() {
+        return;
+    }
+    part.stats.sockets += found.len();
+    // Only processes that hold sockets cost a comm (and cmdline) read.
+    let process = part.processes.len() as u32;
+    let (comm, raw_comm) = text(read_comm(path));
+    let (cmdline, raw_cmdline) = match opts.cmdline {
+        true => {
+            let (t, raw) = text(read_cmdline(path));
+            (Some(t), raw)
+        }
+        false => (None, None),
+    };
+    let raw = (raw_comm.is_some() || raw_cmdline.is_some()).then(|| {
+        Arc::new(RawNames {
+            comm: raw_comm,
+            cmdline: raw_cmdline,
+        })
+    });
+    part.processes.push(Process {
+        pid,
+        comm,
+        cmdline,
+        raw,
+    });
+    part.found
+        .extend(found.into_iter().map(|(inode, fd)| (inode, fd, process)));
+}
+
+/// Calls `each(fd, link)` for every numeric entry of an fd directory.
+///
+/// Raw readdir + readlinkat on the open directory: one path lookup per
+/// process instead of one per descriptor, and no allocation per entry,
+/// which at 100k descriptors is most of the walk's cost. A readdir error
+/// is an error, not the end of the listing.
+fn for_each_link(dir: &Path, mut each: impl FnMut(u32, &[u8])) -> io::Result<()> {
+    let c = CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let mut dir = Dir::open(&c)?;
+    let dfd = dir.fd();
+    // A socket link is "socket:[N]"; anything longer is not one.
+    let mut buf = [0u8; 64];
+    while let Some(name) = dir.next_name() {
+        let name = name?;
+        let Some(fd) = parse_pid(OsStr::from_bytes(name.to_bytes())) else {
+            continue;
+        };
+        // SAFETY: dfd is the open directory, name NUL-terminated, buf
+        // writable for buf.len() bytes.
+        let n = unsafe { libc::readlinkat(dfd, name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n > 0 && (n as usize) < buf.len() {
+            each(fd, &buf[..n as usize]);
+        } else if n > 0 {
+            each(fd, b"");
+        }
+    }
+    Ok(())
+}
+
+/// An open directory stream (opendir), closed once on drop: the one place
+/// the walk holds a raw DIR pointer.
+struct Dir(std::ptr::NonNull<libc::DIR>);
+
+impl Dir {
+    fn open(path: &CStr) -> io::Result<Dir> {
+        // SAFETY: `path` is a valid NUL-terminated string.
+        let dirp = unsafe { libc::opendir(path.as_ptr()) };
+        std::ptr::NonNull::new(dirp)
+            .map(Dir)
+            .ok_or_else(io::Error::last_os_error)
+    }
+
+    fn fd(&self) -> libc::c_int {
+        // SAFETY: self.0 is an open directory stream.
+        unsafe { libc::dirfd(self.0.as_ptr()) }
+    }
+
+    /// The next entry's name (valid until the next call), `None` at the
+    /// end, or the error readdir reported (errno set with a NULL return).
+    fn next_name(&mut self) -> Option<io::Result<&CStr>> {
+        // SAFETY: errno is thread-local; clearing it tells readdir's end
+        // (errno untouched) from its failure.
+        unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: self.0 is an open directory stream.
+        let ent = unsafe { libc::readdir64(self.0.as_ptr()) };
+        if ent.is_null() {
+            let err = io::Error::last_os_error();
+            return (err.raw_os_error() != Some(0)).then_some(Err(err));
+        }
+        // SAFETY: d_name of a returned entry is NUL-terminated and stays
+        // valid until the next readdir on this stream, which needs &mut self.
+        Some(Ok(unsafe { CStr::from_ptr((*ent).d_name.as_ptr()) }))
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        // SAFETY: self.0 came from opendir and is closed only here.
+        unsafe { libc::closedir(self.0.as_ptr()) };
+    }
+}
+
+fn parse_pid(name: &OsStr) -> Option<u32> {
+    let b = name.as_bytes();
+    if b.is_empty() || b.len() > 10 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// `socket:[12345]` → 12345 (fs/proc/fd.c via sockfs_dname()).
+pub fn socket_inode(link: &[u8]) -> Option<u64> {
+    let digits = link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// /proc/PID/comm without its newline (empty if unreadable). Opened as
+/// every input is ([`input::open_regular`]): in a `--proc-root` tree a FIFO
+/// or a device there is refused instead of blocking the walk.
+fn read_comm(pid_dir: &Path) -> Vec<u8> {
+    match input::read_to_end(&pid_dir.join("comm")) {
+        Ok(mut bytes) => {
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+            }
+            bytes
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// /proc/PID/cmdline with NULs as spaces (empty for kernel threads).
+fn read_cmdline(pid_dir: &Path) -> Vec<u8> {
+    match input::read_to_end(&pid_dir.join("cmdline")) {
+        Ok(mut bytes) => {
+            while bytes.last() == Some(&0) {
+                bytes.pop();
+            }
+            for b in &mut bytes {
+                if *b == 0 {
+                    *b = b' ';
+                }
+            }
+            bytes
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Text for the records (U+FFFD for bytes that are not UTF-8), and the
+/// bytes themselves when that replacement was needed.
+fn text(bytes: Vec<u8>) -> (Arc<str>, Option<Box<[u8]>>) {
+    match String::from_utf8(bytes) {
+        Ok(s) => (s.into(), None),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            (
+                String::from_utf8_lossy(&bytes).into(),
+                Some(bytes.into_boxed_slice()),
+            )
+        }
+    }
+}
+
+/// Gives each socket its owners from the index.
+pub fn attach(sockets: &mut [Socket], index: &OwnerIndex) {
+    for s in sockets {
+        s.owners = Some(index.owners(s.inode));
+    }
+}
+
+/// The same for UNIX sockets.
+pub fn attach_unix(sockets: &mut [UnixSocket], index: &OwnerIndex) {
+    for s in sockets {
+        s.owners = Some(index.owners(s.inode));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_links() {
+        assert_eq!(socket_inode(b"socket:[12345]"), Some(12345));
+        assert_eq!(socket_inode(b"socket:[]"), None);
+        assert_eq!(socket_inode(b"socket:[12a]"), None);
+        assert_eq!(socket_inode(b"pipe:[12345]"), None);
+        assert_eq!(socket_inode(b"/dev/null"), None);
+        assert_eq!(socket_inode(b"socket:[99999999999999999999999]"), None);
+    }
+
+    #[test]
+    fn pids() {
+        assert_eq!(parse_pid(OsStr::new("812")), Some(812));
+        assert_eq!(parse_pid(OsStr::new("self")), None);
+        assert_eq!(parse_pid(OsStr::new("")), None);
+        assert_eq!(parse_pid(OsStr::new("99999999999")), None);
+    }
+
+    #[test]
+    fn walks_a_fake_proc_tree() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/owners");
+        let index = OwnerIndex::walk(
+            &root,
+            WalkOptions {
+                cmdline: true,
+                threads: 2,
+            },
+        )
+        .unwrap();
+        let o = index.owners(1001);
+        assert_eq!(o.len(), 2, "{o:?}");
+        assert_eq!((o[0].pid, o[0].fd, &*o[0].comm), (100, 3, "nginx"));
+        assert_eq!((o[1].pid, o[1].fd), (101, 3));
+        assert_eq!(o[0].cmdline.as_deref(), Some("nginx: master process"));
+        assert_eq!(index.owners(1002)[0].fd, 7);
+        assert!(index.owners(0).is_empty());
+        assert!(index.owners(424242).is_empty());
+        assert_eq!(index.stats.processes, 2);
+        // 100: fds 0 (not a socket), 3, 7; 101: fd 3
+        assert_eq!(index.stats.fds, 4);
+        assert_eq!(index.stats.sockets, 3);
+        assert_eq!(index.stats.vanished, 1, "102 has no fd directory");
+    }
+
+    #[test]
+    fn missing_proc_root_is_an_error() {
+        let e = OwnerIndex::walk(
+            Path::new("/nonexistent/proc"),
+            WalkOptions {
+                cmdline: false,
+                threads: 1,
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/proc"));
+    }
+}
