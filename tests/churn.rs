@@ -16,7 +16,7 @@
 //! reports the retries it sees and any duplicate; the retry path itself is
 //! tested on recordings whose dumps carry the flag.
 
-mod common;
+pub mod common;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Write;

@@ -2,7 +2,7 @@
 //! connections, a port held by TIME_WAIT, a free port, a port held by a
 //! child process, and ephemeral ports running out for one destination.
 
-mod common;
+pub mod common;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -6,7 +6,7 @@
 //! says why, and exits 0. (netlink refused and /proc unreadable are in
 //! tests/fallback.rs and tests/cli.rs.)
 
-mod common;
+pub mod common;
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};

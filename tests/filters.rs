@@ -3,7 +3,7 @@
 //! kernel bytecode (netlink), as one JSON array, and in user space alone
 //! (`--source proc`).
 
-mod common;
+pub mod common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 

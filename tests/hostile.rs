@@ -16,7 +16,7 @@
 //! carries every byte in hex (`comm_hex`, `cmdline_hex`, `path_hex`), which
 //! counts as exact. Each case is counted and the counts printed.
 
-mod common;
+pub mod common;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;

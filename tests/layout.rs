@@ -2,7 +2,7 @@
 //! rows are written in batches as the dump arrives, and every row must line
 //! up with the first, IPv6 rows after a batch of IPv4 ones included.
 
-mod common;
+pub mod common;
 
 use std::io::Write as _;
 use std::net::UdpSocket;

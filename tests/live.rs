@@ -5,7 +5,7 @@
 //! the comparison is exact: every row, nothing more. Otherwise the tests run in
 //! the shared namespace, keep only the rows of their own sockets, and say so.
 
-mod common;
+pub mod common;
 
 use std::collections::BTreeMap;
 

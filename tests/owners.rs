@@ -3,7 +3,7 @@
 //! -p must name them, agree with `ss -tanp` on every row, tie unaccepted
 //! connections to their listener's owners, and answer `who`.
 
-mod common;
+pub mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};

@@ -3,7 +3,7 @@
 //! same answers as ss's rows for that port or range. The ephemeral range is
 //! the one of the --proc-root tree, for `ports` and `autobound` alike.
 
-mod common;
+pub mod common;
 
 use std::collections::BTreeMap;
 use std::io::Write;

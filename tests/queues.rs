@@ -6,7 +6,7 @@
 //! the kernel's data cannot tell (an SO_REUSEPORT group). `-p`, `--pid`,
 //! `who`, `listeners` and `why-bind` must all say the same.
 
-mod common;
+pub mod common;
 
 use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpStream};

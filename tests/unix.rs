@@ -2,7 +2,7 @@
 //! name, datagram and seqpacket sockets, and hostile paths: all listed,
 //! the same set as `ss -xa`, paths escaped in the table and exact in JSON.
 
-mod common;
+pub mod common;
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::MetadataExt;

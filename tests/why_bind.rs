@@ -3,7 +3,7 @@
 //! verdict follows the errno (EADDRINUSE, EADDRNOTAVAIL, EACCES, EINVAL).
 //! Each case is checked against a real bind() made by the test itself.
 
-mod common;
+pub mod common;
 
 use std::net::{SocketAddr, SocketAddrV6};
 use std::process::{Command, Output};

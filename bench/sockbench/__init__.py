@@ -1,0 +1,16 @@
+"""sockbench: the benchmark behind bench/bench.py (see bench/README.md).
+
+Modules, from the bottom up:
+
+* base: paths, the environment marker, kernel constants, population shares,
+  log, libc helpers (prctl, ptrace);
+* netns: the private-namespace check and setup (safety);
+* netlink: the census and the bare dump (NETLINK_SOCK_DIAG);
+* population: the plan and the forked workers that hold the sockets;
+* runner: spawning and timing one measured command;
+* measure: the measurer, one size inside its namespace (groups, rounds);
+* report: BENCHMARKS.md; plot: the SVG;
+* cli: the options and the orchestrator (one `unshare -n` child per size).
+
+Only the Python standard library is used.
+"""

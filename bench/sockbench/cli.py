@@ -1,0 +1,244 @@
+"""The command line and the orchestrator: parses the options, checks the
+tools, records the machine and host sysctls, runs one measurer per size
+(`unshare -n -- python3 bench.py --_child CFG`, from the caller's namespace,
+which gets no socket), then writes the raw JSON, the report and the plot."""
+
+import argparse
+import datetime
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from .base import (ENTRY, HERE, HOST_SYSCTLS, MARKER, REPO, log, netns_ino,
+                   set_pdeathsig)
+from .measure import child_main, command_groups
+from .netns import refuse
+from .plot import render_svg
+from .report import render_markdown
+
+
+def first_line(argv):
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+        out = (p.stdout or p.stderr).strip().splitlines()
+        return out[0].strip() if out else "?"
+    except (OSError, subprocess.SubprocessError) as e:
+        return "unavailable (%s)" % e
+
+
+def machine_info(tools):
+    info = {"kernel": os.uname().release, "nproc": os.cpu_count()}
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    info["mem_kib"] = int(line.split()[1])
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info["nofile"] = resource.getrlimit(resource.RLIMIT_NOFILE)
+    v = {"sockscope": first_line([tools["sockscope"], "-V"]),
+         "ss": first_line([tools["ss"], "-V"]),
+         "netstat": first_line([tools["netstat"], "--version"])
+         if tools["netstat"] else "not installed",
+         "cat": first_line([tools["cat"], "--version"]),
+         "rustc": first_line(["rustc", "--version"]),
+         "python": sys.version.split()[0]}
+    st = os.stat(tools["sockscope"])
+    v["sockscope_mtime"] = datetime.datetime.fromtimestamp(
+        st.st_mtime, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    head = first_line(["git", "-C", REPO, "rev-parse", "--short", "HEAD"])
+    try:
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain",
+                                "--", "src", "Cargo.toml", "Cargo.lock"],
+                               capture_output=True, text=True,
+                               timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        dirty = ""
+    v["git"] = head + (" (src/ has uncommitted changes)" if dirty else "")
+    info["versions"] = v
+    return info
+
+
+def read_host_sysctls():
+    out = {}
+    for k in HOST_SYSCTLS:
+        try:
+            with open("/proc/sys/" + k) as f:
+                out[k] = " ".join(f.read().split())
+        except OSError:
+            out[k] = None
+    return out
+
+
+_CHILD = []
+
+
+def run_size_child(size, args, tools, seconds, tmpdir):
+    cfg = {"size": size, "procs": args.procs, "runs": args.runs,
+           "batch": args.batch, "run_timeout": args.run_timeout,
+           "seconds": seconds, "tools": tools,
+           "result": os.path.join(tmpdir, "result-%d.json" % size)}
+    cfg_path = os.path.join(tmpdir, "cfg-%d.json" % size)
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f)
+    env = dict(os.environ)
+    env[MARKER] = "%d:%d" % (os.getpid(), netns_ino())
+    argv = [shutil.which("unshare") or "unshare", "-n", "--", sys.executable,
+            ENTRY, "--_child", cfg_path]
+    p = subprocess.Popen(argv, env=env, preexec_fn=set_pdeathsig)
+    _CHILD[:] = [p]
+    try:
+        p.wait(timeout=seconds + 30)
+    except subprocess.TimeoutExpired:
+        log("size %d: over its time, SIGTERM to pid %d" % (size, p.pid))
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    finally:
+        _CHILD[:] = []
+    if p.returncode == 2:
+        raise SystemExit("the namespace child refused to run (see above)")
+    try:
+        with open(cfg["result"]) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {"size": size, "error": "no result (exit %s)" % p.returncode,
+                "groups": {}, "complete": False, "notes": []}
+
+
+def resolve_tools(args):
+    S = os.path.abspath(args.sockscope)
+    if not (os.path.isfile(S) and os.access(S, os.X_OK)):
+        raise SystemExit("sockscope binary not found: %s (cargo build "
+                         "--release first)" % S)
+    tools = {"sockscope": S}
+    if args.baseline:
+        B = os.path.abspath(args.baseline)
+        if not (os.path.isfile(B) and os.access(B, os.X_OK)):
+            raise SystemExit("baseline binary not found: %s" % B)
+        tools["baseline"] = B
+    for name in ("ss", "netstat", "cat"):
+        path = shutil.which(name, path=os.environ.get("PATH", "") +
+                            ":/usr/sbin:/sbin:/usr/bin:/bin")
+        if path is None and name != "netstat":
+            raise SystemExit("%s not found" % name)
+        tools[name] = path
+    if args.groups:
+        known = {name for name, _, _ in command_groups(tools)}
+        tools["groups"] = [g for g in args.groups.split(",") if g]
+        unknown = [g for g in tools["groups"] if g not in known]
+        if unknown:
+            raise SystemExit("unknown group(s) %s; known: %s" % (
+                ", ".join(unknown), ", ".join(sorted(known))))
+    return tools
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        description="Benchmark sockscope against ss and netstat on loopback "
+                    "sockets inside a private network namespace.")
+    ap.add_argument("--sizes", default="10000,100000,1000000",
+                    help="socket counts, comma-separated (default: "
+                         "%(default)s)")
+    ap.add_argument("--runs", type=int, default=5,
+                    help="measured runs per tool after one warm-up")
+    ap.add_argument("--procs", type=int, default=50,
+                    help="worker processes (raised if the 20k fd limit "
+                         "needs more)")
+    ap.add_argument("--out", default=os.path.join(REPO, "BENCHMARKS.md"))
+    ap.add_argument("--plot", default=os.path.join(HERE, "plot.svg"))
+    ap.add_argument("--raw", default=os.path.join(HERE, "results.json"),
+                    help="raw per-run results as JSON ('' to skip)")
+    ap.add_argument("--max-seconds", type=float, default=1500,
+                    help="global deadline for the whole run")
+    ap.add_argument("--run-timeout", type=float, default=60,
+                    help="per-run budget in seconds; a tool whose warm-up "
+                         "exceeds it is reported as '> budget'")
+    ap.add_argument("--batch", type=int, default=500,
+                    help="connections set up per accept batch")
+    ap.add_argument("--sockscope",
+                    default=os.path.join(REPO, "target/release/sockscope"))
+    ap.add_argument("--baseline",
+                    help="another sockscope binary (e.g. main's) whose "
+                         "commands run right after each sockscope command, "
+                         "labelled 'baseline ...'")
+    ap.add_argument("--groups",
+                    help="run only these command groups, comma-separated "
+                         "(-tan, filtered, json, summary, listeners, -tanp, "
+                         "who, why-bind, ports); default all")
+    ap.add_argument("--_child", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args._child:
+        return child_main(args._child)
+
+    if os.geteuid() != 0:
+        raise SystemExit("run as root (sudo): private network namespaces "
+                         "need CAP_SYS_ADMIN")
+    if MARKER in os.environ:
+        refuse("nested run: the marker is already set")
+    sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+    if not sizes or min(sizes) < 100 or args.runs < 1:
+        raise SystemExit("need sizes >= 100 and --runs >= 1")
+    tools = resolve_tools(args)
+    start_wall = datetime.datetime.now(datetime.timezone.utc)
+    t_start = time.monotonic()
+    deadline = t_start + args.max_seconds
+    info = machine_info(tools)
+    host_before = read_host_sysctls()
+    results = []
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt()
+    signal.signal(signal.SIGTERM, on_term)
+    interrupted = False
+    with tempfile.TemporaryDirectory(prefix="sockscope-bench-") as tmp:
+        try:
+            for size in sizes:
+                left = deadline - time.monotonic() - 15  # report writing
+                if left < 30:
+                    log("global deadline: skipping size %d" % size)
+                    results.append({"size": size, "skipped": "global "
+                                    "deadline", "groups": {}, "notes": []})
+                    continue
+                results.append(run_size_child(size, args, tools, left, tmp))
+        except KeyboardInterrupt:
+            interrupted = True
+            for p in _CHILD:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+                    try:
+                        p.wait(timeout=60)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+                        p.wait()
+    host_after = read_host_sysctls()
+    meta = {"argv": sys.argv[1:], "args": {
+        k: v for k, v in vars(args).items() if not k.startswith("_")},
+        "date": start_wall.strftime("%Y-%m-%d %H:%M UTC"),
+        "seconds": time.monotonic() - t_start, "machine": info,
+        "tools": tools, "host_sysctls_unchanged": host_before == host_after,
+        "host_sysctls": host_after, "interrupted": interrupted}
+    if args.raw:
+        with open(args.raw, "w") as f:
+            json.dump({"meta": meta, "results": results}, f, indent=1)
+    with open(args.out, "w") as f:
+        f.write(render_markdown(meta, results, args))
+    with open(args.plot, "w") as f:
+        f.write(render_svg(results, args))
+    log("wrote %s and %s (%.0f s in all)" % (args.out, args.plot,
+                                              meta["seconds"]))
+    return 1 if interrupted else 0
