@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 use crate::filter::LocalPort;
+use crate::model::NetKnobs;
 use crate::model::{Protocol, QueueKind, Socket, TcpState};
-use crate::source::sysctl::NetKnobs;
 
 /// How full a listener's accept queue is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

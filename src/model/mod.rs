@@ -8,7 +8,13 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use crate::source::tcpinfo::{SkMemInfo, TcpInfo};
+mod knobs;
+mod sockstat;
+mod tcpinfo;
+
+pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
+pub use sockstat::{FragCounts, SockStat, TcpCounts, UdpCounts};
+pub use tcpinfo::{SkMemInfo, TcpInfo, TcpOptions};
 
 /// Transport protocol of an internet socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

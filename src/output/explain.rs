@@ -11,8 +11,8 @@ use super::json::{JsonEndpoint, JsonOwner, JsonSocket};
 use super::table;
 use crate::analysis::{self, Attempt, BindFailed, BindVerdict, ListenerHealth, PortPressure};
 use crate::config::TableOptions;
+use crate::model::NetKnobs;
 use crate::model::Socket;
-use crate::source::sysctl::NetKnobs;
 
 /// Host counters that tell of listen queue drops (/proc/net/netstat TcpExt).
 pub const LISTEN_COUNTERS: [&str; 7] = [

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::analysis::{PortCounter, PortPressure};
 use crate::config::{Config, Mode, OwnerOptions};
-use crate::model::{Owner, Protocol, Socket, TcpState, UnixSocket};
+use crate::model::{Owner, Protocol, SockStat, Socket, TcpState, UnixSocket};
 use crate::source::owners::{self, OwnerIndex, OwnersError, WalkOptions};
 use crate::source::{self, SourceError, SourceKind, Warning, sockstat};
 
@@ -42,7 +42,7 @@ pub struct Report {
 #[derive(Debug, Default)]
 pub struct Summary {
     /// /proc/net/sockstat, sockstat6 and the Tcp line of snmp.
-    pub stat: sockstat::SockStat,
+    pub stat: SockStat,
     /// Sockets per protocol and state, counted from the dump.
     pub states: Vec<(Protocol, TcpState, usize)>,
 }
