@@ -495,8 +495,12 @@ fn parse_filter(
         let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
         (i != 0).then_some(i)
     };
+    let port_of = |name: &str| services.as_ref().ok()?.port(name);
     let ctx = expr::Context {
-        services: services.as_ref(),
+        services: match &services {
+            Ok(_) => Ok(&port_of),
+            Err(e) => Err(e),
+        },
         ephemeral,
         ifindex: &ifindex,
     };
