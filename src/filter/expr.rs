@@ -243,12 +243,15 @@ pub struct Filter {
     pub expr: Option<Expr>,
 }
 
+/// A service name's port (`ssh` → 22), from the services database.
+pub type PortOf<'a> = &'a dyn Fn(&str) -> Option<u16>;
+
 /// Outside facts the parser needs.
 pub struct Context<'a> {
     /// For service names (`:ssh`): name → port from the services
     /// database, or why the database could not be read (said instead of
     /// "no such service").
-    pub services: Result<&'a dyn Fn(&str) -> Option<u16>, &'a dyn std::error::Error>,
+    pub services: Result<PortOf<'a>, &'a dyn std::error::Error>,
     /// ip_local_port_range, for `autobound`.
     pub ephemeral: (u16, u16),
     /// Interface name → index (for `dev`).

@@ -9,6 +9,7 @@ pub mod input;
 pub mod netlink;
 pub mod owners;
 pub mod proc;
+pub mod sections;
 pub mod services;
 pub mod sockstat;
 pub mod sysctl;

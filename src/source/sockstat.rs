@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::Path;
 
+use super::sections::{SectionError, Sections};
 use crate::model::{FragCounts, SockStat, TcpCounts, UdpCounts};
 
 /// Why a line could not be read.
@@ -97,50 +98,33 @@ pub fn parse_sockstat6<R: BufRead>(reader: R, into: &mut SockStat) -> Result<(),
 /// Parses the `Tcp:` header and values lines of `/proc/net/snmp` into
 /// `into.tcp_snmp` and `into.tcp_curr_estab`; other lines are skipped.
 pub fn parse_snmp<R: BufRead>(reader: R, into: &mut SockStat) -> Result<(), SockStatError> {
-    // The first "Tcp:" line names the columns, the next holds the values
-    // (net/ipv4/proc.c: snmp_seq_show_tcp_udp()).
-    let mut header: Option<(usize, Vec<String>)> = None;
+    let mut tcp = Sections::new("Tcp");
     for_each_line(reader, |line_no, line| {
-        let mut words = line.split_ascii_whitespace();
-        let is_tcp = words.next() == Some("Tcp:");
-        match header.take() {
-            None => {
-                if is_tcp {
-                    header = Some((line_no, words.map(str::to_string).collect()));
-                }
-                Ok(())
-            }
-            Some((_, names)) => {
-                if !is_tcp {
-                    return Err(SockStatLineError::SnmpNoValues);
-                }
-                let values: Vec<&str> = words.collect();
-                if values.len() != names.len() {
-                    return Err(SockStatLineError::SnmpColumns {
-                        names: names.len(),
-                        values: values.len(),
-                    });
-                }
-                let mut map = BTreeMap::new();
-                for (name, value) in names.into_iter().zip(values) {
-                    let n = parse_number(&name, value)?;
-                    map.insert(name, n);
-                }
-                into.tcp_curr_estab = map.get("CurrEstab").copied();
-                into.tcp_snmp = Some(map);
-                Ok(())
-            }
+        let Some(pairs) = tcp.feed(line_no, line).map_err(snmp_error)? else {
+            return Ok(());
+        };
+        let mut map = BTreeMap::new();
+        for (name, value) in pairs {
+            let n = parse_number(&name, value)?;
+            map.insert(name, n);
         }
+        into.tcp_curr_estab = map.get("CurrEstab").copied();
+        into.tcp_snmp = Some(map);
+        Ok(())
     })?;
-    if let Some((line, _)) = header {
-        // The header was the last line.
-        return Err(SockStatError::Parse {
-            path: None,
-            line,
-            reason: SockStatLineError::SnmpNoValues,
-        });
+    // A header as the last line.
+    tcp.finish().map_err(|(line, e)| SockStatError::Parse {
+        path: None,
+        line,
+        reason: snmp_error(e),
+    })
+}
+
+fn snmp_error(e: SectionError) -> SockStatLineError {
+    match e {
+        SectionError::Columns { names, values } => SockStatLineError::SnmpColumns { names, values },
+        SectionError::NoValues => SockStatLineError::SnmpNoValues,
     }
-    Ok(())
 }
 
 /// Calls `each` with every line (1-based number, text without the newline),

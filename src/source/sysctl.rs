@@ -7,6 +7,7 @@ use std::io::BufRead;
 use std::ops::RangeInclusive;
 use std::path::Path;
 
+use super::sections::{SectionError, Sections};
 use crate::model::{NetKnobs, TcpExtCounters};
 
 /// The network sysctls under `proc_root`/sys; `None` where unreadable.
@@ -52,33 +53,39 @@ pub fn parse_port_list(text: &str) -> Vec<RangeInclusive<u16>> {
         .collect()
 }
 
-/// The counters of one section of /proc/net/netstat or /proc/net/snmp:
-/// a line of names after `PREFIX:`, then a line of values (net/ipv4/proc.c:
-/// netstat_seq_show()). Sections not found give an empty map.
+/// The counters of one section of /proc/net/netstat or /proc/net/snmp
+/// ([`super::sections`]: a line of names after `PREFIX:`, then a line of
+/// values). Sections not found give an empty map, values that are not
+/// numbers are left out; lines that do not pair up (which the kernel does
+/// not write) are an error.
 pub fn parse_counters<R: BufRead>(
     reader: R,
     prefix: &str,
-) -> std::io::Result<BTreeMap<String, i64>> {
-    let tag = format!("{prefix}:");
-    let mut names: Option<Vec<String>> = None;
+) -> Result<TcpExtCounters, CountersError> {
+    let mut section = Sections::new(prefix);
     let mut out = BTreeMap::new();
-    for line in reader.lines() {
+    for (i, line) in reader.lines().enumerate() {
         let line = line?;
-        let Some(rest) = line.strip_prefix(&tag) else {
+        let Some(pairs) = section.feed(i + 1, &line)? else {
             continue;
         };
-        match names.take() {
-            None => names = Some(rest.split_whitespace().map(str::to_owned).collect()),
-            Some(keys) => {
-                for (k, v) in keys.into_iter().zip(rest.split_whitespace()) {
-                    if let Ok(v) = v.parse() {
-                        out.insert(k, v);
-                    }
-                }
+        for (k, v) in pairs {
+            if let Ok(v) = v.parse() {
+                out.insert(k, v);
             }
         }
     }
+    section.finish().map_err(|(_, e)| e)?;
     Ok(out)
+}
+
+/// Why [`parse_counters`] could not read a section.
+#[derive(Debug, thiserror::Error)]
+pub enum CountersError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Section(#[from] SectionError),
 }
 
 /// TcpExt counters of `<proc_net>/netstat`; empty when unreadable.
