@@ -17,17 +17,6 @@
 
 use crate::model::{SkMemInfo, TcpInfo, TcpOptions};
 
-/// The length of the original struct tcp_info, up to tcpi_total_retrans.
-pub const TCP_INFO_LEN_BASE: usize = 104;
-/// Up to tcpi_sndbuf_limited (Linux 4.10).
-pub const TCP_INFO_LEN_SNDBUF_LIMITED: usize = 192;
-/// Up to tcpi_snd_wnd (Linux 5.4).
-pub const TCP_INFO_LEN_SND_WND: usize = 232;
-/// Up to tcpi_rehash (Linux 6.2).
-pub const TCP_INFO_LEN_REHASH: usize = 240;
-/// Up to tcpi_total_rto_time (Linux 6.7).
-pub const TCP_INFO_LEN_TOTAL_RTO: usize = 248;
-
 // Byte 6 holds `__u8 tcpi_snd_wscale : 4, tcpi_rcv_wscale : 4;` and byte 7
 // `__u8 tcpi_delivery_rate_app_limited:1, tcpi_fastopen_client_fail:2;`.
 // The C ABIs of little-endian targets (x86_64 SysV, aarch64 AAPCS64)
