@@ -16,6 +16,7 @@ use sockscope::config::{Config, ConfigError, Mode, OutputFormat};
 use sockscope::output;
 use sockscope::source::services::{Services, Users};
 use sockscope::source::sysctl;
+use sockscope::text::plural;
 use sockscope::{analysis, pipeline};
 
 /// The stack of the thread that does the run: the main thread's is what
@@ -127,11 +128,7 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
                 report.stats.sockets_read,
                 ms(report.stats.read),
                 report.interrupted_retries,
-                if report.interrupted_retries == 1 {
-                    ""
-                } else {
-                    "s"
-                },
+                plural(report.interrupted_retries, "", "s"),
                 kernel_filter_note(&config, &report),
                 ms(started.elapsed()),
             );
@@ -268,11 +265,7 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
             s.sockets_read,
             ms(s.read),
             report.interrupted_retries,
-            if report.interrupted_retries == 1 {
-                ""
-            } else {
-                "s"
-            },
+            plural(report.interrupted_retries, "", "s"),
         );
         line.push_str(&kernel_filter_note(&config, &report));
         if let Some((took, w)) = &s.walk {

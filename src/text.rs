@@ -1,5 +1,7 @@
-//! The one escaping function every untrusted string passes before a table
-//! or a message (also re-exported as `render::escape`).
+//! The text every layer shares: the one escaping function every untrusted
+//! string passes before a table or a message (also re-exported as
+//! `output::escape`), the one `ADDR:PORT` form ([`host_port`]) and the one
+//! plural ([`plural`]) of messages and explain views.
 //!
 //! The rule (README, "Escaping"): a backslash becomes `\\`; the C0
 //! controls (U+0000..U+001F, so also TAB, CR and LF) and DEL become `\xNN`,
@@ -124,9 +126,50 @@ pub fn escape_path(path: &std::path::Path) -> Cow<'_, str> {
     escape_bytes(path.as_os_str().as_bytes())
 }
 
+/// `ADDR:PORT` as ss and URLs write it: `1.2.3.4:80`, IPv6 in brackets
+/// `[::1]:80`, and a nonzero IPv6 scope (an interface index) after `%`,
+/// `[fe80::1%2]:80`. A scope of 0 is none; an IPv4 address has none.
+pub fn host_port(ip: std::net::IpAddr, scope: u32, port: u16) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) if scope != 0 => format!("[{v6}%{scope}]:{port}"),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+        std::net::IpAddr::V4(v4) => format!("{v4}:{port}"),
+    }
+}
+
+/// `one` when `n` is 1, `many` otherwise: `plural(n, "", "s")` after
+/// "socket", `plural(n, "", "es")` after "process", `plural(n, "it",
+/// "them")`.
+pub fn plural<'a, N: PartialEq + From<u8>>(n: N, one: &'a str, many: &'a str) -> &'a str {
+    if n == N::from(1) { one } else { many }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_port_brackets_v6_and_its_scope() {
+        let v6: std::net::IpAddr = "fe80::1".parse().unwrap();
+        let v4: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!(host_port(v6, 0, 80), "[fe80::1]:80");
+        assert_eq!(host_port(v6, 2, 80), "[fe80::1%2]:80");
+        assert_eq!(host_port(v4, 2, 443), "10.0.0.1:443");
+        // What SocketAddr's Display gives, scope included.
+        let sa: std::net::SocketAddr = "[fe80::1%3]:22".parse().unwrap();
+        let scope = match sa {
+            std::net::SocketAddr::V6(a) => a.scope_id(),
+            std::net::SocketAddr::V4(_) => 0,
+        };
+        assert_eq!(host_port(sa.ip(), scope, sa.port()), sa.to_string());
+    }
+
+    #[test]
+    fn plural_of_one_and_others() {
+        assert_eq!(plural(1usize, "", "s"), "");
+        assert_eq!(plural(0u32, "", "s"), "s");
+        assert_eq!(plural(2u64, "it", "them"), "them");
+    }
 
     #[test]
     fn plain_text_is_borrowed() {

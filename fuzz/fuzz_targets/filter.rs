@@ -38,8 +38,9 @@ fuzz_target!(|data: &[u8]| {
         "eth0" => Some(2),
         _ => None,
     };
+    let port_of = |name: &str| SERVICES.port(name);
     let ctx = expr::Context {
-        services: Ok(&*SERVICES),
+        services: Ok(&port_of),
         ephemeral: (32768, 60999),
         ifindex: &ifindex,
     };
@@ -57,9 +58,6 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = (e.needs_netlink(), e.needs_owners());
     let code = bytecode::compile(&e);
-    if let Some(code) = &code {
-        let _ = bytecode::attribute(code);
-    }
     let query = Query {
         protocols: Protocol::ALL.to_vec(),
         families: Family::ALL.to_vec(),

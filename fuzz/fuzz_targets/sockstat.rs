@@ -6,9 +6,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::source::sockstat::{
-    SockStat, parse_snmp, parse_sockstat, parse_sockstat6, ss_summary_text,
-};
+use sockscope::model::SockStat;
+use sockscope::output::summary::ss_summary_text;
+use sockscope::source::sockstat::{parse_snmp, parse_sockstat, parse_sockstat6};
 
 fuzz_target!(|data: &[u8]| {
     let mut s = SockStat::default();

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 use crate::filter::LocalPort;
-use crate::model::{Protocol, QueueKind, Socket, TcpState};
-use crate::source::sysctl::NetKnobs;
+use crate::model::{NetKnobs, Protocol, QueueKind, Socket, TcpState};
+use crate::text::{host_port, plural};
 
 /// How full a listener's accept queue is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -168,10 +168,7 @@ pub fn why_bind<'a>(
             names.join(", ")
         }
     };
-    let addr_text = |s: &Socket| match s.local {
-        SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
-        SocketAddr::V4(a) => a.to_string(),
-    };
+    let addr_text = |s: &Socket| host_port(s.local.ip(), 0, s.local.port());
     for s in holders.iter().filter(|s| s.state == TcpState::Listen) {
         reasons.push(format!(
             "{} is listening on {} ({}); a second listener can share the port only with \
@@ -204,7 +201,7 @@ pub fn why_bind<'a>(
         let mut r = format!(
             "held by {} TIME_WAIT socket{} (left by an active close); the last expires in {} s",
             tw.len(),
-            if tw.len() == 1 { "" } else { "s" },
+            plural(tw.len(), "", "s"),
             last.div_ceil(1000)
         );
         if only_tw {
@@ -236,8 +233,8 @@ pub fn why_bind<'a>(
                 "{} connection{} completed by the kernel and waiting in an accept queue \
                  (no process has accept()ed {})",
                 queued.len(),
-                if queued.len() == 1 { "" } else { "s" },
-                if queued.len() == 1 { "it" } else { "them" },
+                plural(queued.len(), "", "s"),
+                plural(queued.len(), "it", "them"),
             );
             if closed > 0 {
                 r.push_str(&format!(
@@ -266,7 +263,7 @@ pub fn why_bind<'a>(
             reasons.push(format!(
                 "{n} {} socket{} on this local port{why}",
                 state.kernel_name(),
-                if n == 1 { "" } else { "s" },
+                plural(n, "", "s"),
             ));
         }
     }
@@ -541,13 +538,11 @@ pub fn apply_try(v: &mut BindVerdict<'_>, tried: TryResult) {
 
 /// `1.2.3.4:80`, `[::1]:80`, `[fe80::1%2]:80`.
 pub fn addr_text(a: SocketAddr) -> String {
-    match a {
-        SocketAddr::V6(a) if a.scope_id() != 0 => {
-            format!("[{}%{}]:{}", a.ip(), a.scope_id(), a.port())
-        }
-        SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
-        SocketAddr::V4(a) => a.to_string(),
-    }
+    let scope = match a {
+        SocketAddr::V6(a) => a.scope_id(),
+        SocketAddr::V4(_) => 0,
+    };
+    host_port(a.ip(), scope, a.port())
 }
 
 /// Outgoing connections to one destination from one local address.

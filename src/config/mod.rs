@@ -11,10 +11,9 @@ use regex::Regex;
 use crate::config::cli::{Cli, Command, SourceArg};
 use crate::filter::expr::{Expr, HostCond, Side};
 use crate::filter::{LocalPort, ProcessFilter, Selection, bytecode, expr};
-use crate::model::{Family, Protocol, StateSet, TcpState};
+use crate::model::{Family, NetKnobs, Protocol, StateSet, TcpState};
 use crate::source::services::Services;
-use crate::source::sysctl::NetKnobs;
-use crate::source::{Query, SourceKind, SourceOptions};
+use crate::source::{Query, SourceKind, SourceOptions, sysctl};
 
 /// How records are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,7 +229,7 @@ impl Config {
             proc_root.join("net")
         };
         let services_path = PathBuf::from(SERVICES_PATH);
-        let knobs = NetKnobs::read(&proc_root);
+        let knobs = sysctl::read_knobs(&proc_root);
 
         let filter = parse_filter(&cli.filter, &services_path, knobs.port_range())?;
         let (mode, states) = match &cli.command {
@@ -496,8 +495,12 @@ fn parse_filter(
         let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
         (i != 0).then_some(i)
     };
+    let port_of = |name: &str| services.as_ref().ok()?.port(name);
     let ctx = expr::Context {
-        services: services.as_ref(),
+        services: match &services {
+            Ok(_) => Ok(&port_of),
+            Err(e) => Err(e),
+        },
         ephemeral,
         ifindex: &ifindex,
     };

@@ -26,9 +26,6 @@ pub const BC_S_COND: u8 = 7;
 pub const BC_D_COND: u8 = 8;
 pub const BC_DEV_COND: u8 = 9;
 
-/// include/uapi/linux/inet_diag.h: INET_DIAG_REQ_BYTECODE.
-pub const INET_DIAG_REQ_BYTECODE: u16 = 1;
-
 /// Compiles what the kernel can check. `None` when nothing can be pushed
 /// down; otherwise a program that accepts at least every socket the
 /// expression accepts (exactly those when every term is a kernel term).
@@ -168,20 +165,6 @@ fn or(mut a: Vec<u8>, b: Vec<u8>) -> Vec<u8> {
 fn not(mut a: Vec<u8>) -> Vec<u8> {
     a.extend_from_slice(&op(BC_JMP, 4, 8));
     a
-}
-
-/// The request attribute: struct nlattr { len, type } and the program,
-/// padded to 4 bytes.
-pub fn attribute(code: &[u8]) -> Vec<u8> {
-    let len = (4 + code.len()) as u16;
-    let mut v = Vec::with_capacity(len as usize + 3);
-    v.extend_from_slice(&len.to_ne_bytes());
-    v.extend_from_slice(&INET_DIAG_REQ_BYTECODE.to_ne_bytes());
-    v.extend_from_slice(code);
-    while v.len() % 4 != 0 {
-        v.push(0);
-    }
-    v
 }
 
 #[cfg(test)]

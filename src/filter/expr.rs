@@ -24,8 +24,7 @@ use std::net::IpAddr;
 
 use super::states;
 use crate::model::{Owner, Socket, StateSet};
-use crate::output::escape::escape;
-use crate::source::services::{Services, ServicesError};
+use crate::text::escape;
 
 /// Which end of the connection a condition looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,11 +243,15 @@ pub struct Filter {
     pub expr: Option<Expr>,
 }
 
+/// A service name's port (`ssh` → 22), from the services database.
+pub type PortOf<'a> = &'a dyn Fn(&str) -> Option<u16>;
+
 /// Outside facts the parser needs.
 pub struct Context<'a> {
-    /// For service names (`:ssh`): the database, or why it could not be
-    /// read (said instead of "no such service").
-    pub services: Result<&'a Services, &'a ServicesError>,
+    /// For service names (`:ssh`): name → port from the services
+    /// database, or why the database could not be read (said instead of
+    /// "no such service").
+    pub services: Result<PortOf<'a>, &'a dyn std::error::Error>,
     /// ip_local_port_range, for `autobound`.
     pub ephemeral: (u16, u16),
     /// Interface name → index (for `dev`).
@@ -747,11 +750,11 @@ fn parse_port(port: &str, ctx: &Context<'_>) -> Result<Option<u16>, String> {
             .map(Some)
             .map_err(|_| format!("port {port} is out of range (0-65535)"));
     }
-    let services = ctx
-        .services
-        .map_err(|e| format!("{port:?} is not a port number, and {e}: {}", e.source))?;
-    services
-        .port(port)
+    let port_of = ctx.services.map_err(|e| match e.source() {
+        Some(cause) => format!("{port:?} is not a port number, and {e}: {cause}"),
+        None => format!("{port:?} is not a port number, and {e}"),
+    })?;
+    port_of(port)
         .map(Some)
         .ok_or_else(|| format!("{port:?} is neither a port number nor a service in /etc/services"))
 }
@@ -783,10 +786,15 @@ mod tests {
     use super::*;
 
     fn ctx_parse(words: &[&str]) -> Result<Filter, FilterError> {
-        let services = Services::from_reader("ssh 22/tcp\nhttps 443/tcp\n".as_bytes()).unwrap();
+        // As /etc/services "ssh 22/tcp" and "https 443/tcp" would say.
+        let port_of = |name: &str| match name {
+            "ssh" => Some(22),
+            "https" => Some(443),
+            _ => None,
+        };
         let ifindex = |name: &str| (name == "lo").then_some(1);
         let ctx = Context {
-            services: Ok(&services),
+            services: Ok(&port_of),
             ephemeral: (32768, 60999),
             ifindex: &ifindex,
         };

@@ -3,6 +3,11 @@
 //! The source already asks the kernel only for the states it needs; the
 //! selection here is evaluated on every record again, so /proc, netlink and
 //! replays give the same rows.
+//!
+//! [`expr`] parses the ss filter language (its outside facts, service
+//! names and interface indexes, arrive as lookups in its `Context`);
+//! [`bytecode`] compiles what the kernel can check into the program bytes
+//! that `source::netlink` sends; [`states`] reads state names.
 
 pub mod bytecode;
 pub mod expr;

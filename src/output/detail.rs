@@ -19,7 +19,7 @@
 
 use std::fmt::Write as _;
 
-use crate::source::tcpinfo::{SkMemInfo, TcpInfo};
+use crate::model::{SkMemInfo, TcpInfo};
 
 /// tcpi_state of a listener (TCP_LISTEN, include/net/tcp_states.h).
 const TCP_LISTEN: u8 = 10;
@@ -399,7 +399,8 @@ fn trim_fraction(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::tcpinfo::{TcpOptions, parse_skmeminfo, parse_tcp_info};
+    use crate::model::TcpOptions;
+    use crate::source::tcpinfo::{parse_skmeminfo, parse_tcp_info};
 
     #[test]
     fn ms_text_follows_print_ms_timer() {

@@ -11,8 +11,8 @@ use super::json::{JsonEndpoint, JsonOwner, JsonSocket};
 use super::table;
 use crate::analysis::{self, Attempt, BindFailed, BindVerdict, ListenerHealth, PortPressure};
 use crate::config::TableOptions;
+use crate::model::NetKnobs;
 use crate::model::Socket;
-use crate::source::sysctl::NetKnobs;
 
 /// Host counters that tell of listen queue drops (/proc/net/netstat TcpExt).
 pub const LISTEN_COUNTERS: [&str; 7] = [
@@ -202,11 +202,7 @@ pub fn why_bind_text(
     opts: &TableOptions,
 ) -> io::Result<()> {
     let what = match v.target.addr {
-        Some(a) if a.is_ipv6() && v.scope != 0 => {
-            format!("[{a}%{}]:{}", v.scope, v.target.port)
-        }
-        Some(a) if a.is_ipv6() => format!("[{a}]:{}", v.target.port),
-        Some(a) => format!("{a}:{}", v.target.port),
+        Some(a) => crate::text::host_port(a, v.scope, v.target.port),
         None => format!("port {}", v.target.port),
     };
     let verdict = match (v.busy, v.tried.as_ref().and_then(|t| t.failure())) {
@@ -399,10 +395,7 @@ pub fn ports_text(out: &mut dyn Write, p: &PortPressure, header: bool) -> io::Re
     }
     for d in p.destinations.iter().take(10) {
         grid.text(&d.local.to_string());
-        grid.text(&match d.remote {
-            std::net::SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
-            a => a.to_string(),
-        });
+        grid.text(&crate::text::host_port(d.remote.ip(), 0, d.remote.port()));
         grid.number(d.count);
         grid.text(&format!("{:.1}%", d.percent));
         grid.text(&format!(

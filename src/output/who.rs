@@ -16,8 +16,7 @@ use crate::model::{Protocol, Socket};
 pub fn summary(target: &LocalPort, protocols: &[Protocol], sockets: &[Socket]) -> String {
     let mut text = String::new();
     let what = match target.addr {
-        Some(a) if a.is_ipv6() => format!("[{a}]:{}", target.port),
-        Some(a) => format!("{a}:{}", target.port),
+        Some(a) => crate::text::host_port(a, 0, target.port),
         None => format!("port {}", target.port),
     };
     let protos: Vec<&str> = protocols.iter().map(|p| p.name()).collect();
@@ -71,7 +70,7 @@ pub fn summary(target: &LocalPort, protocols: &[Protocol], sockets: &[Socket]) -
         let _ = write!(
             text,
             "; {queued} connection{} waiting to be accepted",
-            if queued == 1 { "" } else { "s" }
+            crate::text::plural(queued, "", "s")
         );
     }
     if !unowned.is_empty() {

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use crate::analysis::{PortCounter, PortPressure};
 use crate::config::{Config, Mode, OwnerOptions};
-use crate::model::{Owner, Protocol, Socket, TcpState, UnixSocket};
+use crate::model::{Owner, Protocol, SockStat, Socket, TcpState, UnixSocket};
 use crate::source::owners::{self, OwnerIndex, OwnersError, WalkOptions};
 use crate::source::{self, SourceError, SourceKind, Warning, sockstat};
+use crate::text::plural;
 
 /// A failure of the run.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +43,7 @@ pub struct Report {
 #[derive(Debug, Default)]
 pub struct Summary {
     /// /proc/net/sockstat, sockstat6 and the Tcp line of snmp.
-    pub stat: sockstat::SockStat,
+    pub stat: SockStat,
     /// Sockets per protocol and state, counted from the dump.
     pub states: Vec<(Protocol, TcpState, usize)>,
 }
@@ -451,12 +452,8 @@ fn hint_hidden(hidden: usize, denied: usize, notes: &mut Vec<String>) {
         notes.push(format!(
             "{hidden} socket{} with an inode had no visible owner: the file descriptors \
              of {denied} process{} could not be read (run as root to see all)",
-            plural(hidden),
-            if denied == 1 { "" } else { "es" },
+            plural(hidden, "", "s"),
+            plural(denied, "", "es"),
         ));
     }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

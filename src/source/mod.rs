@@ -4,11 +4,20 @@
 //! the `/proc/net/{tcp,tcp6,udp,udp6}` text tables (fallback and
 //! `--source proc`). A table the kernel refuses over netlink is read from
 //! /proc instead, with one warning.
+//!
+//! Also every other reader of the system: the /proc fd walk ([`owners`]),
+//! /etc/services and /etc/passwd ([`services`]), the `ss -s` counters
+//! ([`sockstat`], over the snmp/netstat format of [`sections`]), the
+//! network sysctls and TcpExt counters ([`sysctl`]) and the tcp_info and
+//! skmem blobs ([`tcpinfo`]). Each parses into [`crate::model`] records;
+//! nothing here imports `filter` (a kernel filter arrives as the bytes of
+//! [`Query::bytecode`]) or any higher layer.
 
 pub mod input;
 pub mod netlink;
 pub mod owners;
 pub mod proc;
+pub mod sections;
 pub mod services;
 pub mod sockstat;
 pub mod sysctl;

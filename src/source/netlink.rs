@@ -32,7 +32,6 @@ use super::tcpinfo::{parse_skmeminfo, parse_tcp_info};
 use super::{
     DumpId, Query, RecordRefusal, Sink, Snapshot, SourceError, SourceOptions, Table, Warning,
 };
-use crate::filter::bytecode;
 use crate::model::{
     Extras, Family, Protocol, Socket, StateSet, TcpState, Timer, TimerKind, UnixKind, UnixSocket,
 };
@@ -341,11 +340,29 @@ pub fn build_request(table: Table, query: &Query, seq: u32) -> Vec<u8> {
     // The crate has no INET_DIAG_REQ_BYTECODE: append the attribute after
     // inet_diag_req_v2 and fix nlmsg_len.
     if let Some(code) = &query.bytecode {
-        buf.extend_from_slice(&bytecode::attribute(code));
+        buf.extend_from_slice(&bytecode_attribute(code));
         let len = buf.len() as u32;
         buf[..4].copy_from_slice(&len.to_ne_bytes());
     }
     buf
+}
+
+/// include/uapi/linux/inet_diag.h: INET_DIAG_REQ_BYTECODE.
+const INET_DIAG_REQ_BYTECODE: u16 = 1;
+
+/// The request attribute: struct nlattr { len, type } and the program
+/// (compiled by `filter::bytecode`, carried as bytes in the [`Query`]),
+/// padded to 4 bytes.
+pub fn bytecode_attribute(code: &[u8]) -> Vec<u8> {
+    let len = (4 + code.len()) as u16;
+    let mut v = Vec::with_capacity(len as usize + 3);
+    v.extend_from_slice(&len.to_ne_bytes());
+    v.extend_from_slice(&INET_DIAG_REQ_BYTECODE.to_ne_bytes());
+    v.extend_from_slice(code);
+    while v.len() % 4 != 0 {
+        v.push(0);
+    }
+    v
 }
 
 fn send_all(sock: &netlink_sys::Socket, bytes: &[u8]) -> io::Result<()> {

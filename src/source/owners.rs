@@ -58,7 +58,7 @@ impl WalkStats {
             "warning: the file descriptors of {} process{} were not read ({why}: {}); \
              their sockets show no owner",
             self.failed,
-            if self.failed == 1 { "" } else { "es" },
+            crate::text::plural(self.failed, "", "es"),
             io::Error::from_raw_os_error(errno)
         ))
     }

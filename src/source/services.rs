@@ -21,16 +21,25 @@ pub struct ServicesError {
     pub source: std::io::Error,
 }
 
+/// Opens `path` as every input is opened and parses it; an error names
+/// the file.
+fn read_file<T>(
+    path: &Path,
+    parse: fn(crate::source::input::Input) -> std::io::Result<T>,
+) -> Result<T, ServicesError> {
+    let err = |source| ServicesError {
+        path: path.to_owned(),
+        source,
+    };
+    // A FIFO or a device is refused, not read forever (source::input).
+    let file = crate::source::input::open(path).map_err(err)?;
+    parse(file).map_err(err)
+}
+
 impl Services {
     /// Reads `path`; the first name listed for a port wins, as getservbyport.
     pub fn from_file(path: &Path) -> Result<Services, ServicesError> {
-        let err = |source| ServicesError {
-            path: path.to_owned(),
-            source,
-        };
-        // A FIFO or a device is refused, not read forever (source::input).
-        let file = crate::source::input::open(path).map_err(err)?;
-        Services::from_reader(file).map_err(err)
+        read_file(path, Services::from_reader)
     }
 
     /// Parses lines of the form `name port/proto [aliases] [# comment]`;
@@ -94,13 +103,7 @@ pub struct Users {
 impl Users {
     /// Reads `path`; the first name listed for a uid wins.
     pub fn from_file(path: &Path) -> Result<Users, ServicesError> {
-        let err = |source| ServicesError {
-            path: path.to_owned(),
-            source,
-        };
-        // A FIFO or a device is refused, not read forever (source::input).
-        let file = crate::source::input::open(path).map_err(err)?;
-        Users::from_reader(file).map_err(err)
+        read_file(path, Users::from_reader)
     }
 
     /// Parses `name:password:uid:...` lines (bytes: a GECOS field in

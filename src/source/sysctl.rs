@@ -1,65 +1,32 @@
-//! The kernel knobs and counters the explain views quote: sysctls under
-//! /proc/sys (per network namespace, of the reading thread) and the TcpExt
-//! counters of /proc/net/netstat.
+//! The readers of the kernel knobs and counters the explain views quote:
+//! sysctls under /proc/sys (per network namespace, of the reading thread)
+//! into [`NetKnobs`], and the TcpExt counters of /proc/net/netstat.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::ops::RangeInclusive;
 use std::path::Path;
 
-/// Network sysctls; `None` where unreadable.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NetKnobs {
-    /// net.core.somaxconn: the ceiling of every listen() backlog.
-    pub somaxconn: Option<u32>,
-    /// net.ipv4.tcp_max_syn_backlog: half-open connections per listener.
-    pub tcp_max_syn_backlog: Option<u32>,
-    /// net.ipv4.tcp_syncookies: 0 off, 1 when the SYN queue overflows, 2 always.
-    pub tcp_syncookies: Option<u32>,
-    /// net.ipv4.ip_local_port_range: the ephemeral ports.
-    pub ip_local_port_range: Option<(u16, u16)>,
-    /// net.ipv4.ip_local_reserved_ports: never handed out as ephemeral.
-    pub ip_local_reserved_ports: Vec<RangeInclusive<u16>>,
-    /// net.ipv4.ip_unprivileged_port_start: lower ports need privilege.
-    pub ip_unprivileged_port_start: Option<u16>,
-}
+use super::sections::{SectionError, Sections};
+use crate::model::{NetKnobs, TcpExtCounters};
 
-impl NetKnobs {
-    /// Reads them under `proc_root`/sys.
-    pub fn read(proc_root: &Path) -> NetKnobs {
-        let sys = proc_root.join("sys/net");
-        let text = |p: &str| super::input::read_to_string(&sys.join(p)).ok();
-        let num = |p: &str| text(p).and_then(|t| t.trim().parse::<u32>().ok());
-        NetKnobs {
-            somaxconn: num("core/somaxconn"),
-            tcp_max_syn_backlog: num("ipv4/tcp_max_syn_backlog"),
-            tcp_syncookies: num("ipv4/tcp_syncookies"),
-            ip_local_port_range: text("ipv4/ip_local_port_range").and_then(|t| parse_range(&t)),
-            ip_local_reserved_ports: text("ipv4/ip_local_reserved_ports")
-                .map(|t| parse_port_list(&t))
-                .unwrap_or_default(),
-            ip_unprivileged_port_start: num("ipv4/ip_unprivileged_port_start")
-                .map(|n| u16::try_from(n).unwrap_or(u16::MAX)),
-        }
-    }
-
-    /// ip_local_port_range, or the kernel's default when it could not be
-    /// read: the one range `autobound`, `ports` and its kernel request use.
-    pub fn port_range(&self) -> (u16, u16) {
-        self.ip_local_port_range.unwrap_or(DEFAULT_PORT_RANGE)
-    }
-
-    /// True when `port` is in ip_local_reserved_ports.
-    pub fn reserved(&self, port: u16) -> bool {
-        self.ip_local_reserved_ports
-            .iter()
-            .any(|r| r.contains(&port))
+/// The network sysctls under `proc_root`/sys; `None` where unreadable.
+pub fn read_knobs(proc_root: &Path) -> NetKnobs {
+    let sys = proc_root.join("sys/net");
+    let text = |p: &str| super::input::read_to_string(&sys.join(p)).ok();
+    let num = |p: &str| text(p).and_then(|t| t.trim().parse::<u32>().ok());
+    NetKnobs {
+        somaxconn: num("core/somaxconn"),
+        tcp_max_syn_backlog: num("ipv4/tcp_max_syn_backlog"),
+        tcp_syncookies: num("ipv4/tcp_syncookies"),
+        ip_local_port_range: text("ipv4/ip_local_port_range").and_then(|t| parse_range(&t)),
+        ip_local_reserved_ports: text("ipv4/ip_local_reserved_ports")
+            .map(|t| parse_port_list(&t))
+            .unwrap_or_default(),
+        ip_unprivileged_port_start: num("ipv4/ip_unprivileged_port_start")
+            .map(|n| u16::try_from(n).unwrap_or(u16::MAX)),
     }
 }
-
-/// net.ipv4.ip_local_port_range's default (net/ipv4/af_inet.c:
-/// inet_init_net()).
-pub const DEFAULT_PORT_RANGE: (u16, u16) = (32768, 60999);
 
 /// "32768\t60999" → (32768, 60999).
 pub fn parse_range(text: &str) -> Option<(u16, u16)> {
@@ -86,37 +53,43 @@ pub fn parse_port_list(text: &str) -> Vec<RangeInclusive<u16>> {
         .collect()
 }
 
-/// The counters of one section of /proc/net/netstat or /proc/net/snmp:
-/// a line of names after `PREFIX:`, then a line of values (net/ipv4/proc.c:
-/// netstat_seq_show()). Sections not found give an empty map.
+/// The counters of one section of /proc/net/netstat or /proc/net/snmp
+/// ([`super::sections`]: a line of names after `PREFIX:`, then a line of
+/// values). Sections not found give an empty map, values that are not
+/// numbers are left out; lines that do not pair up (which the kernel does
+/// not write) are an error.
 pub fn parse_counters<R: BufRead>(
     reader: R,
     prefix: &str,
-) -> std::io::Result<BTreeMap<String, i64>> {
-    let tag = format!("{prefix}:");
-    let mut names: Option<Vec<String>> = None;
+) -> Result<TcpExtCounters, CountersError> {
+    let mut section = Sections::new(prefix);
     let mut out = BTreeMap::new();
-    for line in reader.lines() {
+    for (i, line) in reader.lines().enumerate() {
         let line = line?;
-        let Some(rest) = line.strip_prefix(&tag) else {
+        let Some(pairs) = section.feed(i + 1, &line)? else {
             continue;
         };
-        match names.take() {
-            None => names = Some(rest.split_whitespace().map(str::to_owned).collect()),
-            Some(keys) => {
-                for (k, v) in keys.into_iter().zip(rest.split_whitespace()) {
-                    if let Ok(v) = v.parse() {
-                        out.insert(k, v);
-                    }
-                }
+        for (k, v) in pairs {
+            if let Ok(v) = v.parse() {
+                out.insert(k, v);
             }
         }
     }
+    section.finish().map_err(|(_, e)| e)?;
     Ok(out)
 }
 
+/// Why [`parse_counters`] could not read a section.
+#[derive(Debug, thiserror::Error)]
+pub enum CountersError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Section(#[from] SectionError),
+}
+
 /// TcpExt counters of `<proc_net>/netstat`; empty when unreadable.
-pub fn read_tcpext(proc_net: &Path) -> BTreeMap<String, i64> {
+pub fn read_tcpext(proc_net: &Path) -> TcpExtCounters {
     super::input::open(&proc_net.join("netstat"))
         .ok()
         .and_then(|f| parse_counters(f, "TcpExt").ok())

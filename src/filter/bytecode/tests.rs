@@ -292,7 +292,6 @@ fn sport_eq_program_bytes() {
         &22i32.to_ne_bytes(),                       // port
     ].concat();
     assert_eq!(code, want);
-    assert_eq!(attribute(&code).len(), 16);
 }
 
 #[test]

@@ -266,6 +266,36 @@ fn request_bytes_carry_the_states_mask() {
 }
 
 #[test]
+fn bytecode_travels_as_a_padded_attribute() {
+    // The 12-byte program of `sport = :22` (filter::bytecode's tests).
+    #[rustfmt::skip]
+    let code: Vec<u8> = [
+        &[7, 12][..], &16u16.to_ne_bytes(), // BC_S_COND: yes 12, no 16
+        &[0, 0, 0, 0],                      // AF_UNSPEC, /0, padding
+        &22i32.to_ne_bytes(),               // port
+    ].concat();
+    assert_eq!(bytecode_attribute(&code).len(), 16);
+    let attr = bytecode_attribute(&code[..10]);
+    assert_eq!(attr.len(), 16); // 4 + 10, padded to 4
+    assert_eq!(u16::from_ne_bytes([attr[0], attr[1]]), 14);
+    assert_eq!(u16::from_ne_bytes([attr[2], attr[3]]), 1); // INET_DIAG_REQ_BYTECODE
+    let query = Query {
+        protocols: vec![Protocol::Tcp],
+        families: vec![Family::Inet],
+        states: StateSet::all(),
+        bytecode: Some(code.clone()),
+        unix: false,
+        info: false,
+        memory: false,
+    };
+    let req = build_request(TCP4, &query, 1);
+    // nlmsghdr (16) + inet_diag_req_v2 (56) + the attribute (16)
+    assert_eq!(req.len(), 88);
+    assert_eq!(u32::from_ne_bytes(req[0..4].try_into().unwrap()), 88);
+    assert_eq!(&req[76..], &code[..]);
+}
+
+#[test]
 fn recording_splits_at_requests() {
     let query = Query {
         protocols: vec![Protocol::Tcp],

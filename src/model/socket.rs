@@ -1,0 +1,221 @@
+//! The internet socket record, one row of `ss`: [`Socket`], what -i and -m
+//! add to it ([`Extras`]), its timer ([`Timer`]), its place in a listener's
+//! queue ([`Queued`]) and the dual-stack rule ([`DualStack`]).
+
+use std::net::SocketAddr;
+
+use super::{Family, Owner, Protocol, SkMemInfo, TcpInfo, TcpState};
+
+/// One internet socket, as one row of `ss`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Socket {
+    pub proto: Protocol,
+    pub family: Family,
+    pub state: TcpState,
+    /// Local address and port; an IPv6 link-local address keeps its scope.
+    pub local: SocketAddr,
+    /// Remote address and port; `0.0.0.0:0` / `[::]:0` when unconnected.
+    pub remote: SocketAddr,
+    /// LISTEN: connections waiting in the accept queue. Others: bytes not
+    /// yet read by the application (UDP: receive memory in use).
+    pub recv_q: u32,
+    /// LISTEN: the backlog, `None` where the source cannot tell (/proc).
+    /// Others: bytes not yet acknowledged by the peer (UDP: send memory).
+    pub send_q: Option<u32>,
+    /// Owner uid. `None` where the kernel does not say: a request socket
+    /// (SYN_RECV) over netlink is reported with uid 0 (inet_req_diag_fill),
+    /// while /proc shows the listener's uid for it.
+    pub uid: Option<u32>,
+    /// The socket's inode; 0 for sockets no file refers to (TIME_WAIT,
+    /// SYN_RECV, orphans, connections not yet accept()ed).
+    pub inode: u64,
+    /// The kernel's socket cookie (netlink only).
+    pub cookie: Option<u64>,
+    /// Interface the socket is bound to (SO_BINDTODEVICE or a link-local
+    /// scope), 0 for none; `None` where the source cannot tell (/proc).
+    pub ifindex: Option<u32>,
+    /// IPV6_V6ONLY of an AF_INET6 LISTEN or unconnected socket; `None` where
+    /// unknown (IPv4 sockets, other states, /proc).
+    pub v6only: Option<bool>,
+    /// The processes holding the socket through a file descriptor; `None`
+    /// when nobody looked (no `-p`), empty when none is visible.
+    pub owners: Option<Vec<Owner>>,
+    /// Set when the socket waits in a listener's queue: a connection the
+    /// kernel completed (or half-opened) that no process has accept()ed yet.
+    pub queue: Option<Box<Queued>>,
+    /// The TCP timer running on the socket, if any.
+    pub timer: Option<Timer>,
+    /// tcp_info, congestion control and socket memory, when asked for
+    /// (-i, -m) and the source has them (netlink only).
+    pub extras: Option<Box<Extras>>,
+}
+
+/// What -i and -m add to a socket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extras {
+    pub tcp_info: Option<TcpInfo>,
+    /// INET_DIAG_CONG: the congestion control algorithm.
+    pub congestion: Option<String>,
+    /// INET_DIAG_SKMEMINFO.
+    pub mem: Option<SkMemInfo>,
+}
+
+/// Which TCP timer runs (idiag_timer, /proc's `tr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerKind {
+    /// Retransmission (also the SYN-ACK timer of a request socket).
+    On,
+    KeepAlive,
+    /// TIME_WAIT, or the FIN_WAIT2 timeout of an orphan.
+    TimeWait,
+    /// Zero-window probe.
+    Persist,
+}
+
+impl TimerKind {
+    /// The kernel's timer number (1-4), as in idiag_timer and /proc.
+    pub fn from_kernel(n: u8) -> Option<TimerKind> {
+        match n {
+            1 => Some(TimerKind::On),
+            2 => Some(TimerKind::KeepAlive),
+            3 => Some(TimerKind::TimeWait),
+            4 => Some(TimerKind::Persist),
+            _ => None,
+        }
+    }
+
+    /// ss's name: on, keepalive, timewait, persist.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimerKind::On => "on",
+            TimerKind::KeepAlive => "keepalive",
+            TimerKind::TimeWait => "timewait",
+            TimerKind::Persist => "persist",
+        }
+    }
+}
+
+/// A running timer: which, when it fires, and how often it already did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timer {
+    pub kind: TimerKind,
+    /// Milliseconds until it fires (0 when overdue).
+    pub expires_ms: u64,
+    /// Retransmissions for `On`; keepalive or zero-window probes sent for
+    /// the others.
+    pub retrans: u32,
+}
+
+/// Which queue of a listener a not-yet-accepted connection waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueKind {
+    /// Handshake complete, waiting for accept(): ESTABLISHED, or
+    /// CLOSE_WAIT when the client already closed (still queued, and still
+    /// counted in the listener's Recv-Q).
+    Accept,
+    /// Half-open: SYN_RECV, waiting for the client's ACK (or, with
+    /// TCP_DEFER_ACCEPT, for its first data).
+    Syn,
+}
+
+impl QueueKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            QueueKind::Accept => "accept",
+            QueueKind::Syn => "syn",
+        }
+    }
+}
+
+/// How sure the tie between a queued connection and its listener is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attribution {
+    /// One listener: the kernel's lookup and the listeners' Recv-Q agree.
+    Sure,
+    /// One of several listeners (an SO_REUSEPORT group, or listeners whose
+    /// Recv-Q cannot tell which holds it); `listener_owners` lists them all.
+    OneOf,
+}
+
+impl Attribution {
+    /// The JSON name: `sure`, `one_of`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Attribution::Sure => "sure",
+            Attribution::OneOf => "one_of",
+        }
+    }
+}
+
+/// A connection waiting in a listener's queue, and who owns that listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub kind: QueueKind,
+    /// The listener's local address (may be a wildcard); with
+    /// [`Attribution::OneOf`], that of the first candidate.
+    pub listener: SocketAddr,
+    /// The owners of the listener, or of every candidate listener.
+    pub listener_owners: Vec<Owner>,
+    pub attribution: Attribution,
+    /// The inode of the listener, or of every candidate listener.
+    pub listener_inodes: Vec<u64>,
+}
+
+/// Whether an IPv6 socket is dual-stack (IPV6_V6ONLY off), so that its
+/// wildcard address `[::]` stands for IPv4 too: ss prints such a wildcard
+/// as `*`. /proc does not show IPV6_V6ONLY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DualStack {
+    /// An IPv4 socket, or an IPv6 one known to be v6only.
+    No,
+    /// An IPv6 socket known not to be v6only.
+    Yes,
+    /// An IPv6 socket whose v6only the source does not report (/proc, and
+    /// netlink for TIME_WAIT and SYN_RECV): it may or may not take IPv4.
+    Unknown,
+}
+
+impl Socket {
+    /// Whether this socket's IPv6 wildcard also takes IPv4 (see
+    /// [`DualStack`]). The one place the dual-stack rule lives; callers
+    /// decide what [`DualStack::Unknown`] means for them: the table prints
+    /// `*` only for `Yes`, `who` counts `Unknown` as possibly holding IPv4.
+    pub fn dual_stack(&self) -> DualStack {
+        match (self.family, self.v6only) {
+            (Family::Inet, _) | (Family::Inet6, Some(true)) => DualStack::No,
+            (Family::Inet6, Some(false)) => DualStack::Yes,
+            (Family::Inet6, None) => DualStack::Unknown,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Socket {
+    /// A TCP record for unit tests: idle queues, uid 0, inode 1, nothing
+    /// else known; tests change the fields they care about.
+    pub fn test_tcp(state: TcpState, local: &str, remote: &str) -> Socket {
+        let local: SocketAddr = local.parse().expect("test address");
+        Socket {
+            proto: Protocol::Tcp,
+            family: if local.is_ipv4() {
+                Family::Inet
+            } else {
+                Family::Inet6
+            },
+            state,
+            local,
+            remote: remote.parse().expect("test address"),
+            recv_q: 0,
+            send_q: Some(0),
+            uid: Some(0),
+            inode: 1,
+            cookie: None,
+            ifindex: None,
+            v6only: None,
+            owners: None,
+            queue: None,
+            timer: None,
+            extras: None,
+        }
+    }
+}
