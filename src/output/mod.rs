@@ -5,9 +5,12 @@ pub mod escape;
 pub mod explain;
 pub mod grid;
 pub mod json;
+pub mod listeners;
+pub mod ports;
 pub mod summary;
 pub mod table;
 pub mod who;
+pub mod why_bind;
 
 use std::io::{self, Write};
 

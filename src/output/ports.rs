@@ -1,0 +1,106 @@
+//! `ports` in words: the ephemeral range, then the busiest destinations
+//! with their share of it and their mark; and the same as one JSON object.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::grid::{Align, Grid};
+use super::json::JsonEndpoint;
+use crate::analysis::{Level, PortPressure};
+
+/// `ports`: the range, the busiest destinations (under a header line
+/// unless `header` is false, -H), and why per destination.
+pub fn ports_text(out: &mut dyn Write, p: &PortPressure, header: bool) -> io::Result<()> {
+    writeln!(
+        out,
+        "net.ipv4.ip_local_port_range {}-{} ({} ports); {} outgoing TCP connections",
+        p.range.0, p.range.1, p.range_size, p.outgoing
+    )?;
+    writeln!(
+        out,
+        "A connection is its four-tuple, so one local port can serve many destinations: \
+         ports run out per (local address, destination address:port), not per host."
+    )?;
+    if p.destinations.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    let mut grid = Grid::new(vec![
+        Align::Right,
+        Align::Left,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Left,
+    ]);
+    for h in [
+        "Local Address",
+        "Destination",
+        "Ports",
+        "Used",
+        "TIME_WAIT",
+        "Mark",
+    ]
+    .into_iter()
+    .filter(|_| header)
+    {
+        grid.text(h);
+    }
+    for d in p.destinations.iter().take(10) {
+        grid.text(&d.local.to_string());
+        grid.text(&match d.remote {
+            std::net::SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+            a => a.to_string(),
+        });
+        grid.number(d.count);
+        grid.text(&format!("{:.1}%", d.percent));
+        grid.text(&format!("{:.0}%", d.time_wait_percent()));
+        grid.text(match d.level {
+            Level::Critical => "CRITICAL: new connections will fail (EADDRNOTAVAIL)",
+            Level::Warn => "warning: over half the range",
+            Level::Ok => "",
+        });
+    }
+    grid.write(out)
+}
+
+#[derive(Serialize)]
+struct JsonDestination {
+    local: String,
+    remote: JsonEndpoint,
+    count: usize,
+    time_wait: usize,
+    percent: f64,
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonPorts {
+    range: [u16; 2],
+    range_size: usize,
+    outgoing: usize,
+    destinations: Vec<JsonDestination>,
+}
+
+pub fn ports_json(out: &mut dyn Write, p: &PortPressure) -> io::Result<()> {
+    let doc = JsonPorts {
+        range: [p.range.0, p.range.1],
+        range_size: p.range_size,
+        outgoing: p.outgoing,
+        destinations: p
+            .destinations
+            .iter()
+            .map(|d| JsonDestination {
+                local: d.local.to_string(),
+                remote: d.remote.into(),
+                count: d.count,
+                time_wait: d.time_wait,
+                percent: (d.percent * 10.0).round() / 10.0,
+                level: d.level.name(),
+            })
+            .collect(),
+    };
+    super::json::to_writer(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
