@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::json::{JsonSocket, to_writer};
+use super::json::{JsonOwner, JsonSocket, to_writer};
 use super::table;
 use crate::analysis::{WhoAnswer, who};
 use crate::config::TableOptions;
@@ -99,6 +99,25 @@ struct JsonWho<'a> {
     held: bool,
     summary: String,
     sockets: Vec<JsonSocket<'a>>,
+    /// `summary` as data: the processes per protocol and state.
+    owners_by_state: Vec<JsonHolders<'a>>,
+    /// Connections waiting to be accepted.
+    queued: usize,
+    /// Sockets with neither an owner nor a queue, per state.
+    unowned: Vec<JsonCount>,
+}
+
+#[derive(Serialize)]
+struct JsonHolders<'a> {
+    proto: &'static str,
+    state: &'static str,
+    owners: Vec<JsonOwner<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonCount {
+    state: &'static str,
+    count: usize,
 }
 
 /// JSON output: one object.
@@ -110,6 +129,24 @@ pub fn answer_json(out: &mut dyn Write, a: &WhoAnswer<'_>, sockets: &[Socket]) -
         held: a.held,
         summary: summary_text(a),
         sockets: sockets.iter().map(JsonSocket::from).collect(),
+        owners_by_state: a
+            .holders
+            .iter()
+            .map(|h| JsonHolders {
+                proto: h.proto.name(),
+                state: h.state.name_for(h.proto),
+                owners: h.owners.iter().map(|o| JsonOwner::from(*o)).collect(),
+            })
+            .collect(),
+        queued: a.queued,
+        unowned: a
+            .unowned
+            .iter()
+            .map(|c| JsonCount {
+                state: c.state.name_for(c.proto),
+                count: c.count,
+            })
+            .collect(),
     };
     to_writer(&mut *out, &doc)?;
     out.write_all(b"\n")

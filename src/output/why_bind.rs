@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use super::json::{JsonSocket, to_writer};
+use super::json::{JsonEndpoint, JsonOwner, JsonSocket, to_writer};
 use super::table::{self, Field};
 use crate::analysis::{Attempt, BindFailed, BindFailure, BindVerdict, Note, Reason};
 use crate::config::TableOptions;
@@ -335,6 +335,119 @@ struct JsonBind<'a> {
     /// (dual-stack) for a bare port.
     tries: Option<Vec<JsonTry>>,
     holders: Vec<JsonSocket<'a>>,
+    /// `reasons` as data, in the same order.
+    causes: Vec<JsonCause<'a>>,
+    /// `notes` as data, in the same order.
+    port_facts: Vec<JsonFact>,
+}
+
+/// A [`Reason`] as data: `{"kind": "time_wait", "count": 2, ...}`.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum JsonCause<'a> {
+    Listening {
+        proto: &'static str,
+        local: JsonEndpoint,
+        owners: Option<Vec<JsonOwner<'a>>>,
+    },
+    UdpBound {
+        local: JsonEndpoint,
+        owners: Option<Vec<JsonOwner<'a>>>,
+    },
+    TimeWait {
+        count: usize,
+        last_expires_ms: u64,
+        /// Every holder is in TIME_WAIT.
+        only: bool,
+    },
+    Queued {
+        count: usize,
+        close_wait: usize,
+    },
+    InState {
+        state: &'static str,
+        count: usize,
+    },
+    WildcardCovers {
+        addr: String,
+    },
+    SpecificConflicts,
+    Free,
+    BindFailed {
+        addr: String,
+        /// As `reason`: `in_use`, `address_not_available`, ...
+        failure: &'static str,
+    },
+}
+
+impl<'a> From<&Reason<'a>> for JsonCause<'a> {
+    fn from(r: &Reason<'a>) -> Self {
+        let owners = |s: &'a Socket| {
+            s.owners
+                .as_ref()
+                .map(|o| o.iter().map(JsonOwner::from).collect())
+        };
+        match *r {
+            Reason::Listening { socket } => JsonCause::Listening {
+                proto: socket.proto.name(),
+                local: socket.local.into(),
+                owners: owners(socket),
+            },
+            Reason::UdpBound { socket } => JsonCause::UdpBound {
+                local: socket.local.into(),
+                owners: owners(socket),
+            },
+            Reason::TimeWait {
+                count,
+                last_expires_ms,
+                only,
+            } => JsonCause::TimeWait {
+                count,
+                last_expires_ms,
+                only,
+            },
+            Reason::Queued { count, close_wait } => JsonCause::Queued { count, close_wait },
+            Reason::InState { state, count } => JsonCause::InState {
+                state: state.kernel_name(),
+                count,
+            },
+            Reason::WildcardCovers { addr } => JsonCause::WildcardCovers {
+                addr: addr.to_string(),
+            },
+            Reason::SpecificConflicts => JsonCause::SpecificConflicts,
+            Reason::Free { .. } => JsonCause::Free,
+            Reason::BindFailed { addr, failure } => JsonCause::BindFailed {
+                addr: addr.to_string(),
+                failure: failure.name(),
+            },
+        }
+    }
+}
+
+/// A [`Note`] as data: `{"kind": "ephemeral", "port": 40050, "range":
+/// [32768, 60999]}`.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum JsonFact {
+    Ephemeral { port: u16, range: [u16; 2] },
+    Reserved { port: u16 },
+    Privileged { port: u16, start: u16 },
+}
+
+impl From<&Note> for JsonFact {
+    fn from(n: &Note) -> Self {
+        match *n {
+            Note::Ephemeral {
+                port,
+                range: (lo, hi),
+            } => JsonFact::Ephemeral {
+                port,
+                range: [lo, hi],
+            },
+            Note::Reserved { port } => JsonFact::Reserved { port },
+            Note::Privileged { port, start } => JsonFact::Privileged { port, start },
+        }
+    }
 }
 
 pub fn why_bind_json(out: &mut dyn Write, v: &BindVerdict<'_>) -> io::Result<()> {
@@ -366,6 +479,8 @@ pub fn why_bind_json(out: &mut dyn Write, v: &BindVerdict<'_>) -> io::Result<()>
             .as_ref()
             .map(|t| t.attempts.iter().map(JsonTry::from).collect()),
         holders: v.holders.iter().map(|s| JsonSocket::from(*s)).collect(),
+        causes: v.reasons.iter().map(JsonCause::from).collect(),
+        port_facts: v.notes.iter().map(JsonFact::from).collect(),
     };
     to_writer(&mut *out, &doc)?;
     out.write_all(b"\n")
@@ -451,6 +566,45 @@ mod tests {
         assert!(
             reason_text(&Reason::Listening { socket: &none }, Names::Listed)
                 .starts_with("TCP is listening on [::1]:80 (no visible owner); ")
+        );
+    }
+
+    #[test]
+    fn json_keeps_the_sentences_and_adds_the_data() {
+        let l = listener("a b");
+        let v = BindVerdict {
+            target: crate::filter::LocalPort {
+                addr: None,
+                port: 40050,
+            },
+            scope: 0,
+            proto: Protocol::Tcp,
+            holders: vec![&l],
+            reasons: vec![
+                Reason::Listening { socket: &l },
+                Reason::TimeWait {
+                    count: 2,
+                    last_expires_ms: 1,
+                    only: false,
+                },
+            ],
+            notes: vec![Note::Reserved { port: 40050 }],
+            busy: true,
+            tried: None,
+        };
+        let mut out = Vec::new();
+        why_bind_json(&mut out, &v).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert!(doc["reasons"][0].as_str().unwrap().contains("(a b/812)"));
+        assert_eq!(doc["causes"][0]["kind"], "listening");
+        assert_eq!(doc["causes"][0]["owners"][0]["comm"], "a b");
+        assert_eq!(
+            doc["causes"][1],
+            serde_json::json!({"kind": "time_wait", "count": 2, "last_expires_ms": 1, "only": false})
+        );
+        assert_eq!(
+            doc["port_facts"],
+            serde_json::json!([{"kind": "reserved", "port": 40050}])
         );
     }
 }
