@@ -7,8 +7,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::grid::{Align, Grid};
+use super::grid::Align;
 use super::json::{JsonEndpoint, JsonOwner};
+use super::small_table::SmallTable;
 use super::table;
 use crate::analysis::listeners::WARN_PERCENT;
 use crate::analysis::{Level, ListenerHealth};
@@ -43,6 +44,22 @@ fn owners_text(s: &Socket) -> String {
     buf
 }
 
+/// A listener's marks in words: full, 80 % full, the backlog clamped.
+fn mark(h: &ListenerHealth<'_>) -> String {
+    let mut mark = match (h.full, h.level) {
+        (true, _) => "FULL: new connections are dropped".to_owned(),
+        (_, Level::Warn) => format!("{WARN_PERCENT}% full"),
+        _ => String::new(),
+    };
+    if h.at_somaxconn {
+        if !mark.is_empty() {
+            mark.push_str("; ");
+        }
+        mark.push_str("backlog = somaxconn (clamped?)");
+    }
+    mark
+}
+
 /// `listeners`: one row per LISTEN socket (under a header line unless
 /// `header` is false, -H), then counters and limits.
 pub fn listeners_text(
@@ -52,7 +69,7 @@ pub fn listeners_text(
     knobs: &NetKnobs,
     header: bool,
 ) -> io::Result<()> {
-    let mut grid = Grid::new(vec![
+    let mut table = SmallTable::new(&[
         Align::Right,
         Align::Right,
         Align::Right,
@@ -61,44 +78,32 @@ pub fn listeners_text(
         Align::Left,
         Align::Left,
     ]);
-    for h in [
-        "Local Address:Port",
-        "Accept-Q",
-        "Full",
-        "Half-open",
-        "Unaccepted",
-        "Process",
-        "Mark",
-    ]
-    .into_iter()
-    .filter(|_| header)
-    {
-        grid.text(h);
+    if header {
+        table.header(&[
+            "Local Address:Port",
+            "Accept-Q",
+            "Full",
+            "Half-open",
+            "Unaccepted",
+            "Process",
+            "Mark",
+        ]);
     }
     for h in rows {
-        grid.text(&local_text(h.socket));
-        grid.text(&match h.backlog {
-            Some(b) => format!("{}/{b}", h.accept_queue),
-            None => format!("{}/-", h.accept_queue),
-        });
-        grid.text(&h.percent.map_or("-".to_owned(), |p| format!("{p}%")));
-        grid.number(h.half_open);
-        grid.number(h.waiting);
-        grid.text(&owners_text(h.socket));
-        let mut mark = match (h.full, h.level) {
-            (true, _) => "FULL: new connections are dropped".to_owned(),
-            (_, Level::Warn) => format!("{WARN_PERCENT}% full"),
-            _ => String::new(),
-        };
-        if h.at_somaxconn {
-            if !mark.is_empty() {
-                mark.push_str("; ");
-            }
-            mark.push_str("backlog = somaxconn (clamped?)");
-        }
-        grid.text(&mark);
+        table.row(vec![
+            local_text(h.socket),
+            match h.backlog {
+                Some(b) => format!("{}/{b}", h.accept_queue),
+                None => format!("{}/-", h.accept_queue),
+            },
+            h.percent.map_or("-".to_owned(), |p| format!("{p}%")),
+            h.half_open.to_string(),
+            h.waiting.to_string(),
+            owners_text(h.socket),
+            mark(h),
+        ]);
     }
-    grid.write(out)?;
+    table.write(out)?;
     let opt = |v: Option<u32>| v.map_or("?".to_owned(), |n| n.to_string());
     writeln!(
         out,

@@ -7,6 +7,7 @@ pub mod grid;
 pub mod json;
 pub mod listeners;
 pub mod ports;
+pub mod small_table;
 pub mod summary;
 pub mod table;
 pub mod who;

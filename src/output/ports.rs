@@ -2,11 +2,13 @@
 //! with their share of it and their mark; and the same as one JSON object.
 
 use std::io::{self, Write};
+use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use super::grid::{Align, Grid};
+use super::grid::Align;
 use super::json::JsonEndpoint;
+use super::small_table::SmallTable;
 use crate::analysis::{Level, PortPressure};
 
 /// `ports`: the range, the busiest destinations (under a header line
@@ -26,7 +28,7 @@ pub fn ports_text(out: &mut dyn Write, p: &PortPressure, header: bool) -> io::Re
         return Ok(());
     }
     writeln!(out)?;
-    let mut grid = Grid::new(vec![
+    let mut table = SmallTable::new(&[
         Align::Right,
         Align::Left,
         Align::Right,
@@ -34,35 +36,35 @@ pub fn ports_text(out: &mut dyn Write, p: &PortPressure, header: bool) -> io::Re
         Align::Right,
         Align::Left,
     ]);
-    for h in [
-        "Local Address",
-        "Destination",
-        "Ports",
-        "Used",
-        "TIME_WAIT",
-        "Mark",
-    ]
-    .into_iter()
-    .filter(|_| header)
-    {
-        grid.text(h);
+    if header {
+        table.header(&[
+            "Local Address",
+            "Destination",
+            "Ports",
+            "Used",
+            "TIME_WAIT",
+            "Mark",
+        ]);
     }
     for d in p.destinations.iter().take(10) {
-        grid.text(&d.local.to_string());
-        grid.text(&match d.remote {
-            std::net::SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
-            a => a.to_string(),
-        });
-        grid.number(d.count);
-        grid.text(&format!("{:.1}%", d.percent));
-        grid.text(&format!("{:.0}%", d.time_wait_percent()));
-        grid.text(match d.level {
-            Level::Critical => "CRITICAL: new connections will fail (EADDRNOTAVAIL)",
-            Level::Warn => "warning: over half the range",
-            Level::Ok => "",
-        });
+        table.row(vec![
+            d.local.to_string(),
+            match d.remote {
+                SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+                a => a.to_string(),
+            },
+            d.count.to_string(),
+            format!("{:.1}%", d.percent),
+            format!("{:.0}%", d.time_wait_percent()),
+            match d.level {
+                Level::Critical => "CRITICAL: new connections will fail (EADDRNOTAVAIL)",
+                Level::Warn => "warning: over half the range",
+                Level::Ok => "",
+            }
+            .to_owned(),
+        ]);
     }
-    grid.write(out)
+    table.write(out)
 }
 
 #[derive(Serialize)]
