@@ -137,7 +137,7 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
     }
     // `ports` counts as the dump streams by and keeps no rows.
     let mut pressure = None;
-    let report = if config.mode == Mode::Ports {
+    let mut report = if config.mode == Mode::Ports {
         let (counted, report) = pipeline::ports(&config)?;
         pressure = Some(counted);
         report
@@ -239,6 +239,8 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Mode::Who(target) => {
+            // Who holds the port: listeners (and bound UDP) first.
+            analysis::sort_holders(&mut report.sockets);
             let protocols = &config.query.protocols;
             match config.format {
                 OutputFormat::Table => output::who::write_text(

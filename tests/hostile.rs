@@ -547,12 +547,6 @@ impl Subject {
         (lossy(self.comm()), hex)
     }
 
-    /// What the table shows for the comm: sockscope reads it as UTF-8
-    /// with U+FFFD for bad bytes (documented), then escapes it.
-    fn comm_shown(&self) -> String {
-        shown(lossy(self.comm()).as_bytes())
-    }
-
     /// The comm as an owner list shows it: escaped, and quoted when it
     /// holds a separator.
     fn comm_listed(&self) -> String {
@@ -747,8 +741,9 @@ fn hostile_process_and_unix_names() {
         for s in &subjects {
             let target = format!("127.0.0.1:{}", s.port);
             let owner = format!("{}/{}", s.comm_listed(), s.child.pid());
-            // why-bind's reasons are sentences: the name escaped, unquoted.
-            let in_reason = format!("{}/{}", s.comm_shown(), s.child.pid());
+            // why-bind's reasons name the owner as the Process column does:
+            // escaped, and quoted when the name holds a separator.
+            let in_reason = &owner;
             let what = format!("who, {}", s.what);
             let out = run(env, &["who", &target], &[0]);
             let mut ok = check_rows(&mut t, &what, &out, 1, &["tcp"], Some(1));

@@ -5,9 +5,13 @@ pub mod escape;
 pub mod explain;
 pub mod grid;
 pub mod json;
+pub mod listeners;
+pub mod ports;
+pub mod small_table;
 pub mod summary;
 pub mod table;
 pub mod who;
+pub mod why_bind;
 
 use std::io::{self, Write};
 

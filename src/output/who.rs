@@ -1,86 +1,86 @@
-//! `who`: a one-line answer, then the sockets on the port.
+//! `who` in words: the answer ([`WhoAnswer`]) as one line, then the
+//! sockets on the port as a table; and the same as one JSON object (the
+//! line in `summary`).
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::json::JsonSocket;
+use super::json::{JsonOwner, JsonSocket, to_writer};
 use super::table;
+use crate::analysis::{WhoAnswer, who};
 use crate::config::TableOptions;
 use crate::filter::LocalPort;
 use crate::model::{Protocol, Socket};
 
 /// The answer in words: who holds the port, and what holds it without an
-/// owner.
-pub fn summary(target: &LocalPort, protocols: &[Protocol], sockets: &[Socket]) -> String {
+/// owner, e.g. `port 80: tcp LISTEN by nginx/812, nginx/813; 2
+/// connections waiting to be accepted; without an owner: 1 TIME_WAIT`.
+pub fn summary_text(a: &WhoAnswer<'_>) -> String {
     let mut text = String::new();
-    let what = match target.addr {
-        Some(a) => crate::text::host_port(a, 0, target.port),
-        None => format!("port {}", target.port),
+    let what = match a.target.addr {
+        Some(addr) if addr.is_ipv6() => format!("[{addr}]:{}", a.target.port),
+        Some(addr) => format!("{addr}:{}", a.target.port),
+        None => format!("port {}", a.target.port),
     };
-    let protos: Vec<&str> = protocols.iter().map(|p| p.name()).collect();
-    if sockets.is_empty() {
+    if !a.held {
+        let protos: Vec<&str> = a.protocols.iter().map(|p| p.name()).collect();
         let _ = write!(text, "{what}: nothing holds it ({})", protos.join(", "));
         return text;
     }
-    // "tcp LISTEN by nginx/812, nginx/813", one group per protocol and
-    // state, in the order the sockets come (listeners first).
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for s in sockets {
-        for o in s.owners.iter().flatten() {
-            let key = format!("{} {}", s.proto, s.state.name_for(s.proto));
-            let mut name = String::new();
-            table::owner(&mut name, o);
-            let idx = match groups.iter().position(|(k, _)| *k == key) {
-                Some(i) => i,
-                None => {
-                    groups.push((key, Vec::new()));
-                    groups.len() - 1
-                }
-            };
-            if !groups[idx].1.contains(&name) {
-                groups[idx].1.push(name);
-            }
-        }
-    }
-    let queued = sockets.iter().filter(|s| s.queue.is_some()).count();
-    let mut unowned: Vec<(&str, usize)> = Vec::new();
-    for s in sockets
-        .iter()
-        .filter(|s| s.queue.is_none() && s.owners.as_ref().is_none_or(Vec::is_empty))
-    {
-        let name = s.state.name_for(s.proto);
-        match unowned.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, c)) => *c += 1,
-            None => unowned.push((name, 1)),
-        }
-    }
     let _ = write!(text, "{what}: ");
-    if groups.is_empty() {
+    if a.holders.is_empty() {
         text.push_str("no visible process holds it");
-    } else {
-        let parts: Vec<String> = groups
-            .iter()
-            .map(|(key, names)| format!("{key} by {}", names.join(", ")))
-            .collect();
-        let _ = write!(text, "{}", parts.join("; "));
     }
-    if queued > 0 {
+    for (i, h) in a.holders.iter().enumerate() {
+        if i > 0 {
+            text.push_str("; ");
+        }
+        let _ = write!(text, "{} {} by ", h.proto, h.state.name_for(h.proto));
+        for (j, o) in h.owners.iter().enumerate() {
+            if j > 0 {
+                text.push_str(", ");
+            }
+            table::owner(&mut text, o);
+        }
+    }
+    if a.queued > 0 {
         let _ = write!(
             text,
-            "; {queued} connection{} waiting to be accepted",
-            crate::text::plural(queued, "", "s")
+            "; {} connection{} waiting to be accepted",
+            a.queued,
+            crate::text::plural(a.queued, "", "s")
         );
     }
-    if !unowned.is_empty() {
-        let parts: Vec<String> = unowned.iter().map(|(n, c)| format!("{c} {n}")).collect();
-        let _ = write!(text, "; without an owner: {}", parts.join(", "));
+    for (i, c) in a.unowned.iter().enumerate() {
+        text.push_str(if i == 0 { "; without an owner: " } else { ", " });
+        let _ = write!(text, "{} {}", c.count, c.state.name_for(c.proto));
     }
     text
 }
 
-/// Human output: the summary line, then the table.
+/// [`summary_text`] of the answer for `sockets`.
+pub fn summary(target: &LocalPort, protocols: &[Protocol], sockets: &[Socket]) -> String {
+    summary_text(&who(*target, protocols, sockets))
+}
+
+/// Human output: the summary line, then the table of `sockets` (those the
+/// answer was made of).
+pub fn answer_text(
+    out: &mut dyn Write,
+    a: &WhoAnswer<'_>,
+    sockets: &[Socket],
+    opts: &TableOptions,
+) -> io::Result<()> {
+    writeln!(out, "{}", summary_text(a))?;
+    if !sockets.is_empty() {
+        table::write(out, sockets, &[], opts, None, None)?;
+    }
+    Ok(())
+}
+
+/// [`answer_text`] of the answer for `sockets`.
 pub fn write_text(
     out: &mut dyn Write,
     target: &LocalPort,
@@ -88,11 +88,7 @@ pub fn write_text(
     sockets: &[Socket],
     opts: &TableOptions,
 ) -> io::Result<()> {
-    writeln!(out, "{}", summary(target, protocols, sockets))?;
-    if !sockets.is_empty() {
-        table::write(out, sockets, &[], opts, None, None)?;
-    }
-    Ok(())
+    answer_text(out, &who(*target, protocols, sockets), sockets, opts)
 }
 
 #[derive(Serialize)]
@@ -103,23 +99,65 @@ struct JsonWho<'a> {
     held: bool,
     summary: String,
     sockets: Vec<JsonSocket<'a>>,
+    /// `summary` as data: the processes per protocol and state.
+    owners_by_state: Vec<JsonHolders<'a>>,
+    /// Connections waiting to be accepted.
+    queued: usize,
+    /// Sockets with neither an owner nor a queue, per state.
+    unowned: Vec<JsonCount>,
+}
+
+#[derive(Serialize)]
+struct JsonHolders<'a> {
+    proto: &'static str,
+    state: &'static str,
+    owners: Vec<JsonOwner<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonCount {
+    state: &'static str,
+    count: usize,
 }
 
 /// JSON output: one object.
+pub fn answer_json(out: &mut dyn Write, a: &WhoAnswer<'_>, sockets: &[Socket]) -> io::Result<()> {
+    let doc = JsonWho {
+        port: a.target.port,
+        addr: a.target.addr.map(|addr| addr.to_string()),
+        protocols: a.protocols.iter().map(|p| p.name()).collect(),
+        held: a.held,
+        summary: summary_text(a),
+        sockets: sockets.iter().map(JsonSocket::from).collect(),
+        owners_by_state: a
+            .holders
+            .iter()
+            .map(|h| JsonHolders {
+                proto: h.proto.name(),
+                state: h.state.name_for(h.proto),
+                owners: h.owners.iter().map(|o| JsonOwner::from(*o)).collect(),
+            })
+            .collect(),
+        queued: a.queued,
+        unowned: a
+            .unowned
+            .iter()
+            .map(|c| JsonCount {
+                state: c.state.name_for(c.proto),
+                count: c.count,
+            })
+            .collect(),
+    };
+    to_writer(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
+
+/// [`answer_json`] of the answer for `sockets`.
 pub fn write_json(
     out: &mut dyn Write,
     target: &LocalPort,
     protocols: &[Protocol],
     sockets: &[Socket],
 ) -> io::Result<()> {
-    let doc = JsonWho {
-        port: target.port,
-        addr: target.addr.map(|a| a.to_string()),
-        protocols: protocols.iter().map(|p| p.name()).collect(),
-        held: !sockets.is_empty(),
-        summary: summary(target, protocols, sockets),
-        sockets: sockets.iter().map(JsonSocket::from).collect(),
-    };
-    super::json::to_writer(&mut *out, &doc)?;
-    out.write_all(b"\n")
+    answer_json(out, &who(*target, protocols, sockets), sockets)
 }

@@ -390,14 +390,6 @@ pub fn gather(config: &Config) -> Result<Report, RunError> {
         sockets.retain(|s| config.select.matches(s));
         unix.retain(|s| config.select.matches_unix(s));
     }
-    if let Mode::Who(_) = config.mode {
-        // Who holds the port: listeners (and bound UDP) first.
-        sockets.sort_by_key(|s| match s.state {
-            TcpState::Listen => 0,
-            TcpState::Close => 1,
-            _ => 2,
-        });
-    }
     Ok(Report {
         sockets,
         unix,
