@@ -3,8 +3,10 @@
 //! Exit codes: 0 ok; 1 nothing found where a command promises an answer
 //! (`who`); 2 usage or input error (clap exits 2 itself); 3 kernel,
 //! permission or I/O failure. A closed stdout (`| head`) ends the run
-//! quietly with 0. Ctrl-C (SIGINT) ends it at once with 130, as a shell
-//! reports a command ended by SIGINT.
+//! quietly with 0. Ctrl-C (SIGINT) keeps its default action: the process
+//! dies by the signal, so the parent sees it (shells report 130) and a
+//! shell loop around sockscope stops; a SIGINT ignored at start (`nohup`)
+//! stays ignored.
 
 use std::cell::Cell;
 use std::io::{self, Write};
@@ -27,7 +29,6 @@ use sockscope::{analysis, pipeline};
 const RUN_STACK: usize = 2 << 20;
 
 fn main() -> ExitCode {
-    exit_130_on_sigint();
     let run = std::thread::Builder::new()
         .name("sockscope".into())
         .stack_size(RUN_STACK)
@@ -382,41 +383,6 @@ fn walk_note(took: Duration, w: &sockscope::source::owners::WalkStats) -> String
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// SIGINT ends the process with status 130 (128 + SIGINT) instead of
-/// killing it by the signal, so scripts see the code the README promises.
-///
-/// The handler calls `_exit`, which is async-signal-safe, and nothing else:
-/// there is nothing to undo. sockscope makes no temporary files, holds no
-/// lock another process could see, and leaves no half-state behind but
-/// what it already wrote (stdout keeps the rows written so far; the rows
-/// still in its buffer are dropped, as with any interrupted writer; a
-/// `--record` file keeps what was written so far, each message flushed as
-/// it came). Kernel sockets, netlink included, close with the process.
-/// No flag or global state is needed: the handler never returns.
-///
-/// A SIGINT that was ignored when sockscope started (`nohup`, a background
-/// job of a non-interactive shell) stays ignored.
-fn exit_130_on_sigint() {
-    extern "C" fn on_sigint(_: libc::c_int) {
-        // SAFETY: _exit is async-signal-safe and touches no Rust state.
-        unsafe { libc::_exit(130) }
-    }
-    // SAFETY: sigaction is given valid, initialised structs; the handler
-    // above is async-signal-safe.
-    unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        if libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old) != 0
-            || old.sa_sigaction == libc::SIG_IGN
-        {
-            return;
-        }
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        libc::sigemptyset(&mut action.sa_mask);
-        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
-    }
 }
 
 /// ripgrep's rule: a BrokenPipe anywhere in the chain is a reader that
