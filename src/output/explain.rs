@@ -5,12 +5,12 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::TableOptions;
 use super::escape::escape;
 use super::grid::{Align, Grid};
 use super::json::{JsonEndpoint, JsonOwner, JsonSocket};
 use super::table;
 use crate::analysis::{self, Attempt, BindFailed, BindVerdict, ListenerHealth, PortPressure};
-use crate::config::TableOptions;
 use crate::model::Socket;
 use crate::source::sysctl::NetKnobs;
 

@@ -5,9 +5,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::TableOptions;
 use super::json::JsonSocket;
 use super::table;
-use crate::config::TableOptions;
 use crate::filter::LocalPort;
 use crate::model::{Protocol, Socket};
 
