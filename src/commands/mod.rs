@@ -254,3 +254,47 @@ fn dispatch(config: &Config, failed: &Cell<bool>) -> Result<Outcome, CommandErro
         Mode::Summary => summary::run(&cx),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_and_errors_map_to_exit_statuses() {
+        for (outcome, status) in [
+            (Outcome::Shown, ExitStatus::Success),
+            (Outcome::Found, ExitStatus::Success),
+            (Outcome::NotFound, ExitStatus::No),
+            (Outcome::Healthy, ExitStatus::Success),
+            (Outcome::Full, ExitStatus::No),
+            (Outcome::Free, ExitStatus::Success),
+            (Outcome::Busy, ExitStatus::No),
+            (Outcome::Fine, ExitStatus::Success),
+            (Outcome::Critical, ExitStatus::No),
+        ] {
+            assert_eq!(ExitStatus::from(outcome), status, "{outcome:?}");
+        }
+        assert_eq!(
+            CommandError::from(ConfigError::UnixFilter).exit_status(),
+            ExitStatus::Usage
+        );
+        let pipe = || io::Error::from(io::ErrorKind::BrokenPipe);
+        assert_eq!(
+            CommandError::from(pipe()).exit_status(),
+            ExitStatus::Success
+        );
+        let deep = CommandError::Run(RunError::Source(crate::source::SourceError::Output(pipe())));
+        assert!(deep.is_broken_pipe());
+        let full = || io::Error::from_raw_os_error(libc::ENOSPC);
+        let err = CommandError::Run(RunError::Source(crate::source::SourceError::Output(full())));
+        assert_eq!(err.exit_status(), ExitStatus::Failure);
+        assert_eq!(
+            err.message(),
+            format!("cannot write the output: {}", full())
+        );
+        assert_eq!(
+            err.into_output_failure().message(),
+            format!("writing the output: {}", full())
+        );
+    }
+}

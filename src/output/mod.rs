@@ -181,3 +181,119 @@ impl Printer for JsonLinesPrinter<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{TcpState, UnixKind};
+    use crate::pipeline::Sink;
+
+    fn unix(path: &[u8], inode: u64) -> UnixSocket {
+        UnixSocket {
+            kind: UnixKind::from_kernel(1).unwrap(),
+            state: TcpState::Listen,
+            path: Some(path.to_vec()),
+            inode,
+            peer_inode: Some(0),
+            peer_path: None,
+            recv_q: Some(0),
+            send_q: Some(128),
+            uid: Some(0),
+            cookie: Some(0x2a),
+            owners: Some(Vec::new()),
+        }
+    }
+
+    fn records(n: usize) -> (Vec<Socket>, Vec<UnixSocket>) {
+        let sockets = (0..n)
+            .map(|i| {
+                let port = 1000 + i;
+                let local = if i % 3 == 0 {
+                    format!("[::1]:{port}")
+                } else {
+                    format!("127.0.0.1:{port}")
+                };
+                Socket {
+                    recv_q: i as u32,
+                    inode: i as u64,
+                    ..Socket::test_tcp(TcpState::Established, &local, "10.0.0.1:80")
+                }
+            })
+            .collect();
+        (sockets, vec![unix(b"/run/a", 7), unix(b"@b\xff", 8)])
+    }
+
+    /// What a printer of `format` writes for the records, streamed.
+    fn printed(format: OutputFormat, opts: &TableOptions, n: usize) -> Vec<u8> {
+        let (sockets, unix) = records(n);
+        let mut out = Vec::new();
+        let mut p = printer(format, &mut out, opts, None, None);
+        for s in &sockets {
+            p.socket(s).unwrap();
+        }
+        p.unix(unix).unwrap();
+        p.finish().unwrap();
+        drop(p);
+        out
+    }
+
+    fn options(netid: bool, extended: bool, processes: bool) -> TableOptions {
+        TableOptions {
+            header: true,
+            extended,
+            netid,
+            processes,
+            cmdline: false,
+            timers: true,
+            info: false,
+            memory: false,
+            ipv6: true,
+        }
+    }
+
+    #[test]
+    fn json_printers_write_what_the_collected_writers_write() {
+        let opts = options(true, true, true);
+        for n in [0, 1, 5] {
+            let (sockets, unix) = records(n);
+            let mut array = Vec::new();
+            json::write_array(&mut array, &sockets, &unix).unwrap();
+            assert_eq!(printed(OutputFormat::Json, &opts, n), array, "{n} rows");
+            let mut lines = Vec::new();
+            json::write_lines(&mut lines, &sockets, &unix).unwrap();
+            assert_eq!(printed(OutputFormat::JsonLines, &opts, n), lines);
+        }
+    }
+
+    #[test]
+    fn a_short_streamed_table_is_the_collected_table() {
+        for opts in [
+            options(false, false, false),
+            options(true, true, true),
+            options(true, false, true),
+        ] {
+            let (sockets, unix) = records(20);
+            let mut whole = Vec::new();
+            table::write(&mut whole, &sockets, &unix, &opts, None, None).unwrap();
+            assert_eq!(
+                String::from_utf8(printed(OutputFormat::Table, &opts, 20)).unwrap(),
+                String::from_utf8(whole).unwrap(),
+                "{opts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_long_streamed_table_lines_up() {
+        let opts = options(true, true, false);
+        let text = String::from_utf8(printed(OutputFormat::Table, &opts, 3 * BATCH)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1 + 3 * BATCH + 2);
+        // Every inet row (IPv4 and IPv6 alike) has its Peer column at the
+        // same place as the header's.
+        let peer = lines[0].find("Peer Address:Port").unwrap();
+        for line in &lines[1..=3 * BATCH] {
+            assert_eq!(line.find("10.0.0.1:80"), Some(peer), "{line}");
+        }
+    }
+}

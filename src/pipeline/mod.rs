@@ -517,3 +517,112 @@ fn hint_hidden(hidden: usize, denied: usize, notes: &mut Vec<String>) {
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Family;
+    use std::path::Path;
+
+    /// Streams the records into a vector, as a printer would see them.
+    #[derive(Default)]
+    struct Streamed(Vec<Socket>, Vec<UnixSocket>);
+
+    impl Sink for Streamed {
+        fn delivery(&self) -> Delivery {
+            Delivery::Streamed
+        }
+        fn socket(&mut self, s: &Socket) -> io::Result<()> {
+            self.0.push(s.clone());
+            Ok(())
+        }
+        fn unix(&mut self, mut unix: Vec<UnixSocket>) -> io::Result<()> {
+            self.1.append(&mut unix);
+            Ok(())
+        }
+    }
+
+    fn plan(keep: Keep, owners: bool) -> Plan {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/owners");
+        Plan {
+            query: Query {
+                protocols: Protocol::ALL.to_vec(),
+                families: vec![Family::Inet, Family::Inet6],
+                states: crate::model::StateSet::all(),
+                bytecode: None,
+                unix: false,
+                info: false,
+                memory: false,
+            },
+            select: Selection {
+                states: crate::model::StateSet::all(),
+                process: None,
+                local: None,
+                expr: None,
+            },
+            owners: owners.then(|| OwnerOptions {
+                proc_root: root.clone(),
+                cmdline: false,
+            }),
+            source: SourceOptions {
+                kind: SourceKind::Proc,
+                proc_net: root.join("net"),
+                replay: None,
+                record: None,
+                record_overwrite: false,
+            },
+            keep,
+        }
+    }
+
+    fn key(s: &Socket) -> String {
+        format!("{s:?}")
+    }
+
+    /// The run gives the same records and notes whichever way they are
+    /// delivered: streamed (walk first, one at a time) or collected (walk
+    /// beside the dump, attributed in bulk).
+    #[test]
+    fn delivery_does_not_change_the_records() {
+        for owners in [false, true] {
+            let mut streamed = Streamed::default();
+            let a = run(&plan(Keep::Everything, owners), &mut streamed).unwrap();
+            let mut collected = Collect::default();
+            let b = run(&plan(Keep::Everything, owners), &mut collected).unwrap();
+            let mut x: Vec<String> = streamed.0.iter().map(key).collect();
+            let mut y: Vec<String> = collected.sockets.iter().map(key).collect();
+            x.sort();
+            y.sort();
+            assert!(!x.is_empty());
+            assert_eq!(x, y, "owners: {owners}");
+            assert_eq!(a.notes, b.notes);
+            assert_eq!(a.stats.walk.is_some(), owners);
+            if owners {
+                assert!(
+                    collected.sockets.iter().any(|s| s.queue.is_some()),
+                    "the fixture has a queued connection"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn keep_drops_what_the_plan_cannot_use() {
+        let mut all = Collect::default();
+        run(&plan(Keep::Everything, true), &mut all).unwrap();
+        let port = all.sockets[0].local.port();
+        let mut kept = Collect::default();
+        run(&plan(Keep::LocalPort(port), true), &mut kept).unwrap();
+        let expected: Vec<String> = all
+            .sockets
+            .iter()
+            .filter(|s| s.local.port() == port)
+            .map(key)
+            .collect();
+        assert_eq!(kept.sockets.iter().map(key).collect::<Vec<_>>(), expected);
+        let mut counts = StateCounts::default();
+        run(&plan(Keep::Everything, false), &mut counts).unwrap();
+        let total: usize = counts.states(&Protocol::ALL).iter().map(|c| c.2).sum();
+        assert_eq!(total, all.sockets.len());
+    }
+}
