@@ -186,7 +186,6 @@ impl Printer for JsonLinesPrinter<'_> {
 mod tests {
     use super::*;
     use crate::model::{TcpState, UnixKind};
-    use crate::pipeline::Sink;
 
     fn unix(path: &[u8], inode: u64) -> UnixSocket {
         UnixSocket {
