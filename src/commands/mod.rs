@@ -1,1 +1,300 @@
-//! One module per command.
+//! One module per command, each `plan → pipeline → analysis → printer →
+//! outcome`: [`list`], [`who`], [`listeners`], [`why_bind`], [`ports`],
+//! [`summary`]. [`execute`] dispatches a [`Config`] to its command and
+//! returns the command's [`Outcome`]; [`ExitStatus`] is what `main` exits
+//! with, from the outcome or the [`CommandError`].
+
+pub mod list;
+pub mod listeners;
+pub mod ports;
+pub mod summary;
+pub mod who;
+pub mod why_bind;
+
+use std::cell::Cell;
+use std::error::Error;
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+use crate::analysis::TryError;
+use crate::config::{Config, ConfigError, Mode};
+use crate::output::console::{self, Shown};
+use crate::pipeline::{Keep, Plan, RunError, RunReport};
+use crate::source::services::{Services, ServicesError, Users};
+
+/// What a command answered, for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The listing or the summary was written.
+    Shown,
+    /// `who`: something holds the port.
+    Found,
+    /// `who`: nothing holds the port.
+    NotFound,
+    /// `listeners`: no accept queue is full.
+    Healthy,
+    /// `listeners`: an accept queue is full.
+    Full,
+    /// `why-bind`: bind() would succeed.
+    Free,
+    /// `why-bind`: bind() would fail.
+    Busy,
+    /// `ports`: no destination is critical.
+    Fine,
+    /// `ports`: a destination has used 90 % of the ephemeral ports.
+    Critical,
+}
+
+/// The exit statuses (fd's `exit_codes.rs`): README, "Exit status". A
+/// SIGINT is not one of them: it kills the process (shells report 130).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitStatus {
+    /// Success; also a closed stdout (`| head -1`), as ripgrep does.
+    Success = 0,
+    /// The answer is no.
+    No = 1,
+    /// Usage or input error (clap exits 2 itself for its own).
+    Usage = 2,
+    /// Kernel, permission or I/O failure.
+    Failure = 3,
+}
+
+impl From<Outcome> for ExitStatus {
+    fn from(outcome: Outcome) -> ExitStatus {
+        match outcome {
+            Outcome::Shown | Outcome::Found | Outcome::Healthy | Outcome::Free | Outcome::Fine => {
+                ExitStatus::Success
+            }
+            Outcome::NotFound | Outcome::Full | Outcome::Busy | Outcome::Critical => ExitStatus::No,
+        }
+    }
+}
+
+/// A failure of a command.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Usage(#[from] ConfigError),
+    /// /etc/services or /etc/passwd (-r).
+    #[error(transparent)]
+    Names(#[from] ServicesError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// `why-bind --try`.
+    #[error(transparent)]
+    Try(#[from] TryError),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// A write to stdout failed (a full disk): whichever layer carried the
+    /// error up, the cause is the write.
+    #[error("writing the output: {0}")]
+    Output(io::Error),
+}
+
+impl CommandError {
+    /// The error itself (the variants are transparent), then its causes.
+    fn chain(&self) -> impl Iterator<Item = &(dyn Error + 'static)> {
+        let first: &(dyn Error + 'static) = match self {
+            CommandError::Usage(e) => e,
+            CommandError::Names(e) => e,
+            CommandError::Run(e) => e,
+            CommandError::Try(e) => e,
+            CommandError::Io(e) | CommandError::Output(e) => e,
+        };
+        std::iter::successors(Some(first), |&e| e.source())
+    }
+
+    /// The one-line message: the error and its causes, `: `-separated.
+    pub fn message(&self) -> String {
+        match self {
+            CommandError::Output(_) => self.to_string(),
+            _ => self
+                .chain()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(": "),
+        }
+    }
+
+    /// ripgrep's rule: a BrokenPipe anywhere in the chain is a reader that
+    /// stopped listening, not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        self.chain().any(|e| {
+            e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        })
+    }
+
+    /// The exit status this error ends the process with.
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            _ if self.is_broken_pipe() => ExitStatus::Success,
+            CommandError::Usage(_) => ExitStatus::Usage,
+            _ => ExitStatus::Failure,
+        }
+    }
+
+    /// The error as the output's, when stdout failed during the command.
+    fn into_output_failure(self) -> CommandError {
+        let cause = self
+            .chain()
+            .find_map(|e| e.downcast_ref::<io::Error>())
+            .map(|e| io::Error::new(e.kind(), e.to_string()));
+        match cause {
+            Some(cause) => CommandError::Output(cause),
+            None => self,
+        }
+    }
+}
+
+/// The stack of the thread that does the run: the main thread's is what
+/// `ulimit -s` leaves (ss runs in 16 KiB), and clap's parse alone needs
+/// more than 48 KiB of it in a release build (several hundred KiB in a
+/// debug one). The deep parts are bounded (the filter's recursion follows
+/// its nesting, at most 100 levels, not its 1000 terms), so a fixed stack
+/// fits every documented limit; pages are only used as touched.
+const RUN_STACK: usize = 2 << 20;
+
+/// Runs `f` on a thread with [`RUN_STACK`]; a panic in it is resumed here
+/// (a panic is a bug: it ends the process as it would have).
+pub fn on_run_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
+    let handle = std::thread::Builder::new()
+        .name("sockscope".into())
+        .stack_size(RUN_STACK)
+        .spawn(f)?;
+    Ok(handle
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p)))
+}
+
+/// What every command gets: the configuration, the name databases (-r),
+/// stdout's failure flag and when the run started.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub services: Option<Services>,
+    pub users: Option<Users>,
+    failed: &'a Cell<bool>,
+    started: Instant,
+}
+
+impl Context<'_> {
+    /// The pipeline's plan for this configuration, keeping `keep`.
+    pub fn plan(&self, keep: Keep) -> Plan {
+        let c = self.config;
+        Plan {
+            query: c.query.clone(),
+            select: c.select.clone(),
+            owners: c.owners.clone(),
+            source: c.source.clone(),
+            keep,
+        }
+    }
+
+    /// Buffered stdout.
+    pub fn out(&self) -> io::BufWriter<console::Stdout<'_>> {
+        console::stdout(self.failed)
+    }
+
+    /// Time since the run started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The `--verbose` line, when asked for.
+    pub fn verbose(&self, report: &RunReport, shown: Shown) {
+        if self.config.verbose {
+            console::verbose(report, shown, self.elapsed());
+        }
+    }
+}
+
+/// Runs the command `config` asks for.
+pub fn execute(config: &Config) -> Result<Outcome, CommandError> {
+    {
+        let mut err = io::stderr().lock();
+        for source in &config.from_env {
+            let _ = writeln!(err, "sockscope: {source}");
+        }
+    }
+    let failed = Cell::new(false);
+    dispatch(config, &failed).map_err(|e| {
+        if failed.get() {
+            e.into_output_failure()
+        } else {
+            e
+        }
+    })
+}
+
+fn dispatch(config: &Config, failed: &Cell<bool>) -> Result<Outcome, CommandError> {
+    let services = config
+        .services
+        .as_deref()
+        .map(Services::from_file)
+        .transpose()?;
+    let users = config.users.as_deref().map(Users::from_file).transpose()?;
+    let cx = Context {
+        config,
+        services,
+        users,
+        failed,
+        started: Instant::now(),
+    };
+    match &config.mode {
+        Mode::List => list::run(&cx),
+        Mode::Who(target) => who::run(&cx, target),
+        Mode::Listeners => listeners::run(&cx),
+        Mode::WhyBind {
+            target,
+            scope,
+            try_bind,
+        } => why_bind::run(&cx, *target, *scope, *try_bind),
+        Mode::Ports => ports::run(&cx),
+        Mode::Summary => summary::run(&cx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_and_errors_map_to_exit_statuses() {
+        for (outcome, status) in [
+            (Outcome::Shown, ExitStatus::Success),
+            (Outcome::Found, ExitStatus::Success),
+            (Outcome::NotFound, ExitStatus::No),
+            (Outcome::Healthy, ExitStatus::Success),
+            (Outcome::Full, ExitStatus::No),
+            (Outcome::Free, ExitStatus::Success),
+            (Outcome::Busy, ExitStatus::No),
+            (Outcome::Fine, ExitStatus::Success),
+            (Outcome::Critical, ExitStatus::No),
+        ] {
+            assert_eq!(ExitStatus::from(outcome), status, "{outcome:?}");
+        }
+        assert_eq!(
+            CommandError::from(ConfigError::UnixFilter).exit_status(),
+            ExitStatus::Usage
+        );
+        let pipe = || io::Error::from(io::ErrorKind::BrokenPipe);
+        assert_eq!(
+            CommandError::from(pipe()).exit_status(),
+            ExitStatus::Success
+        );
+        let deep = CommandError::Run(RunError::Source(crate::source::SourceError::Output(pipe())));
+        assert!(deep.is_broken_pipe());
+        let full = || io::Error::from_raw_os_error(libc::ENOSPC);
+        let err = CommandError::Run(RunError::Source(crate::source::SourceError::Output(full())));
+        assert_eq!(err.exit_status(), ExitStatus::Failure);
+        assert_eq!(
+            err.message(),
+            format!("cannot write the output: {}", full())
+        );
+        assert_eq!(
+            err.into_output_failure().message(),
+            format!("writing the output: {}", full())
+        );
+    }
+}

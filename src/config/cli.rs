@@ -34,7 +34,8 @@ Examples:
 const SHORT_AFTER_HELP: &str = "\
 Exit status: 0 ok; 1 the answer is no (who: nothing holds the port;
 why-bind: busy; listeners: a queue is full; ports: critical); 2 usage or
-input error; 3 kernel, permission or I/O failure; 130 interrupted (SIGINT).";
+input error; 3 kernel, permission or I/O failure; 130 interrupted: killed by
+SIGINT (shells report 130).";
 
 /// Exit statuses and what each means, for `--help` and the man page's
 /// EXIT STATUS section (README, "Exit status", says the same).
@@ -73,7 +74,7 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
     ),
     (
         130,
-        "Interrupted by SIGINT (Ctrl-C), as shells report it (128 + 2).",
+        "Interrupted: killed by SIGINT (Ctrl-C); shells report 130 (128 + 2).",
     ),
 ];
 

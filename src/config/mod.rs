@@ -12,43 +12,10 @@ use crate::config::cli::{Cli, Command, SourceArg};
 use crate::filter::expr::{Expr, HostCond, Side};
 use crate::filter::{LocalPort, ProcessFilter, Selection, bytecode, expr};
 use crate::model::{Family, NetKnobs, Protocol, StateSet, TcpState};
+pub use crate::output::{OutputFormat, TableOptions};
+pub use crate::pipeline::OwnerOptions;
 use crate::source::services::Services;
 use crate::source::{Query, SourceKind, SourceOptions, sysctl};
-
-/// How records are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
-    /// An aligned table like ss.
-    Table,
-    /// One JSON array.
-    Json,
-    /// One JSON object per line.
-    JsonLines,
-}
-
-/// Table options.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableOptions {
-    pub header: bool,
-    /// Add the uid, inode and cookie columns.
-    pub extended: bool,
-    /// Show a Netid column (ss shows it when more than one protocol is
-    /// selected).
-    pub netid: bool,
-    /// Show a Process column.
-    pub processes: bool,
-    /// Add each owner's command line.
-    pub cmdline: bool,
-    /// Add the Timer column (-o).
-    pub timers: bool,
-    /// A tcp_info line under each socket (-i).
-    pub info: bool,
-    /// A socket memory line under each socket (-m).
-    pub memory: bool,
-    /// IPv6 sockets may be listed (not -4): a long streamed table sizes its
-    /// address columns for them.
-    pub ipv6: bool,
-}
 
 /// What the run answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,14 +37,6 @@ pub enum Mode {
     },
     /// `ports`: ephemeral port pressure.
     Ports,
-}
-
-/// How to find owners.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OwnerOptions {
-    /// The /proc tree holding PID directories.
-    pub proc_root: PathBuf,
-    pub cmdline: bool,
 }
 
 /// The command line asked for something impossible.

@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use super::detail::{skmem_text, tcp_info_text, tcp_info_text_with_options, timer_text};
 use super::escape::{escape, escape_bytes, needs_escape};
 use super::grid::{Align, Grid, push_int};
-use crate::config::TableOptions;
 use crate::model::{Attribution, DualStack, Owner, Socket, UnixSocket};
 use crate::source::services::{Services, Users};
 use unicode_width::UnicodeWidthStr;
@@ -33,16 +32,252 @@ pub fn write(
     t.flush(out)
 }
 
-/// Rows laid out in ss's columns; [`TableWriter::flush`] writes what it
-/// holds and keeps the column widths, so a long table can be written in
-/// batches: [`TableWriter::fix_widths`] first sets every column to what it
-/// can hold, so that the rows of later batches line up with the first.
-pub struct TableWriter<'a> {
-    grid: Grid,
-    opts: &'a TableOptions,
+/// Table options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableOptions {
+    pub header: bool,
+    /// Add the uid, inode and cookie columns.
+    pub extended: bool,
+    /// Show a Netid column (ss shows it when more than one protocol is
+    /// selected).
+    pub netid: bool,
+    /// Show a Process column.
+    pub processes: bool,
+    /// Add each owner's command line.
+    pub cmdline: bool,
+    /// Add the Timer column (-o).
+    pub timers: bool,
+    /// A tcp_info line under each socket (-i).
+    pub info: bool,
+    /// A socket memory line under each socket (-m).
+    pub memory: bool,
+    /// IPv6 sockets may be listed (not -4): a long streamed table sizes its
+    /// address columns for them.
+    pub ipv6: bool,
+}
+
+/// One column of the table: its header, its alignment, the widest cell it
+/// can hold, and its cell for an inet socket and for a UNIX socket. The
+/// columns shown are a list built once from the options
+/// ([`Column::list`]), so a new column is one variant here and one entry
+/// there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// The protocol (`tcp`, `u_str`), when more than one is listed.
+    Netid,
+    State,
+    RecvQ,
+    /// The backlog of a listener, `-` where the source cannot tell.
+    SendQ,
+    /// `ADDR%dev:PORT`; a UNIX socket's `path inode`.
+    Local,
+    /// `ADDR:PORT`; a UNIX socket's `peer-path peer-inode`.
+    Peer,
+    /// -o: the running TCP timer.
+    Timer,
+    /// -e: the owner uid (a user name with -r).
+    Uid,
+    /// -e. Socket inodes come from get_next_ino(), an unsigned int
+    /// (fs/inode.c), though /proc prints them as unsigned long.
+    Inode,
+    /// -e. The cookie is a u64 (sock_gen_cookie), printed in hex.
+    Cookie,
+    /// -e: IPV6_V6ONLY of an inet6 listener or unconnected socket.
+    V6only,
+    /// -p: the owners, or the listener of a queued connection.
+    Process,
+}
+
+/// What a cell may need besides its socket.
+struct CellContext<'a> {
     services: Option<&'a Services>,
     users: Option<&'a Users>,
     names: IfNames,
+    cmdline: bool,
+}
+
+impl Column {
+    /// The columns `opts` show, in order.
+    pub fn list(opts: &TableOptions) -> Vec<Column> {
+        let mut columns = Vec::new();
+        if opts.netid {
+            columns.push(Column::Netid);
+        }
+        columns.extend([
+            Column::State,
+            Column::RecvQ,
+            Column::SendQ,
+            Column::Local,
+            Column::Peer,
+        ]);
+        if opts.timers {
+            columns.push(Column::Timer);
+        }
+        if opts.extended {
+            columns.extend([Column::Uid, Column::Inode, Column::Cookie, Column::V6only]);
+        }
+        if opts.processes {
+            columns.push(Column::Process);
+        }
+        columns
+    }
+
+    pub fn header(self) -> &'static str {
+        match self {
+            Column::Netid => "Netid",
+            Column::State => "State",
+            Column::RecvQ => "Recv-Q",
+            Column::SendQ => "Send-Q",
+            Column::Local => "Local Address:Port",
+            Column::Peer => "Peer Address:Port",
+            Column::Timer => "Timer",
+            Column::Uid => "UID",
+            Column::Inode => "Inode",
+            Column::Cookie => "Cookie",
+            Column::V6only => "V6only",
+            Column::Process => "Process",
+        }
+    }
+
+    pub fn align(self) -> Align {
+        match self {
+            Column::RecvQ | Column::SendQ | Column::Local | Column::Uid | Column::Inode => {
+                Align::Right
+            }
+            Column::Netid
+            | Column::State
+            | Column::Peer
+            | Column::Timer
+            | Column::Cookie
+            | Column::V6only
+            | Column::Process => Align::Left,
+        }
+    }
+
+    /// The widest cell the column can hold (0: unbounded).
+    fn capacity(self, cap: &Capacity) -> usize {
+        match self {
+            Column::Netid => cap.netid,
+            Column::State => cap.state,
+            Column::RecvQ | Column::SendQ | Column::Inode => U32_DIGITS,
+            Column::Local => cap.local,
+            Column::Peer => cap.peer,
+            Column::Timer => cap.timer,
+            Column::Uid => cap.uid,
+            Column::Cookie => 16,
+            Column::V6only => 1,
+            Column::Process => 0,
+        }
+    }
+
+    /// The cell of an inet socket.
+    fn inet(self, grid: &mut Grid, s: &Socket, cx: &mut CellContext<'_>) {
+        match self {
+            Column::Netid => grid.text(s.proto.name()),
+            Column::State => grid.text(s.state.name_for(s.proto)),
+            Column::RecvQ => grid.number(s.recv_q),
+            Column::SendQ => opt_number(grid, s.send_q),
+            Column::Local => {
+                let dev = match s.ifindex {
+                    Some(i) if i != 0 => Some(cx.names.get(i)),
+                    _ => None,
+                };
+                grid.cell(|buf| endpoint(buf, s, s.local, dev, cx.services));
+            }
+            Column::Peer => grid.cell(|buf| endpoint(buf, s, s.remote, None, cx.services)),
+            Column::Timer => match &s.timer {
+                Some(t) => grid.cell(|buf| {
+                    buf.push_str(&timer_text(t.kind.name(), t.expires_ms, t.retrans));
+                }),
+                None => grid.text(""),
+            },
+            Column::Uid => uid_cell(grid, s.uid, cx.users),
+            Column::Inode => grid.number(s.inode),
+            Column::Cookie => cookie_cell(grid, s.cookie),
+            Column::V6only => match s.v6only {
+                Some(v) => grid.text(if v { "1" } else { "0" }),
+                None => grid.text(""),
+            },
+            Column::Process => grid.cell(|buf| process(buf, s, cx.cmdline)),
+        }
+    }
+
+    /// The cell of a UNIX socket, as ss -x: `path inode` for the local end
+    /// (`*` when unbound), `peer-path peer-inode` for the other (ss prints
+    /// `*` for the peer's name; sockscope names it when the peer is
+    /// listed).
+    fn unix(self, grid: &mut Grid, u: &UnixSocket, cx: &CellContext<'_>) {
+        match self {
+            Column::Netid => grid.text(u.kind.netid()),
+            Column::State => grid.text(u.state_name()),
+            Column::RecvQ => opt_number(grid, u.recv_q),
+            Column::SendQ => opt_number(grid, u.send_q),
+            Column::Local => grid.cell(|buf| {
+                match &u.path {
+                    Some(p) => buf.push_str(&escape_bytes(p)),
+                    None => buf.push('*'),
+                }
+                buf.push(' ');
+                push_int(buf, u.inode);
+            }),
+            Column::Peer => grid.cell(|buf| {
+                match &u.peer_path {
+                    Some(p) => buf.push_str(&escape_bytes(p)),
+                    None => buf.push('*'),
+                }
+                buf.push(' ');
+                match u.peer_inode {
+                    Some(i) => push_int(buf, i),
+                    None => buf.push('-'),
+                }
+            }),
+            Column::Timer | Column::V6only => grid.text(""),
+            Column::Uid => uid_cell(grid, u.uid, cx.users),
+            Column::Inode => grid.number(u.inode),
+            Column::Cookie => cookie_cell(grid, u.cookie),
+            Column::Process => grid
+                .cell(|buf| owner_list(buf, u.owners.as_deref().unwrap_or_default(), cx.cmdline)),
+        }
+    }
+}
+
+/// A number, or `-` where the source cannot tell.
+fn opt_number(grid: &mut Grid, n: Option<u32>) {
+    match n {
+        Some(n) => grid.number(n),
+        None => grid.text("-"),
+    }
+}
+
+/// The -e UID cell: a user name with -r, the uid, or `-`.
+fn uid_cell(grid: &mut Grid, uid: Option<u32>, users: Option<&Users>) {
+    match (uid, users.and_then(|db| uid.and_then(|id| db.name(id)))) {
+        (_, Some(name)) => grid.cell(|buf| buf.push_str(&escape(name))),
+        (Some(id), None) => grid.number(id),
+        (None, None) => grid.text("-"),
+    }
+}
+
+/// The -e Cookie cell: hex, or `-` from /proc.
+fn cookie_cell(grid: &mut Grid, cookie: Option<u64>) {
+    match cookie {
+        Some(c) => grid.cell(|buf| {
+            let _ = write!(buf, "{c:x}");
+        }),
+        None => grid.text("-"),
+    }
+}
+
+/// Rows laid out in the columns of [`Column::list`]; [`TableWriter::flush`]
+/// writes what it holds and keeps the column widths, so a long table can
+/// be written in batches: [`TableWriter::fix_widths`] first sets every
+/// column to what it can hold, so that the rows of later batches line up
+/// with the first.
+pub struct TableWriter<'a> {
+    grid: Grid,
+    opts: &'a TableOptions,
+    columns: Vec<Column>,
+    cx: CellContext<'a>,
     /// The widest cell each column can hold (0: unbounded, or the last
     /// column, which is never padded).
     capacity: Vec<usize>,
@@ -55,49 +290,25 @@ impl<'a> TableWriter<'a> {
         users: Option<&'a Users>,
         rows: usize,
     ) -> TableWriter<'a> {
+        let columns = Column::list(opts);
         let cap = Capacity::new(opts);
-        // (header, alignment, the widest cell the column can hold).
-        let mut columns: Vec<(&str, Align, usize)> = Vec::new();
-        if opts.netid {
-            columns.push(("Netid", Align::Left, cap.netid));
-        }
-        columns.extend([
-            ("State", Align::Left, cap.state),
-            ("Recv-Q", Align::Right, U32_DIGITS),
-            ("Send-Q", Align::Right, U32_DIGITS),
-            ("Local Address:Port", Align::Right, cap.local),
-            ("Peer Address:Port", Align::Left, cap.peer),
-        ]);
-        if opts.timers {
-            columns.push(("Timer", Align::Left, cap.timer));
-        }
-        if opts.extended {
-            columns.extend([
-                ("UID", Align::Right, cap.uid),
-                // Socket inodes come from get_next_ino(), an unsigned int
-                // (fs/inode.c), though /proc prints them as unsigned long.
-                ("Inode", Align::Right, U32_DIGITS),
-                // The cookie is a u64 (sock_gen_cookie), printed in hex.
-                ("Cookie", Align::Left, 16),
-                ("V6only", Align::Left, 1),
-            ]);
-        }
-        if opts.processes {
-            columns.push(("Process", Align::Left, 0));
-        }
-        let capacity = columns.iter().map(|(_, _, c)| *c).collect();
-        let mut grid = Grid::with_capacity(columns.iter().map(|(_, a, _)| *a).collect(), rows);
+        let capacity = columns.iter().map(|c| c.capacity(&cap)).collect();
+        let mut grid = Grid::with_capacity(columns.iter().map(|c| c.align()).collect(), rows);
         if opts.header {
-            for (name, _, _) in &columns {
-                grid.text(name);
+            for column in &columns {
+                grid.text(column.header());
             }
         }
         TableWriter {
             grid,
             opts,
-            services,
-            users,
-            names: IfNames::default(),
+            columns,
+            cx: CellContext {
+                services,
+                users,
+                names: IfNames::default(),
+                cmdline: opts.cmdline,
+            },
             capacity,
         }
     }
@@ -123,39 +334,12 @@ impl<'a> TableWriter<'a> {
         Ok(())
     }
 
-    /// Adds one inet socket.
+    /// Adds one inet socket, and its -i/-m line under it.
     pub fn row(&mut self, s: &Socket) {
-        let (grid, opts) = (&mut self.grid, self.opts);
-        let (services, users) = (self.services, self.users);
-        if opts.netid {
-            grid.text(s.proto.name());
+        for column in &self.columns {
+            column.inet(&mut self.grid, s, &mut self.cx);
         }
-        grid.text(s.state.name_for(s.proto));
-        grid.number(s.recv_q);
-        match s.send_q {
-            Some(q) => grid.number(q),
-            None => grid.text("-"),
-        }
-        let dev = match s.ifindex {
-            Some(i) if i != 0 => Some(self.names.get(i)),
-            _ => None,
-        };
-        grid.cell(|buf| endpoint(buf, s, s.local, dev, services));
-        grid.cell(|buf| endpoint(buf, s, s.remote, None, services));
-        if opts.timers {
-            match &s.timer {
-                Some(t) => grid.cell(|buf| {
-                    buf.push_str(&timer_text(t.kind.name(), t.expires_ms, t.retrans));
-                }),
-                None => grid.text(""),
-            }
-        }
-        if opts.extended {
-            extended_cells(grid, s.uid, s.inode, s.cookie, s.v6only, users);
-        }
-        if opts.processes {
-            grid.cell(|buf| process(buf, s, opts.cmdline));
-        }
+        let opts = self.opts;
         if let (true, Some(x)) = (opts.info || opts.memory, &s.extras) {
             let mut line = String::new();
             if let (true, Some(m)) = (opts.memory, &x.mem) {
@@ -171,14 +355,16 @@ impl<'a> TableWriter<'a> {
                 });
             }
             if !line.is_empty() {
-                grid.detail(escape(&line).into_owned());
+                self.grid.detail(escape(&line).into_owned());
             }
         }
     }
 
-    /// Adds one UNIX socket.
+    /// Adds one UNIX socket, in the same columns.
     pub fn unix_row(&mut self, u: &UnixSocket) {
-        unix_row(&mut self.grid, u, self.opts, self.users);
+        for column in &self.columns {
+            column.unix(&mut self.grid, u, &self.cx);
+        }
     }
 }
 
@@ -267,50 +453,6 @@ fn longest_ifname() -> Option<usize> {
     }
 }
 
-/// A UNIX socket in the same columns, as ss -x: `path inode` for the local
-/// end (`*` when unbound), `peer-path peer-inode` for the other (ss prints
-/// `*` for the peer's name; sockscope names it when the peer is listed).
-fn unix_row(grid: &mut Grid, u: &UnixSocket, opts: &TableOptions, users: Option<&Users>) {
-    let opt_number = |grid: &mut Grid, n: Option<u32>| match n {
-        Some(n) => grid.number(n),
-        None => grid.text("-"),
-    };
-    if opts.netid {
-        grid.text(u.kind.netid());
-    }
-    grid.text(u.state_name());
-    opt_number(grid, u.recv_q);
-    opt_number(grid, u.send_q);
-    grid.cell(|buf| {
-        match &u.path {
-            Some(p) => buf.push_str(&escape_bytes(p)),
-            None => buf.push('*'),
-        }
-        buf.push(' ');
-        push_int(buf, u.inode);
-    });
-    grid.cell(|buf| {
-        match &u.peer_path {
-            Some(p) => buf.push_str(&escape_bytes(p)),
-            None => buf.push('*'),
-        }
-        buf.push(' ');
-        match u.peer_inode {
-            Some(i) => push_int(buf, i),
-            None => buf.push('-'),
-        }
-    });
-    if opts.timers {
-        grid.text("");
-    }
-    if opts.extended {
-        extended_cells(grid, u.uid, u.inode, u.cookie, None, users);
-    }
-    if opts.processes {
-        grid.cell(|buf| owner_list(buf, u.owners.as_deref().unwrap_or_default(), opts.cmdline));
-    }
-}
-
 /// The Process column: `comm/pid fd=N` per owner, comma-separated (with
 /// `[cmdline]` after each when asked); for a connection waiting in a
 /// listener's queue, `(accept queue of comm/pid)`, or `(accept queue of
@@ -352,33 +494,6 @@ fn owner_list(buf: &mut String, owners: &[Owner], cmdline: bool) {
             push_name(buf, cmd, Field::Cmdline);
             buf.push(']');
         }
-    }
-}
-
-/// The -e cells: UID (a user name with -r), Inode, Cookie, V6only.
-fn extended_cells(
-    grid: &mut Grid,
-    uid: Option<u32>,
-    inode: u64,
-    cookie: Option<u64>,
-    v6only: Option<bool>,
-    users: Option<&Users>,
-) {
-    match (uid, users.and_then(|db| uid.and_then(|id| db.name(id)))) {
-        (_, Some(name)) => grid.cell(|buf| buf.push_str(&escape(name))),
-        (Some(id), None) => grid.number(id),
-        (None, None) => grid.text("-"),
-    }
-    grid.number(inode);
-    match cookie {
-        Some(c) => grid.cell(|buf| {
-            let _ = write!(buf, "{c:x}");
-        }),
-        None => grid.text("-"),
-    }
-    match v6only {
-        Some(v) => grid.text(if v { "1" } else { "0" }),
-        None => grid.text(""),
     }
 }
 

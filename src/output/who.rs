@@ -7,10 +7,10 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::TableOptions;
 use super::json::{JsonOwner, JsonSocket, to_writer};
 use super::table;
 use crate::analysis::{WhoAnswer, who};
-use crate::config::TableOptions;
 use crate::filter::LocalPort;
 use crate::model::{Protocol, Socket};
 

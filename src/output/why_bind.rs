@@ -9,10 +9,10 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
+use super::TableOptions;
 use super::json::{JsonEndpoint, JsonOwner, JsonSocket, to_writer};
 use super::table::{self, Field};
 use crate::analysis::{Attempt, BindFailed, BindFailure, BindVerdict, Note, Reason};
-use crate::config::TableOptions;
 use crate::model::{Socket, TcpState};
 
 /// How a reason names a process.

@@ -1,16 +1,39 @@
-//! One run, layer by layer: source → owners → filter. Rendering is left to
-//! the caller, so tests and benchmarks can use the records.
+//! The one run: read → owners → queue attribution → select → sink. Every
+//! command runs it; what differs is the [`Plan`] (what to read, keep and
+//! show) and the [`Sink`] (where the selected records go: a printer, a
+//! collector, a counter). A per-namespace loop or a repeated run (watch) is
+//! a loop around [`run`]; the [`RunReport`] of each says what it did.
+//!
+//! How records reach the sink is the sink's choice ([`Delivery`]):
+//! - [`Delivery::Streamed`]: each selected record is handed over as it is
+//!   read, memory stays flat however many sockets there are. With owners,
+//!   /proc is walked first, each record gets its owners as it arrives (the
+//!   owners vector is lent to it and taken back), and a connection waiting
+//!   in a queue is tied to its listener at once when the listeners alone
+//!   decide it ([`queues::Listeners::resolve`]); one whose listener depends
+//!   on the other queued connections (several candidates with a Recv-Q), or
+//!   whose listener was not seen yet, is held back and resolved with the
+//!   others at the end. A table's dump brings its listeners before its
+//!   connections (the kernel walks the listening hash first, and
+//!   /proc/net/tcp lists it first too), and the held-back ones are few (the
+//!   queues).
+//! - [`Delivery::Collected`]: the records the plan [`Keep`]s are collected,
+//!   the /proc walk runs on other threads while this one dumps (netlink
+//!   follows the calling thread's network namespace, so the dump stays
+//!   here), then owners and queues are attributed over the whole set and
+//!   the selected records are handed over at once.
 
 pub mod queues;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::analysis::{PortCounter, PortPressure};
-use crate::config::{Config, Mode, OwnerOptions};
-use crate::model::{Owner, Protocol, SockStat, Socket, TcpState, UnixSocket};
+use crate::filter::Selection;
+use crate::model::{Owner, Protocol, Socket, TcpState, UnixSocket};
 use crate::source::owners::{self, OwnerIndex, OwnersError, WalkOptions};
-use crate::source::{self, SourceError, SourceKind, Warning, sockstat};
+use crate::source::{self, Query, SourceError, SourceKind, SourceOptions, Warning, sockstat};
 use crate::text::plural;
 
 /// A failure of the run.
@@ -24,55 +47,175 @@ pub enum RunError {
     SockStat(#[from] sockstat::SockStatError),
 }
 
-/// The selected records and what to tell the user about them.
+/// How to find owners.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerOptions {
+    /// The /proc tree holding PID directories.
+    pub proc_root: PathBuf,
+    pub cmdline: bool,
+}
+
+/// What one run reads, keeps and shows.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// What the source reads (it may hold more than is shown: LISTEN
+    /// sockets are read for queue attribution).
+    pub query: Query,
+    /// What is shown.
+    pub select: Selection,
+    /// Set when owners must be looked up (output or a filter needs them).
+    pub owners: Option<OwnerOptions>,
+    pub source: SourceOptions,
+    /// What a run keeps of the records read, before owners are looked up.
+    pub keep: Keep,
+}
+
+/// What a run keeps of the records read: `listeners` the LISTEN sockets
+/// and the queued connections (no descriptor); `who` and `why-bind` the
+/// sockets on their port, which is also what they ask the kernel for, but
+/// /proc, a replay or a kernel that refuses the bytecode hands over every
+/// socket. The rest of a huge table is dropped as it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    Everything,
+    ListenersAndQueued,
+    LocalPort(u16),
+}
+
+impl Keep {
+    fn keeps(self, s: &Socket) -> bool {
+        match self {
+            Keep::Everything => true,
+            Keep::ListenersAndQueued => s.state == TcpState::Listen || s.inode == 0,
+            Keep::LocalPort(port) => s.local.port() == port,
+        }
+    }
+}
+
+/// How the selected records reach a [`Sink`] (module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// One at a time, as read: memory stays flat.
+    Streamed,
+    /// All at once, after owners and queues were attributed over the set.
+    Collected,
+}
+
+/// Where the selected records go.
+pub trait Sink {
+    /// How this sink takes its records.
+    fn delivery(&self) -> Delivery;
+    /// One selected inet record. A streamed record's owners vector is taken
+    /// back once this returns.
+    fn socket(&mut self, s: &Socket) -> io::Result<()>;
+    /// Every selected inet record, at once ([`Delivery::Collected`]).
+    fn sockets(&mut self, sockets: Vec<Socket>) -> io::Result<()> {
+        sockets.iter().try_for_each(|s| self.socket(s))
+    }
+    /// The selected UNIX records, once the inet ones are done.
+    fn unix(&mut self, unix: Vec<UnixSocket>) -> io::Result<()>;
+}
+
+/// A sink keeping every selected record.
 #[derive(Debug, Default)]
-pub struct Report {
+pub struct Collect {
     pub sockets: Vec<Socket>,
     pub unix: Vec<UnixSocket>,
-    /// One line each, for stderr.
-    pub notes: Vec<String>,
-    /// Dumps retried because the kernel flagged them interrupted.
-    pub interrupted_retries: u32,
-    /// The kernel refused the filter bytecode (user space filtered alone).
-    pub bytecode_refused: bool,
-    /// What the run did and how long it took, for `--verbose`.
-    pub stats: RunStats,
+}
+
+impl Sink for Collect {
+    fn delivery(&self) -> Delivery {
+        Delivery::Collected
+    }
+    fn socket(&mut self, s: &Socket) -> io::Result<()> {
+        self.sockets.push(s.clone());
+        Ok(())
+    }
+    fn sockets(&mut self, mut sockets: Vec<Socket>) -> io::Result<()> {
+        self.sockets.append(&mut sockets);
+        Ok(())
+    }
+    fn unix(&mut self, mut unix: Vec<UnixSocket>) -> io::Result<()> {
+        self.unix.append(&mut unix);
+        Ok(())
+    }
+}
+
+/// A sink counting inet sockets per protocol and state (`-s`): nothing is
+/// kept, however large the table.
+#[derive(Debug, Default)]
+pub struct StateCounts(HashMap<(Protocol, TcpState), usize>);
+
+impl StateCounts {
+    /// The counts, by protocol (in `protocols`' order) then state.
+    pub fn states(&self, protocols: &[Protocol]) -> Vec<(Protocol, TcpState, usize)> {
+        let mut states = Vec::new();
+        for &proto in protocols {
+            for state in TcpState::ALL {
+                if let Some(&n) = self.0.get(&(proto, state)) {
+                    states.push((proto, state, n));
+                }
+            }
+        }
+        states
+    }
+}
+
+impl Sink for StateCounts {
+    fn delivery(&self) -> Delivery {
+        Delivery::Streamed
+    }
+    fn socket(&mut self, s: &Socket) -> io::Result<()> {
+        *self.0.entry((s.proto, s.state)).or_default() += 1;
+        Ok(())
+    }
+    fn unix(&mut self, _: Vec<UnixSocket>) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What `-s` shows.
 #[derive(Debug, Default)]
 pub struct Summary {
     /// /proc/net/sockstat, sockstat6 and the Tcp line of snmp.
-    pub stat: SockStat,
+    pub stat: crate::model::SockStat,
     /// Sockets per protocol and state, counted from the dump.
     pub states: Vec<(Protocol, TcpState, usize)>,
 }
 
-/// Reads the totals and counts sockets per state as the dump streams by:
-/// nothing is kept, however large the table.
-pub fn summarize(config: &Config) -> Result<Summary, RunError> {
-    let stat = sockstat::read(&config.source.proc_net)?;
-    let states = count_states(config)?;
-    Ok(Summary { stat, states })
+/// What a run did, for stderr: its notes and, for `--verbose`, its counts
+/// and timings.
+#[derive(Debug, Default, Clone)]
+pub struct RunReport {
+    /// One line each, for stderr.
+    pub notes: Vec<String>,
+    /// Dumps retried because the kernel flagged them interrupted.
+    pub interrupted_retries: u32,
+    /// The size of the kernel filter program sent, if one was.
+    pub kernel_filter: Option<usize>,
+    /// The kernel refused the filter bytecode (user space filtered alone).
+    pub bytecode_refused: bool,
+    /// What the run did and how long it took, for `--verbose`.
+    pub stats: RunStats,
 }
 
-/// The per-state half of `-s`: sockets per protocol and state, counted as
-/// the dump streams by.
-pub fn count_states(config: &Config) -> Result<Vec<(Protocol, TcpState, usize)>, RunError> {
-    let mut counts: HashMap<(Protocol, TcpState), usize> = HashMap::new();
-    let _ = stream(config, &mut |s| {
-        *counts.entry((s.proto, s.state)).or_default() += 1;
-        Ok(())
-    })?;
-    let mut states = Vec::new();
-    for &proto in &config.query.protocols {
-        for state in TcpState::ALL {
-            if let Some(&n) = counts.get(&(proto, state)) {
-                states.push((proto, state, n));
+impl RunReport {
+    /// Folds the report of a run made before this one into it (`ports`
+    /// reads its listeners first): its notes first, each said once.
+    pub fn after(mut self, earlier: RunReport) -> RunReport {
+        let mut notes = earlier.notes;
+        for note in std::mem::take(&mut self.notes) {
+            if !notes.contains(&note) {
+                notes.push(note);
             }
         }
+        self.notes = notes;
+        self.interrupted_retries += earlier.interrupted_retries;
+        self.bytecode_refused |= earlier.bytecode_refused;
+        self.stats.read += earlier.stats.read;
+        self.stats.sockets_read += earlier.stats.sockets_read;
+        self
     }
-    Ok(states)
 }
 
 /// Counts and timings of one run.
@@ -84,33 +227,68 @@ pub struct RunStats {
     pub attribute: Duration,
 }
 
-/// True when records can go to the output as they are read: a plain
-/// listing (owners too: the walk is done first) without sorting.
-pub fn can_stream(config: &Config) -> bool {
-    matches!(config.mode, Mode::List)
+/// Reads what `plan` asks for, attributes owners and queues, selects, and
+/// hands the selected records to `sink` the way it takes them.
+pub fn run(plan: &Plan, sink: &mut dyn Sink) -> Result<RunReport, RunError> {
+    let read = match sink.delivery() {
+        Delivery::Streamed => streamed(plan, sink)?,
+        Delivery::Collected => collected(plan, sink)?,
+    };
+    let Read {
+        snap,
+        index,
+        stats,
+        mut hidden,
+    } = read;
+    let mut notes = notes_of(plan, &snap);
+    let mut unix = snap.unix;
+    if let Some(index) = &index {
+        owners::attach_unix(&mut unix, index);
+    }
+    unix.retain(|s| plan.select.matches_unix(s));
+    if let Some(index) = &index {
+        hidden += unix
+            .iter()
+            .filter(|u| unowned(u.inode, u.owners.as_deref()))
+            .count();
+        hint_hidden(hidden, index.stats.denied, &mut notes);
+        notes.extend(index.stats.failure_note());
+    }
+    sink.unix(unix).map_err(SourceError::Output)?;
+    Ok(RunReport {
+        notes,
+        interrupted_retries: snap.interrupted_retries,
+        kernel_filter: plan.query.bytecode.as_ref().map(|code| code.len()),
+        bytecode_refused: snap.bytecode_refused,
+        stats,
+    })
 }
 
-/// Reads the records `config` asks for and hands each selected one to
-/// `each` at once; memory stays flat however many sockets there are. UNIX
-/// records come back in the report.
-///
-/// With owners, /proc is walked first and each record gets its owners as
-/// it arrives. A table's dump brings its listeners before its connections
-/// (the kernel walks the listening hash first, and /proc/net/tcp lists it
-/// first too), so a connection waiting in a queue is tied to its listener
-/// at once ([`queues::Listeners::resolve`], as `gather` does) when the
-/// listeners alone decide it; one whose listener depends on the other
-/// queued connections (several candidates with a Recv-Q), or whose
-/// listener was not seen yet, is held back and resolved with the others
-/// at the end. They are few (the queues), so memory stays flat.
-pub fn stream(
-    config: &Config,
-    each: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
-) -> Result<Report, RunError> {
+/// What the inet half of a run leaves for the common end.
+struct Read {
+    /// The UNIX records (not yet attributed nor selected), warnings, retries.
+    snap: source::Snapshot,
+    index: Option<OwnerIndex>,
+    stats: RunStats,
+    /// Selected inet records with an inode but no visible owner.
+    hidden: usize,
+}
+
+/// A record some process held (it has an inode) whose holder could not be
+/// seen: for non-root, other users' processes. The one count of hidden
+/// owners, inet and UNIX alike.
+fn unowned(inode: u64, owners: Option<&[Owner]>) -> bool {
+    inode != 0 && owners.is_some_and(<[Owner]>::is_empty)
+}
+
+/// [`Delivery::Streamed`]: the walk first, then each record attributed,
+/// selected and handed over as it is read (module doc).
+fn streamed(plan: &Plan, sink: &mut dyn Sink) -> Result<Read, RunError> {
     struct Selected<'x> {
-        config: &'x Config,
-        each: &'x mut dyn FnMut(&Socket) -> std::io::Result<()>,
+        plan: &'x Plan,
+        sink: &'x mut dyn Sink,
         rows: usize,
+        hidden: usize,
         owners: Option<Attributing<'x>>,
     }
     /// The owner side of a streamed run.
@@ -123,19 +301,14 @@ pub fn stream(
         held: Vec<Socket>,
         /// The owners vector, lent to each record and taken back.
         spare: Vec<Owner>,
-        /// Shown sockets with an inode but no visible owner.
-        hidden: usize,
     }
     impl Selected<'_> {
-        fn show(&mut self, mut s: Socket) -> std::io::Result<()> {
-            if self.config.select.matches(&s) {
-                if let Some(a) = &mut self.owners
-                    && s.inode != 0
-                    && s.owners.as_ref().is_some_and(Vec::is_empty)
-                {
-                    a.hidden += 1;
+        fn show(&mut self, mut s: Socket) -> io::Result<()> {
+            if self.plan.select.matches(&s) {
+                if self.owners.is_some() && unowned(s.inode, s.owners.as_deref()) {
+                    self.hidden += 1;
                 }
-                (self.each)(&s)?;
+                self.sink.socket(&s)?;
             }
             if let Some(a) = &mut self.owners
                 && let Some(mut spare) = s.owners.take()
@@ -147,8 +320,11 @@ pub fn stream(
         }
     }
     impl source::Sink for Selected<'_> {
-        fn push(&mut self, mut s: Socket) -> std::io::Result<()> {
+        fn push(&mut self, mut s: Socket) -> io::Result<()> {
             self.rows += 1;
+            if !self.plan.keep.keeps(&s) {
+                return Ok(());
+            }
             if let Some(a) = &mut self.owners {
                 let mut list = std::mem::take(&mut a.spare);
                 a.index.owners_into(s.inode, &mut list);
@@ -170,7 +346,7 @@ pub fn stream(
         fn rollback(&mut self, _mark: usize) {}
     }
     let mut stats = RunStats::default();
-    let index = match &config.owners {
+    let index = match &plan.owners {
         Some(opts) => {
             let (index, took) = walk(opts);
             let index = index?;
@@ -180,20 +356,20 @@ pub fn stream(
         None => None,
     };
     let start = Instant::now();
-    let mut sink = Selected {
-        config,
-        each,
+    let mut selected = Selected {
+        plan,
+        sink,
         rows: 0,
+        hidden: 0,
         owners: index.as_ref().map(|index| Attributing {
             index,
             listeners: queues::Listeners::default(),
             held: Vec::new(),
             spare: Vec::new(),
-            hidden: 0,
         }),
     };
-    let snap = source::read_into(&config.query, &config.source, &mut sink)?;
-    if let Some(a) = &mut sink.owners {
+    let snap = source::read_into(&plan.query, &plan.source, &mut selected)?;
+    if let Some(a) = &mut selected.owners {
         let held = std::mem::take(&mut a.held);
         let queues = {
             let conns: Vec<&Socket> = held.iter().collect();
@@ -201,82 +377,92 @@ pub fn stream(
         };
         for (mut s, q) in held.into_iter().zip(queues) {
             s.queue = q;
-            sink.show(s).map_err(SourceError::Output)?;
+            selected.show(s).map_err(SourceError::Output)?;
         }
     }
     stats.read = start.elapsed();
-    stats.sockets_read = sink.rows + snap.unix.len();
-    let mut notes = notes_of(config, &snap);
-    let mut unix = snap.unix;
-    let mut hidden = sink.owners.as_ref().map_or(0, |a| a.hidden);
-    if let Some(index) = &index {
-        owners::attach_unix(&mut unix, index);
-    }
-    unix.retain(|s| config.select.matches_unix(s));
-    if let Some(index) = &index {
-        hidden += unowned_unix(&unix);
-        hint_hidden(hidden, index.stats.denied, &mut notes);
-        notes.extend(index.stats.failure_note());
-    }
-    Ok(Report {
-        sockets: Vec::new(),
-        unix,
-        notes,
-        interrupted_retries: snap.interrupted_retries,
-        bytecode_refused: snap.bytecode_refused,
+    stats.sockets_read = selected.rows + snap.unix.len();
+    let hidden = selected.hidden;
+    Ok(Read {
+        snap,
+        index,
         stats,
+        hidden,
     })
 }
 
-/// `ports`: ephemeral port use per destination, counted as the dump streams
-/// by; only the counts are kept, however large the table.
-///
-/// Whether a socket counts depends on the ports something listens on, and a
-/// table's listeners come before its connections but not before another
-/// table's (an IPv6 listener and an IPv4 socket on the same port), so the
-/// listeners are read first, in a dump of their own (the kernel walks only
-/// its listening hash for it), then every socket is counted. Both dumps
-/// carry the request's filter: local ports in ip_local_port_range.
-///
-/// `--record` records the second dump only: it is created once, and a
-/// replay of it serves both (each read loads the recording afresh, and the
-/// first keeps the listeners of what it is served).
-pub fn ports(config: &Config) -> Result<(PortPressure, Report), RunError> {
-    let listeners_only = Config {
-        query: source::Query {
-            states: [TcpState::Listen].into_iter().collect(),
-            ..config.query.clone()
-        },
-        source: source::SourceOptions {
-            record: None,
-            ..config.source.clone()
-        },
-        ..config.clone()
-    };
-    let mut listening = HashSet::new();
-    let first = stream(&listeners_only, &mut |s| {
-        if s.state == TcpState::Listen {
-            listening.insert(s.local.port());
+/// A source sink keeping only the records a plan can use.
+struct Kept {
+    rows: Vec<Socket>,
+    keep: Keep,
+}
+
+impl source::Sink for Kept {
+    fn push(&mut self, s: Socket) -> io::Result<()> {
+        if self.keep.keeps(&s) {
+            self.rows.push(s);
         }
         Ok(())
-    })?;
-    let mut counter = PortCounter::new(config.knobs.port_range(), listening);
-    let mut report = stream(config, &mut |s| {
-        counter.add(s);
-        Ok(())
-    })?;
-    let mut notes = first.notes;
-    for note in std::mem::take(&mut report.notes) {
-        if !notes.contains(&note) {
-            notes.push(note);
-        }
     }
-    report.notes = notes;
-    report.interrupted_retries += first.interrupted_retries;
-    report.bytecode_refused |= first.bytecode_refused;
-    report.stats.read += first.stats.read;
-    report.stats.sockets_read += first.stats.sockets_read;
-    Ok((counter.finish(), report))
+    fn mark(&self) -> Option<usize> {
+        Some(self.rows.len())
+    }
+    fn rollback(&mut self, mark: usize) {
+        self.rows.truncate(mark);
+    }
+}
+
+/// [`Delivery::Collected`]: the walk overlapping the dump, then owners and
+/// queues attributed over the kept records, which are selected and handed
+/// over at once (module doc).
+fn collected(plan: &Plan, sink: &mut dyn Sink) -> Result<Read, RunError> {
+    let mut stats = RunStats::default();
+    let (snap, walked) = std::thread::scope(|scope| {
+        let walker = plan
+            .owners
+            .as_ref()
+            .map(|opts| scope.spawn(move || walk(opts)));
+        let start = Instant::now();
+        let mut kept = Kept {
+            rows: Vec::new(),
+            keep: plan.keep,
+        };
+        let snap = source::read_into(&plan.query, &plan.source, &mut kept).map(|mut snap| {
+            snap.sockets = kept.rows;
+            snap
+        });
+        stats.read = start.elapsed();
+        let walked = walker.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (snap, walked)
+    });
+    let mut snap = snap?;
+    stats.sockets_read = snap.sockets.len();
+    let mut sockets = std::mem::take(&mut snap.sockets);
+    let mut index = None;
+    let mut hidden = 0;
+    if let Some((walked, took)) = walked {
+        let walked = walked?;
+        stats.walk = Some((took, walked.stats));
+        let start = Instant::now();
+        owners::attach(&mut sockets, &walked);
+        queues::attribute_queues(&mut sockets);
+        stats.attribute = start.elapsed();
+        sockets.retain(|s| plan.select.matches(s));
+        hidden = sockets
+            .iter()
+            .filter(|s| unowned(s.inode, s.owners.as_deref()))
+            .count();
+        index = Some(walked);
+    } else {
+        sockets.retain(|s| plan.select.matches(s));
+    }
+    sink.sockets(sockets).map_err(SourceError::Output)?;
+    Ok(Read {
+        snap,
+        index,
+        stats,
+        hidden,
+    })
 }
 
 /// One walk of /proc for owners, on every core, and how long it took.
@@ -292,134 +478,20 @@ fn walk(opts: &OwnerOptions) -> (Result<OwnerIndex, OwnersError>, Duration) {
     (index, start.elapsed())
 }
 
-/// What a collecting view keeps of the records read: `listeners` the LISTEN
-/// sockets and the queued connections (no descriptor); `who` and `why-bind`
-/// the sockets on their port, which is also what they ask the kernel for,
-/// but /proc, a replay or a kernel that refuses the bytecode hands over
-/// every socket.
-#[derive(Debug, Clone, Copy)]
-enum Keep {
-    Everything,
-    ListenersAndQueued,
-    LocalPort(u16),
-}
-
-impl Keep {
-    fn of(mode: &Mode) -> Keep {
-        match *mode {
-            Mode::Listeners => Keep::ListenersAndQueued,
-            Mode::Who(target) | Mode::WhyBind { target, .. } => Keep::LocalPort(target.port),
-            Mode::List | Mode::Summary | Mode::Ports => Keep::Everything,
-        }
-    }
-
-    fn keeps(self, s: &Socket) -> bool {
-        match self {
-            Keep::Everything => true,
-            Keep::ListenersAndQueued => s.state == TcpState::Listen || s.inode == 0,
-            Keep::LocalPort(port) => s.local.port() == port,
-        }
-    }
-}
-
-/// A sink keeping only the records a view can use.
-struct Kept {
-    rows: Vec<Socket>,
-    keep: Keep,
-}
-
-impl source::Sink for Kept {
-    fn push(&mut self, s: Socket) -> std::io::Result<()> {
-        if self.keep.keeps(&s) {
-            self.rows.push(s);
-        }
-        Ok(())
-    }
-    fn mark(&self) -> Option<usize> {
-        Some(self.rows.len())
-    }
-    fn rollback(&mut self, mark: usize) {
-        self.rows.truncate(mark);
-    }
-}
-
-/// Reads, attributes and selects the records `config` asks for.
-pub fn gather(config: &Config) -> Result<Report, RunError> {
-    let mut stats = RunStats::default();
-    // The /proc walk and the dump are independent: the walk runs on other
-    // threads while this one dumps (netlink follows the calling thread's
-    // network namespace, so the dump stays here).
-    let (snap, walked) = std::thread::scope(|scope| {
-        let walker = config
-            .owners
-            .as_ref()
-            .map(|opts| scope.spawn(move || walk(opts)));
-        let start = Instant::now();
-        // The rest of a huge table is dropped as it is read instead of kept.
-        let mut kept = Kept {
-            rows: Vec::new(),
-            keep: Keep::of(&config.mode),
-        };
-        let snap = source::read_into(&config.query, &config.source, &mut kept).map(|mut snap| {
-            snap.sockets = kept.rows;
-            snap
-        });
-        stats.read = start.elapsed();
-        let walked = walker.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        (snap, walked)
-    });
-    let snap = snap?;
-    stats.sockets_read = snap.sockets.len();
-    let mut notes = notes_of(config, &snap);
-    let mut sockets = snap.sockets;
-    let mut unix = snap.unix;
-    if let Some((index, took)) = walked {
-        let index = index?;
-        stats.walk = Some((took, index.stats));
-        let start = Instant::now();
-        owners::attach(&mut sockets, &index);
-        owners::attach_unix(&mut unix, &index);
-        queues::attribute_queues(&mut sockets);
-        stats.attribute = start.elapsed();
-        sockets.retain(|s| config.select.matches(s));
-        unix.retain(|s| config.select.matches_unix(s));
-        let hidden = queues::unowned_with_inode(&sockets) + unowned_unix(&unix);
-        hint_hidden(hidden, index.stats.denied, &mut notes);
-        notes.extend(index.stats.failure_note());
-    } else {
-        sockets.retain(|s| config.select.matches(s));
-        unix.retain(|s| config.select.matches_unix(s));
-    }
-    Ok(Report {
-        sockets,
-        unix,
-        notes,
-        interrupted_retries: snap.interrupted_retries,
-        bytecode_refused: snap.bytecode_refused,
-        stats,
-    })
-}
-
 /// The reader's warnings, and one more when sockets read from /proc are
 /// filtered on what only netlink tells.
-fn notes_of(config: &Config, snap: &source::Snapshot) -> Vec<String> {
+fn notes_of(plan: &Plan, snap: &source::Snapshot) -> Vec<String> {
     let mut notes: Vec<String> = snap
         .warnings
         .iter()
         .map(|w| format!("warning: {w}"))
         .collect();
-    let read_proc = config.source.kind == SourceKind::Proc
+    let read_proc = plan.source.kind == SourceKind::Proc
         || snap
             .warnings
             .iter()
             .any(|w| matches!(w, Warning::FellBackToProc { .. }));
-    if read_proc
-        && config
-            .select
-            .expr
-            .as_ref()
-            .is_some_and(|e| e.needs_netlink())
-    {
+    if read_proc && plan.select.expr.as_ref().is_some_and(|e| e.needs_netlink()) {
         notes.push(
             "warning: /proc/net does not tell the device a socket is bound to, nor whether \
              the kernel chose its port: `dev` matches no socket read from there, and \
@@ -428,13 +500,6 @@ fn notes_of(config: &Config, snap: &source::Snapshot) -> Vec<String> {
         );
     }
     notes
-}
-
-/// UNIX sockets with an inode but no visible owner.
-fn unowned_unix(unix: &[UnixSocket]) -> usize {
-    unix.iter()
-        .filter(|u| u.inode != 0 && u.owners.as_ref().is_some_and(Vec::is_empty))
-        .count()
 }
 
 /// The non-root hint: sockets without a visible owner while some fd
@@ -447,5 +512,114 @@ fn hint_hidden(hidden: usize, denied: usize, notes: &mut Vec<String>) {
             plural(hidden, "", "s"),
             plural(denied, "", "es"),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Family;
+    use std::path::Path;
+
+    /// Streams the records into a vector, as a printer would see them.
+    #[derive(Default)]
+    struct Streamed(Vec<Socket>, Vec<UnixSocket>);
+
+    impl Sink for Streamed {
+        fn delivery(&self) -> Delivery {
+            Delivery::Streamed
+        }
+        fn socket(&mut self, s: &Socket) -> io::Result<()> {
+            self.0.push(s.clone());
+            Ok(())
+        }
+        fn unix(&mut self, mut unix: Vec<UnixSocket>) -> io::Result<()> {
+            self.1.append(&mut unix);
+            Ok(())
+        }
+    }
+
+    fn plan(keep: Keep, owners: bool) -> Plan {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/owners");
+        Plan {
+            query: Query {
+                protocols: Protocol::ALL.to_vec(),
+                families: vec![Family::Inet, Family::Inet6],
+                states: crate::model::StateSet::all(),
+                bytecode: None,
+                unix: false,
+                info: false,
+                memory: false,
+            },
+            select: Selection {
+                states: crate::model::StateSet::all(),
+                process: None,
+                local: None,
+                expr: None,
+            },
+            owners: owners.then(|| OwnerOptions {
+                proc_root: root.clone(),
+                cmdline: false,
+            }),
+            source: SourceOptions {
+                kind: SourceKind::Proc,
+                proc_net: root.join("net"),
+                replay: None,
+                record: None,
+                record_overwrite: false,
+            },
+            keep,
+        }
+    }
+
+    fn key(s: &Socket) -> String {
+        format!("{s:?}")
+    }
+
+    /// The run gives the same records and notes whichever way they are
+    /// delivered: streamed (walk first, one at a time) or collected (walk
+    /// beside the dump, attributed in bulk).
+    #[test]
+    fn delivery_does_not_change_the_records() {
+        for owners in [false, true] {
+            let mut streamed = Streamed::default();
+            let a = run(&plan(Keep::Everything, owners), &mut streamed).unwrap();
+            let mut collected = Collect::default();
+            let b = run(&plan(Keep::Everything, owners), &mut collected).unwrap();
+            let mut x: Vec<String> = streamed.0.iter().map(key).collect();
+            let mut y: Vec<String> = collected.sockets.iter().map(key).collect();
+            x.sort();
+            y.sort();
+            assert!(!x.is_empty());
+            assert_eq!(x, y, "owners: {owners}");
+            assert_eq!(a.notes, b.notes);
+            assert_eq!(a.stats.walk.is_some(), owners);
+            if owners {
+                assert!(
+                    collected.sockets.iter().any(|s| s.queue.is_some()),
+                    "the fixture has a queued connection"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn keep_drops_what_the_plan_cannot_use() {
+        let mut all = Collect::default();
+        run(&plan(Keep::Everything, true), &mut all).unwrap();
+        let port = all.sockets[0].local.port();
+        let mut kept = Collect::default();
+        run(&plan(Keep::LocalPort(port), true), &mut kept).unwrap();
+        let expected: Vec<String> = all
+            .sockets
+            .iter()
+            .filter(|s| s.local.port() == port)
+            .map(key)
+            .collect();
+        assert_eq!(kept.sockets.iter().map(key).collect::<Vec<_>>(), expected);
+        let mut counts = StateCounts::default();
+        run(&plan(Keep::Everything, false), &mut counts).unwrap();
+        let total: usize = counts.states(&Protocol::ALL).iter().map(|c| c.2).sum();
+        assert_eq!(total, all.sockets.len());
     }
 }

@@ -307,15 +307,6 @@ fn plain(a: SocketAddr) -> SocketAddr {
     SocketAddr::new(a.ip(), a.port())
 }
 
-/// Sockets that have an inode (so some process held them) but no visible
-/// owner: for non-root, other users' processes.
-pub fn unowned_with_inode(sockets: &[Socket]) -> usize {
-    sockets
-        .iter()
-        .filter(|s| s.inode != 0 && s.owners.as_ref().is_some_and(Vec::is_empty))
-        .count()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
