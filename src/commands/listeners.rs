@@ -21,10 +21,14 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
     let counters = sysctl::read_tcpext(&config.source.proc_net);
     let rows = analysis::listeners(&found.sockets, knobs);
     match config.format {
-        OutputFormat::Table => {
-            output::explain::listeners_text(&mut out, &rows, &counters, knobs, config.table.header)?
-        }
-        _ => output::explain::listeners_json(&mut out, &rows, &counters, knobs)?,
+        OutputFormat::Table => output::listeners::listeners_text(
+            &mut out,
+            &rows,
+            &counters,
+            knobs,
+            config.table.header,
+        )?,
+        _ => output::listeners::listeners_json(&mut out, &rows, &counters, knobs)?,
     }
     out.flush()?;
     cx.verbose(

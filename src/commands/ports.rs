@@ -72,10 +72,8 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
     console::notes(&report.notes);
     let mut out = cx.out();
     match config.format {
-        OutputFormat::Table => {
-            output::explain::ports_text(&mut out, &pressure, config.table.header)?
-        }
-        _ => output::explain::ports_json(&mut out, &pressure)?,
+        OutputFormat::Table => output::ports::ports_text(&mut out, &pressure, config.table.header)?,
+        _ => output::ports::ports_json(&mut out, &pressure)?,
     }
     out.flush()?;
     cx.verbose(

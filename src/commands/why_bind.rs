@@ -39,8 +39,8 @@ pub fn run(
         analysis::apply_try(&mut verdict, tried);
     }
     match config.format {
-        OutputFormat::Table => output::explain::why_bind_text(&mut out, &verdict, &config.table)?,
-        _ => output::explain::why_bind_json(&mut out, &verdict)?,
+        OutputFormat::Table => output::why_bind::why_bind_text(&mut out, &verdict, &config.table)?,
+        _ => output::why_bind::why_bind_json(&mut out, &verdict)?,
     }
     out.flush()?;
     cx.verbose(

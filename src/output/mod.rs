@@ -12,7 +12,6 @@
 pub mod console;
 pub mod detail;
 pub mod escape;
-pub mod explain;
 pub mod grid;
 pub mod json;
 pub mod listeners;
