@@ -12,9 +12,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use sockscope::config::cli::Cli;
-use sockscope::config::{Config, ConfigError, Mode, OutputFormat};
+use sockscope::config::{Config, ConfigError, Mode, Names, OutputFormat};
 use sockscope::output;
-use sockscope::source::services::{Services, Users};
 use sockscope::source::sysctl;
 use sockscope::{analysis, pipeline};
 
@@ -82,12 +81,8 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
     for source in &config.from_env {
         let _ = writeln!(io::stderr(), "sockscope: {source}");
     }
-    let services = config
-        .services
-        .as_deref()
-        .map(Services::from_file)
-        .transpose()?;
-    let users = config.users.as_deref().map(Users::from_file).transpose()?;
+    let names = config.names.as_ref().map(Names::get).transpose()?;
+    let (services, users) = (names.map(|n| n.0), names.map(|n| n.1));
     let started = Instant::now();
     if config.mode == Mode::Summary {
         let mut out = stdout(output_failed);
@@ -97,13 +92,8 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
     }
     if pipeline::can_stream(&config) {
         let mut out = stdout(output_failed);
-        let mut streamer = output::Streamer::new(
-            &mut out,
-            config.format,
-            &config.table,
-            services.as_ref(),
-            users.as_ref(),
-        );
+        let mut streamer =
+            output::Streamer::new(&mut out, config.format, &config.table, services, users);
         let report = pipeline::stream(&config, &mut |s| streamer.push(s))?;
         streamer.finish(&report.unix)?;
         out.flush()?;
@@ -163,8 +153,8 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
                 &report.unix,
                 config.format,
                 &config.table,
-                services.as_ref(),
-                users.as_ref(),
+                services,
+                users,
             )?;
             ExitCode::SUCCESS
         }
@@ -195,8 +185,7 @@ fn run(cli: Cli, output_failed: &Cell<bool>) -> anyhow::Result<ExitCode> {
         } => {
             let knobs = config.knobs.clone();
             let proto = config.query.protocols[0];
-            // SAFETY: geteuid cannot fail.
-            let euid = unsafe { libc::geteuid() };
+            let euid = config.euid;
             let mut verdict =
                 analysis::why_bind(*target, *scope, proto, &report.sockets, &knobs, euid);
             if *try_bind {

@@ -5,6 +5,7 @@
 //! `--source proc`). A table the kernel refuses over netlink is read from
 //! /proc instead, with one warning.
 
+pub mod ifaces;
 pub mod input;
 pub mod netlink;
 pub mod owners;

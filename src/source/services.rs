@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::model::Protocol;
 
@@ -12,13 +13,14 @@ pub struct Services {
     names: HashMap<(Protocol, u16), String>,
 }
 
-/// The services (or users) file could not be read.
-#[derive(Debug, thiserror::Error)]
+/// The services (or users) file could not be read. Shared (the error is
+/// kept with the facts read once and said by each user that needs them).
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("cannot read {}", crate::text::escape_path(path))]
 pub struct ServicesError {
     pub path: PathBuf,
     #[source]
-    pub source: std::io::Error,
+    pub source: Arc<std::io::Error>,
 }
 
 impl Services {
@@ -26,7 +28,7 @@ impl Services {
     pub fn from_file(path: &Path) -> Result<Services, ServicesError> {
         let err = |source| ServicesError {
             path: path.to_owned(),
-            source,
+            source: Arc::new(source),
         };
         // A FIFO or a device is refused, not read forever (source::input).
         let file = crate::source::input::open(path).map_err(err)?;
@@ -96,7 +98,7 @@ impl Users {
     pub fn from_file(path: &Path) -> Result<Users, ServicesError> {
         let err = |source| ServicesError {
             path: path.to_owned(),
-            source,
+            source: Arc::new(source),
         };
         // A FIFO or a device is refused, not read forever (source::input).
         let file = crate::source::input::open(path).map_err(err)?;
