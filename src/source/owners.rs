@@ -334,8 +334,8 @@ fn walk_process(path: &mut PathBuf, pid: u32, opts: WalkOptions, part: &mut Part
 /// readlinkat on the open directory: one path lookup per process instead
 /// of one per descriptor, and no allocation per entry, which at 100k
 /// descriptors is most of the walk's cost. Not slower than libc's
-/// opendir/readdir64/readlinkat it replaced: `-tanp` on 12k (10k) loopback
-/// sockets held by 4, 40 (1) processes, medians of 30 release runs,
+/// opendir/readdir64/readlinkat it replaced: `-tanp` on 12k loopback
+/// sockets in 4 or 40 processes (10k in 1), medians of 30 release runs,
 /// 31.7 / 31.5 / 39.9 ms against 33.8 / 35.7 / 46.1 ms. A getdents error
 /// is an error, not the end of the listing; a link that cannot be read
 /// (the descriptor was closed meanwhile) is skipped.
