@@ -16,8 +16,8 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
             config.format,
             &mut out,
             &config.table,
-            cx.services.as_ref(),
-            cx.users.as_ref(),
+            cx.services,
+            cx.users,
         );
         let report = pipeline::run(&plan, printer.as_mut())?;
         printer.finish()?;

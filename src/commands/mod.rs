@@ -17,6 +17,7 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use crate::analysis::TryError;
+use crate::config::facts::Names;
 use crate::config::{Config, ConfigError, Mode};
 use crate::output::console::{self, Shown};
 use crate::pipeline::{Keep, Plan, RunError, RunReport};
@@ -172,8 +173,9 @@ pub fn on_run_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -
 /// stdout's failure flag and when the run started.
 pub struct Context<'a> {
     pub config: &'a Config,
-    pub services: Option<Services>,
-    pub users: Option<Users>,
+    /// The `-r` databases, read once with the other system facts.
+    pub services: Option<&'a Services>,
+    pub users: Option<&'a Users>,
     failed: &'a Cell<bool>,
     started: Instant,
 }
@@ -228,12 +230,8 @@ pub fn execute(config: &Config) -> Result<Outcome, CommandError> {
 }
 
 fn dispatch(config: &Config, failed: &Cell<bool>) -> Result<Outcome, CommandError> {
-    let services = config
-        .services
-        .as_deref()
-        .map(Services::from_file)
-        .transpose()?;
-    let users = config.users.as_deref().map(Users::from_file).transpose()?;
+    let names = config.names.as_ref().map(Names::get).transpose()?;
+    let (services, users) = (names.map(|n| n.0), names.map(|n| n.1));
     let cx = Context {
         config,
         services,

@@ -30,9 +30,14 @@ pub fn run(
         .first()
         .copied()
         .unwrap_or(Protocol::Tcp);
-    // SAFETY: geteuid cannot fail.
-    let euid = unsafe { libc::geteuid() };
-    let mut verdict = analysis::why_bind(target, scope, proto, &found.sockets, &config.knobs, euid);
+    let mut verdict = analysis::why_bind(
+        target,
+        scope,
+        proto,
+        &found.sockets,
+        &config.knobs,
+        config.euid,
+    );
     if try_bind {
         // The real bind() is the final word.
         let tried = analysis::try_bind(target, scope, proto)?;

@@ -1,10 +1,14 @@
-//! The plain configuration built from the command line. Nothing after this
-//! module sees clap.
+//! The plain configuration built from the command line and the system
+//! facts read once in [`facts`]. Nothing after this module sees clap, and
+//! nothing here but [`facts`] touches the system.
 
 pub mod cli;
+pub mod facts;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+
+pub use facts::{Facts, Names, SERVICES_PATH, USERS_PATH};
 
 use regex::Regex;
 
@@ -14,8 +18,8 @@ use crate::filter::{LocalPort, ProcessFilter, Selection, bytecode, expr};
 use crate::model::{Family, NetKnobs, Protocol, StateSet, TcpState};
 pub use crate::output::{OutputFormat, TableOptions};
 pub use crate::pipeline::OwnerOptions;
-use crate::source::services::Services;
-use crate::source::{Query, SourceKind, SourceOptions, sysctl};
+use crate::source::services::{Services, ServicesError};
+use crate::source::{Query, SourceKind, SourceOptions};
 
 /// What the run answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,10 +82,12 @@ pub struct Config {
     pub source: SourceOptions,
     pub format: OutputFormat,
     pub table: TableOptions,
-    /// Port numbers are shown as service names from this file, and uids as
-    /// user names from the users file (-r).
-    pub services: Option<PathBuf>,
-    pub users: Option<PathBuf>,
+    /// -r: port numbers are shown as service names, and uids as user
+    /// names, from these databases (or the run fails on the one that could
+    /// not be read).
+    pub names: Option<Names>,
+    /// The effective uid (why-bind).
+    pub euid: u32,
     /// Report counts and timings on stderr.
     pub verbose: bool,
     /// The /proc tree (sysctls under sys/, processes).
@@ -132,14 +138,16 @@ impl std::fmt::Display for EnvSource {
     }
 }
 
-/// Where the services database lives.
-pub const SERVICES_PATH: &str = "/etc/services";
-
-/// Where user names come from for -r.
-pub const USERS_PATH: &str = "/etc/passwd";
-
 impl Config {
+    /// Reads the system facts `cli` needs ([`Facts::read`]), then builds
+    /// the configuration from both ([`Config::new`]).
     pub fn from_cli(cli: Cli) -> Result<Config, ConfigError> {
+        let facts = Facts::read(&cli);
+        Config::new(cli, facts)
+    }
+
+    /// The configuration of `cli`, given the system facts: no I/O.
+    pub fn new(cli: Cli, mut facts: Facts) -> Result<Config, ConfigError> {
         check_view_flags(&cli)?;
         // Like ss: no protocol flag means every protocol sockscope reads.
         let protocols: Vec<Protocol> = match (cli.tcp, cli.udp) {
@@ -179,7 +187,7 @@ impl Config {
             })
         })
         .collect();
-        let proc_root = cli.proc_root.unwrap_or_else(|| PathBuf::from("/proc"));
+        let proc_root = facts.proc_root.clone();
         // /proc/net follows the thread-group leader's network namespace;
         // /proc/thread-self/net follows the calling thread, as netlink does.
         let proc_net = if proc_root == Path::new("/proc") {
@@ -187,13 +195,10 @@ impl Config {
         } else {
             proc_root.join("net")
         };
-        let services_path = PathBuf::from(SERVICES_PATH);
-        let knobs = sysctl::read_knobs(&proc_root);
-
-        let filter = parse_filter(&cli.filter, &services_path, knobs.port_range())?;
+        let filter = parse_filter(&cli.filter, &facts)?;
         let (mode, states) = match &cli.command {
             Some(Command::Who(args)) => (
-                Mode::Who(parse_local_port(&args.target, &services_path)?),
+                Mode::Who(parse_local_port(&args.target, facts.services.as_ref())?),
                 StateSet::all(),
             ),
             // The accept queue's length is the listener's Recv-Q: only the
@@ -204,7 +209,7 @@ impl Config {
             ),
             Some(Command::WhyBind(args)) => (
                 {
-                    let (target, scope) = parse_bind_target(&args.target, &services_path)?;
+                    let (target, scope) = parse_bind_target(&args.target, &facts)?;
                     Mode::WhyBind {
                         target,
                         scope,
@@ -275,7 +280,7 @@ impl Config {
         if cli.unix && filter.expr.is_some() {
             return Err(ConfigError::UnixFilter);
         }
-        let bytecode = request_filter(filter.expr.as_ref(), &mode, &knobs)
+        let bytecode = request_filter(filter.expr.as_ref(), &mode, &facts.knobs)
             .as_ref()
             .and_then(bytecode::compile);
         Ok(Config {
@@ -321,12 +326,12 @@ impl Config {
                 memory: cli.memory,
                 ipv6,
             },
-            services: cli.resolve.then_some(services_path),
-            users: cli.resolve.then(|| PathBuf::from(USERS_PATH)),
+            names: Names::take(&mut facts).filter(|_| cli.resolve),
+            euid: facts.euid,
             verbose: cli.verbose,
             proc_root,
             from_env,
-            knobs,
+            knobs: facts.knobs,
         })
     }
 }
@@ -436,39 +441,34 @@ fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<
     }
 }
 
-/// Parses the filter words with what they need from the system: the
+/// Parses the filter words with what they need from the system facts: the
 /// services database, the ephemeral port range, interface names.
-fn parse_filter(
-    words: &[String],
-    services: &Path,
-    ephemeral: (u16, u16),
-) -> Result<expr::Filter, ConfigError> {
-    if words.is_empty() {
+fn parse_filter(words: &[String], facts: &Facts) -> Result<expr::Filter, ConfigError> {
+    // Facts::read reads the services for any filter word.
+    let Some(services) = facts.services.as_ref().filter(|_| !words.is_empty()) else {
         return Ok(expr::Filter::default());
-    }
-    // Read only to name ports: unreadable, it is said where a name needs it.
-    let services = Services::from_file(services);
-    let ifindex = |name: &str| -> Option<u32> {
-        let c = std::ffi::CString::new(name).ok()?;
-        // SAFETY: c is a NUL-terminated string.
-        let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
-        (i != 0).then_some(i)
     };
+    // Read only to name ports: unreadable, it is said where a name needs it.
+    let ifindex = |name: &str| facts.ifindex(name).ok();
     let port_of = |name: &str| services.as_ref().ok()?.port(name);
     let ctx = expr::Context {
-        services: match &services {
+        services: match services {
             Ok(_) => Ok(&port_of),
             Err(e) => Err(e),
         },
-        ephemeral,
+        ephemeral: facts.knobs.port_range(),
         ifindex: &ifindex,
     };
     Ok(expr::parse(words, &ctx)?)
 }
 
 /// `PORT`, `:PORT`, `ADDR:PORT`, `[IPv6]:PORT`; the port may be a service
-/// name from the services file.
-pub fn parse_local_port(text: &str, services: &Path) -> Result<LocalPort, ConfigError> {
+/// name from the services database (read by [`Facts::read`] for such a
+/// target; `None`: not read).
+pub fn parse_local_port(
+    text: &str,
+    services: Option<&Result<Services, ServicesError>>,
+) -> Result<LocalPort, ConfigError> {
     let bad = |reason: &str| ConfigError::Target {
         text: text.to_owned(),
         reason: reason.to_owned(),
@@ -499,8 +499,11 @@ pub fn parse_local_port(text: &str, services: &Path) -> Result<LocalPort, Config
             return Err(bad("a port is at most 65535"));
         }
         Err(_) => {
-            let db = Services::from_file(services)
-                .map_err(|e| bad(&format!("not a number, and {e}: {}", e.source)))?;
+            let db = match services {
+                Some(Ok(db)) => db,
+                Some(Err(e)) => return Err(bad(&format!("not a number, and {e}: {}", e.source))),
+                None => return Err(bad("not a number nor a service name in /etc/services")),
+            };
             db.port(port)
                 .ok_or_else(|| bad("not a number nor a service name in /etc/services"))?
         }
@@ -512,7 +515,8 @@ pub fn parse_local_port(text: &str, services: &Path) -> Result<LocalPort, Config
 /// may carry a scope, `[fe80::1%eth0]:80` or `[fe80::1%2]:80` (an interface
 /// of this network namespace); the scope is returned as an index, 0 for
 /// none.
-pub fn parse_bind_target(text: &str, services: &Path) -> Result<(LocalPort, u32), ConfigError> {
+pub fn parse_bind_target(text: &str, facts: &Facts) -> Result<(LocalPort, u32), ConfigError> {
+    let services = facts.services.as_ref();
     let bad = |reason: String| ConfigError::Target {
         text: text.to_owned(),
         reason,
@@ -533,7 +537,7 @@ pub fn parse_bind_target(text: &str, services: &Path) -> Result<(LocalPort, u32)
         Ok(n) if n > 0 => n,
         Ok(_) => return Err(bad("scope 0 names no interface".to_owned())),
         Err(_) if scope.is_empty() => return Err(bad("empty scope after %".to_owned())),
-        Err(_) => nix::net::if_::if_nametoindex(scope).map_err(|e| {
+        Err(_) => facts.ifindex(scope).map_err(|e| {
             bad(format!(
                 "no interface named {:?} in this network namespace ({e})",
                 crate::output::escape::escape(scope)
@@ -561,7 +565,9 @@ mod tests {
 
     #[test]
     fn bind_targets_keep_their_scope() {
-        let svc = Path::new(SERVICES_PATH);
+        let mut svc = Facts::none(PathBuf::from("/proc"));
+        svc.interfaces = Some(crate::source::ifaces::Interfaces::read());
+        let svc = &svc;
         let (t, scope) = parse_bind_target("[fe80::1%2]:80", svc).unwrap();
         assert_eq!(
             (t.addr, t.port, scope),
@@ -585,6 +591,46 @@ mod tests {
         }
     }
 
+    /// Config::new reads nothing: the services, the port range and the
+    /// euid are the facts given.
+    #[test]
+    fn config_is_built_from_the_facts_given() {
+        let cli = |args: &[&str]| {
+            let mut argv = vec!["sockscope"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).unwrap()
+        };
+        let mut facts = Facts::none(PathBuf::from("/nonexistent"));
+        facts.services = Some(Ok(
+            Services::from_reader("made-up 4242/tcp\n".as_bytes()).unwrap()
+        ));
+        facts.knobs.ip_local_port_range = Some((1000, 2000));
+        facts.euid = 4321;
+        let c = Config::new(cli(&["who", "made-up"]), facts.clone()).unwrap();
+        assert_eq!(
+            c.mode,
+            Mode::Who(LocalPort {
+                addr: None,
+                port: 4242
+            })
+        );
+        assert_eq!((c.euid, c.knobs.port_range()), (4321, (1000, 2000)));
+        assert!(c.names.is_none());
+        let c = Config::new(cli(&["-t", "sport", "=", ":made-up"]), facts.clone()).unwrap();
+        assert!(c.select.expr.is_some());
+        // An unreadable services file: said by the target that needs it.
+        facts.services = Some(Err(ServicesError {
+            path: PathBuf::from(SERVICES_PATH),
+            source: std::sync::Arc::new(std::io::ErrorKind::NotFound.into()),
+        }));
+        let err = Config::new(cli(&["who", "made-up"]), facts.clone()).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot read /etc/services"),
+            "{err}"
+        );
+        assert!(Config::new(cli(&["who", "80"]), facts).is_ok());
+    }
+
     #[test]
     fn owners_imply_listeners_are_read() {
         let c = config(&["-tnp"]);
@@ -600,8 +646,7 @@ mod tests {
 
     #[test]
     fn who_targets() {
-        let none = Path::new("/nonexistent");
-        let p = |t| parse_local_port(t, none);
+        let p = |t| parse_local_port(t, None);
         assert_eq!(
             p("8080").unwrap(),
             LocalPort {

@@ -433,24 +433,8 @@ impl Capacity {
 /// The width of the longest interface name of this network namespace, as
 /// the table shows it (escaped); None when they cannot be listed.
 fn longest_ifname() -> Option<usize> {
-    // SAFETY: if_nameindex returns NULL or an array ended by an entry with
-    // index 0 and a NULL name, each name NUL-terminated; it is read before
-    // if_freenameindex releases it, once.
-    unsafe {
-        let list = libc::if_nameindex();
-        if list.is_null() {
-            return None;
-        }
-        let mut longest = 0;
-        let mut entry = list;
-        while (*entry).if_index != 0 && !(*entry).if_name.is_null() {
-            let name = std::ffi::CStr::from_ptr((*entry).if_name).to_string_lossy();
-            longest = longest.max(escape(&name).width());
-            entry = entry.add(1);
-        }
-        libc::if_freenameindex(list);
-        Some(longest)
-    }
+    let all = crate::source::ifaces::Interfaces::read().ok()?;
+    Some(all.names().map(|n| escape(&n).width()).max().unwrap_or(0))
 }
 
 /// The Process column: `comm/pid fd=N` per owner, comma-separated (with
@@ -612,16 +596,7 @@ impl IfNames {
 }
 
 fn ifname(index: u32) -> String {
-    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
-    // SAFETY: buf has IF_NAMESIZE bytes, as if_indextoname requires.
-    let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
-    if p.is_null() {
-        return index.to_string();
-    }
-    // SAFETY: on success the buffer holds a NUL-terminated name.
-    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
+    crate::source::ifaces::name_of(index).unwrap_or_else(|| index.to_string())
 }
 
 #[cfg(test)]

@@ -12,8 +12,9 @@
 //! Connections still waiting in a listener's queue have no descriptor
 //! (inode 0); `pipeline::queues` ties them to the listener's owners.
 
-use std::ffi::{CStr, CString, OsStr};
+use std::ffi::OsStr;
 use std::io;
+use std::mem::MaybeUninit;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -329,75 +330,41 @@ fn walk_process(path: &mut PathBuf, pid: u32, opts: WalkOptions, part: &mut Part
 
 /// Calls `each(fd, link)` for every numeric entry of an fd directory.
 ///
-/// Raw readdir + readlinkat on the open directory: one path lookup per
-/// process instead of one per descriptor, and no allocation per entry,
-/// which at 100k descriptors is most of the walk's cost. A readdir error
-/// is an error, not the end of the listing.
+/// getdents64 into a buffer on the stack (rustix's `RawDir`) and
+/// readlinkat on the open directory: one path lookup per process instead
+/// of one per descriptor, and no allocation per entry, which at 100k
+/// descriptors is most of the walk's cost. Not slower than libc's
+/// opendir/readdir64/readlinkat it replaced: `-tanp` on 12k loopback
+/// sockets in 4 or 40 processes (10k in 1), medians of 30 release runs,
+/// 31.7 / 31.5 / 39.9 ms against 33.8 / 35.7 / 46.1 ms. A getdents error
+/// is an error, not the end of the listing; a link that cannot be read
+/// (the descriptor was closed meanwhile) is skipped.
 fn for_each_link(dir: &Path, mut each: impl FnMut(u32, &[u8])) -> io::Result<()> {
-    let c = CString::new(dir.as_os_str().as_bytes())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    let mut dir = Dir::open(&c)?;
-    let dfd = dir.fd();
+    use rustix::fs::{Mode, OFlags, RawDir};
+    let dir = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    // glibc's readdir reads 32 KiB at a time too.
+    let mut entries = [MaybeUninit::<u8>::uninit(); 32 * 1024];
+    let mut entries = RawDir::new(&dir, &mut entries);
     // A socket link is "socket:[N]"; anything longer is not one.
-    let mut buf = [0u8; 64];
-    while let Some(name) = dir.next_name() {
-        let name = name?;
+    let mut buf = [MaybeUninit::<u8>::uninit(); 64];
+    while let Some(entry) = entries.next() {
+        let entry = entry?;
+        let name = entry.file_name();
         let Some(fd) = parse_pid(OsStr::from_bytes(name.to_bytes())) else {
             continue;
         };
-        // SAFETY: dfd is the open directory, name NUL-terminated, buf
-        // writable for buf.len() bytes.
-        let n = unsafe { libc::readlinkat(dfd, name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n > 0 && (n as usize) < buf.len() {
-            each(fd, &buf[..n as usize]);
-        } else if n > 0 {
-            each(fd, b"");
+        match rustix::fs::readlinkat_raw(&dir, name, &mut buf) {
+            Ok((link, rest)) if !link.is_empty() && !rest.is_empty() => each(fd, link),
+            // Truncated: not a socket, still a descriptor.
+            Ok((link, _)) if !link.is_empty() => each(fd, b""),
+            _ => {}
         }
     }
     Ok(())
-}
-
-/// An open directory stream (opendir), closed once on drop: the one place
-/// the walk holds a raw DIR pointer.
-struct Dir(std::ptr::NonNull<libc::DIR>);
-
-impl Dir {
-    fn open(path: &CStr) -> io::Result<Dir> {
-        // SAFETY: `path` is a valid NUL-terminated string.
-        let dirp = unsafe { libc::opendir(path.as_ptr()) };
-        std::ptr::NonNull::new(dirp)
-            .map(Dir)
-            .ok_or_else(io::Error::last_os_error)
-    }
-
-    fn fd(&self) -> libc::c_int {
-        // SAFETY: self.0 is an open directory stream.
-        unsafe { libc::dirfd(self.0.as_ptr()) }
-    }
-
-    /// The next entry's name (valid until the next call), `None` at the
-    /// end, or the error readdir reported (errno set with a NULL return).
-    fn next_name(&mut self) -> Option<io::Result<&CStr>> {
-        // SAFETY: errno is thread-local; clearing it tells readdir's end
-        // (errno untouched) from its failure.
-        unsafe { *libc::__errno_location() = 0 };
-        // SAFETY: self.0 is an open directory stream.
-        let ent = unsafe { libc::readdir64(self.0.as_ptr()) };
-        if ent.is_null() {
-            let err = io::Error::last_os_error();
-            return (err.raw_os_error() != Some(0)).then_some(Err(err));
-        }
-        // SAFETY: d_name of a returned entry is NUL-terminated and stays
-        // valid until the next readdir on this stream, which needs &mut self.
-        Some(Ok(unsafe { CStr::from_ptr((*ent).d_name.as_ptr()) }))
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        // SAFETY: self.0 came from opendir and is closed only here.
-        unsafe { libc::closedir(self.0.as_ptr()) };
-    }
 }
 
 fn parse_pid(name: &OsStr) -> Option<u32> {

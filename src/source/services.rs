@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::model::Protocol;
 
@@ -12,13 +13,14 @@ pub struct Services {
     names: HashMap<(Protocol, u16), String>,
 }
 
-/// The services (or users) file could not be read.
-#[derive(Debug, thiserror::Error)]
+/// The services (or users) file could not be read. Shared (the error is
+/// kept with the facts read once and said by each user that needs them).
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("cannot read {}", crate::text::escape_path(path))]
 pub struct ServicesError {
     pub path: PathBuf,
     #[source]
-    pub source: std::io::Error,
+    pub source: Arc<std::io::Error>,
 }
 
 /// Opens `path` as every input is opened and parses it; an error names
@@ -29,7 +31,7 @@ fn read_file<T>(
 ) -> Result<T, ServicesError> {
     let err = |source| ServicesError {
         path: path.to_owned(),
-        source,
+        source: Arc::new(source),
     };
     // A FIFO or a device is refused, not read forever (source::input).
     let file = crate::source::input::open(path).map_err(err)?;
