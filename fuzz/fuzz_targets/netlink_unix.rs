@@ -9,9 +9,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::output::{escape, json};
+use sockscope::output::json;
 use sockscope::source::DumpId;
 use sockscope::source::netlink::{DumpParser, parse_unix, unix_name};
+use sockscope::text as escape;
 use sockscope_fuzz::{Gen, nl};
 
 /// One unix_diag_msg and its attributes.

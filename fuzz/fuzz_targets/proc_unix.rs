@@ -9,8 +9,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::output::escape;
 use sockscope::source::unix_proc;
+use sockscope::text as escape;
 use sockscope_fuzz::Gen;
 
 const HEADER: &[u8] = b"Num       RefCount Protocol Flags    Type St Inode Path\n";

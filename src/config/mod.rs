@@ -238,7 +238,7 @@ impl Config {
                     reason: e
                         .to_string()
                         .lines()
-                        .map(|l| crate::output::escape::escape(l).into_owned())
+                        .map(|l| crate::text::escape(l).into_owned())
                         .collect::<Vec<_>>()
                         .join("\n"),
                 }
@@ -540,7 +540,7 @@ pub fn parse_bind_target(text: &str, facts: &Facts) -> Result<(LocalPort, u32), 
         Err(_) => facts.ifindex(scope).map_err(|e| {
             bad(format!(
                 "no interface named {:?} in this network namespace ({e})",
-                crate::output::escape::escape(scope)
+                crate::text::escape(scope)
             ))
         })?,
     };

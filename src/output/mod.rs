@@ -11,7 +11,6 @@
 
 pub mod console;
 pub mod detail;
-pub mod escape;
 pub mod grid;
 pub mod json;
 pub mod listeners;

@@ -6,10 +6,10 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 
 use super::detail::{skmem_text, tcp_info_text, tcp_info_text_with_options, timer_text};
-use super::escape::{escape, escape_bytes, needs_escape};
 use super::grid::{Align, Grid, push_int};
 use crate::model::{Attribution, DualStack, Owner, Socket, UnixSocket};
 use crate::source::services::{Services, Users};
+use crate::text::{escape, escape_bytes, needs_escape};
 use unicode_width::UnicodeWidthStr;
 
 /// Writes the table. No wrapping or truncation ever: a line is as long as
