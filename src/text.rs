@@ -1,7 +1,7 @@
 //! The text every layer shares: the one escaping function every untrusted
-//! string passes before a table or a message (also re-exported as
-//! `output::escape`), the one `ADDR:PORT` form ([`host_port`]) and the one
-//! plural ([`plural`]) of messages and explain views.
+//! string passes before a table or a message, the one `ADDR:PORT` form
+//! ([`host_port`]) and the one plural ([`plural`]) of messages and explain
+//! views.
 //!
 //! The rule (README, "Escaping"): a backslash becomes `\\`; the C0
 //! controls (U+0000..U+001F, so also TAB, CR and LF) and DEL become `\xNN`,
