@@ -279,8 +279,10 @@ pub struct TableWriter<'a> {
     columns: Vec<Column>,
     cx: CellContext<'a>,
     /// The widest cell each column can hold (0: unbounded, or the last
-    /// column, which is never padded).
-    capacity: Vec<usize>,
+    /// column, which is never padded); worked out by the first
+    /// [`TableWriter::fix_widths`], so a table of one batch never lists the
+    /// interfaces for it.
+    capacity: Option<Vec<usize>>,
 }
 
 impl<'a> TableWriter<'a> {
@@ -291,8 +293,6 @@ impl<'a> TableWriter<'a> {
         rows: usize,
     ) -> TableWriter<'a> {
         let columns = Column::list(opts);
-        let cap = Capacity::new(opts);
-        let capacity = columns.iter().map(|c| c.capacity(&cap)).collect();
         let mut grid = Grid::with_capacity(columns.iter().map(|c| c.align()).collect(), rows);
         if opts.header {
             for column in &columns {
@@ -309,7 +309,7 @@ impl<'a> TableWriter<'a> {
                 names: IfNames::default(),
                 cmdline: opts.cmdline,
             },
-            capacity,
+            capacity: None,
         }
     }
 
@@ -319,7 +319,12 @@ impl<'a> TableWriter<'a> {
     /// outside (-r service and user names, UNIX paths) have no such bound:
     /// a longer one still widens its column from its row on.
     pub fn fix_widths(&mut self) {
-        self.grid.widen(&self.capacity);
+        let (columns, opts) = (&self.columns, self.opts);
+        let capacity = self.capacity.get_or_insert_with(|| {
+            let cap = Capacity::new(opts);
+            columns.iter().map(|c| c.capacity(&cap)).collect()
+        });
+        self.grid.widen(capacity);
     }
 
     /// Rows held, not yet written.
