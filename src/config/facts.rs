@@ -58,10 +58,21 @@ impl Facts {
             .iter()
             .any(|w| w.to_ascii_lowercase().contains("dev"))
             || target.is_some_and(|t| t.contains('%'));
+        // The sysctls: the explain views judge by them, and a filter's
+        // `autobound` checks the ephemeral range; a plain listing needs none.
+        let needs_knobs = !cli.filter.is_empty()
+            || matches!(
+                cli.command,
+                Some(Command::Listeners | Command::WhyBind(_) | Command::Ports)
+            );
         Facts {
             services: names_port.then(|| Services::from_file(Path::new(SERVICES_PATH))),
             users: cli.resolve.then(|| Users::from_file(Path::new(USERS_PATH))),
-            knobs: sysctl::read_knobs(&proc_root),
+            knobs: if needs_knobs {
+                sysctl::read_knobs(&proc_root)
+            } else {
+                NetKnobs::default()
+            },
             interfaces: names_interface.then(Interfaces::read),
             euid: rustix::process::geteuid().as_raw(),
             proc_root,
@@ -150,10 +161,13 @@ mod tests {
     #[test]
     fn reads_what_the_command_line_needs() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/owners");
-        let f = Facts::read(&cli(&["--proc-root", root]));
+        let f = Facts::read(&cli(&["--proc-root", root, "ports"]));
         assert_eq!(f.proc_root, Path::new(root));
         // fixtures/owners/sys/net/ipv4/ip_local_port_range, not the host's.
         assert_eq!(f.knobs.port_range(), (50001, 50099));
+        // A plain listing judges nothing by the sysctls: none is read.
+        let plain = Facts::read(&cli(&["--proc-root", root, "-tan"]));
+        assert_eq!(plain.knobs, NetKnobs::default());
         assert!(f.services.is_none() && f.users.is_none() && f.interfaces.is_none());
         assert_eq!(f.euid, rustix::process::geteuid().as_raw());
         let f = Facts::read(&cli(&["-r"]));
