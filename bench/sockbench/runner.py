@@ -1,6 +1,7 @@
 """Running one measured command: spawn, time, CPU, peak RSS (ptrace exit
-stop), the per-run budget, and the untimed helpers that count a tool's
-output lines and `ss -tanH`'s rows by state."""
+stop), the per-run budget, the untimed run that follows a script's
+children for the largest peak RSS among them, and the untimed helpers that
+count a tool's output lines and `ss -tanH`'s rows by state."""
 
 import os
 import signal
@@ -9,9 +10,10 @@ import tempfile
 import threading
 import time
 
-from .base import (MARKER, PTRACE_CONT, PTRACE_EVENT_EXIT, PTRACE_O_EXITKILL,
-                   PTRACE_O_TRACEEXIT, PTRACE_SEIZE, SS_STATE_NAMES, log,
-                   ptrace, set_pdeathsig)
+from .base import (MARKER, PTRACE_CONT, PTRACE_EVENT_EXIT,
+                   PTRACE_O_EXITKILL, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXIT,
+                   PTRACE_O_TRACEFORK, PTRACE_O_TRACEVFORK, PTRACE_SEIZE,
+                   SS_STATE_NAMES, WALL, log, ptrace, set_pdeathsig)
 from .netlink import bare_dump_child
 
 
@@ -149,6 +151,62 @@ class Runner:
             rec["stderr"] = err[:500]
         return rec
 
+    def run_follow(self, argv, timeout):
+        """Untimed: run argv (a shell loop) in its own process group, follow
+        every process it forks (ptrace), and read each one's VmHWM at its
+        exit stop.  Returns {"rss_kib": the largest, "comm": whose,
+        "processes": how many exited, "exit", "timed_out"}.
+
+        A script's own VmHWM says nothing about the `ss` it runs, and
+        `ru_maxrss` from wait4 counts the harness (vfork).  Waiting on
+        -pgid with __WALL sees only this command's processes, never the
+        population's workers.
+        """
+        fa = [(os.POSIX_SPAWN_DUP2, self.devnull, 1),
+              (os.POSIX_SPAWN_DUP2, self.devnull, 2)]
+        pid = os.posix_spawn(argv[0], argv, self.env, file_actions=fa,
+                             setpgroup=0)
+        _CURRENT_CHILD[:] = [pid]
+        opts = (PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK |
+                PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE)
+        ptrace(PTRACE_SEIZE, pid, 0, opts)
+        best, comm, exited, status = 0, None, 0, None
+        signal.setitimer(signal.ITIMER_REAL, max(timeout, 0.001))
+        try:
+            while True:
+                wpid, st, _ = os.wait4(-pid, WALL)
+                if os.WIFSTOPPED(st):
+                    event, sig = st >> 16, os.WSTOPSIG(st)
+                    if event == PTRACE_EVENT_EXIT:
+                        hwm = self._read_hwm(wpid) or 0
+                        exited += 1
+                        if hwm > best:
+                            best, comm = hwm, _comm(wpid)
+                        sig = 0
+                    elif event or sig == signal.SIGTRAP:
+                        sig = 0  # fork/clone events, a new tracee's stop
+                    try:
+                        ptrace(PTRACE_CONT, wpid, 0, sig)
+                    except OSError:
+                        pass  # killed meanwhile
+                    continue
+                if wpid == pid:
+                    status = st
+                    break
+        except _Alarm:
+            try:
+                os.killpg(pid, signal.SIGKILL)  # our own process group only
+            except ProcessLookupError:
+                pass
+            self._kill_and_reap(pid)
+            return {"rss_kib": best or None, "comm": comm,
+                    "processes": exited, "exit": None, "timed_out": True}
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            _CURRENT_CHILD[:] = []
+        return {"rss_kib": best or None, "comm": comm, "processes": exited,
+                "exit": _exit_code(status), "timed_out": False}
+
     def run_bare_dump(self, timeout):
         r, w = os.pipe()
         t0 = time.perf_counter()
@@ -192,6 +250,14 @@ class Runner:
             os._exit(0)
         os.waitpid(pid, 0)
         return time.perf_counter() - t0
+
+
+def _comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 def _exit_code(status):
