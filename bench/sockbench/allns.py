@@ -209,7 +209,8 @@ def run_allns(args, tools, seconds):
     prefix = "%s%d-" % (NETNS_PREFIX, os.getpid())
     cfg = {"count": args.netns_count, "per_ns": args.netns_sockets,
            "big": args.netns_big, "runs": args.netns_runs or args.runs,
-           "run_timeout": args.netns_run_timeout, "prefix": prefix}
+           "run_timeout": args.netns_run_timeout, "prefix": prefix,
+           "loop_runs": args.netns_loop_runs}
     result = {"config": cfg, "complete": False, "groups": {}, "notes": [],
               "host_netns": netns_ino()}
     reap_stale()
@@ -333,22 +334,27 @@ def run_allns(args, tools, seconds):
             log("allns: walk check %s" % result["walk"])
 
         S = tools["sockscope"]
+        loop_tan = [tools["sh"], "-c", loop_script(tools, prefix, "-tan")]
+        loop_tanp = [tools["sh"], "-c", loop_script(tools, prefix, "-tanp")]
+        # (group, reference, entries timed round-robin after a warm-up,
+        #  the loop run alone: `followed` runs with ptrace on its forks)
         groups = [
             ("-tan", "loop ss -tan", [
-                ("loop ss -tan", [tools["sh"], "-c",
-                                  loop_script(tools, prefix, "-tan")]),
+                ("loop ss -tan", loop_tan),
                 ("sockscope -tan --all-netns", [S, "-tan", "--all-netns"]),
-            ]),
+            ], None),
+            # each `ss -p` of the loop reads every process's descriptors:
+            # minutes a run at 200 namespaces, so the loop gets no warm-up
+            # and --netns-loop-runs followed runs (its peak RSS too)
             ("-tanp", "loop ss -tanp", [
-                ("loop ss -tanp", [tools["sh"], "-c",
-                                   loop_script(tools, prefix, "-tanp")]),
                 ("sockscope -tanp --all-netns", [S, "-tanp",
                                                  "--all-netns"]),
-            ]),
+            ], ("loop ss -tanp", loop_tanp)),
         ]
         meas_deadline = deadline - 60
         workers = [w["pid"] for _, pop in pops for w in pop.workers]
-        for name, ref, entries in groups:
+        result["loop_rss"] = {}
+        for name, ref, entries, followed in groups:
             if unsupported:
                 entries = [e for e in entries if e[1][0] != S]
             if time.monotonic() > meas_deadline - 5:
@@ -363,33 +369,36 @@ def run_allns(args, tools, seconds):
             g, upkeep = measure_group(runner, name, entries, cfg["runs"],
                                       cfg["run_timeout"], meas_deadline,
                                       maintain)
+            order = [e[0] for e in entries]
+            if followed:
+                label, argv = followed
+                g[label] = follow_runs(runner, argv, cfg["loop_runs"],
+                                       cfg["run_timeout"], meas_deadline,
+                                       maintain, upkeep)
+                order.insert(0, label)
+                if g[label]["runs"]:
+                    result["loop_rss"][label] = g[label]["runs"][0]
             cpu1 = cpu_snapshot(workers)
             end = census_all()
             result["groups"][name] = {
-                "ref": ref, "tools": g, "order": [e[0] for e in entries],
+                "ref": ref, "tools": g, "order": order,
                 "outside_cpu": cpu_outside(cpu0, cpu1), "loadavg_start": load0,
                 "census_start": summarize_census(start, small, big),
                 "census_end": summarize_census(end, small, big),
                 "tw_topup": made, "tw_rounds": upkeep}
-        # Peak RSS of a loop: the largest process in it (one untimed run
-        # that follows the script's children).
-        result["loop_rss"] = {}
-        for name, _, entries in groups:
-            label, argv = entries[0]
-            g = result["groups"].get(name)
-            if not g or g["tools"][label]["status"] != "ok":
-                continue
-            need = statistics.median(
-                r["wall"] for r in g["tools"][label]["runs"]) * 1.5 + 5
-            if time.monotonic() + need > meas_deadline:
-                result["notes"].append("no peak-RSS run of %s: deadline"
-                                       % label)
-                continue
+        # Peak RSS of the -tan loop: the largest process in it, from one
+        # more (untimed) run that follows the script's forks; its wall
+        # beside the timed median is what following costs.
+        g = result["groups"].get("-tan")
+        label = "loop ss -tan"
+        if g and g["tools"][label]["runs"] and \
+                time.monotonic() + 30 < meas_deadline:
             maintain()
-            result["loop_rss"][label] = runner.run_follow(
-                argv, cfg["run_timeout"])
-            log("allns: %s largest process %s" % (
-                label, result["loop_rss"][label]))
+            rec = runner.run_follow(loop_tan, cfg["run_timeout"])
+            result["loop_rss"][label] = rec
+            log("allns: %s followed: largest process %s %s, %.0f ms" % (
+                label, rec.get("comm"), rec.get("rss_kib"),
+                rec["wall"] * 1000))
         result["complete"] = True
     except (Exception, KeyboardInterrupt) as e:  # recorded, then torn down
         result["error"] = "%s: %s" % (type(e).__name__, e)
@@ -422,6 +431,30 @@ def run_allns(args, tools, seconds):
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
     result["seconds"] = time.monotonic() - t_start
     return result
+
+
+def follow_runs(runner, argv, runs, budget, meas_deadline, maintain,
+                upkeep):
+    """`runs` runs of argv with its forks followed (runner.run_follow),
+    recorded as measure_group records one command."""
+    res = {"argv": argv, "warmup": None, "runs": [], "status": "ok",
+           "followed": True}
+    for _ in range(runs):
+        upkeep.append(maintain())
+        lim = min(budget, meas_deadline - time.monotonic())
+        if lim < 5:
+            res["status"] = "deadline"
+            break
+        rec = runner.run_follow(argv, lim)
+        res["runs"].append(rec)
+        log("  %-24s %9.1f ms (followed: largest process %s %s KiB)" % (
+            argv[0].rsplit("/", 1)[-1] + " loop", rec["wall"] * 1000,
+            rec.get("comm"), rec.get("rss_kib")))
+        if rec["timed_out"]:
+            res["status"] = ("over_budget" if lim >= budget - 1e-6
+                             else "deadline")
+            break
+    return res
 
 
 def summarize_census(cen, small, big):

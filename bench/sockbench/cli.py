@@ -192,9 +192,11 @@ def main(argv=None):
                     help="allns: sockets in the one big namespace (0: none)")
     ap.add_argument("--netns-runs", type=int,
                     help="allns: measured runs per command (default --runs)")
-    ap.add_argument("--netns-run-timeout", type=float, default=300,
-                    help="allns: per-run budget in seconds (the -p loop "
-                         "walks /proc once per namespace)")
+    ap.add_argument("--netns-loop-runs", type=int, default=1,
+                    help="allns: runs of the `ss -tanp` loop (no warm-up: "
+                         "each of its `ss -p` walks all of /proc)")
+    ap.add_argument("--netns-run-timeout", type=float, default=900,
+                    help="allns: per-run budget in seconds")
     ap.add_argument("--raw-allns",
                     default=os.path.join(HERE, "results-allns.json"),
                     help="allns: raw results when only allns runs "

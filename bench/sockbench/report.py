@@ -535,14 +535,24 @@ def render_allns(meta, res, args):
              res["rows"]["sockscope_other_rows"])
          if "sockscope_netns_seen" in res.get("rows", {}) else
          "not measured"))
+    fol = (res.get("loop_rss") or {}).get("loop ss -tan")
+    tan = (group_stats(res, "-tan") or {}).get("loop ss -tan", {})
     w("- Timing as in the sections above: wall from `posix_spawn` to "
       "`wait4`, one warm-up then %d runs round-robin, medians; per-run "
-      "budget %g s. Peak RSS: sockscope's own `VmHWM`; for a loop, the "
-      "largest `VmHWM` of any process in it (one more, untimed, run whose "
-      "forks are followed with ptrace; which command it was is named). "
-      "TIME_WAIT is counted in every namespace before each group (and "
-      "every %d s between rounds) and topped up to the plan." % (
-          cfg["runs"], budget, 40))
+      "budget %g s. The `ss -tanp` loop is the exception: each of its "
+      "`ss -p` reads every process's descriptors (the big namespace's "
+      "workers hold ~%s sockets), which makes it minutes long, so it gets no "
+      "warm-up and %d run(s) of its own, after sockscope's, with its forks "
+      "followed by ptrace (for its peak RSS). Following costs a few stops "
+      "per process: the `-tan` loop took %s followed against its timed "
+      "median of %s. Peak RSS: sockscope's own `VmHWM`; for a loop, the "
+      "largest `VmHWM` of any process in it (which command is named; for "
+      "`-tan` from that one followed, untimed run). TIME_WAIT is counted "
+      "in every namespace before each group (and every 40 s between "
+      "rounds) and topped up to the plan." % (
+          cfg["runs"], budget, fmt_size(cfg["big"]), cfg.get("loop_runs", 1),
+          fmt_time(fol.get("wall")) if fol else "—",
+          fmt_time(tan.get("wall"))))
     w("")
     ca = res.get("census_after_build") or {}
     if ca:
@@ -622,8 +632,9 @@ def render_allns(meta, res, args):
         w("")
     wc = res.get("walk")
     if wc:
+        para = []
         if "fd_dir_opens" in wc:
-            w("One /proc walk: under `strace -f -e trace=openat`, one "
+            para.append("One /proc walk: under `strace -f -e trace=openat`, one "
               "`sockscope -tanp --all-netns` opened `/proc` %d times and "
               "`/proc/PID/fd` directories %d times for %d processes (at most "
               "%d times for one process) while /proc listed %d processes; "
@@ -633,9 +644,9 @@ def render_allns(meta, res, args):
                   wc["fd_dir_pids"], wc["max_opens_per_pid"],
                   wc["processes"], cfg["count"] + (1 if cfg["big"] else 0)))
         if wc.get("verbose"):
-            w(" Its `--verbose` line: `%s`." % wc["verbose"][0].replace(
-                "`", "'"))
-        w("")
+            para.append("Its `--verbose` line: `%s`." % wc["verbose"][0]
+                        .replace("`", "'"))
+        w(" ".join(para) + "\n")
     w("| target | measured | met |")
     w("|---|---|---|")
     for gname in ("-tan", "-tanp"):

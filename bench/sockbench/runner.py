@@ -152,10 +152,13 @@ class Runner:
         return rec
 
     def run_follow(self, argv, timeout):
-        """Untimed: run argv (a shell loop) in its own process group, follow
-        every process it forks (ptrace), and read each one's VmHWM at its
-        exit stop.  Returns {"rss_kib": the largest, "comm": whose,
-        "processes": how many exited, "exit", "timed_out"}.
+        """Run argv (a shell loop) in its own process group, follow every
+        process it forks (ptrace), and read each one's VmHWM at its exit
+        stop.  Returns a run record as run() does ("wall", "cpu": of the
+        script and every child it reaped, "exit", "timed_out") where
+        "rss_kib" is the largest process's, with "comm": whose, and
+        "processes": how many exited.  Following costs a few ptrace stops
+        per process (fork, first stop, exit).
 
         A script's own VmHWM says nothing about the `ss` it runs, and
         `ru_maxrss` from wait4 counts the harness (vfork).  Waiting on
@@ -164,17 +167,18 @@ class Runner:
         """
         fa = [(os.POSIX_SPAWN_DUP2, self.devnull, 1),
               (os.POSIX_SPAWN_DUP2, self.devnull, 2)]
+        t0 = time.perf_counter()
         pid = os.posix_spawn(argv[0], argv, self.env, file_actions=fa,
                              setpgroup=0)
         _CURRENT_CHILD[:] = [pid]
         opts = (PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK |
                 PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE)
         ptrace(PTRACE_SEIZE, pid, 0, opts)
-        best, comm, exited, status = 0, None, 0, None
+        best, comm, exited, status, ru = 0, None, 0, None, None
         signal.setitimer(signal.ITIMER_REAL, max(timeout, 0.001))
         try:
             while True:
-                wpid, st, _ = os.wait4(-pid, WALL)
+                wpid, st, wru = os.wait4(-pid, WALL)
                 if os.WIFSTOPPED(st):
                     event, sig = st >> 16, os.WSTOPSIG(st)
                     if event == PTRACE_EVENT_EXIT:
@@ -191,20 +195,23 @@ class Runner:
                         pass  # killed meanwhile
                     continue
                 if wpid == pid:
-                    status = st
+                    t_end = time.perf_counter()
+                    status, ru = st, wru
                     break
-        except _Alarm:
-            try:
-                os.killpg(pid, signal.SIGKILL)  # our own process group only
-            except ProcessLookupError:
-                pass
-            self._kill_and_reap(pid)
-            return {"rss_kib": best or None, "comm": comm,
-                    "processes": exited, "exit": None, "timed_out": True}
+        except BaseException as e:
+            t_end = time.perf_counter()
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            _kill_group(pid)
+            if not isinstance(e, _Alarm):
+                raise
+            return {"wall": t_end - t0, "rss_kib": best or None,
+                    "comm": comm, "processes": exited, "exit": None,
+                    "timed_out": True}
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             _CURRENT_CHILD[:] = []
-        return {"rss_kib": best or None, "comm": comm, "processes": exited,
+        return {"wall": t_end - t0, "cpu": ru.ru_utime + ru.ru_stime,
+                "rss_kib": best or None, "comm": comm, "processes": exited,
                 "exit": _exit_code(status), "timed_out": False}
 
     def run_bare_dump(self, timeout):
@@ -250,6 +257,28 @@ class Runner:
             os._exit(0)
         os.waitpid(pid, 0)
         return time.perf_counter() - t0
+
+
+def _kill_group(pgid, seconds=30):
+    """SIGKILL the process group we made (spawned with setpgroup=0) and
+    collect every member: as their tracer we must wait for them too."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            wpid, st, _ = os.wait4(-pgid, WALL | os.WNOHANG)
+        except ChildProcessError:
+            return
+        if wpid == 0:
+            time.sleep(0.01)
+        elif os.WIFSTOPPED(st):
+            try:
+                ptrace(PTRACE_CONT, wpid, 0, 0)
+            except OSError:
+                pass
 
 
 def _comm(pid):
