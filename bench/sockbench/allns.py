@@ -312,11 +312,12 @@ def run_allns(args, tools, seconds):
             result["build_s"], result["census_after_build"]["line"]))
 
         # Row check first, while every TIME_WAIT is younger than 60 s.
-        ss_rows = loop_rows(tools, prefix, env, cfg["run_timeout"])
+        check_timeout = max(cfg["run_timeout"], 300)  # untimed checks
+        ss_rows = loop_rows(tools, prefix, env, check_timeout)
         check = {"loop": ss_rows, "census": {
             n: c["tcp_total"] for n, c in cen.items()}}
         if not unsupported:
-            sr = sockscope_rows(tools, env, cfg["run_timeout"])
+            sr = sockscope_rows(tools, env, check_timeout)
             check["sockscope"] = {n: c for n, c in sr["rows"].items()
                                   if n.startswith(prefix)}
             check["sockscope_other_rows"] = sum(
@@ -330,7 +331,10 @@ def run_allns(args, tools, seconds):
                            if "sockscope" in check else "unsupported",
                            sum(check["census"].values())))
         if not unsupported:
-            result["walk"] = walk_check(tools, env, cfg["run_timeout"], tmp)
+            try:
+                result["walk"] = walk_check(tools, env, check_timeout, tmp)
+            except (OSError, subprocess.SubprocessError) as e:
+                result["walk"] = {"error": "%s: %s" % (type(e).__name__, e)}
             log("allns: walk check %s" % result["walk"])
 
         S = tools["sockscope"]
@@ -372,7 +376,7 @@ def run_allns(args, tools, seconds):
             order = [e[0] for e in entries]
             if followed:
                 label, argv = followed
-                g[label] = follow_runs(runner, argv, cfg["loop_runs"],
+                g[label] = follow_runs(runner, label, argv, cfg["loop_runs"],
                                        cfg["run_timeout"], meas_deadline,
                                        maintain, upkeep)
                 order.insert(0, label)
@@ -433,7 +437,7 @@ def run_allns(args, tools, seconds):
     return result
 
 
-def follow_runs(runner, argv, runs, budget, meas_deadline, maintain,
+def follow_runs(runner, label, argv, runs, budget, meas_deadline, maintain,
                 upkeep):
     """`runs` runs of argv with its forks followed (runner.run_follow),
     recorded as measure_group records one command."""
@@ -442,14 +446,13 @@ def follow_runs(runner, argv, runs, budget, meas_deadline, maintain,
     for _ in range(runs):
         upkeep.append(maintain())
         lim = min(budget, meas_deadline - time.monotonic())
-        if lim < 5:
+        if lim < min(5, budget):
             res["status"] = "deadline"
             break
         rec = runner.run_follow(argv, lim)
         res["runs"].append(rec)
         log("  %-24s %9.1f ms (followed: largest process %s %s KiB)" % (
-            argv[0].rsplit("/", 1)[-1] + " loop", rec["wall"] * 1000,
-            rec.get("comm"), rec.get("rss_kib")))
+            label, rec["wall"] * 1000, rec.get("comm"), rec.get("rss_kib")))
         if rec["timed_out"]:
             res["status"] = ("over_budget" if lim >= budget - 1e-6
                              else "deadline")

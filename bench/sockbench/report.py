@@ -633,6 +633,8 @@ def render_allns(meta, res, args):
     wc = res.get("walk")
     if wc:
         para = []
+        if wc.get("error"):
+            para.append("The /proc walk check failed: %s." % wc["error"])
         if "fd_dir_opens" in wc:
             para.append("One /proc walk: under `strace -f -e trace=openat`, one "
               "`sockscope -tanp --all-netns` opened `/proc` %d times and "
