@@ -18,7 +18,6 @@ import re
 import resource
 import shutil
 import signal
-import statistics
 import subprocess
 import tempfile
 import time

@@ -504,7 +504,8 @@ def render_allns(meta, res, args):
         w("Note: %s\n" % n)
     prefix = cfg["prefix"]
     wk = res.get("workers", {})
-    w("- Namespaces: %d made with `ip netns add`: `%s<n>` for n < %d%s, each with `lo` up "
+    w("- Namespaces: %d made with `ip netns add`: `%s<n>` for n < %d%s, "
+      "each with `lo` up "
       "and nothing but loopback; made in %.1f s. Their sockets are held by "
       "forked workers that entered the namespace (setns on its "
       "`/run/netns` file, checked against the inode recorded at creation "
@@ -636,7 +637,8 @@ def render_allns(meta, res, args):
         if wc.get("error"):
             para.append("The /proc walk check failed: %s." % wc["error"])
         if "fd_dir_opens" in wc:
-            para.append("One /proc walk: under `strace -f -e trace=openat`, one "
+            para.append("One /proc walk: under `strace -f -e "
+                        "trace=openat`, one "
               "`sockscope -tanp --all-netns` opened `/proc` %d times and "
               "`/proc/PID/fd` directories %d times for %d processes (at most "
               "%d times for one process) while /proc listed %d processes; "
