@@ -116,6 +116,13 @@ impl NsRun<'_> {
         run_with(&self.plan, self.walked, sink)
     }
 
+    /// The pipeline with `plan` (made from [`NsRun::plan`]), in this
+    /// namespace, into `sink`.
+    pub fn run_plan(&self, plan: &Plan, sink: &mut dyn Sink) -> Result<RunReport, RunError> {
+        sink.enter(&self.place);
+        run_with(plan, self.walked, sink)
+    }
+
     /// The directory of this namespace's /proc/net tables and counters.
     pub fn proc_net(&self) -> &Path {
         &self.plan.source.proc_net
