@@ -156,42 +156,65 @@ def sockscope_rows(tools, env, timeout):
 
 
 def walk_check(tools, env, timeout, tmpdir):
-    """One untimed `sockscope -tanp --all-netns` under strace: how often it
-    opened /proc and each /proc/PID/fd directory (paths from -y), beside
-    the number of processes; and its own --verbose line."""
+    """One untimed `sockscope -tanp --all-netns` under `strace -f -y -e
+    trace=%file` (paths of directory fds from -y): how often it listed
+    /proc, opened each /proc/PID/fd, read each descriptor's link and
+    looked at each /proc/PID/ns/net, beside the number of processes and
+    descriptors; and its own --verbose line."""
     res = {"processes": sum(1 for d in os.listdir("/proc") if d.isdigit())}
     strace = tools.get("strace")
     if strace:
         trace = os.path.join(tmpdir, "walk.strace")
-        p = subprocess.run([strace, "-f", "-qq", "-y", "-e",
-                            "trace=openat,openat2,open", "-o", trace,
-                            tools["sockscope"], "-tanp", "--all-netns"],
+        p = subprocess.run([strace, "-f", "-qq", "-y", "-e", "trace=%file",
+                            "-o", trace, tools["sockscope"], "-tanp",
+                            "--all-netns"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                            env=env, timeout=timeout)
         res["strace_exit"] = p.returncode
-        proc_opens, fd_dirs, pids = 0, 0, {}
-        pat = re.compile(r'open(?:at2?)?\((?:(?:AT_FDCWD(?:<[^>]*>)?|'
+        # "PID call(DIRFD<path>, "path", ..." ; AT_FDCWD<cwd> for absolute
+        pat = re.compile(r'^\d+ (\w+)\((?:(?:AT_FDCWD(?:<[^>]*>)?|'
                          r'\d+<([^>]*)>|\d+), )?"([^"]*)"')
+        n = {"proc_dir_opens": 0, "fd_dir_opens": 0, "fd_links": 0,
+             "ns_net": 0}
+        fd_dirs, links, ns_net = {}, {}, {}
         with open(trace, errors="replace") as f:
             for line in f:
-                m = pat.search(line)
-                if not m or "= -1" in line:
+                m = pat.match(line)
+                if not m:
                     continue
-                base, path = m.group(1), m.group(2)
+                call, base, path = m.groups()
                 if not path.startswith("/") and base:
                     path = base.rstrip("/") + "/" + path
                 path = path.rstrip("/")
-                if path == "/proc":
-                    proc_opens += 1
-                fm = re.match(r"^/proc/(\d+)/fd$", path)
-                if fm:
-                    fd_dirs += 1
-                    pids[fm.group(1)] = pids.get(fm.group(1), 0) + 1
-        res.update({"proc_dir_opens": proc_opens, "fd_dir_opens": fd_dirs,
-                    "fd_dir_pids": len(pids),
-                    "max_opens_per_pid": max(pids.values()) if pids else 0})
+                if call.startswith("open") and path == "/proc":
+                    n["proc_dir_opens"] += 1
+                elif call.startswith("open") and re.match(
+                        r"^/proc/\d+/fd$", path):
+                    n["fd_dir_opens"] += 1
+                    fd_dirs[path] = fd_dirs.get(path, 0) + 1
+                elif call.startswith("readlink") and re.match(
+                        r"^/proc/\d+/fd/\d+$", path):
+                    n["fd_links"] += 1
+                    links[path] = links.get(path, 0) + 1
+                elif re.match(r"^/proc/\d+/ns/net$", path):
+                    n["ns_net"] += 1
+                    ns_net[path] = ns_net.get(path, 0) + 1
+        res.update(n)
+        res.update({"fd_dir_pids": len(fd_dirs),
+                    "max_opens_per_pid": max(fd_dirs.values(), default=0),
+                    "fd_links_distinct": len(links),
+                    "max_reads_per_link": max(links.values(), default=0),
+                    "ns_net_pids": len(ns_net),
+                    "max_ns_net_per_pid": max(ns_net.values(), default=0)})
     else:
         res["strace"] = "not installed"
+    res["fds"] = 0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                res["fds"] += len(os.listdir("/proc/%s/fd" % d))
+            except OSError:
+                pass  # gone meanwhile
     p = subprocess.run([tools["sockscope"], "-tanp", "--all-netns",
                         "--verbose"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, env=env, timeout=timeout)

@@ -637,16 +637,23 @@ def render_allns(meta, res, args):
         if wc.get("error"):
             para.append("The /proc walk check failed: %s." % wc["error"])
         if "fd_dir_opens" in wc:
-            para.append("One /proc walk: under `strace -f -e "
-                        "trace=openat`, one "
-              "`sockscope -tanp --all-netns` opened `/proc` %d times and "
-              "`/proc/PID/fd` directories %d times for %d processes (at most "
-              "%d times for one process) while /proc listed %d processes; "
-              "the loop runs `ss -tanp` once per namespace, and each reads "
-              "every process's descriptors (%d walks)." % (
-                  wc["proc_dir_opens"], wc["fd_dir_opens"],
-                  wc["fd_dir_pids"], wc["max_opens_per_pid"],
-                  wc["processes"], cfg["count"] + (1 if cfg["big"] else 0)))
+            para.append(
+                "One /proc walk: under `strace -f -y -e trace=%%file`, one "
+                "`sockscope -tanp --all-netns` opened `/proc` %d times "
+                "(listing it), opened `/proc/PID/fd` for %d processes (at "
+                "most %d time(s) for one) and read %d descriptor links (each "
+                "at most %d time(s)), while /proc held %d processes and "
+                "about %d descriptors; it looked at `/proc/PID/ns/net` %d "
+                "times for %d processes (the namespace discovery, at most %d "
+                "time(s) for one). The loop runs `ss -tanp` once per "
+                "namespace, and each reads every process's descriptors "
+                "(%d walks)." % (
+                    wc["proc_dir_opens"], wc["fd_dir_pids"],
+                    wc["max_opens_per_pid"], wc["fd_links"],
+                    wc["max_reads_per_link"], wc["processes"],
+                    wc.get("fds", 0), wc["ns_net"], wc["ns_net_pids"],
+                    wc["max_ns_net_per_pid"],
+                    cfg["count"] + (1 if cfg["big"] else 0)))
         if wc.get("verbose"):
             para.append("Its `--verbose` line: `%s`." % wc["verbose"][0]
                         .replace("`", "'"))
@@ -665,10 +672,13 @@ def render_allns(meta, res, args):
           "%s |" % (gname, txt, fmt_time(a.get("wall")),
                     fmt_time(b.get("wall")), met))
     if wc and "fd_dir_opens" in wc:
-        once = wc["max_opens_per_pid"] <= 1 and wc["proc_dir_opens"] >= 1
-        w("| `-tanp --all-netns` walks /proc once | each /proc/PID/fd opened "
-          "at most %d time(s), /proc %d time(s) | %s |" % (
-              wc["max_opens_per_pid"], wc["proc_dir_opens"],
+        once = wc["max_opens_per_pid"] <= 1 and \
+            wc["max_reads_per_link"] <= 1 and wc["fd_dir_pids"] > 0
+        w("| `-tanp --all-netns` walks /proc once | each `/proc/PID/fd` "
+          "opened at most %d time(s) (%d processes), each descriptor link "
+          "read at most %d time(s) (%d links) | %s |" % (
+              wc["max_opens_per_pid"], wc["fd_dir_pids"],
+              wc["max_reads_per_link"], wc["fd_links"],
               "yes" if once else "**no**"))
     w("")
     w("| group | TIME_WAIT at start → end | lowest before a round | other "
