@@ -591,18 +591,27 @@ def render_allns(meta, res, args):
             vs = "1.00x" if lab == g["ref"] and s.get("wall") else \
                 ratio_text(s.get("wall"), ref.get("wall") if ref else None,
                            ref["status"] if ref else None, budget)
-            rss = fmt_rss(s.get("rss_kib"))
+            rss = fmt_rss(s.get("rss_kib")) if not lab.startswith("bare") \
+                else "—"
             if lab.startswith("loop"):
                 kib, comm = _loop_rss(res, lab)
                 rss = "%s (`%s`)" % (fmt_rss(kib), comm) if kib else "—"
             extra = []
             if s.get("exits") and s["exits"] != [0]:
                 extra.append("exit %s" % ",".join(map(str, s["exits"])))
-            if s.get("stderr"):
+            if s.get("inner"):
+                extra.append("dump alone %s inside the child"
+                             % fmt_time(s["inner"]))
+            if s.get("counts"):
+                extra.append("saw %d–%d TCP sockets" % s["counts"]
+                             if s["counts"][0] != s["counts"][1]
+                             else "saw %d TCP sockets" % s["counts"][0])
+            if s.get("stderr") and not lab.startswith("bare"):
                 extra.append("stderr: `%s`" % s["stderr"].replace(
                     "|", "\\|").replace("`", "'"))
-            w("| %s | `%s`%s | %d | %s | %s | %s | %s | %s |" % (
-                gname, lab, (" (" + "; ".join(extra) + ")") if extra else "",
+            cmd = lab if lab.startswith("bare") else "`%s`" % lab
+            w("| %s | %s%s | %d | %s | %s | %s | %s | %s |" % (
+                gname, cmd, (" (" + "; ".join(extra) + ")") if extra else "",
                 s["n"], wall, "%s – %s" % (fmt_time(s["wall_min"]),
                                            fmt_time(s["wall_max"]))
                 if s.get("wall") else "—", fmt_time(s.get("cpu")), rss, vs))

@@ -14,7 +14,7 @@ from .base import (MARKER, PTRACE_CONT, PTRACE_EVENT_EXIT,
                    PTRACE_O_EXITKILL, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXIT,
                    PTRACE_O_TRACEFORK, PTRACE_O_TRACEVFORK, PTRACE_SEIZE,
                    SS_STATE_NAMES, WALL, log, ptrace, set_pdeathsig)
-from .netlink import bare_dump_child
+from .netlink import bare_dump_child, bare_dump_netns_child
 
 
 class _Alarm(Exception):
@@ -214,7 +214,9 @@ class Runner:
                 "rss_kib": best or None, "comm": comm, "processes": exited,
                 "exit": _exit_code(status), "timed_out": False}
 
-    def run_bare_dump(self, timeout):
+    def run_bare_dump(self, timeout, netns=None):
+        """The bare dump in a forked child: in the harness's namespace, or
+        in each of `netns` ((path, inode) pairs) entered in turn."""
         r, w = os.pipe()
         t0 = time.perf_counter()
         pid = os.fork()
@@ -224,7 +226,10 @@ class Runner:
                 os.close(r)
                 set_pdeathsig()
                 signal.signal(signal.SIGALRM, signal.SIG_DFL)
-                bare_dump_child(w)
+                if netns is None:
+                    bare_dump_child(w)
+                else:
+                    bare_dump_netns_child(w, netns)
                 code = 0
             finally:
                 os._exit(code)
