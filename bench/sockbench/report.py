@@ -680,6 +680,16 @@ def render_allns(meta, res, args):
         w("| `sockscope %s --all-netns` ≤ 0.1x the loop | %s (%s vs %s) | "
           "%s |" % (gname, txt, fmt_time(a.get("wall")),
                     fmt_time(b.get("wall")), met))
+    st = group_stats(res, "-tan") or {}
+    fl = st.get("bare dump, every bench namespace", {})
+    lp = st.get("loop ss -tan", {})
+    if fl.get("wall") and lp.get("wall"):
+        w("| (info) the floor: the bare dump in every bench namespace, "
+          "against the loop | %.3fx (%s vs %s) | %s |" % (
+              fl["wall"] / lp["wall"], fmt_time(fl["wall"]),
+              fmt_time(lp["wall"]), "the floor is within the target"
+              if fl["wall"] / lp["wall"] <= 0.1 else
+              "the floor itself is above 0.1x"))
     if wc and "fd_dir_opens" in wc:
         once = wc["max_opens_per_pid"] <= 1 and \
             wc["max_reads_per_link"] <= 1 and wc["fd_dir_pids"] > 0
