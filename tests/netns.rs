@@ -1,0 +1,748 @@
+//! Network namespaces end to end: real namespaces made by the test (named
+//! under /run/netns, and one kept only by a process, reached as `pid:PID`),
+//! populated with listeners, connections, TIME_WAIT and UDP sockets held by
+//! child processes; sockscope's rows, owners and namespace tags must equal
+//! `ss -tuanp` run inside each namespace (`ip netns exec NAME ss`, `nsenter
+//! -t PID -n ss`), row for row. Also: a namespace kept only by its bind
+//! mount, a socket passed over SCM_RIGHTS from one namespace to a process in
+//! another, who/listeners/why-bind/ports/-s across namespaces, bad `-N`
+//! values, and a run as nobody.
+//!
+//! Tests run in parallel threads and `--all-netns` sees every namespace on
+//! the machine (the host's, other tests'), so rows are always selected by
+//! the inodes of the test's own namespaces. Without root no namespace can be
+//! made: each test says so on stderr and checks what a plain user can.
+
+pub mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::netns::{NsProc, OwnedRow, TestNetns, diff_owned, is_root, populate, say};
+use common::{ListenOpts, Row, canonical_endpoint};
+use serde_json::Value;
+
+// ----- running sockscope ----------------------------------------------------
+
+/// The built sockscope, run from a test thread (the host namespace),
+/// without the variables that would swap its data source.
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sockscope"));
+    c.env_remove("SOCKSCOPE_PROC_ROOT")
+        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
+        .env_remove("SOCKSCOPE_NETLINK_RECORD")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run sockscope")
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout ---\n{}--- stderr ---\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs sockscope; it must exit `code`.
+fn run_expect(args: &[&str], code: i32) -> Output {
+    let out = run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "sockscope {args:?}: {}",
+        show(&out)
+    );
+    out
+}
+
+/// Every JSON value in `bytes`: one document, or one per line.
+fn json_values(bytes: &[u8]) -> Vec<Value> {
+    serde_json::Deserializer::from_slice(bytes)
+        .into_iter::<Value>()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(bytes)))
+}
+
+/// The socket records of a listing (`--json`: one array; `--jsonl`: one
+/// object per line).
+fn records(out: &Output) -> Vec<Value> {
+    json_values(&out.stdout)
+        .into_iter()
+        .flat_map(|v| match v {
+            Value::Array(a) => a,
+            other => vec![other],
+        })
+        .collect()
+}
+
+/// One record as a row with its owners' pids.
+fn owned_row(r: &Value) -> OwnedRow {
+    let ep = |e: &Value| {
+        canonical_endpoint(
+            e["addr"].as_str().expect("addr"),
+            e["port"].as_u64().expect("port") as u16,
+        )
+    };
+    OwnedRow {
+        row: Row::new(
+            r["proto"].as_str().expect("proto"),
+            r["state"].as_str().expect("state"),
+            &ep(&r["local"]),
+            &ep(&r["remote"]),
+        ),
+        pids: r["owners"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|o| o["pid"].as_u64().expect("owner pid") as u32)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+fn netns_inode(r: &Value) -> Option<u64> {
+    r["netns"]["inode"].as_u64()
+}
+
+/// The records tagged with namespace `inode`.
+fn tagged(recs: &[Value], inode: u64) -> Vec<&Value> {
+    recs.iter()
+        .filter(|r| netns_inode(r) == Some(inode))
+        .collect()
+}
+
+/// [`tagged`] as sorted owned rows.
+fn rows_in(recs: &[Value], inode: u64) -> Vec<OwnedRow> {
+    let mut v: Vec<OwnedRow> = tagged(recs, inode).into_iter().map(owned_row).collect();
+    v.sort();
+    v
+}
+
+/// Whether any string in `v` (keys included) contains `needle`.
+fn mentions(v: &Value, needle: &str) -> bool {
+    match v {
+        Value::String(s) => s.contains(needle),
+        Value::Array(a) => a.iter().any(|x| mentions(x, needle)),
+        Value::Object(o) => o
+            .iter()
+            .any(|(k, x)| k.contains(needle) || mentions(x, needle)),
+        _ => false,
+    }
+}
+
+/// Says whether a `netns.name` is the right one for a namespace.
+type NameCheck = dyn Fn(&str) -> bool;
+
+/// Asserts that sockscope's rows for `ns` equal `oracle` (rows and owner
+/// pids), that each is tagged with `ns`'s name as `name_ok` accepts, and
+/// carries `"container": null`.
+fn assert_ns_rows(
+    what: &str,
+    recs: &[Value],
+    ns: &TestNetns,
+    oracle: &[OwnedRow],
+    name_ok: &NameCheck,
+) {
+    let ours = rows_in(recs, ns.inode());
+    let diff = diff_owned(oracle, &ours);
+    assert!(
+        diff.is_empty(),
+        "{what}: namespace {} (inode {}): sockscope vs ss inside it:\n{diff}",
+        ns.selector(),
+        ns.inode()
+    );
+    for r in tagged(recs, ns.inode()) {
+        let name = r["netns"]["name"].as_str().unwrap_or("<null>");
+        assert!(
+            name_ok(name),
+            "{what}: row tagged with the wrong name {name:?} (namespace {}): {r}",
+            ns.selector()
+        );
+        assert!(
+            r.get("container").is_some_and(Value::is_null),
+            "{what}: {r}"
+        );
+    }
+}
+
+/// Without root no namespace can be made: says so, and checks that a plain
+/// user's `--all-netns` run lists its own namespace, tags every row and
+/// exits 0. Returns true when the caller must stop there.
+fn fallback_without_root(test: &str) -> bool {
+    if is_root() {
+        return false;
+    }
+    say(&format!(
+        "netns::{test}: not root: no namespace can be made (ip netns add, unshare -n need \
+         CAP_SYS_ADMIN); checking only that --all-netns runs as this user, exits 0 and tags \
+         every row"
+    ));
+    let out = run_expect(&["-tuan", "--all-netns", "--json"], 0);
+    for r in records(&out) {
+        assert!(netns_inode(&r).is_some(), "{r}");
+    }
+    true
+}
+
+// ----- 1. every namespace equals ss inside it -------------------------------
+
+/// Two named namespaces and one kept only by a process (`pid:PID`), each
+/// with a different set of sockets: `--all-netns` gives, per namespace,
+/// exactly the rows and owner pids of `ss -tuanp` run inside it, tagged with
+/// its inode and name; `-N NAME`, `-N /run/netns/NAME`, `-N pid:PID` and
+/// `-N /proc/PID/ns/net` give that namespace's rows and no others.
+#[test]
+fn every_namespace_agrees_with_ss_inside_it() {
+    if fallback_without_root("every_namespace_agrees_with_ss_inside_it") {
+        return;
+    }
+    let a = TestNetns::named();
+    let b = TestNetns::named();
+    let c = TestNetns::unnamed();
+    // Different shapes and counts, so that a mix-up shows.
+    let pa = populate(&a, |sc| {
+        let l = sc.listen_v4();
+        sc.established_pair(l);
+        sc.time_wait(l);
+        sc.udp_pair_v4();
+    });
+    let pb = populate(&b, |sc| {
+        let l = sc.listen_dual();
+        sc.established_v4_to_dual(l);
+        sc.established_pair(l);
+        sc.listen_v6_loopback();
+        sc.udp_bound_v6();
+    });
+    let pc = populate(&c, |sc| {
+        let l = sc.listen_v4_any();
+        sc.established_pair(l);
+        sc.established_pair(l);
+        sc.time_wait(l);
+        sc.time_wait(l);
+        sc.udp_bound_v4();
+    });
+    assert_eq!(pa.expected.len(), 6, "A: LISTEN, 2 ESTAB, TIME_WAIT, 2 UDP");
+    assert_eq!(pb.expected.len(), 7, "B: 2 LISTEN, 4 ESTAB, UDP");
+    assert_eq!(pc.expected.len(), 8, "C: LISTEN, 4 ESTAB, 2 TIME_WAIT, UDP");
+
+    // The oracle side: ss inside each namespace sees exactly what was made.
+    let mut oracle = Vec::new();
+    for (ns, pop) in [(&a, &pa), (&b, &pb), (&c, &pc)] {
+        let seen = ns.ss(&["-tua"]);
+        let diff = diff_owned(&pop.expected, &seen);
+        assert!(diff.is_empty(), "ss inside {}: {diff}", ns.selector());
+        oracle.push(seen);
+    }
+
+    let c_pid = c.anchor_pid().expect("anchor");
+    let mut c_pids = pc.pids();
+    c_pids.insert(c_pid);
+    let a_name = a.name().expect("named").to_string();
+    let b_name = b.name().expect("named").to_string();
+    let is_a = move |n: &str| n == a_name;
+    let is_b = move |n: &str| n == b_name;
+    let is_c = move |n: &str| {
+        n.strip_prefix("pid:")
+            .and_then(|p| p.parse::<u32>().ok())
+            .is_some_and(|p| c_pids.contains(&p))
+    };
+
+    for args in [
+        &["-tuanp", "--all-netns", "--json"][..],
+        &["-tuanp", "--all-netns", "--jsonl"][..],
+    ] {
+        let out = run_expect(args, 0);
+        let recs = records(&out);
+        let what = format!("sockscope {}", args.join(" "));
+        assert_ns_rows(&what, &recs, &a, &oracle[0], &is_a);
+        assert_ns_rows(&what, &recs, &b, &oracle[1], &is_b);
+        assert_ns_rows(&what, &recs, &c, &oracle[2], &is_c);
+        // The host (this process's namespace) is listed too, as "host" when
+        // it is PID 1's.
+        let host = common::netns::own_inode();
+        let init = common::netns::ns_inode(Path::new("/proc/1/ns/net")).ok();
+        if init == Some(host) {
+            for r in tagged(&recs, host) {
+                assert_eq!(r["netns"]["name"], "host", "{what}: {r}");
+            }
+        }
+    }
+
+    // -N selects exactly one namespace, whichever way it is written.
+    let a_path = a.path().display().to_string();
+    let c_path = c.path().display().to_string();
+    let c_sel = c.selector();
+    let cases: [(&str, &TestNetns, &[OwnedRow], &NameCheck); 4] = [
+        (a.name().expect("named"), &a, &oracle[0], &is_a),
+        (&a_path, &a, &oracle[0], &is_a),
+        (&c_sel, &c, &oracle[2], &is_c),
+        (&c_path, &c, &oracle[2], &is_c),
+    ];
+    for (sel, ns, want, name_ok) in cases {
+        let args = ["-tuanp", "-N", sel, "--json"];
+        let out = run_expect(&args, 0);
+        let recs = records(&out);
+        let what = format!("sockscope {}", args.join(" "));
+        assert_ns_rows(&what, &recs, ns, want, name_ok);
+        let others: Vec<&Value> = recs
+            .iter()
+            .filter(|r| netns_inode(r) != Some(ns.inode()))
+            .collect();
+        assert!(
+            others.is_empty(),
+            "{what}: rows of other namespaces: {others:?}"
+        );
+        assert_eq!(recs.len(), want.len(), "{what}");
+    }
+
+    // -N repeated: exactly those two.
+    let args = [
+        "-tuanp",
+        "-N",
+        a.name().expect("named"),
+        "-N",
+        &c_sel,
+        "--json",
+    ];
+    let out = run_expect(&args, 0);
+    let recs = records(&out);
+    let what = format!("sockscope {}", args.join(" "));
+    assert_ns_rows(&what, &recs, &a, &oracle[0], &is_a);
+    assert_ns_rows(&what, &recs, &c, &oracle[2], &is_c);
+    assert_eq!(recs.len(), oracle[0].len() + oracle[2].len(), "{what}");
+
+    // With more than one namespace the table has Netns and Container columns.
+    let out = run_expect(&["-tuan", "-N", a.name().expect("named"), "-N", &c_sel], 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let header = text.lines().next().unwrap_or("");
+    assert!(
+        header.contains("Netns") && header.contains("Container"),
+        "table header: {text}"
+    );
+    assert!(text.contains(a.name().expect("named")), "{text}");
+    drop((pa, pb, pc));
+}
+
+// ----- 2. a namespace kept only by its bind mount ---------------------------
+
+/// The process holding a listener exits; the namespace lives on by its
+/// /run/netns bind mount alone, with three TIME_WAIT sockets in it:
+/// `--all-netns` and `-N NAME` still list them, under its name.
+#[test]
+fn bind_mount_only_namespace_keeps_its_time_wait() {
+    if fallback_without_root("bind_mount_only_namespace_keeps_its_time_wait") {
+        return;
+    }
+    let k = TestNetns::named();
+    let pop = populate(&k, |sc| {
+        let l = sc.listen_v4();
+        for _ in 0..3 {
+            sc.time_wait(l);
+        }
+    });
+    assert_eq!(pop.expected.len(), 4, "LISTEN and 3 TIME_WAIT");
+    let mut want: Vec<OwnedRow> = pop
+        .expected
+        .iter()
+        .filter(|r| r.row.state == "TIME_WAIT")
+        .cloned()
+        .collect();
+    want.sort();
+    assert_eq!(want.len(), 3);
+    drop(pop); // the holder is killed: no process left in the namespace
+    let inside: Vec<u32> = std::fs::read_dir("/proc")
+        .expect("read /proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            common::netns::ns_inode(Path::new(&format!("/proc/{pid}/ns/net")))
+                .is_ok_and(|i| i == k.inode())
+        })
+        .collect();
+    assert!(
+        inside.is_empty(),
+        "processes still in the namespace: {inside:?}"
+    );
+
+    let oracle = k.ss(&["-tua"]);
+    let diff = diff_owned(&want, &oracle);
+    assert!(diff.is_empty(), "ss inside {}: {diff}", k.selector());
+    let name = k.name().expect("named").to_string();
+    let is_k = |n: &str| n == name;
+    for args in [
+        &["-tuanp", "--all-netns", "--json"][..],
+        &["-tuanp", "-N", &name, "--json"][..],
+    ] {
+        let out = run_expect(args, 0);
+        let recs = records(&out);
+        assert_ns_rows(&format!("sockscope {args:?}"), &recs, &k, &oracle, &is_k);
+    }
+}
+
+// ----- 3. a socket passed to a process in another namespace -----------------
+
+const RECEIVER: &str = r#"
+import socket, sys
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(sys.argv[1]); srv.listen(1); srv.settimeout(20)
+print("ready", flush=True)
+c, _ = srv.accept(); c.settimeout(20)
+msg, fds, flags, addr = socket.recv_fds(c, 16, 8)
+c.close(); srv.close()
+print(" ".join(map(str, fds)), flush=True)
+sys.stdin.read()
+"#;
+
+const SENDER: &str = r#"
+import socket, sys
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(8)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(sys.argv[1])
+socket.send_fds(c, [b"x"], [l.fileno(), u.fileno()])
+print(l.getsockname()[1], u.getsockname()[1], flush=True)
+"#;
+
+/// Removes a file on drop.
+struct RmOnDrop(String);
+
+impl Drop for RmOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A TCP listener and a UDP socket made in namespace A are passed over a
+/// UNIX socket (SCM_RIGHTS) to a python3 process living in namespace B,
+/// and the sender exits: both rows are tagged with A (where the sockets
+/// live) and owned by the process in B, as `ss -tuap` inside A says; B has
+/// no TCP/UDP rows. Also `--pid` of that process finds them without
+/// `--all-netns` (the issue: its sockets' namespaces are read automatically).
+#[test]
+fn passed_socket_stays_in_its_namespace_owned_by_the_receiver() {
+    if fallback_without_root("passed_socket_stays_in_its_namespace_owned_by_the_receiver") {
+        return;
+    }
+    let a = TestNetns::named();
+    let b = TestNetns::named();
+    let sock = RmOnDrop(format!(
+        "/tmp/{}-{}.sock",
+        b.name().expect("named"),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&sock.0);
+    let child = b
+        .exec("/usr/bin/python3")
+        .args(["-c", RECEIVER, &sock.0])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the receiver");
+    let mut receiver = NsProc::adopt(child);
+    let rpid = receiver.pid();
+    let stdout = receiver.child_mut().stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut next_line = || {
+        lines
+            .next()
+            .expect("receiver output")
+            .expect("receiver output")
+    };
+    assert_eq!(next_line(), "ready");
+    let mut send = a.exec("/usr/bin/python3");
+    send.args(["-c", SENDER, &sock.0]).stdin(Stdio::null());
+    let out = send.output().expect("run the sender");
+    assert!(out.status.success(), "sender: {}", show(&out));
+    let ports: Vec<u16> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(|p| p.parse().expect("port"))
+        .collect();
+    assert_eq!(ports.len(), 2, "sender: {}", show(&out));
+    let fds = next_line();
+    assert_eq!(fds.split_whitespace().count(), 2, "received fds: {fds}");
+
+    let mut want = vec![
+        OwnedRow {
+            row: Row::new(
+                "tcp",
+                "LISTEN",
+                &format!("127.0.0.1:{}", ports[0]),
+                "0.0.0.0:0",
+            ),
+            pids: BTreeSet::from([rpid]),
+        },
+        OwnedRow {
+            row: Row::new(
+                "udp",
+                "UNCONN",
+                &format!("127.0.0.1:{}", ports[1]),
+                "0.0.0.0:0",
+            ),
+            pids: BTreeSet::from([rpid]),
+        },
+    ];
+    want.sort();
+    let oracle_a = a.ss(&["-tua"]);
+    let diff = diff_owned(&want, &oracle_a);
+    assert!(diff.is_empty(), "ss inside A: {diff}");
+    assert_eq!(b.ss(&["-tua"]), vec![], "ss inside B");
+
+    let a_name = a.name().expect("named").to_string();
+    let is_a = |n: &str| n == a_name;
+    let out = run_expect(&["-tuanp", "--all-netns", "--json"], 0);
+    let recs = records(&out);
+    assert_ns_rows("--all-netns", &recs, &a, &oracle_a, &is_a);
+    assert_eq!(rows_in(&recs, b.inode()), vec![], "--all-netns: rows in B");
+
+    // The receiver's sockets, asked for by its pid alone.
+    let args = ["-tuanp", "--pid", &rpid.to_string(), "--json"];
+    let out = run_expect(&args, 0);
+    let recs = records(&out);
+    assert_ns_rows(&format!("{args:?}"), &recs, &a, &oracle_a, &is_a);
+    assert_eq!(recs.len(), 2, "{args:?}: {}", show(&out));
+}
+
+// ----- 4. the views across namespaces ---------------------------------------
+
+/// A port number free on the host right now (bound and released).
+fn host_free_port() -> u16 {
+    let l = TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0)).expect("bind on the host");
+    l.local_addr().expect("local_addr").port()
+}
+
+/// A listener on 0.0.0.0:PORT held only inside namespace W (PORT free on
+/// the host), with one connection to it: `who PORT` finds it only with
+/// `--all-netns` and names W; `listeners --all-netns` shows it under W;
+/// `why-bind PORT --try -N W` says busy while the host's PORT is free;
+/// `-s --all-netns` and `ports --all-netns` exit 0 and name W.
+#[test]
+fn views_answer_for_a_port_held_in_a_namespace() {
+    if fallback_without_root("views_answer_for_a_port_held_in_a_namespace") {
+        return;
+    }
+    let w = TestNetns::named();
+    let name = w.name().expect("named").to_string();
+    let port = host_free_port();
+    let pop = populate(&w, move |sc| {
+        let l = sc.listen_with(
+            SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port),
+            ListenOpts::default(),
+        );
+        sc.established_pair(l);
+    });
+    assert_eq!(pop.expected.len(), 3, "LISTEN and 2 ESTAB");
+    let p = port.to_string();
+
+    // who: nothing on the host; with --all-netns, W's listener.
+    let out = run_expect(&["who", &p, "--json"], 1);
+    let v = &json_values(&out.stdout)[0];
+    assert_eq!(v["held"], false, "who {p} on the host: {}", show(&out));
+    let out = run_expect(&["who", &p, "--all-netns", "--json"], 0);
+    let docs = json_values(&out.stdout);
+    let listen: Vec<&Value> = docs
+        .iter()
+        .flat_map(|d| d["sockets"].as_array().into_iter().flatten())
+        .filter(|s| s["state"] == "LISTEN" && s["local"]["port"] == port)
+        .collect();
+    assert_eq!(listen.len(), 1, "who {p} --all-netns: {}", show(&out));
+    assert_eq!(listen[0]["netns"]["inode"], w.inode(), "{}", listen[0]);
+    assert_eq!(listen[0]["netns"]["name"], name.as_str(), "{}", listen[0]);
+    assert!(
+        docs.iter().any(|d| d["held"] == true),
+        "who {p} --all-netns: {}",
+        show(&out)
+    );
+    let out = run_expect(&["who", &p, "--all-netns"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&name),
+        "who {p} --all-netns does not name the namespace: {}",
+        show(&out)
+    );
+
+    // listeners: W's listener, said to be in W.
+    let out = run_expect(&["listeners", "--all-netns", "--json"], 0);
+    let docs = json_values(&out.stdout);
+    let entries: Vec<&Value> = docs
+        .iter()
+        .flat_map(|d| d["listeners"].as_array().into_iter().flatten())
+        .filter(|l| l["local"]["port"] == port)
+        .collect();
+    assert_eq!(entries.len(), 1, "listeners --all-netns: {}", show(&out));
+    let in_w = |d: &Value| {
+        d["listeners"]
+            .as_array()
+            .is_some_and(|ls| ls.iter().any(|l| l["local"]["port"] == port))
+            && mentions(d, &name)
+    };
+    assert!(
+        mentions(entries[0], &name) || docs.iter().any(in_w),
+        "listeners --all-netns: the listener is not said to be in {name}: {}",
+        show(&out)
+    );
+    let out = run_expect(&["listeners", "--all-netns"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&name),
+        "listeners --all-netns (table): {}",
+        show(&out)
+    );
+
+    // why-bind --try: busy inside W, free on the host.
+    let out = run_expect(&["why-bind", &p, "--try", "-N", &name, "--json"], 1);
+    let v = &json_values(&out.stdout)[0];
+    assert_eq!(v["free"], false, "why-bind in W: {}", show(&out));
+    assert_eq!(v["reason"], "in_use", "why-bind in W: {}", show(&out));
+    let out = run_expect(&["why-bind", &p, "--try", "--json"], 0);
+    let v = &json_values(&out.stdout)[0];
+    assert_eq!(v["free"], true, "why-bind on the host: {}", show(&out));
+
+    // -s and ports: one part per namespace, W's named.
+    for args in [
+        &["-s", "--all-netns", "--json"][..],
+        &["ports", "--all-netns", "--json"][..],
+        &["-s", "--all-netns"][..],
+        &["ports", "--all-netns"][..],
+    ] {
+        let out = run_expect(args, 0);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&name),
+            "sockscope {args:?} does not say which namespace: {}",
+            show(&out)
+        );
+        if args.contains(&"--json") {
+            let docs = json_values(&out.stdout);
+            assert!(docs.iter().any(|d| mentions(d, &name)), "{args:?}");
+        }
+    }
+    drop(pop);
+}
+
+// ----- 5. bad -N values -----------------------------------------------------
+
+/// Entries under /run/netns a bad selector could have made (other
+/// sessions make and remove their own namespaces meanwhile, so the whole
+/// listing is not compared).
+fn made_from_selectors() -> Vec<String> {
+    const SUSPECTS: [&str; 7] = [
+        "no-such-name",
+        "passwd",
+        "etc",
+        "999999999",
+        "abc",
+        "pid:999999999",
+        "pid:abc",
+    ];
+    std::fs::read_dir("/run/netns")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| SUSPECTS.contains(&n.as_str()) || n.starts_with("pid:"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// An unknown name, a file that is not a namespace, a pid that does not
+/// exist and one that is not a number: exit 2, a message naming the
+/// problem, and nothing made under /run/netns.
+#[test]
+fn bad_netns_selectors_exit_2() {
+    if !is_root() {
+        say(
+            "netns::bad_netns_selectors_exit_2: not root: checking the exits as this user \
+             (the same answers are expected)",
+        );
+    }
+    for (sel, named) in [
+        ("no-such-name", "no-such-name"),
+        ("/etc/passwd", "/etc/passwd"),
+        ("pid:999999999", "999999999"),
+        ("pid:abc", "abc"),
+        ("pid:", "pid:"),
+    ] {
+        let out = run_expect(&["-tuan", "-N", sel], 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(named),
+            "-N {sel}: message does not name it: {err}"
+        );
+        assert!(out.stdout.is_empty(), "-N {sel}: {}", show(&out));
+        let made = made_from_selectors();
+        assert!(made.is_empty(), "-N {sel}: made under /run/netns: {made:?}");
+    }
+}
+
+// ----- 6. as nobody -----------------------------------------------------------
+
+/// As nobody (setpriv): namespace V holds a listener owned by a process
+/// running as nobody, namespace H only a root process's listener. sockscope
+/// `--all-netns` lists V's listener (read through the visible process),
+/// names H on stderr as unreadable, and exits 0.
+#[test]
+fn all_netns_as_nobody_lists_what_it_can() {
+    if !is_root() {
+        say(
+            "netns::all_netns_as_nobody_lists_what_it_can: not root: no namespace can be \
+             made and setpriv cannot switch user; running --all-netns as this user instead",
+        );
+        let out = run_expect(&["-tuanp", "--all-netns", "--json"], 0);
+        for r in records(&out) {
+            assert!(netns_inode(&r).is_some(), "{r}");
+        }
+        return;
+    }
+    let v = TestNetns::named();
+    let h = TestNetns::named();
+    let (nobody_proc, v_addr) = v.enter(|| {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("listen in V");
+        let addr = l.local_addr().expect("local_addr");
+        let p = NsProc::hold(&[l.as_raw_fd()], true);
+        (p, addr)
+    });
+    let ph = populate(&h, |sc| {
+        sc.listen_v4();
+    });
+    assert_eq!(ph.expected.len(), 1);
+    let want = vec![OwnedRow {
+        row: Row::new("tcp", "LISTEN", &v_addr.to_string(), "0.0.0.0:0"),
+        pids: BTreeSet::from([nobody_proc.pid()]),
+    }];
+    let oracle = v.ss(&["-tua"]);
+    assert_eq!(oracle, want, "ss inside V");
+
+    let out = Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["-tuanp", "--all-netns", "--json"])
+        .env_remove("SOCKSCOPE_PROC_ROOT")
+        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
+        .env_remove("SOCKSCOPE_NETLINK_RECORD")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sockscope as nobody");
+    assert_eq!(out.status.code(), Some(0), "as nobody: {}", show(&out));
+    let recs = records(&out);
+    let v_name = v.name().expect("named").to_string();
+    let is_v = |n: &str| n == v_name;
+    assert_ns_rows("as nobody", &recs, &v, &oracle, &is_v);
+    assert_eq!(rows_in(&recs, h.inode()), vec![], "as nobody: rows of H");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let h_name = h.name().expect("named");
+    assert!(
+        err.contains(h_name),
+        "as nobody: stderr does not say that {h_name} could not be read: {}",
+        show(&out)
+    );
+    drop(nobody_proc);
+    drop(ph);
+}
