@@ -141,7 +141,7 @@ fn mentions(v: &Value, needle: &str) -> bool {
 }
 
 /// Says whether a `netns.name` is the right one for a namespace.
-type NameCheck = dyn Fn(&str) -> bool;
+type NameCheck<'a> = dyn Fn(&str) -> bool + 'a;
 
 /// Asserts that sockscope's rows for `ns` equal `oracle` (rows and owner
 /// pids), that each is tagged with `ns`'s name as `name_ok` accepts, and
@@ -151,7 +151,7 @@ fn assert_ns_rows(
     recs: &[Value],
     ns: &TestNetns,
     oracle: &[OwnedRow],
-    name_ok: &NameCheck,
+    name_ok: &NameCheck<'_>,
 ) {
     let ours = rows_in(recs, ns.inode());
     let diff = diff_owned(oracle, &ours);
@@ -282,7 +282,7 @@ fn every_namespace_agrees_with_ss_inside_it() {
     let a_path = a.path().display().to_string();
     let c_path = c.path().display().to_string();
     let c_sel = c.selector();
-    let cases: [(&str, &TestNetns, &[OwnedRow], &NameCheck); 4] = [
+    let cases: [(&str, &TestNetns, &[OwnedRow], &NameCheck<'_>); 4] = [
         (a.name().expect("named"), &a, &oracle[0], &is_a),
         (&a_path, &a, &oracle[0], &is_a),
         (&c_sel, &c, &oracle[2], &is_c),
