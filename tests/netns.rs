@@ -22,7 +22,7 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::netns::{NsProc, OwnedRow, TestNetns, diff_owned, is_root, populate, say};
+use common::netns::{NsProc, OwnedRow, TestCgroup, TestNetns, diff_owned, is_root, populate, say};
 use common::{ListenOpts, Row, canonical_endpoint};
 use serde_json::Value;
 
@@ -745,4 +745,99 @@ fn all_netns_as_nobody_lists_what_it_can() {
     );
     drop(nobody_proc);
     drop(ph);
+}
+
+// ----- 7. a container from a real cgroup --------------------------------------
+
+/// A 64-hex container id of this run's own.
+fn fake_container_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    format!(
+        "{:016x}{:016x}{:016x}{:016x}",
+        0x5e55_c0de_u64,
+        u64::from(std::process::id()),
+        nanos,
+        0x7e57_u64
+    )
+}
+
+/// The holders of a namespace's sockets are moved into the cgroup Docker's
+/// cgroupfs driver makes on a cgroup v1 host (`name=systemd:/docker/<id>`,
+/// the kind of host this is): every row of that namespace carries
+/// `"container": {"runtime": "docker", "id": <12 chars>, "full_id": <64>}`
+/// (no name: no Docker metadata here), keeps its `ip netns` name, and
+/// `--container ID` (short or full) selects exactly those rows.
+#[test]
+fn container_attributed_from_a_real_cgroup() {
+    if fallback_without_root("container_attributed_from_a_real_cgroup") {
+        return;
+    }
+    let id = fake_container_id();
+    let cg = match TestCgroup::new(&format!("docker/{id}")) {
+        Ok(cg) => cg,
+        Err(why) => {
+            say(&format!(
+                "netns::container_attributed_from_a_real_cgroup: {why}: no cgroup can be \
+                 made, container attribution not checked here"
+            ));
+            return;
+        }
+    };
+    let d = TestNetns::named();
+    let pop = populate(&d, |sc| {
+        let l = sc.listen_v4();
+        sc.established_pair(l);
+        sc.udp_bound_v4();
+    });
+    assert_eq!(pop.expected.len(), 4, "LISTEN, 2 ESTAB, UDP");
+    for p in &pop.procs {
+        cg.add(p.pid());
+        let line = std::fs::read_to_string(format!("/proc/{}/cgroup", p.pid())).expect("cgroup");
+        assert!(
+            line.contains(&format!(":name=systemd:/docker/{id}\n")),
+            "{line}"
+        );
+    }
+    let oracle = d.ss(&["-tua"]);
+    let diff = diff_owned(&pop.expected, &oracle);
+    assert!(diff.is_empty(), "ss inside {}: {diff}", d.selector());
+
+    let name = d.name().expect("named").to_string();
+    let is_d = |n: &str| n == name;
+    let check = |what: &str, recs: &[Value]| {
+        let ours = rows_in(recs, d.inode());
+        let diff = diff_owned(&oracle, &ours);
+        assert!(
+            diff.is_empty(),
+            "{what}: sockscope vs ss inside {name}:\n{diff}"
+        );
+        for r in tagged(recs, d.inode()) {
+            assert!(
+                is_d(r["netns"]["name"].as_str().unwrap_or("")),
+                "{what}: {r}"
+            );
+            let c = &r["container"];
+            assert_eq!(c["runtime"], "docker", "{what}: {r}");
+            assert_eq!(c["id"], &id[..12], "{what}: {r}");
+            assert_eq!(c["full_id"], id.as_str(), "{what}: {r}");
+            assert!(c["name"].is_null(), "{what}: no metadata, no name: {r}");
+            assert!(
+                c["pod"].is_null() && c["pod_namespace"].is_null(),
+                "{what}: {r}"
+            );
+        }
+    };
+    let out = run_expect(&["-tuanp", "--all-netns", "--json"], 0);
+    check("--all-netns", &records(&out));
+    for sel in [&id[..12], id.as_str()] {
+        let args = ["-tuanp", "--container", sel, "--json"];
+        let out = run_expect(&args, 0);
+        let recs = records(&out);
+        check(&format!("{args:?}"), &recs);
+        assert_eq!(recs.len(), oracle.len(), "{args:?}: {}", show(&out));
+    }
+    drop(pop);
+    drop(cg);
 }

@@ -529,3 +529,63 @@ where
         Population { procs, expected }
     })
 }
+
+/// A cgroup made by a test in the named v1 hierarchy `name=systemd`
+/// (/sys/fs/cgroup/systemd), at a container runtime's path such as
+/// `/docker/<64 hex>`: processes moved into it show that path in
+/// /proc/PID/cgroup (`N:name=systemd:/docker/<id>`), as under Docker's
+/// cgroupfs driver on a cgroup v1 host. Removed on drop (its processes must
+/// be gone by then; parents made for it are removed when empty).
+pub struct TestCgroup {
+    /// Directories made, deepest last.
+    made: Vec<PathBuf>,
+}
+
+/// Where the v1 `name=systemd` hierarchy is mounted here.
+pub const SYSTEMD_CGROUP_ROOT: &str = "/sys/fs/cgroup/systemd";
+
+impl TestCgroup {
+    /// Makes `SYSTEMD_CGROUP_ROOT/<rel>` (and missing parents); `Err` with
+    /// the reason when the hierarchy is not there or not writable.
+    pub fn new(rel: &str) -> Result<TestCgroup, String> {
+        let root = Path::new(SYSTEMD_CGROUP_ROOT);
+        if !root.join("cgroup.procs").exists() {
+            return Err(format!(
+                "{SYSTEMD_CGROUP_ROOT} is not a cgroup hierarchy here"
+            ));
+        }
+        let mut cg = TestCgroup { made: Vec::new() };
+        let mut dir = root.to_path_buf();
+        for part in rel.split('/').filter(|p| !p.is_empty()) {
+            dir.push(part);
+            if !dir.exists() {
+                std::fs::create_dir(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+                cg.made.push(dir.clone());
+            }
+        }
+        Ok(cg)
+    }
+
+    /// Moves process `pid` into the cgroup.
+    pub fn add(&self, pid: u32) {
+        let dir = self.made.last().expect("a cgroup made by the test");
+        let procs = dir.join("cgroup.procs");
+        std::fs::write(&procs, pid.to_string())
+            .unwrap_or_else(|e| panic!("move {pid} into {}: {e}", procs.display()));
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        for dir in self.made.iter().rev() {
+            // Empty once its processes were killed and reaped; bounded.
+            let ok = poll_until(Duration::from_secs(5), || std::fs::remove_dir(dir).is_ok());
+            if !ok {
+                say(&format!(
+                    "netns tests: could not remove cgroup {}",
+                    dir.display()
+                ));
+            }
+        }
+    }
+}
