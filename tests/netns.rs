@@ -841,3 +841,55 @@ fn container_attributed_from_a_real_cgroup() {
     drop(pop);
     drop(cg);
 }
+
+// ----- 8. namespaces vanishing mid-run ----------------------------------------
+
+/// While one thread keeps making and deleting namespaces (named ones, and
+/// unnamed ones whose only process is killed), every `--all-netns` run
+/// exits 0 with parsable JSON: a namespace gone between discovery and
+/// reading is skipped with a note, never an error.
+#[test]
+fn vanishing_namespaces_are_skipped() {
+    if fallback_without_root("vanishing_namespaces_are_skipped") {
+        return;
+    }
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = Arc::new(AtomicBool::new(false));
+    let churn = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut made = 0u32;
+            // Bounded: at most 400 namespaces, stopped by the runs' end.
+            while !stop.load(Ordering::Relaxed) && made < 400 {
+                let named = TestNetns::named();
+                let unnamed = TestNetns::unnamed();
+                drop(named);
+                drop(unnamed);
+                made += 2;
+            }
+            made
+        })
+    };
+    let mut noted = 0;
+    let mut problems = Vec::new();
+    for _ in 0..20 {
+        let out = run(&["-tuanp", "--all-netns", "--json"]);
+        if out.status.code() != Some(0) {
+            problems.push(show(&out));
+            continue;
+        }
+        let _ = records(&out);
+        if !out.stderr.is_empty() {
+            noted += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let made = churn.join().expect("churn thread");
+    say(&format!(
+        "netns::vanishing_namespaces_are_skipped: {made} namespaces made and removed; \
+         {noted} of 20 runs wrote a note on stderr"
+    ));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(made >= 2, "the churn thread made no namespace");
+}
