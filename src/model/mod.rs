@@ -8,7 +8,9 @@
 //! will be shown: it only says what the kernel said, with `None` wherever the
 //! source could not tell (never a made-up zero).
 
+mod container;
 mod knobs;
+mod netns;
 mod owner;
 mod socket;
 mod sockstat;
@@ -16,7 +18,9 @@ mod states;
 mod tcpinfo;
 mod unix;
 
+pub use container::{Container, Pod, Runtime};
 pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
+pub use netns::{Netns, NetnsId, NetnsName};
 pub use owner::{Owner, RawNames};
 pub use socket::{Attribution, DualStack, Extras, QueueKind, Queued, Socket, Timer, TimerKind};
 pub use sockstat::{FragCounts, SockStat, TcpCounts, UdpCounts};

@@ -24,6 +24,7 @@ pub mod why_bind;
 use std::io::{self, Write};
 
 use crate::model::{Socket, UnixSocket};
+use crate::pipeline::netns::Place;
 use crate::pipeline::{self, Delivery};
 use crate::source::services::{Services, Users};
 pub use table::TableOptions;
@@ -65,10 +66,12 @@ pub fn printer<'a>(
             out,
             rows: 0,
             buf: Vec::with_capacity(1024),
+            place: json::PlaceJson::default(),
         }),
         OutputFormat::JsonLines => Box::new(JsonLinesPrinter {
             out,
             buf: Vec::with_capacity(1024),
+            place: json::PlaceJson::default(),
         }),
     }
 }
@@ -90,6 +93,9 @@ struct TablePrinter<'a> {
 impl pipeline::Sink for TablePrinter<'_> {
     fn delivery(&self) -> Delivery {
         Delivery::Streamed
+    }
+    fn enter(&mut self, place: &Place) {
+        self.table.enter(place);
     }
     fn socket(&mut self, s: &Socket) -> io::Result<()> {
         self.table.row(s);
@@ -119,6 +125,8 @@ struct JsonPrinter<'a> {
     rows: usize,
     /// One JSON object is serialised here, then written in one piece.
     buf: Vec<u8>,
+    /// The namespace of the rows that follow.
+    place: json::PlaceJson,
 }
 
 impl JsonPrinter<'_> {
@@ -131,10 +139,13 @@ impl pipeline::Sink for JsonPrinter<'_> {
     fn delivery(&self) -> Delivery {
         Delivery::Streamed
     }
+    fn enter(&mut self, place: &Place) {
+        self.place = json::PlaceJson::new(place);
+    }
     fn socket(&mut self, s: &Socket) -> io::Result<()> {
         self.buf.clear();
         self.buf.extend_from_slice(self.separator());
-        json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
+        json::to_writer(&mut self.buf, &self.place.socket(s))?;
         self.out.write_all(&self.buf)?;
         self.rows += 1;
         Ok(())
@@ -142,7 +153,7 @@ impl pipeline::Sink for JsonPrinter<'_> {
     fn unix(&mut self, unix: Vec<UnixSocket>) -> io::Result<()> {
         for u in &unix {
             self.out.write_all(self.separator())?;
-            json::to_writer(&mut *self.out, &json::JsonUnixSocket::from(u))?;
+            json::to_writer(&mut *self.out, &self.place.unix(u))?;
             self.rows += 1;
         }
         Ok(())
@@ -161,20 +172,25 @@ struct JsonLinesPrinter<'a> {
     out: &'a mut dyn Write,
     /// One line is serialised here, then written in one piece.
     buf: Vec<u8>,
+    /// The namespace of the rows that follow.
+    place: json::PlaceJson,
 }
 
 impl pipeline::Sink for JsonLinesPrinter<'_> {
     fn delivery(&self) -> Delivery {
         Delivery::Streamed
     }
+    fn enter(&mut self, place: &Place) {
+        self.place = json::PlaceJson::new(place);
+    }
     fn socket(&mut self, s: &Socket) -> io::Result<()> {
         self.buf.clear();
-        json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
+        json::to_writer(&mut self.buf, &self.place.socket(s))?;
         self.buf.push(b'\n');
         self.out.write_all(&self.buf)
     }
     fn unix(&mut self, unix: Vec<UnixSocket>) -> io::Result<()> {
-        json::write_lines(self.out, &[], &unix)
+        json::write_lines(self.out, &self.place, &[], &unix)
     }
 }
 
@@ -249,6 +265,7 @@ mod tests {
             info: false,
             memory: false,
             ipv6: true,
+            netns: None,
         }
     }
 
@@ -261,7 +278,7 @@ mod tests {
             json::write_array(&mut array, &sockets, &unix).unwrap();
             assert_eq!(printed(OutputFormat::Json, &opts, n), array, "{n} rows");
             let mut lines = Vec::new();
-            json::write_lines(&mut lines, &sockets, &unix).unwrap();
+            json::write_lines(&mut lines, &json::PlaceJson::default(), &sockets, &unix).unwrap();
             assert_eq!(printed(OutputFormat::JsonLines, &opts, n), lines);
         }
     }
