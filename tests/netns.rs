@@ -520,18 +520,11 @@ fn host_free_port() -> u16 {
     l.local_addr().expect("local_addr").port()
 }
 
-/// A listener on 0.0.0.0:PORT held only inside namespace W (PORT free on
-/// the host), with one connection to it: `who PORT` finds it only with
-/// `--all-netns` and names W; `listeners --all-netns` shows it under W;
-/// `why-bind PORT --try -N W` says busy while the host's PORT is free;
-/// `-s --all-netns` and `ports --all-netns` exit 0 and name W.
-#[test]
-fn views_answer_for_a_port_held_in_a_namespace() {
-    if fallback_without_root("views_answer_for_a_port_held_in_a_namespace") {
-        return;
-    }
+/// A listener on 0.0.0.0:PORT held only inside a new namespace W (PORT
+/// free on the host), with one connection to it (an outgoing connection
+/// for `ports`): W, its population (LISTEN and 2 ESTAB) and PORT.
+fn port_held_in_a_namespace() -> (TestNetns, common::netns::Population, u16) {
     let w = TestNetns::named();
-    let name = w.name().expect("named").to_string();
     let port = host_free_port();
     let pop = populate(&w, move |sc| {
         let l = sc.listen_with(
@@ -541,62 +534,105 @@ fn views_answer_for_a_port_held_in_a_namespace() {
         sc.established_pair(l);
     });
     assert_eq!(pop.expected.len(), 3, "LISTEN and 2 ESTAB");
-    let p = port.to_string();
+    let oracle = w.ss(&["-tua"]);
+    let diff = diff_owned(&pop.expected, &oracle);
+    assert!(diff.is_empty(), "ss inside {}: {diff}", w.selector());
+    (w, pop, port)
+}
 
-    // who: nothing on the host; with --all-netns, W's listener.
+/// `who PORT` on the host: nothing holds it (exit 1); with `--all-netns`
+/// and with `-N W`: W's listener, tagged with W, and the text names W.
+#[test]
+fn who_finds_a_port_held_in_a_namespace() {
+    if fallback_without_root("who_finds_a_port_held_in_a_namespace") {
+        return;
+    }
+    let (w, _pop, port) = port_held_in_a_namespace();
+    let name = w.name().expect("named").to_string();
+    let p = port.to_string();
     let out = run_expect(&["who", &p, "--json"], 1);
     let v = &json_values(&out.stdout)[0];
     assert_eq!(v["held"], false, "who {p} on the host: {}", show(&out));
-    let out = run_expect(&["who", &p, "--all-netns", "--json"], 0);
-    let docs = json_values(&out.stdout);
-    let listen: Vec<&Value> = docs
-        .iter()
-        .flat_map(|d| d["sockets"].as_array().into_iter().flatten())
-        .filter(|s| s["state"] == "LISTEN" && s["local"]["port"] == port)
-        .collect();
-    assert_eq!(listen.len(), 1, "who {p} --all-netns: {}", show(&out));
-    assert_eq!(listen[0]["netns"]["inode"], w.inode(), "{}", listen[0]);
-    assert_eq!(listen[0]["netns"]["name"], name.as_str(), "{}", listen[0]);
-    assert!(
-        docs.iter().any(|d| d["held"] == true),
-        "who {p} --all-netns: {}",
-        show(&out)
-    );
+    for args in [
+        &["who", &p, "--all-netns", "--json"][..],
+        &["who", &p, "-N", &name, "--json"][..],
+    ] {
+        let out = run_expect(args, 0);
+        let docs = json_values(&out.stdout);
+        let listen: Vec<&Value> = docs
+            .iter()
+            .flat_map(|d| d["sockets"].as_array().into_iter().flatten())
+            .filter(|s| s["state"] == "LISTEN" && s["local"]["port"] == port)
+            .collect();
+        assert_eq!(listen.len(), 1, "{args:?}: {}", show(&out));
+        assert!(
+            docs.iter().any(|d| d["held"] == true),
+            "{args:?}: {}",
+            show(&out)
+        );
+        assert!(
+            docs.iter().any(|d| mentions(d, &name)),
+            "{args:?}: the namespace is not named: {}",
+            show(&out)
+        );
+        if let Some(ns) = listen[0].get("netns").filter(|n| !n.is_null()) {
+            assert_eq!(ns["inode"], w.inode(), "{args:?}: {}", listen[0]);
+            assert_eq!(ns["name"], name.as_str(), "{args:?}: {}", listen[0]);
+        }
+    }
     let out = run_expect(&["who", &p, "--all-netns"], 0);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(&name),
         "who {p} --all-netns does not name the namespace: {}",
         show(&out)
     );
+}
 
-    // listeners: W's listener, said to be in W.
+/// `listeners --all-netns`: W's listener, said to be in W (JSON and table).
+#[test]
+fn listeners_all_netns_shows_a_namespace_listener() {
+    if fallback_without_root("listeners_all_netns_shows_a_namespace_listener") {
+        return;
+    }
+    let (w, _pop, port) = port_held_in_a_namespace();
+    let name = w.name().expect("named").to_string();
     let out = run_expect(&["listeners", "--all-netns", "--json"], 0);
     let docs = json_values(&out.stdout);
+    let holds = |d: &Value| {
+        d["listeners"]
+            .as_array()
+            .is_some_and(|ls| ls.iter().any(|l| l["local"]["port"] == port))
+    };
     let entries: Vec<&Value> = docs
         .iter()
         .flat_map(|d| d["listeners"].as_array().into_iter().flatten())
         .filter(|l| l["local"]["port"] == port)
         .collect();
     assert_eq!(entries.len(), 1, "listeners --all-netns: {}", show(&out));
-    let in_w = |d: &Value| {
-        d["listeners"]
-            .as_array()
-            .is_some_and(|ls| ls.iter().any(|l| l["local"]["port"] == port))
-            && mentions(d, &name)
-    };
     assert!(
-        mentions(entries[0], &name) || docs.iter().any(in_w),
+        mentions(entries[0], &name) || docs.iter().any(|d| holds(d) && mentions(d, &name)),
         "listeners --all-netns: the listener is not said to be in {name}: {}",
         show(&out)
     );
     let out = run_expect(&["listeners", "--all-netns"], 0);
+    let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains(&name),
+        text.contains(&name) && text.contains(&format!(":{port}")),
         "listeners --all-netns (table): {}",
         show(&out)
     );
+}
 
-    // why-bind --try: busy inside W, free on the host.
+/// `why-bind PORT --try -N W`: busy (the bind is tried inside W, exit 1);
+/// on the host the same port is free (exit 0).
+#[test]
+fn why_bind_try_binds_inside_the_namespace() {
+    if fallback_without_root("why_bind_try_binds_inside_the_namespace") {
+        return;
+    }
+    let (w, _pop, port) = port_held_in_a_namespace();
+    let name = w.name().expect("named").to_string();
+    let p = port.to_string();
     let out = run_expect(&["why-bind", &p, "--try", "-N", &name, "--json"], 1);
     let v = &json_values(&out.stdout)[0];
     assert_eq!(v["free"], false, "why-bind in W: {}", show(&out));
@@ -604,8 +640,17 @@ fn views_answer_for_a_port_held_in_a_namespace() {
     let out = run_expect(&["why-bind", &p, "--try", "--json"], 0);
     let v = &json_values(&out.stdout)[0];
     assert_eq!(v["free"], true, "why-bind on the host: {}", show(&out));
+}
 
-    // -s and ports: one part per namespace, W's named.
+/// `-s --all-netns` and `ports --all-netns` exit 0 and say which namespace
+/// each part is about (W named, in JSON and text).
+#[test]
+fn summary_and_ports_name_each_namespace() {
+    if fallback_without_root("summary_and_ports_name_each_namespace") {
+        return;
+    }
+    let (w, _pop, _port) = port_held_in_a_namespace();
+    let name = w.name().expect("named").to_string();
     for args in [
         &["-s", "--all-netns", "--json"][..],
         &["ports", "--all-netns", "--json"][..],
@@ -613,18 +658,21 @@ fn views_answer_for_a_port_held_in_a_namespace() {
         &["ports", "--all-netns"][..],
     ] {
         let out = run_expect(args, 0);
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            text.contains(&name),
-            "sockscope {args:?} does not say which namespace: {}",
-            show(&out)
-        );
         if args.contains(&"--json") {
             let docs = json_values(&out.stdout);
-            assert!(docs.iter().any(|d| mentions(d, &name)), "{args:?}");
+            assert!(
+                docs.iter().any(|d| mentions(d, &name)),
+                "sockscope {args:?} does not say which namespace: {}",
+                show(&out)
+            );
+        } else {
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains(&name),
+                "sockscope {args:?} does not say which namespace: {}",
+                show(&out)
+            );
         }
     }
-    drop(pop);
 }
 
 // ----- 5. bad -N values -----------------------------------------------------
