@@ -816,7 +816,9 @@ fn fake_container_id() -> String {
 /// the kind of host this is): every row of that namespace carries
 /// `"container": {"runtime": "docker", "id": <12 chars>, "full_id": <64>}`
 /// (no name: no Docker metadata here), keeps its `ip netns` name, and
-/// `--container ID` (short or full) selects exactly those rows.
+/// `--container ID` (short or full) selects exactly those rows. With a fake
+/// Docker data root (`--host-root`), the container and the namespace take
+/// the name from its `config.v2.json`, and `--container NAME` selects it.
 #[test]
 fn container_attributed_from_a_real_cgroup() {
     if fallback_without_root("container_attributed_from_a_real_cgroup") {
@@ -886,8 +888,61 @@ fn container_attributed_from_a_real_cgroup() {
         check(&format!("{args:?}"), &recs);
         assert_eq!(recs.len(), oracle.len(), "{args:?}: {}", show(&out));
     }
+
+    // Docker's metadata (a fake data root under --host-root, where
+    // /run/netns is empty): the container gets its name, the namespace
+    // (no ip netns name there) is called after the container, and
+    // --container NAME selects it.
+    let root = std::env::temp_dir().join(format!("{name}-root"));
+    let _cleanup = RmTreeOnDrop(root.clone());
+    let meta = root.join(format!("var/lib/docker/containers/{id}"));
+    std::fs::create_dir_all(&meta).expect("mkdir the fake docker root");
+    let cname = format!("{name}-web");
+    std::fs::write(
+        meta.join("config.v2.json"),
+        format!(r#"{{"ID":"{id}","Name":"/{cname}","Config":{{"Hostname":"x"}}}}"#),
+    )
+    .expect("write config.v2.json");
+    let root_s = root.display().to_string();
+    for args in [
+        &["-tuanp", "--all-netns", "--host-root", &root_s, "--json"][..],
+        &[
+            "-tuanp",
+            "--container",
+            &cname,
+            "--host-root",
+            &root_s,
+            "--json",
+        ][..],
+    ] {
+        let out = run_expect(args, 0);
+        let recs = records(&out);
+        let ours = rows_in(&recs, d.inode());
+        let diff = diff_owned(&oracle, &ours);
+        assert!(
+            diff.is_empty(),
+            "{args:?}: sockscope vs ss inside {name}:\n{diff}"
+        );
+        for r in tagged(&recs, d.inode()) {
+            assert_eq!(r["container"]["name"], cname.as_str(), "{args:?}: {r}");
+            assert_eq!(r["container"]["id"], &id[..12], "{args:?}: {r}");
+            assert_eq!(r["netns"]["name"], cname.as_str(), "{args:?}: {r}");
+        }
+        if args.contains(&"--container") {
+            assert_eq!(recs.len(), oracle.len(), "{args:?}: {}", show(&out));
+        }
+    }
     drop(pop);
     drop(cg);
+}
+
+/// Removes a directory tree on drop.
+struct RmTreeOnDrop(std::path::PathBuf);
+
+impl Drop for RmTreeOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 // ----- 8. namespaces vanishing mid-run ----------------------------------------
