@@ -321,6 +321,46 @@ fn every_namespace_agrees_with_ss_inside_it() {
     assert_ns_rows(&what, &recs, &c, &oracle[2], &is_c);
     assert_eq!(recs.len(), oracle[0].len() + oracle[2].len(), "{what}");
 
+    // The same namespace twice (by name and by path): listed once.
+    let args = [
+        "-tuanp",
+        "-N",
+        a.name().expect("named"),
+        "-N",
+        &a_path,
+        "--json",
+    ];
+    let out = run_expect(&args, 0);
+    let recs = records(&out);
+    assert_ns_rows(&format!("{args:?}"), &recs, &a, &oracle[0], &is_a);
+    assert_eq!(recs.len(), oracle[0].len(), "{args:?}: {}", show(&out));
+
+    // A filter applies in every namespace: A's listener port, against ss
+    // inside each namespace with the same filter.
+    let port = pa
+        .expected
+        .iter()
+        .find(|r| r.row.state == "LISTEN")
+        .and_then(|r| common::endpoint_port(&r.row.local))
+        .expect("A's listener");
+    let filter = format!("( sport = :{port} or dport = :{port} )");
+    let fwords: Vec<&str> = filter.split(' ').collect();
+    let mut args = vec!["-tuanp", "--all-netns", "--json"];
+    args.extend(&fwords);
+    let out = run_expect(&args, 0);
+    let recs = records(&out);
+    let mut ss_args = vec!["-tua"];
+    ss_args.extend(&fwords);
+    let a_f = a.ss(&ss_args);
+    assert_eq!(
+        a_f.len(),
+        4,
+        "ss in A with {filter}: LISTEN, 2 ESTAB, TIME_WAIT"
+    );
+    assert_ns_rows(&format!("{args:?}"), &recs, &a, &a_f, &is_a);
+    assert_ns_rows(&format!("{args:?}"), &recs, &b, &b.ss(&ss_args), &is_b);
+    assert_ns_rows(&format!("{args:?}"), &recs, &c, &c.ss(&ss_args), &is_c);
+
     // With more than one namespace the table has Netns and Container columns.
     let out = run_expect(&["-tuan", "-N", a.name().expect("named"), "-N", &c_sel], 0);
     let text = String::from_utf8_lossy(&out.stdout);
