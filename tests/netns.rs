@@ -1052,3 +1052,106 @@ fn vanishing_namespaces_are_skipped() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(made >= 2, "the churn thread made no namespace");
 }
+
+// ----- 9. UNIX sockets: abstract names are per namespace ----------------------
+
+/// The pids on the lines of `ss -H -n -x -a -p` inside `ns` that show
+/// `name`, one set per line.
+fn ss_unix_owners(ns: &TestNetns, name: &str) -> Vec<BTreeSet<u32>> {
+    let out = ns
+        .exec("ss")
+        .args(["-H", "-n", "-x", "-a", "-p"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ss -xap");
+    assert!(out.status.success(), "ss -xap: {}", show(&out));
+    let pid_re = regex::Regex::new(r",pid=(\d+),fd=\d+\)").expect("regex");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.split_whitespace().any(|w| w == name))
+        .map(|l| {
+            pid_re
+                .captures_iter(l)
+                .filter_map(|c| c[1].parse().ok())
+                .collect()
+        })
+        .collect()
+}
+
+/// The same abstract UNIX name bound in two namespaces (each has its own
+/// abstract namespace) by two holders: `-xap --all-netns` lists it twice,
+/// once per namespace with that namespace's holder as owner, as `ss -xap`
+/// inside each says; `-N A` lists it once.
+#[test]
+fn abstract_unix_names_are_per_namespace() {
+    if fallback_without_root("abstract_unix_names_are_per_namespace") {
+        return;
+    }
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr as UnixAddr, UnixListener};
+    let a = TestNetns::named();
+    let b = TestNetns::named();
+    let abstract_name = format!("{}-uds", a.name().expect("named"));
+    let shown = format!("@{abstract_name}");
+    let mut holders = Vec::new();
+    for ns in [&a, &b] {
+        let n = abstract_name.clone();
+        holders.push(ns.enter(move || {
+            let addr = UnixAddr::from_abstract_name(n.as_bytes()).expect("abstract address");
+            let l = UnixListener::bind_addr(&addr).expect("bind the abstract name");
+            NsProc::hold(&[l.as_raw_fd()], false)
+        }));
+    }
+    for (ns, h) in [(&a, &holders[0]), (&b, &holders[1])] {
+        assert_eq!(
+            ss_unix_owners(ns, &shown),
+            vec![BTreeSet::from([h.pid()])],
+            "ss -xap inside {}",
+            ns.selector()
+        );
+    }
+    let out = run_expect(&["-xap", "--all-netns", "--json"], 0);
+    let recs = records(&out);
+    let named: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["local"]["path"] == shown.as_str())
+        .collect();
+    assert_eq!(named.len(), 2, "-xap --all-netns: {named:?}");
+    for (ns, h) in [(&a, &holders[0]), (&b, &holders[1])] {
+        let mine: Vec<&&Value> = named
+            .iter()
+            .filter(|r| netns_inode(r) == Some(ns.inode()))
+            .collect();
+        assert_eq!(mine.len(), 1, "{}: {named:?}", ns.selector());
+        assert_eq!(mine[0]["netns"]["name"], ns.name().expect("named"));
+        assert_eq!(
+            owned_row_pids(mine[0]),
+            BTreeSet::from([h.pid()]),
+            "{}",
+            mine[0]
+        );
+        assert_eq!(mine[0]["state"], "LISTEN", "{}", mine[0]);
+    }
+    let out = run_expect(&["-xap", "-N", a.name().expect("named"), "--json"], 0);
+    let recs = records(&out);
+    let named: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["local"]["path"] == shown.as_str())
+        .collect();
+    assert_eq!(named.len(), 1, "-xap -N A: {named:?}");
+    assert_eq!(netns_inode(named[0]), Some(a.inode()));
+    drop(holders);
+}
+
+/// The owner pids of one record.
+fn owned_row_pids(r: &Value) -> BTreeSet<u32> {
+    r["owners"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o["pid"].as_u64())
+                .map(|p| p as u32)
+                .collect()
+        })
+        .unwrap_or_default()
+}
