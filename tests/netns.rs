@@ -1155,3 +1155,57 @@ fn owned_row_pids(r: &Value) -> BTreeSet<u32> {
         })
         .unwrap_or_default()
 }
+
+// ----- 10. namespaces bind-mounted elsewhere ------------------------------------
+
+/// Two namespaces kept only by a bind mount and with two TIME_WAIT sockets
+/// each: one at /run/docker/netns/<12 hex> (where Docker keeps its
+/// sandboxes; --all-netns looks there), one at a path of our own under
+/// /tmp (nothing looks there). `--all-netns` lists the first's rows, named,
+/// and not the second's; `-N PATH` lists exactly each one's rows.
+#[test]
+fn bind_mounted_namespaces_by_path() {
+    if fallback_without_root("bind_mounted_namespaces_by_path") {
+        return;
+    }
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let docker_id = format!("{:08x}{:04x}", std::process::id(), n);
+    let d = TestNetns::mounted(Path::new(&format!("/run/docker/netns/{docker_id}")));
+    let t = TestNetns::mounted(&std::env::temp_dir().join(format!(
+        "{}{}-{n}.net",
+        common::netns::NAME_PREFIX,
+        std::process::id()
+    )));
+    let mut oracle = Vec::new();
+    for ns in [&d, &t] {
+        let pop = populate(ns, |sc| {
+            let l = sc.listen_v4();
+            sc.time_wait(l);
+            sc.time_wait(l);
+        });
+        assert_eq!(pop.expected.len(), 3, "LISTEN and 2 TIME_WAIT");
+        drop(pop); // the listener's holder: no process left inside
+        let seen = ns.ss(&["-tua"]);
+        assert_eq!(seen.len(), 2, "ss inside {}: {seen:?}", ns.selector());
+        assert!(seen.iter().all(|r| r.row.state == "TIME_WAIT"), "{seen:?}");
+        oracle.push(seen);
+    }
+    let any_name = |n: &str| !n.is_empty() && n != "<null>";
+    let out = run_expect(&["-tuanp", "--all-netns", "--json"], 0);
+    let recs = records(&out);
+    assert_ns_rows("--all-netns", &recs, &d, &oracle[0], &any_name);
+    assert_eq!(
+        rows_in(&recs, t.inode()),
+        vec![],
+        "--all-netns found a namespace only bind-mounted under /tmp"
+    );
+    for (ns, want) in [(&d, &oracle[0]), (&t, &oracle[1])] {
+        let sel = ns.selector();
+        let args = ["-tuanp", "-N", &sel, "--json"];
+        let out = run_expect(&args, 0);
+        let recs = records(&out);
+        assert_ns_rows(&format!("{args:?}"), &recs, ns, want, &|_| true);
+        assert_eq!(recs.len(), want.len(), "{args:?}: {}", show(&out));
+    }
+}

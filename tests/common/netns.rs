@@ -1,9 +1,11 @@
 //! Real network namespaces made (and removed) by the namespace tests:
 //!
 //! - [`TestNetns`]: a named one (`ip netns add sstest-<pid>-<n>`, kept by its
-//!   bind mount under /run/netns, deleted on drop) or an unnamed one
+//!   bind mount under /run/netns, deleted on drop), an unnamed one
 //!   (`unshare -n sleep 120` as its anchor process, reached as `pid:PID`,
-//!   killed by pid on drop); `lo` is up in both. [`TestNetns::enter`] runs a
+//!   killed by pid on drop), or one bind-mounted at any path (`unshare
+//!   --net=FILE`, e.g. /run/docker/netns/ID; unmounted on drop); `lo` is up
+//!   in each. [`TestNetns::enter`] runs a
 //!   closure on a thread that did `setns(CLONE_NEWNET)` into it, so sockets
 //!   and child processes made there live in the namespace.
 //! - [`NsProc`]: a process started from such a thread, holding inherited
@@ -92,6 +94,9 @@ enum Kind {
     Named { name: String },
     /// `unshare -n sleep 120`: alive while that process is.
     Unnamed { anchor: Child },
+    /// `unshare --net=FILE true`: kept by a bind mount at FILE (anywhere,
+    /// e.g. /run/docker/netns/ID); `made` are the directories made for it.
+    Mounted { file: PathBuf, made: Vec<PathBuf> },
 }
 
 /// A network namespace made by a test; removed on drop (see the module doc).
@@ -259,6 +264,56 @@ impl TestNetns {
         ns
     }
 
+    /// `unshare --net=FILE true` with `lo` up: a namespace kept only by a
+    /// bind mount at `file` (made, with missing parent directories; all
+    /// removed on drop). Root only.
+    pub fn mounted(file: &Path) -> TestNetns {
+        let mut made = Vec::new();
+        let mut missing = Vec::new();
+        let mut dir = file.parent();
+        while let Some(d) = dir.filter(|d| !d.exists()) {
+            missing.push(d.to_path_buf());
+            dir = d.parent();
+        }
+        for d in missing.into_iter().rev() {
+            std::fs::create_dir(&d).unwrap_or_else(|e| panic!("mkdir {}: {e}", d.display()));
+            made.push(d);
+        }
+        std::fs::write(file, b"").unwrap_or_else(|e| panic!("create {}: {e}", file.display()));
+        // From here on the guard removes it, whatever fails next.
+        let mut ns = TestNetns {
+            kind: Kind::Mounted {
+                file: file.to_path_buf(),
+                made,
+            },
+            inode: 0,
+        };
+        let out = run_bounded(
+            Command::new("unshare")
+                .arg(format!("--net={}", file.display()))
+                .arg("true"),
+            Duration::from_secs(10),
+        );
+        assert!(
+            out.status.success(),
+            "unshare --net={}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = run_bounded(
+            ns.exec("ip").args(["link", "set", "lo", "up"]),
+            Duration::from_secs(10),
+        );
+        assert!(
+            out.status.success(),
+            "lo up in {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ns.inode = ns_inode(file).expect("stat the new namespace");
+        ns
+    }
+
     /// The namespace's inode (`stat -L -c %i` of its file).
     pub fn inode(&self) -> u64 {
         self.inode
@@ -268,14 +323,14 @@ impl TestNetns {
     pub fn name(&self) -> Option<&str> {
         match &self.kind {
             Kind::Named { name } => Some(name),
-            Kind::Unnamed { .. } => None,
+            Kind::Unnamed { .. } | Kind::Mounted { .. } => None,
         }
     }
 
     /// The anchor process of an unnamed namespace.
     pub fn anchor_pid(&self) -> Option<u32> {
         match &self.kind {
-            Kind::Named { .. } => None,
+            Kind::Named { .. } | Kind::Mounted { .. } => None,
             Kind::Unnamed { anchor } => Some(anchor.id()),
         }
     }
@@ -286,19 +341,22 @@ impl TestNetns {
         match &self.kind {
             Kind::Named { name } => PathBuf::from(format!("/run/netns/{name}")),
             Kind::Unnamed { anchor } => PathBuf::from(format!("/proc/{}/ns/net", anchor.id())),
+            Kind::Mounted { file, .. } => file.clone(),
         }
     }
 
-    /// What `-N` takes for it: NAME, or `pid:PID`.
+    /// What `-N` takes for it: NAME, `pid:PID`, or the bind mount's path.
     pub fn selector(&self) -> String {
         match &self.kind {
             Kind::Named { name } => name.clone(),
             Kind::Unnamed { anchor } => format!("pid:{}", anchor.id()),
+            Kind::Mounted { file, .. } => file.display().to_string(),
         }
     }
 
     /// A command that runs `program` inside the namespace (`ip netns exec
-    /// NAME` or `nsenter -t PID -n`; both exec it, same pid).
+    /// NAME`, `nsenter -t PID -n` or `nsenter --net=FILE`; all exec it, same
+    /// pid).
     pub fn exec(&self, program: &str) -> Command {
         match &self.kind {
             Kind::Named { name } => {
@@ -309,6 +367,11 @@ impl TestNetns {
             Kind::Unnamed { anchor } => {
                 let mut c = Command::new("nsenter");
                 c.args(["-t", &anchor.id().to_string(), "-n", program]);
+                c
+            }
+            Kind::Mounted { file, .. } => {
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--net={}", file.display())).arg(program);
                 c
             }
         }
@@ -359,6 +422,23 @@ impl Drop for TestNetns {
             Kind::Unnamed { anchor } => {
                 let _ = anchor.kill();
                 let _ = anchor.wait();
+            }
+            Kind::Mounted { file, made } => {
+                // SAFETY: a NUL-terminated path; umount2 touches nothing else.
+                let c = std::ffi::CString::new(file.as_os_str().as_encoded_bytes());
+                if let Ok(c) = c
+                    && unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } != 0
+                {
+                    say(&format!(
+                        "netns tests: umount {}: {}",
+                        file.display(),
+                        io::Error::last_os_error()
+                    ));
+                }
+                let _ = std::fs::remove_file(&*file);
+                for d in made.iter().rev() {
+                    let _ = std::fs::remove_dir(d);
+                }
             }
         }
     }
