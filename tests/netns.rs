@@ -788,9 +788,11 @@ fn bad_netns_selectors_exit_2() {
 // ----- 6. as nobody -----------------------------------------------------------
 
 /// As nobody (setpriv): namespace V holds a listener owned by a process
-/// running as nobody, namespace H only a root process's listener. sockscope
-/// `--all-netns` lists V's listener (read through the visible process),
-/// names H on stderr as unreadable, and exits 0.
+/// running as nobody, unnamed namespace U (kept by a root process) a UDP
+/// socket held as nobody, namespace H only a root process's listener.
+/// sockscope `--all-netns` lists V's and U's sockets (read through the
+/// visible processes, U named `pid:` of nobody's process), names H on
+/// stderr as unreadable, and exits 0.
 #[test]
 fn all_netns_as_nobody_lists_what_it_can() {
     if !is_root() {
@@ -812,6 +814,20 @@ fn all_netns_as_nobody_lists_what_it_can() {
         let p = NsProc::hold(&[l.as_raw_fd()], true);
         (p, addr)
     });
+    // U: unnamed, kept by root's anchor, with a UDP socket held as nobody.
+    let u = TestNetns::unnamed();
+    let (u_proc, u_addr) = u.enter(|| {
+        let s = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("udp in U");
+        let addr = s.local_addr().expect("local_addr");
+        let p = NsProc::hold(&[s.as_raw_fd()], true);
+        (p, addr)
+    });
+    let u_want = vec![OwnedRow {
+        row: Row::new("udp", "UNCONN", &u_addr.to_string(), "0.0.0.0:0"),
+        pids: BTreeSet::from([u_proc.pid()]),
+    }];
+    let u_oracle = u.ss(&["-tua"]);
+    assert_eq!(u_oracle, u_want, "ss inside U");
     let ph = populate(&h, |sc| {
         sc.listen_v4();
     });
@@ -839,6 +855,12 @@ fn all_netns_as_nobody_lists_what_it_can() {
     let is_v = |n: &str| n == v_name;
     assert_ns_rows("as nobody", &recs, &v, &oracle, &is_v);
     assert_eq!(rows_in(&recs, h.inode()), vec![], "as nobody: rows of H");
+    // U is found through nobody's own process in it, and named after it
+    // (the anchor's namespace link is root's, unreadable to nobody).
+    let u_pid = u_proc.pid();
+    assert_ns_rows("as nobody", &recs, &u, &u_oracle, &|n: &str| {
+        n == format!("pid:{u_pid}")
+    });
     let err = String::from_utf8_lossy(&out.stderr);
     let h_name = h.name().expect("named");
     assert!(
@@ -847,6 +869,7 @@ fn all_netns_as_nobody_lists_what_it_can() {
         show(&out)
     );
     drop(nobody_proc);
+    drop(u_proc);
     drop(ph);
 }
 
