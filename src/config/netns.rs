@@ -198,6 +198,7 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
         notes,
         containers: Arc::new(containers),
         only_containers: !cli.container.is_empty(),
+        named: !cli.net.is_empty() && !cli.all_netns && cli.container.is_empty(),
     })
 }
 

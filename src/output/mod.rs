@@ -77,6 +77,55 @@ pub fn printer<'a>(
 }
 
 /// Rows per table batch.
+/// How one namespace's answer is introduced in a run over several:
+/// `netns NAME (inode N)`, and its container when it has one (names
+/// escaped).
+pub fn place_heading(place: &Place) -> String {
+    let mut text = format!(
+        "netns {} (inode {})",
+        crate::text::escape(&place.netns.label()),
+        place.netns.id.inode
+    );
+    if let Some(c) = &place.netns.container {
+        text.push_str(&format!(
+            ", container {} ({} {})",
+            crate::text::escape(&c.label()),
+            c.runtime.as_str(),
+            crate::text::escape(c.short_id())
+        ));
+    }
+    text
+}
+
+/// Writes the heading of one namespace's text answer.
+pub fn write_heading(out: &mut dyn Write, place: &Place, first: bool) -> io::Result<()> {
+    if !first {
+        out.write_all(b"\n")?;
+    }
+    writeln!(out, "== {} ==", place_heading(place))
+}
+
+/// Writes the JSON document `write` makes, with the namespace's `netns`
+/// and `container` fields added: one line per namespace.
+pub fn json_in_place(
+    out: &mut dyn Write,
+    place: &Place,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    write(&mut buf)?;
+    let mut doc: serde_json::Value = serde_json::from_slice(&buf).map_err(io::Error::other)?;
+    if let Some(map) = doc.as_object_mut() {
+        let tags = json::PlaceJson::new(place);
+        let netns = serde_json::to_value(tags.netns()).map_err(io::Error::other)?;
+        let container = serde_json::to_value(tags.container(None)).map_err(io::Error::other)?;
+        map.insert("netns".to_owned(), netns);
+        map.insert("container".to_owned(), container);
+    }
+    json::to_writer(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
+
 pub const BATCH: usize = 1024;
 
 /// The table, written in batches of [`BATCH`] rows. A table that fits in
