@@ -128,18 +128,6 @@ fn rows_in(recs: &[Value], inode: u64) -> Vec<OwnedRow> {
     v
 }
 
-/// Whether any string in `v` (keys included) contains `needle`.
-fn mentions(v: &Value, needle: &str) -> bool {
-    match v {
-        Value::String(s) => s.contains(needle),
-        Value::Array(a) => a.iter().any(|x| mentions(x, needle)),
-        Value::Object(o) => o
-            .iter()
-            .any(|(k, x)| k.contains(needle) || mentions(x, needle)),
-        _ => false,
-    }
-}
-
 /// Says whether a `netns.name` is the right one for a namespace.
 type NameCheck<'a> = dyn Fn(&str) -> bool + 'a;
 
@@ -595,8 +583,27 @@ fn port_held_in_a_namespace() -> (TestNetns, common::netns::Population, u16) {
     (w, pop, port)
 }
 
+/// The JSON documents (one per namespace with `--all-netns`) whose
+/// `netns` is `ns`, each checked to carry its name.
+fn docs_of<'a>(docs: &'a [Value], ns: &TestNetns, what: &str) -> Vec<&'a Value> {
+    let mine: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["netns"]["inode"].as_u64() == Some(ns.inode()))
+        .collect();
+    for d in &mine {
+        assert_eq!(
+            d["netns"]["name"].as_str(),
+            ns.name(),
+            "{what}: the document about {} names it wrongly",
+            ns.selector()
+        );
+    }
+    mine
+}
+
 /// `who PORT` on the host: nothing holds it (exit 1); with `--all-netns`
-/// and with `-N W`: W's listener, tagged with W, and the text names W.
+/// the answer about W (its document says `netns` W, the text a heading
+/// naming W) holds W's listener; `-N W` finds it too.
 #[test]
 fn who_finds_a_port_held_in_a_namespace() {
     if fallback_without_root("who_finds_a_port_held_in_a_namespace") {
@@ -605,76 +612,107 @@ fn who_finds_a_port_held_in_a_namespace() {
     let (w, _pop, port) = port_held_in_a_namespace();
     let name = w.name().expect("named").to_string();
     let p = port.to_string();
+    let listens = |d: &Value| -> usize {
+        d["sockets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["state"] == "LISTEN" && s["local"]["port"] == port)
+            .count()
+    };
     let out = run_expect(&["who", &p, "--json"], 1);
     let v = &json_values(&out.stdout)[0];
     assert_eq!(v["held"], false, "who {p} on the host: {}", show(&out));
-    for args in [
-        &["who", &p, "--all-netns", "--json"][..],
-        &["who", &p, "-N", &name, "--json"][..],
-    ] {
-        let out = run_expect(args, 0);
-        let docs = json_values(&out.stdout);
-        let listen: Vec<&Value> = docs
-            .iter()
-            .flat_map(|d| d["sockets"].as_array().into_iter().flatten())
-            .filter(|s| s["state"] == "LISTEN" && s["local"]["port"] == port)
-            .collect();
-        assert_eq!(listen.len(), 1, "{args:?}: {}", show(&out));
-        assert!(
-            docs.iter().any(|d| d["held"] == true),
-            "{args:?}: {}",
-            show(&out)
-        );
-        assert!(
-            docs.iter().any(|d| mentions(d, &name)),
-            "{args:?}: the namespace is not named: {}",
-            show(&out)
-        );
-        if let Some(ns) = listen[0].get("netns").filter(|n| !n.is_null()) {
-            assert_eq!(ns["inode"], w.inode(), "{args:?}: {}", listen[0]);
-            assert_eq!(ns["name"], name.as_str(), "{args:?}: {}", listen[0]);
-        }
-    }
+
+    let args = ["who", &p, "--all-netns", "--json"];
+    let out = run_expect(&args, 0);
+    let docs = json_values(&out.stdout);
+    let mine = docs_of(&docs, &w, "who --all-netns");
+    assert_eq!(mine.len(), 1, "{args:?}: {}", show(&out));
+    assert_eq!(mine[0]["held"], true, "{args:?}: {}", mine[0]);
+    assert_eq!(listens(mine[0]), 1, "{args:?}: {}", mine[0]);
+    assert!(mine[0]["container"].is_null(), "{args:?}: {}", mine[0]);
+    let elsewhere: usize = docs
+        .iter()
+        .filter(|d| d["netns"]["inode"].as_u64() != Some(w.inode()))
+        .map(listens)
+        .sum();
+    assert_eq!(
+        elsewhere,
+        0,
+        "{args:?}: W's listener outside W's answer: {}",
+        show(&out)
+    );
+
+    let out = run_expect(&["who", &p, "-N", &name, "--json"], 0);
+    let docs = json_values(&out.stdout);
+    assert_eq!(docs.len(), 1, "who -N: {}", show(&out));
+    assert_eq!(docs[0]["held"], true, "who -N: {}", show(&out));
+    assert_eq!(listens(&docs[0]), 1, "who -N: {}", show(&out));
+
     let out = run_expect(&["who", &p, "--all-netns"], 0);
+    let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains(&name),
+        text.contains(&format!("== netns {name} (inode {}) ==", w.inode())),
         "who {p} --all-netns does not name the namespace: {}",
         show(&out)
     );
 }
 
-/// `listeners --all-netns`: W's listener, said to be in W (JSON and table).
+/// `listeners --all-netns`: W's document holds W's listener and no other
+/// holds it; the table shows it under W's heading.
 #[test]
 fn listeners_all_netns_shows_a_namespace_listener() {
     if fallback_without_root("listeners_all_netns_shows_a_namespace_listener") {
         return;
     }
-    let (w, _pop, port) = port_held_in_a_namespace();
+    let (w, pop, port) = port_held_in_a_namespace();
     let name = w.name().expect("named").to_string();
-    let out = run_expect(&["listeners", "--all-netns", "--json"], 0);
-    let docs = json_values(&out.stdout);
-    let holds = |d: &Value| {
+    let on_port = |d: &Value| -> Vec<Value> {
         d["listeners"]
             .as_array()
-            .is_some_and(|ls| ls.iter().any(|l| l["local"]["port"] == port))
+            .into_iter()
+            .flatten()
+            .filter(|l| l["local"]["port"] == port)
+            .cloned()
+            .collect()
     };
-    let entries: Vec<&Value> = docs
+    let out = run_expect(&["listeners", "--all-netns", "--json"], 0);
+    let docs = json_values(&out.stdout);
+    let mine = docs_of(&docs, &w, "listeners --all-netns");
+    assert_eq!(mine.len(), 1, "listeners --all-netns: {}", show(&out));
+    let l = on_port(mine[0]);
+    assert_eq!(l.len(), 1, "listeners --all-netns in W: {}", mine[0]);
+    assert_eq!(l[0]["accept_queue"], 0, "{}", l[0]);
+    let holder = pop.procs[0].pid();
+    assert_eq!(owned_row_pids(&l[0]), BTreeSet::from([holder]), "{}", l[0]);
+    let elsewhere: usize = docs
         .iter()
-        .flat_map(|d| d["listeners"].as_array().into_iter().flatten())
-        .filter(|l| l["local"]["port"] == port)
+        .filter(|d| d["netns"]["inode"].as_u64() != Some(w.inode()))
+        .map(|d| on_port(d).len())
+        .sum();
+    // Another namespace may hold the same port number; W's listener is
+    // told apart by its owner.
+    let stray: Vec<Value> = docs
+        .iter()
+        .filter(|d| d["netns"]["inode"].as_u64() != Some(w.inode()))
+        .flat_map(on_port)
+        .filter(|l| owned_row_pids(l).contains(&holder))
         .collect();
-    assert_eq!(entries.len(), 1, "listeners --all-netns: {}", show(&out));
     assert!(
-        mentions(entries[0], &name) || docs.iter().any(|d| holds(d) && mentions(d, &name)),
-        "listeners --all-netns: the listener is not said to be in {name}: {}",
-        show(&out)
+        stray.is_empty(),
+        "W's listener outside W ({elsewhere} on the port): {stray:?}"
     );
     let out = run_expect(&["listeners", "--all-netns"], 0);
     let text = String::from_utf8_lossy(&out.stdout);
+    let heading = format!("== netns {name} (inode {}) ==", w.inode());
+    let section = text
+        .split("== netns ")
+        .find(|part| format!("== netns {part}").starts_with(&heading))
+        .unwrap_or_else(|| panic!("listeners --all-netns: no heading {heading:?}: {text}"));
     assert!(
-        text.contains(&name) && text.contains(&format!(":{port}")),
-        "listeners --all-netns (table): {}",
-        show(&out)
+        section.contains(&format!("0.0.0.0:{port}")),
+        "listeners --all-netns: W's listener not under W's heading: {text}"
     );
 }
 
@@ -692,41 +730,56 @@ fn why_bind_try_binds_inside_the_namespace() {
     let v = &json_values(&out.stdout)[0];
     assert_eq!(v["free"], false, "why-bind in W: {}", show(&out));
     assert_eq!(v["reason"], "in_use", "why-bind in W: {}", show(&out));
+    assert!(
+        v["tries"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["plain_ok"] == false)),
+        "why-bind in W: every real bind inside W fails: {}",
+        show(&out)
+    );
     let out = run_expect(&["why-bind", &p, "--try", "--json"], 0);
     let v = &json_values(&out.stdout)[0];
     assert_eq!(v["free"], true, "why-bind on the host: {}", show(&out));
 }
 
-/// `-s --all-netns` and `ports --all-netns` exit 0 and say which namespace
-/// each part is about (W named, in JSON and text).
+/// `-s --all-netns` and `ports --all-netns` exit 0 and give one part per
+/// namespace: W's JSON document is about W (its sockstat counts W's three
+/// TCP sockets; its ports list W's one outgoing connection to PORT), and
+/// the text names W in a heading.
 #[test]
 fn summary_and_ports_name_each_namespace() {
     if fallback_without_root("summary_and_ports_name_each_namespace") {
         return;
     }
-    let (w, _pop, _port) = port_held_in_a_namespace();
+    let (w, _pop, port) = port_held_in_a_namespace();
     let name = w.name().expect("named").to_string();
-    for args in [
-        &["-s", "--all-netns", "--json"][..],
-        &["ports", "--all-netns", "--json"][..],
-        &["-s", "--all-netns"][..],
-        &["ports", "--all-netns"][..],
-    ] {
+    let heading = format!("== netns {name} (inode {}) ==", w.inode());
+
+    let out = run_expect(&["-s", "--all-netns", "--json"], 0);
+    let docs = json_values(&out.stdout);
+    let mine = docs_of(&docs, &w, "-s --all-netns");
+    assert_eq!(mine.len(), 1, "-s --all-netns: {}", show(&out));
+    // /proc/net/sockstat of W: LISTEN and both ends in use, nothing else.
+    assert_eq!(mine[0]["sockstat"]["tcp"]["inuse"], 3, "{}", mine[0]);
+
+    let out = run_expect(&["ports", "--all-netns", "--json"], 0);
+    let docs = json_values(&out.stdout);
+    let mine = docs_of(&docs, &w, "ports --all-netns");
+    assert_eq!(mine.len(), 1, "ports --all-netns: {}", show(&out));
+    assert_eq!(mine[0]["outgoing"], 1, "{}", mine[0]);
+    assert_eq!(
+        mine[0]["destinations"][0]["remote"]["port"], port,
+        "{}",
+        mine[0]
+    );
+
+    for args in [&["-s", "--all-netns"][..], &["ports", "--all-netns"][..]] {
         let out = run_expect(args, 0);
-        if args.contains(&"--json") {
-            let docs = json_values(&out.stdout);
-            assert!(
-                docs.iter().any(|d| mentions(d, &name)),
-                "sockscope {args:?} does not say which namespace: {}",
-                show(&out)
-            );
-        } else {
-            assert!(
-                String::from_utf8_lossy(&out.stdout).contains(&name),
-                "sockscope {args:?} does not say which namespace: {}",
-                show(&out)
-            );
-        }
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(&heading),
+            "sockscope {args:?} does not say which namespace: {}",
+            show(&out)
+        );
     }
 }
 
