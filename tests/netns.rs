@@ -845,7 +845,8 @@ fn bad_netns_selectors_exit_2() {
 /// socket held as nobody, namespace H only a root process's listener.
 /// sockscope `--all-netns` lists V's and U's sockets (read through the
 /// visible processes, U named `pid:` of nobody's process), names H on
-/// stderr as unreadable, and exits 0.
+/// stderr as unreadable, and exits 0. `-N V` reads V; `-N H` exits 3
+/// naming H.
 #[test]
 fn all_netns_as_nobody_lists_what_it_can() {
     if !is_root() {
@@ -892,16 +893,19 @@ fn all_netns_as_nobody_lists_what_it_can() {
     let oracle = v.ss(&["-tua"]);
     assert_eq!(oracle, want, "ss inside V");
 
-    let out = Command::new("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_sockscope"))
-        .args(["-tuanp", "--all-netns", "--json"])
-        .env_remove("SOCKSCOPE_PROC_ROOT")
-        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
-        .env_remove("SOCKSCOPE_NETLINK_RECORD")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run sockscope as nobody");
+    let as_nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_sockscope"))
+            .args(args)
+            .env_remove("SOCKSCOPE_PROC_ROOT")
+            .env_remove("SOCKSCOPE_NETLINK_REPLAY")
+            .env_remove("SOCKSCOPE_NETLINK_RECORD")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run sockscope as nobody")
+    };
+    let out = as_nobody(&["-tuanp", "--all-netns", "--json"]);
     assert_eq!(out.status.code(), Some(0), "as nobody: {}", show(&out));
     let recs = records(&out);
     let v_name = v.name().expect("named").to_string();
@@ -919,6 +923,31 @@ fn all_netns_as_nobody_lists_what_it_can() {
     assert!(
         err.contains(h_name),
         "as nobody: stderr does not say that {h_name} could not be read: {}",
+        show(&out)
+    );
+
+    // -N: V is read through nobody's process (exit 0, its row); H cannot be
+    // read at all: exit 3 naming it.
+    let out = as_nobody(&["-tuanp", "-N", &v_name, "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "as nobody, -N V: {}",
+        show(&out)
+    );
+    let recs = records(&out);
+    assert_ns_rows("as nobody, -N V", &recs, &v, &oracle, &is_v);
+    assert_eq!(recs.len(), 1, "as nobody, -N V: {}", show(&out));
+    let out = as_nobody(&["-tuanp", "-N", h_name, "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "as nobody, -N H: {}",
+        show(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(h_name),
+        "as nobody, -N H: {}",
         show(&out)
     );
     drop(nobody_proc);
