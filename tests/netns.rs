@@ -551,8 +551,8 @@ fn passed_socket_stays_in_its_namespace_owned_by_the_receiver() {
     let args = ["-tuanp", "--pid", &rpid.to_string(), "--json"];
     let out = run_expect(&args, 0);
     let recs = records(&out);
-    assert_ns_rows(&format!("{args:?}"), &recs, &a, &oracle_a, &is_a);
     assert_eq!(recs.len(), 2, "{args:?}: {}", show(&out));
+    assert_ns_rows(&format!("{args:?}"), &recs, &a, &oracle_a, &is_a);
 }
 
 // ----- 4. the views across namespaces ---------------------------------------
