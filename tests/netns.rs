@@ -808,9 +808,11 @@ fn made_from_selectors() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// An unknown name, a file that is not a namespace, a pid that does not
-/// exist and one that is not a number: exit 2, a message naming the
-/// problem, and nothing made under /run/netns.
+/// An unknown name, a file that is not a namespace (a plain file, another
+/// kind of namespace, a missing path), a pid that does not exist and ones
+/// that are not a pid: exit 2, a message naming the problem, and nothing
+/// made under /run/netns. Also an unknown `--container` and `-N` with
+/// `--all-netns`.
 #[test]
 fn bad_netns_selectors_exit_2() {
     if !is_root() {
@@ -825,6 +827,9 @@ fn bad_netns_selectors_exit_2() {
         ("pid:999999999", "999999999"),
         ("pid:abc", "abc"),
         ("pid:", "pid:"),
+        ("pid:0", "pid:0"),
+        ("/proc/self/ns/mnt", "/proc/self/ns/mnt"),
+        ("/nonexistent/sstest-ns", "/nonexistent/sstest-ns"),
     ] {
         let out = run_expect(&["-tuan", "-N", sel], 2);
         let err = String::from_utf8_lossy(&out.stderr);
@@ -836,6 +841,15 @@ fn bad_netns_selectors_exit_2() {
         let made = made_from_selectors();
         assert!(made.is_empty(), "-N {sel}: made under /run/netns: {made:?}");
     }
+    let name = format!("{}no-such-container", common::netns::NAME_PREFIX);
+    let out = run_expect(&["-tuan", "--container", &name], 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&name),
+        "--container {name}: {}",
+        show(&out)
+    );
+    // -N and --all-netns together: a usage error.
+    run_expect(&["-tuan", "--all-netns", "-N", "x"], 2);
 }
 
 // ----- 6. as nobody -----------------------------------------------------------
