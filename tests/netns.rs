@@ -1343,3 +1343,71 @@ fn bind_mounted_namespaces_by_path() {
         assert_eq!(recs.len(), want.len(), "{args:?}: {}", show(&out));
     }
 }
+
+// ----- 11. one /proc walk for every namespace -----------------------------------
+
+/// `-tuanp --all-netns` over three namespaces of ours (and every other on
+/// the machine) opens each process's /proc/PID/fd once, not once per
+/// namespace (the issue: one /proc walk serves every namespace), counted
+/// with strace for each of our holders; and still finds their owners.
+#[test]
+fn one_proc_walk_for_every_namespace() {
+    if fallback_without_root("one_proc_walk_for_every_namespace") {
+        return;
+    }
+    if Command::new("strace").arg("-V").output().is_err() {
+        say("netns::one_proc_walk_for_every_namespace: strace is not installed: not checked");
+        return;
+    }
+    let spaces = [TestNetns::named(), TestNetns::named(), TestNetns::unnamed()];
+    let pops: Vec<_> = spaces
+        .iter()
+        .map(|ns| {
+            populate(ns, |sc| {
+                let l = sc.listen_v4();
+                sc.established_pair(l);
+            })
+        })
+        .collect();
+    let trace = std::env::temp_dir().join(format!(
+        "{}{}-strace.txt",
+        common::netns::NAME_PREFIX,
+        std::process::id()
+    ));
+    let _rm = RmOnDrop(trace.display().to_string());
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=open,openat", "-o"])
+        .arg(&trace)
+        .arg(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["-tuanp", "--all-netns", "--json"])
+        .env_remove("SOCKSCOPE_PROC_ROOT")
+        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
+        .env_remove("SOCKSCOPE_NETLINK_RECORD")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run strace");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "strace sockscope: {}",
+        show(&out)
+    );
+    let recs = records(&out);
+    let calls = std::fs::read_to_string(&trace).expect("read the trace");
+    for (ns, pop) in spaces.iter().zip(&pops) {
+        assert_eq!(
+            rows_in(&recs, ns.inode()),
+            pop.expected,
+            "{}",
+            ns.selector()
+        );
+        for pid in pop.pids() {
+            let needle = format!("\"/proc/{pid}/fd\"");
+            let opens = calls.lines().filter(|l| l.contains(&needle)).count();
+            assert_eq!(
+                opens, 1,
+                "/proc/{pid}/fd opened {opens} times in one run over every namespace"
+            );
+        }
+    }
+}
