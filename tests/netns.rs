@@ -1411,3 +1411,89 @@ fn one_proc_walk_for_every_namespace() {
         }
     }
 }
+
+// ----- 12. interface names are the namespace's ----------------------------------
+
+/// A veth pair made inside namespace W (indexes 2 and 3 there; on the host
+/// those indexes are other interfaces or none) and a UDP socket bound to
+/// `sstv0` with SO_BINDTODEVICE: sockscope shows `%sstv0` and ifindex 3 for
+/// it, with `-N W` and with `--all-netns`, as `ss` inside W does; and the
+/// filter `dev = sstv0` with `-N W` selects it as `ss ... dev = sstv0`
+/// inside W does (the issue: the dev filter term is read in the namespace
+/// it belongs to).
+#[test]
+fn interface_names_are_the_namespace_s() {
+    if fallback_without_root("interface_names_are_the_namespace_s") {
+        return;
+    }
+    let w = TestNetns::named();
+    let name = w.name().expect("named").to_string();
+    let out = Command::new("ip")
+        .args([
+            "-n", &name, "link", "add", "sstv0", "type", "veth", "peer", "name", "sstv1",
+        ])
+        .output()
+        .expect("run ip link add");
+    if !out.status.success() {
+        say(&format!(
+            "netns::interface_names_are_the_namespace_s: no veth here ({}): not checked",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+        return;
+    }
+    let pop = populate(&w, |sc| {
+        sc.udp_bound_with(
+            SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0),
+            None,
+            Some("sstv0"),
+        );
+        sc.udp_bound_v4();
+    });
+    assert_eq!(pop.expected.len(), 2);
+    let inner_index = w.enter(|| {
+        std::fs::read_to_string("/sys/class/net/lo/ifindex")
+            .map(|_| ())
+            .ok();
+        nix::net::if_::if_nametoindex("sstv0").expect("sstv0 inside W")
+    });
+    let shown = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.contains("%sstv0:"))
+            .map(str::to_string)
+            .collect()
+    };
+    // ss inside W: the bound socket shows %sstv0.
+    let ss = w
+        .exec("ss")
+        .args(["-H", "-n", "-u", "-a"])
+        .output()
+        .expect("ss");
+    let ss_text = String::from_utf8_lossy(&ss.stdout).to_string();
+    assert_eq!(shown(&ss_text).len(), 1, "ss -uan inside W: {ss_text}");
+
+    for args in [&["-uan", "-N", &name][..], &["-uan", "--all-netns"][..]] {
+        let out = run_expect(args, 0);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let lines = shown(&text);
+        assert_eq!(lines.len(), 1, "{args:?}: {}", show(&out));
+    }
+    let out = run_expect(&["-uan", "-N", &name, "--json"], 0);
+    let recs = records(&out);
+    let bound: Vec<&Value> = recs.iter().filter(|r| r["ifindex"] != 0).collect();
+    assert_eq!(bound.len(), 1, "{}", show(&out));
+    assert_eq!(bound[0]["ifindex"], u64::from(inner_index), "{}", bound[0]);
+
+    // The dev filter, resolved inside W.
+    let oracle = w.ss(&["-ua", "dev", "=", "sstv0"]);
+    assert_eq!(oracle.len(), 1, "ss inside W with dev = sstv0");
+    let args = ["-uanp", "-N", &name, "--json", "dev", "=", "sstv0"];
+    let out = run_expect(&args, 0);
+    let recs = records(&out);
+    assert_eq!(
+        rows_in(&recs, w.inode()),
+        oracle,
+        "{args:?}: {}",
+        show(&out)
+    );
+    assert_eq!(recs.len(), 1, "{args:?}: {}", show(&out));
+}
