@@ -324,6 +324,21 @@ fn every_namespace_agrees_with_ss_inside_it() {
     assert_ns_rows(&what, &recs, &c, &oracle[2], &is_c);
     assert_eq!(recs.len(), oracle[0].len() + oracle[2].len(), "{what}");
 
+    // --pid of a holder in B, without choosing a namespace: its rows in B.
+    let holder = pb.procs[1].pid();
+    let want: Vec<OwnedRow> = oracle[1]
+        .iter()
+        .filter(|r| r.pids.contains(&holder))
+        .cloned()
+        .collect();
+    assert_eq!(want.len(), 4, "B's connections holder: 4 ESTAB");
+    let hp = holder.to_string();
+    let args = ["-tuanp", "--pid", &hp, "--json"];
+    let out = run_expect(&args, 0);
+    let recs = records(&out);
+    assert_eq!(recs.len(), want.len(), "{args:?}: {}", show(&out));
+    assert_ns_rows(&format!("{args:?}"), &recs, &b, &want, &is_b);
+
     // The same namespace twice (by name and by path): listed once.
     let args = [
         "-tuanp",
