@@ -8,6 +8,7 @@
 //! will be shown: it only says what the kernel said, with `None` wherever the
 //! source could not tell (never a made-up zero).
 
+mod container;
 mod knobs;
 mod owner;
 mod socket;
@@ -16,6 +17,7 @@ mod states;
 mod tcpinfo;
 mod unix;
 
+pub use container::{Container, MAX_NAME_BYTES, Pod, Runtime, bounded_name, bounded_string};
 pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
 pub use owner::{Owner, RawNames};
 pub use socket::{Attribution, DualStack, Extras, QueueKind, Queued, Socket, Timer, TimerKind};
