@@ -190,7 +190,10 @@ mod tests {
         );
         assert_eq!(c(Runtime::Lxc, "web").short_id(), "web");
         // Never cuts inside a character.
-        assert_eq!(c(Runtime::Docker, "ééééééééééééé").short_id(), "éééééééééééé");
+        assert_eq!(
+            c(Runtime::Docker, "ééééééééééééé").short_id(),
+            "éééééééééééé"
+        );
     }
 
     #[test]

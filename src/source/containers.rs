@@ -349,6 +349,9 @@ fn split_pod_dir(name: &[u8]) -> Option<(String, String, String)> {
 ///   `machine.slice/machine-NAME.scope` (NAME unit-escaped; `machine-qemu-…`
 ///   is a libvirt VM, not a container)
 /// - LXC: `lxc.payload.NAME`, `/lxc/NAME`, `/lxc.payload/NAME`
+///
+/// A path ending at a pod's cgroup names the pod (runtime Kubernetes, id
+/// the pod UID); nspawn's own `supervisor` cgroup names nothing.
 pub fn parse_cgroup(content: &[u8]) -> Option<CgroupRef> {
     let mut first = None;
     for line in content.split(|&b| b == b'\n') {
@@ -387,11 +390,19 @@ fn parse_path(path: &[u8]) -> Option<CgroupRef> {
     let mut in_kubepods = false;
     let mut found: Option<(Runtime, String, Option<String>)> = None;
     let mut prev = "";
+    let mut pod_is_last = false;
     for comp in path.split('/') {
+        pod_is_last = false;
         if let Some(uid) = pod_of(comp, in_kubepods) {
             pod = Some(uid);
+            pod_is_last = true;
         } else if let Some((runtime, id)) = container_of(comp, prev, pod.is_some()) {
             found = Some((runtime, id, pod.clone()));
+        } else if comp == "supervisor" && prev.starts_with("systemd-nspawn@") {
+            // systemd-nspawn itself (src/nspawn/nspawn-cgroup.c puts it in
+            // `supervisor`, the container in `payload`), like conmon: not
+            // the container.
+            found = None;
         }
         if comp.contains("kubepods") {
             in_kubepods = true;
@@ -404,12 +415,14 @@ fn parse_path(path: &[u8]) -> Option<CgroupRef> {
             id,
             pod_uid,
         }),
-        (None, Some(uid)) => Some(CgroupRef {
+        // In the pod's own cgroup (cgroupfs driver), not below it in
+        // something else (CRI-O's conmon scope).
+        (None, Some(uid)) if pod_is_last => Some(CgroupRef {
             runtime: Runtime::Kubernetes,
             id: uid.clone(),
             pod_uid: Some(uid),
         }),
-        (None, None) => None,
+        (None, _) => None,
     }
 }
 
@@ -499,10 +512,13 @@ fn is_pod_uid(s: &str) -> bool {
     let hex = |b: u8| matches!(b, b'0'..=b'9' | b'a'..=b'f');
     match s.len() {
         32 => s.bytes().all(hex),
-        36 => s
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| if matches!(i, 8 | 13 | 18 | 23) { b == b'-' } else { hex(b) }),
+        36 => s.bytes().enumerate().all(|(i, b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                b == b'-'
+            } else {
+                hex(b)
+            }
+        }),
         _ => false,
     }
 }
@@ -553,3 +569,661 @@ fn unit_unescape(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MAX_NAME_BYTES;
+    use proptest::prelude::*;
+
+    const DOCKER_WEB: &str = "f31f384749f9115acf01fcf82f5a966b59dcc0a4cbd7c9740888c0bf32aa2bbb";
+    const DOCKER_DB: &str = "aed4cebcaf364cb3d8e610e862b1e5ecdeae9c59aaab8913729ae5647465b7bc";
+    const DOCKER_OLD: &str = "1f5e86fc650fe006eeb67c7267cf8b740c58cfee68f367f1583d32d72465f059";
+    const CTRD_NGINX: &str = "9e31278b3013ac69aaf305a5231b01105e17489d852569544c59ea1e02887367";
+    const CTRD_SIDECAR: &str = "f7fb7f8ef2338177eb0e6d759e3882cfee766d6acc330c36f6a30abbf6c13f1a";
+    const CRIO_APP: &str = "610713dca419d7deb83a1246d0c1ee0ac2e23b81cbb29bba37147e88e1848cda";
+    const CRIO_APP2: &str = "5dac6b3b263be797554a7f6fefe59c818a7c36720cb550a9b3e426dbcf621add";
+    const PODMAN_WEB: &str = "f9d688036191e04636c64024ce221730446495d6568b72e14d6ebc8aa23e434f";
+    const PODMAN_ROOTLESS: &str =
+        "56dfa3bc944415a972b0fe05883435f6f061150cc65600d923a24fd565932362";
+    const PODMAN_PARENT: &str = "e7b66482fb8cd3de796d9804163f52c0905070d1d89a72be46e6ee034bd23864";
+    const K8S_BARE: &str = "7009672f66485d6cf59b1b57ad34947e5d07e5f2c66cc0363070e76bcefb7da1";
+    const K8S_DOCKER: &str = "bacfd3abce0724663fdd5182a15e26aa4f2f88a4e65e4acc875b4a4196ac6c7b";
+    const K8S_STATIC: &str = "4275f839f8121c8bad758ac6f295becf73466abac7a0b2fac29a60d401c86165";
+    const K8S_KIND: &str = "aa626bc6479577b52513ce93b839fa531e6a9a0e2e21617da4fb33c6d7da1efc";
+
+    fn tree(runtime: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/containers")
+            .join(runtime)
+    }
+
+    /// The resolver over one fixture tree, and the container of each pid.
+    struct Fixture {
+        root: PathBuf,
+        resolver: Containers,
+    }
+
+    impl Fixture {
+        fn new(runtime: &str) -> Self {
+            let root = tree(runtime);
+            Fixture {
+                resolver: Containers::new(ContainerPaths::under(&root)),
+                root,
+            }
+        }
+        fn pid(&mut self, pid: u32) -> Option<Arc<Container>> {
+            self.resolver.of_pid(&self.root.join("proc"), pid)
+        }
+    }
+
+    /// (runtime, id, short id, name, pod uid, pod namespace, pod name).
+    type Want<'a> = (
+        Runtime,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+
+    fn check(c: &Container, want: Want) {
+        let (runtime, id, short, name, uid, ns, pod_name) = want;
+        assert_eq!(c.runtime, runtime, "{c:?}");
+        assert_eq!(c.id, id, "{c:?}");
+        assert_eq!(c.short_id(), short, "{c:?}");
+        assert_eq!(c.name.as_deref(), name, "{c:?}");
+        assert_eq!(c.pod.as_ref().map(|p| p.uid.as_str()), uid, "{c:?}");
+        assert_eq!(
+            c.pod.as_ref().and_then(|p| p.namespace.as_deref()),
+            ns,
+            "{c:?}"
+        );
+        assert_eq!(
+            c.pod.as_ref().and_then(|p| p.name.as_deref()),
+            pod_name,
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn docker() {
+        let mut f = Fixture::new("docker");
+        let web = f.pid(1001).unwrap();
+        check(
+            &web,
+            (
+                Runtime::Docker,
+                DOCKER_WEB,
+                "f31f384749f9",
+                Some("web-1"),
+                None,
+                None,
+                None,
+            ),
+        );
+        assert_eq!(web.label(), "web-1");
+        // v1 hybrid, systemd driver.
+        let db = f.pid(1002).unwrap();
+        check(
+            &db,
+            (
+                Runtime::Docker,
+                DOCKER_DB,
+                "aed4cebcaf36",
+                Some("db"),
+                None,
+                None,
+                None,
+            ),
+        );
+        // v1 cgroupfs driver: /docker/<id> on name=systemd, `0::/`.
+        let old = f.pid(1003).unwrap();
+        check(
+            &old,
+            (
+                Runtime::Docker,
+                DOCKER_OLD,
+                "1f5e86fc650f",
+                Some("legacy_app"),
+                None,
+                None,
+                None,
+            ),
+        );
+        // A service inside a container running systemd: still that container,
+        // and the same record (cached per id).
+        let inner = f.pid(1004).unwrap();
+        assert!(Arc::ptr_eq(&inner, &web));
+        // dockerd itself and a login session: no container.
+        assert_eq!(f.pid(1005), None);
+        assert_eq!(f.pid(1006), None);
+        // A process that does not exist.
+        assert_eq!(f.pid(1), None);
+        assert!(f.resolver.notes().is_empty(), "{:?}", f.resolver.notes());
+    }
+
+    #[test]
+    fn containerd_in_kubernetes() {
+        let mut f = Fixture::new("containerd");
+        let uid = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
+        let c = f.pid(2001).unwrap();
+        check(
+            &c,
+            (
+                Runtime::Containerd,
+                CTRD_NGINX,
+                "9e31278b3013",
+                None,
+                Some(uid),
+                Some("prod"),
+                Some("web-7d4b9c"),
+            ),
+        );
+        assert_eq!(c.label(), "prod/web-7d4b9c");
+        // Guaranteed QoS (kubepods-pod<uid>.slice), v1; the pod has no log
+        // directory: a pod without names.
+        let c = f.pid(2002).unwrap();
+        let uid = "6f1c2a3b-4d5e-4f60-8172-93a4b5c6d7e8";
+        check(
+            &c,
+            (
+                Runtime::Containerd,
+                CTRD_SIDECAR,
+                "f7fb7f8ef233",
+                None,
+                Some(uid),
+                None,
+                None,
+            ),
+        );
+        assert_eq!(c.label(), "containerd:f7fb7f8ef233");
+    }
+
+    #[test]
+    fn crio() {
+        let mut f = Fixture::new("crio");
+        let uid = "8c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e";
+        let c = f.pid(3001).unwrap();
+        let name = format!("k8s_app_cart-0_shop_{uid}_0");
+        check(
+            &c,
+            (
+                Runtime::CriO,
+                CRIO_APP,
+                "610713dca419",
+                Some(&name),
+                Some(uid),
+                Some("shop"),
+                Some("cart-0"),
+            ),
+        );
+        // conmon is not the container.
+        assert_eq!(f.pid(3002), None);
+        // cgroupfs driver, v1.
+        let c = f.pid(3003).unwrap();
+        let name = format!("k8s_app2_cart-0_shop_{uid}_0");
+        check(
+            &c,
+            (
+                Runtime::CriO,
+                CRIO_APP2,
+                "5dac6b3b263b",
+                Some(&name),
+                Some(uid),
+                Some("shop"),
+                Some("cart-0"),
+            ),
+        );
+    }
+
+    #[test]
+    fn podman() {
+        let mut f = Fixture::new("podman");
+        let c = f.pid(4001).unwrap();
+        check(
+            &c,
+            (
+                Runtime::Podman,
+                PODMAN_WEB,
+                "f9d688036191",
+                Some("webapp"),
+                None,
+                None,
+                None,
+            ),
+        );
+        assert_eq!(f.pid(4002), None, "conmon");
+        // Rootless, in the container's own sub-cgroup; not in the rootful
+        // storage: no name.
+        let c = f.pid(4003).unwrap();
+        check(
+            &c,
+            (
+                Runtime::Podman,
+                PODMAN_ROOTLESS,
+                "56dfa3bc9444",
+                None,
+                None,
+                None,
+                None,
+            ),
+        );
+        assert_eq!(c.label(), "podman:56dfa3bc9444");
+        // cgroupfs (libpod_parent), v1; the first non-empty name.
+        let c = f.pid(4004).unwrap();
+        check(
+            &c,
+            (
+                Runtime::Podman,
+                PODMAN_PARENT,
+                "e7b66482fb8c",
+                Some("cache"),
+                None,
+                None,
+                None,
+            ),
+        );
+        // A rootless storage root added to the paths names it.
+        let mut paths = ContainerPaths::under(&tree("podman"));
+        paths.podman.insert(0, tree("podman").join("nowhere"));
+        let mut r = Containers::new(paths);
+        assert!(
+            r.of_pid(&tree("podman").join("proc"), 4001)
+                .unwrap()
+                .name
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn kubernetes_cgroupfs() {
+        let mut f = Fixture::new("kubernetes");
+        let uid = "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d";
+        // Bare id under the pod: the runtime is not told.
+        let c = f.pid(5001).unwrap();
+        check(
+            &c,
+            (
+                Runtime::Kubernetes,
+                K8S_BARE,
+                "7009672f6648",
+                None,
+                Some(uid),
+                Some("default"),
+                Some("api-6b8f"),
+            ),
+        );
+        assert_eq!(c.label(), "default/api-6b8f");
+        // ... unless Docker's metadata knows the id.
+        let c = f.pid(5002).unwrap();
+        let name = format!("k8s_api_api-6b8f_default_{uid}_0");
+        check(
+            &c,
+            (
+                Runtime::Docker,
+                K8S_DOCKER,
+                "bacfd3abce07",
+                Some(&name),
+                Some(uid),
+                Some("default"),
+                Some("api-6b8f"),
+            ),
+        );
+        // A static pod (32 hex digits), guaranteed QoS.
+        let st = "d2c3a61c3e2b4f0f9a1e6b2c7d8e9f01";
+        let c = f.pid(5003).unwrap();
+        check(
+            &c,
+            (
+                Runtime::Kubernetes,
+                K8S_STATIC,
+                "4275f839f812",
+                None,
+                Some(st),
+                Some("kube-system"),
+                Some("etcd-node1"),
+            ),
+        );
+        // kind's kubelet-kubepods prefix, systemd driver.
+        let c = f.pid(5004).unwrap();
+        let uid5 = "3b4c5d6e-7f80-4a91-8b2c-3d4e5f607182";
+        check(
+            &c,
+            (
+                Runtime::Containerd,
+                K8S_KIND,
+                "aa626bc64795",
+                None,
+                Some(uid5),
+                Some("local-path-storage"),
+                Some("local-path-provisioner-7b9f"),
+            ),
+        );
+        // In the pod's cgroup, in none of its containers: the pod.
+        let c = f.pid(5005).unwrap();
+        check(
+            &c,
+            (
+                Runtime::Kubernetes,
+                uid,
+                "2a3b4c5d-6e7",
+                None,
+                Some(uid),
+                Some("default"),
+                Some("api-6b8f"),
+            ),
+        );
+    }
+
+    #[test]
+    fn nspawn() {
+        let mut f = Fixture::new("nspawn");
+        let c = f.pid(6001).unwrap();
+        check(
+            &c,
+            (
+                Runtime::Nspawn,
+                "debian",
+                "debian",
+                Some("debian"),
+                None,
+                None,
+                None,
+            ),
+        );
+        // machined's scope, the name unit-escaped.
+        let c = f.pid(6002).unwrap();
+        check(
+            &c,
+            (
+                Runtime::Nspawn,
+                "fedora-40",
+                "fedora-40",
+                Some("fedora-40"),
+                None,
+                None,
+                None,
+            ),
+        );
+        let c = f.pid(6003).unwrap();
+        check(
+            &c,
+            (
+                Runtime::Nspawn,
+                "arch-box",
+                "arch-box",
+                Some("arch-box"),
+                None,
+                None,
+                None,
+            ),
+        );
+        assert_eq!(c.label(), "arch-box");
+        // A libvirt VM, and nspawn's own supervisor: not containers.
+        assert_eq!(f.pid(6004), None);
+        assert_eq!(f.pid(6005), None);
+    }
+
+    #[test]
+    fn lxc() {
+        let mut f = Fixture::new("lxc");
+        let c = f.pid(7001).unwrap();
+        check(
+            &c,
+            (Runtime::Lxc, "web", "web", Some("web"), None, None, None),
+        );
+        let c = f.pid(7002).unwrap();
+        check(&c, (Runtime::Lxc, "db", "db", Some("db"), None, None, None));
+        assert_eq!(f.pid(7003), None, "the monitor");
+        let c = f.pid(7004).unwrap();
+        check(
+            &c,
+            (
+                Runtime::Lxc,
+                "cache",
+                "cache",
+                Some("cache"),
+                None,
+                None,
+                None,
+            ),
+        );
+    }
+
+    #[test]
+    fn hostile_paths_name_no_container() {
+        let mut f = Fixture::new("hostile");
+        for pid in [
+            9001, 9002, 9003, 9004, 9005, 9013, 9014, 9015, 9016, 9017, 9018, 9019,
+        ] {
+            assert_eq!(f.pid(pid), None, "pid {pid}");
+        }
+    }
+
+    fn hostile_name(pid: u32) -> (Option<String>, Vec<String>) {
+        let mut f = Fixture::new("hostile");
+        let c = f.pid(pid).unwrap();
+        assert_eq!(c.runtime, Runtime::Docker);
+        let notes = f.resolver.notes().iter().map(|n| n.to_string()).collect();
+        (c.name.clone(), notes)
+    }
+
+    #[test]
+    fn hostile_names_are_kept_bounded_and_raw() {
+        // Escapes, BEL, newline, RLO, CR, NUL: kept as they are (the output
+        // layer escapes them).
+        let (name, notes) = hostile_name(9006);
+        assert_eq!(
+            name.as_deref(),
+            Some("\u{1b}]0;pwned\u{7}web\n\u{202e}exe.txt\r\0")
+        );
+        assert!(notes.is_empty());
+        let (name, _) = hostile_name(9007);
+        assert_eq!(name.unwrap(), "x".repeat(MAX_NAME_BYTES));
+    }
+
+    #[test]
+    fn broken_metadata_gives_a_container_without_a_name() {
+        for (pid, note) in [
+            (9008, Some("is not the JSON expected")),
+            (9009, Some("is not the JSON expected")),
+            (9010, Some("a character device, not a regular file")),
+            (9011, Some("a directory")),
+            (9012, Some("is not the JSON expected")),
+            (9020, None),
+            (9021, None),
+        ] {
+            let (name, notes) = hostile_name(pid);
+            assert_eq!(name, None, "pid {pid}");
+            match note {
+                Some(n) => {
+                    assert_eq!(notes.len(), 1, "pid {pid}: {notes:?}");
+                    assert!(notes[0].contains("config.v2.json"), "{notes:?}");
+                    let full = f_note(pid);
+                    assert!(full.contains(n), "pid {pid}: {full}");
+                }
+                None => assert!(notes.is_empty(), "pid {pid}: {notes:?}"),
+            }
+        }
+    }
+
+    /// The first note of the hostile tree's `pid`, with its causes.
+    fn f_note(pid: u32) -> String {
+        let mut f = Fixture::new("hostile");
+        f.pid(pid);
+        error_chain(f.resolver.notes().first().unwrap())
+    }
+
+    fn error_chain(e: &dyn std::error::Error) -> String {
+        let mut s = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            s.push_str(": ");
+            s.push_str(&c.to_string());
+            cause = c.source();
+        }
+        s
+    }
+
+    /// A private scratch tree under the system's temp directory, removed
+    /// when dropped.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(tag: &str) -> Self {
+            let p = std::env::temp_dir()
+                .join(format!("sockscope-containers-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            Scratch(p)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn huge_config_gives_no_name() {
+        let s = Scratch::new("huge");
+        let dir = s.0.join("var/lib/docker/containers").join(DOCKER_WEB);
+        std::fs::create_dir_all(&dir).unwrap();
+        // Valid JSON, one byte over the limit.
+        let pad = MAX_DOCKER_CONFIG as usize - r#"{"Name":"/big","X":""}"#.len() + 1;
+        let json = format!(r#"{{"Name":"/big","X":"{}"}}"#, "a".repeat(pad));
+        std::fs::write(dir.join("config.v2.json"), &json).unwrap();
+        let mut r = Containers::new(ContainerPaths::under(&s.0));
+        let cg = format!("0::/system.slice/docker-{DOCKER_WEB}.scope\n");
+        let c = r.of_cgroup(cg.as_bytes()).unwrap();
+        assert_eq!(c.name, None);
+        let note = error_chain(&r.notes()[0]);
+        assert!(note.contains("larger than 4194304 bytes"), "{note}");
+        // At the limit it is read.
+        let json = format!(r#"{{"Name":"/big","X":"{}"}}"#, "a".repeat(pad - 1));
+        assert_eq!(json.len() as u64, MAX_DOCKER_CONFIG);
+        std::fs::write(dir.join("config.v2.json"), &json).unwrap();
+        let mut r = Containers::new(ContainerPaths::under(&s.0));
+        assert_eq!(
+            r.of_cgroup(cg.as_bytes()).unwrap().name.as_deref(),
+            Some("big")
+        );
+    }
+
+    #[test]
+    fn hostile_pod_directories() {
+        use std::ffi::OsStr;
+        let s = Scratch::new("pods");
+        let logs = s.0.join("var/log/pods");
+        let uid1 = "11111111-2222-4333-8444-555555555555";
+        let uid2 = "66666666-7777-4888-9999-000000000000";
+        let mut bad_ns = b"n\xffs\x1b[2J".to_vec();
+        bad_ns.extend_from_slice(format!("_web\u{202e}1_{uid1}").as_bytes());
+        std::fs::create_dir_all(logs.join(OsStr::from_bytes(&bad_ns))).unwrap();
+        // A file name is at most 255 bytes: the longest pod name fits whole.
+        let long = "p".repeat(255 - 4 - 36);
+        std::fs::create_dir_all(logs.join(format!("ns_{long}_{uid2}"))).unwrap();
+        // Not pods: no uid, a forged uid, too few parts.
+        std::fs::create_dir_all(logs.join("ns_pod_../../etc")).unwrap();
+        std::fs::create_dir_all(logs.join(format!("_{uid1}"))).unwrap();
+        std::fs::create_dir_all(logs.join("junk")).unwrap();
+        let mut r = Containers::new(ContainerPaths::under(&s.0));
+        let cg = |uid: &str| {
+            format!(
+                "0::/kubepods.slice/kubepods-pod{}.slice/cri-containerd-{CTRD_NGINX}.scope\n",
+                uid.replace('-', "_")
+            )
+        };
+        let c = r.of_cgroup(cg(uid1).as_bytes()).unwrap();
+        let pod = c.pod.as_ref().unwrap();
+        assert_eq!(pod.namespace.as_deref(), Some("n\u{fffd}s\u{1b}[2J"));
+        assert_eq!(pod.name.as_deref(), Some("web\u{202e}1"));
+        let c = r.of_cgroup(cg(uid2).as_bytes()).unwrap();
+        let pod = c.pod.as_ref().unwrap();
+        assert_eq!(pod.name.as_deref(), Some(long.as_str()));
+        assert_eq!(r.pods.as_ref().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn line_choice() {
+        let a = format!("docker-{DOCKER_WEB}.scope");
+        let b = format!("docker-{DOCKER_DB}.scope");
+        // name=systemd wins over an earlier line.
+        let text = format!("3:memory:/system.slice/{a}\n1:name=systemd:/system.slice/{b}\n0::/\n");
+        assert_eq!(parse_cgroup(text.as_bytes()).unwrap().id, DOCKER_DB);
+        // Else the first line that names one.
+        let text = format!(
+            "3:memory:/\n2:pids:/system.slice/{a}\n1:name=systemd:/init.scope\n0::/x/{b}\n"
+        );
+        assert_eq!(parse_cgroup(text.as_bytes()).unwrap().id, DOCKER_WEB);
+        // A cgroup name with ':' is still one path.
+        let text = format!("0::/a:b/{a}");
+        assert_eq!(parse_cgroup(text.as_bytes()).unwrap().id, DOCKER_WEB);
+        assert_eq!(parse_cgroup(b""), None);
+        assert_eq!(parse_cgroup(b"0::/\n"), None);
+    }
+
+    /// Valid lines of every runtime, for the property test's mutations.
+    fn valid_lines() -> Vec<String> {
+        let uid = "1b4e28ba_2fa1_11d2_883f_0016d3cca427";
+        vec![
+            format!("0::/system.slice/docker-{DOCKER_WEB}.scope"),
+            format!("1:name=systemd:/docker/{DOCKER_OLD}"),
+            format!(
+                "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{uid}.slice/cri-containerd-{CTRD_NGINX}.scope"
+            ),
+            format!("0::/kubepods.slice/kubepods-pod{uid}.slice/crio-{CRIO_APP}.scope"),
+            format!("0::/machine.slice/libpod-{PODMAN_WEB}.scope/container"),
+            format!(
+                "4:pids:/kubepods/burstable/pod1b4e28ba-2fa1-11d2-883f-0016d3cca427/{K8S_BARE}"
+            ),
+            "0::/machine.slice/systemd-nspawn@debian.service/payload".to_string(),
+            "0::/machine.slice/machine-fedora\\x2d40.scope".to_string(),
+            "0::/lxc.payload.web/init.scope".to_string(),
+            "2:cpu,cpuacct:/lxc/db".to_string(),
+        ]
+    }
+
+    #[test]
+    fn every_valid_line_names_a_container() {
+        for l in valid_lines() {
+            assert!(parse_cgroup(l.as_bytes()).is_some(), "{l}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_bytes(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_cgroup(&data);
+        }
+
+        #[test]
+        fn never_panics_on_mutated_lines(
+            which in 0usize..10,
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>(), 0u8..3), 1..6),
+        ) {
+            let mut line = valid_lines()[which].clone().into_bytes();
+            for (pos, byte, op) in edits {
+                let at = pos % (line.len() + 1);
+                match op {
+                    0 => line.insert(at, byte),
+                    1 if at < line.len() => { line.remove(at); }
+                    _ if at < line.len() => line[at] = byte,
+                    _ => {}
+                }
+            }
+            if let Some(r) = parse_cgroup(&line) {
+                // Whatever is found is well formed.
+                if !r.runtime.ids_are_names() && r.pod_uid.as_deref() != Some(r.id.as_str()) {
+                    prop_assert!(is_hex64(&r.id), "{:?}", r);
+                }
+                if let Some(uid) = &r.pod_uid {
+                    prop_assert!(is_pod_uid(uid), "{:?}", r);
+                }
+                prop_assert!(!r.id.contains('/') && r.id != ".." && r.id != ".");
+            }
+        }
+    }
+}
