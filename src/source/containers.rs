@@ -616,81 +616,31 @@ mod tests {
         }
     }
 
-    /// (runtime, id, short id, name, pod uid, pod namespace, pod name).
-    type Want<'a> = (
-        Runtime,
-        &'a str,
-        &'a str,
-        Option<&'a str>,
-        Option<&'a str>,
-        Option<&'a str>,
-        Option<&'a str>,
-    );
-
-    fn check(c: &Container, want: Want) {
-        let (runtime, id, short, name, uid, ns, pod_name) = want;
-        assert_eq!(c.runtime, runtime, "{c:?}");
-        assert_eq!(c.id, id, "{c:?}");
-        assert_eq!(c.short_id(), short, "{c:?}");
-        assert_eq!(c.name.as_deref(), name, "{c:?}");
-        assert_eq!(c.pod.as_ref().map(|p| p.uid.as_str()), uid, "{c:?}");
-        assert_eq!(
-            c.pod.as_ref().and_then(|p| p.namespace.as_deref()),
-            ns,
-            "{c:?}"
-        );
-        assert_eq!(
-            c.pod.as_ref().and_then(|p| p.name.as_deref()),
-            pod_name,
-            "{c:?}"
-        );
+    /// One line per container: `runtime short-id name [pod uid namespace/name]`
+    /// (`-` for what is unknown); the full id is checked apart.
+    fn summary(c: &Container) -> String {
+        let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+        let mut s = format!("{} {} {}", c.runtime, c.short_id(), opt(&c.name));
+        if let Some(p) = &c.pod {
+            s += &format!(" pod {} {}/{}", p.uid, opt(&p.namespace), opt(&p.name));
+        }
+        s
     }
 
     #[test]
     fn docker() {
         let mut f = Fixture::new("docker");
         let web = f.pid(1001).unwrap();
-        check(
-            &web,
-            (
-                Runtime::Docker,
-                DOCKER_WEB,
-                "f31f384749f9",
-                Some("web-1"),
-                None,
-                None,
-                None,
-            ),
-        );
-        assert_eq!(web.label(), "web-1");
+        assert_eq!(summary(&web), "docker f31f384749f9 web-1");
+        assert_eq!((web.id.as_str(), web.label()), (DOCKER_WEB, "web-1".into()));
         // v1 hybrid, systemd driver.
         let db = f.pid(1002).unwrap();
-        check(
-            &db,
-            (
-                Runtime::Docker,
-                DOCKER_DB,
-                "aed4cebcaf36",
-                Some("db"),
-                None,
-                None,
-                None,
-            ),
-        );
+        assert_eq!(summary(&db), "docker aed4cebcaf36 db");
+        assert_eq!(db.id, DOCKER_DB);
         // v1 cgroupfs driver: /docker/<id> on name=systemd, `0::/`.
         let old = f.pid(1003).unwrap();
-        check(
-            &old,
-            (
-                Runtime::Docker,
-                DOCKER_OLD,
-                "1f5e86fc650f",
-                Some("legacy_app"),
-                None,
-                None,
-                None,
-            ),
-        );
+        assert_eq!(summary(&old), "docker 1f5e86fc650f legacy_app");
+        assert_eq!(old.id, DOCKER_OLD);
         // A service inside a container running systemd: still that container,
         // and the same record (cached per id).
         let inner = f.pid(1004).unwrap();
@@ -706,37 +656,23 @@ mod tests {
     #[test]
     fn containerd_in_kubernetes() {
         let mut f = Fixture::new("containerd");
-        let uid = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
         let c = f.pid(2001).unwrap();
-        check(
-            &c,
-            (
-                Runtime::Containerd,
-                CTRD_NGINX,
-                "9e31278b3013",
-                None,
-                Some(uid),
-                Some("prod"),
-                Some("web-7d4b9c"),
-            ),
+        assert_eq!(
+            summary(&c),
+            "containerd 9e31278b3013 - pod 1b4e28ba-2fa1-11d2-883f-0016d3cca427 prod/web-7d4b9c"
         );
-        assert_eq!(c.label(), "prod/web-7d4b9c");
+        assert_eq!(
+            (c.id.as_str(), c.label()),
+            (CTRD_NGINX, "prod/web-7d4b9c".into())
+        );
         // Guaranteed QoS (kubepods-pod<uid>.slice), v1; the pod has no log
         // directory: a pod without names.
         let c = f.pid(2002).unwrap();
-        let uid = "6f1c2a3b-4d5e-4f60-8172-93a4b5c6d7e8";
-        check(
-            &c,
-            (
-                Runtime::Containerd,
-                CTRD_SIDECAR,
-                "f7fb7f8ef233",
-                None,
-                Some(uid),
-                None,
-                None,
-            ),
+        assert_eq!(
+            summary(&c),
+            "containerd f7fb7f8ef233 - pod 6f1c2a3b-4d5e-4f60-8172-93a4b5c6d7e8 -/-"
         );
+        assert_eq!(c.id, CTRD_SIDECAR);
         assert_eq!(c.label(), "containerd:f7fb7f8ef233");
     }
 
@@ -745,95 +681,47 @@ mod tests {
         let mut f = Fixture::new("crio");
         let uid = "8c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e";
         let c = f.pid(3001).unwrap();
-        let name = format!("k8s_app_cart-0_shop_{uid}_0");
-        check(
-            &c,
-            (
-                Runtime::CriO,
-                CRIO_APP,
-                "610713dca419",
-                Some(&name),
-                Some(uid),
-                Some("shop"),
-                Some("cart-0"),
-            ),
+        assert_eq!(
+            summary(&c),
+            format!("cri-o 610713dca419 k8s_app_cart-0_shop_{uid}_0 pod {uid} shop/cart-0")
         );
-        // conmon is not the container.
+        assert_eq!(c.id, CRIO_APP);
+        // conmon, in the pod's slice: not the container, nor the pod.
         assert_eq!(f.pid(3002), None);
         // cgroupfs driver, v1.
         let c = f.pid(3003).unwrap();
-        let name = format!("k8s_app2_cart-0_shop_{uid}_0");
-        check(
-            &c,
-            (
-                Runtime::CriO,
-                CRIO_APP2,
-                "5dac6b3b263b",
-                Some(&name),
-                Some(uid),
-                Some("shop"),
-                Some("cart-0"),
-            ),
+        assert_eq!(
+            summary(&c),
+            format!("cri-o 5dac6b3b263b k8s_app2_cart-0_shop_{uid}_0 pod {uid} shop/cart-0")
         );
+        assert_eq!(c.id, CRIO_APP2);
     }
 
     #[test]
     fn podman() {
         let mut f = Fixture::new("podman");
         let c = f.pid(4001).unwrap();
-        check(
-            &c,
-            (
-                Runtime::Podman,
-                PODMAN_WEB,
-                "f9d688036191",
-                Some("webapp"),
-                None,
-                None,
-                None,
-            ),
-        );
+        assert_eq!(summary(&c), "podman f9d688036191 webapp");
+        assert_eq!(c.id, PODMAN_WEB);
         assert_eq!(f.pid(4002), None, "conmon");
         // Rootless, in the container's own sub-cgroup; not in the rootful
         // storage: no name.
         let c = f.pid(4003).unwrap();
-        check(
-            &c,
-            (
-                Runtime::Podman,
-                PODMAN_ROOTLESS,
-                "56dfa3bc9444",
-                None,
-                None,
-                None,
-                None,
-            ),
+        assert_eq!(summary(&c), "podman 56dfa3bc9444 -");
+        assert_eq!(
+            (c.id.as_str(), c.label()),
+            (PODMAN_ROOTLESS, "podman:56dfa3bc9444".into())
         );
-        assert_eq!(c.label(), "podman:56dfa3bc9444");
         // cgroupfs (libpod_parent), v1; the first non-empty name.
         let c = f.pid(4004).unwrap();
-        check(
-            &c,
-            (
-                Runtime::Podman,
-                PODMAN_PARENT,
-                "e7b66482fb8c",
-                Some("cache"),
-                None,
-                None,
-                None,
-            ),
-        );
-        // A rootless storage root added to the paths names it.
+        assert_eq!(summary(&c), "podman e7b66482fb8c cache");
+        assert_eq!(c.id, PODMAN_PARENT);
+        // A missing storage root before the real one changes nothing.
         let mut paths = ContainerPaths::under(&tree("podman"));
         paths.podman.insert(0, tree("podman").join("nowhere"));
         let mut r = Containers::new(paths);
-        assert!(
-            r.of_pid(&tree("podman").join("proc"), 4001)
-                .unwrap()
-                .name
-                .is_some()
-        );
+        let c = r.of_pid(&tree("podman").join("proc"), 4001).unwrap();
+        assert_eq!(c.name.as_deref(), Some("webapp"));
     }
 
     #[test]
@@ -842,123 +730,58 @@ mod tests {
         let uid = "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d";
         // Bare id under the pod: the runtime is not told.
         let c = f.pid(5001).unwrap();
-        check(
-            &c,
-            (
-                Runtime::Kubernetes,
-                K8S_BARE,
-                "7009672f6648",
-                None,
-                Some(uid),
-                Some("default"),
-                Some("api-6b8f"),
-            ),
+        assert_eq!(
+            summary(&c),
+            format!("kubernetes 7009672f6648 - pod {uid} default/api-6b8f")
         );
-        assert_eq!(c.label(), "default/api-6b8f");
+        assert_eq!(
+            (c.id.as_str(), c.label()),
+            (K8S_BARE, "default/api-6b8f".into())
+        );
         // ... unless Docker's metadata knows the id.
         let c = f.pid(5002).unwrap();
-        let name = format!("k8s_api_api-6b8f_default_{uid}_0");
-        check(
-            &c,
-            (
-                Runtime::Docker,
-                K8S_DOCKER,
-                "bacfd3abce07",
-                Some(&name),
-                Some(uid),
-                Some("default"),
-                Some("api-6b8f"),
-            ),
+        assert_eq!(
+            summary(&c),
+            format!(
+                "docker bacfd3abce07 k8s_api_api-6b8f_default_{uid}_0 pod {uid} default/api-6b8f"
+            )
         );
+        assert_eq!(c.id, K8S_DOCKER);
         // A static pod (32 hex digits), guaranteed QoS.
-        let st = "d2c3a61c3e2b4f0f9a1e6b2c7d8e9f01";
         let c = f.pid(5003).unwrap();
-        check(
-            &c,
-            (
-                Runtime::Kubernetes,
-                K8S_STATIC,
-                "4275f839f812",
-                None,
-                Some(st),
-                Some("kube-system"),
-                Some("etcd-node1"),
-            ),
+        assert_eq!(
+            summary(&c),
+            "kubernetes 4275f839f812 - pod d2c3a61c3e2b4f0f9a1e6b2c7d8e9f01 kube-system/etcd-node1"
         );
+        assert_eq!(c.id, K8S_STATIC);
         // kind's kubelet-kubepods prefix, systemd driver.
         let c = f.pid(5004).unwrap();
-        let uid5 = "3b4c5d6e-7f80-4a91-8b2c-3d4e5f607182";
-        check(
-            &c,
-            (
-                Runtime::Containerd,
-                K8S_KIND,
-                "aa626bc64795",
-                None,
-                Some(uid5),
-                Some("local-path-storage"),
-                Some("local-path-provisioner-7b9f"),
-            ),
+        assert_eq!(
+            summary(&c),
+            "containerd aa626bc64795 - pod 3b4c5d6e-7f80-4a91-8b2c-3d4e5f607182 \
+             local-path-storage/local-path-provisioner-7b9f"
         );
+        assert_eq!(c.id, K8S_KIND);
         // In the pod's cgroup, in none of its containers: the pod.
         let c = f.pid(5005).unwrap();
-        check(
-            &c,
-            (
-                Runtime::Kubernetes,
-                uid,
-                "2a3b4c5d-6e7",
-                None,
-                Some(uid),
-                Some("default"),
-                Some("api-6b8f"),
-            ),
+        assert_eq!(
+            summary(&c),
+            format!("kubernetes 2a3b4c5d-6e7 - pod {uid} default/api-6b8f")
         );
+        assert_eq!(c.id, uid);
     }
 
     #[test]
     fn nspawn() {
         let mut f = Fixture::new("nspawn");
         let c = f.pid(6001).unwrap();
-        check(
-            &c,
-            (
-                Runtime::Nspawn,
-                "debian",
-                "debian",
-                Some("debian"),
-                None,
-                None,
-                None,
-            ),
-        );
+        assert_eq!(summary(&c), "systemd-nspawn debian debian");
+        assert_eq!(c.id, "debian");
         // machined's scope, the name unit-escaped.
         let c = f.pid(6002).unwrap();
-        check(
-            &c,
-            (
-                Runtime::Nspawn,
-                "fedora-40",
-                "fedora-40",
-                Some("fedora-40"),
-                None,
-                None,
-                None,
-            ),
-        );
+        assert_eq!(summary(&c), "systemd-nspawn fedora-40 fedora-40");
         let c = f.pid(6003).unwrap();
-        check(
-            &c,
-            (
-                Runtime::Nspawn,
-                "arch-box",
-                "arch-box",
-                Some("arch-box"),
-                None,
-                None,
-                None,
-            ),
-        );
+        assert_eq!(summary(&c), "systemd-nspawn arch-box arch-box");
         assert_eq!(c.label(), "arch-box");
         // A libvirt VM, and nspawn's own supervisor: not containers.
         assert_eq!(f.pid(6004), None);
@@ -969,26 +792,13 @@ mod tests {
     fn lxc() {
         let mut f = Fixture::new("lxc");
         let c = f.pid(7001).unwrap();
-        check(
-            &c,
-            (Runtime::Lxc, "web", "web", Some("web"), None, None, None),
-        );
+        assert_eq!(summary(&c), "lxc web web");
+        assert_eq!(c.id, "web");
         let c = f.pid(7002).unwrap();
-        check(&c, (Runtime::Lxc, "db", "db", Some("db"), None, None, None));
+        assert_eq!(summary(&c), "lxc db db");
         assert_eq!(f.pid(7003), None, "the monitor");
         let c = f.pid(7004).unwrap();
-        check(
-            &c,
-            (
-                Runtime::Lxc,
-                "cache",
-                "cache",
-                Some("cache"),
-                None,
-                None,
-                None,
-            ),
-        );
+        assert_eq!(summary(&c), "lxc cache cache");
     }
 
     #[test]
