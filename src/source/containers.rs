@@ -447,6 +447,10 @@ fn pod_of(comp: &str, in_kubepods: bool) -> Option<String> {
 fn container_of(comp: &str, prev: &str, in_pod: bool) -> Option<(Runtime, String)> {
     let hex_id = |s: &str| is_hex64(s).then(|| s.to_string());
     if let Some(scope) = comp.strip_suffix(".scope") {
+        // systemd cgroup driver: runc/libcontainer names the scope
+        // `<ScopePrefix>-<id>.scope`; dockerd sets the prefix `docker`,
+        // containerd's CRI `cri-containerd`, CRI-O `crio` (its conmon
+        // `crio-conmon-<id>`), Podman `libpod` (`libpod-conmon-<id>`).
         if let Some(id) = scope.strip_prefix("docker-") {
             return hex_id(id).map(|id| (Runtime::Docker, id));
         }
@@ -459,6 +463,8 @@ fn container_of(comp: &str, prev: &str, in_pod: bool) -> Option<(Runtime, String
         if let Some(id) = scope.strip_prefix("libpod-") {
             return hex_id(id).map(|id| (Runtime::Podman, id));
         }
+        // systemd-machined's scope for a registered machine
+        // (src/machine/machine.c: `machine-<unit-escaped name>.scope`).
         if prev == "machine.slice"
             && let Some(escaped) = scope.strip_prefix("machine-")
         {
@@ -470,6 +476,7 @@ fn container_of(comp: &str, prev: &str, in_pod: bool) -> Option<(Runtime, String
         }
         return None;
     }
+    // The systemd-nspawn@.service template unit (`machinectl start NAME`).
     if prev == "machine.slice"
         && let Some(service) = comp.strip_suffix(".service")
         && let Some(escaped) = service.strip_prefix("systemd-nspawn@")
@@ -477,7 +484,8 @@ fn container_of(comp: &str, prev: &str, in_pod: bool) -> Option<(Runtime, String
         let name = unit_unescape(escaped)?;
         return is_machine_name(&name).then_some((Runtime::Nspawn, name));
     }
-    // cgroupfs drivers.
+    // cgroupfs drivers: dockerd's cgroup parent `/docker` (moby daemon/daemon_unix.go),
+    // CRI-O's `crio-<id>`, Podman's `libpod_parent/libpod-<id>`.
     if prev == "docker" {
         return hex_id(comp).map(|id| (Runtime::Docker, id));
     }
@@ -973,6 +981,28 @@ mod tests {
         assert_eq!(parse_cgroup(text.as_bytes()).unwrap().id, DOCKER_WEB);
         assert_eq!(parse_cgroup(b""), None);
         assert_eq!(parse_cgroup(b"0::/\n"), None);
+    }
+
+    /// The live /proc: every process's cgroup file reads and parses (the
+    /// count found is shown, not checked: a host may run containers, and
+    /// the tests may run in one).
+    #[test]
+    fn live_proc() {
+        let start = std::time::Instant::now();
+        let mut r = Containers::new(ContainerPaths::default());
+        let (mut procs, mut found) = (0, 0);
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            procs += 1;
+            found += usize::from(r.of_pid(Path::new("/proc"), pid).is_some());
+        }
+        assert!(procs > 0);
+        eprintln!(
+            "live /proc: {procs} processes, {found} in a container, {:?}",
+            start.elapsed()
+        );
     }
 
     /// Valid lines of every runtime, for the property test's mutations.
