@@ -1,17 +1,17 @@
 //! The socket listing (like ss): the records stream to the printer of the
-//! format asked for as they are read.
+//! format asked for as they are read, one namespace after another.
 
 use std::io::Write;
 
 use super::{CommandError, Context, Outcome};
 use crate::output::{self, console};
-use crate::pipeline::{self, Keep};
+use crate::pipeline::{Keep, RunReport};
 
 pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
     let config = cx.config;
     let plan = cx.plan(Keep::Everything);
     let mut out = cx.out();
-    let report = {
+    let (report, notes) = {
         let mut printer = output::printer(
             config.format,
             &mut out,
@@ -19,11 +19,17 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
             cx.services,
             cx.users,
         );
-        let report = pipeline::run(&plan, printer.as_mut())?;
+        let mut report = RunReport::default();
+        let across = cx.across(&plan, |ns| {
+            let run = ns.run(printer.as_mut())?;
+            report = run.after(std::mem::take(&mut report));
+            Ok::<_, CommandError>(())
+        })?;
         printer.finish()?;
-        report
+        (report.with_walk(across.walk), across.notes)
     };
     out.flush()?;
+    console::notes(&notes);
     console::notes(&report.notes);
     cx.verbose(&report, console::Shown::AsRead);
     Ok(Outcome::Shown)

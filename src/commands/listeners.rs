@@ -1,5 +1,7 @@
 //! `listeners`: accept-queue health. Reads the LISTEN sockets and the
-//! queued connections only.
+//! queued connections only, in each namespace of the run: its limits and
+//! counters are that namespace's own (they are per namespace in the
+//! kernel).
 
 use std::io::Write;
 
@@ -7,38 +9,60 @@ use super::{CommandError, Context, Outcome};
 use crate::analysis;
 use crate::config::OutputFormat;
 use crate::output::{self, console};
-use crate::pipeline::{self, Collect, Keep};
+use crate::pipeline::{Collect, Keep, RunReport};
 use crate::source::sysctl;
 
 pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
     let config = cx.config;
-    let mut found = Collect::default();
-    let report = pipeline::run(&cx.plan(Keep::ListenersAndQueued), &mut found)?;
+    let mut report = RunReport::default();
+    let mut rows_read = 0;
+    let across = cx.across(&cx.plan(Keep::ListenersAndQueued), |ns| {
+        let mut found = Collect::default();
+        report = ns.run(&mut found)?.after(std::mem::take(&mut report));
+        rows_read += found.sockets.len();
+        // Read inside the namespace: its own sysctls and TcpExt counters.
+        let knobs = ns.knobs().unwrap_or_else(|| config.knobs.clone());
+        let counters = sysctl::read_tcpext(ns.proc_net());
+        Ok((found.sockets, counters, knobs))
+    })?;
+    let report = report.with_walk(across.walk);
     let gathered = cx.elapsed();
+    console::notes(&across.notes);
     console::notes(&report.notes);
     let mut out = cx.out();
-    let knobs = &config.knobs;
-    let counters = sysctl::read_tcpext(&config.source.proc_net);
-    let rows = analysis::listeners(&found.sockets, knobs);
-    match config.format {
-        OutputFormat::Table => output::listeners::listeners_text(
-            &mut out,
-            &rows,
-            &counters,
-            knobs,
-            config.table.header,
-        )?,
-        _ => output::listeners::listeners_json(&mut out, &rows, &counters, knobs)?,
+    let tagged = config.namespaces.tagged;
+    let mut full = false;
+    for (i, (place, (sockets, counters, knobs))) in across.each.iter().enumerate() {
+        let rows = &analysis::listeners(sockets, knobs);
+        full |= rows.iter().any(|h| h.full);
+        match config.format {
+            OutputFormat::Table => {
+                if tagged {
+                    output::write_heading(&mut out, place, i == 0)?;
+                }
+                output::listeners::listeners_text(
+                    &mut out,
+                    rows,
+                    counters,
+                    knobs,
+                    config.table.header,
+                )?
+            }
+            _ if tagged => output::json_in_place(&mut out, place, |out| {
+                output::listeners::listeners_json(out, rows, counters, knobs)
+            })?,
+            _ => output::listeners::listeners_json(&mut out, rows, counters, knobs)?,
+        }
     }
     out.flush()?;
     cx.verbose(
         &report,
         console::Shown::After {
-            rows: found.sockets.len(),
+            rows: rows_read,
             took: cx.elapsed() - gathered,
         },
     );
-    Ok(if rows.iter().any(|h| h.full) {
+    Ok(if full {
         Outcome::Full
     } else {
         Outcome::Healthy

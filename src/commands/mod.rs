@@ -20,6 +20,7 @@ use crate::analysis::TryError;
 use crate::config::facts::Names;
 use crate::config::{Config, ConfigError, Mode};
 use crate::output::console::{self, Shown};
+use crate::pipeline::netns::{self, Across, AcrossError, NsRun};
 use crate::pipeline::{Keep, Plan, RunError, RunReport};
 use crate::source::services::{Services, ServicesError, Users};
 
@@ -87,6 +88,9 @@ pub enum CommandError {
     Try(#[from] TryError),
     #[error(transparent)]
     Io(#[from] io::Error),
+    /// The run could not return to its own network namespace.
+    #[error(transparent)]
+    Netns(#[from] crate::source::netns::NetnsError),
     /// A write to stdout failed (a full disk): whichever layer carried the
     /// error up, the cause is the write.
     #[error("writing the output: {0}")]
@@ -101,6 +105,7 @@ impl CommandError {
             CommandError::Names(e) => e,
             CommandError::Run(e) => e,
             CommandError::Try(e) => e,
+            CommandError::Netns(e) => e,
             CommandError::Io(e) | CommandError::Output(e) => e,
         };
         std::iter::successors(Some(first), |&e| e.source())
@@ -131,6 +136,7 @@ impl CommandError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             _ if self.is_broken_pipe() => ExitStatus::Success,
+            CommandError::Usage(ConfigError::Netns(e)) if e.is_permission() => ExitStatus::Failure,
             CommandError::Usage(_) => ExitStatus::Usage,
             _ => ExitStatus::Failure,
         }
@@ -191,6 +197,20 @@ impl Context<'_> {
             source: c.source.clone(),
             keep,
         }
+    }
+
+    /// `each` once per network namespace of the run, inside it
+    /// ([`netns::across`]).
+    pub fn across<T>(
+        &self,
+        plan: &Plan,
+        each: impl FnMut(&NsRun<'_>) -> Result<T, CommandError>,
+    ) -> Result<Across<T>, CommandError> {
+        netns::across(plan, &self.config.namespaces, each).map_err(|e| match e {
+            AcrossError::Run(e) => CommandError::Run(e),
+            AcrossError::Return(e) => CommandError::Netns(e),
+            AcrossError::Each(e) => e,
+        })
     }
 
     /// Buffered stdout.

@@ -20,7 +20,7 @@ use crate::analysis::{self, PortCounter};
 use crate::config::OutputFormat;
 use crate::model::{Socket, TcpState, UnixSocket};
 use crate::output::{self, console};
-use crate::pipeline::{self, Delivery, Keep, Sink};
+use crate::pipeline::{Delivery, Keep, RunReport, Sink};
 
 /// The local ports something listens on.
 #[derive(Default)]
@@ -59,21 +59,49 @@ impl Sink for Counting {
 
 pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
     let config = cx.config;
-    let plan = cx.plan(Keep::Everything);
-    let mut listeners_only = plan.clone();
-    listeners_only.query.states = [TcpState::Listen].into_iter().collect();
-    listeners_only.source.record = None;
-    let mut listening = Listening::default();
-    let first = pipeline::run(&listeners_only, &mut listening)?;
-    let mut counting = Counting(PortCounter::new(config.knobs.port_range(), listening.0));
-    let report = pipeline::run(&plan, &mut counting)?.after(first);
-    let pressure = counting.0.finish();
+    let mut report = RunReport::default();
+    let across = cx.across(&cx.plan(Keep::Everything), |ns| {
+        // This namespace's range: the request's kernel filter was made for
+        // sockscope's own; the counter checks the range itself.
+        let knobs = ns.knobs().unwrap_or_else(|| config.knobs.clone());
+        let mut plan = ns.plan.clone();
+        if knobs.port_range() != config.knobs.port_range() {
+            plan.query.bytecode = None;
+        }
+        let mut listeners_only = plan.clone();
+        listeners_only.query.states = [TcpState::Listen].into_iter().collect();
+        listeners_only.source.record = None;
+        let mut listening = Listening::default();
+        let first = ns.run_plan(&listeners_only, &mut listening)?;
+        let mut counting = Counting(PortCounter::new(knobs.port_range(), listening.0));
+        let second = ns.run_plan(&plan, &mut counting)?.after(first);
+        report = second.after(std::mem::take(&mut report));
+        Ok(counting.0.finish())
+    })?;
+    let report = report.with_walk(across.walk);
     let gathered = cx.elapsed();
+    console::notes(&across.notes);
     console::notes(&report.notes);
     let mut out = cx.out();
-    match config.format {
-        OutputFormat::Table => output::ports::ports_text(&mut out, &pressure, config.table.header)?,
-        _ => output::ports::ports_json(&mut out, &pressure)?,
+    let tagged = config.namespaces.tagged;
+    let mut critical = false;
+    for (i, (place, pressure)) in across.each.iter().enumerate() {
+        critical |= pressure
+            .destinations
+            .iter()
+            .any(|d| d.level == analysis::Level::Critical);
+        match config.format {
+            OutputFormat::Table => {
+                if tagged {
+                    output::write_heading(&mut out, place, i == 0)?;
+                }
+                output::ports::ports_text(&mut out, pressure, config.table.header)?
+            }
+            _ if tagged => output::json_in_place(&mut out, place, |out| {
+                output::ports::ports_json(out, pressure)
+            })?,
+            _ => output::ports::ports_json(&mut out, pressure)?,
+        }
     }
     out.flush()?;
     cx.verbose(
@@ -83,15 +111,9 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
             took: cx.elapsed() - gathered,
         },
     );
-    Ok(
-        if pressure
-            .destinations
-            .iter()
-            .any(|d| d.level == analysis::Level::Critical)
-        {
-            Outcome::Critical
-        } else {
-            Outcome::Fine
-        },
-    )
+    Ok(if critical {
+        Outcome::Critical
+    } else {
+        Outcome::Fine
+    })
 }

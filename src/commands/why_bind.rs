@@ -9,7 +9,7 @@ use crate::config::OutputFormat;
 use crate::filter::LocalPort;
 use crate::model::Protocol;
 use crate::output::{self, console};
-use crate::pipeline::{self, Collect, Keep};
+use crate::pipeline::{Collect, Keep, RunReport};
 
 pub fn run(
     cx: &Context<'_>,
@@ -18,11 +18,6 @@ pub fn run(
     try_bind: bool,
 ) -> Result<Outcome, CommandError> {
     let config = cx.config;
-    let mut found = Collect::default();
-    let report = pipeline::run(&cx.plan(Keep::LocalPort(target.port)), &mut found)?;
-    let gathered = cx.elapsed();
-    console::notes(&report.notes);
-    let mut out = cx.out();
     // Config gives why-bind one protocol, TCP unless -u.
     let proto = config
         .query
@@ -30,34 +25,59 @@ pub fn run(
         .first()
         .copied()
         .unwrap_or(Protocol::Tcp);
-    let mut verdict = analysis::why_bind(
-        target,
-        scope,
-        proto,
-        &found.sockets,
-        &config.knobs,
-        config.euid,
-    );
-    if try_bind {
-        // The real bind() is the final word.
-        let tried = analysis::try_bind(target, scope, proto)?;
-        analysis::apply_try(&mut verdict, tried);
-    }
-    match config.format {
-        OutputFormat::Table => output::why_bind::why_bind_text(&mut out, &verdict, &config.table)?,
-        _ => output::why_bind::why_bind_json(&mut out, &verdict)?,
+    let mut report = RunReport::default();
+    let mut rows = 0;
+    let across = cx.across(&cx.plan(Keep::LocalPort(target.port)), |ns| {
+        let mut found = Collect::default();
+        report = ns.run(&mut found)?.after(std::mem::take(&mut report));
+        rows += found.sockets.len();
+        let knobs = ns.knobs().unwrap_or_else(|| config.knobs.clone());
+        // The real bind() is the final word, made inside the namespace.
+        let tried = if try_bind && ns.inside {
+            Some(analysis::try_bind(target, scope, proto)?)
+        } else {
+            None
+        };
+        Ok((found.sockets, knobs, tried))
+    })?;
+    let report = report.with_walk(across.walk);
+    let gathered = cx.elapsed();
+    console::notes(&across.notes);
+    console::notes(&report.notes);
+    let mut out = cx.out();
+    let tagged = config.namespaces.tagged;
+    let mut busy = false;
+    // The heading names the namespace: the holders' table needs no column.
+    let table = crate::output::TableOptions {
+        netns: None,
+        ..config.table.clone()
+    };
+    for (i, (place, (sockets, knobs, tried))) in across.each.iter().enumerate() {
+        let mut verdict = analysis::why_bind(target, scope, proto, sockets, knobs, config.euid);
+        if let Some(tried) = tried {
+            analysis::apply_try(&mut verdict, tried.clone());
+        }
+        busy |= verdict.busy;
+        match config.format {
+            OutputFormat::Table => {
+                if tagged {
+                    output::write_heading(&mut out, place, i == 0)?;
+                }
+                output::why_bind::why_bind_text(&mut out, &verdict, &table)?
+            }
+            _ if tagged => output::json_in_place(&mut out, place, |out| {
+                output::why_bind::why_bind_json(out, &verdict)
+            })?,
+            _ => output::why_bind::why_bind_json(&mut out, &verdict)?,
+        }
     }
     out.flush()?;
     cx.verbose(
         &report,
         console::Shown::After {
-            rows: found.sockets.len(),
+            rows,
             took: cx.elapsed() - gathered,
         },
     );
-    Ok(if verdict.busy {
-        Outcome::Busy
-    } else {
-        Outcome::Free
-    })
+    Ok(if busy { Outcome::Busy } else { Outcome::Free })
 }

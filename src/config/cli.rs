@@ -232,6 +232,31 @@ pub struct Cli {
     #[arg(long, value_name = "REGEX")]
     pub process: Option<String>,
 
+    /// Read the sockets of this network namespace instead of sockscope's
+    /// own: a name under /run/netns (as `ip netns` and ss -N), a path to a
+    /// namespace file (/proc/PID/ns/net, /run/docker/netns/ID), or pid:PID.
+    /// May be given more than once.
+    #[arg(short = 'N', long = "net", value_name = "NETNS", global = true)]
+    pub net: Vec<String>,
+
+    /// Read every network namespace of the machine: each process's
+    /// (/proc/*/ns/net) and those kept by a bind mount (/run/netns,
+    /// /run/docker/netns). Rows gain Netns and Container columns.
+    #[arg(long = "all-netns", global = true, conflicts_with = "net")]
+    pub all_netns: bool,
+
+    /// Only the namespaces and sockets of this container: its name, its id
+    /// (or a prefix of at least 4 characters), or its Kubernetes pod name.
+    /// May be given more than once. Implies --all-netns.
+    #[arg(long, value_name = "NAME|ID", global = true)]
+    pub container: Vec<String>,
+
+    /// Look for container runtimes' metadata (/var/lib/docker,
+    /// /var/lib/containers, /var/log/pods) and namespace names (/run/netns,
+    /// /run/docker/netns) under DIR instead of / (for fixtures).
+    #[arg(long, value_name = "DIR", global = true, hide = true)]
+    pub host_root: Option<PathBuf>,
+
     /// Print what the run read and how long each step took to stderr
     /// (sockets dumped, interrupted dumps retried, processes walked).
     #[arg(short = 'v', long, global = true)]

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 
 use super::cli::{Cli, Command};
+use super::netns::NetnsArgError;
 use crate::model::NetKnobs;
+use crate::pipeline::netns::Namespaces;
 use crate::source::ifaces::Interfaces;
 use crate::source::services::{Services, ServicesError, Users};
 use crate::source::sysctl;
@@ -41,6 +43,8 @@ pub struct Facts {
     pub euid: u32,
     /// The /proc tree the facts were read under.
     pub proc_root: PathBuf,
+    /// The network namespaces to read, or why one named cannot be.
+    pub namespaces: Result<Namespaces, NetnsArgError>,
 }
 
 impl Facts {
@@ -75,6 +79,11 @@ impl Facts {
             },
             interfaces: names_interface.then(Interfaces::read),
             euid: rustix::process::geteuid().as_raw(),
+            namespaces: super::netns::choose(
+                cli,
+                &proc_root,
+                cli.host_root.as_deref().unwrap_or(Path::new("/")),
+            ),
             proc_root,
         }
     }
@@ -88,6 +97,7 @@ impl Facts {
             knobs: NetKnobs::default(),
             interfaces: None,
             euid: u32::MAX,
+            namespaces: Ok(Namespaces::current(super::netns::own(&proc_root))),
             proc_root,
         }
     }

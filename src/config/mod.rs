@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod facts;
+pub mod netns;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -59,6 +60,9 @@ pub enum ConfigError {
          without one, or with state words only"
     )]
     UnixFilter,
+    /// `-N`, `--container`: a namespace that cannot be read.
+    #[error(transparent)]
+    Netns(#[from] netns::NetnsArgError),
     /// A flag the subcommand would otherwise ignore.
     #[error("{flag} cannot be used with {view}: {why}")]
     NotForView {
@@ -98,6 +102,36 @@ pub struct Config {
     /// The network sysctls under `proc_root`, read once: `autobound`, the
     /// `ports` request and the explain views all use these values.
     pub knobs: NetKnobs,
+    /// The network namespaces read, in order (sockscope's own alone unless
+    /// -N, --all-netns, --container, --pid or --comm ask for more).
+    pub namespaces: crate::pipeline::netns::Namespaces,
+}
+
+/// The widest namespace and container names the table may show.
+fn netns_widths(
+    namespaces: &crate::pipeline::netns::Namespaces,
+) -> crate::output::table::NetnsWidths {
+    use unicode_width::UnicodeWidthStr;
+    let width = |s: &str| crate::text::escape(s).width();
+    let containers = namespaces
+        .containers
+        .values()
+        .map(|c| width(&c.label()))
+        .chain(
+            namespaces
+                .targets
+                .iter()
+                .filter_map(|t| t.netns.container.as_ref().map(|c| width(&c.label()))),
+        );
+    crate::output::table::NetnsWidths {
+        netns: namespaces
+            .targets
+            .iter()
+            .map(|t| width(&t.netns.label()))
+            .max()
+            .unwrap_or(0),
+        container: containers.max().unwrap_or(0),
+    }
 }
 
 /// An environment variable that replaced a data source.
@@ -149,6 +183,29 @@ impl Config {
     /// The configuration of `cli`, given the system facts: no I/O.
     pub fn new(cli: Cli, mut facts: Facts) -> Result<Config, ConfigError> {
         check_view_flags(&cli)?;
+        let mut namespaces = std::mem::replace(
+            &mut facts.namespaces,
+            Ok(crate::pipeline::netns::Namespaces::current(netns::own(
+                &facts.proc_root,
+            ))),
+        )?;
+        // A recording or a recorded /proc tree is no live namespace: its
+        // rows say none.
+        if !namespaces.tagged && (cli.replay.is_some() || facts.proc_root != Path::new("/proc")) {
+            namespaces =
+                crate::pipeline::netns::Namespaces::current(crate::model::Netns::unknown());
+        }
+        if namespaces.targets.len() > 1 && (cli.replay.is_some() || cli.record.is_some()) {
+            return Err(ConfigError::NotForView {
+                flag: if cli.replay.is_some() {
+                    "--replay"
+                } else {
+                    "--record"
+                },
+                view: "more than one network namespace",
+                why: "a recording holds one namespace's dumps",
+            });
+        }
         // Like ss: no protocol flag means every protocol sockscope reads.
         let protocols: Vec<Protocol> = match (cli.tcp, cli.udp) {
             (false, false) if cli.unix => Vec::new(),
@@ -325,6 +382,7 @@ impl Config {
                 info: cli.info,
                 memory: cli.memory,
                 ipv6,
+                netns: namespaces.tagged.then(|| netns_widths(&namespaces)),
             },
             names: Names::take(&mut facts).filter(|_| cli.resolve),
             euid: facts.euid,
@@ -332,6 +390,7 @@ impl Config {
             proc_root,
             from_env,
             knobs: facts.knobs,
+            namespaces,
         })
     }
 }

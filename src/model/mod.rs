@@ -10,6 +10,7 @@
 
 mod container;
 mod knobs;
+mod netns;
 mod owner;
 mod socket;
 mod sockstat;
@@ -19,6 +20,7 @@ mod unix;
 
 pub use container::{Container, MAX_NAME_BYTES, Pod, Runtime, bounded_name, bounded_string};
 pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
+pub use netns::{Netns, NetnsId, NetnsName};
 pub use owner::{Owner, RawNames};
 pub use socket::{Attribution, DualStack, Extras, QueueKind, Queued, Socket, Timer, TimerKind};
 pub use sockstat::{FragCounts, SockStat, TcpCounts, UdpCounts};

@@ -59,7 +59,8 @@ where
     value.serialize(&mut ser).map_err(io::Error::from)
 }
 
-use crate::model::{Owner, SkMemInfo, Socket, TcpInfo, UnixSocket};
+use crate::model::{Container, NetnsName, Owner, SkMemInfo, Socket, TcpInfo, UnixSocket};
+use crate::pipeline::netns::Place;
 
 /// One socket as JSON.
 #[derive(Debug, Serialize)]
@@ -98,6 +99,108 @@ pub struct JsonSocket<'a> {
     pub tcp_info: Option<JsonTcpInfo<'a>>,
     /// With -m (netlink): socket memory; `null` otherwise.
     pub mem: Option<&'a SkMemInfo>,
+    /// The network namespace the socket lives in; `null` where the view
+    /// does not say (it is the namespace the answer is about).
+    pub netns: Option<JsonNetns<'a>>,
+    /// The container of its first owner with one, else of its namespace;
+    /// `null` when none.
+    pub container: Option<JsonContainer<'a>>,
+}
+
+/// A network namespace.
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonNetns<'a> {
+    /// The nsfs inode (`stat -L /proc/PID/ns/net`, `ip netns identify`).
+    pub inode: u64,
+    /// `host`, the `ip netns` name, the container's name, `pid:N`;
+    /// `null` when nothing names it.
+    pub name: Option<&'a str>,
+}
+
+/// A container.
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonContainer<'a> {
+    /// `docker`, `containerd`, `cri-o`, `podman`, `kubernetes`,
+    /// `systemd-nspawn`, `lxc`.
+    pub runtime: &'static str,
+    /// The short id (12 characters, as `docker ps`); the machine name for
+    /// systemd-nspawn and LXC.
+    pub id: &'a str,
+    /// The id as the runtime spells it in full.
+    pub full_id: &'a str,
+    /// From the runtime's metadata, when readable.
+    pub name: Option<&'a str>,
+    /// Kubernetes: the pod's name and namespace.
+    pub pod: Option<&'a str>,
+    pub pod_namespace: Option<&'a str>,
+}
+
+impl<'a> From<&'a Container> for JsonContainer<'a> {
+    fn from(c: &'a Container) -> Self {
+        JsonContainer {
+            runtime: c.runtime.as_str(),
+            id: c.short_id(),
+            full_id: &c.id,
+            name: c.name.as_deref(),
+            pod: c.pod.as_ref().and_then(|p| p.name.as_deref()),
+            pod_namespace: c.pod.as_ref().and_then(|p| p.namespace.as_deref()),
+        }
+    }
+}
+
+/// What a printer keeps of the namespace its records come from, so each
+/// row borrows it.
+#[derive(Debug, Clone, Default)]
+pub struct PlaceJson {
+    place: Option<Place>,
+    /// The namespace's name, worked out once.
+    name: Option<String>,
+}
+
+impl PlaceJson {
+    pub fn new(place: &Place) -> PlaceJson {
+        PlaceJson {
+            name: (place.netns.name != NetnsName::Inode).then(|| place.netns.label()),
+            place: Some(place.clone()),
+        }
+    }
+
+    /// The namespace of every row.
+    pub fn netns(&self) -> Option<JsonNetns<'_>> {
+        self.place
+            .as_ref()
+            .filter(|p| !p.netns.is_unknown())
+            .map(|p| JsonNetns {
+                inode: p.netns.id.inode,
+                name: self.name.as_deref(),
+            })
+    }
+
+    /// The container of a row held by `owners`.
+    pub fn container(&self, owners: Option<&[Owner]>) -> Option<JsonContainer<'_>> {
+        let place = self.place.as_ref()?;
+        place
+            .container_of(owners)
+            .map(|c| JsonContainer::from(&**c))
+    }
+
+    /// `s` with its namespace and container.
+    pub fn socket<'s>(&'s self, s: &'s Socket) -> JsonSocket<'s> {
+        JsonSocket {
+            netns: self.netns(),
+            container: self.container(s.owners.as_deref()),
+            ..JsonSocket::from(s)
+        }
+    }
+
+    /// `u` with its namespace and container.
+    pub fn unix<'s>(&'s self, u: &'s UnixSocket) -> JsonUnixSocket<'s> {
+        JsonUnixSocket {
+            netns: self.netns(),
+            container: self.container(u.owners.as_deref()),
+            ..JsonUnixSocket::from(u)
+        }
+    }
 }
 
 /// tcp_info with the congestion algorithm beside its fields.
@@ -207,6 +310,8 @@ impl<'a> From<&'a Socket> for JsonSocket<'a> {
                 expires_ms: t.expires_ms,
                 retrans: t.retrans,
             }),
+            netns: None,
+            container: None,
         }
     }
 }
@@ -230,6 +335,9 @@ pub struct JsonUnixSocket<'a> {
     pub peer_inode: Option<u64>,
     pub cookie: Option<String>,
     pub owners: Option<Vec<JsonOwner<'a>>>,
+    /// As for inet sockets.
+    pub netns: Option<JsonNetns<'a>>,
+    pub container: Option<JsonContainer<'a>>,
 }
 
 /// A UNIX name: the exact path (an abstract name starts with `@`);
@@ -292,6 +400,8 @@ impl<'a> From<&'a UnixSocket> for JsonUnixSocket<'a> {
             peer_inode: u.peer_inode,
             cookie: u.cookie.map(|c| format!("{c:#x}")),
             owners: u.owners.as_deref().map(owners),
+            netns: None,
+            container: None,
         }
     }
 }
@@ -321,13 +431,18 @@ pub fn write_array(out: &mut dyn Write, sockets: &[Socket], unix: &[UnixSocket])
 }
 
 /// One JSON object per line (JSON Lines).
-pub fn write_lines(out: &mut dyn Write, sockets: &[Socket], unix: &[UnixSocket]) -> io::Result<()> {
+pub fn write_lines(
+    out: &mut dyn Write,
+    place: &PlaceJson,
+    sockets: &[Socket],
+    unix: &[UnixSocket],
+) -> io::Result<()> {
     for s in sockets {
-        to_writer(&mut *out, &JsonSocket::from(s))?;
+        to_writer(&mut *out, &place.socket(s))?;
         out.write_all(b"\n")?;
     }
     for u in unix {
-        to_writer(&mut *out, &JsonUnixSocket::from(u))?;
+        to_writer(&mut *out, &place.unix(u))?;
         out.write_all(b"\n")?;
     }
     Ok(())
@@ -372,7 +487,8 @@ mod tests {
                 "cookie": "0x2a", "ifindex": 0, "v6only": null,
                 "owners": null, "queue": null, "listener_owners": null,
                 "listener_attribution": null,
-                "timer": null, "tcp_info": null, "mem": null
+                "timer": null, "tcp_info": null, "mem": null,
+                "netns": null, "container": null
             })
         );
     }
@@ -401,7 +517,7 @@ mod tests {
         write_array(&mut buf, &[], &[]).unwrap();
         assert_eq!(buf, b"[]\n");
         let mut buf = Vec::new();
-        write_lines(&mut buf, &socks, &[]).unwrap();
+        write_lines(&mut buf, &PlaceJson::default(), &socks, &[]).unwrap();
         let text = String::from_utf8(buf).unwrap();
         assert_eq!(text.lines().count(), 2);
         for l in text.lines() {

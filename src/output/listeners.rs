@@ -1,6 +1,6 @@
 //! `listeners` in words: one row per LISTEN socket (its queues and its
 //! marks: full, 80 % full, backlog clamped to somaxconn), then the limits
-//! and the host's listen-drop counters; and the same as one JSON object.
+//! and the namespace's listen-drop counters; and the same as one JSON object.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -16,7 +16,7 @@ use crate::analysis::{Level, ListenerHealth};
 use crate::model::NetKnobs;
 use crate::model::Socket;
 
-/// Host counters that tell of listen queue drops (/proc/net/netstat TcpExt).
+/// Counters of the network namespace that tell of listen queue drops (/proc/net/netstat TcpExt).
 pub const LISTEN_COUNTERS: [&str; 7] = [
     "ListenOverflows",
     "ListenDrops",
@@ -123,7 +123,7 @@ pub fn listeners_text(
         .collect();
     writeln!(
         out,
-        "Host counters (TcpExt, since boot): {}",
+        "Counters of this network namespace (TcpExt, since it was made): {}",
         counts.join(", ")
     )?;
     writeln!(

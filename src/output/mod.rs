@@ -24,6 +24,7 @@ pub mod why_bind;
 use std::io::{self, Write};
 
 use crate::model::{Socket, UnixSocket};
+use crate::pipeline::netns::Place;
 use crate::pipeline::{self, Delivery};
 use crate::source::services::{Services, Users};
 pub use table::TableOptions;
@@ -65,15 +66,66 @@ pub fn printer<'a>(
             out,
             rows: 0,
             buf: Vec::with_capacity(1024),
+            place: json::PlaceJson::default(),
         }),
         OutputFormat::JsonLines => Box::new(JsonLinesPrinter {
             out,
             buf: Vec::with_capacity(1024),
+            place: json::PlaceJson::default(),
         }),
     }
 }
 
 /// Rows per table batch.
+/// How one namespace's answer is introduced in a run over several:
+/// `netns NAME (inode N)`, and its container when it has one (names
+/// escaped).
+pub fn place_heading(place: &Place) -> String {
+    let mut text = format!(
+        "netns {} (inode {})",
+        crate::text::escape(&place.netns.label()),
+        place.netns.id.inode
+    );
+    if let Some(c) = &place.netns.container {
+        text.push_str(&format!(
+            ", container {} ({} {})",
+            crate::text::escape(&c.label()),
+            c.runtime.as_str(),
+            crate::text::escape(c.short_id())
+        ));
+    }
+    text
+}
+
+/// Writes the heading of one namespace's text answer.
+pub fn write_heading(out: &mut dyn Write, place: &Place, first: bool) -> io::Result<()> {
+    if !first {
+        out.write_all(b"\n")?;
+    }
+    writeln!(out, "== {} ==", place_heading(place))
+}
+
+/// Writes the JSON document `write` makes, with the namespace's `netns`
+/// and `container` fields added: one line per namespace.
+pub fn json_in_place(
+    out: &mut dyn Write,
+    place: &Place,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    write(&mut buf)?;
+    let mut doc: serde_json::Value = serde_json::from_slice(&buf).map_err(io::Error::other)?;
+    if let Some(map) = doc.as_object_mut() {
+        let tags = json::PlaceJson::new(place);
+        let netns = serde_json::to_value(tags.netns()).map_err(io::Error::other)?;
+        let container = serde_json::to_value(tags.container(None)).map_err(io::Error::other)?;
+        map.insert("netns".to_owned(), netns);
+        map.insert("container".to_owned(), container);
+    }
+    json::to_writer(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
+
 pub const BATCH: usize = 1024;
 
 /// The table, written in batches of [`BATCH`] rows. A table that fits in
@@ -90,6 +142,9 @@ struct TablePrinter<'a> {
 impl pipeline::Sink for TablePrinter<'_> {
     fn delivery(&self) -> Delivery {
         Delivery::Streamed
+    }
+    fn enter(&mut self, place: &Place) {
+        self.table.enter(place);
     }
     fn socket(&mut self, s: &Socket) -> io::Result<()> {
         self.table.row(s);
@@ -119,6 +174,8 @@ struct JsonPrinter<'a> {
     rows: usize,
     /// One JSON object is serialised here, then written in one piece.
     buf: Vec<u8>,
+    /// The namespace of the rows that follow.
+    place: json::PlaceJson,
 }
 
 impl JsonPrinter<'_> {
@@ -131,10 +188,13 @@ impl pipeline::Sink for JsonPrinter<'_> {
     fn delivery(&self) -> Delivery {
         Delivery::Streamed
     }
+    fn enter(&mut self, place: &Place) {
+        self.place = json::PlaceJson::new(place);
+    }
     fn socket(&mut self, s: &Socket) -> io::Result<()> {
         self.buf.clear();
         self.buf.extend_from_slice(self.separator());
-        json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
+        json::to_writer(&mut self.buf, &self.place.socket(s))?;
         self.out.write_all(&self.buf)?;
         self.rows += 1;
         Ok(())
@@ -142,7 +202,7 @@ impl pipeline::Sink for JsonPrinter<'_> {
     fn unix(&mut self, unix: Vec<UnixSocket>) -> io::Result<()> {
         for u in &unix {
             self.out.write_all(self.separator())?;
-            json::to_writer(&mut *self.out, &json::JsonUnixSocket::from(u))?;
+            json::to_writer(&mut *self.out, &self.place.unix(u))?;
             self.rows += 1;
         }
         Ok(())
@@ -161,20 +221,25 @@ struct JsonLinesPrinter<'a> {
     out: &'a mut dyn Write,
     /// One line is serialised here, then written in one piece.
     buf: Vec<u8>,
+    /// The namespace of the rows that follow.
+    place: json::PlaceJson,
 }
 
 impl pipeline::Sink for JsonLinesPrinter<'_> {
     fn delivery(&self) -> Delivery {
         Delivery::Streamed
     }
+    fn enter(&mut self, place: &Place) {
+        self.place = json::PlaceJson::new(place);
+    }
     fn socket(&mut self, s: &Socket) -> io::Result<()> {
         self.buf.clear();
-        json::to_writer(&mut self.buf, &json::JsonSocket::from(s))?;
+        json::to_writer(&mut self.buf, &self.place.socket(s))?;
         self.buf.push(b'\n');
         self.out.write_all(&self.buf)
     }
     fn unix(&mut self, unix: Vec<UnixSocket>) -> io::Result<()> {
-        json::write_lines(self.out, &[], &unix)
+        json::write_lines(self.out, &self.place, &[], &unix)
     }
 }
 
@@ -249,6 +314,7 @@ mod tests {
             info: false,
             memory: false,
             ipv6: true,
+            netns: None,
         }
     }
 
@@ -261,7 +327,7 @@ mod tests {
             json::write_array(&mut array, &sockets, &unix).unwrap();
             assert_eq!(printed(OutputFormat::Json, &opts, n), array, "{n} rows");
             let mut lines = Vec::new();
-            json::write_lines(&mut lines, &sockets, &unix).unwrap();
+            json::write_lines(&mut lines, &json::PlaceJson::default(), &sockets, &unix).unwrap();
             assert_eq!(printed(OutputFormat::JsonLines, &opts, n), lines);
         }
     }

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use super::detail::{skmem_text, tcp_info_text, tcp_info_text_with_options, timer_text};
 use super::grid::{Align, Grid, push_int};
 use crate::model::{Attribution, DualStack, Owner, Socket, UnixSocket};
+use crate::pipeline::netns::Place;
 use crate::source::services::{Services, Users};
 use crate::text::{escape, escape_bytes, needs_escape};
 use unicode_width::UnicodeWidthStr;
@@ -54,6 +55,16 @@ pub struct TableOptions {
     /// IPv6 sockets may be listed (not -4): a long streamed table sizes its
     /// address columns for them.
     pub ipv6: bool,
+    /// Netns and Container columns (more than one namespace is listed),
+    /// with the widest name each can hold (escaped).
+    pub netns: Option<NetnsWidths>,
+}
+
+/// The widest namespace and container names of a run, escaped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetnsWidths {
+    pub netns: usize,
+    pub container: usize,
 }
 
 /// One column of the table: its header, its alignment, the widest cell it
@@ -63,6 +74,10 @@ pub struct TableOptions {
 /// there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
+    /// The network namespace's name (more than one is listed).
+    Netns,
+    /// The container of the socket's owner, else of its namespace.
+    Container,
     /// The protocol (`tcp`, `u_str`), when more than one is listed.
     Netid,
     State,
@@ -94,12 +109,18 @@ struct CellContext<'a> {
     users: Option<&'a Users>,
     names: IfNames,
     cmdline: bool,
+    /// The namespace of the rows that follow, and its escaped name.
+    place: Option<Place>,
+    netns: String,
 }
 
 impl Column {
     /// The columns `opts` show, in order.
     pub fn list(opts: &TableOptions) -> Vec<Column> {
         let mut columns = Vec::new();
+        if opts.netns.is_some() {
+            columns.extend([Column::Netns, Column::Container]);
+        }
         if opts.netid {
             columns.push(Column::Netid);
         }
@@ -124,6 +145,8 @@ impl Column {
 
     pub fn header(self) -> &'static str {
         match self {
+            Column::Netns => "Netns",
+            Column::Container => "Container",
             Column::Netid => "Netid",
             Column::State => "State",
             Column::RecvQ => "Recv-Q",
@@ -144,7 +167,9 @@ impl Column {
             Column::RecvQ | Column::SendQ | Column::Local | Column::Uid | Column::Inode => {
                 Align::Right
             }
-            Column::Netid
+            Column::Netns
+            | Column::Container
+            | Column::Netid
             | Column::State
             | Column::Peer
             | Column::Timer
@@ -157,6 +182,8 @@ impl Column {
     /// The widest cell the column can hold (0: unbounded).
     fn capacity(self, cap: &Capacity) -> usize {
         match self {
+            Column::Netns => cap.netns.netns,
+            Column::Container => cap.netns.container.max(1),
             Column::Netid => cap.netid,
             Column::State => cap.state,
             Column::RecvQ | Column::SendQ | Column::Inode => U32_DIGITS,
@@ -173,6 +200,8 @@ impl Column {
     /// The cell of an inet socket.
     fn inet(self, grid: &mut Grid, s: &Socket, cx: &mut CellContext<'_>) {
         match self {
+            Column::Netns => grid.cell(|buf| buf.push_str(&cx.netns)),
+            Column::Container => container_cell(grid, cx, s.owners.as_deref()),
             Column::Netid => grid.text(s.proto.name()),
             Column::State => grid.text(s.state.name_for(s.proto)),
             Column::RecvQ => grid.number(s.recv_q),
@@ -208,6 +237,8 @@ impl Column {
     /// listed).
     fn unix(self, grid: &mut Grid, u: &UnixSocket, cx: &CellContext<'_>) {
         match self {
+            Column::Netns => grid.cell(|buf| buf.push_str(&cx.netns)),
+            Column::Container => container_cell(grid, cx, u.owners.as_deref()),
             Column::Netid => grid.text(u.kind.netid()),
             Column::State => grid.text(u.state_name()),
             Column::RecvQ => opt_number(grid, u.recv_q),
@@ -238,6 +269,15 @@ impl Column {
             Column::Process => grid
                 .cell(|buf| owner_list(buf, u.owners.as_deref().unwrap_or_default(), cx.cmdline)),
         }
+    }
+}
+
+/// The Container cell: the owner's container, else the namespace's, or
+/// `-`.
+fn container_cell(grid: &mut Grid, cx: &CellContext<'_>, owners: Option<&[Owner]>) {
+    match cx.place.as_ref().and_then(|p| p.container_of(owners)) {
+        Some(c) => grid.cell(|buf| buf.push_str(&escape(&c.label()))),
+        None => grid.text("-"),
     }
 }
 
@@ -308,6 +348,8 @@ impl<'a> TableWriter<'a> {
                 users,
                 names: IfNames::default(),
                 cmdline: opts.cmdline,
+                place: None,
+                netns: String::new(),
             },
             capacity: None,
         }
@@ -325,6 +367,14 @@ impl<'a> TableWriter<'a> {
             columns.iter().map(|c| c.capacity(&cap)).collect()
         });
         self.grid.widen(capacity);
+    }
+
+    /// The rows that follow come from `place`: its name for the Netns
+    /// column, its interfaces for `%dev` (looked up again inside it).
+    pub fn enter(&mut self, place: &Place) {
+        self.cx.netns = escape(&place.netns.label()).into_owned();
+        self.cx.place = Some(place.clone());
+        self.cx.names = IfNames::default();
     }
 
     /// Rows held, not yet written.
@@ -384,6 +434,7 @@ struct Capacity {
     peer: usize,
     timer: usize,
     uid: usize,
+    netns: NetnsWidths,
 }
 
 impl Capacity {
@@ -431,6 +482,7 @@ impl Capacity {
             timer,
             // A user name (-r -e) has no bound.
             uid: U32_DIGITS,
+            netns: opts.netns.unwrap_or_default(),
         }
     }
 }
@@ -730,6 +782,7 @@ mod tests {
             info: false,
             memory: false,
             ipv6: true,
+            netns: None,
         };
         let mut out = Vec::new();
         write(&mut out, &socks, &[], &opts, None, None).unwrap();
@@ -760,6 +813,7 @@ mod tests {
             info: false,
             memory: false,
             ipv6: true,
+            netns: None,
         };
         let mut out = Vec::new();
         write(&mut out, &[s], &[], &opts, None, None).unwrap();

@@ -23,6 +23,7 @@
 //!   here), then owners and queues are attributed over the whole set and
 //!   the selected records are handed over at once.
 
+pub mod netns;
 pub mod queues;
 
 use std::collections::HashMap;
@@ -105,6 +106,9 @@ pub enum Delivery {
 pub trait Sink {
     /// How this sink takes its records.
     fn delivery(&self) -> Delivery;
+    /// The records that follow come from this namespace (the namespace
+    /// loop says it before each one's run).
+    fn enter(&mut self, _place: &netns::Place) {}
     /// One selected inet record. A streamed record's owners vector is taken
     /// back once this returns.
     fn socket(&mut self, s: &Socket) -> io::Result<()>;
@@ -200,6 +204,14 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// With the namespace loop's one walk, when it made it.
+    pub fn with_walk(mut self, walk: Option<(Duration, owners::WalkStats)>) -> RunReport {
+        if walk.is_some() {
+            self.stats.walk = walk;
+        }
+        self
+    }
+
     /// Folds the report of a run made before this one into it (`ports`
     /// reads its listeners first): its notes first, each said once.
     pub fn after(mut self, earlier: RunReport) -> RunReport {
@@ -230,9 +242,19 @@ pub struct RunStats {
 /// Reads what `plan` asks for, attributes owners and queues, selects, and
 /// hands the selected records to `sink` the way it takes them.
 pub fn run(plan: &Plan, sink: &mut dyn Sink) -> Result<RunReport, RunError> {
+    run_with(plan, None, sink)
+}
+
+/// [`run`], with the owners already found by a walk made before (one walk
+/// serves every namespace: socket inodes are unique on the machine).
+pub fn run_with(
+    plan: &Plan,
+    walked: Option<&OwnerIndex>,
+    sink: &mut dyn Sink,
+) -> Result<RunReport, RunError> {
     let read = match sink.delivery() {
-        Delivery::Streamed => streamed(plan, sink)?,
-        Delivery::Collected => collected(plan, sink)?,
+        Delivery::Streamed => streamed(plan, walked, sink)?,
+        Delivery::Collected => collected(plan, walked, sink)?,
     };
     let Read {
         snap,
@@ -265,13 +287,29 @@ pub fn run(plan: &Plan, sink: &mut dyn Sink) -> Result<RunReport, RunError> {
 }
 
 /// What the inet half of a run leaves for the common end.
-struct Read {
+struct Read<'w> {
     /// The UNIX records (not yet attributed nor selected), warnings, retries.
     snap: source::Snapshot,
-    index: Option<OwnerIndex>,
+    index: Option<Index<'w>>,
     stats: RunStats,
     /// Selected inet records with an inode but no visible owner.
     hidden: usize,
+}
+
+/// The owner index of a run: its own walk's, or one made before.
+enum Index<'w> {
+    Own(OwnerIndex),
+    Shared(&'w OwnerIndex),
+}
+
+impl std::ops::Deref for Index<'_> {
+    type Target = OwnerIndex;
+    fn deref(&self) -> &OwnerIndex {
+        match self {
+            Index::Own(index) => index,
+            Index::Shared(index) => index,
+        }
+    }
 }
 
 /// A record some process held (it has an inode) whose holder could not be
@@ -283,7 +321,11 @@ fn unowned(inode: u64, owners: Option<&[Owner]>) -> bool {
 
 /// [`Delivery::Streamed`]: the walk first, then each record attributed,
 /// selected and handed over as it is read (module doc).
-fn streamed(plan: &Plan, sink: &mut dyn Sink) -> Result<Read, RunError> {
+fn streamed<'w>(
+    plan: &Plan,
+    walked: Option<&'w OwnerIndex>,
+    sink: &mut dyn Sink,
+) -> Result<Read<'w>, RunError> {
     struct Selected<'x> {
         plan: &'x Plan,
         sink: &'x mut dyn Sink,
@@ -346,14 +388,15 @@ fn streamed(plan: &Plan, sink: &mut dyn Sink) -> Result<Read, RunError> {
         fn rollback(&mut self, _mark: usize) {}
     }
     let mut stats = RunStats::default();
-    let index = match &plan.owners {
-        Some(opts) => {
+    let index = match (&plan.owners, walked) {
+        (Some(_), Some(walked)) => Some(Index::Shared(walked)),
+        (Some(opts), None) => {
             let (index, took) = walk(opts);
             let index = index?;
             stats.walk = Some((took, index.stats));
-            Some(index)
+            Some(Index::Own(index))
         }
-        None => None,
+        (None, _) => None,
     };
     let start = Instant::now();
     let mut selected = Selected {
@@ -415,12 +458,17 @@ impl source::Sink for Kept {
 /// [`Delivery::Collected`]: the walk overlapping the dump, then owners and
 /// queues attributed over the kept records, which are selected and handed
 /// over at once (module doc).
-fn collected(plan: &Plan, sink: &mut dyn Sink) -> Result<Read, RunError> {
+fn collected<'w>(
+    plan: &Plan,
+    shared: Option<&'w OwnerIndex>,
+    sink: &mut dyn Sink,
+) -> Result<Read<'w>, RunError> {
     let mut stats = RunStats::default();
     let (snap, walked) = std::thread::scope(|scope| {
         let walker = plan
             .owners
             .as_ref()
+            .filter(|_| shared.is_none())
             .map(|opts| scope.spawn(move || walk(opts)));
         let start = Instant::now();
         let mut kept = Kept {
@@ -440,9 +488,16 @@ fn collected(plan: &Plan, sink: &mut dyn Sink) -> Result<Read, RunError> {
     let mut sockets = std::mem::take(&mut snap.sockets);
     let mut index = None;
     let mut hidden = 0;
-    if let Some((walked, took)) = walked {
-        let walked = walked?;
-        stats.walk = Some((took, walked.stats));
+    let walked = match (walked, shared) {
+        (Some((walked, took)), _) => {
+            let walked = walked?;
+            stats.walk = Some((took, walked.stats));
+            Some(Index::Own(walked))
+        }
+        (None, Some(shared)) if plan.owners.is_some() => Some(Index::Shared(shared)),
+        _ => None,
+    };
+    if let Some(walked) = walked {
         let start = Instant::now();
         owners::attach(&mut sockets, &walked);
         queues::attribute_queues(&mut sockets);

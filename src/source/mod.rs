@@ -17,6 +17,7 @@ pub mod containers;
 pub mod ifaces;
 pub mod input;
 pub mod netlink;
+pub mod netns;
 pub mod owners;
 pub mod proc;
 pub mod sections;

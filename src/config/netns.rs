@@ -1,0 +1,270 @@
+//! Which network namespaces a run reads (a system fact, read once with the
+//! others): `-N NAME|PATH|pid:PID`, `--all-netns`, `--container`, and the
+//! namespaces of the processes `--pid`/`--comm`/`--process` name. Each
+//! gets its id and its best name: `host` for PID 1's, else its `ip netns`
+//! name, its container's, `pid:N` of a process in it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::cli::Cli;
+use crate::model::{Container, Netns, NetnsId, NetnsName};
+use crate::pipeline::netns::{Namespaces, NetnsTarget, Reach};
+use crate::source::netns::{self, Discovery, Found, NetnsDirs, NetnsError, NsFile};
+use crate::text::escape;
+
+/// A namespace the command line names that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NetnsArgError {
+    #[error("no network namespace named {0:?} under /run/netns (see `ip netns list`)")]
+    UnknownName(String),
+    #[error("invalid network namespace name {0:?}")]
+    BadName(String),
+    #[error("{0}: not a network namespace")]
+    NotNetns(String),
+    #[error("{0}")]
+    Missing(String),
+    #[error("invalid pid in {0:?}: expected pid:NUMBER")]
+    BadPid(String),
+    #[error("pid:{0}: no such process")]
+    NoProcess(u32),
+    #[error("{0} (run as root to read other users' namespaces)")]
+    Denied(String),
+    #[error("--container {0:?}: no running container has that name or id")]
+    NoContainer(String),
+    #[error("cannot list the network namespaces: {0}")]
+    Discover(String),
+}
+
+impl NetnsArgError {
+    /// A refusal (exit 3) rather than a bad name (exit 2).
+    pub fn is_permission(&self) -> bool {
+        matches!(self, NetnsArgError::Denied(_) | NetnsArgError::Discover(_))
+    }
+}
+
+/// The command line asks for namespaces other than sockscope's own (or
+/// for the namespaces of processes).
+pub fn wanted(cli: &Cli) -> bool {
+    cli.all_netns
+        || !cli.net.is_empty()
+        || !cli.container.is_empty()
+        || !cli.pid.is_empty()
+        || cli.comm.is_some()
+}
+
+/// The namespace of the calling thread, named.
+pub fn own(proc_root: &Path) -> Netns {
+    let id =
+        netns::id_of(Path::new("/proc/thread-self/ns/net")).unwrap_or(NetnsId { dev: 0, inode: 0 });
+    // Not root: PID 1's link cannot be read; the host is the likely guess.
+    let init = netns::id_of(&proc_root.join("1/ns/net")).ok();
+    Netns {
+        id,
+        name: match init {
+            Some(init) if init != id => NetnsName::Pid(std::process::id()),
+            _ => NetnsName::Host,
+        },
+        container: None,
+    }
+}
+
+/// What a namespace is called, from what is known about it.
+fn name_of(
+    id: NetnsId,
+    me: &Netns,
+    found: &Found,
+    d: &Discovery,
+    container: Option<&Container>,
+) -> NetnsName {
+    // PID 1's; or sockscope's own when PID 1's cannot be read (as own()).
+    if d.init == Some(id) || (d.init.is_none() && id == me.id && me.name == NetnsName::Host) {
+        NetnsName::Host
+    } else if let Some(ip) = found.ip_names.first() {
+        NetnsName::Ip(ip.clone())
+    } else if let Some(c) = container {
+        NetnsName::Container(c.label())
+    } else if let Some(docker) = found.docker.first() {
+        NetnsName::Docker(docker.clone())
+    } else if let Some(pid) = found.pids.first() {
+        NetnsName::Pid(*pid)
+    } else {
+        NetnsName::Inode
+    }
+}
+
+/// Chooses the namespaces for `cli`: every one read from `proc_root` and
+/// the bind-mount directories under `host_root`.
+pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespaces, NetnsArgError> {
+    let me = own(proc_root);
+    if !wanted(cli) {
+        return Ok(Namespaces::current(me));
+    }
+    let dirs = NetnsDirs::under(host_root);
+    let d =
+        netns::discover(proc_root, &dirs).map_err(|e| NetnsArgError::Discover(e.to_string()))?;
+    let containers: HashMap<u32, Arc<Container>> = HashMap::new();
+    let container_of = |found: &Found| -> Option<Arc<Container>> {
+        found.pids.iter().find_map(|p| containers.get(p).cloned())
+    };
+    let mut notes = Vec::new();
+    let mut chosen: Vec<(NetnsId, Found)> = Vec::new();
+    let add = |id: NetnsId, found: Found, chosen: &mut Vec<(NetnsId, Found)>| {
+        if !chosen.iter().any(|(c, _)| *c == id) {
+            chosen.push((id, found));
+        }
+    };
+    if cli.all_netns || !cli.container.is_empty() {
+        // sockscope's own first, then the others in discovery order.
+        if let Some(f) = d.found.get(&me.id) {
+            add(me.id, f.clone(), &mut chosen);
+        }
+        for (id, f) in &d.found {
+            add(*id, f.clone(), &mut chosen);
+        }
+        if d.denied > 0 {
+            notes.push(format!(
+                "the network namespaces of {} process{} could not be seen \
+                 (run as root to list every namespace)",
+                d.denied,
+                if d.denied == 1 { "" } else { "es" }
+            ));
+        }
+    }
+    for arg in &cli.net {
+        let (id, found) = resolve(arg, proc_root, &dirs, &d)?;
+        add(id, found, &mut chosen);
+    }
+    if !cli.all_netns && cli.net.is_empty() && cli.container.is_empty() {
+        // --pid / --comm: the namespaces those processes live in.
+        add(
+            me.id,
+            d.found.get(&me.id).cloned().unwrap_or_default(),
+            &mut chosen,
+        );
+        for pid in &cli.pid {
+            if let Ok(id) = netns::id_of(&proc_root.join(pid.to_string()).join("ns/net")) {
+                let found = d.found.get(&id).cloned().unwrap_or_default();
+                add(id, found, &mut chosen);
+            }
+        }
+        if let Some(comm) = &cli.comm {
+            for (id, f) in &d.found {
+                if f.pids.iter().any(|p| comm_is(proc_root, *p, comm)) {
+                    add(*id, f.clone(), &mut chosen);
+                }
+            }
+        }
+    }
+    let mut targets: Vec<NetnsTarget> = chosen
+        .into_iter()
+        .map(|(id, found)| {
+            let container = container_of(&found);
+            let netns = Netns {
+                id,
+                name: name_of(id, &me, &found, &d, container.as_deref()),
+                container,
+            };
+            let reach = if id == me.id {
+                Reach::Current
+            } else {
+                Reach::Enter {
+                    paths: found.paths(proc_root, &dirs),
+                    pid: found.pids.first().copied(),
+                }
+            };
+            NetnsTarget {
+                netns: Arc::new(netns),
+                reach,
+            }
+        })
+        .collect();
+    if !cli.container.is_empty() {
+        targets.retain(|t| {
+            t.netns
+                .container
+                .as_deref()
+                .is_some_and(|c| cli.container.iter().any(|want| container_matches(c, want)))
+        });
+        if targets.is_empty() {
+            return Err(NetnsArgError::NoContainer(cli.container.join(",")));
+        }
+    }
+    let tagged = cli.all_netns || !cli.container.is_empty() || targets.len() > 1;
+    Ok(Namespaces {
+        targets,
+        tagged,
+        notes,
+        containers: Arc::new(containers),
+        only_containers: !cli.container.is_empty(),
+    })
+}
+
+/// `--container WANT` names `c`: its name, its pod's name, or an id prefix
+/// of at least 4 characters.
+pub fn container_matches(c: &Container, want: &str) -> bool {
+    c.name.as_deref() == Some(want)
+        || c.pod.as_ref().and_then(|p| p.name.as_deref()) == Some(want)
+        || (want.len() >= 4 && c.id.starts_with(want))
+}
+
+/// True when /proc/PID/comm is `comm`.
+fn comm_is(proc_root: &Path, pid: u32, comm: &str) -> bool {
+    crate::source::input::read_to_end(&proc_root.join(pid.to_string()).join("comm"))
+        .is_ok_and(|b| b.strip_suffix(b"\n").unwrap_or(&b) == comm.as_bytes())
+}
+
+/// The namespace one `-N` argument names.
+fn resolve(
+    arg: &str,
+    proc_root: &Path,
+    dirs: &NetnsDirs,
+    d: &Discovery,
+) -> Result<(NetnsId, Found), NetnsArgError> {
+    let shown = escape(arg).into_owned();
+    let path: PathBuf = if let Some(pid) = arg.strip_prefix("pid:") {
+        let pid: u32 = pid
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| NetnsArgError::BadPid(shown.clone()))?;
+        let path = proc_root.join(pid.to_string()).join("ns/net");
+        return match netns::id_of(&path) {
+            Ok(id) => {
+                let mut found = d.found.get(&id).cloned().unwrap_or_default();
+                if !found.pids.contains(&pid) {
+                    found.pids.insert(0, pid);
+                }
+                Ok((id, found))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(NetnsArgError::NoProcess(pid))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                Err(NetnsArgError::Denied(format!("pid:{pid}: {e}")))
+            }
+            Err(e) => Err(NetnsArgError::Missing(format!("pid:{pid}: {e}"))),
+        };
+    } else if arg.contains('/') {
+        PathBuf::from(arg)
+    } else {
+        if arg.is_empty() || arg == "." || arg == ".." {
+            return Err(NetnsArgError::BadName(shown));
+        }
+        let path = dirs.ip.join(arg);
+        if !path.exists() {
+            return Err(NetnsArgError::UnknownName(shown));
+        }
+        path
+    };
+    let file = NsFile::open(&path).map_err(|e| match e {
+        NetnsError::NotNetns { .. } => NetnsArgError::NotNetns(shown.clone()),
+        e if e.is_permission() => NetnsArgError::Denied(e.to_string()),
+        e => NetnsArgError::Missing(e.to_string()),
+    })?;
+    let mut found = d.found.get(&file.id).cloned().unwrap_or_default();
+    // The path given reaches it first (it was just opened).
+    found.path = Some(path);
+    Ok((file.id, found))
+}
