@@ -102,6 +102,8 @@ pub enum MetadataError {
 #[derive(Debug)]
 pub struct Containers {
     paths: ContainerPaths,
+    /// Each process asked about: a process holds many sockets.
+    by_pid: HashMap<u32, Option<Arc<Container>>>,
     by_ref: HashMap<CgroupRef, Arc<Container>>,
     /// Pod UID → (namespace, name), from one listing of `pod_logs`.
     pods: Option<HashMap<String, (String, String)>>,
@@ -114,6 +116,7 @@ impl Containers {
     pub fn new(paths: ContainerPaths) -> Self {
         Containers {
             paths,
+            by_pid: HashMap::new(),
             by_ref: HashMap::new(),
             pods: None,
             storage: None,
@@ -121,12 +124,20 @@ impl Containers {
         }
     }
 
-    /// The container of process `pid`, from `<proc_root>/<pid>/cgroup`.
-    /// `None` when the process is in none, is gone or cannot be read.
+    /// The container of process `pid`, from `<proc_root>/<pid>/cgroup`
+    /// (read once per pid and resolver). `None` when the process is in
+    /// none, is gone or cannot be read.
     pub fn of_pid(&mut self, proc_root: &Path, pid: u32) -> Option<Arc<Container>> {
+        if let Some(known) = self.by_pid.get(&pid) {
+            return known.clone();
+        }
         let path = proc_root.join(pid.to_string()).join("cgroup");
-        let content = read_bounded(&path, MAX_CGROUP_FILE).ok()?;
-        self.of_cgroup(&content)
+        let found = match read_bounded(&path, MAX_CGROUP_FILE) {
+            Ok(content) => self.of_cgroup(&content),
+            Err(_) => None,
+        };
+        self.by_pid.insert(pid, found.clone());
+        found
     }
 
     /// The container a `/proc/PID/cgroup` text names.
@@ -928,6 +939,21 @@ mod tests {
             r.of_cgroup(cg.as_bytes()).unwrap().name.as_deref(),
             Some("big")
         );
+    }
+
+    #[test]
+    fn each_pid_is_read_once() {
+        let s = Scratch::new("pids");
+        let dir = s.0.join("proc/42");
+        std::fs::create_dir_all(&dir).unwrap();
+        let cg = format!("0::/system.slice/docker-{DOCKER_WEB}.scope\n");
+        std::fs::write(dir.join("cgroup"), cg).unwrap();
+        let mut r = Containers::new(ContainerPaths::under(&s.0));
+        let first = r.of_pid(&s.0.join("proc"), 42).unwrap();
+        std::fs::remove_file(dir.join("cgroup")).unwrap();
+        let again = r.of_pid(&s.0.join("proc"), 42).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(r.of_pid(&s.0.join("proc"), 43), None);
     }
 
     #[test]
