@@ -735,6 +735,9 @@ mod tests {
         let c = f.pid(4004).unwrap();
         assert_eq!(summary(&c), "podman e7b66482fb8c cache");
         assert_eq!(c.id, PODMAN_PARENT);
+        // In a Podman pod's slice (machine-libpod_pod_<pod id>.slice).
+        let c = f.pid(4005).unwrap();
+        assert_eq!(summary(&c), "podman 2c7dc02dfb8c shop-db");
         // A missing storage root before the real one changes nothing.
         let mut paths = ContainerPaths::under(&tree("podman"));
         paths.podman.insert(0, tree("podman").join("nowhere"));
