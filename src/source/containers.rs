@@ -863,6 +863,8 @@ mod tests {
             (9010, Some("a character device, not a regular file")),
             (9011, Some("a directory")),
             (9012, Some("is not the JSON expected")),
+            // Invalid UTF-8 inside the name's string.
+            (9022, Some("is not the JSON expected")),
             (9020, None),
             (9021, None),
         ] {
@@ -991,6 +993,36 @@ mod tests {
         let pod = c.pod.as_ref().unwrap();
         assert_eq!(pod.name.as_deref(), Some(long.as_str()));
         assert_eq!(r.pods.as_ref().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn names_in_cgroup_paths() {
+        // A bidi override is kept (escaped on output); a control character,
+        // invalid UTF-8, `.` or an over-long name names nothing.
+        let r = parse_cgroup("0::/lxc.payload.a\u{202e}b\n".as_bytes()).unwrap();
+        assert_eq!((r.runtime, r.id.as_str()), (Runtime::Lxc, "a\u{202e}b"));
+        assert_eq!(parse_cgroup(b"0::/lxc.payload.a\x1b[2Jb\n"), None);
+        assert_eq!(parse_cgroup(b"0::/lxc.payload.a\xffb\n"), None);
+        assert_eq!(parse_cgroup(b"0::/lxc/.\n"), None);
+        let long = format!("0::/lxc.payload.{}\n", "n".repeat(MAX_NAME_BYTES + 1));
+        assert_eq!(parse_cgroup(long.as_bytes()), None);
+        // nspawn names are machine names: escapes decoded, then checked.
+        let r = parse_cgroup(b"0::/machine.slice/machine-a\\x2db.scope\n").unwrap();
+        assert_eq!(r.id, "a-b");
+        assert_eq!(
+            parse_cgroup(b"0::/machine.slice/machine-a\\x1bb.scope\n"),
+            None
+        );
+        assert_eq!(
+            parse_cgroup(b"0::/machine.slice/machine-a\\x+fb.scope\n"),
+            None
+        );
+        assert_eq!(
+            parse_cgroup(b"0::/machine.slice/systemd-nspawn@.service\n"),
+            None
+        );
+        // Outside machine.slice, a machine scope is not one.
+        assert_eq!(parse_cgroup(b"0::/user.slice/machine-web.scope\n"), None);
     }
 
     #[test]
