@@ -185,10 +185,9 @@ fuzz_target!(|data: &[u8]| {
     }] {
         if let Some(r) = parse_cgroup(&text) {
             check(&r);
-            if let Some(c) = resolver.of_ref(r) {
-                let _ = text::escape(&c.label());
-                let _ = c.short_id();
-            }
+            let c = resolver.of_ref(r);
+            let _ = text::escape(&c.label());
+            let _ = c.short_id();
         }
     }
 });

@@ -143,17 +143,17 @@ impl Containers {
     /// The container a `/proc/PID/cgroup` text names.
     pub fn of_cgroup(&mut self, content: &[u8]) -> Option<Arc<Container>> {
         let r = parse_cgroup(content)?;
-        self.of_ref(r)
+        Some(self.of_ref(r))
     }
 
     /// The container a parsed cgroup path names, with its metadata.
-    pub fn of_ref(&mut self, r: CgroupRef) -> Option<Arc<Container>> {
+    pub fn of_ref(&mut self, r: CgroupRef) -> Arc<Container> {
         if let Some(found) = self.by_ref.get(&r) {
-            return Some(found.clone());
+            return found.clone();
         }
         let c = Arc::new(self.resolve(&r));
         self.by_ref.insert(r, c.clone());
-        Some(c)
+        c
     }
 
     /// Metadata files that exist but could not be used, so far.
