@@ -137,6 +137,7 @@ impl CommandError {
         match self {
             _ if self.is_broken_pipe() => ExitStatus::Success,
             CommandError::Usage(ConfigError::Netns(e)) if e.is_permission() => ExitStatus::Failure,
+            CommandError::Netns(e) if e.is_gone() => ExitStatus::Usage,
             CommandError::Usage(_) => ExitStatus::Usage,
             _ => ExitStatus::Failure,
         }

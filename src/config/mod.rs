@@ -288,6 +288,14 @@ impl Config {
             _ => states,
         };
         let needs_owners = filter.expr.as_ref().is_some_and(|e| e.needs_owners());
+        if namespaces.targets.len() > 1 && filter.expr.as_ref().is_some_and(|e| e.needs_netlink()) {
+            namespaces.notes.push(
+                "note: `dev` and `autobound` were worked out in sockscope's own network \
+                 namespace (its interface indexes, its ip_local_port_range); other \
+                 namespaces may number their interfaces and set the range differently"
+                    .to_owned(),
+            );
+        }
         let regex = match &cli.process {
             Some(r) => Some(Regex::new(r).map_err(|e| {
                 ConfigError::Regex {

@@ -198,6 +198,7 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
         notes,
         containers: Arc::new(containers),
         only_containers: !cli.container.is_empty(),
+        named: !cli.net.is_empty() && !cli.all_netns && cli.container.is_empty(),
     })
 }
 
@@ -267,4 +268,74 @@ fn resolve(
     // The path given reaches it first (it was just opened).
     found.path = Some(path);
     Ok((file.id, found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn cli(args: &[&str]) -> Cli {
+        let mut argv = vec!["sockscope"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap()
+    }
+
+    /// Every bad `-N` is refused with its own error, and nothing under the
+    /// root is created (a fake tree: a plain file where a bind mount
+    /// would be is no namespace).
+    #[test]
+    fn bad_names_are_refused() {
+        let root = std::env::temp_dir().join(format!("sockscope-netns-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("run/netns")).unwrap();
+        std::fs::write(root.join("run/netns/stale"), b"").unwrap();
+        let proc = Path::new("/proc");
+        let choose = |args: &[&str]| choose(&cli(args), proc, &root);
+        assert_eq!(
+            choose(&["-N", "nope"]).unwrap_err(),
+            NetnsArgError::UnknownName("nope".into())
+        );
+        assert_eq!(
+            choose(&["-N", "stale"]).unwrap_err(),
+            NetnsArgError::NotNetns("stale".into())
+        );
+        assert_eq!(
+            choose(&["-N", ".."]).unwrap_err(),
+            NetnsArgError::BadName("..".into())
+        );
+        for bad in ["pid:abc", "pid:0", "pid:", "pid:-1"] {
+            assert_eq!(
+                choose(&["-N", bad]).unwrap_err(),
+                NetnsArgError::BadPid(bad.into()),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            choose(&["-N", "pid:4294967295"]).unwrap_err(),
+            NetnsArgError::NoProcess(u32::MAX)
+        );
+        assert!(matches!(
+            choose(&["-N", "/etc/hostname"]).unwrap_err(),
+            NetnsArgError::NotNetns(_)
+        ));
+        let names: Vec<_> = std::fs::read_dir(root.join("run/netns")).unwrap().collect();
+        assert_eq!(names.len(), 1, "nothing was created");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// Without a namespace option the run reads its own namespace,
+    /// untagged; `-N pid:SELF` names the same one.
+    #[test]
+    fn own_namespace_by_default_and_by_pid() {
+        let root = Path::new("/");
+        let own = choose(&cli(&["-tan"]), Path::new("/proc"), root).unwrap();
+        assert_eq!(own.targets.len(), 1);
+        assert!(!own.tagged && !own.named);
+        assert_eq!(own.targets[0].reach, Reach::Current);
+        let me = format!("pid:{}", std::process::id());
+        let by_pid = choose(&cli(&["-N", &me]), Path::new("/proc"), root).unwrap();
+        assert_eq!(by_pid.targets.len(), 1);
+        assert_eq!(by_pid.targets[0].netns.id, own.targets[0].netns.id);
+        assert!(by_pid.named && !by_pid.tagged);
+    }
 }

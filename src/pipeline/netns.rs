@@ -59,6 +59,9 @@ pub struct Namespaces {
     /// `--container`: only rows of these containers' processes (or, for a
     /// row without owners, of a namespace that is theirs).
     pub only_containers: bool,
+    /// The namespaces were named one by one (`-N`): one that cannot be
+    /// read fails the run instead of being reported.
+    pub named: bool,
 }
 
 impl Namespaces {
@@ -73,6 +76,7 @@ impl Namespaces {
             notes: Vec::new(),
             containers: Arc::default(),
             only_containers: false,
+            named: false,
         }
     }
 }
@@ -151,7 +155,8 @@ pub struct Across<T> {
 pub enum AcrossError<E> {
     #[error(transparent)]
     Run(#[from] RunError),
-    /// The thread could not get back to its own namespace.
+    /// The thread could not get back to its own namespace, or a namespace
+    /// named with -N could not be read.
     #[error(transparent)]
     Return(NetnsError),
     #[error(transparent)]
@@ -181,6 +186,7 @@ pub fn across<T, E>(
         Some(opts) if !single => Some(walk_once(opts, &mut out)?),
         _ => None,
     };
+    let mut denied: Vec<String> = Vec::new();
     for target in &namespaces.targets {
         let place = Place {
             netns: Arc::clone(&target.netns),
@@ -213,6 +219,11 @@ pub fn across<T, E>(
                         ));
                         None
                     }
+                    _ if namespaces.named => return Err(AcrossError::Return(e)),
+                    _ if e.is_permission() => {
+                        denied.push(label);
+                        continue;
+                    }
                     _ => {
                         out.notes
                             .push(format!("network namespace {label} could not be read: {e}"));
@@ -234,6 +245,17 @@ pub fn across<T, E>(
             entered.leave().map_err(AcrossError::Return)?;
         }
         out.each.push((place, answer.map_err(AcrossError::Each)?));
+    }
+    if !denied.is_empty() {
+        out.notes.push(format!(
+            "{} network namespace{} could not be entered, and no process in {} could be \
+             seen (run as root to read {}): {}",
+            denied.len(),
+            crate::text::plural(denied.len(), "", "s"),
+            crate::text::plural(denied.len(), "it", "them"),
+            crate::text::plural(denied.len(), "it", "them"),
+            denied.join(", ")
+        ));
     }
     Ok(out)
 }

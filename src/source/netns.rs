@@ -54,10 +54,11 @@ impl NetnsDirs {
 /// Why a namespace could not be opened or entered.
 #[derive(Debug, thiserror::Error)]
 pub enum NetnsError {
-    #[error("{}: {source}", escape_path(path))]
+    /// (`error`, not `source`: the message carries it, once.)
+    #[error("{}: {error}", escape_path(path))]
     Open {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{} is not a network namespace", escape_path(path))]
     NotNetns { path: PathBuf },
@@ -65,13 +66,10 @@ pub enum NetnsError {
     /// was reused, a name that was re-created).
     #[error("{} changed since it was listed", escape_path(path))]
     Changed { path: PathBuf },
-    #[error(
-        "cannot enter the network namespace of {}: {source}",
-        escape_path(path)
-    )]
+    #[error("cannot enter the network namespace of {}: {error}", escape_path(path))]
     Enter {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("cannot return to sockscope's own network namespace: {0}")]
     Return(std::io::Error),
@@ -81,8 +79,8 @@ impl NetnsError {
     /// True when the error is a refusal (not root), not a bad name.
     pub fn is_permission(&self) -> bool {
         let errno = match self {
-            NetnsError::Open { source, .. } | NetnsError::Enter { source, .. } => {
-                source.raw_os_error()
+            NetnsError::Open { error, .. } | NetnsError::Enter { error, .. } => {
+                error.raw_os_error()
             }
             _ => None,
         };
@@ -92,8 +90,8 @@ impl NetnsError {
     /// True when the namespace (or its last process) is gone.
     pub fn is_gone(&self) -> bool {
         match self {
-            NetnsError::Open { source, .. } => {
-                matches!(source.raw_os_error(), Some(libc::ENOENT | libc::ESRCH))
+            NetnsError::Open { error, .. } => {
+                matches!(error.raw_os_error(), Some(libc::ENOENT | libc::ESRCH))
             }
             NetnsError::Changed { .. } => true,
             _ => false,
@@ -120,7 +118,7 @@ impl NsFile {
     pub fn open(path: &Path) -> Result<NsFile, NetnsError> {
         let open_err = |e: rustix::io::Errno| NetnsError::Open {
             path: path.to_owned(),
-            source: e.into(),
+            error: e.into(),
         };
         let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
             .map_err(open_err)?;
@@ -187,9 +185,9 @@ impl Entered {
     /// Moves the calling thread into `ns`, remembering where it was.
     pub fn enter(ns: &NsFile) -> Result<Entered, NetnsError> {
         let home = NsFile::open(Path::new("/proc/thread-self/ns/net"))?.fd;
-        setns(&ns.fd).map_err(|source| NetnsError::Enter {
+        setns(&ns.fd).map_err(|error| NetnsError::Enter {
             path: ns.path.clone(),
-            source,
+            error,
         })?;
         Ok(Entered { home, left: false })
     }
