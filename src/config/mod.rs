@@ -287,7 +287,9 @@ impl Config {
             (Mode::List, Some(s)) => s,
             _ => states,
         };
-        let needs_owners = filter.expr.as_ref().is_some_and(|e| e.needs_owners());
+        // --container tags rows by their owners' containers.
+        let needs_owners =
+            filter.expr.as_ref().is_some_and(|e| e.needs_owners()) || !cli.container.is_empty();
         if namespaces.targets.len() > 1 && filter.expr.as_ref().is_some_and(|e| e.needs_netlink()) {
             namespaces.notes.push(
                 "note: `dev` and `autobound` were worked out in sockscope's own network \

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::cli::Cli;
 use crate::model::{Container, Netns, NetnsId, NetnsName};
 use crate::pipeline::netns::{Namespaces, NetnsTarget, Reach};
+use crate::source::containers::{ContainerPaths, Containers};
 use crate::source::netns::{self, Discovery, Found, NetnsDirs, NetnsError, NsFile};
 use crate::text::escape;
 
@@ -84,7 +85,15 @@ fn name_of(
     } else if let Some(ip) = found.ip_names.first() {
         NetnsName::Ip(ip.clone())
     } else if let Some(c) = container {
-        NetnsName::Container(c.label())
+        // A pod's containers share its namespace: the pod names it.
+        match c
+            .pod
+            .as_ref()
+            .and_then(|p| Some((p.namespace.as_ref()?, p.name.as_ref()?)))
+        {
+            Some((ns, pod)) => NetnsName::Container(format!("{ns}/{pod}")),
+            None => NetnsName::Container(c.label()),
+        }
     } else if let Some(docker) = found.docker.first() {
         NetnsName::Docker(docker.clone())
     } else if let Some(pid) = found.pids.first() {
@@ -104,8 +113,23 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
     let dirs = NetnsDirs::under(host_root);
     let d =
         netns::discover(proc_root, &dirs).map_err(|e| NetnsArgError::Discover(e.to_string()))?;
-    let containers: HashMap<u32, Arc<Container>> = HashMap::new();
-    let container_of = |found: &Found| -> Option<Arc<Container>> {
+    // The container of every process seen (one cgroup file each): a row is
+    // tagged with its owner's, a namespace with its lowest process's (the
+    // host's with none: a container sharing it tags only its own rows).
+    let mut resolver = Containers::new(ContainerPaths::under(host_root));
+    let mut containers: HashMap<u32, Arc<Container>> = HashMap::new();
+    for found in d.found.values() {
+        for &pid in &found.pids {
+            if let Some(c) = resolver.of_pid(proc_root, pid) {
+                containers.insert(pid, c);
+            }
+        }
+    }
+    let host = d.init.or((me.name == NetnsName::Host).then_some(me.id));
+    let container_of = |id: NetnsId, found: &Found| -> Option<Arc<Container>> {
+        if Some(id) == host {
+            return None;
+        }
         found.pids.iter().find_map(|p| containers.get(p).cloned())
     };
     let mut notes = Vec::new();
@@ -160,7 +184,7 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
     let mut targets: Vec<NetnsTarget> = chosen
         .into_iter()
         .map(|(id, found)| {
-            let container = container_of(&found);
+            let container = container_of(id, &found);
             let netns = Netns {
                 id,
                 name: name_of(id, &me, &found, &d, container.as_deref()),
@@ -181,33 +205,38 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
         })
         .collect();
     if !cli.container.is_empty() {
+        // The namespaces those containers live in, or share (a container
+        // on the host's network lives in the host's).
+        let wanted = |c: &Container| cli.container.iter().any(|w| c.matches(w));
         targets.retain(|t| {
-            t.netns
-                .container
-                .as_deref()
-                .is_some_and(|c| cli.container.iter().any(|want| container_matches(c, want)))
+            t.netns.container.as_deref().is_some_and(wanted)
+                || d.found.get(&t.netns.id).is_some_and(|f| {
+                    f.pids
+                        .iter()
+                        .any(|p| containers.get(p).is_some_and(|c| wanted(c)))
+                })
         });
         if targets.is_empty() {
-            return Err(NetnsArgError::NoContainer(cli.container.join(",")));
+            return Err(NetnsArgError::NoContainer(
+                escape(&cli.container.join(",")).into_owned(),
+            ));
         }
     }
+    notes.extend(
+        resolver
+            .notes()
+            .iter()
+            .map(|e| format!("container metadata: {e}")),
+    );
     let tagged = cli.all_netns || !cli.container.is_empty() || targets.len() > 1;
     Ok(Namespaces {
         targets,
         tagged,
         notes,
         containers: Arc::new(containers),
-        only_containers: !cli.container.is_empty(),
+        only_containers: cli.container.clone(),
         named: !cli.net.is_empty() && !cli.all_netns && cli.container.is_empty(),
     })
-}
-
-/// `--container WANT` names `c`: its name, its pod's name, or an id prefix
-/// of at least 4 characters.
-pub fn container_matches(c: &Container, want: &str) -> bool {
-    c.name.as_deref() == Some(want)
-        || c.pod.as_ref().and_then(|p| p.name.as_deref()) == Some(want)
-        || (want.len() >= 4 && c.id.starts_with(want))
 }
 
 /// True when /proc/PID/comm is `comm`.

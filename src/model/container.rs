@@ -102,6 +102,14 @@ impl Container {
         }
     }
 
+    /// `--container WANT` names this one: its name, its pod's name, or a
+    /// prefix of its id of at least 4 characters.
+    pub fn matches(&self, want: &str) -> bool {
+        self.name.as_deref() == Some(want)
+            || self.pod.as_ref().and_then(|p| p.name.as_deref()) == Some(want)
+            || (want.len() >= 4 && self.id.starts_with(want))
+    }
+
     /// The best human name: the container's name, else the pod's
     /// `namespace/name` (or its name alone), else `runtime:short_id`.
     pub fn label(&self) -> String {
