@@ -1007,7 +1007,8 @@ fn fake_container_id() -> String {
 /// (no name: no Docker metadata here), keeps its `ip netns` name, and
 /// `--container ID` (short or full) selects exactly those rows. With a fake
 /// Docker data root (`--host-root`), the container and the namespace take
-/// the name from its `config.v2.json`, and `--container NAME` selects it.
+/// the name from its `config.v2.json`, `--container NAME` selects it, and
+/// `who PORT --all-netns` says the port is held in that container.
 #[test]
 fn container_attributed_from_a_real_cgroup() {
     if fallback_without_root("container_attributed_from_a_real_cgroup") {
@@ -1044,6 +1045,7 @@ fn container_attributed_from_a_real_cgroup() {
     assert!(diff.is_empty(), "ss inside {}: {diff}", d.selector());
 
     let name = d.name().expect("named").to_string();
+    let d_inode = d.inode();
     let is_d = |n: &str| n == name;
     let check = |what: &str, recs: &[Value]| {
         let ours = rows_in(recs, d.inode());
@@ -1121,6 +1123,52 @@ fn container_attributed_from_a_real_cgroup() {
             assert_eq!(recs.len(), oracle.len(), "{args:?}: {}", show(&out));
         }
     }
+    // who: the answer about D is said to be in that container (JSON and
+    // text); the table's Container column names it.
+    let lport = oracle
+        .iter()
+        .find(|r| r.row.state == "LISTEN")
+        .and_then(|r| common::endpoint_port(&r.row.local))
+        .expect("D's listener")
+        .to_string();
+    let args = [
+        "who",
+        &lport,
+        "--all-netns",
+        "--host-root",
+        &root_s,
+        "--json",
+    ];
+    let out = run_expect(&args, 0);
+    let docs = json_values(&out.stdout);
+    let mine: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["netns"]["inode"].as_u64() == Some(d_inode))
+        .collect();
+    assert_eq!(mine.len(), 1, "{args:?}: {}", show(&out));
+    assert_eq!(mine[0]["held"], true, "{args:?}: {}", mine[0]);
+    assert_eq!(
+        mine[0]["container"]["name"],
+        cname.as_str(),
+        "{args:?}: {}",
+        mine[0]
+    );
+    let args = ["who", &lport, "--all-netns", "--host-root", &root_s];
+    let out = run_expect(&args, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&cname) && text.contains(&id[..12]),
+        "{args:?}: the container (name and id) is not said: {}",
+        show(&out)
+    );
+    let args = ["-tuan", "--all-netns", "--host-root", &root_s];
+    let out = run_expect(&args, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text
+        .lines()
+        .find(|l| l.contains(&format!(":{lport} ")) && l.contains("LISTEN"))
+        .unwrap_or_else(|| panic!("{args:?}: no row for D's listener: {text}"));
+    assert!(row.contains(&cname), "{args:?}: Container column: {row}");
     drop(pop);
     drop(cg);
 }
