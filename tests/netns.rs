@@ -1560,3 +1560,88 @@ fn interface_names_are_the_namespace_s() {
     );
     assert_eq!(recs.len(), 1, "{args:?}: {}", show(&out));
 }
+
+// ----- 13. a hostile container name ---------------------------------------------
+
+/// A real-cgroup Docker container (as in the test above) whose
+/// config.v2.json names it with an escape sequence, a bell and a newline:
+/// JSON carries the exact name; the table, `who` and the namespace heading
+/// print no raw control byte and no extra line.
+#[test]
+fn hostile_container_name_is_escaped() {
+    if fallback_without_root("hostile_container_name_is_escaped") {
+        return;
+    }
+    let id = fake_container_id();
+    let cg = match TestCgroup::new(&format!("docker/{id}")) {
+        Ok(cg) => cg,
+        Err(why) => {
+            say(&format!(
+                "netns::hostile_container_name_is_escaped: {why}: not checked here"
+            ));
+            return;
+        }
+    };
+    let d = TestNetns::named();
+    let pop = populate(&d, |sc| {
+        sc.listen_v4();
+    });
+    for p in &pop.procs {
+        cg.add(p.pid());
+    }
+    let lport = common::endpoint_port(&pop.expected[0].row.local)
+        .expect("port")
+        .to_string();
+    let hostile = format!("{}-\u{1b}[31mred\u{7}\nsecond", d.name().expect("named"));
+    let root = std::env::temp_dir().join(format!("{}-root", d.name().expect("named")));
+    let _cleanup = RmTreeOnDrop(root.clone());
+    let meta = root.join(format!("var/lib/docker/containers/{id}"));
+    std::fs::create_dir_all(&meta).expect("mkdir the fake docker root");
+    let config = serde_json::json!({ "ID": id, "Name": format!("/{hostile}") });
+    std::fs::write(meta.join("config.v2.json"), config.to_string()).expect("write config");
+    let root_s = root.display().to_string();
+
+    let out = run_expect(
+        &["-tuan", "--all-netns", "--host-root", &root_s, "--json"],
+        0,
+    );
+    let recs = records(&out);
+    let mine = tagged(&recs, d.inode());
+    assert_eq!(mine.len(), 1, "{}", show(&out));
+    assert_eq!(
+        mine[0]["container"]["name"],
+        hostile.as_str(),
+        "{}",
+        mine[0]
+    );
+
+    for args in [
+        &["-tuan", "--all-netns", "--host-root", &root_s][..],
+        &["who", &lport, "--all-netns", "--host-root", &root_s][..],
+        &["listeners", "--all-netns", "--host-root", &root_s][..],
+    ] {
+        let out = run_expect(args, 0);
+        let bad: Vec<u8> = out
+            .stdout
+            .iter()
+            .copied()
+            .filter(|b| *b == 0x1b || *b == 0x07)
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "{args:?}: raw control bytes {bad:?}: {}",
+            show(&out)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.lines().any(|l| l.starts_with("second")),
+            "{args:?}: the name's newline split a line: {text}"
+        );
+        assert!(
+            text.contains("red"),
+            "{args:?}: the name is not shown: {text}"
+        );
+    }
+    drop(pop);
+    drop(cg);
+}
