@@ -242,6 +242,9 @@ pub fn across<T, E>(
             },
         };
         let inside = entered.is_some() || target.reach == Reach::Current;
+        if target.reach != Reach::Current {
+            rebind_filter(&mut ns_plan, entered.is_some(), &proc_root);
+        }
         let turn = NsRun {
             place: place.clone(),
             only: &namespaces.only_containers,
@@ -268,6 +271,28 @@ pub fn across<T, E>(
         ));
     }
     Ok(out)
+}
+
+/// A filter's `dev NAME` and `autobound` for the namespace the thread is
+/// in: its interface of that name, its ephemeral range (when it was
+/// entered: its sysctls are readable). The kernel filter was made for
+/// sockscope's own namespace: when a term changes it is left out here, and
+/// user space filters alone.
+fn rebind_filter(plan: &mut Plan, inside: bool, proc_root: &Path) {
+    let Some(expr) = plan.select.expr.as_ref().filter(|e| e.needs_netlink()) else {
+        return;
+    };
+    let interfaces = if inside {
+        crate::source::ifaces::Interfaces::read().ok()
+    } else {
+        None
+    };
+    let ifindex = |name: &str| interfaces.as_ref().and_then(|i| i.index(name));
+    let range = inside.then(|| sysctl::read_knobs(proc_root).port_range());
+    if let Some(new) = expr.rebind(&ifindex, range) {
+        plan.select.expr = Some(new);
+        plan.query.bytecode = None;
+    }
 }
 
 /// The walk, timed, into `out`.
