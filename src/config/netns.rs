@@ -148,9 +148,15 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
             add(*id, f.clone(), &mut chosen);
         }
         if d.denied > 0 {
+            let why = if rustix::process::geteuid().is_root() {
+                // A process with more privileges than ours (PID 1 of a
+                // sandbox) refuses even root.
+                "permission denied even to root"
+            } else {
+                "run as root to list every namespace"
+            };
             notes.push(format!(
-                "the network namespaces of {} process{} could not be seen \
-                 (run as root to list every namespace)",
+                "the network namespaces of {} process{} could not be seen ({why})",
                 d.denied,
                 if d.denied == 1 { "" } else { "es" }
             ));
@@ -167,17 +173,19 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
             d.found.get(&me.id).cloned().unwrap_or_default(),
             &mut chosen,
         );
-        for pid in &cli.pid {
-            if let Ok(id) = netns::id_of(&proc_root.join(pid.to_string()).join("ns/net")) {
+        let mut pids: Vec<u32> = cli.pid.clone();
+        if let Some(comm) = &cli.comm {
+            pids.extend(
+                d.found
+                    .values()
+                    .flat_map(|f| f.pids.iter().copied())
+                    .filter(|p| comm_is(proc_root, *p, comm)),
+            );
+        }
+        for pid in pids {
+            for id in namespaces_of_process(proc_root, pid) {
                 let found = d.found.get(&id).cloned().unwrap_or_default();
                 add(id, found, &mut chosen);
-            }
-        }
-        if let Some(comm) = &cli.comm {
-            for (id, f) in &d.found {
-                if f.pids.iter().any(|p| comm_is(proc_root, *p, comm)) {
-                    add(*id, f.clone(), &mut chosen);
-                }
             }
         }
     }
@@ -237,6 +245,19 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
         only_containers: cli.container.clone(),
         named: !cli.net.is_empty() && !cli.all_netns && cli.container.is_empty(),
     })
+}
+
+/// The namespaces a process's sockets live in (its own, and any socket's
+/// made elsewhere), or, when its descriptors cannot be looked at that way
+/// (another user's process, a recorded /proc), the namespace it lives in.
+fn namespaces_of_process(proc_root: &Path, pid: u32) -> Vec<NetnsId> {
+    let live = proc_root == Path::new("/proc");
+    match live.then(|| netns::socket_namespaces(proc_root, pid)) {
+        Some(Ok(ids)) if !ids.is_empty() => ids,
+        _ => netns::id_of(&proc_root.join(pid.to_string()).join("ns/net"))
+            .into_iter()
+            .collect(),
+    }
 }
 
 /// True when /proc/PID/comm is `comm`.

@@ -323,6 +323,9 @@ fn enter_first(paths: &[PathBuf], id: crate::model::NetnsId) -> Result<Entered, 
         match NsFile::open_expecting(path, id) {
             Ok(file) => return Entered::enter(&file),
             Err(e) if e.is_gone() => last = Some(e),
+            // It was a namespace when listed: unmounted since (`ip netns
+            // delete` at work).
+            Err(NetnsError::NotNetns { path }) => last = Some(NetnsError::Changed { path }),
             Err(e) => return Err(e),
         }
     }
