@@ -53,6 +53,7 @@ pub fn wanted(cli: &Cli) -> bool {
         || !cli.container.is_empty()
         || !cli.pid.is_empty()
         || cli.comm.is_some()
+        || cli.process.is_some()
 }
 
 /// The namespace of the calling thread, named.
@@ -182,6 +183,15 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
                     .filter(|p| comm_is(proc_root, *p, comm)),
             );
         }
+        // An invalid regex is refused by Config::new, naming it.
+        if let Some(Ok(re)) = cli.process.as_deref().map(regex::Regex::new) {
+            pids.extend(
+                d.found
+                    .values()
+                    .flat_map(|f| f.pids.iter().copied())
+                    .filter(|p| process_matches(proc_root, *p, &re)),
+            );
+        }
         for pid in pids {
             for id in namespaces_of_process(proc_root, pid) {
                 let found = d.found.get(&id).cloned().unwrap_or_default();
@@ -258,6 +268,20 @@ fn namespaces_of_process(proc_root: &Path, pid: u32) -> Vec<NetnsId> {
             .into_iter()
             .collect(),
     }
+}
+
+/// True when `re` matches /proc/PID/comm or its command line (NULs as
+/// spaces), as `--process` does.
+fn process_matches(proc_root: &Path, pid: u32, re: &regex::Regex) -> bool {
+    let read = |file: &str| {
+        crate::source::input::read_to_end(&proc_root.join(pid.to_string()).join(file))
+            .map(|b| {
+                let text: Vec<u8> = b.iter().map(|&c| if c == 0 { b' ' } else { c }).collect();
+                String::from_utf8_lossy(&text).trim_end().to_owned()
+            })
+            .unwrap_or_default()
+    };
+    re.is_match(&read("comm")) || re.is_match(&read("cmdline"))
 }
 
 /// True when /proc/PID/comm is `comm`.
