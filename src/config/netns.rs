@@ -347,13 +347,8 @@ fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
-    fn cli(args: &[&str]) -> Cli {
-        let mut argv = vec!["sockscope"];
-        argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).unwrap()
-    }
+    use crate::config::cli::tests::cli;
 
     /// Every bad `-N` is refused with its own error, and nothing under the
     /// root is created (a fake tree: a plain file where a bind mount
