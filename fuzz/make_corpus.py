@@ -14,7 +14,8 @@ files of fuzz/seeds/:
 * tcpinfo: the struct tcp_info captures hex-encoded in
   src/source/tcpinfo.rs, and SK_MEMINFO arrays of 7 and 9 words;
 * filter: the filter words of tests/filters.rs and fuzz/seeds/filter.txt,
-  NUL between words as the target splits them.
+  NUL between words as the target splits them;
+* cgroup: every /proc/PID/cgroup of fixtures/containers/.
 
 Seed files are named by their content's hash, so running this again adds
 nothing twice; what libFuzzer added to the directories is kept.
@@ -156,6 +157,13 @@ def filter_seeds():
     return n
 
 
+def cgroup_seeds():
+    n = 0
+    for p in sorted((ROOT / "fixtures/containers").glob("*/proc/*/cgroup")):
+        n += write_seed("cgroup", p.read_bytes())
+    return n
+
+
 def main():
     counts = {
         "netlink_inet": netlink_seeds(),
@@ -165,6 +173,7 @@ def main():
         "sockstat": committed_seeds("sockstat"),
         "tcpinfo": tcpinfo_seeds(),
         "filter": filter_seeds(),
+        "cgroup": cgroup_seeds(),
     }
     for target, n in counts.items():
         print(f"make_corpus: {target}: {n} seeds")

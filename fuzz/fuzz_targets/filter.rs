@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
         services: Ok(&port_of),
         ephemeral: (32768, 60999),
         ifindex: &ifindex,
+        other_namespaces: false,
     };
     let filter = match expr::parse(&words, &ctx) {
         Ok(f) => f,

@@ -128,7 +128,12 @@ fn unix_dump(replies: &[u8]) -> Vec<UnixSocket> {
 }
 
 fn render(rows: &[Socket], unix: &[UnixSocket]) {
-    let _ = json::write_lines(&mut std::io::sink(), rows, unix);
+    let _ = json::write_lines(
+        &mut std::io::sink(),
+        &json::PlaceJson::default(),
+        rows,
+        unix,
+    );
     for s in rows {
         if let Some(t) = &s.timer {
             let _ = detail::timer_text(t.kind.name(), t.expires_ms, t.retrans);

@@ -38,7 +38,12 @@ fn parse(data: &[u8]) {
         rows.push(parse_unix(payload)?);
         Ok(())
     });
-    let _ = json::write_lines(&mut std::io::sink(), &[], &rows);
+    let _ = json::write_lines(
+        &mut std::io::sink(),
+        &json::PlaceJson::default(),
+        &[],
+        &rows,
+    );
     for u in &rows {
         if let Some(p) = &u.path {
             let _ = escape::escape_bytes(p);

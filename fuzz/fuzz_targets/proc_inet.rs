@@ -58,7 +58,12 @@ fn check(table: Table, text: &[u8]) {
     inodes.sort_unstable();
     inodes.dedup();
     assert_eq!(inodes.len(), n, "a socket inode came out twice");
-    let _ = json::write_lines(&mut std::io::sink(), &rows, &[]);
+    let _ = json::write_lines(
+        &mut std::io::sink(),
+        &json::PlaceJson::default(),
+        &rows,
+        &[],
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

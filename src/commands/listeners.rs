@@ -7,7 +7,6 @@ use std::io::Write;
 
 use super::{CommandError, Context, Outcome};
 use crate::analysis;
-use crate::config::OutputFormat;
 use crate::output::{self, console};
 use crate::pipeline::{Collect, Keep, RunReport};
 use crate::source::sysctl;
@@ -25,34 +24,22 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
         let counters = sysctl::read_tcpext(ns.proc_net());
         Ok((found.sockets, counters, knobs))
     })?;
-    let report = report.with_walk(across.walk);
+    let report = cx.gathered(&across, report);
     let gathered = cx.elapsed();
-    console::notes(&across.notes);
-    console::notes(&report.notes);
     let mut out = cx.out();
-    let tagged = config.namespaces.tagged;
     let mut full = false;
     for (i, (place, (sockets, counters, knobs))) in across.each.iter().enumerate() {
         let rows = &analysis::listeners(sockets, knobs);
         full |= rows.iter().any(|h| h.full);
-        match config.format {
-            OutputFormat::Table => {
-                if tagged {
-                    output::write_heading(&mut out, place, i == 0)?;
-                }
-                output::listeners::listeners_text(
-                    &mut out,
-                    rows,
-                    counters,
-                    knobs,
-                    config.table.header,
-                )?
-            }
-            _ if tagged => output::json_in_place(&mut out, place, |out| {
-                output::listeners::listeners_json(out, rows, counters, knobs)
-            })?,
-            _ => output::listeners::listeners_json(&mut out, rows, counters, knobs)?,
-        }
+        cx.answer(
+            &mut out,
+            place,
+            i == 0,
+            |out| {
+                output::listeners::listeners_text(out, rows, counters, knobs, config.table.header)
+            },
+            |out| output::listeners::listeners_json(out, rows, counters, knobs),
+        )?;
     }
     out.flush()?;
     cx.verbose(

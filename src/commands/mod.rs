@@ -17,10 +17,12 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use crate::analysis::TryError;
+use crate::config::OutputFormat;
 use crate::config::facts::Names;
 use crate::config::{Config, ConfigError, Mode};
+use crate::output;
 use crate::output::console::{self, Shown};
-use crate::pipeline::netns::{self, Across, AcrossError, NsRun};
+use crate::pipeline::netns::{self, Across, AcrossError, NsRun, Place};
 use crate::pipeline::{Keep, Plan, RunError, RunReport};
 use crate::source::services::{Services, ServicesError, Users};
 
@@ -212,6 +214,38 @@ impl Context<'_> {
             AcrossError::Return(e) => CommandError::Netns(e),
             AcrossError::Each(e) => e,
         })
+    }
+
+    /// Once a view's namespaces are read: the loop's and the runs' notes on
+    /// stderr, and the report with the loop's walk.
+    pub fn gathered<T>(&self, across: &Across<T>, report: RunReport) -> RunReport {
+        console::notes(&across.notes);
+        console::notes(&report.notes);
+        report.with_walk(across.walk)
+    }
+
+    /// One namespace's answer of a view: its text (under a heading naming
+    /// the namespace when the run reads several) or its JSON document
+    /// (with `netns` and `container` added then).
+    pub fn answer(
+        &self,
+        out: &mut dyn Write,
+        place: &Place,
+        first: bool,
+        text: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+        json: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let tagged = self.config.namespaces.tagged;
+        match self.config.format {
+            OutputFormat::Table => {
+                if tagged {
+                    output::write_heading(out, place, first)?;
+                }
+                text(out)
+            }
+            _ if tagged => output::json_in_place(out, place, json),
+            _ => json(out),
+        }
     }
 
     /// Buffered stdout.

@@ -17,7 +17,6 @@ use std::io::{self, Write};
 
 use super::{CommandError, Context, Outcome};
 use crate::analysis::{self, PortCounter};
-use crate::config::OutputFormat;
 use crate::model::{Socket, TcpState, UnixSocket};
 use crate::output::{self, console};
 use crate::pipeline::{Delivery, Keep, RunReport, Sink};
@@ -78,30 +77,22 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
         report = second.after(std::mem::take(&mut report));
         Ok(counting.0.finish())
     })?;
-    let report = report.with_walk(across.walk);
+    let report = cx.gathered(&across, report);
     let gathered = cx.elapsed();
-    console::notes(&across.notes);
-    console::notes(&report.notes);
     let mut out = cx.out();
-    let tagged = config.namespaces.tagged;
     let mut critical = false;
     for (i, (place, pressure)) in across.each.iter().enumerate() {
         critical |= pressure
             .destinations
             .iter()
             .any(|d| d.level == analysis::Level::Critical);
-        match config.format {
-            OutputFormat::Table => {
-                if tagged {
-                    output::write_heading(&mut out, place, i == 0)?;
-                }
-                output::ports::ports_text(&mut out, pressure, config.table.header)?
-            }
-            _ if tagged => output::json_in_place(&mut out, place, |out| {
-                output::ports::ports_json(out, pressure)
-            })?,
-            _ => output::ports::ports_json(&mut out, pressure)?,
-        }
+        cx.answer(
+            &mut out,
+            place,
+            i == 0,
+            |out| output::ports::ports_text(out, pressure, config.table.header),
+            |out| output::ports::ports_json(out, pressure),
+        )?;
     }
     out.flush()?;
     cx.verbose(

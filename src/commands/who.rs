@@ -22,10 +22,8 @@ pub fn run(cx: &Context<'_>, target: &LocalPort) -> Result<Outcome, CommandError
         analysis::who::sort_holders(&mut sockets);
         Ok(sockets)
     })?;
-    let report = report.with_walk(across.walk);
+    let report = cx.gathered(&across, report);
     let gathered = cx.elapsed();
-    console::notes(&across.notes);
-    console::notes(&report.notes);
     let mut out = cx.out();
     let protocols = &config.query.protocols;
     let rows: usize = across.each.iter().map(|(_, s)| s.len()).sum();
@@ -37,15 +35,13 @@ pub fn run(cx: &Context<'_>, target: &LocalPort) -> Result<Outcome, CommandError
             ..config.table.clone()
         };
         for (i, (place, sockets)) in held.iter().enumerate() {
-            match config.format {
-                OutputFormat::Table => {
-                    output::write_heading(&mut out, place, i == 0)?;
-                    output::who::write_text(&mut out, target, protocols, sockets, &opts)?
-                }
-                _ => output::json_in_place(&mut out, place, |out| {
-                    output::who::write_json(out, target, protocols, sockets)
-                })?,
-            }
+            cx.answer(
+                &mut out,
+                place,
+                i == 0,
+                |out| output::who::write_text(out, target, protocols, sockets, &opts),
+                |out| output::who::write_json(out, target, protocols, sockets),
+            )?;
         }
     } else {
         let sockets: &[Socket] = held.first().map_or(&[], |(_, s)| s.as_slice());

@@ -5,7 +5,6 @@ use std::io::Write;
 
 use super::{CommandError, Context, Outcome};
 use crate::analysis;
-use crate::config::OutputFormat;
 use crate::filter::LocalPort;
 use crate::model::Protocol;
 use crate::output::{self, console};
@@ -40,12 +39,9 @@ pub fn run(
         };
         Ok((found.sockets, knobs, tried))
     })?;
-    let report = report.with_walk(across.walk);
+    let report = cx.gathered(&across, report);
     let gathered = cx.elapsed();
-    console::notes(&across.notes);
-    console::notes(&report.notes);
     let mut out = cx.out();
-    let tagged = config.namespaces.tagged;
     let mut busy = false;
     // The heading names the namespace: the holders' table needs no column.
     let table = crate::output::TableOptions {
@@ -58,18 +54,13 @@ pub fn run(
             analysis::apply_try(&mut verdict, tried.clone());
         }
         busy |= verdict.busy;
-        match config.format {
-            OutputFormat::Table => {
-                if tagged {
-                    output::write_heading(&mut out, place, i == 0)?;
-                }
-                output::why_bind::why_bind_text(&mut out, &verdict, &table)?
-            }
-            _ if tagged => output::json_in_place(&mut out, place, |out| {
-                output::why_bind::why_bind_json(out, &verdict)
-            })?,
-            _ => output::why_bind::why_bind_json(&mut out, &verdict)?,
-        }
+        cx.answer(
+            &mut out,
+            place,
+            i == 0,
+            |out| output::why_bind::why_bind_text(out, &verdict, &table),
+            |out| output::why_bind::why_bind_json(out, &verdict),
+        )?;
     }
     out.flush()?;
     cx.verbose(

@@ -454,9 +454,17 @@ pub enum SourceArg {
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    /// The command line `sockscope ARGS...`, parsed (for the tests of
+    /// `config`).
+    pub fn cli(args: &[&str]) -> Cli {
+        let mut argv = vec!["sockscope"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap()
+    }
 
     #[test]
     fn definition_is_consistent() {

@@ -158,13 +158,8 @@ impl Names {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
-    fn cli(args: &[&str]) -> Cli {
-        let mut argv = vec!["sockscope"];
-        argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).unwrap()
-    }
+    use crate::config::cli::tests::cli;
 
     /// The sysctls come from --proc-root, and only what the command line
     /// can use is read.

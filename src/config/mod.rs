@@ -252,7 +252,11 @@ impl Config {
         } else {
             proc_root.join("net")
         };
-        let filter = parse_filter(&cli.filter, &facts)?;
+        let other_namespaces = namespaces
+            .targets
+            .iter()
+            .any(|t| t.reach != crate::pipeline::netns::Reach::Current);
+        let filter = parse_filter(&cli.filter, &facts, other_namespaces)?;
         let (mode, states) = match &cli.command {
             Some(Command::Who(args)) => (
                 Mode::Who(parse_local_port(&args.target, facts.services.as_ref())?),
@@ -287,15 +291,9 @@ impl Config {
             (Mode::List, Some(s)) => s,
             _ => states,
         };
-        let needs_owners = filter.expr.as_ref().is_some_and(|e| e.needs_owners());
-        if namespaces.targets.len() > 1 && filter.expr.as_ref().is_some_and(|e| e.needs_netlink()) {
-            namespaces.notes.push(
-                "note: `dev` and `autobound` were worked out in sockscope's own network \
-                 namespace (its interface indexes, its ip_local_port_range); other \
-                 namespaces may number their interfaces and set the range differently"
-                    .to_owned(),
-            );
-        }
+        // --container tags rows by their owners' containers.
+        let needs_owners =
+            filter.expr.as_ref().is_some_and(|e| e.needs_owners()) || !cli.container.is_empty();
         let regex = match &cli.process {
             Some(r) => Some(Regex::new(r).map_err(|e| {
                 ConfigError::Regex {
@@ -510,7 +508,11 @@ fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<
 
 /// Parses the filter words with what they need from the system facts: the
 /// services database, the ephemeral port range, interface names.
-fn parse_filter(words: &[String], facts: &Facts) -> Result<expr::Filter, ConfigError> {
+fn parse_filter(
+    words: &[String],
+    facts: &Facts,
+    other_namespaces: bool,
+) -> Result<expr::Filter, ConfigError> {
     // Facts::read reads the services for any filter word.
     let Some(services) = facts.services.as_ref().filter(|_| !words.is_empty()) else {
         return Ok(expr::Filter::default());
@@ -525,6 +527,7 @@ fn parse_filter(words: &[String], facts: &Facts) -> Result<expr::Filter, ConfigE
         },
         ephemeral: facts.knobs.port_range(),
         ifindex: &ifindex,
+        other_namespaces,
     };
     Ok(expr::parse(words, &ctx)?)
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::cli::Cli;
 use crate::model::{Container, Netns, NetnsId, NetnsName};
 use crate::pipeline::netns::{Namespaces, NetnsTarget, Reach};
+use crate::source::containers::{ContainerPaths, Containers};
 use crate::source::netns::{self, Discovery, Found, NetnsDirs, NetnsError, NsFile};
 use crate::text::escape;
 
@@ -52,6 +53,7 @@ pub fn wanted(cli: &Cli) -> bool {
         || !cli.container.is_empty()
         || !cli.pid.is_empty()
         || cli.comm.is_some()
+        || cli.process.is_some()
 }
 
 /// The namespace of the calling thread, named.
@@ -84,7 +86,15 @@ fn name_of(
     } else if let Some(ip) = found.ip_names.first() {
         NetnsName::Ip(ip.clone())
     } else if let Some(c) = container {
-        NetnsName::Container(c.label())
+        // A pod's containers share its namespace: the pod names it.
+        match c
+            .pod
+            .as_ref()
+            .and_then(|p| Some((p.namespace.as_ref()?, p.name.as_ref()?)))
+        {
+            Some((ns, pod)) => NetnsName::Container(format!("{ns}/{pod}")),
+            None => NetnsName::Container(c.label()),
+        }
     } else if let Some(docker) = found.docker.first() {
         NetnsName::Docker(docker.clone())
     } else if let Some(pid) = found.pids.first() {
@@ -104,8 +114,23 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
     let dirs = NetnsDirs::under(host_root);
     let d =
         netns::discover(proc_root, &dirs).map_err(|e| NetnsArgError::Discover(e.to_string()))?;
-    let containers: HashMap<u32, Arc<Container>> = HashMap::new();
-    let container_of = |found: &Found| -> Option<Arc<Container>> {
+    // The container of every process seen (one cgroup file each): a row is
+    // tagged with its owner's, a namespace with its lowest process's (the
+    // host's with none: a container sharing it tags only its own rows).
+    let mut resolver = Containers::new(ContainerPaths::under(host_root));
+    let mut containers: HashMap<u32, Arc<Container>> = HashMap::new();
+    for found in d.found.values() {
+        for &pid in &found.pids {
+            if let Some(c) = resolver.of_pid(proc_root, pid) {
+                containers.insert(pid, c);
+            }
+        }
+    }
+    let host = d.init.or((me.name == NetnsName::Host).then_some(me.id));
+    let container_of = |id: NetnsId, found: &Found| -> Option<Arc<Container>> {
+        if Some(id) == host {
+            return None;
+        }
         found.pids.iter().find_map(|p| containers.get(p).cloned())
     };
     let mut notes = Vec::new();
@@ -124,9 +149,15 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
             add(*id, f.clone(), &mut chosen);
         }
         if d.denied > 0 {
+            let why = if rustix::process::geteuid().is_root() {
+                // A process with more privileges than ours (PID 1 of a
+                // sandbox) refuses even root.
+                "permission denied even to root"
+            } else {
+                "run as root to list every namespace"
+            };
             notes.push(format!(
-                "the network namespaces of {} process{} could not be seen \
-                 (run as root to list every namespace)",
+                "the network namespaces of {} process{} could not be seen ({why})",
                 d.denied,
                 if d.denied == 1 { "" } else { "es" }
             ));
@@ -143,24 +174,35 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
             d.found.get(&me.id).cloned().unwrap_or_default(),
             &mut chosen,
         );
-        for pid in &cli.pid {
-            if let Ok(id) = netns::id_of(&proc_root.join(pid.to_string()).join("ns/net")) {
+        let mut pids: Vec<u32> = cli.pid.clone();
+        if let Some(comm) = &cli.comm {
+            pids.extend(
+                d.found
+                    .values()
+                    .flat_map(|f| f.pids.iter().copied())
+                    .filter(|p| comm_is(proc_root, *p, comm)),
+            );
+        }
+        // An invalid regex is refused by Config::new, naming it.
+        if let Some(Ok(re)) = cli.process.as_deref().map(regex::Regex::new) {
+            pids.extend(
+                d.found
+                    .values()
+                    .flat_map(|f| f.pids.iter().copied())
+                    .filter(|p| process_matches(proc_root, *p, &re)),
+            );
+        }
+        for pid in pids {
+            for id in namespaces_of_process(proc_root, pid) {
                 let found = d.found.get(&id).cloned().unwrap_or_default();
                 add(id, found, &mut chosen);
-            }
-        }
-        if let Some(comm) = &cli.comm {
-            for (id, f) in &d.found {
-                if f.pids.iter().any(|p| comm_is(proc_root, *p, comm)) {
-                    add(*id, f.clone(), &mut chosen);
-                }
             }
         }
     }
     let mut targets: Vec<NetnsTarget> = chosen
         .into_iter()
         .map(|(id, found)| {
-            let container = container_of(&found);
+            let container = container_of(id, &found);
             let netns = Netns {
                 id,
                 name: name_of(id, &me, &found, &d, container.as_deref()),
@@ -181,33 +223,65 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
         })
         .collect();
     if !cli.container.is_empty() {
+        // The namespaces those containers live in, or share (a container
+        // on the host's network lives in the host's).
+        let wanted = |c: &Container| cli.container.iter().any(|w| c.matches(w));
         targets.retain(|t| {
-            t.netns
-                .container
-                .as_deref()
-                .is_some_and(|c| cli.container.iter().any(|want| container_matches(c, want)))
+            t.netns.container.as_deref().is_some_and(wanted)
+                || d.found.get(&t.netns.id).is_some_and(|f| {
+                    f.pids
+                        .iter()
+                        .any(|p| containers.get(p).is_some_and(|c| wanted(c)))
+                })
         });
         if targets.is_empty() {
-            return Err(NetnsArgError::NoContainer(cli.container.join(",")));
+            return Err(NetnsArgError::NoContainer(
+                escape(&cli.container.join(",")).into_owned(),
+            ));
         }
     }
+    notes.extend(
+        resolver
+            .notes()
+            .iter()
+            .map(|e| format!("container metadata: {e}")),
+    );
     let tagged = cli.all_netns || !cli.container.is_empty() || targets.len() > 1;
     Ok(Namespaces {
         targets,
         tagged,
         notes,
         containers: Arc::new(containers),
-        only_containers: !cli.container.is_empty(),
+        only_containers: cli.container.clone(),
         named: !cli.net.is_empty() && !cli.all_netns && cli.container.is_empty(),
     })
 }
 
-/// `--container WANT` names `c`: its name, its pod's name, or an id prefix
-/// of at least 4 characters.
-pub fn container_matches(c: &Container, want: &str) -> bool {
-    c.name.as_deref() == Some(want)
-        || c.pod.as_ref().and_then(|p| p.name.as_deref()) == Some(want)
-        || (want.len() >= 4 && c.id.starts_with(want))
+/// The namespaces a process's sockets live in (its own, and any socket's
+/// made elsewhere), or, when its descriptors cannot be looked at that way
+/// (another user's process, a recorded /proc), the namespace it lives in.
+fn namespaces_of_process(proc_root: &Path, pid: u32) -> Vec<NetnsId> {
+    let live = proc_root == Path::new("/proc");
+    match live.then(|| netns::socket_namespaces(proc_root, pid)) {
+        Some(Ok(ids)) if !ids.is_empty() => ids,
+        _ => netns::id_of(&proc_root.join(pid.to_string()).join("ns/net"))
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// True when `re` matches /proc/PID/comm or its command line (NULs as
+/// spaces), as `--process` does.
+fn process_matches(proc_root: &Path, pid: u32, re: &regex::Regex) -> bool {
+    let read = |file: &str| {
+        crate::source::input::read_to_end(&proc_root.join(pid.to_string()).join(file))
+            .map(|b| {
+                let text: Vec<u8> = b.iter().map(|&c| if c == 0 { b' ' } else { c }).collect();
+                String::from_utf8_lossy(&text).trim_end().to_owned()
+            })
+            .unwrap_or_default()
+    };
+    re.is_match(&read("comm")) || re.is_match(&read("cmdline"))
 }
 
 /// True when /proc/PID/comm is `comm`.
@@ -273,13 +347,8 @@ fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
-    fn cli(args: &[&str]) -> Cli {
-        let mut argv = vec!["sockscope"];
-        argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).unwrap()
-    }
+    use crate::config::cli::tests::cli;
 
     /// Every bad `-N` is refused with its own error, and nothing under the
     /// root is created (a fake tree: a plain file where a bind mount

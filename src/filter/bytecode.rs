@@ -86,7 +86,7 @@ fn relaxed(expr: &Expr) -> (Option<Vec<u8>>, bool) {
             true,
         ),
         Expr::AutoBound { .. } => (Some(op(BC_AUTO, 4, 8).to_vec()), true),
-        Expr::Dev(index) => {
+        Expr::Dev(index) | Expr::DevName(_, index) => {
             let mut v = op(BC_DEV_COND, 8, 12).to_vec();
             v.extend_from_slice(&index.to_ne_bytes());
             (Some(v), true)

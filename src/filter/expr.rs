@@ -100,6 +100,11 @@ pub enum Expr {
     },
     /// Bound to this interface index.
     Dev(u32),
+    /// `dev NAME`: bound to the interface of that name, whose index was
+    /// looked up in sockscope's own namespace (`u32::MAX`, which no
+    /// interface has, when none has that name there); each other network
+    /// namespace looks the name up again ([`Expr::rebind`]).
+    DevName(std::sync::Arc<str>, u32),
     Uid(Cmp, u32),
     Pid(u32),
     Comm(String),
@@ -159,10 +164,49 @@ impl Expr {
             Expr::PortGe(side, n) => port_of(s, *side) >= *n,
             Expr::PortLe(side, n) => port_of(s, *side) <= *n,
             Expr::AutoBound { low, high } => (*low..=*high).contains(&s.local.port()),
-            Expr::Dev(index) => s.ifindex.unwrap_or(0) == *index,
+            Expr::Dev(index) | Expr::DevName(_, index) => s.ifindex.unwrap_or(0) == *index,
             Expr::Uid(cmp, n) => s.uid.is_some_and(|u| cmp.holds(u, *n)),
             Expr::Pid(pid) => owners_of(s).any(|o| o.pid == *pid),
             Expr::Comm(comm) => owners_of(s).any(|o| *o.comm == **comm),
+        }
+    }
+
+    /// The expression for another network namespace: `dev NAME` looked up
+    /// with `ifindex` (its interfaces) and `autobound` with `range` (its
+    /// ip_local_port_range, when known). `None` when nothing changes.
+    pub fn rebind(
+        &self,
+        ifindex: &dyn Fn(&str) -> Option<u32>,
+        range: Option<(u16, u16)>,
+    ) -> Option<Expr> {
+        match self {
+            Expr::Chain(first, rest) => {
+                let new_first = first.rebind(ifindex, range);
+                let new_rest: Vec<Option<Expr>> =
+                    rest.iter().map(|(_, e)| e.rebind(ifindex, range)).collect();
+                if new_first.is_none() && new_rest.iter().all(Option::is_none) {
+                    return None;
+                }
+                let first = new_first.unwrap_or_else(|| (**first).clone());
+                let rest = rest
+                    .iter()
+                    .zip(new_rest)
+                    .map(|((conj, e), new)| (*conj, new.unwrap_or_else(|| e.clone())))
+                    .collect();
+                Some(Expr::Chain(Box::new(first), rest))
+            }
+            Expr::Not(a) => a.rebind(ifindex, range).map(|a| Expr::Not(Box::new(a))),
+            Expr::DevName(name, index) => {
+                let new = ifindex(name).unwrap_or(u32::MAX);
+                (new != *index).then(|| Expr::DevName(name.clone(), new))
+            }
+            Expr::AutoBound { low, high } => match range {
+                Some((l, h)) if (l, h) != (*low, *high) => {
+                    Some(Expr::AutoBound { low: l, high: h })
+                }
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -174,7 +218,7 @@ impl Expr {
                 first.needs_netlink() || rest.iter().any(|(_, e)| e.needs_netlink())
             }
             Expr::Not(a) => a.needs_netlink(),
-            Expr::Dev(_) | Expr::AutoBound { .. } => true,
+            Expr::Dev(_) | Expr::DevName(..) | Expr::AutoBound { .. } => true,
             _ => false,
         }
     }
@@ -256,6 +300,9 @@ pub struct Context<'a> {
     pub ephemeral: (u16, u16),
     /// Interface name → index (for `dev`).
     pub ifindex: &'a dyn Fn(&str) -> Option<u32>,
+    /// Other network namespaces are read too: an interface name unknown
+    /// here is not an error (it is looked up in each).
+    pub other_namespaces: bool,
 }
 
 /// A filter that does not parse: the message, and where.
@@ -579,12 +626,23 @@ impl<'a> Parser<'a> {
             "dev" => {
                 let negate = self.eq_or_ne(t)?;
                 let name = self.operand(t)?;
-                let index = (self.ctx.ifindex)(&name.text)
-                    .or_else(|| name.text.parse().ok())
-                    .ok_or_else(|| {
-                        self.error(name, format!("no network interface {:?}", name.text))
-                    })?;
-                Ok(negated(Expr::Dev(index), negate))
+                if let Some(index) = (self.ctx.ifindex)(&name.text) {
+                    return Ok(negated(
+                        Expr::DevName(name.text.as_str().into(), index),
+                        negate,
+                    ));
+                }
+                if let Ok(index) = name.text.parse() {
+                    return Ok(negated(Expr::Dev(index), negate));
+                }
+                if self.ctx.other_namespaces {
+                    // Another namespace may have it.
+                    return Ok(negated(
+                        Expr::DevName(name.text.as_str().into(), u32::MAX),
+                        negate,
+                    ));
+                }
+                Err(self.error(name, format!("no network interface {:?}", name.text)))
             }
             "autobound" => Ok(Expr::AutoBound {
                 low: self.ctx.ephemeral.0,
@@ -797,6 +855,7 @@ mod tests {
             services: Ok(&port_of),
             ephemeral: (32768, 60999),
             ifindex: &ifindex,
+            other_namespaces: false,
         };
         let args: Vec<String> = words.iter().map(|s| s.to_string()).collect();
         parse(&args, &ctx)
@@ -1204,5 +1263,30 @@ mod tests {
                 let _ = e.to_string();
             }
         }
+    }
+
+    /// Another namespace looks `dev NAME` up again and uses its own
+    /// ephemeral range; a numeric `dev` and the other terms stay.
+    #[test]
+    fn rebind_follows_the_namespace() {
+        let name: std::sync::Arc<str> = "veth0".into();
+        let e = Expr::and(
+            Expr::Not(Box::new(Expr::DevName(name.clone(), 4))),
+            Expr::or(Expr::AutoBound { low: 1, high: 2 }, Expr::Dev(7)),
+        );
+        let there = |n: &str| (n == "veth0").then_some(9);
+        let got = e.rebind(&there, Some((3, 4))).unwrap();
+        let want = Expr::and(
+            Expr::Not(Box::new(Expr::DevName(name.clone(), 9))),
+            Expr::or(Expr::AutoBound { low: 3, high: 4 }, Expr::Dev(7)),
+        );
+        assert_eq!(got, want);
+        // Unknown there: an index no interface has.
+        let none = |_: &str| None;
+        let got = e.rebind(&none, None).unwrap();
+        assert!(format!("{got:?}").contains(&u32::MAX.to_string()));
+        // Nothing to change: None.
+        assert_eq!(Expr::Dev(3).rebind(&there, Some((3, 4))), None);
+        assert_eq!(want.rebind(&there, Some((3, 4))), None);
     }
 }

@@ -18,7 +18,7 @@ mod states;
 mod tcpinfo;
 mod unix;
 
-pub use container::{Container, Pod, Runtime};
+pub use container::{Container, MAX_NAME_BYTES, Pod, Runtime, bounded_name, bounded_string};
 pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
 pub use netns::{Netns, NetnsId, NetnsName};
 pub use owner::{Owner, RawNames};

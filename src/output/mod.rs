@@ -194,7 +194,7 @@ impl pipeline::Sink for JsonPrinter<'_> {
     fn socket(&mut self, s: &Socket) -> io::Result<()> {
         self.buf.clear();
         self.buf.extend_from_slice(self.separator());
-        json::to_writer(&mut self.buf, &self.place.socket(s))?;
+        self.place.write_socket(&mut self.buf, s)?;
         self.out.write_all(&self.buf)?;
         self.rows += 1;
         Ok(())
@@ -234,7 +234,7 @@ impl pipeline::Sink for JsonLinesPrinter<'_> {
     }
     fn socket(&mut self, s: &Socket) -> io::Result<()> {
         self.buf.clear();
-        json::to_writer(&mut self.buf, &self.place.socket(s))?;
+        self.place.write_socket(&mut self.buf, s)?;
         self.buf.push(b'\n');
         self.out.write_all(&self.buf)
     }

@@ -58,7 +58,7 @@ pub struct Namespaces {
     pub containers: Arc<HashMap<u32, Arc<Container>>>,
     /// `--container`: only rows of these containers' processes (or, for a
     /// row without owners, of a namespace that is theirs).
-    pub only_containers: bool,
+    pub only_containers: Vec<String>,
     /// The namespaces were named one by one (`-N`): one that cannot be
     /// read fails the run instead of being reported.
     pub named: bool,
@@ -75,7 +75,7 @@ impl Namespaces {
             tagged: false,
             notes: Vec::new(),
             containers: Arc::default(),
-            only_containers: false,
+            only_containers: Vec::new(),
             named: false,
         }
     }
@@ -105,6 +105,8 @@ impl Place {
 /// One namespace's turn: its plan (reading inside it), the shared owners.
 pub struct NsRun<'a> {
     pub place: Place,
+    /// `--container`: only rows of these containers.
+    only: &'a [String],
     pub plan: Plan,
     walked: Option<&'a OwnerIndex>,
     /// The thread is inside the namespace (or it is the thread's own):
@@ -116,15 +118,22 @@ pub struct NsRun<'a> {
 impl NsRun<'_> {
     /// The pipeline, in this namespace, into `sink`.
     pub fn run(&self, sink: &mut dyn Sink) -> Result<RunReport, RunError> {
-        sink.enter(&self.place);
-        run_with(&self.plan, self.walked, sink)
+        self.run_plan(&self.plan, sink)
     }
 
     /// The pipeline with `plan` (made from [`NsRun::plan`]), in this
     /// namespace, into `sink`.
     pub fn run_plan(&self, plan: &Plan, sink: &mut dyn Sink) -> Result<RunReport, RunError> {
         sink.enter(&self.place);
-        run_with(plan, self.walked, sink)
+        if self.only.is_empty() {
+            return run_with(plan, self.walked, sink);
+        }
+        let mut only = OnlyContainers {
+            inner: sink,
+            place: &self.place,
+            wants: self.only,
+        };
+        run_with(plan, self.walked, &mut only)
     }
 
     /// The directory of this namespace's /proc/net tables and counters.
@@ -233,8 +242,12 @@ pub fn across<T, E>(
             },
         };
         let inside = entered.is_some() || target.reach == Reach::Current;
+        if target.reach != Reach::Current {
+            rebind_filter(&mut ns_plan, entered.is_some(), &proc_root);
+        }
         let turn = NsRun {
             place: place.clone(),
+            only: &namespaces.only_containers,
             plan: ns_plan,
             walked: walked.as_ref(),
             inside,
@@ -258,6 +271,28 @@ pub fn across<T, E>(
         ));
     }
     Ok(out)
+}
+
+/// A filter's `dev NAME` and `autobound` for the namespace the thread is
+/// in: its interface of that name, its ephemeral range (when it was
+/// entered: its sysctls are readable). The kernel filter was made for
+/// sockscope's own namespace: when a term changes it is left out here, and
+/// user space filters alone.
+fn rebind_filter(plan: &mut Plan, inside: bool, proc_root: &Path) {
+    let Some(expr) = plan.select.expr.as_ref().filter(|e| e.needs_netlink()) else {
+        return;
+    };
+    let interfaces = if inside {
+        crate::source::ifaces::Interfaces::read().ok()
+    } else {
+        None
+    };
+    let ifindex = |name: &str| interfaces.as_ref().and_then(|i| i.index(name));
+    let range = inside.then(|| sysctl::read_knobs(proc_root).port_range());
+    if let Some(new) = expr.rebind(&ifindex, range) {
+        plan.select.expr = Some(new);
+        plan.query.bytecode = None;
+    }
 }
 
 /// The walk, timed, into `out`.
@@ -288,10 +323,52 @@ fn enter_first(paths: &[PathBuf], id: crate::model::NetnsId) -> Result<Entered, 
         match NsFile::open_expecting(path, id) {
             Ok(file) => return Entered::enter(&file),
             Err(e) if e.is_gone() => last = Some(e),
+            // It was a namespace when listed: unmounted since (`ip netns
+            // delete` at work).
+            Err(NetnsError::NotNetns { path }) => last = Some(NetnsError::Changed { path }),
             Err(e) => return Err(e),
         }
     }
     Err(last.unwrap_or(NetnsError::Changed {
         path: PathBuf::from("(no path)"),
     }))
+}
+
+/// `--container`: passes on the rows whose container (their owner's, else
+/// their namespace's) is one of those asked for.
+struct OnlyContainers<'s> {
+    inner: &'s mut dyn Sink,
+    place: &'s Place,
+    wants: &'s [String],
+}
+
+impl OnlyContainers<'_> {
+    fn keeps(&self, owners: Option<&[crate::model::Owner]>) -> bool {
+        self.place
+            .container_of(owners)
+            .is_some_and(|c| self.wants.iter().any(|w| c.matches(w)))
+    }
+}
+
+impl Sink for OnlyContainers<'_> {
+    fn delivery(&self) -> super::Delivery {
+        self.inner.delivery()
+    }
+    fn enter(&mut self, place: &Place) {
+        self.inner.enter(place);
+    }
+    fn socket(&mut self, s: &crate::model::Socket) -> std::io::Result<()> {
+        if self.keeps(s.owners.as_deref()) {
+            self.inner.socket(s)?;
+        }
+        Ok(())
+    }
+    fn sockets(&mut self, mut sockets: Vec<crate::model::Socket>) -> std::io::Result<()> {
+        sockets.retain(|s| self.keeps(s.owners.as_deref()));
+        self.inner.sockets(sockets)
+    }
+    fn unix(&mut self, mut unix: Vec<crate::model::UnixSocket>) -> std::io::Result<()> {
+        unix.retain(|u| self.keeps(u.owners.as_deref()));
+        self.inner.unix(unix)
+    }
 }

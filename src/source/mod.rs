@@ -13,6 +13,7 @@
 //! nothing here imports `filter` (a kernel filter arrives as the bytes of
 //! [`Query::bytecode`]) or any higher layer.
 
+pub mod containers;
 pub mod ifaces;
 pub mod input;
 pub mod netlink;

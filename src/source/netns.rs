@@ -222,6 +222,83 @@ pub fn id_of(path: &Path) -> std::io::Result<NetnsId> {
     })
 }
 
+/// ioctl asking a socket for its network namespace
+/// (include/uapi/linux/sockios.h: SIOCGSKNS).
+const SIOCGSKNS: libc::c_ulong = 0x894C;
+
+/// The network namespace `sock` lives in, as a new descriptor.
+///
+/// The one `unsafe` of sockscope: no crate wraps SIOCGSKNS (rustix's
+/// ioctl patterns drop the return value, which is the new descriptor).
+fn socket_netns(sock: std::os::fd::BorrowedFd<'_>) -> std::io::Result<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: SIOCGSKNS takes no argument and touches no user memory;
+    // `sock` is an open descriptor for the whole call (it is borrowed).
+    let fd = unsafe { libc::ioctl(sock.as_raw_fd(), SIOCGSKNS as _) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: on success the kernel returned a new descriptor that nothing
+    // else owns; the OwnedFd closes it once.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The network namespaces the sockets of process `pid` live in: usually
+/// its own, but a socket made elsewhere and passed over a UNIX socket
+/// (SCM_RIGHTS), or made before a setns, lives in another. Each socket
+/// descriptor is copied (pidfd_getfd: root, or the process's own user) and
+/// asked (SIOCGSKNS); one descriptor per socket inode. `Err` when the
+/// process cannot be looked at that way.
+pub fn socket_namespaces(proc_root: &Path, pid: u32) -> std::io::Result<Vec<NetnsId>> {
+    use std::collections::HashSet;
+    let pid_t = rustix::process::Pid::from_raw(pid as i32)
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    let pidfd = rustix::process::pidfd_open(pid_t, rustix::process::PidfdFlags::empty())?;
+    let dir = proc_root.join(pid.to_string()).join("fd");
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut found: Vec<NetnsId> = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let Ok(entry) = entry else { continue };
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(link) = std::fs::read_link(entry.path()) else {
+            continue;
+        };
+        let Some(inode) = super::owners::socket_inode(link.as_os_str().as_encoded_bytes()) else {
+            continue;
+        };
+        if !seen.insert(inode) {
+            continue;
+        }
+        let Ok(copy) = rustix::process::pidfd_getfd(
+            &pidfd,
+            rustix::fd::RawFd::from(fd),
+            rustix::process::PidfdGetfdFlags::empty(),
+        ) else {
+            continue;
+        };
+        let Ok(ns) = socket_netns(copy.as_fd()) else {
+            continue;
+        };
+        let Ok(st) = rustix::fs::fstat(&ns) else {
+            continue;
+        };
+        let id = NetnsId {
+            dev: st.st_dev,
+            inode: st.st_ino,
+        };
+        if !found.contains(&id) {
+            found.push(id);
+        }
+    }
+    Ok(found)
+}
+
 /// One namespace found on the machine.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Found {

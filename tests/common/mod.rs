@@ -15,12 +15,17 @@
 //! - [`rows`]: the canonical [`Row`] both sides are converted to
 //!   ([`canonical_endpoint`]) and [`diff_rows`].
 //! - [`run`]: the sockscope command builder and its JSON read back as rows.
+//! - [`netns`]: real network namespaces made and removed by a test (named
+//!   under /run/netns, or kept by a process and reached as `pid:PID`),
+//!   processes holding sockets inside them, and `ss -p` run inside one with
+//!   each row's owner pids.
 //!
 //! Use it with `pub mod common;` from any file under `tests/`: `pub` makes
 //! this module's re-exported API count as used in every test binary (each uses
 //! a different subset), while a private helper nobody calls is still reported
 //! as dead code.
 
+pub mod netns;
 mod oracle;
 mod rows;
 pub mod run;
