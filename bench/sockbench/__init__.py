@@ -9,6 +9,8 @@ Modules, from the bottom up:
 * population: the plan and the forked workers that hold the sockets;
 * runner: spawning and timing one measured command;
 * measure: the measurer, one size inside its namespace (groups, rounds);
+* allns: the all-namespaces case (named namespaces, setns'd workers, the
+  `ip netns exec ss` loop against `sockscope --all-netns`);
 * report: BENCHMARKS.md; plot: the SVG;
 * cli: the options and the orchestrator (one `unshare -n` child per size).
 

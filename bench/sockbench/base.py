@@ -1,6 +1,7 @@
 """What every part of the benchmark shares: paths, the environment marker,
 kernel constants and state names, the population's shares and address plan,
-the log line, and the two libc calls Python lacks (prctl, ptrace)."""
+the log line, and the libc calls Python 3.11 lacks (prctl, ptrace,
+setns)."""
 
 import ctypes
 import os
@@ -28,6 +29,12 @@ PTRACE_SEIZE = 0x4206
 PTRACE_O_TRACEEXIT = 0x40
 PTRACE_O_EXITKILL = 0x100000
 PTRACE_EVENT_EXIT = 6
+PTRACE_O_TRACEFORK = 0x2
+PTRACE_O_TRACEVFORK = 0x4
+PTRACE_O_TRACECLONE = 0x8
+PTRACE_EVENT_STOP = 128  # a seized task's first stop, and group stops
+WALL = 0x40000000        # __WALL: wait for tracees that are not our children
+CLONE_NEWNET = 0x40000000
 TCP_CLOSE_WAIT = 8
 # TCP states 1..12 (ESTABLISHED .. NEW_SYN_RECV): what `ss -tan` and
 # `sockscope -tan` ask for.  Bit 13 (TCP_BOUND_INACTIVE, Linux 6.5+) is left
@@ -86,6 +93,8 @@ _libc.prctl.restype = ctypes.c_int
 _libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p,
                          ctypes.c_void_p]
 _libc.ptrace.restype = ctypes.c_long
+_libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
+_libc.setns.restype = ctypes.c_int
 
 
 def set_pdeathsig(sig=signal.SIGKILL):
@@ -98,6 +107,14 @@ def ptrace(req, pid, addr=0, data=0):
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
     return r
+
+
+def setns_net(fd):
+    """setns(fd, CLONE_NEWNET) for the calling thread (Python 3.11 has no
+    os.setns); fd is an open /run/netns/NAME bind mount."""
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
 
 
 def netns_ino(pid="self"):

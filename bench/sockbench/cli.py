@@ -1,7 +1,10 @@
 """The command line and the orchestrator: parses the options, checks the
 tools, records the machine and host sysctls, runs one measurer per size
 (`unshare -n -- python3 bench.py --_child CFG`, from the caller's namespace,
-which gets no socket), then writes the raw JSON, the report and the plot."""
+which gets no socket) and the all-namespaces case (allns.py, group
+`allns`), then writes the raw JSON, the report and the plot.  A run of
+`--groups allns` alone rewrites only the all-namespaces section of the
+report and its own raw JSON."""
 
 import argparse
 import datetime
@@ -15,12 +18,13 @@ import sys
 import tempfile
 import time
 
+from .allns import GROUP as ALLNS, run_allns
 from .base import (ENTRY, HERE, HOST_SYSCTLS, MARKER, REPO, log, netns_ino,
                    set_pdeathsig)
 from .measure import child_main, command_groups
 from .netns import refuse
 from .plot import render_svg
-from .report import render_markdown
+from .report import render_allns, render_markdown, splice_allns
 
 
 def first_line(argv):
@@ -131,14 +135,14 @@ def resolve_tools(args):
         if not (os.path.isfile(B) and os.access(B, os.X_OK)):
             raise SystemExit("baseline binary not found: %s" % B)
         tools["baseline"] = B
-    for name in ("ss", "netstat", "cat"):
+    for name in ("ss", "netstat", "cat", "ip", "sh", "strace"):
         path = shutil.which(name, path=os.environ.get("PATH", "") +
                             ":/usr/sbin:/sbin:/usr/bin:/bin")
-        if path is None and name != "netstat":
+        if path is None and name not in ("netstat", "strace"):
             raise SystemExit("%s not found" % name)
         tools[name] = path
     if args.groups:
-        known = {name for name, _, _ in command_groups(tools)}
+        known = {name for name, _, _ in command_groups(tools)} | {ALLNS}
         tools["groups"] = [g for g in args.groups.split(",") if g]
         unknown = [g for g in tools["groups"] if g not in known]
         if unknown:
@@ -179,7 +183,24 @@ def main(argv=None):
     ap.add_argument("--groups",
                     help="run only these command groups, comma-separated "
                          "(-tan, filtered, json, summary, listeners, -tanp, "
-                         "who, why-bind, ports); default all")
+                         "who, why-bind, ports, allns); default all")
+    ap.add_argument("--netns-count", type=int, default=200,
+                    help="allns: named namespaces with a small population")
+    ap.add_argument("--netns-sockets", type=int, default=100,
+                    help="allns: sockets in each small namespace")
+    ap.add_argument("--netns-big", type=int, default=100000,
+                    help="allns: sockets in the one big namespace (0: none)")
+    ap.add_argument("--netns-runs", type=int,
+                    help="allns: measured runs per command (default --runs)")
+    ap.add_argument("--netns-loop-runs", type=int, default=1,
+                    help="allns: runs of the `ss -tanp` loop (no warm-up: "
+                         "each of its `ss -p` walks all of /proc)")
+    ap.add_argument("--netns-run-timeout", type=float, default=900,
+                    help="allns: per-run budget in seconds")
+    ap.add_argument("--raw-allns",
+                    default=os.path.join(HERE, "results-allns.json"),
+                    help="allns: raw results when only allns runs "
+                         "('' to skip)")
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args._child:
@@ -193,7 +214,14 @@ def main(argv=None):
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
     if not sizes or min(sizes) < 100 or args.runs < 1:
         raise SystemExit("need sizes >= 100 and --runs >= 1")
+    if not (1 <= args.netns_count <= 240 and 10 <= args.netns_sockets <= 10000
+            and 0 <= args.netns_big <= 1000000):
+        raise SystemExit("need 1 <= --netns-count <= 240, 10 <= "
+                         "--netns-sockets <= 10000, 0 <= --netns-big <= 1M")
     tools = resolve_tools(args)
+    want_allns = not tools.get("groups") or ALLNS in tools["groups"]
+    if not command_groups(tools):
+        sizes = []  # only allns asked for
     start_wall = datetime.datetime.now(datetime.timezone.utc)
     t_start = time.monotonic()
     deadline = t_start + args.max_seconds
@@ -205,6 +233,7 @@ def main(argv=None):
         raise KeyboardInterrupt()
     signal.signal(signal.SIGTERM, on_term)
     interrupted = False
+    allns = None
     with tempfile.TemporaryDirectory(prefix="sockscope-bench-") as tmp:
         try:
             for size in sizes:
@@ -215,6 +244,14 @@ def main(argv=None):
                                     "deadline", "groups": {}, "notes": []})
                     continue
                 results.append(run_size_child(size, args, tools, left, tmp))
+            left = deadline - time.monotonic() - 15
+            if want_allns and left < 60:
+                log("global deadline: skipping allns")
+                allns = {"skipped": "global deadline", "groups": {},
+                         "notes": [], "config": {}}
+            elif want_allns:
+                allns = run_allns(args, tools, left)
+                interrupted = bool(allns.get("interrupted"))
         except KeyboardInterrupt:
             interrupted = True
             for p in _CHILD:
@@ -232,11 +269,30 @@ def main(argv=None):
         "seconds": time.monotonic() - t_start, "machine": info,
         "tools": tools, "host_sysctls_unchanged": host_before == host_after,
         "host_sysctls": host_after, "interrupted": interrupted}
+    if not sizes:
+        # allns alone: its own raw JSON, and only its section of the report
+        if args.raw_allns:
+            with open(args.raw_allns, "w") as f:
+                json.dump({"meta": meta, "allns": allns}, f, indent=1)
+        try:
+            with open(args.out) as f:
+                old = f.read()
+        except FileNotFoundError:
+            old = "# sockscope benchmarks\n"
+        with open(args.out, "w") as f:
+            f.write(splice_allns(old, render_allns(meta, allns, args)))
+        log("wrote the all-namespaces section of %s (%.0f s in all)" % (
+            args.out, meta["seconds"]))
+        return 1 if interrupted else 0
     if args.raw:
         with open(args.raw, "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=1)
+            json.dump({"meta": meta, "results": results, "allns": allns}, f,
+                      indent=1)
+    text = render_markdown(meta, results, args)
+    if allns:
+        text = splice_allns(text, render_allns(meta, allns, args))
     with open(args.out, "w") as f:
-        f.write(render_markdown(meta, results, args))
+        f.write(text)
     with open(args.plot, "w") as f:
         f.write(render_svg(results, args))
     log("wrote %s and %s (%.0f s in all)" % (args.out, args.plot,

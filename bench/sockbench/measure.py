@@ -109,6 +109,8 @@ def measure_group(runner, name, entries, runs, budget, meas_deadline,
     def one(label, argv, limit):
         if argv is None:
             return runner.run_bare_dump(limit)
+        if isinstance(argv, dict):  # {"bare_dump_netns": [(path, inode)]}
+            return runner.run_bare_dump(limit, argv["bare_dump_netns"])
         return runner.run(argv, limit)
 
     def limit_for():

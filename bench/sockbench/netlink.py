@@ -1,6 +1,6 @@
 """NETLINK_SOCK_DIAG by hand: the census (socket counts by state, not timed)
 and the bare dump (the timed floor: a forked child that only counts
-messages)."""
+messages), in the child's namespace or in each of a list of named ones."""
 
 import os
 import socket
@@ -8,7 +8,8 @@ import struct
 import time
 
 from .base import (ALL_TCP_STATES, NETLINK_SOCK_DIAG, NLM_F_REQUEST_DUMP,
-                   NLMSG_DONE, NLMSG_ERROR, SOCK_DIAG_BY_FAMILY, STATE_NAMES)
+                   NLMSG_DONE, NLMSG_ERROR, SOCK_DIAG_BY_FAMILY, STATE_NAMES,
+                   setns_net)
 from .netns import assert_netns
 
 _HDR = struct.Struct("=IH")
@@ -61,6 +62,24 @@ def census(states=0xFFFFFFFF, udp=True):
             "udp_total": totals["udp"]}
 
 
+def bare_dump_netns_child(wfd, netns):
+    """Runs in a forked child: the bare dump in each of `netns` (pairs of
+    a /run/netns path and the inode recorded when it was made), entered in
+    turn with setns; writes the total and the time as bare_dump_child."""
+    t0 = time.perf_counter()
+    total = 0
+    for path, ino in netns:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            if os.fstat(fd).st_ino != ino:
+                os._exit(4)  # not the namespace the run made
+            setns_net(fd)
+        finally:
+            os.close(fd)
+        total += _count_tcp()
+    os.write(wfd, ("%d %.9f" % (total, time.perf_counter() - t0)).encode())
+
+
 def bare_dump_child(wfd):
     """Runs in a forked child: count SOCK_DIAG messages, nothing else.
 
@@ -70,6 +89,12 @@ def bare_dump_child(wfd):
     walks every header) gives the exact numbers to compare with.
     """
     t0 = time.perf_counter()
+    total = _count_tcp()
+    os.write(wfd, ("%d %.9f" % (total, time.perf_counter() - t0)).encode())
+
+
+def _count_tcp():
+    """The bare dump itself, in the caller's namespace: TCP messages."""
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
     buf = bytearray(65536)
     total = 0
@@ -85,4 +110,5 @@ def bare_dump_child(wfd):
             total += buf.count(msg, 0, n)
             if buf.find(done, 0, n) >= 0:
                 break
-    os.write(wfd, ("%d %.9f" % (total, time.perf_counter() - t0)).encode())
+    s.close()
+    return total

@@ -1,13 +1,18 @@
-"""Safety: the private network namespace.  The measurer's check that it runs
+"""Safety: the private network namespaces.  The measurer's check that it runs
 in the namespace the orchestrator made (and nowhere else), the guard every
 socket-making function calls, and the namespace's setup (lo up, nothing but
-loopback, per-namespace sysctls)."""
+loopback, per-namespace sysctls).  For the all-namespaces case: the named
+namespaces' prefix, their setup from outside (`ip -n NAME`), and the check a
+forked holder makes after it entered one (setns) before any socket."""
 
 import os
 import subprocess
 import sys
 
-from .base import MARKER, PORT_RANGE, netns_ino
+from .base import MARKER, PORT_RANGE, netns_ino, setns_net
+
+NETNS_DIR = "/run/netns"       # where `ip netns add` bind-mounts a namespace
+NETNS_PREFIX = "sockbench-"    # + "<orchestrator pid>-<n>" (all-netns case)
 
 _NETNS_OK = False
 _HOST_NS = set()      # namespace inodes we must NOT be in
@@ -71,10 +76,49 @@ def lo_addr(ip):
     return ip
 
 
-def setup_namespace(tw_target):
-    """Bring lo up, check nothing but loopback exists, raise netns sysctls."""
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True, timeout=10)
-    out = subprocess.run(["ip", "-o", "addr", "show"], capture_output=True,
+def host_netns_inos():
+    """The namespaces no bench socket may be made in: the caller's (the
+    orchestrator's) and PID 1's (when readable)."""
+    inos = {netns_ino()}
+    try:
+        inos.add(netns_ino(1))
+    except PermissionError:
+        pass
+    return inos
+
+
+def enter_named_netns(name, expect_ino, host_inos):
+    """In a forked holder, before any socket: enter NETNS_DIR/NAME, which
+    this run made and whose inode it recorded, and check where we are."""
+    global _NETNS_OK
+    if not name.startswith(NETNS_PREFIX) or "/" in name:
+        refuse("not a bench namespace name: %r" % name)
+    path = os.path.join(NETNS_DIR, name)
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if os.fstat(fd).st_ino != expect_ino:
+            refuse("%s is not the namespace this run made" % path)
+        setns_net(fd)
+    finally:
+        os.close(fd)
+    mine = netns_ino()
+    if mine != expect_ino or mine in host_inos:
+        refuse("after setns into %s this process is in namespace %d" % (
+            path, mine))
+    _HOST_NS.update(host_inos)
+    NETNS_CHECK.update({"mine": mine, "host": sorted(host_inos)})
+    _NETNS_OK = True
+    return mine
+
+
+def setup_named_netns(name):
+    """From outside: bring lo up in NAME and check it holds only loopback."""
+    _loopback_only(["ip", "-n", name])
+
+
+def _loopback_only(ip):
+    subprocess.run(ip + ["link", "set", "lo", "up"], check=True, timeout=10)
+    out = subprocess.run(ip + ["-o", "addr", "show"], capture_output=True,
                          text=True, timeout=10, check=True).stdout
     for line in out.splitlines():
         f = line.split()
@@ -82,13 +126,18 @@ def setup_namespace(tw_target):
             addr = f[3].split("/")[0]
             if not (addr.startswith("127.") or addr == "::1"):
                 refuse("non-loopback address %s in the namespace" % addr)
-    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True,
+    links = subprocess.run(ip + ["-o", "link", "show"], capture_output=True,
                            text=True, timeout=10, check=True).stdout
     for line in links.splitlines():
         f = line.split()
         name = f[1].rstrip(":").split("@")[0] if len(f) > 1 else ""
         if name != "lo" and ",UP" in line.split(">")[0] + ",":
             refuse("interface %s is up in the namespace" % name)
+
+
+def setup_namespace(tw_target):
+    """Bring lo up, check nothing but loopback exists, raise netns sysctls."""
+    _loopback_only(["ip"])
     wanted = {
         "net/core/somaxconn": "65535",
         "net/ipv4/tcp_max_syn_backlog": "65535",

@@ -1,6 +1,8 @@
 """Population building: how many sockets of each state each worker holds,
 the forked workers that build and hold them (and top TIME_WAIT up on
-command), and the Population that starts, feeds and tears the workers down."""
+command), and the Population that starts, feeds and tears the workers down.
+A Population may be told how each worker enters its namespace (`enter`,
+run in the forked worker before any socket: the all-namespaces case)."""
 
 import json
 import os
@@ -15,6 +17,7 @@ from .base import (CLIENT_ADDRS, FD_RESERVE, FILTER_PORT,
                    IP_BIND_ADDRESS_NO_PORT, LISTEN_PER_WORKER, MAX_WORKERS,
                    SHARE_HALF, SHARE_SYN, SHARE_TW, SHARE_UDP, TCP_CLOSE_WAIT,
                    TCP_DEFER_ACCEPT, TCP_INFO, set_pdeathsig)
+from .netlink import census
 from .netns import assert_netns, lo_addr
 
 
@@ -161,7 +164,7 @@ class Worker:
                 pass
 
 
-def worker_main(k, plan, batch, cmd_r, st_w, deadline, ppid):
+def worker_main(k, plan, batch, cmd_r, st_w, deadline, ppid, enter=None):
     def send(obj):
         os.write(st_w, (json.dumps(obj) + "\n").encode())
     try:
@@ -173,6 +176,8 @@ def worker_main(k, plan, batch, cmd_r, st_w, deadline, ppid):
             os._exit(1)
         # a worker never outlives the run, even if nobody tells it to exit
         signal.alarm(max(5, int(deadline - time.monotonic()) + 120))
+        if enter is not None:
+            enter(k)  # setns and its check, before any socket
         _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         w = Worker(k, plan, batch)
@@ -194,6 +199,9 @@ def worker_main(k, plan, batch, cmd_r, st_w, deadline, ppid):
                 if cmd[0] == "tw":
                     made = w.make_tw(int(cmd[1]))
                     send({"ok": True, "k": k, "tw": made})
+                elif cmd[0] == "census":
+                    # the kernel's count in this worker's namespace
+                    send({"ok": True, "k": k, "census": census()})
                 elif cmd[0] == "exit":
                     w.teardown()
                     os._exit(0)
@@ -207,7 +215,8 @@ def worker_main(k, plan, batch, cmd_r, st_w, deadline, ppid):
 
 
 class Population:
-    def __init__(self, size, plans, batch, deadline):
+    def __init__(self, size, plans, batch, deadline, enter=None):
+        self.enter = enter  # enter(k) in worker k, before its first socket
         self.size = size
         self.plans = plans
         self.batch = batch
@@ -217,7 +226,8 @@ class Population:
         self.teardown_s = None
 
     def start(self):
-        assert_netns()
+        if self.enter is None:
+            assert_netns()  # else each worker checks after its setns
         self.t_start = time.monotonic()
         me = os.getpid()
         for k, plan in enumerate(self.plans):
@@ -233,7 +243,7 @@ class Population:
                     os.close(st_r)
                 finally:
                     worker_main(k, plan, self.batch, cmd_r, st_w,
-                                self.deadline, me)
+                                self.deadline, me, self.enter)
                 os._exit(1)
             os.close(cmd_r)
             os.close(st_w)
@@ -288,6 +298,29 @@ class Population:
                 want.append(w)
         msgs = self._collect(want, timeout, "tw")
         return sum(m["tw"] for m in msgs.values())
+
+    def census_each(self, timeout, ks=None):
+        """{k: census of worker k's namespace}, asked of the workers in ks
+        (default: all)."""
+        want = [w for w in self.workers if ks is None or w["k"] in ks]
+        for w in want:
+            os.write(w["cmd_w"], b"census\n")
+        return {k: m["census"] for k, m in
+                self._collect(want, timeout, "census").items()}
+
+    def top_up_each(self, wants, timeout):
+        """wants: {k: TIME_WAIT to make in worker k}; returns how many were
+        made in all."""
+        want = []
+        for w in self.workers:
+            n = wants.get(w["k"], 0)
+            if n > 0:
+                os.write(w["cmd_w"], b"tw %d\n" % n)
+                want.append(w)
+        if not want:
+            return 0
+        return sum(m["tw"] for m in self._collect(want, timeout,
+                                                  "tw").values())
 
     def teardown(self, timeout=120.0):
         """Tell every worker to exit, then SIGKILL (by pid) the stragglers."""

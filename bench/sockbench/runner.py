@@ -1,6 +1,7 @@
 """Running one measured command: spawn, time, CPU, peak RSS (ptrace exit
-stop), the per-run budget, and the untimed helpers that count a tool's
-output lines and `ss -tanH`'s rows by state."""
+stop), the per-run budget, the untimed run that follows a script's
+children for the largest peak RSS among them, and the untimed helpers that
+count a tool's output lines and `ss -tanH`'s rows by state."""
 
 import os
 import signal
@@ -9,10 +10,11 @@ import tempfile
 import threading
 import time
 
-from .base import (MARKER, PTRACE_CONT, PTRACE_EVENT_EXIT, PTRACE_O_EXITKILL,
-                   PTRACE_O_TRACEEXIT, PTRACE_SEIZE, SS_STATE_NAMES, log,
-                   ptrace, set_pdeathsig)
-from .netlink import bare_dump_child
+from .base import (MARKER, PTRACE_CONT, PTRACE_EVENT_EXIT,
+                   PTRACE_O_EXITKILL, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXIT,
+                   PTRACE_O_TRACEFORK, PTRACE_O_TRACEVFORK, PTRACE_SEIZE,
+                   SS_STATE_NAMES, WALL, log, ptrace, set_pdeathsig)
+from .netlink import bare_dump_child, bare_dump_netns_child
 
 
 class _Alarm(Exception):
@@ -149,7 +151,72 @@ class Runner:
             rec["stderr"] = err[:500]
         return rec
 
-    def run_bare_dump(self, timeout):
+    def run_follow(self, argv, timeout):
+        """Run argv (a shell loop) in its own process group, follow every
+        process it forks (ptrace), and read each one's VmHWM at its exit
+        stop.  Returns a run record as run() does ("wall", "cpu": of the
+        script and every child it reaped, "exit", "timed_out") where
+        "rss_kib" is the largest process's, with "comm": whose, and
+        "processes": how many exited.  Following costs a few ptrace stops
+        per process (fork, first stop, exit).
+
+        A script's own VmHWM says nothing about the `ss` it runs, and
+        `ru_maxrss` from wait4 counts the harness (vfork).  Waiting on
+        -pgid with __WALL sees only this command's processes, never the
+        population's workers.
+        """
+        fa = [(os.POSIX_SPAWN_DUP2, self.devnull, 1),
+              (os.POSIX_SPAWN_DUP2, self.devnull, 2)]
+        t0 = time.perf_counter()
+        pid = os.posix_spawn(argv[0], argv, self.env, file_actions=fa,
+                             setpgroup=0)
+        _CURRENT_CHILD[:] = [pid]
+        opts = (PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK |
+                PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE)
+        ptrace(PTRACE_SEIZE, pid, 0, opts)
+        best, comm, exited, status, ru = 0, None, 0, None, None
+        signal.setitimer(signal.ITIMER_REAL, max(timeout, 0.001))
+        try:
+            while True:
+                wpid, st, wru = os.wait4(-pid, WALL)
+                if os.WIFSTOPPED(st):
+                    event, sig = st >> 16, os.WSTOPSIG(st)
+                    if event == PTRACE_EVENT_EXIT:
+                        hwm = self._read_hwm(wpid) or 0
+                        exited += 1
+                        if hwm > best:
+                            best, comm = hwm, _comm(wpid)
+                        sig = 0
+                    elif event or sig == signal.SIGTRAP:
+                        sig = 0  # fork/clone events, a new tracee's stop
+                    try:
+                        ptrace(PTRACE_CONT, wpid, 0, sig)
+                    except OSError:
+                        pass  # killed meanwhile
+                    continue
+                if wpid == pid:
+                    t_end = time.perf_counter()
+                    status, ru = st, wru
+                    break
+        except BaseException as e:
+            t_end = time.perf_counter()
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            _kill_group(pid)
+            if not isinstance(e, _Alarm):
+                raise
+            return {"wall": t_end - t0, "rss_kib": best or None,
+                    "comm": comm, "processes": exited, "exit": None,
+                    "timed_out": True}
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            _CURRENT_CHILD[:] = []
+        return {"wall": t_end - t0, "cpu": ru.ru_utime + ru.ru_stime,
+                "rss_kib": best or None, "comm": comm, "processes": exited,
+                "exit": _exit_code(status), "timed_out": False}
+
+    def run_bare_dump(self, timeout, netns=None):
+        """The bare dump in a forked child: in the harness's namespace, or
+        in each of `netns` ((path, inode) pairs) entered in turn."""
         r, w = os.pipe()
         t0 = time.perf_counter()
         pid = os.fork()
@@ -159,7 +226,10 @@ class Runner:
                 os.close(r)
                 set_pdeathsig()
                 signal.signal(signal.SIGALRM, signal.SIG_DFL)
-                bare_dump_child(w)
+                if netns is None:
+                    bare_dump_child(w)
+                else:
+                    bare_dump_netns_child(w, netns)
                 code = 0
             finally:
                 os._exit(code)
@@ -192,6 +262,36 @@ class Runner:
             os._exit(0)
         os.waitpid(pid, 0)
         return time.perf_counter() - t0
+
+
+def _kill_group(pgid, seconds=30):
+    """SIGKILL the process group we made (spawned with setpgroup=0) and
+    collect every member: as their tracer we must wait for them too."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            wpid, st, _ = os.wait4(-pgid, WALL | os.WNOHANG)
+        except ChildProcessError:
+            return
+        if wpid == 0:
+            time.sleep(0.01)
+        elif os.WIFSTOPPED(st):
+            try:
+                ptrace(PTRACE_CONT, wpid, 0, 0)
+            except OSError:
+                pass
+
+
+def _comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 def _exit_code(status):
