@@ -224,8 +224,16 @@ impl Session {
                 // is received here, without the handoffs.
                 let sock: &netlink_sys::Socket = sock;
                 let recorder = &mut self.recorder;
-                if !pipelined {
-                    let mut buf = Vec::new();
+                // The first reply is received here either way: a dump that
+                // fits in it (an empty or small namespace: `--all-netns`
+                // makes hundreds of those) needs no thread.
+                let mut buf = Vec::new();
+                receive(sock, dump, &mut buf)?;
+                if let Some(rec) = recorder.as_mut() {
+                    rec.write(&buf)?;
+                }
+                parser.feed(&buf, each)?;
+                if !pipelined || parser.done {
                     while !parser.done {
                         receive(sock, dump, &mut buf)?;
                         if let Some(rec) = recorder.as_mut() {

@@ -116,6 +116,10 @@ impl NsFile {
     /// mount is taken for what it is an nsfs file under: callers name only
     /// /run/netns and /run/docker/netns ones, or check the id themselves.
     pub fn open(path: &Path) -> Result<NsFile, NetnsError> {
+        NsFile::open_checking(path, true)
+    }
+
+    fn open_checking(path: &Path, check_type: bool) -> Result<NsFile, NetnsError> {
         let open_err = |e: rustix::io::Errno| NetnsError::Open {
             path: path.to_owned(),
             error: e.into(),
@@ -129,9 +133,13 @@ impl NsFile {
         if !is_nsfs(&fs) {
             return Err(not());
         }
-        let link = rustix::fs::readlink(format!("/proc/self/fd/{}", fd.as_raw_fd()), Vec::new())
-            .map_err(open_err)?;
-        let link = link.to_bytes();
+        let link = if check_type {
+            rustix::fs::readlink(format!("/proc/self/fd/{}", fd.as_raw_fd()), Vec::new())
+                .map_err(open_err)?
+                .into_bytes()
+        } else {
+            b"net:[]".to_vec()
+        };
         if !link.starts_with(b"net:[") {
             if link.ends_with(b"]") && link.contains(&b':') && !link.starts_with(b"/") {
                 // Another kind of namespace (`uts:[...]`).
@@ -161,9 +169,10 @@ impl NsFile {
         })
     }
 
-    /// Opens `path` and checks it still names `id`.
+    /// Opens `path` and checks it still names `id`, a network namespace
+    /// found before (its type is not checked again: entering it checks).
     pub fn open_expecting(path: &Path, id: NetnsId) -> Result<NsFile, NetnsError> {
-        let file = NsFile::open(path)?;
+        let file = NsFile::open_checking(path, false)?;
         if file.id != id {
             return Err(NetnsError::Changed {
                 path: path.to_owned(),
