@@ -568,6 +568,14 @@ fn passed_socket_stays_in_its_namespace_owned_by_the_receiver() {
     let recs = records(&out);
     assert_eq!(recs.len(), 2, "{args:?}: {}", show(&out));
     assert_ns_rows(&format!("{args:?}"), &recs, &a, &oracle_a, &is_a);
+    // And by --process, a regex over its command line (which names B's
+    // socket path): the namespaces of the matching processes' sockets.
+    let b_name = b.name().expect("named").to_string();
+    let args = ["-tuanp", "--process", &b_name, "--json"];
+    let out = run_expect(&args, 0);
+    let recs = records(&out);
+    assert_eq!(recs.len(), 2, "{args:?}: {}", show(&out));
+    assert_ns_rows(&format!("{args:?}"), &recs, &a, &oracle_a, &is_a);
 }
 
 // ----- 4. the views across namespaces ---------------------------------------
