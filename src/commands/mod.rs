@@ -243,7 +243,8 @@ impl Context<'_> {
                 }
                 text(out)
             }
-            _ if tagged => output::json_in_place(out, place, json),
+            // -N: the document says which namespace it answers for.
+            _ if tagged || self.config.namespaces.named => output::json_in_place(out, place, json),
             _ => json(out),
         }
     }

@@ -30,7 +30,8 @@ pub enum NetnsArgError {
     BadPid(String),
     #[error("pid:{0}: no such process")]
     NoProcess(u32),
-    #[error("{0} (run as root to read other users' namespaces)")]
+    /// (The text says why: [`denied`].)
+    #[error("{0}")]
     Denied(String),
     #[error("--container {0:?}: no running container has that name or id")]
     NoContainer(String),
@@ -290,6 +291,19 @@ fn comm_is(proc_root: &Path, pid: u32, comm: &str) -> bool {
         .is_ok_and(|b| b.strip_suffix(b"\n").unwrap_or(&b) == comm.as_bytes())
 }
 
+/// A refusal, with the hint that helps: root sees other users'
+/// namespaces (a process with more privileges than root's refuses even
+/// root, as PID 1 of some sandboxes does).
+fn denied(what: String) -> NetnsArgError {
+    if rustix::process::geteuid().is_root() {
+        NetnsArgError::Denied(format!("{what} (refused even to root)"))
+    } else {
+        NetnsArgError::Denied(format!(
+            "{what} (run as root to read other users' namespaces)"
+        ))
+    }
+}
+
 /// The namespace one `-N` argument names.
 fn resolve(
     arg: &str,
@@ -317,7 +331,7 @@ fn resolve(
                 Err(NetnsArgError::NoProcess(pid))
             }
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                Err(NetnsArgError::Denied(format!("pid:{pid}: {e}")))
+                Err(denied(format!("pid:{pid}: {e}")))
             }
             Err(e) => Err(NetnsArgError::Missing(format!("pid:{pid}: {e}"))),
         };
@@ -335,7 +349,7 @@ fn resolve(
     };
     let file = NsFile::open(&path).map_err(|e| match e {
         NetnsError::NotNetns { .. } => NetnsArgError::NotNetns(shown.clone()),
-        e if e.is_permission() => NetnsArgError::Denied(e.to_string()),
+        e if e.is_permission() => denied(e.to_string()),
         e => NetnsArgError::Missing(e.to_string()),
     })?;
     let mut found = d.found.get(&file.id).cloned().unwrap_or_default();
