@@ -682,6 +682,44 @@ fn who_finds_a_port_held_in_a_namespace() {
     );
 }
 
+/// The filter terms `netns NAME` and `netns != NAME`, without
+/// `--all-netns` (the term reads every namespace by itself): exactly W's
+/// rows, as ss inside W, or none of them; a namespace ruled out is not
+/// even read (the `-v` line counts the sockets read).
+#[test]
+fn netns_filter_term_selects_before_reading() {
+    if fallback_without_root("netns_filter_term_selects_before_reading") {
+        return;
+    }
+    let (w, _pop, port) = port_held_in_a_namespace();
+    let name = w.name().expect("named").to_string();
+    let oracle = w.ss(&["-tua"]);
+    let is_w = |n: &str| n == name;
+    let args = ["-tuanp", "--json", "netns", &name];
+    let out = run_expect(&args, 0);
+    let recs = records(&out);
+    assert_eq!(recs.len(), oracle.len(), "{args:?}: {}", show(&out));
+    assert_ns_rows(&format!("{args:?}"), &recs, &w, &oracle, &is_w);
+    // Only W was read: the sockets read are W's.
+    let out = run_expect(&["-tuan", "-v", "netns", &name], 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("read {} sockets", oracle.len())),
+        "netns {name} -v: {}",
+        show(&out)
+    );
+    // The complement holds none of W's rows, and still W's port nowhere.
+    let args = ["-tuan", "--json", "netns", "!=", &name];
+    let out = run_expect(&args, 0);
+    let recs = records(&out);
+    assert_eq!(rows_in(&recs, w.inode()), vec![], "{args:?}");
+    assert!(
+        !recs.iter().any(|r| r["local"]["port"] == port),
+        "{args:?}: W's port outside W: {}",
+        show(&out)
+    );
+}
+
 /// `listeners --all-netns`: W's document holds W's listener and no other
 /// holds it; the table shows it under W's heading.
 #[test]

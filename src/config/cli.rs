@@ -267,7 +267,7 @@ pub struct Cli {
 
     /// An ss filter: `state NAME`/`exclude NAME` words, then an expression
     /// over src, dst, sport, dport, dev, autobound (and sockscope's uid,
-    /// pid, comm) with and/or/not and parentheses, e.g.
+    /// pid, comm, netns, container) with and/or/not and parentheses, e.g.
     /// `state established '( dport = :https or sport = :https )'`.
     /// What the kernel can check is sent to it as bytecode.
     #[arg(value_name = "FILTER")]

@@ -49,12 +49,24 @@ impl NetnsArgError {
 /// The command line asks for namespaces other than sockscope's own (or
 /// for the namespaces of processes).
 pub fn wanted(cli: &Cli) -> bool {
-    cli.all_netns
+    every(cli)
         || !cli.net.is_empty()
         || !cli.container.is_empty()
         || !cli.pid.is_empty()
         || cli.comm.is_some()
         || cli.process.is_some()
+}
+
+/// Every namespace is a candidate: `--all-netns`, or a filter that
+/// selects by namespace or container (`netns NAME`, `container NAME`:
+/// decided per namespace before it is read).
+fn every(cli: &Cli) -> bool {
+    cli.all_netns
+        || cli.net.is_empty()
+            && cli.filter.iter().any(|w| {
+                w.split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+                    .any(|word| word == "netns" || word == "container")
+            })
 }
 
 /// The namespace of the calling thread, named.
@@ -141,7 +153,7 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
             chosen.push((id, found));
         }
     };
-    if cli.all_netns || !cli.container.is_empty() {
+    if every(cli) || !cli.container.is_empty() {
         // sockscope's own first, then the others in discovery order.
         if let Some(f) = d.found.get(&me.id) {
             add(me.id, f.clone(), &mut chosen);
@@ -168,7 +180,7 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
         let (id, found) = resolve(arg, proc_root, &dirs, &d)?;
         add(id, found, &mut chosen);
     }
-    if !cli.all_netns && cli.net.is_empty() && cli.container.is_empty() {
+    if !every(cli) && cli.net.is_empty() && cli.container.is_empty() {
         // --pid / --comm: the namespaces those processes live in.
         add(
             me.id,
@@ -247,14 +259,14 @@ pub fn choose(cli: &Cli, proc_root: &Path, host_root: &Path) -> Result<Namespace
             .iter()
             .map(|e| format!("container metadata: {e}")),
     );
-    let tagged = cli.all_netns || !cli.container.is_empty() || targets.len() > 1;
+    let tagged = every(cli) || !cli.container.is_empty() || targets.len() > 1;
     Ok(Namespaces {
         targets,
         tagged,
         notes,
         containers: Arc::new(containers),
         only_containers: cli.container.clone(),
-        named: !cli.net.is_empty() && !cli.all_netns && cli.container.is_empty(),
+        named: !cli.net.is_empty() && !every(cli) && cli.container.is_empty(),
     })
 }
 

@@ -91,7 +91,9 @@ fn relaxed(expr: &Expr) -> (Option<Vec<u8>>, bool) {
             v.extend_from_slice(&index.to_ne_bytes());
             (Some(v), true)
         }
-        Expr::Uid(..) | Expr::Pid(_) | Expr::Comm(_) => (None, false),
+        Expr::Uid(..) | Expr::Pid(_) | Expr::Comm(_) | Expr::Netns(..) | Expr::Container(..) => {
+            (None, false)
+        }
     }
 }
 

@@ -108,6 +108,13 @@ pub enum Expr {
     Uid(Cmp, u32),
     Pid(u32),
     Comm(String),
+    /// `netns NAME`: the namespace read is called NAME (or its inode is
+    /// NAME). Decided per namespace by [`Expr::place`] before it is
+    /// dumped; `None` until then.
+    Netns(std::sync::Arc<str>, Option<bool>),
+    /// `container NAME`: the namespace read is the container's (its name,
+    /// id prefix or pod name), decided the same way.
+    Container(std::sync::Arc<str>, Option<bool>),
 }
 
 /// How a term joins the chain before it.
@@ -168,6 +175,7 @@ impl Expr {
             Expr::Uid(cmp, n) => s.uid.is_some_and(|u| cmp.holds(u, *n)),
             Expr::Pid(pid) => owners_of(s).any(|o| o.pid == *pid),
             Expr::Comm(comm) => owners_of(s).any(|o| *o.comm == **comm),
+            Expr::Netns(_, known) | Expr::Container(_, known) => known.unwrap_or(false),
         }
     }
 
@@ -206,6 +214,63 @@ impl Expr {
                 }
                 _ => None,
             },
+            _ => None,
+        }
+    }
+
+    /// True when the expression names a namespace or a container: each
+    /// namespace decides those terms before it is read ([`Expr::place`]).
+    pub fn names_place(&self) -> bool {
+        match self {
+            Expr::Chain(first, rest) => {
+                first.names_place() || rest.iter().any(|(_, e)| e.names_place())
+            }
+            Expr::Not(a) => a.names_place(),
+            Expr::Netns(..) | Expr::Container(..) => true,
+            _ => false,
+        }
+    }
+
+    /// The expression for one namespace: its `netns` and `container`
+    /// terms decided by `netns(NAME)` and `container(NAME)`.
+    pub fn place(&self, netns: &dyn Fn(&str) -> bool, container: &dyn Fn(&str) -> bool) -> Expr {
+        match self {
+            Expr::Chain(first, rest) => Expr::Chain(
+                Box::new(first.place(netns, container)),
+                rest.iter()
+                    .map(|(c, e)| (*c, e.place(netns, container)))
+                    .collect(),
+            ),
+            Expr::Not(a) => Expr::Not(Box::new(a.place(netns, container))),
+            Expr::Netns(name, _) => Expr::Netns(name.clone(), Some(netns(name))),
+            Expr::Container(name, _) => Expr::Container(name.clone(), Some(container(name))),
+            other => other.clone(),
+        }
+    }
+
+    /// Whether the expression holds whatever the socket, when its decided
+    /// terms alone tell (`netns a and sport = :80` in namespace b: false, so
+    /// b need not be dumped); `None` when a socket's fields matter.
+    pub fn decided(&self) -> Option<bool> {
+        match self {
+            Expr::Chain(first, rest) => {
+                let mut acc = first.decided();
+                for (conj, e) in rest {
+                    let next = e.decided();
+                    acc = match (conj, acc, next) {
+                        (Conj::And, Some(false), _) | (Conj::And, _, Some(false)) => Some(false),
+                        (Conj::And, Some(true), n) => n,
+                        (Conj::And, a, Some(true)) => a,
+                        (Conj::Or, Some(true), _) | (Conj::Or, _, Some(true)) => Some(true),
+                        (Conj::Or, Some(false), n) => n,
+                        (Conj::Or, a, Some(false)) => a,
+                        _ => None,
+                    };
+                }
+                acc
+            }
+            Expr::Not(a) => a.decided().map(|b| !b),
+            Expr::Netns(_, known) | Expr::Container(_, known) => *known,
             _ => None,
         }
     }
@@ -671,6 +736,19 @@ impl<'a> Parser<'a> {
                 let n = self.operand(t)?;
                 Ok(negated(Expr::Comm(n.text.clone()), negate))
             }
+            "netns" => {
+                let negate = self.eq_or_ne(t)?;
+                let n = self.operand(t)?;
+                Ok(negated(Expr::Netns(n.text.as_str().into(), None), negate))
+            }
+            "container" => {
+                let negate = self.eq_or_ne(t)?;
+                let n = self.operand(t)?;
+                Ok(negated(
+                    Expr::Container(n.text.as_str().into(), None),
+                    negate,
+                ))
+            }
             "state" | "exclude" | "excl" => Err(self.error(
                 t,
                 format!("'{}' must come before the expression, as in ss", t.text),
@@ -686,7 +764,7 @@ impl<'a> Parser<'a> {
                     "an address or port needs src, dst, sport or dport before it"
                 } else {
                     "expected src, dst, sport, dport, dev, autobound, uid, pid, comm, \
-                     not, and, or, or a parenthesis"
+                     netns, container, not, and, or, or a parenthesis"
                 };
                 Err(self.error(t, format!("unknown word {:?}: {hint}", t.text)))
             }
@@ -1288,5 +1366,26 @@ mod tests {
         // Nothing to change: None.
         assert_eq!(Expr::Dev(3).rebind(&there, Some((3, 4))), None);
         assert_eq!(want.rebind(&there, Some((3, 4))), None);
+    }
+
+    /// `netns`/`container` terms are decided per namespace; a chain whose
+    /// decided terms settle it needs no socket (`netns a and sport = :80`
+    /// in namespace b), one that does not is left to the sockets.
+    #[test]
+    fn place_terms_decide_before_reading() {
+        let parse = |t: &str| expr(&t.split(' ').collect::<Vec<_>>());
+        let is_a = |n: &str| n == "a";
+        let none = |_: &str| false;
+        let e = parse("netns a and sport = :80");
+        assert!(e.names_place());
+        assert_eq!(e.place(&is_a, &none).decided(), None);
+        assert_eq!(e.place(&none, &none).decided(), Some(false));
+        let e = parse("netns a or container web");
+        assert_eq!(e.place(&is_a, &none).decided(), Some(true));
+        assert_eq!(e.place(&none, &none).decided(), Some(false));
+        assert_eq!(e.place(&none, &|n| n == "web").decided(), Some(true));
+        let e = parse("not netns a");
+        assert_eq!(e.place(&is_a, &none).decided(), Some(false));
+        assert!(!parse("sport = :80").names_place());
     }
 }

@@ -203,6 +203,19 @@ pub fn across<T, E>(
             tagged: namespaces.tagged,
         };
         let mut ns_plan = plan.clone();
+        // `netns NAME` and `container NAME` are decided here, before the
+        // namespace is entered: one the filter rules out is not read.
+        if let Some(expr) = plan.select.expr.as_ref().filter(|e| e.names_place()) {
+            let netns = &target.netns;
+            let placed = expr.place(
+                &|name| netns.label() == name || netns.id.inode.to_string() == name,
+                &|name| netns.container.as_ref().is_some_and(|c| c.matches(name)),
+            );
+            if placed.decided() == Some(false) {
+                continue;
+            }
+            ns_plan.select.expr = Some(placed);
+        }
         let label = crate::text::escape(&target.netns.label()).into_owned();
         let entered = match &target.reach {
             Reach::Current => None,
