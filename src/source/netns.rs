@@ -109,17 +109,8 @@ pub struct NsFile {
 
 impl NsFile {
     /// Opens `path` and checks it is a network namespace: an nsfs file
-    /// whose link reads `net:[INODE]` (a `/proc/PID/ns/net`), or, for a
-    /// bind mount (whose link reads its own path), one that a thread made
-    /// for the purpose may enter as a network namespace: it does, and ends
-    /// (nothing else is done there). Without the right to enter, a bind
-    /// mount is taken for what it is an nsfs file under: callers name only
-    /// /run/netns and /run/docker/netns ones, or check the id themselves.
+    /// that says it is one (NS_GET_NSTYPE). Nothing is entered.
     pub fn open(path: &Path) -> Result<NsFile, NetnsError> {
-        NsFile::open_checking(path, true)
-    }
-
-    fn open_checking(path: &Path, check_type: bool) -> Result<NsFile, NetnsError> {
         let open_err = |e: rustix::io::Errno| NetnsError::Open {
             path: path.to_owned(),
             error: e.into(),
@@ -133,30 +124,9 @@ impl NsFile {
         if !is_nsfs(&fs) {
             return Err(not());
         }
-        let link = if check_type {
-            rustix::fs::readlink(format!("/proc/self/fd/{}", fd.as_raw_fd()), Vec::new())
-                .map_err(open_err)?
-                .into_bytes()
-        } else {
-            b"net:[]".to_vec()
-        };
-        if !link.starts_with(b"net:[") {
-            if link.ends_with(b"]") && link.contains(&b':') && !link.starts_with(b"/") {
-                // Another kind of namespace (`uts:[...]`).
-                return Err(not());
-            }
-            let check = std::thread::scope(|scope| {
-                scope
-                    .spawn(|| setns(&fd))
-                    .join()
-                    .unwrap_or_else(|_| Err(std::io::Error::other("thread panicked")))
-            });
-            match check {
-                Ok(()) => {}
-                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return Err(not()),
-                // EPERM: not ours to enter; the caller checks the id.
-                Err(_) => {}
-            }
+        match ioctl_no_arg(fd.as_fd(), NS_GET_NSTYPE) {
+            Ok(kind) if kind == libc::CLONE_NEWNET => {}
+            _ => return Err(not()),
         }
         let st = rustix::fs::fstat(&fd).map_err(open_err)?;
         Ok(NsFile {
@@ -169,10 +139,9 @@ impl NsFile {
         })
     }
 
-    /// Opens `path` and checks it still names `id`, a network namespace
-    /// found before (its type is not checked again: entering it checks).
+    /// Opens `path` and checks it still names `id`.
     pub fn open_expecting(path: &Path, id: NetnsId) -> Result<NsFile, NetnsError> {
-        let file = NsFile::open_checking(path, false)?;
+        let file = NsFile::open(path)?;
         if file.id != id {
             return Err(NetnsError::Changed {
                 path: path.to_owned(),
@@ -235,19 +204,28 @@ pub fn id_of(path: &Path) -> std::io::Result<NetnsId> {
 /// (include/uapi/linux/sockios.h: SIOCGSKNS).
 const SIOCGSKNS: libc::c_ulong = 0x894C;
 
-/// The network namespace `sock` lives in, as a new descriptor.
-///
-/// The one `unsafe` of sockscope: no crate wraps SIOCGSKNS (rustix's
-/// ioctl patterns drop the return value, which is the new descriptor).
-fn socket_netns(sock: std::os::fd::BorrowedFd<'_>) -> std::io::Result<OwnedFd> {
-    use std::os::fd::FromRawFd;
-    // SAFETY: SIOCGSKNS takes no argument and touches no user memory;
-    // `sock` is an open descriptor for the whole call (it is borrowed).
-    let fd = unsafe { libc::ioctl(sock.as_raw_fd(), SIOCGSKNS as _) };
-    if fd < 0 {
+/// ioctl asking an nsfs file which kind of namespace it is
+/// (include/uapi/linux/nsfs.h: NS_GET_NSTYPE, `_IO(0xb7, 0x3)`).
+const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
+
+/// An ioctl that takes no argument and answers in its return value. The
+/// `unsafe` of sockscope, wrapped once: no crate wraps SIOCGSKNS or
+/// NS_GET_NSTYPE (rustix's ioctl patterns drop the return value).
+fn ioctl_no_arg(fd: std::os::fd::BorrowedFd<'_>, request: libc::c_ulong) -> std::io::Result<i32> {
+    // SAFETY: both requests take no argument and touch no user memory;
+    // `fd` is an open descriptor for the whole call (it is borrowed).
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), request as _) };
+    if r < 0 {
         return Err(std::io::Error::last_os_error());
     }
-    // SAFETY: on success the kernel returned a new descriptor that nothing
+    Ok(r)
+}
+
+/// The network namespace `sock` lives in, as a new descriptor.
+fn socket_netns(sock: std::os::fd::BorrowedFd<'_>) -> std::io::Result<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let fd = ioctl_no_arg(sock, SIOCGSKNS)?;
+    // SAFETY: on success SIOCGSKNS returned a new descriptor that nothing
     // else owns; the OwnedFd closes it once.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
