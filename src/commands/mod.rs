@@ -209,10 +209,12 @@ impl Context<'_> {
         plan: &Plan,
         each: impl FnMut(&NsRun<'_>) -> Result<T, CommandError>,
     ) -> Result<Across<T>, CommandError> {
-        netns::across(plan, &self.config.namespaces, each).map_err(|e| match e {
-            AcrossError::Run(e) => CommandError::Run(e),
-            AcrossError::Return(e) => CommandError::Netns(e),
-            AcrossError::Each(e) => e,
+        netns::across(plan, &self.config.namespaces, &self.config.proc_root, each).map_err(|e| {
+            match e {
+                AcrossError::Run(e) => CommandError::Run(e),
+                AcrossError::Return(e) => CommandError::Netns(e),
+                AcrossError::Each(e) => e,
+            }
         })
     }
 

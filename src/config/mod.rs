@@ -183,11 +183,12 @@ impl Config {
     /// The configuration of `cli`, given the system facts: no I/O.
     pub fn new(cli: Cli, mut facts: Facts) -> Result<Config, ConfigError> {
         check_view_flags(&cli)?;
+        // (Taken out of the facts; the placeholder left there reads nothing.)
         let mut namespaces = std::mem::replace(
             &mut facts.namespaces,
-            Ok(crate::pipeline::netns::Namespaces::current(netns::own(
-                &facts.proc_root,
-            ))),
+            Ok(crate::pipeline::netns::Namespaces::current(
+                crate::model::Netns::unknown(),
+            )),
         )?;
         // A recording or a recorded /proc tree is no live namespace: its
         // rows say none.

@@ -13,6 +13,7 @@ use crate::model::{Container, Netns, NetnsId, NetnsName};
 use crate::pipeline::netns::{Namespaces, NetnsTarget, Reach};
 use crate::source::containers::{ContainerPaths, Containers};
 use crate::source::netns::{self, Discovery, Found, NetnsDirs, NetnsError, NsFile};
+use crate::source::owners;
 use crate::text::escape;
 
 /// A namespace the command line names that cannot be read.
@@ -286,21 +287,14 @@ fn namespaces_of_process(proc_root: &Path, pid: u32) -> Vec<NetnsId> {
 /// True when `re` matches /proc/PID/comm or its command line (NULs as
 /// spaces), as `--process` does.
 fn process_matches(proc_root: &Path, pid: u32, re: &regex::Regex) -> bool {
-    let read = |file: &str| {
-        crate::source::input::read_to_end(&proc_root.join(pid.to_string()).join(file))
-            .map(|b| {
-                let text: Vec<u8> = b.iter().map(|&c| if c == 0 { b' ' } else { c }).collect();
-                String::from_utf8_lossy(&text).trim_end().to_owned()
-            })
-            .unwrap_or_default()
-    };
-    re.is_match(&read("comm")) || re.is_match(&read("cmdline"))
+    let dir = proc_root.join(pid.to_string());
+    re.is_match(&String::from_utf8_lossy(&owners::read_comm(&dir)))
+        || re.is_match(&String::from_utf8_lossy(&owners::read_cmdline(&dir)))
 }
 
 /// True when /proc/PID/comm is `comm`.
 fn comm_is(proc_root: &Path, pid: u32, comm: &str) -> bool {
-    crate::source::input::read_to_end(&proc_root.join(pid.to_string()).join("comm"))
-        .is_ok_and(|b| b.strip_suffix(b"\n").unwrap_or(&b) == comm.as_bytes())
+    owners::read_comm(&proc_root.join(pid.to_string())) == comm.as_bytes()
 }
 
 /// A refusal, with the hint that helps: root sees other users'

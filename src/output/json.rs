@@ -666,7 +666,6 @@ mod tests {
                 container: None,
             }),
             containers: Arc::new(HashMap::from([(812, container)])),
-            tagged: true,
         };
         for tags in [PlaceJson::default(), PlaceJson::new(&place)] {
             for s in [sample(), owned.clone()] {

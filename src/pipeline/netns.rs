@@ -15,7 +15,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::{OwnerOptions, Plan, RunError, RunReport, Sink, run_with, walk};
 use crate::model::{Container, NetKnobs, Netns};
@@ -87,7 +86,6 @@ pub struct Place {
     pub netns: Arc<Netns>,
     /// Process → container (shared by every namespace of the run).
     pub containers: Arc<HashMap<u32, Arc<Container>>>,
-    pub tagged: bool,
 }
 
 impl Place {
@@ -176,6 +174,7 @@ pub enum AcrossError<E> {
 pub fn across<T, E>(
     plan: &Plan,
     namespaces: &Namespaces,
+    proc_root: &Path,
     mut each: impl FnMut(&NsRun<'_>) -> Result<T, E>,
 ) -> Result<Across<T>, AcrossError<E>> {
     let mut out = Across {
@@ -183,11 +182,6 @@ pub fn across<T, E>(
         notes: namespaces.notes.clone(),
         walk: None,
     };
-    let proc_root = plan
-        .owners
-        .as_ref()
-        .map(|o| o.proc_root.clone())
-        .unwrap_or_else(|| proc_root_of(plan));
     // One walk for every namespace; a single namespace of its own keeps the
     // run's own walk (overlapping its dump).
     let single = namespaces.targets.len() == 1 && namespaces.targets[0].reach == Reach::Current;
@@ -200,7 +194,6 @@ pub fn across<T, E>(
         let place = Place {
             netns: Arc::clone(&target.netns),
             containers: Arc::clone(&namespaces.containers),
-            tagged: namespaces.tagged,
         };
         let mut ns_plan = plan.clone();
         // `netns NAME` and `container NAME` are decided here, before the
@@ -256,7 +249,7 @@ pub fn across<T, E>(
         };
         let inside = entered.is_some() || target.reach == Reach::Current;
         if target.reach != Reach::Current {
-            rebind_filter(&mut ns_plan, entered.is_some(), &proc_root);
+            rebind_filter(&mut ns_plan, entered.is_some(), proc_root);
         }
         let turn = NsRun {
             place: place.clone(),
@@ -264,7 +257,7 @@ pub fn across<T, E>(
             plan: ns_plan,
             walked: walked.as_ref(),
             inside,
-            proc_root: proc_root.clone(),
+            proc_root: proc_root.to_owned(),
         };
         let answer = each(&turn);
         if let Some(entered) = entered {
@@ -308,25 +301,12 @@ fn rebind_filter(plan: &mut Plan, inside: bool, proc_root: &Path) {
     }
 }
 
-/// The walk, timed, into `out`.
+/// The one walk, its time and counts into `out`.
 fn walk_once<T>(opts: &OwnerOptions, out: &mut Across<T>) -> Result<OwnerIndex, RunError> {
-    let start = Instant::now();
-    let (index, _) = walk(opts);
+    let (index, took) = walk(opts);
     let index = index?;
-    out.walk = Some((start.elapsed(), index.stats));
+    out.walk = Some((took, index.stats));
     Ok(index)
-}
-
-/// The /proc root of a plan without owners: its tables' parent.
-fn proc_root_of(plan: &Plan) -> PathBuf {
-    let net = &plan.source.proc_net;
-    match net.parent() {
-        Some(p) if p.ends_with("thread-self") || p.ends_with("self") => p
-            .parent()
-            .map_or_else(|| PathBuf::from("/proc"), Path::to_owned),
-        Some(p) => p.to_owned(),
-        None => PathBuf::from("/proc"),
-    }
 }
 
 /// Opens the first path still naming `id` and enters it.

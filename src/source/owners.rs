@@ -387,7 +387,7 @@ pub fn socket_inode(link: &[u8]) -> Option<u64> {
 /// /proc/PID/comm without its newline (empty if unreadable). Opened as
 /// every input is ([`input::open_regular`]): in a `--proc-root` tree a FIFO
 /// or a device there is refused instead of blocking the walk.
-fn read_comm(pid_dir: &Path) -> Vec<u8> {
+pub fn read_comm(pid_dir: &Path) -> Vec<u8> {
     match input::read_to_end(&pid_dir.join("comm")) {
         Ok(mut bytes) => {
             if bytes.last() == Some(&b'\n') {
@@ -400,7 +400,7 @@ fn read_comm(pid_dir: &Path) -> Vec<u8> {
 }
 
 /// /proc/PID/cmdline with NULs as spaces (empty for kernel threads).
-fn read_cmdline(pid_dir: &Path) -> Vec<u8> {
+pub fn read_cmdline(pid_dir: &Path) -> Vec<u8> {
     match input::read_to_end(&pid_dir.join("cmdline")) {
         Ok(mut bytes) => {
             while bytes.last() == Some(&0) {
