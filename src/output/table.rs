@@ -112,6 +112,9 @@ struct CellContext<'a> {
     /// The namespace of the rows that follow, and its escaped name.
     place: Option<Place>,
     netns: String,
+    /// Escaped container labels, by the container's address (the run's
+    /// containers live as long as it does).
+    containers: HashMap<usize, String>,
 }
 
 impl Column {
@@ -235,7 +238,7 @@ impl Column {
     /// (`*` when unbound), `peer-path peer-inode` for the other (ss prints
     /// `*` for the peer's name; sockscope names it when the peer is
     /// listed).
-    fn unix(self, grid: &mut Grid, u: &UnixSocket, cx: &CellContext<'_>) {
+    fn unix(self, grid: &mut Grid, u: &UnixSocket, cx: &mut CellContext<'_>) {
         match self {
             Column::Netns => grid.cell(|buf| buf.push_str(&cx.netns)),
             Column::Container => container_cell(grid, cx, u.owners.as_deref()),
@@ -274,11 +277,17 @@ impl Column {
 
 /// The Container cell: the owner's container, else the namespace's, or
 /// `-`.
-fn container_cell(grid: &mut Grid, cx: &CellContext<'_>, owners: Option<&[Owner]>) {
-    match cx.place.as_ref().and_then(|p| p.container_of(owners)) {
-        Some(c) => grid.cell(|buf| buf.push_str(&escape(&c.label()))),
-        None => grid.text("-"),
-    }
+fn container_cell(grid: &mut Grid, cx: &mut CellContext<'_>, owners: Option<&[Owner]>) {
+    let Some(c) = cx.place.as_ref().and_then(|p| p.container_of(owners)) else {
+        grid.text("-");
+        return;
+    };
+    // Each container's escaped label is made once, not once per row.
+    let label = cx
+        .containers
+        .entry(std::sync::Arc::as_ptr(c) as usize)
+        .or_insert_with(|| escape(&c.label()).into_owned());
+    grid.cell(|buf| buf.push_str(label));
 }
 
 /// A number, or `-` where the source cannot tell.
@@ -350,6 +359,7 @@ impl<'a> TableWriter<'a> {
                 cmdline: opts.cmdline,
                 place: None,
                 netns: String::new(),
+                containers: HashMap::new(),
             },
             capacity: None,
         }
@@ -418,7 +428,7 @@ impl<'a> TableWriter<'a> {
     /// Adds one UNIX socket, in the same columns.
     pub fn unix_row(&mut self, u: &UnixSocket) {
         for column in &self.columns {
-            column.unix(&mut self.grid, u, &self.cx);
+            column.unix(&mut self.grid, u, &mut self.cx);
         }
     }
 }
