@@ -156,8 +156,9 @@ pub struct Cli {
     #[arg(short = 'n', long = "numeric")]
     pub numeric: bool,
 
-    /// Show service names from /etc/services instead of port numbers, and
-    /// user names from /etc/passwd with -e.
+    /// Show host names (from /etc/hosts and the system resolver, each
+    /// looked up once, at most 1.5 s), service names from /etc/services
+    /// instead of port numbers, and user names from /etc/passwd with -e.
     #[arg(short = 'r', long = "resolve")]
     pub resolve: bool,
 
@@ -261,6 +262,13 @@ pub struct Cli {
     /// (sockets dumped, interrupted dumps retried, processes walked).
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
+
+    // issue 15, filters
+    /// Read the filter expression from FILE (`-` for standard input), as
+    /// ss -F does: its words follow the command line's; `#` starts a
+    /// comment line.
+    #[arg(short = 'F', long = "filter", value_name = "FILE")]
+    pub filter_file: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,

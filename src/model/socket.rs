@@ -37,6 +37,13 @@ pub struct Socket {
     /// IPV6_V6ONLY of an AF_INET6 LISTEN or unconnected socket; `None` where
     /// unknown (IPv4 sockets, other states, /proc).
     pub v6only: Option<bool>,
+    /// SO_MARK (INET_DIAG_MARK, sent to CAP_NET_ADMIN for full sockets);
+    /// `None` where not sent (TIME_WAIT, request sockets, /proc, no
+    /// privilege).
+    pub mark: Option<u32>,
+    /// The cgroup v2 id of the socket (INET_DIAG_CGROUP_ID, full sockets
+    /// only); `None` where not sent.
+    pub cgroup_id: Option<u64>,
     /// The processes holding the socket through a file descriptor; `None`
     /// when nobody looked (no `-p`), empty when none is visible.
     pub owners: Option<Vec<Owner>>,
@@ -212,6 +219,8 @@ impl Socket {
             cookie: None,
             ifindex: None,
             v6only: None,
+            mark: None,
+            cgroup_id: None,
             owners: None,
             queue: None,
             timer: None,

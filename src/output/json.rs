@@ -519,6 +519,8 @@ mod tests {
             cookie: Some(0x2a),
             ifindex: Some(0),
             v6only: None,
+            mark: None,
+            cgroup_id: None,
             owners: None,
             queue: None,
             timer: None,

@@ -14,6 +14,8 @@
 //! [`Query::bytecode`]) or any higher layer.
 
 pub mod containers;
+pub mod filter_file;
+pub mod hosts;
 pub mod ifaces;
 pub mod input;
 pub mod netlink;

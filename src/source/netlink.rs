@@ -51,6 +51,10 @@ const NLMSG_HDRLEN: usize = 16;
 
 /// include/uapi/linux/inet_diag.h: sizeof(struct inet_diag_msg).
 const INET_DIAG_MSG_LEN: usize = 72;
+/// include/uapi/linux/inet_diag.h: INET_DIAG_MARK (15), INET_DIAG_CGROUP_ID
+/// (21).
+const INET_DIAG_MARK: u16 = 15;
+const INET_DIAG_CGROUP_ID: u16 = 21;
 
 /// A netlink conversation: the kernel, or a recording played back.
 pub struct Session {
@@ -648,12 +652,23 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
         | (u64::from(u32::from_ne_bytes([c[4], c[5], c[6], c[7]])) << 32);
     // INET_DIAG_SKV6ONLY: sent for AF_INET6 LISTEN and CLOSE sockets
     let mut v6only = None;
+    let (mut mark, mut cgroup_id) = (None, None);
     let mut extras: Option<Box<Extras>> = None;
     for nla in NlasIterator::new(&payload[INET_DIAG_MSG_LEN..]) {
         let nla = nla.map_err(|e| format!("bad attribute: {e}"))?;
         let v = nla.value();
         match nla.kind() {
             INET_DIAG_SKV6ONLY => v6only = Some(v.first().copied().unwrap_or(0) != 0),
+            // INET_DIAG_MARK: u32 sk_mark, sent when the asker has
+            // CAP_NET_ADMIN (net/ipv4/inet_diag.c: inet_diag_msg_attrs_fill)
+            INET_DIAG_MARK => mark = read_i32(v).map(|m| m as u32),
+            // INET_DIAG_CGROUP_ID: u64 cgroup v2 id, full sockets only
+            INET_DIAG_CGROUP_ID => {
+                cgroup_id = v
+                    .get(..8)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_ne_bytes);
+            }
             // struct tcp_info, as long as this kernel makes it
             INET_DIAG_INFO if proto == Protocol::Tcp => {
                 extras.get_or_insert_default().tcp_info = Some(parse_tcp_info(v));
@@ -687,6 +702,8 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
         cookie: Some(cookie),
         ifindex: Some(ifindex),
         v6only,
+        mark,
+        cgroup_id,
         owners: None,
         queue: None,
         // idiag_timer, idiag_retrans (bytes 2, 3), idiag_expires (ms, bytes

@@ -1,0 +1,215 @@
+//! Host names and cgroups, as ss looks them up for filters and `-r`:
+//! forward lookups of a filter's host names ([`resolve`], getaddrinfo:
+//! /etc/hosts and whatever resolver nsswitch.conf names), reverse lookups
+//! for `-r` ([`HostNames`], getnameinfo, cached) and the id of a cgroup v2
+//! directory ([`cgroup_id`]).
+//!
+//! A lookup runs on a thread of its own and is given up after
+//! [`LOOKUP_TIMEOUT`]: a resolver that does not answer slows a run by that
+//! much, once per name, never more (the thread is left to finish alone).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long one lookup may take.
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Runs `f` on its own thread; `None` when it did not answer in time.
+fn with_timeout<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("sockscope-lookup".into())
+        .spawn(move || {
+            let _ = tx.send(f());
+        });
+    match spawned {
+        Ok(_) => rx.recv_timeout(LOOKUP_TIMEOUT).ok(),
+        Err(_) => None,
+    }
+}
+
+/// The addresses of host `name` (getaddrinfo through the standard
+/// library), or why there are none.
+pub fn resolve(name: &str) -> Result<Vec<IpAddr>, String> {
+    let owned = name.to_owned();
+    let answer = with_timeout(move || {
+        (owned.as_str(), 0u16)
+            .to_socket_addrs()
+            .map(|it| it.map(|sa: SocketAddr| sa.ip()).collect::<Vec<_>>())
+            .map_err(|e| e.to_string())
+    });
+    match answer {
+        Some(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
+        Some(Ok(_)) => Err("no address".into()),
+        Some(Err(e)) => Err(e),
+        None => Err(format!(
+            "no answer within {} ms",
+            LOOKUP_TIMEOUT.as_millis()
+        )),
+    }
+}
+
+/// Reverse lookups for `-r`, each address asked once per run.
+#[derive(Debug, Default)]
+pub struct HostNames {
+    cache: HashMap<IpAddr, Option<String>>,
+    /// Set once a lookup timed out: the resolver is not answering, so the
+    /// remaining addresses are shown as numbers instead of each waiting.
+    stalled: bool,
+}
+
+impl HostNames {
+    pub fn new() -> HostNames {
+        HostNames::default()
+    }
+
+    /// The name of `ip` (getnameinfo with NI_NAMEREQD), or `None`.
+    /// Wildcard addresses have none (ss shows `*` for them).
+    pub fn name(&mut self, ip: IpAddr) -> Option<&str> {
+        if ip.is_unspecified() {
+            return None;
+        }
+        if !self.cache.contains_key(&ip) {
+            let found = if self.stalled {
+                None
+            } else {
+                match with_timeout(move || dns_lookup::lookup_addr(&ip).ok()) {
+                    Some(name) => name,
+                    None => {
+                        self.stalled = true;
+                        None
+                    }
+                }
+            };
+            // getnameinfo without NI_NAMEREQD gives the number back.
+            let found = found.filter(|n| n.parse::<IpAddr>().is_err());
+            self.cache.insert(ip, found);
+        }
+        self.cache.get(&ip).and_then(|n| n.as_deref())
+    }
+}
+
+/// Why a cgroup path has no id.
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupError {
+    #[error("no cgroup2 file system is mounted (see {mounts})")]
+    NoMount { mounts: PathBuf },
+    #[error("cgroup {path}: {source}")]
+    Stat {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a cgroup2 directory")]
+    NotCgroup { path: PathBuf },
+}
+
+/// statfs f_type of cgroup2 (include/uapi/linux/magic.h: CGROUP2_SUPER_MAGIC).
+const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+
+/// The cgroup v2 id of `path`, as ss finds it (lib/fs.c: get_cgroup2_id):
+/// the path itself when it is a cgroup2 directory, else the path under
+/// the first cgroup2 mount in `mounts` (`/system.slice` is
+/// `/sys/fs/cgroup/system.slice` where cgroup2 is mounted there). The id
+/// is the directory's inode number (kernfs ids, since Linux 5.5; what
+/// name_to_handle_at gives ss).
+pub fn cgroup_id(path: &str, mounts: &Path) -> Result<u64, CgroupError> {
+    let on_cgroup2 = |p: &Path| -> Result<Option<u64>, CgroupError> {
+        let st = rustix::fs::statfs(p).map_err(|e| CgroupError::Stat {
+            path: p.to_owned(),
+            source: e.into(),
+        })?;
+        if st.f_type as i64 != CGROUP2_SUPER_MAGIC {
+            return Ok(None);
+        }
+        let meta = rustix::fs::stat(p).map_err(|e| CgroupError::Stat {
+            path: p.to_owned(),
+            source: e.into(),
+        })?;
+        Ok(Some(meta.st_ino))
+    };
+    let given = Path::new(path);
+    if given.is_absolute()
+        && given.exists()
+        && let Ok(Some(id)) = on_cgroup2(given)
+    {
+        return Ok(id);
+    }
+    let text = std::fs::read_to_string(mounts).map_err(|e| CgroupError::Stat {
+        path: mounts.to_owned(),
+        source: e,
+    })?;
+    let mount = text
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, dir, fstype) = (f.next()?, f.next()?, f.next()?);
+            (fstype == "cgroup2").then(|| unescape_mount(dir))
+        })
+        .ok_or_else(|| CgroupError::NoMount {
+            mounts: mounts.to_owned(),
+        })?;
+    let under = mount.join(path.trim_start_matches('/'));
+    match on_cgroup2(&under)? {
+        Some(id) => Ok(id),
+        None => Err(CgroupError::NotCgroup { path: under }),
+    }
+}
+
+/// /proc/mounts escapes blanks and backslashes as octal (`\040`).
+fn unescape_mount(s: &str) -> PathBuf {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    use std::os::unix::ffi::OsStringExt;
+    PathBuf::from(std::ffi::OsString::from_vec(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_numbers_and_localhost() {
+        assert_eq!(
+            resolve("127.0.0.1").unwrap(),
+            vec!["127.0.0.1".parse::<IpAddr>().unwrap()]
+        );
+        let lo = resolve("localhost").unwrap();
+        assert!(lo.iter().any(|a| a.is_loopback()), "{lo:?}");
+    }
+
+    #[test]
+    fn mount_paths_unescape() {
+        assert_eq!(unescape_mount("/a\\040b"), PathBuf::from("/a b"));
+        assert_eq!(unescape_mount("/plain"), PathBuf::from("/plain"));
+        assert_eq!(unescape_mount("/x\\04"), PathBuf::from("/x\\04"));
+    }
+
+    #[test]
+    fn cgroup_ids_without_a_mount() {
+        let dir = std::env::temp_dir().join(format!("sockscope-cg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mounts = dir.join("mounts");
+        std::fs::write(&mounts, "proc /proc proc rw 0 0\n").unwrap();
+        let e = cgroup_id("/x", &mounts).unwrap_err();
+        assert!(e.to_string().contains("no cgroup2"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
