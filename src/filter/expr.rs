@@ -1529,6 +1529,249 @@ mod tests {
         );
     }
 
+    fn v4(a: &str, len: u8) -> Option<Prefix> {
+        Some(Prefix {
+            addr: a.parse().unwrap(),
+            len,
+        })
+    }
+
+    fn dst(prefix: Option<Prefix>, port: Option<u16>) -> Expr {
+        Expr::Host(Side::Dst, HostCond { prefix, port })
+    }
+
+    /// iproute2's IPv4 reading (lib/utils.c: get_addr_ipv4), not
+    /// inet_aton's: the missing parts are zero at the end.
+    #[test]
+    fn short_ipv4_as_iproute2_reads_it() {
+        let ip = |t: &str| parse_ipv4(t).map(|a| a.to_string());
+        assert_eq!(ip("127.1").as_deref(), Some("127.1.0.0"));
+        assert_eq!(ip("127").as_deref(), Some("127.0.0.0"));
+        assert_eq!(ip("193.233.7").as_deref(), Some("193.233.7.0"));
+        assert_eq!(ip("0x7f.1").as_deref(), Some("127.1.0.0"));
+        assert_eq!(ip("010.0.0.1").as_deref(), Some("8.0.0.1"));
+        assert_eq!(ip("1.2.3.4").as_deref(), Some("1.2.3.4"));
+        for bad in ["256.1", "1.2.3.4.5", "1..2", "1.", "", "a.b", "0x", "09"] {
+            assert_eq!(ip(bad), None, "{bad}");
+        }
+        assert_eq!(expr(&["dst", "127/8"]), dst(v4("127.0.0.0", 8), None));
+        assert_eq!(
+            expr(&["dst", "193.233.7/24"]),
+            dst(v4("193.233.7.0", 24), None)
+        );
+        assert_eq!(expr(&["dst", "10.1/16"]), dst(v4("10.1.0.0", 16), None));
+        assert_eq!(
+            expr(&["dst", "127.1:80"]),
+            dst(v4("127.1.0.0", 32), Some(80))
+        );
+    }
+
+    /// `inet:`, `inet6:`, `unix:` prefixes: the address's family, and the
+    /// last one is the family listed. link/netlink/vsock are refused.
+    #[test]
+    fn family_prefixes() {
+        let f = ctx_parse(&["dst", "inet6:[::1]"]).unwrap();
+        assert_eq!(f.expr.unwrap(), dst(v4("::1", 128), None));
+        assert_eq!(f.family, Some(AddrFamily::Inet6));
+        let f = ctx_parse(&["dst", "inet:127.0.0.1:22"]).unwrap();
+        assert_eq!(f.expr.unwrap(), dst(v4("127.0.0.1", 32), Some(22)));
+        assert_eq!(f.family, Some(AddrFamily::Inet));
+        // A family's address is of that family.
+        let e = error(&["dst", "inet:[::1]"]);
+        assert!(e.message.contains("not an inet address"), "{e}");
+        let e = error(&["dst", "inet6:127.0.0.1"]);
+        assert!(e.message.contains("not an inet6 address"), "{e}");
+        // any/all/default: the whole family (or everything).
+        assert_eq!(expr(&["dst", "any"]), dst(None, None));
+        assert_eq!(expr(&["dst", "inet:any"]), dst(v4("0.0.0.0", 0), None));
+        assert_eq!(expr(&["dst", "inet6:all"]), dst(v4("::", 0), None));
+        let f = ctx_parse(&["src", "unix:/run/*.sock"]).unwrap();
+        assert_eq!(
+            f.expr.unwrap(),
+            Expr::UnixName(Side::Src, "/run/*.sock".into())
+        );
+        assert_eq!(f.family, Some(AddrFamily::Unix));
+        // The last prefix wins, and later terms default to it (ss's
+        // preferred_family).
+        let f = ctx_parse(&["src", "inet:127.0.0.1", "or", "dst", "unix:/x", "or", "src", "/y"]).unwrap();
+        assert_eq!(f.family, Some(AddrFamily::Unix));
+        assert!(format!("{:?}", f.expr).contains("UnixName(Src, \"/y\")"));
+        for prefix in ["link:", "netlink:", "vsock:"] {
+            let e = error(&["src", &format!("{prefix}x")]);
+            assert!(e.message.contains("not supported"), "{e}");
+        }
+        assert_eq!(ctx_parse(&["sport", "=", ":22"]).unwrap().family, None);
+    }
+
+    /// -x alone: every HOST is a UNIX glob, as in ss; ordered port
+    /// comparisons have nothing to compare.
+    #[test]
+    fn unix_listing_reads_globs() {
+        let f = ctx_parse_as(&["src", "/tmp/.X11-unix/*"], Some(AddrFamily::Unix)).unwrap();
+        assert_eq!(
+            f.expr.unwrap(),
+            Expr::UnixName(Side::Src, "/tmp/.X11-unix/*".into())
+        );
+        let f = ctx_parse_as(&["dst", "!=", "@*"], Some(AddrFamily::Unix)).unwrap();
+        assert_eq!(
+            f.expr.unwrap(),
+            Expr::Not(Box::new(Expr::UnixName(Side::Dst, "@*".into())))
+        );
+        let e = ctx_parse_as(&["sport", ">", ":22"], Some(AddrFamily::Unix)).unwrap_err();
+        assert!(e.message.contains("no ports"), "{e}");
+        // An explicit inet: still works beside -x.
+        let f = ctx_parse_as(&["src", "inet:10/8"], Some(AddrFamily::Unix)).unwrap();
+        assert_eq!(
+            f.expr.unwrap(),
+            Expr::Host(
+                Side::Src,
+                HostCond {
+                    prefix: v4("10.0.0.0", 8),
+                    port: None
+                }
+            )
+        );
+    }
+
+    /// UNIX terms on UNIX records: name and peer name globs; internet terms
+    /// never match a UNIX socket and UNIX terms never an internet one.
+    #[test]
+    fn unix_terms_match_names() {
+        let u = |path: Option<&str>, peer: Option<&str>| UnixSocket {
+            kind: crate::model::UnixKind::Stream,
+            state: crate::model::TcpState::Established,
+            path: path.map(|p| p.as_bytes().to_vec()),
+            inode: 10,
+            peer_inode: Some(11),
+            peer_path: peer.map(|p| p.as_bytes().to_vec()),
+            recv_q: None,
+            send_q: None,
+            uid: Some(0),
+            cookie: None,
+            owners: None,
+        };
+        let src = Expr::UnixName(Side::Src, "/run/*.sock".into());
+        let dst = Expr::UnixName(Side::Dst, "/RUN/*".into());
+        assert!(src.matches_unix(&u(Some("/run/docker.sock"), None)));
+        assert!(!src.matches_unix(&u(None, Some("/run/docker.sock"))));
+        assert!(dst.matches_unix(&u(None, Some("/run/docker.sock"))));
+        let star = Expr::UnixName(Side::Src, "*".into());
+        assert!(star.matches_unix(&u(None, None)), "unnamed is the empty name");
+        assert!(!dport(22).matches_unix(&u(Some("/x"), None)));
+        let tcp = crate::model::Socket::test_tcp(
+            crate::model::TcpState::Established,
+            "127.0.0.1:1",
+            "127.0.0.1:2",
+        );
+        assert!(!src.matches(&tcp));
+        assert!(Expr::Not(Box::new(src.clone())).matches(&tcp));
+        let auto = Expr::AutoBound { low: 1, high: 2 };
+        assert!(auto.matches_unix(&u(None, None)));
+        assert!(auto.matches_unix(&u(Some("@0001f"), None)));
+        assert!(!auto.matches_unix(&u(Some("/x"), None)));
+    }
+
+    /// Host names: every address (IPv4 first), joined by `or`, each with
+    /// the port; -4/-6 keep that family's.
+    #[test]
+    fn host_names_resolve_to_every_address() {
+        let lo4 = dst(v4("127.0.0.1", 32), Some(80));
+        let lo6 = dst(v4("::1", 128), Some(80));
+        assert_eq!(
+            expr(&["dst", "localhost:80"]),
+            Expr::or(lo4.clone(), lo6.clone())
+        );
+        assert_eq!(
+            expr(&["dst", "!=", "localhost:80"]),
+            Expr::Not(Box::new(Expr::or(lo4.clone(), lo6.clone())))
+        );
+        let f = ctx_parse_as(&["dst", "localhost:80"], Some(AddrFamily::Inet)).unwrap();
+        assert_eq!(f.expr.unwrap(), lo4);
+        let e = ctx_parse_as(&["dst", "v4only"], Some(AddrFamily::Inet6)).unwrap_err();
+        assert!(e.message.contains("no IPv6 address"), "{e}");
+        let e = error(&["dst", "nosuchhost"]);
+        assert!(e.message.contains("Name or service not known"), "{e}");
+        // A name takes no prefix length.
+        let e = error(&["dst", "localhost/8"]);
+        assert!(e.message.contains("not an IP address"), "{e}");
+    }
+
+    #[test]
+    fn fwmark_and_cgroup() {
+        assert_eq!(
+            expr(&["fwmark", "=", "0x10/0xf0"]),
+            Expr::Mark {
+                value: 0x10,
+                mask: 0xf0
+            }
+        );
+        assert_eq!(
+            expr(&["fwmark", "17"]),
+            Expr::Mark {
+                value: 17,
+                mask: u32::MAX
+            }
+        );
+        assert_eq!(
+            expr(&["fwmark", "!=", "010/0"]),
+            Expr::Not(Box::new(Expr::Mark { value: 8, mask: 0 }))
+        );
+        assert_eq!(
+            expr(&["fwmark", "-1"]),
+            Expr::Mark {
+                value: u32::MAX,
+                mask: u32::MAX
+            }
+        );
+        let e = error(&["fwmark", "x10"]);
+        assert!(e.message.contains("not a mark"), "{e}");
+        let e = error(&["fwmark", "0x1ffffffff"]);
+        assert!(e.message.contains("not a mark"), "{e}");
+        assert_eq!(expr(&["cgroup", "/web"]), Expr::Cgroup(77));
+        assert_eq!(
+            expr(&["cgroup", "!=", "/web"]),
+            Expr::Not(Box::new(Expr::Cgroup(77)))
+        );
+        let e = error(&["cgroup", "/nope"]);
+        assert!(e.message.contains("no cgroup /nope"), "{e}");
+        let mut s = crate::model::Socket::test_tcp(
+            crate::model::TcpState::Established,
+            "127.0.0.1:1",
+            "127.0.0.1:2",
+        );
+        let m = Expr::Mark {
+            value: 0x10,
+            mask: 0xf0,
+        };
+        assert!(!m.matches(&s), "no mark is 0");
+        s.mark = Some(0x1f);
+        assert!(m.matches(&s));
+        s.cgroup_id = Some(77);
+        assert!(Expr::Cgroup(77).matches(&s));
+        assert!(!Expr::Cgroup(1).matches(&s));
+        assert!(m.needs_netlink() && Expr::Cgroup(1).needs_netlink());
+    }
+
+    #[test]
+    fn man_page_examples_parse() {
+        for words in [
+            &["dst", "193.233.7/24"][..],
+            &["dst", "127/8"],
+            &["dst", "localhost"],
+            &["sport", "=", ":www"],
+            &["( dport = :ssh or sport = :ssh )"],
+            &["state", "established", "( dport = :ssh or sport = :ssh )"],
+            &["dport", "!=", ":80"],
+            &["state", "fin-wait-1", "( sport = :http or sport = :https )", "dst", "193.233.7/24"],
+            &["state", "syn-rcv"],
+            &["src", "[::1]"],
+            &["dev", "lo"],
+            &["fwmark", "=", "0x01/0x03"],
+        ] {
+            ctx_parse(words).unwrap_or_else(|e| panic!("{words:?}: {e}"));
+        }
+    }
+
     #[test]
     fn states_come_first() {
         let f = ctx_parse(&["state", "established", "state", "TIME_WAIT", "sport", ":22"]).unwrap();
