@@ -84,7 +84,7 @@ impl HostNames {
                     }
                 }
             };
-            // getnameinfo without NI_NAMEREQD gives the number back.
+            // An address for a name (a hosts line may say so) is none.
             let found = found.filter(|n| n.parse::<IpAddr>().is_err());
             self.cache.insert(ip, found);
         }
