@@ -440,9 +440,9 @@ fn bad_input_exits_2_naming_the_problem() {
             Under("\\x1b[2J"),
         ),
         (
-            &[b"-x", b"sport", b"=", b":22"],
-            &["filter expressions apply to TCP and UDP"],
-            No,
+            &[b"-x", b"sport", b">", b":22"],
+            &["UNIX sockets have no ports to compare"],
+            Under(":22"),
         ),
         // who, why-bind, ports, listeners.
         (
