@@ -688,3 +688,57 @@ fn unix_globs_give_ss_rows() {
         eprintln!("unix globs: {} filters equal to ss, {nonempty} with rows", cases.len());
     });
 }
+
+/// `-F FILE` and `-F -`: the file's words follow the command line's, a `#`
+/// line is a comment, as in ss; a missing file is named, exit 2.
+#[test]
+fn filter_file_like_ss() {
+    Sandbox::run(|env| {
+        let mut sc = Scenario::new();
+        let p = populate(&mut sc, env);
+        let file = std::env::temp_dir().join(format!("sockscope-F-{}", std::process::id()));
+        std::fs::write(
+            &file,
+            format!("# ports of the test\n( sport = :{}\n  or dport = :{} )\n", p.p1, p.p1),
+        )
+        .unwrap();
+        let f = file.to_str().unwrap();
+        for args in [
+            vec!["-tan", "-F", f],
+            vec!["-tan", "state", "established", "-F", f],
+            vec!["-tan", "-F", f, "src", "127.0.0.1"],
+        ] {
+            let theirs = oracle_rows(env, &sc, &args);
+            let mut ours_args = args.clone();
+            ours_args.push("--jsonl");
+            let ours = our_rows(env, &sc, &ours_args);
+            assert!(!theirs.is_empty(), "{args:?}");
+            assert_eq!(ours, theirs, "{args:?}:\n{}", diff_rows(&theirs, &ours));
+        }
+        // Standard input.
+        let mut child = common::run::command(env)
+            .args(["-tan", "--jsonl", "-F", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            writeln!(stdin, "sport = :{}", p.p1).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let n = String::from_utf8_lossy(&out.stdout).lines().count();
+        let theirs = oracle_rows(env, &sc, &["-tan", "sport", "=", &format!(":{}", p.p1)]);
+        assert_eq!(n, theirs.len());
+        let _ = std::fs::remove_file(&file);
+        let out = common::run::command(env)
+            .args(["-tan", "-F", "/nonexistent/sockscope-filter"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("/nonexistent/sockscope-filter"), "{err}");
+    });
+}
