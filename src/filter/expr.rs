@@ -1047,6 +1047,8 @@ pub fn parse_host(
     ctx: &Context<'_>,
 ) -> Result<Vec<HostCond>, String> {
     if is_port {
+        // `*:22` is port 22 (ss reads any port there: see README).
+        let text = text.strip_prefix("*:").unwrap_or(text);
         let port = text.strip_prefix(':').unwrap_or(text);
         return Ok(vec![HostCond {
             prefix: None,
@@ -1750,6 +1752,24 @@ mod tests {
         assert!(Expr::Cgroup(77).matches(&s));
         assert!(!Expr::Cgroup(1).matches(&s));
         assert!(m.needs_netlink() && Expr::Cgroup(1).needs_netlink());
+    }
+
+    /// ss takes `sport = *:22` for any port (its `*` skips the port);
+    /// sockscope reads port 22, as written.
+    #[test]
+    fn star_port_is_the_port() {
+        assert_eq!(expr(&["sport", "=", "*:22"]), sport(22));
+        assert_eq!(expr(&["dport", ">=", "*:1024"]), Expr::PortGe(Side::Dst, 1024));
+        assert_eq!(
+            expr(&["sport", "=", "*"]),
+            Expr::Host(
+                Side::Src,
+                HostCond {
+                    prefix: None,
+                    port: None
+                }
+            )
+        );
     }
 
     #[test]
