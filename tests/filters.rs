@@ -358,7 +358,8 @@ fn marked_sockets() -> (u16, Vec<socket2::Socket>) {
     use socket2::{Domain, Socket, Type};
     let l = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
     l.set_mark(0x31).expect("SO_MARK needs CAP_NET_ADMIN");
-    l.bind(&SocketAddr::from(([127, 0, 0, 3], 0)).into()).unwrap();
+    l.bind(&SocketAddr::from(([127, 0, 0, 3], 0)).into())
+        .unwrap();
     l.listen(8).unwrap();
     let addr = l.local_addr().unwrap().as_socket().unwrap();
     let c = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
@@ -458,7 +459,11 @@ fn the_rest_of_ss_grammar_gives_ss_rows() {
             failures.len(),
             failures.join("\n")
         );
-        assert!(nonempty * 3 >= t.len() * 2, "{nonempty} of {} select rows", t.len());
+        assert!(
+            nonempty * 3 >= t.len() * 2,
+            "{nonempty} of {} select rows",
+            t.len()
+        );
         eprintln!(
             "the rest of ss's grammar: {} expressions, {nonempty} with rows, equal to ss",
             t.len()
@@ -479,7 +484,20 @@ fn family_prefix_narrows_and_the_kernel_takes_mark_programs() {
         let mut sc = Scenario::new();
         populate(&mut sc, env);
         let (_marked, _keep) = marked_sockets();
-        let v6 = our_rows(env, &sc, &["-tan", "--jsonl", "src", "inet6:[::1]", "or", "sport", ">", ":0"]);
+        let v6 = our_rows(
+            env,
+            &sc,
+            &[
+                "-tan",
+                "--jsonl",
+                "src",
+                "inet6:[::1]",
+                "or",
+                "sport",
+                ">",
+                ":0",
+            ],
+        );
         assert!(!v6.is_empty());
         assert!(
             v6.iter().all(|r| format!("{r:?}").contains("::")),
@@ -487,7 +505,11 @@ fn family_prefix_narrows_and_the_kernel_takes_mark_programs() {
         );
         let both = our_rows(env, &sc, &["-tan", "--jsonl", "sport", ">", ":0"]);
         assert!(both.len() > v6.len());
-        for expr in ["fwmark = 0x31", "cgroup /", "not fwmark = 1/1 and sport > :1"] {
+        for expr in [
+            "fwmark = 0x31",
+            "cgroup /",
+            "not fwmark = 1/1 and sport > :1",
+        ] {
             let out = common::run::command(env)
                 .args(["-tan", "-v", expr])
                 .output()
@@ -515,7 +537,16 @@ fn with_hosts(env: &common::Env, hosts: &str, program: &str, args: &[&str]) -> S
     );
     let out = env
         .command("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", &script, "sh", program])
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+            "sh",
+            program,
+        ])
         .args(args)
         .env("HOSTS", hosts)
         .env_remove("SOCKSCOPE_PROC_ROOT")
@@ -569,20 +600,32 @@ fn resolve_and_host_filters_use_etc_hosts_like_ss() {
         let ours = with_hosts(env, hosts, bin, &["-taH", "-r"]);
         assert!(ss.contains("alpha") && ss.contains("beta.example"), "{ss}");
         assert_eq!(endpoints(&ours), endpoints(&ss), "ours:\n{ours}\nss:\n{ss}");
-        for filter in ["dst beta", "src both", "not dst alpha", "src beta.example:*"] {
+        for filter in [
+            "dst beta",
+            "src both",
+            "not dst alpha",
+            "src beta.example:*",
+        ] {
             let mut args = vec!["-taH", "-r"];
             args.extend(filter.split(' '));
             let ss = with_hosts(env, hosts, "ss", &args);
             let ours = with_hosts(env, hosts, bin, &args);
             assert!(!ss.is_empty(), "{filter}");
-            assert_eq!(endpoints(&ours), endpoints(&ss), "{filter}: ours:\n{ours}\nss:\n{ss}");
+            assert_eq!(
+                endpoints(&ours),
+                endpoints(&ss),
+                "{filter}: ours:\n{ours}\nss:\n{ss}"
+            );
         }
         // A difference (README): a name whose only address is ::1 is
         // 127.0.0.1 to glibc's IPv4 lookup, which is what ss asks first
         // (and then compiles both with the first's family); sockscope takes
         // the addresses the name has.
         let ours = with_hosts(env, hosts, bin, &["-taH", "src", "gamma6"]);
-        assert!(!ours.is_empty() && ours.lines().all(|l| l.contains("[::1]:")), "{ours}");
+        assert!(
+            !ours.is_empty() && ours.lines().all(|l| l.contains("[::1]:")),
+            "{ours}"
+        );
     });
 }
 
@@ -599,7 +642,10 @@ fn ss_unix_inodes(env: &common::Env, args: &[&str]) -> std::collections::BTreeSe
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
             // With one state asked for, ss drops the State column.
-            let has_state = f.get(1)?.bytes().all(|b| b.is_ascii_uppercase() || b == b'-');
+            let has_state = f
+                .get(1)?
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b == b'-');
             f.get(if has_state { 5 } else { 4 })?.parse().ok()
         })
         .collect()
@@ -626,7 +672,9 @@ fn unix_globs_give_ss_rows() {
     use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
     Sandbox::run(|env| {
         if !env.private_ns {
-            eprintln!("not run: needs root for a private namespace (UNIX sockets are per namespace)");
+            eprintln!(
+                "not run: needs root for a private namespace (UNIX sockets are per namespace)"
+            );
             return;
         }
         let dir = std::env::temp_dir().join(format!("sockscope-fx-{}", std::process::id()));
@@ -678,14 +726,28 @@ fn unix_globs_give_ss_rows() {
         // The difference: ss's dst sees no peer names (netlink path).
         let dst = format!("-xa dst {dd}/a.sock");
         let words: Vec<&str> = dst.split(' ').collect();
-        assert!(ss_unix_inodes(env, &words).is_empty(), "ss learnt peer names: update README");
+        assert!(
+            ss_unix_inodes(env, &words).is_empty(),
+            "ss learnt peer names: update README"
+        );
         // c1 (its peer, accepted, carries a.sock's name); c2's peer waits
         // unaccepted, is not dumped, so its name is unknown.
-        assert_eq!(our_unix_inodes(env, &words).len(), 1, "the accepted client of a.sock");
+        assert_eq!(
+            our_unix_inodes(env, &words).len(),
+            1,
+            "the accepted client of a.sock"
+        );
         let _ = std::fs::remove_dir_all(&dir);
         assert!(failures.is_empty(), "{}", failures.join("\n"));
-        assert!(nonempty >= cases.len() - 1, "{nonempty} of {} select rows", cases.len());
-        eprintln!("unix globs: {} filters equal to ss, {nonempty} with rows", cases.len());
+        assert!(
+            nonempty >= cases.len() - 1,
+            "{nonempty} of {} select rows",
+            cases.len()
+        );
+        eprintln!(
+            "unix globs: {} filters equal to ss, {nonempty} with rows",
+            cases.len()
+        );
     });
 }
 
@@ -699,7 +761,10 @@ fn filter_file_like_ss() {
         let file = std::env::temp_dir().join(format!("sockscope-F-{}", std::process::id()));
         std::fs::write(
             &file,
-            format!("# ports of the test\n( sport = :{}\n  or dport = :{} )\n", p.p1, p.p1),
+            format!(
+                "# ports of the test\n( sport = :{}\n  or dport = :{} )\n",
+                p.p1, p.p1
+            ),
         )
         .unwrap();
         let f = file.to_str().unwrap();

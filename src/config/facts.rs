@@ -69,9 +69,7 @@ impl Facts {
             _ => None,
         };
         let names_port = cli.resolve || !words.is_empty() || target.is_some_and(names_service);
-        let names_interface = words
-            .iter()
-            .any(|w| w.to_ascii_lowercase().contains("dev"))
+        let names_interface = words.iter().any(|w| w.to_ascii_lowercase().contains("dev"))
             || target.is_some_and(|t| t.contains('%'));
         // The sysctls: the explain views judge by them, and a filter's
         // `autobound` checks the ephemeral range; a plain listing needs none.

@@ -122,7 +122,10 @@ pub enum Expr {
     Container(std::sync::Arc<str>, Option<bool>),
     /// `fwmark VALUE/MASK`: `(mark & mask) == value`, the socket's SO_MARK
     /// (INET_DIAG_MARK, sent to CAP_NET_ADMIN only; 0 where absent, as ss).
-    Mark { value: u32, mask: u32 },
+    Mark {
+        value: u32,
+        mask: u32,
+    },
     /// `cgroup PATH`: the socket's cgroup v2 id (INET_DIAG_CGROUP_ID), the
     /// PATH's id as looked up when the filter was read.
     Cgroup(u64),
@@ -243,21 +246,11 @@ impl Expr {
                 Some(p) => {
                     p.len() == 6
                         && p[0] == b'@'
-                        && p[1..].iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+                        && p[1..]
+                            .iter()
+                            .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
                 }
             },
-        }
-    }
-
-    /// True when the expression holds a UNIX name glob.
-    pub fn names_unix(&self) -> bool {
-        match self {
-            Expr::Chain(first, rest) => {
-                first.names_unix() || rest.iter().any(|(_, e)| e.names_unix())
-            }
-            Expr::Not(a) => a.names_unix(),
-            Expr::UnixName(..) => true,
-            _ => false,
         }
     }
 
@@ -1139,10 +1132,7 @@ pub fn parse_ipv4(text: &str) -> Option<std::net::Ipv4Addr> {
     let mut parts = text.split('.');
     for octet in &mut octets {
         let Some(part) = parts.next() else { break };
-        let value = if let Some(hex) = part
-            .strip_prefix("0x")
-            .or_else(|| part.strip_prefix("0X"))
-        {
+        let value = if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
             if hex.is_empty() {
                 // strtoul reads "0x" as 0 followed by "x": not a part.
                 return None;
@@ -1595,7 +1585,17 @@ mod tests {
         assert_eq!(f.family, Some(AddrFamily::Unix));
         // The last prefix wins, and later terms default to it (ss's
         // preferred_family).
-        let f = ctx_parse(&["src", "inet:127.0.0.1", "or", "dst", "unix:/x", "or", "src", "/y"]).unwrap();
+        let f = ctx_parse(&[
+            "src",
+            "inet:127.0.0.1",
+            "or",
+            "dst",
+            "unix:/x",
+            "or",
+            "src",
+            "/y",
+        ])
+        .unwrap();
         assert_eq!(f.family, Some(AddrFamily::Unix));
         assert!(format!("{:?}", f.expr).contains("UnixName(Src, \"/y\")"));
         for prefix in ["link:", "netlink:", "vsock:"] {
@@ -1658,7 +1658,10 @@ mod tests {
         assert!(!src.matches_unix(&u(None, Some("/run/docker.sock"))));
         assert!(dst.matches_unix(&u(None, Some("/run/docker.sock"))));
         let star = Expr::UnixName(Side::Src, "*".into());
-        assert!(star.matches_unix(&u(None, None)), "unnamed is the empty name");
+        assert!(
+            star.matches_unix(&u(None, None)),
+            "unnamed is the empty name"
+        );
         assert!(!dport(22).matches_unix(&u(Some("/x"), None)));
         let tcp = crate::model::Socket::test_tcp(
             crate::model::TcpState::Established,
@@ -1759,7 +1762,10 @@ mod tests {
     #[test]
     fn star_port_is_the_port() {
         assert_eq!(expr(&["sport", "=", "*:22"]), sport(22));
-        assert_eq!(expr(&["dport", ">=", "*:1024"]), Expr::PortGe(Side::Dst, 1024));
+        assert_eq!(
+            expr(&["dport", ">=", "*:1024"]),
+            Expr::PortGe(Side::Dst, 1024)
+        );
         assert_eq!(
             expr(&["sport", "=", "*"]),
             Expr::Host(
@@ -1782,7 +1788,13 @@ mod tests {
             &["( dport = :ssh or sport = :ssh )"],
             &["state", "established", "( dport = :ssh or sport = :ssh )"],
             &["dport", "!=", ":80"],
-            &["state", "fin-wait-1", "( sport = :http or sport = :https )", "dst", "193.233.7/24"],
+            &[
+                "state",
+                "fin-wait-1",
+                "( sport = :http or sport = :https )",
+                "dst",
+                "193.233.7/24",
+            ],
             &["state", "syn-rcv"],
             &["src", "[::1]"],
             &["dev", "lo"],
@@ -1844,7 +1856,10 @@ mod tests {
         let e = error(&[":22"]);
         assert!(e.message.contains("sport"), "{e}");
         let e = error(&["src", "example.com"]);
-        assert!(e.message.contains("neither an IP address nor a known host"), "{e}");
+        assert!(
+            e.message.contains("neither an IP address nor a known host"),
+            "{e}"
+        );
         let e = error(&["sport", ":1", "state", "listening"]);
         assert!(e.message.contains("before the expression"), "{e}");
         let e = error(&["dev", "nosuch0"]);

@@ -90,8 +90,7 @@ fn set(pattern: &[u8], at: usize, c: u8) -> Option<(bool, usize)> {
         } else {
             (ch, i + 1)
         };
-        if pattern.get(after) == Some(&b'-') && pattern.get(after + 1).is_some_and(|&h| h != b']')
-        {
+        if pattern.get(after) == Some(&b'-') && pattern.get(after + 1).is_some_and(|&h| h != b']') {
             let (hi, end) = match pattern[after + 1] {
                 b'\\' => (*pattern.get(after + 2)?, after + 3),
                 h => (h, after + 2),

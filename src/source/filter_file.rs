@@ -80,7 +80,16 @@ mod tests {
         assert_eq!(
             words(text),
             vec![
-                "(", "dport", "=", ":ssh", "or", "sport", "=", ":ssh", ")", "src",
+                "(",
+                "dport",
+                "=",
+                ":ssh",
+                "or",
+                "sport",
+                "=",
+                ":ssh",
+                ")",
+                "src",
                 "unix:/run/a b"
             ]
         );
@@ -90,6 +99,9 @@ mod tests {
     #[test]
     fn errors_name_the_file() {
         let e = read(Path::new("/nonexistent/sockscope-filter")).unwrap_err();
-        assert!(e.to_string().contains("/nonexistent/sockscope-filter"), "{e}");
+        assert!(
+            e.to_string().contains("/nonexistent/sockscope-filter"),
+            "{e}"
+        );
     }
 }
