@@ -410,6 +410,8 @@ fn the_rest_of_ss_grammar_gives_ss_rows() {
             "-tan state syn-rcv".into(),
             "-tan state SYN-RCV".into(),
             "-tan sport = :http-alt".into(),
+            "-tan sport = :www".into(),
+            "-tan ( dport = :webcache or sport = :webcache )".into(),
             "-tan dport != :80".into(),
             "-tan ( dport = :ssh or sport = :ssh )".into(),
             "-tan state established ( dport = :ssh or sport = :ssh )".into(),
@@ -805,5 +807,86 @@ fn filter_file_like_ss() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains("/nonexistent/sockscope-filter"), "{err}");
+    });
+}
+
+/// `cgroup PATH` on a real group: a child moves itself into a new cgroup2
+/// group (writing 0 to its cgroup.procs), opens a listener on 127.0.0.5
+/// there and execs `sleep`; `cgroup /GROUP` (under the mount) and the
+/// absolute path select that listener alone, as in ss, and `!=` the rest.
+#[test]
+fn cgroup_term_selects_a_groups_sockets_like_ss() {
+    use std::os::unix::process::CommandExt;
+    Sandbox::run(|env| {
+        let Some(mount) = cgroup2_mount().filter(|_| env.private_ns) else {
+            eprintln!("not run: needs root and a cgroup2 mount");
+            return;
+        };
+        let mut sc = Scenario::new();
+        populate(&mut sc, env);
+        let name = format!("sockscope-test-{}", std::process::id());
+        let group = std::path::Path::new(&mount).join(&name);
+        if let Err(e) = std::fs::create_dir(&group) {
+            eprintln!("not run: cannot make a cgroup at {}: {e}", group.display());
+            return;
+        }
+        let procs = std::ffi::CString::new(group.join("cgroup.procs").to_str().unwrap()).unwrap();
+        let mut cmd = env.command("sleep");
+        cmd.arg("60");
+        // SAFETY: only async-signal-safe calls (open, write, close,
+        // socket, bind, listen) between fork and exec; the socket is left
+        // open (no CLOEXEC) for sleep to hold.
+        unsafe {
+            cmd.pre_exec(move || {
+                let fd = libc::open(procs.as_ptr(), libc::O_WRONLY);
+                if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::close(fd);
+                let s = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+                let mut a: libc::sockaddr_in = std::mem::zeroed();
+                a.sin_family = libc::AF_INET as libc::sa_family_t;
+                a.sin_addr.s_addr = u32::from_be_bytes([127, 0, 0, 5]).to_be();
+                if s < 0
+                    || libc::bind(
+                        s,
+                        (&a as *const libc::sockaddr_in).cast(),
+                        std::mem::size_of::<libc::sockaddr_in>() as u32,
+                    ) != 0
+                    || libc::listen(s, 4) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().expect("spawn sleep in the cgroup");
+        let listed = common::poll_until(std::time::Duration::from_secs(5), || {
+            !oracle_rows(env, &sc, &["-tln", "src", "127.0.0.5"]).is_empty()
+        });
+        let abs = group.to_str().unwrap().to_owned();
+        let rel = format!("/{name}");
+        let mut failures = Vec::new();
+        for words in [
+            vec!["-tan", "cgroup", &rel],
+            vec!["-tan", "cgroup", &abs],
+            vec!["-tan", "cgroup", "!=", &rel],
+            vec!["-tan", "not", "cgroup", &abs, "and", "src", "127.0.0.5"],
+        ] {
+            let theirs = oracle_rows(env, &sc, &words);
+            let mut ours_args = words.clone();
+            ours_args.push("--jsonl");
+            let ours = our_rows(env, &sc, &ours_args);
+            if ours != theirs {
+                failures.push(format!("{words:?}:\n{}", diff_rows(&theirs, &ours)));
+            }
+        }
+        let ours = our_rows(env, &sc, &["-tan", "--jsonl", "cgroup", &rel]);
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_dir(&group);
+        assert!(listed, "the child's listener never showed");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert_eq!(ours.len(), 1, "the child's listener alone: {ours:?}");
     });
 }
