@@ -272,7 +272,10 @@ impl Config {
         let (protocols, families, list_unix) = match filter.family {
             Some(expr::AddrFamily::Inet) => (protocols, vec![Family::Inet], false),
             Some(expr::AddrFamily::Inet6) => (protocols, vec![Family::Inet6], false),
-            Some(expr::AddrFamily::Unix) => (Vec::new(), families, true),
+            // -t/-u with a unix: HOST: no table holds both, nothing listed.
+            Some(expr::AddrFamily::Unix) => {
+                (Vec::new(), families, cli.unix || !(cli.tcp || cli.udp))
+            }
             _ => (protocols, families, cli.unix),
         };
         let (mode, states) = match &cli.command {
