@@ -283,8 +283,9 @@ fn bad_filters_exit_2_with_a_caret() {
         (&["-tan", "( sport = :22"][..], "(", "unbalanced"),
         (&["-tan", "sport = :22 )"][..], ")", "unbalanced"),
         (
-            &["-tan", "dst", "not-an-address"][..],
-            "not-an-address",
+            // (a prefix length: no host name lookup)
+            &["-tan", "dst", "not-an/address"][..],
+            "not-an/address",
             "not an IP address",
         ),
     ] {
@@ -376,9 +377,10 @@ fn bad_input_exits_2_naming_the_problem() {
             Under("[::1/129]"),
         ),
         (
-            &[b"-tan", b"dst", b"1.2.3"],
-            &["\"1.2.3\" is not an IP address"],
-            Under("1.2.3"),
+            // (1.2.3 is iproute2's 1.2.3.0; a prefix: no host lookup)
+            &[b"-tan", b"dst", b"1.2.3.4.5/8"],
+            &["\"1.2.3.4.5\" is not an IP address"],
+            Under("1.2.3.4.5/8"),
         ),
         (
             &[b"-tan", b"dst", b"[::1"],
