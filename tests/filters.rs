@@ -892,3 +892,38 @@ fn cgroup_term_selects_a_groups_sockets_like_ss() {
         assert_eq!(ours.len(), 1, "the child's listener alone: {ours:?}");
     });
 }
+
+/// Without CAP_NET_ADMIN the kernel refuses a MARK_COND program (EPERM)
+/// and sends no marks: sockscope asks again without the program (netlink,
+/// not a fallback to /proc) and says that marks were not seen. Found
+/// running `fwmark` as nobody: the whole dump fell back to /proc.
+#[test]
+fn fwmark_without_cap_net_admin_says_so() {
+    Sandbox::run(|env| {
+        if !env.private_ns {
+            eprintln!("not run: needs root to mark a socket and to drop to nobody");
+            return;
+        }
+        let (port, _keep) = marked_sockets();
+        let out = env
+            .command("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_sockscope"))
+            .args(["-tan", "-v", "fwmark", "=", "0x31"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(
+            !err.contains("/proc/net instead"),
+            "fell back to /proc: {err}"
+        );
+        assert!(err.contains("refused: filtered in user space"), "{err}");
+        assert!(err.contains("marks to CAP_NET_ADMIN only"), "{err}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains(&format!(":{port}")),
+            "no mark seen, none matches: {text}"
+        );
+    });
+}

@@ -254,6 +254,18 @@ impl Expr {
         }
     }
 
+    /// True when the expression holds a `fwmark` term.
+    pub fn looks_at_marks(&self) -> bool {
+        match self {
+            Expr::Chain(first, rest) => {
+                first.looks_at_marks() || rest.iter().any(|(_, e)| e.looks_at_marks())
+            }
+            Expr::Not(a) => a.looks_at_marks(),
+            Expr::Mark { .. } => true,
+            _ => false,
+        }
+    }
+
     /// True when the expression looks at the mark or the cgroup, which
     /// /proc/net does not show.
     fn needs_diag_attrs(&self) -> bool {
@@ -1755,6 +1767,8 @@ mod tests {
         assert!(Expr::Cgroup(77).matches(&s));
         assert!(!Expr::Cgroup(1).matches(&s));
         assert!(m.needs_netlink() && Expr::Cgroup(1).needs_netlink());
+        assert!(Expr::and(Expr::Dev(1), Expr::Not(Box::new(m))).looks_at_marks());
+        assert!(!Expr::Cgroup(1).looks_at_marks());
     }
 
     /// ss takes `sport = *:22` for any port (its `*` skips the port);
