@@ -446,6 +446,26 @@ fn bad_input_exits_2_naming_the_problem() {
             &["UNIX sockets have no ports to compare"],
             Under(":22"),
         ),
+        (
+            &[b"-tan", b"fwmark", b"=", b"0xZZ"],
+            &["\"0xZZ\" is not a mark"],
+            Under("0xZZ"),
+        ),
+        (
+            &[b"-tan", b"cgroup", b"/no/such/sockscope/group"],
+            &["/no/such/sockscope/group"],
+            Under("/no/such/sockscope/group"),
+        ),
+        (
+            &[b"-tan", b"src", b"link:ip"],
+            &["link: addresses are not supported"],
+            Under("link:ip"),
+        ),
+        (
+            &[b"-tan", b"-F", b"/no/such/sockscope-filter"],
+            &["cannot read filter file /no/such/sockscope-filter"],
+            No,
+        ),
         // who, why-bind, ports, listeners.
         (
             &[b"who", b":99999"],

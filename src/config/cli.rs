@@ -57,8 +57,8 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          option or subcommand, a missing or bad value (--pid, --source), a bad \
          filter (the filter is repeated with carets under the offending \
          token), a bad --process regex, a bad who or why-bind port or \
-         address, a filter expression with -x, a flag the subcommand cannot \
-         use (listeners -u).",
+         address, a -F file that cannot be read, a flag the subcommand \
+         cannot use (listeners -u).",
     ),
     (
         3,
@@ -274,9 +274,11 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// An ss filter: `state NAME`/`exclude NAME` words, then an expression
-    /// over src, dst, sport, dport, dev, autobound (and sockscope's uid,
-    /// pid, comm, netns, container) with and/or/not and parentheses, e.g.
-    /// `state established '( dport = :https or sport = :https )'`.
+    /// over src, dst, sport, dport, dev, fwmark, cgroup, autobound (and
+    /// sockscope's uid, pid, comm, netns, container) with and/or/not and
+    /// parentheses, e.g. `state established '( dport = :https or sport =
+    /// :https )'`, `dst 127/8`, `dst localhost`, `dst inet6:[::1]`, and
+    /// with -x UNIX name globs: `-xa src '/run/*.sock'`.
     /// What the kernel can check is sent to it as bytecode.
     #[arg(value_name = "FILTER")]
     pub filter: Vec<String>,
