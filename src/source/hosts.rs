@@ -4,9 +4,10 @@
 //! for `-r` ([`HostNames`], getnameinfo, cached) and the id of a cgroup v2
 //! directory ([`cgroup_id`]).
 //!
-//! A lookup runs on a thread of its own and is given up after
+//! Lookups run on a thread of their own and are given up after
 //! [`LOOKUP_TIMEOUT`]: a resolver that does not answer slows a run by that
-//! much, once per name, never more (the thread is left to finish alone).
+//! much, once (after that `-r` shows numbers), never more (the thread is
+//! left to finish alone).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -52,13 +53,45 @@ pub fn resolve(name: &str) -> Result<Vec<IpAddr>, String> {
     }
 }
 
-/// Reverse lookups for `-r`, each address asked once per run.
+/// Reverse lookups for `-r`, each address asked once per run, one after
+/// another on one lookup thread (started at the first lookup).
 #[derive(Debug, Default)]
 pub struct HostNames {
     cache: HashMap<IpAddr, Option<String>>,
+    worker: Option<Worker>,
     /// Set once a lookup timed out: the resolver is not answering, so the
     /// remaining addresses are shown as numbers instead of each waiting.
     stalled: bool,
+}
+
+#[derive(Debug)]
+struct Worker {
+    ask: mpsc::Sender<IpAddr>,
+    answers: mpsc::Receiver<Option<String>>,
+}
+
+impl Worker {
+    fn start() -> Option<Worker> {
+        let (ask, questions) = mpsc::channel::<IpAddr>();
+        let (tell, answers) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sockscope-names".into())
+            .spawn(move || {
+                // getnameinfo(NI_NAMEREQD): /etc/hosts, then whatever
+                // nsswitch.conf names (DNS PTR queries among them).
+                let flags = libc::NI_NAMEREQD | libc::NI_NUMERICSERV;
+                for ip in questions {
+                    let name = dns_lookup::getnameinfo(&SocketAddr::new(ip, 0), flags)
+                        .ok()
+                        .map(|(host, _)| host);
+                    if tell.send(name).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Worker { ask, answers })
+    }
 }
 
 impl HostNames {
@@ -66,29 +99,34 @@ impl HostNames {
         HostNames::default()
     }
 
-    /// The name of `ip` (getnameinfo with NI_NAMEREQD), or `None`.
-    /// Wildcard addresses have none (ss shows `*` for them).
+    /// The name of `ip`, or `None`. Wildcard addresses have none (ss shows
+    /// them as numbers).
     pub fn name(&mut self, ip: IpAddr) -> Option<&str> {
         if ip.is_unspecified() {
             return None;
         }
         if !self.cache.contains_key(&ip) {
-            let found = if self.stalled {
-                None
-            } else {
-                match with_timeout(move || dns_lookup::lookup_addr(&ip).ok()) {
-                    Some(name) => name,
-                    None => {
-                        self.stalled = true;
-                        None
-                    }
-                }
-            };
+            let found = if self.stalled { None } else { self.ask(ip) };
             // An address for a name (a hosts line may say so) is none.
             let found = found.filter(|n| n.parse::<IpAddr>().is_err());
             self.cache.insert(ip, found);
         }
         self.cache.get(&ip).and_then(|n| n.as_deref())
+    }
+
+    fn ask(&mut self, ip: IpAddr) -> Option<String> {
+        if self.worker.is_none() {
+            self.worker = Worker::start();
+        }
+        let worker = self.worker.as_ref()?;
+        worker.ask.send(ip).ok()?;
+        match worker.answers.recv_timeout(LOOKUP_TIMEOUT) {
+            Ok(name) => name,
+            Err(_) => {
+                self.stalled = true;
+                None
+            }
+        }
     }
 }
 
@@ -193,6 +231,20 @@ mod tests {
         );
         let lo = resolve("localhost").unwrap();
         assert!(lo.iter().any(|a| a.is_loopback()), "{lo:?}");
+    }
+
+    /// 127.0.0.1 is named by every /etc/hosts (localhost here); wildcards
+    /// are never looked up; an answer is kept.
+    #[test]
+    fn reverse_names_are_cached() {
+        let mut h = HostNames::new();
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        let name = h.name(lo).map(str::to_owned);
+        assert!(name.is_some(), "127.0.0.1 has no name in /etc/hosts?");
+        assert_eq!(h.name(lo).map(str::to_owned), name);
+        assert_eq!(h.cache.len(), 1);
+        assert_eq!(h.name("0.0.0.0".parse().unwrap()), None);
+        assert_eq!(h.cache.len(), 1, "wildcards are not asked");
     }
 
     #[test]
