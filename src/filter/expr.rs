@@ -1833,6 +1833,10 @@ mod tests {
         let f = ctx_parse(&["state", "connected", "exclude", "time-wait"]).unwrap();
         assert!(!f.states.unwrap().contains(crate::model::TcpState::TimeWait));
         assert_eq!(ctx_parse(&[]).unwrap(), Filter::default());
+        // An empty set stays empty (ss falls back to its default states:
+        // README, "Where ss gives other rows").
+        let f = ctx_parse(&["state", "established", "exclude", "established"]).unwrap();
+        assert_eq!(f.states, Some(StateSet::EMPTY));
     }
 
     fn error(words: &[&str]) -> FilterError {
