@@ -262,6 +262,40 @@ pub struct Cli {
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
 
+    // issue 15, kill: -K/--kill, --dry-run, -E/--events, -D/--diag.
+    /// Destroy every socket the filter selects (SOCK_DESTROY, as ss -K;
+    /// needs CAP_NET_ADMIN and a kernel with CONFIG_INET_DIAG_DESTROY):
+    /// each socket killed is printed, then a count on stderr. Refused
+    /// without a selection: a `state`/`exclude` word, a filter expression,
+    /// or --pid/--comm/--process (-a, -l, -t, -u, -4, -6 and -N alone
+    /// select too much). TCP and UDP only.
+    #[arg(short = 'K', long = "kill", conflicts_with_all = ["events", "diag", "summary"])]
+    pub kill: bool,
+
+    /// With -K: print what would be killed, and kill nothing.
+    #[arg(long = "dry-run", requires = "kill")]
+    pub dry_run: bool,
+
+    /// Print each TCP/UDP socket the kernel destroys, as it happens (the
+    /// sock_diag destroy multicast groups, as ss -E; needs CAP_NET_ADMIN),
+    /// filtered by the filter expression, until interrupted. -t/-u/-4/-6
+    /// choose the groups. --jsonl streams one object per event.
+    #[arg(short = 'E', long = "events", conflicts_with_all = ["diag", "summary"])]
+    pub events: bool,
+
+    /// Write the raw netlink replies of the TCP dump to FILE (`-` for
+    /// stdout) instead of printing rows, as ss -D: `TCPDIAG_FILE=FILE ss`
+    /// reads them back. State words apply, a filter expression cannot.
+    /// FILE is created with mode 0600 and must not exist (a symbolic link
+    /// is never followed).
+    #[arg(
+        short = 'D',
+        long = "diag",
+        value_name = "FILE",
+        conflicts_with = "summary"
+    )]
+    pub diag: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod facts;
+pub mod kill;
 pub mod netns;
 
 use std::net::{IpAddr, SocketAddr};
@@ -42,6 +43,12 @@ pub enum Mode {
     },
     /// `ports`: ephemeral port pressure.
     Ports,
+    /// `-K`: destroy the sockets selected (`--dry-run`: only list them).
+    Kill { dry_run: bool },
+    /// `-E`: print sockets as the kernel destroys them.
+    Events,
+    /// `-D FILE`: write the raw replies of the TCP dump.
+    Diag { path: kill::DiagTarget },
 }
 
 /// The command line asked for something impossible.
@@ -63,6 +70,14 @@ pub enum ConfigError {
     /// `-N`, `--container`: a namespace that cannot be read.
     #[error(transparent)]
     Netns(#[from] netns::NetnsArgError),
+    /// `-K` with nothing that narrows what it kills.
+    #[error(
+        "-K destroys every socket it selects, and nothing narrows the selection: \
+         give a state word (state established), a filter expression (dport = :8080) \
+         or --pid/--comm/--process; -t, -u, -4, -6, -a, -l and -N alone are not \
+         enough (`state all` selects every socket on purpose)"
+    )]
+    KillWithoutSelection,
     /// A flag the subcommand would otherwise ignore.
     #[error("{flag} cannot be used with {view}: {why}")]
     NotForView {
@@ -258,43 +273,52 @@ impl Config {
             .iter()
             .any(|t| t.reach != crate::pipeline::netns::Reach::Current);
         let filter = parse_filter(&cli.filter, &facts, other_namespaces)?;
-        let (mode, states) = match &cli.command {
-            Some(Command::Who(args)) => (
-                Mode::Who(parse_local_port(&args.target, facts.services.as_ref())?),
-                StateSet::all(),
-            ),
-            // The accept queue's length is the listener's Recv-Q: only the
-            // listeners and the half-open request sockets are dumped.
-            Some(Command::Listeners) => (
-                Mode::Listeners,
-                [TcpState::Listen, TcpState::SynRecv].into_iter().collect(),
-            ),
-            Some(Command::WhyBind(args)) => (
-                {
-                    let (target, scope) = parse_bind_target(&args.target, &facts)?;
-                    Mode::WhyBind {
-                        target,
-                        scope,
-                        try_bind: args.try_bind,
-                    }
-                },
-                StateSet::all(),
-            ),
-            Some(Command::Ports) => (Mode::Ports, StateSet::all()),
-            None if cli.summary => (Mode::Summary, StateSet::all()),
-            // ss: -a wins over -l; neither shows connected sockets only.
-            None if cli.all => (Mode::List, StateSet::all()),
-            None if cli.listening => (Mode::List, StateSet::listening()),
-            None => (Mode::List, StateSet::connected()),
+        let flagged = kill::mode(&cli);
+        if let Some((flagged, _)) = &flagged {
+            kill::check(&cli, flagged, &filter, namespaces.targets.len())?;
+        }
+        let (mode, states) = if let Some(flagged) = flagged {
+            flagged
+        } else {
+            match &cli.command {
+                Some(Command::Who(args)) => (
+                    Mode::Who(parse_local_port(&args.target, facts.services.as_ref())?),
+                    StateSet::all(),
+                ),
+                // The accept queue's length is the listener's Recv-Q: only the
+                // listeners and the half-open request sockets are dumped.
+                Some(Command::Listeners) => (
+                    Mode::Listeners,
+                    [TcpState::Listen, TcpState::SynRecv].into_iter().collect(),
+                ),
+                Some(Command::WhyBind(args)) => (
+                    {
+                        let (target, scope) = parse_bind_target(&args.target, &facts)?;
+                        Mode::WhyBind {
+                            target,
+                            scope,
+                            try_bind: args.try_bind,
+                        }
+                    },
+                    StateSet::all(),
+                ),
+                Some(Command::Ports) => (Mode::Ports, StateSet::all()),
+                None if cli.summary => (Mode::Summary, StateSet::all()),
+                // ss: -a wins over -l; neither shows connected sockets only.
+                None if cli.all => (Mode::List, StateSet::all()),
+                None if cli.listening => (Mode::List, StateSet::listening()),
+                None => (Mode::List, StateSet::connected()),
+            }
         };
         // ss: `state`/`exclude` words override -a and -l.
         let states = match (&mode, filter.states) {
-            (Mode::List, Some(s)) => s,
+            (Mode::List | Mode::Kill { .. } | Mode::Events | Mode::Diag { .. }, Some(s)) => s,
             _ => states,
         };
         // --container tags rows by their owners' containers.
-        let needs_owners =
-            filter.expr.as_ref().is_some_and(|e| e.needs_owners()) || !cli.container.is_empty();
+        let needs_owners = (filter.expr.as_ref().is_some_and(|e| e.needs_owners())
+            || !cli.container.is_empty())
+            && !matches!(mode, Mode::Events | Mode::Diag { .. });
         let regex = match &cli.process {
             Some(r) => Some(Regex::new(r).map_err(|e| {
                 ConfigError::Regex {
@@ -321,11 +345,14 @@ impl Config {
         let protocols = match &mode {
             Mode::Listeners | Mode::Ports => vec![Protocol::Tcp],
             Mode::WhyBind { .. } if cli.udp && !cli.tcp => vec![Protocol::Udp],
-            Mode::WhyBind { .. } => vec![Protocol::Tcp],
+            Mode::WhyBind { .. } | Mode::Diag { .. } => vec![Protocol::Tcp],
             _ => protocols,
         };
+        // A destroyed socket (-E) has no owner left; -D prints no rows.
+        let ownerless = matches!(mode, Mode::Events | Mode::Diag { .. });
         let processes =
-            cli.processes || process.is_some() || is_who || (explain && mode != Mode::Ports);
+            (cli.processes || process.is_some() || is_who || (explain && mode != Mode::Ports))
+                && !ownerless;
         let owners = (processes || needs_owners).then(|| OwnerOptions {
             proc_root: proc_root.clone(),
             // --process looks at command lines too.
@@ -345,6 +372,7 @@ impl Config {
             return Err(ConfigError::UnixFilter);
         }
         let bytecode = request_filter(filter.expr.as_ref(), &mode, &facts.knobs)
+            .filter(|_| !matches!(mode, Mode::Events | Mode::Diag { .. }))
             .as_ref()
             .and_then(bytecode::compile);
         Ok(Config {
@@ -499,7 +527,12 @@ fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<
                 Expr::PortLe(Side::Src, hi),
             ))
         }
-        Mode::List | Mode::Summary | Mode::Listeners => None,
+        Mode::List
+        | Mode::Summary
+        | Mode::Listeners
+        | Mode::Kill { .. }
+        | Mode::Events
+        | Mode::Diag { .. } => None,
     };
     match (user.cloned(), view) {
         (Some(u), Some(v)) => Some(Expr::and(u, v)),

@@ -14,6 +14,7 @@
 //! [`Query::bytecode`]) or any higher layer.
 
 pub mod containers;
+pub mod destroy;
 pub mod ifaces;
 pub mod input;
 pub mod netlink;

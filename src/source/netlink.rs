@@ -485,7 +485,7 @@ pub fn unix_name(raw: &[u8]) -> Vec<u8> {
 
 /// Receives one datagram; the returned length exceeds `buf` when it was
 /// truncated (MSG_TRUNC).
-fn recv(sock: &netlink_sys::Socket, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn recv(sock: &netlink_sys::Socket, buf: &mut [u8]) -> io::Result<usize> {
     loop {
         let mut slice = &mut buf[..];
         match sock.recv(&mut slice, libc::MSG_TRUNC) {
