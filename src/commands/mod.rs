@@ -4,6 +4,7 @@
 //! returns the command's [`Outcome`]; [`ExitStatus`] is what `main` exits
 //! with, from the outcome or the [`CommandError`].
 
+pub mod events;
 pub mod kill;
 pub mod list;
 pub mod listeners;
@@ -106,6 +107,9 @@ pub enum CommandError {
     /// `-K`: the netlink conversation itself failed.
     #[error(transparent)]
     Destroy(#[from] crate::source::destroy::DestroyError),
+    /// `-E`: the subscription failed.
+    #[error(transparent)]
+    Events(#[from] crate::source::events::ReceiveError),
     /// The run could not return to its own network namespace.
     #[error(transparent)]
     Netns(#[from] crate::source::netns::NetnsError),
@@ -125,6 +129,7 @@ impl CommandError {
             CommandError::Try(e) => e,
             CommandError::Netns(e) => e,
             CommandError::Destroy(e) => e,
+            CommandError::Events(e) => e,
             CommandError::Io(e) | CommandError::Output(e) => e,
         };
         std::iter::successors(Some(first), |&e| e.source())
@@ -326,7 +331,7 @@ fn dispatch(config: &Config, failed: &Cell<bool>) -> Result<Outcome, CommandErro
         Mode::Ports => ports::run(&cx),
         Mode::Summary => summary::run(&cx),
         Mode::Kill { dry_run } => kill::run(&cx, *dry_run),
-        Mode::Events => Err(CommandError::Io(io::Error::other("todo"))),
+        Mode::Events => events::run(&cx),
         Mode::Diag { .. } => Err(CommandError::Io(io::Error::other("todo"))),
     }
 }
