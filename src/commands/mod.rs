@@ -4,6 +4,7 @@
 //! returns the command's [`Outcome`]; [`ExitStatus`] is what `main` exits
 //! with, from the outcome or the [`CommandError`].
 
+pub mod diag;
 pub mod events;
 pub mod kill;
 pub mod list;
@@ -110,6 +111,9 @@ pub enum CommandError {
     /// `-E`: the subscription failed.
     #[error(transparent)]
     Events(#[from] crate::source::events::ReceiveError),
+    /// `-D`: the dump or its file.
+    #[error(transparent)]
+    Diag(#[from] crate::source::diag_dump::DiagError),
     /// The run could not return to its own network namespace.
     #[error(transparent)]
     Netns(#[from] crate::source::netns::NetnsError),
@@ -130,6 +134,7 @@ impl CommandError {
             CommandError::Netns(e) => e,
             CommandError::Destroy(e) => e,
             CommandError::Events(e) => e,
+            CommandError::Diag(e) => e,
             CommandError::Io(e) | CommandError::Output(e) => e,
         };
         std::iter::successors(Some(first), |&e| e.source())
@@ -332,7 +337,7 @@ fn dispatch(config: &Config, failed: &Cell<bool>) -> Result<Outcome, CommandErro
         Mode::Summary => summary::run(&cx),
         Mode::Kill { dry_run } => kill::run(&cx, *dry_run),
         Mode::Events => events::run(&cx),
-        Mode::Diag { .. } => Err(CommandError::Io(io::Error::other("todo"))),
+        Mode::Diag { path } => diag::run(&cx, path),
     }
 }
 

@@ -15,6 +15,7 @@
 
 pub mod containers;
 pub mod destroy;
+pub mod diag_dump;
 pub mod events;
 pub mod ifaces;
 pub mod input;
