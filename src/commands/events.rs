@@ -77,7 +77,7 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
     // The header at once, as ss.
     printer.flush_rows()?;
     out.borrow_mut().flush()?;
-    let stdout = io::stdout();
+    let stdout = console::stdout_watch();
     loop {
         let ready = {
             let mut fds: Vec<PollFd<'_>> = subs

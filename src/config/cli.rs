@@ -49,7 +49,8 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
         1,
         "The answer is no: who when nothing holds the port, why-bind when \
          bind() would fail, listeners when an accept queue is full, ports when \
-         a destination has used 90 % of the ephemeral ports.",
+         a destination has used 90 % of the ephemeral ports, -K when the \
+         kernel refused to kill a socket.",
     ),
     (
         2,
@@ -58,7 +59,7 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          filter (the filter is repeated with carets under the offending \
          token), a bad --process regex, a bad who or why-bind port or \
          address, a filter expression with -x, a flag the subcommand cannot \
-         use (listeners -u).",
+         use (listeners -u), -K without a selection.",
     ),
     (
         3,
@@ -69,8 +70,8 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          must cover the states, -i/-m attributes and kernel filter asked for \
          now), a --record file \
          that cannot be written, already exists (without --record-overwrite) \
-         or is a symbolic link, /etc/services or /etc/passwd unreadable with \
-         -r.",
+         or is a symbolic link (a -D file too), /etc/services or /etc/passwd \
+         unreadable with -r, -E without CAP_NET_ADMIN.",
     ),
     (
         130,
