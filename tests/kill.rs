@@ -94,8 +94,13 @@ struct Conns {
 }
 
 fn connections(ns: &TestNetns, n: usize) -> Conns {
+    connections_on(ns, 0, n)
+}
+
+/// [`connections`] to a listener on `port` (0: any).
+fn connections_on(ns: &TestNetns, port: u16, n: usize) -> Conns {
     ns.enter(move || {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let l = TcpListener::bind(("127.0.0.1", port)).expect("bind");
         let listen = l.local_addr().unwrap();
         let mut clients = Vec::new();
         let mut served: Vec<OwnedFd> = Vec::new();
@@ -352,4 +357,80 @@ fn kill_without_cap_net_admin_is_refused_by_the_kernel() {
         "{err}"
     );
     assert_eq!(ss_rows(&ns, &["-t", "state", "established"]).len(), 2);
+}
+
+#[test]
+fn kill_in_several_namespaces_each_in_its_own() {
+    if !root_or_say("kill_in_several_namespaces_each_in_its_own") {
+        return;
+    }
+    let (a, b) = (TestNetns::named(), TestNetns::named());
+    // The same four-tuple in both: only the namespace tells them apart.
+    let mut ca = connections_on(&a, 5000, 1);
+    let mut cb = connections_on(&b, 5000, 1);
+    let out = bin()
+        .args(["-N", &a.selector(), "-N", &b.selector()])
+        .args([
+            "-K",
+            "-tn",
+            "state",
+            "established",
+            "sport",
+            "=",
+            ":5000",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["netns"]["name"].as_str().unwrap_or("?"))
+        .collect();
+    names.sort();
+    let mut want = vec![a.name().unwrap(), b.name().unwrap()];
+    want.sort();
+    assert_eq!(names, want);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("killed 2 sockets"));
+    for c in [&mut ca.clients[0], &mut cb.clients[0]] {
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 4];
+        assert_eq!(
+            c.read(&mut buf).map_err(|e| e.kind()),
+            Err(ErrorKind::ConnectionReset)
+        );
+    }
+}
+
+#[test]
+fn kill_goes_on_when_stdout_closes() {
+    if !root_or_say("kill_goes_on_when_stdout_closes") {
+        return;
+    }
+    let ns = TestNetns::named();
+    let mut conns = connections_on(&ns, 5000, 3);
+    // A pipe nobody reads: the first row written fails (EPIPE).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = bin()
+        .args(["-N", &ns.selector()])
+        .args(["-K", "-tn", "state", "established", "sport", "=", ":5000"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("killed 3 sockets"), "{err}");
+    for c in conns.clients.iter_mut() {
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 4];
+        assert_eq!(
+            c.read(&mut buf).map_err(|e| e.kind()),
+            Err(ErrorKind::ConnectionReset)
+        );
+    }
 }

@@ -32,6 +32,9 @@ pub fn run(cx: &Context<'_>, dry_run: bool) -> Result<Outcome, CommandError> {
     let mut out = cx.out();
     let mut tally = Tally::default();
     let mut report = RunReport::default();
+    // A failed output (`| head -1` closed it) does not stop the kills: the
+    // rest are killed, the count still said, then the error returned.
+    let mut output: Option<io::Error> = None;
     let across = {
         let mut printer = output::printer(
             config.format,
@@ -47,10 +50,15 @@ pub fn run(cx: &Context<'_>, dry_run: bool) -> Result<Outcome, CommandError> {
             let run = ns.run(&mut picked)?;
             report = run.after(std::mem::take(&mut report));
             printer.enter(&ns.place);
-            if dry_run {
-                for s in &picked.sockets {
-                    printer.socket(s)?;
+            let mut show = |s: &crate::model::Socket| {
+                if output.is_none()
+                    && let Err(e) = printer.socket(s)
+                {
+                    output = Some(e);
                 }
+            };
+            if dry_run {
+                picked.sockets.iter().for_each(&mut show);
                 tally.killed += picked.sockets.len();
                 return Ok(());
             }
@@ -72,7 +80,7 @@ pub fn run(cx: &Context<'_>, dry_run: bool) -> Result<Outcome, CommandError> {
                 match destroyer.destroy(&target)? {
                     Answer::Killed => {
                         tally.killed += 1;
-                        printer.socket(s)?;
+                        show(s);
                     }
                     Answer::Gone => tally.gone += 1,
                     Answer::Refused(why) => *tally.refused.entry(why).or_default() += 1,
@@ -80,12 +88,23 @@ pub fn run(cx: &Context<'_>, dry_run: bool) -> Result<Outcome, CommandError> {
             }
             Ok::<_, CommandError>(())
         })?;
-        printer.finish()?;
+        if output.is_none()
+            && let Err(e) = printer.finish()
+        {
+            output = Some(e);
+        }
         across
     };
-    out.flush()?;
+    if output.is_none()
+        && let Err(e) = out.flush()
+    {
+        output = Some(e);
+    }
     let report = cx.gathered(&across, report);
     say(&tally, dry_run);
+    if let Some(e) = output {
+        return Err(CommandError::Io(e));
+    }
     cx.verbose(&report, console::Shown::AsRead);
     Ok(if tally.refused.is_empty() && tally.outside == 0 {
         Outcome::Killed
