@@ -203,3 +203,59 @@ fn events_end_when_stdout_closes_and_refuse_json() {
     let status = run.0.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{status:?}");
 }
+
+#[test]
+fn events_from_several_namespaces_are_tagged() {
+    if !is_root() {
+        say("events_from_several_namespaces_are_tagged: not root: no namespace made");
+        return;
+    }
+    let (a, b) = (TestNetns::named(), TestNetns::named());
+    let mut run = Owned(
+        bin()
+            .args(["-N", &a.selector(), "-N", &b.selector()])
+            .args(["-E", "-t", "--jsonl", "state", "all", "sport", "=", ":5000"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Its two subscriptions live in a and b: each namespace lists one.
+    let listed = |ns: &TestNetns| {
+        ns.enter(|| {
+            std::fs::read_to_string("/proc/thread-self/net/netlink")
+                .map(|t| {
+                    t.lines()
+                        .skip(1)
+                        .filter(|l| {
+                            let f: Vec<&str> = l.split_whitespace().collect();
+                            f.get(1) == Some(&"4") && f.get(3).is_some_and(|g| *g != "00000000")
+                        })
+                        .count()
+                })
+                .unwrap_or(0)
+        })
+    };
+    assert!(
+        poll_until(Duration::from_secs(10), || listed(&a) == 1
+            && listed(&b) == 1),
+        "sockscope -E did not subscribe in both namespaces"
+    );
+    let lines = lines_of(&mut run.0);
+    for ns in [&a, &b] {
+        // A listener bound and closed: destroyed in its namespace.
+        ns.enter(|| drop(TcpListener::bind("127.0.0.1:5000").unwrap()));
+    }
+    let got = take(&lines, 2, Duration::from_secs(10));
+    let mut names: Vec<String> = got
+        .iter()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            v["netns"]["name"].as_str().unwrap_or("?").to_owned()
+        })
+        .collect();
+    names.sort();
+    let mut want = vec![a.name().unwrap().to_owned(), b.name().unwrap().to_owned()];
+    want.sort();
+    assert_eq!(names, want, "{got:?}");
+}
