@@ -357,6 +357,8 @@ mod tests {
             (Outcome::Busy, ExitStatus::No),
             (Outcome::Fine, ExitStatus::Success),
             (Outcome::Critical, ExitStatus::No),
+            (Outcome::Killed, ExitStatus::Success),
+            (Outcome::KillRefused, ExitStatus::No),
         ] {
             assert_eq!(ExitStatus::from(outcome), status, "{outcome:?}");
         }
