@@ -277,39 +277,37 @@ impl Config {
         if let Some((flagged, _)) = &flagged {
             kill::check(&cli, flagged, &filter, namespaces.targets.len())?;
         }
-        let (mode, states) = if let Some(flagged) = flagged {
-            flagged
-        } else {
-            match &cli.command {
-                Some(Command::Who(args)) => (
-                    Mode::Who(parse_local_port(&args.target, facts.services.as_ref())?),
-                    StateSet::all(),
-                ),
-                // The accept queue's length is the listener's Recv-Q: only the
-                // listeners and the half-open request sockets are dumped.
-                Some(Command::Listeners) => (
-                    Mode::Listeners,
-                    [TcpState::Listen, TcpState::SynRecv].into_iter().collect(),
-                ),
-                Some(Command::WhyBind(args)) => (
-                    {
-                        let (target, scope) = parse_bind_target(&args.target, &facts)?;
-                        Mode::WhyBind {
-                            target,
-                            scope,
-                            try_bind: args.try_bind,
-                        }
-                    },
-                    StateSet::all(),
-                ),
-                Some(Command::Ports) => (Mode::Ports, StateSet::all()),
-                None if cli.summary => (Mode::Summary, StateSet::all()),
-                // ss: -a wins over -l; neither shows connected sockets only.
-                None if cli.all => (Mode::List, StateSet::all()),
-                None if cli.listening => (Mode::List, StateSet::listening()),
-                None => (Mode::List, StateSet::connected()),
-            }
+        let (mode, states) = match &cli.command {
+            Some(Command::Who(args)) => (
+                Mode::Who(parse_local_port(&args.target, facts.services.as_ref())?),
+                StateSet::all(),
+            ),
+            // The accept queue's length is the listener's Recv-Q: only the
+            // listeners and the half-open request sockets are dumped.
+            Some(Command::Listeners) => (
+                Mode::Listeners,
+                [TcpState::Listen, TcpState::SynRecv].into_iter().collect(),
+            ),
+            Some(Command::WhyBind(args)) => (
+                {
+                    let (target, scope) = parse_bind_target(&args.target, &facts)?;
+                    Mode::WhyBind {
+                        target,
+                        scope,
+                        try_bind: args.try_bind,
+                    }
+                },
+                StateSet::all(),
+            ),
+            Some(Command::Ports) => (Mode::Ports, StateSet::all()),
+            None if cli.summary => (Mode::Summary, StateSet::all()),
+            // ss: -a wins over -l; neither shows connected sockets only.
+            None if cli.all => (Mode::List, StateSet::all()),
+            None if cli.listening => (Mode::List, StateSet::listening()),
+            None => (Mode::List, StateSet::connected()),
         };
+        // -K, -E, -D (never with a subcommand: kill::check refused that).
+        let (mode, states) = flagged.unwrap_or((mode, states));
         // ss: `state`/`exclude` words override -a and -l.
         let states = match (&mode, filter.states) {
             (Mode::List | Mode::Kill { .. } | Mode::Events | Mode::Diag { .. }, Some(s)) => s,
