@@ -3,9 +3,14 @@
 //! -K without a selection). Never "unknown option" or clap's "unexpected
 //! argument", never a panic.
 //!
+//! As root, the walk is made twice: as typed, and again with `-N NAME` of
+//! a namespace the test makes (every option composes with -N).
+//!
 //! The list is iproute2 7.1's (misc/ss.c's long_opts, the facts only); a
 //! second test checks that the installed ss's `--help` names no option the
 //! list lacks, so the list follows the oracle this machine has.
+
+pub mod common;
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -181,7 +186,29 @@ fn args_for(o: &SsOption, spelling: &str, dir: &std::path::Path, n: usize) -> Ve
 
 #[test]
 fn every_ss_option_is_accepted_or_named_with_a_reason() {
-    let dir = std::env::temp_dir().join(format!("sockscope-ssflags-{}", std::process::id()));
+    walk(&[]);
+}
+
+#[test]
+fn every_ss_option_composes_with_a_namespace() {
+    if !common::netns::is_root() {
+        common::netns::say(
+            "ss_flags: not root, so no namespace can be made: -N with every option is not walked",
+        );
+        return;
+    }
+    let ns = common::netns::TestNetns::named();
+    let name = ns.name().expect("a named namespace").to_owned();
+    walk(&["-N".to_owned(), name]);
+}
+
+/// Runs every option with `prefix` before it.
+fn walk(prefix: &[String]) {
+    let dir = std::env::temp_dir().join(format!(
+        "sockscope-ssflags-{}-{}",
+        std::process::id(),
+        prefix.len()
+    ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut failures = Vec::new();
     let mut n = 0;
@@ -192,7 +219,8 @@ fn every_ss_option_is_accepted_or_named_with_a_reason() {
         }
         for spelling in spellings {
             n += 1;
-            let args = args_for(o, &spelling, &dir, n);
+            let mut args = prefix.to_vec();
+            args.extend(args_for(o, &spelling, &dir, n));
             let ran = run(&args, STREAMING.contains(&o.long));
             let err = &ran.stderr;
             let named = err.contains(&spelling)
