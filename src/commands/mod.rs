@@ -166,6 +166,11 @@ impl CommandError {
         match self {
             _ if self.is_broken_pipe() => ExitStatus::Success,
             CommandError::Usage(ConfigError::Netns(e)) if e.is_permission() => ExitStatus::Failure,
+            // ss's status for -Z without SELinux.
+            CommandError::Usage(ConfigError::SelinuxOff) => ExitStatus::No,
+            CommandError::Usage(ConfigError::SelinuxContexts | ConfigError::NotRead { .. }) => {
+                ExitStatus::Failure
+            }
             CommandError::Netns(e) if e.is_gone() => ExitStatus::Usage,
             CommandError::Usage(_) => ExitStatus::Usage,
             _ => ExitStatus::Failure,

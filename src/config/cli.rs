@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
@@ -50,7 +51,8 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
         "The answer is no: who when nothing holds the port, why-bind when \
          bind() would fail, listeners when an accept queue is full, ports when \
          a destination has used 90 % of the ephemeral ports, -K when the \
-         kernel refused to kill a socket.",
+         kernel refused to kill a socket. Also -Z/-z \
+         where SELinux is off (\"SELinux is not enabled.\", as ss).",
     ),
     (
         2,
@@ -58,7 +60,8 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          option or subcommand, a missing or bad value (--pid, --source), a bad \
          filter (the filter is repeated with carets under the offending \
          token), a bad --process regex, a bad who or why-bind port or \
-         address, a filter expression with -x, a flag the subcommand cannot \
+         address, an unknown option (named, with the nearest sockscope way \
+         for netstat and lsof habits such as -W or -c), a filter expression with -x, a flag the subcommand cannot \
          use (listeners -u), -K without a selection.",
     ),
     (
@@ -71,7 +74,9 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          now), a --record file \
          that cannot be written, already exists (without --record-overwrite) \
          or is a symbolic link (a -D file too), /etc/services or /etc/passwd \
-         unreadable with -r, -E without CAP_NET_ADMIN.",
+         unreadable with -r, -E without CAP_NET_ADMIN, an ss option whose data \
+         sockscope does not read (--bpf-maps, --bpf-map-id; -Z/-z where SELinux \
+         is on).",
     ),
     (
         130,
@@ -263,6 +268,28 @@ pub struct Cli {
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
 
+    // issue 15, lead: ss's flags that sockscope answers without rows of
+    // its own.
+    /// Show the SELinux security context of each owning process (ss -Z).
+    /// Where SELinux is off, says so and exits 1, as ss.
+    #[arg(short = 'Z', long = "context")]
+    pub context: bool,
+
+    /// Show the SELinux contexts of each owning process and socket (ss -z).
+    /// Where SELinux is off, says so and exits 1, as ss.
+    #[arg(short = 'z', long = "contexts")]
+    pub contexts: bool,
+
+    /// Show every BPF socket-local storage map's value (ss --bpf-maps, in
+    /// builds of ss with libbpf): not read by sockscope; says so.
+    #[arg(long = "bpf-maps")]
+    pub bpf_maps: bool,
+
+    /// Show one BPF socket-local storage map's value (ss --bpf-map-id): not
+    /// read by sockscope; says so.
+    #[arg(long = "bpf-map-id", value_name = "MAP-ID")]
+    pub bpf_map_id: Vec<u32>,
+
     // issue 15, kill: -K/--kill, --dry-run, -E/--events, -D/--diag.
     /// Destroy every socket the filter selects (SOCK_DESTROY, as ss -K;
     /// needs CAP_NET_ADMIN and a kernel with CONFIG_INET_DIAG_DESTROY):
@@ -390,7 +417,22 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        let matches = Cli::command().get_matches_from(args);
+        let mut cmd = Cli::command();
+        let matches = match cmd.try_get_matches_from_mut(args) {
+            Ok(matches) => matches,
+            Err(err) => match super::hints::unknown_option(&err) {
+                Some(text) => {
+                    // The usage of the (sub)command that met the option.
+                    let usage = match err.get(clap::error::ContextKind::Usage) {
+                        Some(clap::error::ContextValue::StyledStr(usage)) => usage.clone(),
+                        _ => cmd.render_usage(),
+                    };
+                    clap::Error::raw(ErrorKind::UnknownArgument, format!("{text}\n\n{usage}\n"))
+                        .exit()
+                }
+                None => err.exit(),
+            },
+        };
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         let env = |id: &str| matches.value_source(id) == Some(ValueSource::EnvVariable);
         cli.from_env = FromEnv {
@@ -516,7 +558,7 @@ pub mod tests {
 
     #[test]
     fn unknown_flag_is_a_usage_error() {
-        let e = Cli::try_parse_from(["sockscope", "-tanZ"]).unwrap_err();
+        let e = Cli::try_parse_from(["sockscope", "-tanW"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let e = Cli::try_parse_from(["sockscope", "--json", "--jsonl"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);

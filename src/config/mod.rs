@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod facts;
+pub mod hints;
 pub mod kill;
 pub mod netns;
 
@@ -70,6 +71,21 @@ pub enum ConfigError {
     /// `-N`, `--container`: a namespace that cannot be read.
     #[error(transparent)]
     Netns(#[from] netns::NetnsArgError),
+    /// -Z/-z where SELinux is off: ss's answer, exit 1.
+    #[error("SELinux is not enabled.")]
+    SelinuxOff,
+    /// -Z/-z where SELinux is on: sockscope does not read the contexts.
+    #[error(
+        "SELinux is enabled, but sockscope does not read security contexts (-Z, -z) yet: \
+         use ss -Z"
+    )]
+    SelinuxContexts,
+    /// An ss option whose data sockscope does not read (exit 3).
+    #[error("{flag}: {why}")]
+    NotRead {
+        flag: &'static str,
+        why: &'static str,
+    },
     /// `-K` with nothing that narrows what it kills.
     #[error(
         "-K destroys every socket it selects, and nothing narrows the selection: \
@@ -198,6 +214,23 @@ impl Config {
     /// The configuration of `cli`, given the system facts: no I/O.
     pub fn new(cli: Cli, mut facts: Facts) -> Result<Config, ConfigError> {
         check_view_flags(&cli)?;
+        if cli.bpf_maps || !cli.bpf_map_id.is_empty() {
+            return Err(ConfigError::NotRead {
+                flag: if cli.bpf_maps {
+                    "--bpf-maps"
+                } else {
+                    "--bpf-map-id"
+                },
+                why: "sockscope does not read BPF socket-local storage \
+                      (INET_DIAG_REQ_SK_BPF_STORAGES) yet; ss shows it only when built with \
+                      libbpf (Debian's ss 6.1 is not)",
+            });
+        }
+        match facts.selinux {
+            Some(false) => return Err(ConfigError::SelinuxOff),
+            Some(true) => return Err(ConfigError::SelinuxContexts),
+            None => {}
+        }
         // (Taken out of the facts; the placeholder left there reads nothing.)
         let mut namespaces = std::mem::replace(
             &mut facts.namespaces,

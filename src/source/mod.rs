@@ -24,6 +24,7 @@ pub mod netns;
 pub mod owners;
 pub mod proc;
 pub mod sections;
+pub mod selinux;
 pub mod services;
 pub mod sockstat;
 pub mod sysctl;
