@@ -50,7 +50,8 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
         1,
         "The answer is no: who when nothing holds the port, why-bind when \
          bind() would fail, listeners when an accept queue is full, ports when \
-         a destination has used 90 % of the ephemeral ports. Also -Z/-z \
+         a destination has used 90 % of the ephemeral ports, -K when the \
+         kernel refused to kill a socket. Also -Z/-z \
          where SELinux is off (\"SELinux is not enabled.\", as ss).",
     ),
     (
@@ -61,7 +62,7 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          token), a bad --process regex, a bad who or why-bind port or \
          address, an unknown option (named, with the nearest sockscope way \
          for netstat and lsof habits such as -W or -c), a filter expression with -x, a flag the subcommand cannot \
-         use (listeners -u).",
+         use (listeners -u), -K without a selection.",
     ),
     (
         3,
@@ -72,9 +73,10 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          must cover the states, -i/-m attributes and kernel filter asked for \
          now), a --record file \
          that cannot be written, already exists (without --record-overwrite) \
-         or is a symbolic link, /etc/services or /etc/passwd unreadable with \
-         -r, an ss option whose data sockscope does not read (--bpf-maps, \
-         --bpf-map-id; -Z/-z where SELinux is on).",
+         or is a symbolic link (a -D file too), /etc/services or /etc/passwd \
+         unreadable with -r, -E without CAP_NET_ADMIN, an ss option whose data \
+         sockscope does not read (--bpf-maps, --bpf-map-id; -Z/-z where SELinux \
+         is on).",
     ),
     (
         130,
@@ -287,6 +289,40 @@ pub struct Cli {
     /// read by sockscope; says so.
     #[arg(long = "bpf-map-id", value_name = "MAP-ID")]
     pub bpf_map_id: Vec<u32>,
+
+    // issue 15, kill: -K/--kill, --dry-run, -E/--events, -D/--diag.
+    /// Destroy every socket the filter selects (SOCK_DESTROY, as ss -K;
+    /// needs CAP_NET_ADMIN and a kernel with CONFIG_INET_DIAG_DESTROY):
+    /// each socket killed is printed, then a count on stderr. Refused
+    /// without a selection: a `state`/`exclude` word, a filter expression,
+    /// or --pid/--comm/--process (-a, -l, -t, -u, -4, -6 and -N alone
+    /// select too much). TCP and UDP only.
+    #[arg(short = 'K', long = "kill", conflicts_with_all = ["events", "diag", "summary"])]
+    pub kill: bool,
+
+    /// With -K: print what would be killed, and kill nothing.
+    #[arg(long = "dry-run", requires = "kill")]
+    pub dry_run: bool,
+
+    /// Print each TCP/UDP socket the kernel destroys, as it happens (the
+    /// sock_diag destroy multicast groups, as ss -E; needs CAP_NET_ADMIN),
+    /// filtered by the filter expression, until interrupted. -t/-u/-4/-6
+    /// choose the groups. --jsonl streams one object per event.
+    #[arg(short = 'E', long = "events", conflicts_with_all = ["diag", "summary"])]
+    pub events: bool,
+
+    /// Write the raw netlink replies of the TCP dump to FILE (`-` for
+    /// stdout) instead of printing rows, as ss -D: `TCPDIAG_FILE=FILE ss`
+    /// reads them back. State words apply, a filter expression cannot.
+    /// FILE is created with mode 0600 and must not exist (a symbolic link
+    /// is never followed).
+    #[arg(
+        short = 'D',
+        long = "diag",
+        value_name = "FILE",
+        conflicts_with = "summary"
+    )]
+    pub diag: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod facts;
 pub mod hints;
+pub mod kill;
 pub mod netns;
 
 use std::net::{IpAddr, SocketAddr};
@@ -43,6 +44,12 @@ pub enum Mode {
     },
     /// `ports`: ephemeral port pressure.
     Ports,
+    /// `-K`: destroy the sockets selected (`--dry-run`: only list them).
+    Kill { dry_run: bool },
+    /// `-E`: print sockets as the kernel destroys them.
+    Events,
+    /// `-D FILE`: write the raw replies of the TCP dump.
+    Diag { path: kill::DiagTarget },
 }
 
 /// The command line asked for something impossible.
@@ -79,6 +86,14 @@ pub enum ConfigError {
         flag: &'static str,
         why: &'static str,
     },
+    /// `-K` with nothing that narrows what it kills.
+    #[error(
+        "-K destroys every socket it selects, and nothing narrows the selection: \
+         give a state word (state established), a filter expression (dport = :8080) \
+         or --pid/--comm/--process; -t, -u, -4, -6, -a, -l and -N alone are not \
+         enough (`state all` selects every socket on purpose)"
+    )]
+    KillWithoutSelection,
     /// A flag the subcommand would otherwise ignore.
     #[error("{flag} cannot be used with {view}: {why}")]
     NotForView {
@@ -291,6 +306,10 @@ impl Config {
             .iter()
             .any(|t| t.reach != crate::pipeline::netns::Reach::Current);
         let filter = parse_filter(&cli.filter, &facts, other_namespaces)?;
+        let flagged = kill::mode(&cli);
+        if let Some((flagged, _)) = &flagged {
+            kill::check(&cli, flagged, &filter, namespaces.targets.len())?;
+        }
         let (mode, states) = match &cli.command {
             Some(Command::Who(args)) => (
                 Mode::Who(parse_local_port(&args.target, facts.services.as_ref())?),
@@ -320,14 +339,17 @@ impl Config {
             None if cli.listening => (Mode::List, StateSet::listening()),
             None => (Mode::List, StateSet::connected()),
         };
+        // -K, -E, -D (never with a subcommand: kill::check refused that).
+        let (mode, states) = flagged.unwrap_or((mode, states));
         // ss: `state`/`exclude` words override -a and -l.
         let states = match (&mode, filter.states) {
-            (Mode::List, Some(s)) => s,
+            (Mode::List | Mode::Kill { .. } | Mode::Events | Mode::Diag { .. }, Some(s)) => s,
             _ => states,
         };
         // --container tags rows by their owners' containers.
-        let needs_owners =
-            filter.expr.as_ref().is_some_and(|e| e.needs_owners()) || !cli.container.is_empty();
+        let needs_owners = (filter.expr.as_ref().is_some_and(|e| e.needs_owners())
+            || !cli.container.is_empty())
+            && !matches!(mode, Mode::Events | Mode::Diag { .. });
         let regex = match &cli.process {
             Some(r) => Some(Regex::new(r).map_err(|e| {
                 ConfigError::Regex {
@@ -354,11 +376,14 @@ impl Config {
         let protocols = match &mode {
             Mode::Listeners | Mode::Ports => vec![Protocol::Tcp],
             Mode::WhyBind { .. } if cli.udp && !cli.tcp => vec![Protocol::Udp],
-            Mode::WhyBind { .. } => vec![Protocol::Tcp],
+            Mode::WhyBind { .. } | Mode::Diag { .. } => vec![Protocol::Tcp],
             _ => protocols,
         };
+        // A destroyed socket (-E) has no owner left; -D prints no rows.
+        let ownerless = matches!(mode, Mode::Events | Mode::Diag { .. });
         let processes =
-            cli.processes || process.is_some() || is_who || (explain && mode != Mode::Ports);
+            (cli.processes || process.is_some() || is_who || (explain && mode != Mode::Ports))
+                && !ownerless;
         let owners = (processes || needs_owners).then(|| OwnerOptions {
             proc_root: proc_root.clone(),
             // --process looks at command lines too.
@@ -378,6 +403,7 @@ impl Config {
             return Err(ConfigError::UnixFilter);
         }
         let bytecode = request_filter(filter.expr.as_ref(), &mode, &facts.knobs)
+            .filter(|_| !matches!(mode, Mode::Events | Mode::Diag { .. }))
             .as_ref()
             .and_then(bytecode::compile);
         Ok(Config {
@@ -532,7 +558,12 @@ fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<
                 Expr::PortLe(Side::Src, hi),
             ))
         }
-        Mode::List | Mode::Summary | Mode::Listeners => None,
+        Mode::List
+        | Mode::Summary
+        | Mode::Listeners
+        | Mode::Kill { .. }
+        | Mode::Events
+        | Mode::Diag { .. } => None,
     };
     match (user.cloned(), view) {
         (Some(u), Some(v)) => Some(Expr::and(u, v)),

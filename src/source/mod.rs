@@ -14,6 +14,9 @@
 //! [`Query::bytecode`]) or any higher layer.
 
 pub mod containers;
+pub mod destroy;
+pub mod diag_dump;
+pub mod events;
 pub mod ifaces;
 pub mod input;
 pub mod netlink;
