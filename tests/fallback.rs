@@ -105,6 +105,8 @@ fn refused_dump_falls_back_for_that_table_only() {
         unix: false,
         info: false,
         memory: false,
+        attrs: false,
+        tos: false,
     };
     let tcp = Table {
         family: Family::Inet,

@@ -67,6 +67,8 @@ fuzz_target!(|data: &[u8]| {
         unix: false,
         info: true,
         memory: true,
+        attrs: false,
+        tos: false,
     };
     for table in query.tables() {
         let _ = build_request(table, &query, 1);

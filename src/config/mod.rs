@@ -347,6 +347,7 @@ impl Config {
         let bytecode = request_filter(filter.expr.as_ref(), &mode, &facts.knobs)
             .as_ref()
             .and_then(bytecode::compile);
+        let ss = ss_options(&cli, &states, netid);
         Ok(Config {
             select: Selection {
                 states,
@@ -367,6 +368,9 @@ impl Config {
                 unix: cli.unix,
                 info: cli.info,
                 memory: cli.memory,
+                // ss's -e, --cgroup and --tos fields (--ss-format only).
+                attrs: (cli.ss_format || cli.invoked_as_ss) && (cli.extended || cli.cgroup),
+                tos: (cli.ss_format || cli.invoked_as_ss) && cli.tos,
             },
             source: SourceOptions {
                 kind: match cli.source {
@@ -390,6 +394,8 @@ impl Config {
                 memory: cli.memory,
                 ipv6,
                 netns: namespaces.tagged.then(|| netns_widths(&namespaces)),
+                queues: !cli.no_queues,
+                ss,
             },
             names: Names::take(&mut facts).filter(|_| cli.resolve),
             euid: facts.euid,
@@ -401,6 +407,27 @@ impl Config {
         })
     }
 }
+
+// issue 15, format
+/// The ss format's options (`--ss-format`, or invoked as `ss`); `None` for
+/// sockscope's own table. ss hides Netid when one socket table is listed
+/// and State when one state is asked for (misc/ss.c, main).
+fn ss_options(
+    cli: &Cli,
+    states: &StateSet,
+    netid: bool,
+) -> Option<crate::output::ss_format::SsOptions> {
+    (cli.ss_format || cli.invoked_as_ss).then(|| crate::output::ss_format::SsOptions {
+        netid,
+        state: states.iter().nth(1).is_some(),
+        // ss -e implies -o.
+        timers: cli.options || cli.extended,
+        oneline: cli.oneline,
+        tos: cli.tos,
+        cgroup: cli.cgroup,
+    })
+}
+// end issue 15, format
 
 /// Refuses the flags a subcommand would ignore (or answer wrongly with),
 /// so nothing typed is dropped in silence. What each view accepts:

@@ -16,6 +16,7 @@ pub mod json;
 pub mod listeners;
 pub mod ports;
 pub mod small_table;
+pub mod ss_format;
 pub mod summary;
 pub mod table;
 pub mod who;
@@ -58,6 +59,9 @@ pub fn printer<'a>(
     users: Option<&'a Users>,
 ) -> Box<dyn Printer + 'a> {
     match format {
+        OutputFormat::Table if let Some(ss) = &table.ss => {
+            Box::new(ss_format::SsPrinter::new(out, table, ss, services))
+        }
         OutputFormat::Table => Box::new(TablePrinter {
             out,
             table: table::TableWriter::new(table, services, users, BATCH + 1),
@@ -315,6 +319,8 @@ mod tests {
             memory: false,
             ipv6: true,
             netns: None,
+            queues: true,
+            ss: None,
         }
     }
 

@@ -58,6 +58,11 @@ pub struct TableOptions {
     /// Netns and Container columns (more than one namespace is listed),
     /// with the widest name each can hold (escaped).
     pub netns: Option<NetnsWidths>,
+    /// The Recv-Q and Send-Q columns (not with -Q).
+    pub queues: bool,
+    /// ss's own format instead of this table (`--ss-format`, or invoked as
+    /// `ss`).
+    pub ss: Option<super::ss_format::SsOptions>,
 }
 
 /// The widest namespace and container names of a run, escaped.
@@ -127,13 +132,11 @@ impl Column {
         if opts.netid {
             columns.push(Column::Netid);
         }
-        columns.extend([
-            Column::State,
-            Column::RecvQ,
-            Column::SendQ,
-            Column::Local,
-            Column::Peer,
-        ]);
+        columns.push(Column::State);
+        if opts.queues {
+            columns.extend([Column::RecvQ, Column::SendQ]);
+        }
+        columns.extend([Column::Local, Column::Peer]);
         if opts.timers {
             columns.push(Column::Timer);
         }
@@ -793,6 +796,8 @@ mod tests {
             memory: false,
             ipv6: true,
             netns: None,
+            queues: true,
+            ss: None,
         };
         let mut out = Vec::new();
         write(&mut out, &socks, &[], &opts, None, None).unwrap();
@@ -824,6 +829,8 @@ mod tests {
             memory: false,
             ipv6: true,
             netns: None,
+            queues: true,
+            ss: None,
         };
         let mut out = Vec::new();
         write(&mut out, &[s], &[], &opts, None, None).unwrap();

@@ -605,6 +605,8 @@ mod tests {
                 unix: false,
                 info: false,
                 memory: false,
+                attrs: false,
+                tos: false,
             },
             select: Selection {
                 states: crate::model::StateSet::all(),

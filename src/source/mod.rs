@@ -13,6 +13,7 @@
 //! nothing here imports `filter` (a kernel filter arrives as the bytes of
 //! [`Query::bytecode`]) or any higher layer.
 
+pub mod cgroups;
 pub mod containers;
 pub mod ifaces;
 pub mod input;
@@ -105,6 +106,11 @@ pub struct Query {
     pub info: bool,
     /// Ask the kernel for socket memory (-m).
     pub memory: bool,
+    /// Keep the attributes ss -e and --cgroup print (shutdown, mark,
+    /// cgroup id) in each record's extras.
+    pub attrs: bool,
+    /// Ask the kernel for the TOS, traffic class and class id (--tos).
+    pub tos: bool,
 }
 
 impl Query {

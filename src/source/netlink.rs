@@ -49,6 +49,15 @@ const SOCKET_RCVBUF: usize = 1 << 20;
 /// include/uapi/linux/netlink.h: NLMSG_HDRLEN.
 const NLMSG_HDRLEN: usize = 16;
 
+/// include/uapi/linux/inet_diag.h: enum { INET_DIAG_NONE, ... }: the
+/// attributes ss -e, --tos and --cgroup print.
+const INET_DIAG_TOS: u16 = 5;
+const INET_DIAG_TCLASS: u16 = 6;
+const INET_DIAG_SHUTDOWN: u16 = 8;
+const INET_DIAG_MARK: u16 = 15;
+const INET_DIAG_CLASS_ID: u16 = 17;
+const INET_DIAG_CGROUP_ID: u16 = 21;
+
 /// include/uapi/linux/inet_diag.h: sizeof(struct inet_diag_msg).
 const INET_DIAG_MSG_LEN: usize = 72;
 
@@ -119,7 +128,7 @@ impl Session {
             // A kernel filter leaves few rows: no receive thread for them.
             let pipelined = query.bytecode.is_none();
             let result = self.exchange(DumpId::Inet(table), &request, pipelined, &mut |payload| {
-                let s = parse_socket(payload, table.proto)?;
+                let s = parse_socket_with(payload, table.proto, query.attrs || query.tos)?;
                 if query.matches(&s)
                     && let Err(e) = sink.push(s)
                 {
@@ -329,6 +338,12 @@ pub fn build_request(table: Table, query: &Query, seq: u32) -> Vec<u8> {
             }
             if query.memory {
                 e |= ExtensionFlags::SKMEMINFO;
+            }
+            if query.tos {
+                // include/uapi/linux/inet_diag.h: 1 << (INET_DIAG_TOS - 1),
+                // 1 << (INET_DIAG_TCLASS - 1) (the class id comes with them)
+                e |= ExtensionFlags::from_bits_retain(1 << (INET_DIAG_TOS - 1))
+                    | ExtensionFlags::from_bits_retain(1 << (INET_DIAG_TCLASS - 1));
             }
             e
         },
@@ -601,6 +616,11 @@ impl DumpParser {
     }
 }
 
+/// The first four bytes, in host order.
+fn u32_of(v: &[u8]) -> Option<u32> {
+    Some(u32::from_ne_bytes(v.get(..4)?.try_into().ok()?))
+}
+
 fn read_i32(payload: &[u8]) -> Option<i32> {
     let bytes: [u8; 4] = payload.get(..4)?.try_into().ok()?;
     Some(i32::from_ne_bytes(bytes))
@@ -609,6 +629,12 @@ fn read_i32(payload: &[u8]) -> Option<i32> {
 /// Turns one struct inet_diag_msg and its attributes into a record
 /// (include/uapi/linux/inet_diag.h).
 pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
+    parse_socket_with(payload, proto, false)
+}
+
+/// [`parse_socket`], also keeping in the extras the attributes ss -e,
+/// --cgroup and --tos print when `attrs` is set.
+pub fn parse_socket_with(payload: &[u8], proto: Protocol, attrs: bool) -> Result<Socket, String> {
     if payload.len() < INET_DIAG_MSG_LEN {
         return Err(format!(
             "inet_diag_msg of {} bytes, expected at least {INET_DIAG_MSG_LEN}",
@@ -666,6 +692,25 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
             }
             // u32 array of SK_MEMINFO_*
             INET_DIAG_SKMEMINFO => extras.get_or_insert_default().mem = parse_skmeminfo(v),
+            // u8: the shutdown mask (sk->sk_shutdown)
+            INET_DIAG_SHUTDOWN if attrs => {
+                extras.get_or_insert_default().shutdown = v.first().copied()
+            }
+            // u32: sk->sk_mark
+            INET_DIAG_MARK if attrs => extras.get_or_insert_default().mark = u32_of(v),
+            // u64: cgroup_id(sock_cgroup_ptr(&sk->sk_cgrp_data))
+            INET_DIAG_CGROUP_ID if attrs => {
+                extras.get_or_insert_default().cgroup_id = v
+                    .get(..8)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_ne_bytes);
+            }
+            // u8: inet->tos
+            INET_DIAG_TOS if attrs => extras.get_or_insert_default().tos = v.first().copied(),
+            // u8: the IPv6 traffic class
+            INET_DIAG_TCLASS if attrs => extras.get_or_insert_default().tclass = v.first().copied(),
+            // u32: the net_cls class id, else sk->sk_priority
+            INET_DIAG_CLASS_ID if attrs => extras.get_or_insert_default().class_id = u32_of(v),
             _ => {}
         }
     }

@@ -1,0 +1,641 @@
+//! ss's own text output (`--ss-format`, or sockscope invoked as `ss`):
+//! what iproute2 6.1's `ss` prints, field for field, so that a script that
+//! splits ss's lines on white space finds the same fields in the same
+//! order. This module owns that format: its columns ([`SsColumn::list`]),
+//! ss's state words, address forms, `users:((...))`, the `-o`/`-e`/`--tos`/
+//! `--cgroup` words and the `-i`/`-m` line (its texts come from
+//! [`super::detail`]), and ss's layout.
+//!
+//! The layout is ss's when stdout is not a terminal (misc/ss.c, render:
+//! "compact output"): every column as wide as its widest token, Local and
+//! Peer addresses right-aligned, the rest left-aligned, one space before
+//! State, Recv-Q, Send-Q and each address, nothing before a port and
+//! before Process. So the header reads `Peer Address:PortProcess` when no
+//! peer port is wider than `Port`, as ss's does. Everything after the peer
+//! port (users, timer, -e words, the -i/-m line led by a newline and a tab)
+//! is the Process column's token, each word led by a space, as ss writes
+//! them. sockscope's extras (queue attribution, cookie and V6only columns,
+//! Netns and Container) never appear.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+
+use super::detail::{skmem_text, tcp_info_text, tcp_info_text_with_options, timer_text};
+use super::table::TableOptions;
+use crate::model::{Family, Owner, Protocol, Socket, TcpState, UnixSocket};
+use crate::pipeline::netns::Place;
+use crate::pipeline::{self, Delivery};
+use crate::source::cgroups::CgroupPaths;
+use crate::source::services::Services;
+use crate::text::{escape, escape_bytes};
+
+/// What the ss format shows besides the table options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SsOptions {
+    /// The Netid column: more than one socket table is listed.
+    pub netid: bool,
+    /// The State column: more than one state is asked for.
+    pub state: bool,
+    /// Timers (-o, and -e, which implies it in ss).
+    pub timers: bool,
+    /// -O: the -i/-m text on the socket's own line.
+    pub oneline: bool,
+    /// --tos: tos:, tclass:, class_id:.
+    pub tos: bool,
+    /// --cgroup: cgroup:PATH.
+    pub cgroup: bool,
+}
+
+/// ss's columns (misc/ss.c, `columns[]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsColumn {
+    Netid,
+    State,
+    RecvQ,
+    SendQ,
+    /// `ADDR:` (`ADDR%dev:`), or a UNIX socket's `path ` / `* `.
+    LocalAddr,
+    LocalPort,
+    PeerAddr,
+    PeerPort,
+    /// Everything else: users, timer, -e, --tos, --cgroup, -i/-m.
+    Process,
+}
+
+impl SsColumn {
+    /// The columns shown, in order, built once per run.
+    pub fn list(opts: &TableOptions, ss: &SsOptions) -> Vec<SsColumn> {
+        let mut list = Vec::with_capacity(9);
+        if ss.netid {
+            list.push(SsColumn::Netid);
+        }
+        if ss.state {
+            list.push(SsColumn::State);
+        }
+        if opts.queues {
+            list.extend([SsColumn::RecvQ, SsColumn::SendQ]);
+        }
+        list.extend([
+            SsColumn::LocalAddr,
+            SsColumn::LocalPort,
+            SsColumn::PeerAddr,
+            SsColumn::PeerPort,
+            // ss 6.1 always has it (7.1 only with -p).
+            SsColumn::Process,
+        ]);
+        list
+    }
+
+    fn header(self) -> &'static str {
+        match self {
+            SsColumn::Netid => "Netid",
+            SsColumn::State => "State",
+            SsColumn::RecvQ => "Recv-Q",
+            SsColumn::SendQ => "Send-Q",
+            SsColumn::LocalAddr => "Local Address:",
+            SsColumn::PeerAddr => "Peer Address:",
+            SsColumn::LocalPort | SsColumn::PeerPort => "Port",
+            SsColumn::Process => "Process",
+        }
+    }
+
+    fn right_aligned(self) -> bool {
+        matches!(self, SsColumn::LocalAddr | SsColumn::PeerAddr)
+    }
+
+    /// What ss writes before the column when it is not a line's first.
+    fn delimiter(self) -> &'static str {
+        match self {
+            SsColumn::State
+            | SsColumn::RecvQ
+            | SsColumn::SendQ
+            | SsColumn::LocalAddr
+            | SsColumn::PeerAddr => " ",
+            SsColumn::Netid | SsColumn::LocalPort | SsColumn::PeerPort | SsColumn::Process => "",
+        }
+    }
+}
+
+/// ss's state word (misc/ss.c, sstate_name).
+pub fn state_word(state: TcpState) -> &'static str {
+    match state {
+        TcpState::Established => "ESTAB",
+        TcpState::SynSent => "SYN-SENT",
+        TcpState::SynRecv => "SYN-RECV",
+        TcpState::FinWait1 => "FIN-WAIT-1",
+        TcpState::FinWait2 => "FIN-WAIT-2",
+        TcpState::TimeWait => "TIME-WAIT",
+        TcpState::Close => "UNCONN",
+        TcpState::CloseWait => "CLOSE-WAIT",
+        TcpState::LastAck => "LAST-ACK",
+        TcpState::Listen => "LISTEN",
+        TcpState::Closing => "CLOSING",
+    }
+}
+
+/// Rows rendered at once: ss renders when its buffer passes 5 MiB; the
+/// widths measured so far are kept for the rows that follow.
+const BATCH_ROWS: usize = 50_000;
+
+/// The ss-format printer.
+pub struct SsPrinter<'a> {
+    out: &'a mut dyn Write,
+    opts: &'a TableOptions,
+    ss: &'a SsOptions,
+    services: Option<&'a Services>,
+    columns: Vec<SsColumn>,
+    /// Each held row's tokens, one per column.
+    rows: Vec<Vec<String>>,
+    /// The widest token of each column so far (bytes, as ss measures).
+    max_len: Vec<usize>,
+    /// Interface names by index, for `%dev`.
+    names: HashMap<u32, String>,
+    /// cgroup paths, walked the first time one is needed.
+    cgroups: Option<CgroupPaths>,
+}
+
+impl<'a> SsPrinter<'a> {
+    pub fn new(
+        out: &'a mut dyn Write,
+        opts: &'a TableOptions,
+        ss: &'a SsOptions,
+        services: Option<&'a Services>,
+    ) -> SsPrinter<'a> {
+        let columns = SsColumn::list(opts, ss);
+        let mut p = SsPrinter {
+            out,
+            opts,
+            ss,
+            services,
+            max_len: vec![0; columns.len()],
+            columns,
+            rows: Vec::new(),
+            names: HashMap::new(),
+            cgroups: None,
+        };
+        if opts.header {
+            let header = p.columns.iter().map(|c| c.header().to_owned()).collect();
+            p.hold(header);
+        }
+        p
+    }
+
+    fn hold(&mut self, row: Vec<String>) {
+        for (max, token) in self.max_len.iter_mut().zip(&row) {
+            *max = (*max).max(token.len());
+        }
+        self.rows.push(row);
+    }
+
+    /// The row of an inet socket.
+    fn inet_row(&mut self, s: &Socket) -> Vec<String> {
+        let mut row = Vec::with_capacity(self.columns.len());
+        for i in 0..self.columns.len() {
+            let token = match self.columns[i] {
+                SsColumn::Netid => s.proto.name().to_owned(),
+                SsColumn::State => state_word(s.state).to_owned(),
+                SsColumn::RecvQ => format!("{:<6}", s.recv_q),
+                SsColumn::SendQ => format!("{:<6}", s.send_q.unwrap_or(0)),
+                SsColumn::LocalAddr => {
+                    let dev = match s.ifindex {
+                        Some(i) if i != 0 => Some(self.ifname(i)),
+                        _ => None,
+                    };
+                    address(s, s.local, dev.as_deref())
+                }
+                SsColumn::LocalPort => self.port(s.proto, s.local.port()),
+                SsColumn::PeerAddr => address(s, s.remote, None),
+                SsColumn::PeerPort => self.port(s.proto, s.remote.port()),
+                SsColumn::Process => self.inet_rest(s),
+            };
+            row.push(token);
+        }
+        row
+    }
+
+    /// The row of a UNIX socket: `path inode` (`*` unbound), peer `* inode`
+    /// (ss never names the peer).
+    fn unix_row(&self, u: &UnixSocket) -> Vec<String> {
+        self.columns
+            .iter()
+            .map(|c| match c {
+                SsColumn::Netid => u.kind.netid().to_owned(),
+                SsColumn::State => state_word(u.state).to_owned(),
+                SsColumn::RecvQ => format!("{:<6}", u.recv_q.unwrap_or(0)),
+                SsColumn::SendQ => format!("{:<6}", u.send_q.unwrap_or(0)),
+                SsColumn::LocalAddr => match &u.path {
+                    Some(p) => format!("{} ", escape_bytes(p)),
+                    None => "* ".to_owned(),
+                },
+                SsColumn::LocalPort => u.inode.to_string(),
+                SsColumn::PeerAddr => "* ".to_owned(),
+                SsColumn::PeerPort => u.peer_inode.unwrap_or(0).to_string(),
+                SsColumn::Process => {
+                    let mut buf = String::new();
+                    if self.opts.processes {
+                        users(&mut buf, u.owners.as_deref().unwrap_or_default());
+                    }
+                    buf
+                }
+            })
+            .collect()
+    }
+
+    /// A port as ss prints it: `*` for 0, a service name with -r.
+    fn port(&self, proto: Protocol, port: u16) -> String {
+        if port == 0 {
+            return "*".to_owned();
+        }
+        match self.services.and_then(|db| db.name(proto, port)) {
+            Some(name) => escape(name).into_owned(),
+            None => port.to_string(),
+        }
+    }
+
+    fn ifname(&mut self, index: u32) -> String {
+        self.names
+            .entry(index)
+            .or_insert_with(|| {
+                let name =
+                    crate::source::ifaces::name_of(index).unwrap_or_else(|| index.to_string());
+                escape(&name).into_owned()
+            })
+            .clone()
+    }
+
+    /// Everything after the peer port, in ss's order (misc/ss.c,
+    /// inet_show_sock): users, timer, -e, --tos, --cgroup, then the -i/-m
+    /// text.
+    fn inet_rest(&mut self, s: &Socket) -> String {
+        let mut buf = String::new();
+        if self.opts.processes && s.inode != 0 {
+            users(&mut buf, s.owners.as_deref().unwrap_or_default());
+        }
+        if let (true, Some(t)) = (self.ss.timers, &s.timer) {
+            buf.push(' ');
+            buf.push_str(&timer_text(t.kind.name(), t.expires_ms, t.retrans));
+        }
+        let x = s.extras.as_deref();
+        if self.opts.extended {
+            if let Some(uid) = s.uid.filter(|&u| u != 0) {
+                let _ = write!(buf, " uid:{uid}");
+            }
+            let _ = write!(buf, " ino:{} sk:{:x}", s.inode, s.cookie.unwrap_or(0));
+            if let Some(mark) = x.and_then(|x| x.mark).filter(|&m| m != 0) {
+                let _ = write!(buf, " fwmark:0x{mark:x}");
+            }
+            if let Some(id) = x.and_then(|x| x.cgroup_id).filter(|&id| id != 0) {
+                let path = self.cgroup_path(id);
+                let _ = write!(buf, " cgroup:{path}");
+            }
+            if let (Family::Inet6, Some(v6only)) = (s.family, s.v6only) {
+                let _ = write!(buf, " v6only:{}", u8::from(v6only));
+            }
+            if let Some(mask) = x.and_then(|x| x.shutdown) {
+                buf.push_str(shutdown_arrow(mask));
+            }
+        }
+        if self.ss.tos {
+            if let Some(tos) = x.and_then(|x| x.tos) {
+                let _ = write!(buf, " tos:{}", c_hash_x(u32::from(tos)));
+            }
+            if let Some(tclass) = x.and_then(|x| x.tclass) {
+                let _ = write!(buf, " tclass:{}", c_hash_x(u32::from(tclass)));
+            }
+            if let Some(class_id) = x.and_then(|x| x.class_id) {
+                let _ = write!(buf, " class_id:{}", c_hash_x(class_id));
+            }
+        }
+        if self.ss.cgroup
+            && let Some(id) = x.and_then(|x| x.cgroup_id)
+        {
+            let path = self.cgroup_path(id);
+            let _ = write!(buf, " cgroup:{path}");
+        }
+        if self.opts.memory || (self.opts.info && s.proto != Protocol::Udp) {
+            if !self.ss.oneline {
+                buf.push_str("\n\t");
+            }
+            if let (true, Some(m)) = (self.opts.memory, x.and_then(|x| x.mem.as_ref())) {
+                buf.push(' ');
+                buf.push_str(&skmem_text(m));
+            }
+            if let (true, Some(x)) = (self.opts.info, x)
+                && let Some(i) = &x.tcp_info
+            {
+                let cong = x.congestion.as_deref();
+                let text = if self.ss.timers {
+                    tcp_info_text_with_options(i, cong)
+                } else {
+                    tcp_info_text(i, cong)
+                };
+                buf.push_str(&escape(&without_newer_items(&text)));
+            }
+        }
+        buf
+    }
+
+    fn cgroup_path(&mut self, id: u64) -> String {
+        escape(&self.cgroups.get_or_insert_with(CgroupPaths::read).path(id)).into_owned()
+    }
+
+    /// Writes the rows held with ss's widths, and forgets them.
+    fn render(&mut self) -> io::Result<()> {
+        let widths = widths(&self.columns, &self.max_len);
+        let last = self.columns.len().saturating_sub(1);
+        let mut line = String::new();
+        for row in self.rows.drain(..) {
+            line.clear();
+            for (i, (column, token)) in self.columns.iter().zip(&row).enumerate() {
+                let mut printed = 0;
+                if i > 0 {
+                    line.push_str(column.delimiter());
+                    printed = column.delimiter().len();
+                }
+                if column.right_aligned() {
+                    let pad = widths[i].saturating_sub(token.len() + printed);
+                    line.extend(std::iter::repeat_n(' ', pad));
+                    printed += pad;
+                }
+                line.push_str(token);
+                printed += token.len();
+                if !column.right_aligned() && i != last {
+                    line.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(printed)));
+                }
+            }
+            line.push('\n');
+            self.out.write_all(line.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// ss's column widths in compact output: the widest token, plus the
+/// delimiter for every column after the first that has one.
+fn widths(columns: &[SsColumn], max_len: &[usize]) -> Vec<usize> {
+    let mut first = true;
+    columns
+        .iter()
+        .zip(max_len)
+        .map(|(c, &max)| {
+            let width = if !first && max > 0 {
+                max + c.delimiter().len()
+            } else {
+                max
+            };
+            if width > 0 {
+                first = false;
+            }
+            width
+        })
+        .collect()
+}
+
+/// `ADDR:` as ss prints an inet address: IPv4 dotted, IPv6 in brackets,
+/// the IPv6 wildcard as `*` unless the socket is known to be v6only (ss
+/// reads a missing INET_DIAG_SKV6ONLY as 0), a bound device as `%dev`.
+fn address(s: &Socket, addr: SocketAddr, dev: Option<&str>) -> String {
+    let mut buf = match addr {
+        SocketAddr::V4(a) => a.ip().to_string(),
+        SocketAddr::V6(a) if a.ip().is_unspecified() && s.v6only != Some(true) => "*".to_owned(),
+        SocketAddr::V6(a) => format!("[{}]", a.ip()),
+    };
+    if let Some(dev) = dev {
+        buf.push('%');
+        buf.push_str(dev);
+    }
+    buf.push(':');
+    buf
+}
+
+/// ` users:(("name",pid=P,fd=F),...)` in ss's order: ss puts each
+/// descriptor found by its /proc walk (pids, then fds, ascending) at the
+/// head of a list, so it prints them from the last found: pid and fd
+/// descending. Nothing when no process holds the socket.
+pub fn users(buf: &mut String, owners: &[Owner]) {
+    if owners.is_empty() {
+        return;
+    }
+    let mut sorted: Vec<&Owner> = owners.iter().collect();
+    sorted.sort_by(|a, b| (b.pid, b.fd).cmp(&(a.pid, a.fd)));
+    buf.push_str(" users:(");
+    for (i, o) in sorted.iter().enumerate() {
+        if i > 0 {
+            buf.push(',');
+        }
+        let _ = write!(buf, "(\"{}\",pid={},fd={})", escape(&o.comm), o.pid, o.fd);
+    }
+    buf.push(')');
+}
+
+/// ss -e's shutdown arrows: `<->` open both ways, `-->` receiving shut
+/// down, `<--` sending shut down, `---` both.
+pub fn shutdown_arrow(mask: u8) -> &'static str {
+    match (mask & 1 != 0, mask & 2 != 0) {
+        (false, false) => " <->",
+        (true, false) => " -->",
+        (false, true) => " <--",
+        (true, true) => " ---",
+    }
+}
+
+/// C's `%#x`: `0` for zero, else `0x` and hex digits.
+fn c_hash_x(v: u32) -> String {
+    if v == 0 {
+        "0".to_owned()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
+/// The -i text without the items ss 6.1 does not print (`rcv_wnd`,
+/// `rehash`: iproute2 6.2 and later print them after `snd_wnd`).
+fn without_newer_items(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for item in text.split(' ').filter(|i| !i.is_empty()) {
+        if item.starts_with("rcv_wnd:") || item.starts_with("rehash:") {
+            continue;
+        }
+        out.push(' ');
+        out.push_str(item);
+    }
+    out
+}
+
+impl pipeline::Sink for SsPrinter<'_> {
+    fn delivery(&self) -> Delivery {
+        Delivery::Streamed
+    }
+    /// Several namespaces: their rows follow each other under the one
+    /// header, as if one ss had listed them all (README says so).
+    fn enter(&mut self, _place: &Place) {
+        self.names.clear();
+    }
+    fn socket(&mut self, s: &Socket) -> io::Result<()> {
+        let row = self.inet_row(s);
+        self.hold(row);
+        if self.rows.len() >= BATCH_ROWS {
+            self.render()?;
+        }
+        Ok(())
+    }
+    fn unix(&mut self, unix: Vec<UnixSocket>) -> io::Result<()> {
+        for u in &unix {
+            let row = self.unix_row(u);
+            self.hold(row);
+        }
+        Ok(())
+    }
+}
+
+impl super::Printer for SsPrinter<'_> {
+    fn finish(&mut self) -> io::Result<()> {
+        self.render()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Extras, Timer, TimerKind};
+
+    fn opts(processes: bool, extended: bool) -> TableOptions {
+        TableOptions {
+            header: true,
+            extended,
+            netid: false,
+            processes,
+            cmdline: false,
+            timers: false,
+            info: false,
+            memory: false,
+            ipv6: true,
+            netns: None,
+            queues: true,
+            ss: None,
+        }
+    }
+
+    fn printed(opts: &TableOptions, ss: &SsOptions, sockets: &[Socket]) -> String {
+        let mut out = Vec::new();
+        {
+            let mut p = SsPrinter::new(&mut out, opts, ss, None);
+            for s in sockets {
+                pipeline::Sink::socket(&mut p, s).unwrap();
+            }
+            super::super::Printer::finish(&mut p).unwrap();
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    fn owner(pid: u32, fd: u32) -> Owner {
+        Owner {
+            pid,
+            fd,
+            comm: "nginx".into(),
+            cmdline: None,
+            raw: None,
+        }
+    }
+
+    #[test]
+    fn listener_rows_as_ss_prints_them() {
+        let ss = SsOptions {
+            state: true,
+            ..SsOptions::default()
+        };
+        let mut l = Socket::test_tcp(TcpState::Listen, "0.0.0.0:8080", "0.0.0.0:0");
+        l.recv_q = 1;
+        l.send_q = Some(16);
+        l.owners = Some(vec![owner(812, 3), owner(813, 3)]);
+        let mut dual = Socket::test_tcp(TcpState::Listen, "[::]:8081", "[::]:0");
+        dual.v6only = Some(false);
+        let mut only = Socket::test_tcp(TcpState::Listen, "[::]:8082", "[::]:0");
+        only.v6only = Some(true);
+        let text = printed(&opts(true, false), &ss, &[l, dual, only]);
+        // ss 6.1 -tlnp, piped: the peer ports are no wider than "Port".
+        assert_eq!(
+            text,
+            "State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess                                       \n\
+             LISTEN 1      16           0.0.0.0:8080      0.0.0.0:*     users:((\"nginx\",pid=813,fd=3),(\"nginx\",pid=812,fd=3))\n\
+             LISTEN 0      0                  *:8081            *:*    \n\
+             LISTEN 0      0               [::]:8082         [::]:*    \n"
+                .replace("*     users", "*    users")
+                .replace("Process                                       \n", "Process\n")
+        );
+    }
+
+    #[test]
+    fn extended_words_and_arrows() {
+        let ss = SsOptions {
+            state: true,
+            timers: true,
+            ..SsOptions::default()
+        };
+        let mut e = Socket::test_tcp(TcpState::FinWait2, "127.0.0.1:38858", "127.0.0.1:8080");
+        e.inode = 36195993;
+        e.cookie = Some(0xc91660);
+        e.uid = Some(65534);
+        e.extras = Some(Box::new(Extras {
+            shutdown: Some(2),
+            cgroup_id: Some(0x2a),
+            ..Extras::default()
+        }));
+        let mut tw = Socket::test_tcp(TcpState::TimeWait, "127.0.0.1:38850", "127.0.0.1:8080");
+        tw.inode = 0;
+        tw.uid = Some(0);
+        tw.cookie = Some(0xc9165f);
+        tw.timer = Some(Timer {
+            kind: TimerKind::TimeWait,
+            expires_ms: 58_000,
+            retrans: 0,
+        });
+        let text = printed(&opts(false, true), &ss, &[e, tw]);
+        let lines: Vec<Vec<&str>> = text
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(
+            lines[0],
+            [
+                "State",
+                "Recv-Q",
+                "Send-Q",
+                "Local",
+                "Address:Port",
+                "Peer",
+                "Address:Port",
+                "Process"
+            ]
+        );
+        assert_eq!(
+            lines[1][5..],
+            [
+                "uid:65534",
+                "ino:36195993",
+                "sk:c91660",
+                "cgroup:unreachable:2a",
+                "<--"
+            ]
+        );
+        assert_eq!(
+            lines[2][5..],
+            ["timer:(timewait,58sec,0)", "ino:0", "sk:c9165f"]
+        );
+    }
+
+    #[test]
+    fn arrows_and_hex() {
+        assert_eq!(shutdown_arrow(0), " <->");
+        assert_eq!(shutdown_arrow(1), " -->");
+        assert_eq!(shutdown_arrow(3), " ---");
+        assert_eq!(c_hash_x(0), "0");
+        assert_eq!(c_hash_x(0x10), "0x10");
+        assert_eq!(
+            without_newer_items(" cubic snd_wnd:65536 rcv_wnd:65536 rehash:2"),
+            " cubic snd_wnd:65536"
+        );
+    }
+}
