@@ -322,6 +322,12 @@ impl Config {
             Mode::Listeners | Mode::Ports => vec![Protocol::Tcp],
             Mode::WhyBind { .. } if cli.udp && !cli.tcp => vec![Protocol::Udp],
             Mode::WhyBind { .. } => vec![Protocol::Tcp],
+            // issue 15, format: ss dumps UDP before TCP (misc/ss.c, main).
+            Mode::List if cli.ss_format || cli.invoked_as_ss => {
+                let mut p = protocols;
+                p.sort_by_key(|p| *p != Protocol::Udp);
+                p
+            }
             _ => protocols,
         };
         let processes =

@@ -344,7 +344,6 @@ impl<'a> SsPrinter<'a> {
     /// Writes the rows held with ss's widths, and forgets them.
     fn render(&mut self) -> io::Result<()> {
         let widths = widths(&self.columns, &self.max_len);
-        let last = self.columns.len().saturating_sub(1);
         let mut line = String::new();
         for row in self.rows.drain(..) {
             line.clear();
@@ -361,7 +360,8 @@ impl<'a> SsPrinter<'a> {
                 }
                 line.push_str(token);
                 printed += token.len();
-                if !column.right_aligned() && i != last {
+                // ss 6.1 pads the last column too (7.1 does not).
+                if !column.right_aligned() {
                     line.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(printed)));
                 }
             }
