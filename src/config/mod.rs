@@ -354,6 +354,7 @@ impl Config {
             .as_ref()
             .and_then(bytecode::compile);
         let ss = ss_options(&cli, &states, netid);
+        let ss_names = facts::ss_names(&cli);
         Ok(Config {
             select: Selection {
                 states,
@@ -403,7 +404,9 @@ impl Config {
                 queues: !cli.no_queues,
                 ss,
             },
-            names: Names::take(&mut facts).filter(|_| cli.resolve),
+            // ss's format names services unless -n (numbers when
+            // /etc/services cannot be read, as ss).
+            names: Names::take(&mut facts).filter(|n| cli.resolve || (ss_names && n.get().is_ok())),
             euid: facts.euid,
             verbose: cli.verbose,
             proc_root,

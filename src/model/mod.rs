@@ -26,4 +26,4 @@ pub use socket::{Attribution, DualStack, Extras, QueueKind, Queued, Socket, Time
 pub use sockstat::{FragCounts, SockStat, TcpCounts, UdpCounts};
 pub use states::{Family, Protocol, StateSet, TcpState};
 pub use tcpinfo::{SkMemInfo, TcpInfo, TcpOptions};
-pub use unix::{UnixKind, UnixSocket};
+pub use unix::{UnixExtras, UnixKind, UnixSocket};

@@ -271,6 +271,7 @@ mod tests {
             uid: Some(0),
             cookie: Some(0x2a),
             owners: Some(Vec::new()),
+            extras: None,
         }
     }
 

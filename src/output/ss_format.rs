@@ -150,6 +150,8 @@ pub struct SsPrinter<'a> {
     rows: Vec<Vec<String>>,
     /// The widest token of each column so far (bytes, as ss measures).
     max_len: Vec<usize>,
+    /// The length of the last row's last token, not measured yet.
+    unmeasured: Option<usize>,
     /// Interface names by index, for `%dev`.
     names: HashMap<u32, String>,
     /// cgroup paths, walked the first time one is needed.
@@ -170,6 +172,7 @@ impl<'a> SsPrinter<'a> {
             ss,
             services,
             max_len: vec![0; columns.len()],
+            unmeasured: None,
             columns,
             rows: Vec::new(),
             names: HashMap::new(),
@@ -182,10 +185,18 @@ impl<'a> SsPrinter<'a> {
         p
     }
 
+    /// Holds a row and measures its tokens. ss measures a token when it
+    /// moves past it, so the last row's last token is never measured (it
+    /// only changes the padding at the end of lines): the same here.
     fn hold(&mut self, row: Vec<String>) {
-        for (max, token) in self.max_len.iter_mut().zip(&row) {
+        let last = self.max_len.len().saturating_sub(1);
+        if let Some(len) = self.unmeasured.take() {
+            self.max_len[last] = self.max_len[last].max(len);
+        }
+        for (max, token) in self.max_len.iter_mut().zip(&row).take(last) {
             *max = (*max).max(token.len());
         }
+        self.unmeasured = row.get(last).map(String::len);
         self.rows.push(row);
     }
 
@@ -232,15 +243,45 @@ impl<'a> SsPrinter<'a> {
                 SsColumn::LocalPort => u.inode.to_string(),
                 SsColumn::PeerAddr => "* ".to_owned(),
                 SsColumn::PeerPort => u.peer_inode.unwrap_or(0).to_string(),
-                SsColumn::Process => {
-                    let mut buf = String::new();
-                    if self.opts.processes {
-                        users(&mut buf, u.owners.as_deref().unwrap_or_default());
-                    }
-                    buf
-                }
+                SsColumn::Process => self.unix_rest(u),
             })
             .collect()
+    }
+
+    /// Everything after a UNIX socket's peer (misc/ss.c, unix_show_sock):
+    /// users, -m's skmem (on the same line), -e's shutdown arrows, `ino:N
+    /// dev:MAJ/MIN` of a bound path and `peers:` with a listener's pending
+    /// connections.
+    fn unix_rest(&self, u: &UnixSocket) -> String {
+        let mut buf = String::new();
+        if self.opts.processes {
+            users(&mut buf, u.owners.as_deref().unwrap_or_default());
+        }
+        let x = u.extras.as_deref();
+        if let (true, Some(m)) = (self.opts.memory, x.and_then(|x| x.mem.as_ref())) {
+            buf.push(' ');
+            buf.push_str(&skmem_text(m));
+        }
+        if self.opts.extended
+            && let Some(x) = x
+        {
+            if let Some(mask) = x.shutdown {
+                buf.push_str(shutdown_arrow(mask));
+            }
+            if let Some((ino, dev)) = x.vfs {
+                // glibc's major()/minor() of the kernel's new_encode_dev.
+                let major = (dev >> 8) & 0xfff;
+                let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+                let _ = write!(buf, " ino:{ino} dev:{major}/{minor}");
+            }
+            if let Some(pending) = &x.pending {
+                buf.push_str(" peers:");
+                for inode in pending {
+                    let _ = write!(buf, " {inode}");
+                }
+            }
+        }
+        buf
     }
 
     /// A port as ss prints it: `*` for 0, a service name with -r.

@@ -487,6 +487,7 @@ fn read_unix_proc(
                 uid: None,
                 cookie: None,
                 owners: None,
+                extras: None,
             });
         }
     })

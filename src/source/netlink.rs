@@ -183,7 +183,7 @@ impl Session {
             let request = build_unix_request(query, self.seq);
             let rows = &mut snap.unix;
             let interrupted = self.exchange(DumpId::Unix, &request, true, &mut |payload| {
-                let u = parse_unix(payload)?;
+                let u = parse_unix_with(payload, query.attrs || query.memory)?;
                 if query.states.contains(u.state) {
                     rows.push(u);
                 }
@@ -404,12 +404,24 @@ pub fn build_unix_request(query: &Query, seq: u32) -> Vec<u8> {
     // include/uapi/linux/unix_diag.h: UDIAG_SHOW_UID is 0x40; the crate
     // lacks it, hence from_bits_retain.
     const UDIAG_SHOW_UID: u32 = 0x40;
+    // UDIAG_SHOW_VFS, UDIAG_SHOW_ICONS (ss -e), UDIAG_SHOW_MEMINFO (-m)
+    const UDIAG_SHOW_VFS: u32 = 0x02;
+    const UDIAG_SHOW_ICONS: u32 = 0x08;
+    const UDIAG_SHOW_MEMINFO: u32 = 0x20;
+    let mut extra = 0;
+    if query.attrs {
+        extra |= UDIAG_SHOW_VFS | UDIAG_SHOW_ICONS;
+    }
+    if query.memory {
+        extra |= UDIAG_SHOW_MEMINFO;
+    }
     let request = UnixRequest {
         state_flags: UnixStateFlags::from_bits_retain(query.states.kernel_mask()),
         inode: 0,
         show_flags: UnixShowFlags::from_bits_retain(
             (UnixShowFlags::NAME | UnixShowFlags::PEER | UnixShowFlags::RQLEN).bits()
-                | UDIAG_SHOW_UID,
+                | UDIAG_SHOW_UID
+                | extra,
         ),
         cookie: [0; 8],
     };
@@ -430,9 +442,21 @@ pub fn build_unix_request(query: &Query, seq: u32) -> Vec<u8> {
 const UNIX_DIAG_MSG_LEN: usize = 16;
 /// include/uapi/linux/unix_diag.h: UNIX_DIAG_UID.
 const UNIX_DIAG_UID: u16 = 7;
+/// include/uapi/linux/unix_diag.h: UNIX_DIAG_VFS, UNIX_DIAG_ICONS,
+/// UNIX_DIAG_MEMINFO, UNIX_DIAG_SHUTDOWN.
+const UNIX_DIAG_VFS: u16 = 1;
+const UNIX_DIAG_ICONS: u16 = 3;
+const UNIX_DIAG_MEMINFO: u16 = 5;
+const UNIX_DIAG_SHUTDOWN: u16 = 6;
 
 /// Turns one struct unix_diag_msg and its attributes into a record.
 pub fn parse_unix(payload: &[u8]) -> Result<UnixSocket, String> {
+    parse_unix_with(payload, false)
+}
+
+/// [`parse_unix`], also keeping what ss -e and -m print (shutdown mask,
+/// VFS inode and device, pending connections, memory) when `extras`.
+pub fn parse_unix_with(payload: &[u8], extras: bool) -> Result<UnixSocket, String> {
     if payload.len() < UNIX_DIAG_MSG_LEN {
         return Err(format!(
             "unix_diag_msg of {} bytes, expected at least {UNIX_DIAG_MSG_LEN}",
@@ -465,6 +489,7 @@ pub fn parse_unix(payload: &[u8]) -> Result<UnixSocket, String> {
         uid: None,
         cookie: Some(cookie),
         owners: None,
+        extras: None,
     };
     for nla in NlasIterator::new(&payload[UNIX_DIAG_MSG_LEN..]) {
         let nla = nla.map_err(|e| format!("bad attribute: {e}"))?;
@@ -481,6 +506,23 @@ pub fn parse_unix(payload: &[u8]) -> Result<UnixSocket, String> {
             }
             // UNIX_DIAG_UID
             UNIX_DIAG_UID if v.len() >= 4 => u.uid = Some(u32_at(v, 0)),
+            // UNIX_DIAG_MEMINFO: u32 array of SK_MEMINFO_*
+            UNIX_DIAG_MEMINFO if extras => {
+                u.extras.get_or_insert_default().mem = parse_skmeminfo(v);
+            }
+            // UNIX_DIAG_SHUTDOWN: u8, sk->sk_shutdown
+            UNIX_DIAG_SHUTDOWN if extras => {
+                u.extras.get_or_insert_default().shutdown = v.first().copied();
+            }
+            // UNIX_DIAG_VFS: struct unix_diag_vfs { udiag_vfs_ino, udiag_vfs_dev }
+            UNIX_DIAG_VFS if extras && v.len() >= 8 => {
+                u.extras.get_or_insert_default().vfs = Some((u32_at(v, 0), u32_at(v, 4)));
+            }
+            // UNIX_DIAG_ICONS: u32 inodes of the connections waiting
+            UNIX_DIAG_ICONS if extras => {
+                u.extras.get_or_insert_default().pending =
+                    Some(v.chunks_exact(4).map(|c| u32_at(c, 0)).collect());
+            }
             _ => {}
         }
     }
