@@ -47,6 +47,14 @@ const ARGS: &[&[&str]] = &[
     &["-tulnH"],
     &["-tani"],
     &["-tanio"],
+    &["-ta"],
+    &["-uae", "--tos"],
+    &["-tan", "--tos"],
+    &["-tan", "--cgroup"],
+    &["-xae"],
+    &["-xam"],
+    &["-tanT"],
+    &["-xapT"],
 ];
 
 /// tcp_info items that count time (since the last send, receive and ack;

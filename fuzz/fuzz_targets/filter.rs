@@ -83,6 +83,7 @@ fn records() -> Vec<Socket> {
     let owner = |pid, comm: &str| Owner {
         pid,
         fd: 3,
+        tid: None,
         comm: Arc::from(comm),
         cmdline: None,
         raw: None,

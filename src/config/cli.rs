@@ -289,6 +289,12 @@ pub struct Cli {
     #[arg(long = "cgroup", global = true)]
     pub cgroup: bool,
 
+    /// Show the threads holding each socket: every thread's descriptors,
+    /// `users:(("name",pid=P,tid=T,fd=F))` in --ss-format, `tid=T` in the
+    /// table (ss -T). Implies -p.
+    #[arg(short = 'T', long = "threads")]
+    pub threads: bool,
+
     /// Whether argv[0] was `ss` (filled by [`Cli::parse_args`]): then the
     /// output is ss's format.
     #[arg(skip)]

@@ -330,12 +330,17 @@ impl Config {
             }
             _ => protocols,
         };
-        let processes =
-            cli.processes || process.is_some() || is_who || (explain && mode != Mode::Ports);
+        // -T lists the threads holding each socket: it implies -p.
+        let processes = cli.processes
+            || cli.threads
+            || process.is_some()
+            || is_who
+            || (explain && mode != Mode::Ports);
         let owners = (processes || needs_owners).then(|| OwnerOptions {
             proc_root: proc_root.clone(),
             // --process looks at command lines too.
             cmdline: cli.cmdline || cli.process.is_some(),
+            threads: cli.threads,
         });
         // Queued connections are tied to their listener, so the listeners
         // are read even when they are not shown.

@@ -451,7 +451,7 @@ fn address(s: &Socket, addr: SocketAddr, dev: Option<&str>) -> String {
     buf
 }
 
-/// ` users:(("name",pid=P,fd=F),...)` in ss's order: ss puts each
+/// ` users:(("name",pid=P,fd=F),...)` (`pid=P,tid=T,fd=F` with -T) in ss's order: ss puts each
 /// descriptor found by its /proc walk (pids, then fds, ascending) at the
 /// head of a list, so it prints them from the last found: pid and fd
 /// descending. Nothing when no process holds the socket.
@@ -459,14 +459,24 @@ pub fn users(buf: &mut String, owners: &[Owner]) {
     if owners.is_empty() {
         return;
     }
+    // With -T ss walks a process's own fds, then its other threads' by
+    // ascending tid: the last found is the highest thread's highest fd.
+    let walked = |o: &Owner| {
+        let thread = o.tid.filter(|&t| t != o.pid).unwrap_or(0);
+        (o.pid, thread, o.fd)
+    };
     let mut sorted: Vec<&Owner> = owners.iter().collect();
-    sorted.sort_by(|a, b| (b.pid, b.fd).cmp(&(a.pid, a.fd)));
+    sorted.sort_by_key(|o| std::cmp::Reverse(walked(o)));
     buf.push_str(" users:(");
     for (i, o) in sorted.iter().enumerate() {
         if i > 0 {
             buf.push(',');
         }
-        let _ = write!(buf, "(\"{}\",pid={},fd={})", escape(&o.comm), o.pid, o.fd);
+        let _ = write!(buf, "(\"{}\",pid={},", escape(&o.comm), o.pid);
+        if let Some(tid) = o.tid {
+            let _ = write!(buf, "tid={tid},");
+        }
+        let _ = write!(buf, "fd={})", o.fd);
     }
     buf.push(')');
 }
@@ -575,6 +585,7 @@ mod tests {
         Owner {
             pid,
             fd,
+            tid: None,
             comm: "nginx".into(),
             cmdline: None,
             raw: None,

@@ -541,6 +541,10 @@ fn owner_list(buf: &mut String, owners: &[Owner], cmdline: bool) {
             buf.push_str(", ");
         }
         owner(buf, o);
+        if let Some(tid) = o.tid {
+            buf.push_str(" tid=");
+            push_int(buf, tid);
+        }
         buf.push_str(" fd=");
         push_int(buf, o.fd);
         if let (true, Some(cmd)) = (cmdline, &o.cmdline) {
@@ -726,6 +730,7 @@ mod tests {
         Owner {
             pid,
             fd,
+            tid: None,
             comm: comm.into(),
             cmdline: cmdline.map(Into::into),
             raw: None,
