@@ -380,8 +380,8 @@ impl Config {
                 unix: cli.unix,
                 info: cli.info,
                 memory: cli.memory,
-                // ss's -e, --cgroup and --tos fields (--ss-format only).
-                attrs: (cli.ss_format || cli.invoked_as_ss) && (cli.extended || cli.cgroup),
+                // ss's -e, --cgroup, --tos and -i fields (--ss-format only).
+                attrs: cli.ss_format || cli.invoked_as_ss,
                 tos: (cli.ss_format || cli.invoked_as_ss) && cli.tos,
             },
             source: SourceOptions {

@@ -72,6 +72,33 @@ pub struct Extras {
     pub tclass: Option<u8>,
     /// INET_DIAG_CLASS_ID: the net_cls class id, else the priority (--tos).
     pub class_id: Option<u32>,
+    /// The congestion control's own data (INET_DIAG_BBRINFO,
+    /// INET_DIAG_DCTCPINFO), asked for with -i in ss's format.
+    pub cc: Option<CcInfo>,
+}
+
+/// What a congestion control algorithm reports about a socket
+/// (include/uapi/linux/inet_diag.h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CcInfo {
+    /// struct tcp_bbr_info.
+    Bbr {
+        /// bbr_bw_hi:bbr_bw_lo, bytes per second.
+        bw: u64,
+        /// bbr_min_rtt, microseconds.
+        min_rtt_us: u32,
+        /// bbr_pacing_gain, bbr_cwnd_gain: fixed point, 8 fraction bits.
+        pacing_gain: u32,
+        cwnd_gain: u32,
+    },
+    /// struct tcp_dctcp_info.
+    Dctcp {
+        enabled: bool,
+        ce_state: u16,
+        alpha: u32,
+        ab_ecn: u32,
+        ab_tot: u32,
+    },
 }
 
 /// Which TCP timer runs (idiag_timer, /proc's `tr`).

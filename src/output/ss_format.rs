@@ -22,9 +22,9 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
-use super::detail::{skmem_text, tcp_info_text, tcp_info_text_with_options, timer_text};
+use super::detail::{c_g, skmem_text, tcp_info_text_ss, timer_text};
 use super::table::TableOptions;
-use crate::model::{Family, Owner, Protocol, Socket, TcpState, UnixSocket};
+use crate::model::{CcInfo, Family, Owner, Protocol, Socket, TcpState, UnixSocket};
 use crate::pipeline::netns::Place;
 use crate::pipeline::{self, Delivery};
 use crate::source::cgroups::CgroupPaths;
@@ -367,11 +367,8 @@ impl<'a> SsPrinter<'a> {
                 && let Some(i) = &x.tcp_info
             {
                 let cong = x.congestion.as_deref();
-                let text = if self.ss.timers {
-                    tcp_info_text_with_options(i, cong)
-                } else {
-                    tcp_info_text(i, cong)
-                };
+                let cc = x.cc.map(cc_item);
+                let text = tcp_info_text_ss(i, cong, self.ss.timers, cc.as_deref());
                 buf.push_str(&escape(&without_newer_items(&text)));
             }
         }
@@ -489,6 +486,43 @@ pub fn shutdown_arrow(mask: u8) -> &'static str {
         (true, false) => " -->",
         (false, true) => " <--",
         (true, true) => " ---",
+    }
+}
+
+/// ss -i's item for the congestion control's data (misc/ss.c,
+/// tcp_stats_print): ` bbr:(bw:Nbps,mrtt:MS[,pacing_gain:G][,cwnd_gain:G])`
+/// (bw in bits per second as ss -n prints it, gains in units of 1/256),
+/// ` dctcp:(ce_state:N,alpha:N,ab_ecn:N,ab_tot:N)` or ` dctcp:fallback_mode`.
+pub fn cc_item(cc: CcInfo) -> String {
+    match cc {
+        CcInfo::Bbr {
+            bw,
+            min_rtt_us,
+            pacing_gain,
+            cwnd_gain,
+        } => {
+            let mut s = format!(
+                " bbr:(bw:{:.0}bps,mrtt:{}",
+                bw as f64 * 8.0,
+                c_g(f64::from(min_rtt_us) / 1000.0)
+            );
+            if pacing_gain != 0 {
+                let _ = write!(s, ",pacing_gain:{}", c_g(f64::from(pacing_gain) / 256.0));
+            }
+            if cwnd_gain != 0 {
+                let _ = write!(s, ",cwnd_gain:{}", c_g(f64::from(cwnd_gain) / 256.0));
+            }
+            s.push(')');
+            s
+        }
+        CcInfo::Dctcp {
+            enabled: true,
+            ce_state,
+            alpha,
+            ab_ecn,
+            ab_tot,
+        } => format!(" dctcp:(ce_state:{ce_state},alpha:{alpha},ab_ecn:{ab_ecn},ab_tot:{ab_tot})"),
+        CcInfo::Dctcp { enabled: false, .. } => " dctcp:fallback_mode".to_owned(),
     }
 }
 
@@ -678,6 +712,67 @@ mod tests {
         assert_eq!(
             lines[2][5..],
             ["timer:(timewait,58sec,0)", "ino:0", "sk:c9165f"]
+        );
+    }
+
+    #[test]
+    fn congestion_items_as_ss_prints_them() {
+        // ss 6.1 -tinmo printed this for a real BBR socket (see
+        // detail.rs, real_socket_as_ss_printed_it).
+        let bbr = CcInfo::Bbr {
+            bw: 28_262_389_888 / 8,
+            min_rtt_us: 10,
+            pacing_gain: 739,
+            cwnd_gain: 739,
+        };
+        assert_eq!(
+            cc_item(bbr),
+            " bbr:(bw:28262389888bps,mrtt:0.01,pacing_gain:2.88672,cwnd_gain:2.88672)"
+        );
+        let idle = CcInfo::Bbr {
+            bw: 0,
+            min_rtt_us: 8,
+            pacing_gain: 0,
+            cwnd_gain: 0,
+        };
+        assert_eq!(cc_item(idle), " bbr:(bw:0bps,mrtt:0.008)");
+        let dctcp = CcInfo::Dctcp {
+            enabled: true,
+            ce_state: 0,
+            alpha: 1024,
+            ab_ecn: 0,
+            ab_tot: 0,
+        };
+        assert_eq!(
+            cc_item(dctcp),
+            " dctcp:(ce_state:0,alpha:1024,ab_ecn:0,ab_tot:0)"
+        );
+        let fallback = CcInfo::Dctcp {
+            enabled: false,
+            ce_state: 0,
+            alpha: 0,
+            ab_ecn: 0,
+            ab_tot: 0,
+        };
+        assert_eq!(cc_item(fallback), " dctcp:fallback_mode");
+    }
+
+    #[test]
+    fn threads_in_ss_order() {
+        let mut owners = vec![owner(100, 3), owner(100, 4), owner(200, 3)];
+        for o in &mut owners {
+            o.tid = Some(o.pid);
+        }
+        owners.push(Owner {
+            tid: Some(101),
+            ..owner(100, 3)
+        });
+        let mut buf = String::new();
+        users(&mut buf, &owners);
+        assert_eq!(
+            buf,
+            " users:((\"nginx\",pid=200,tid=200,fd=3),(\"nginx\",pid=100,tid=101,fd=3),\
+             (\"nginx\",pid=100,tid=100,fd=4),(\"nginx\",pid=100,tid=100,fd=3))"
         );
     }
 

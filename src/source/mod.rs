@@ -106,8 +106,9 @@ pub struct Query {
     pub info: bool,
     /// Ask the kernel for socket memory (-m).
     pub memory: bool,
-    /// Keep the attributes ss -e and --cgroup print (shutdown, mark,
-    /// cgroup id) in each record's extras.
+    /// Keep the attributes ss's format prints (-e: shutdown, mark, cgroup
+    /// id, UNIX VFS and pending connections; -i: the congestion control's
+    /// own data) in each record's extras, and ask for them.
     pub attrs: bool,
     /// Ask the kernel for the TOS, traffic class and class id (--tos).
     pub tos: bool,

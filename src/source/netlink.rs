@@ -33,7 +33,8 @@ use super::{
     DumpId, Query, RecordRefusal, Sink, Snapshot, SourceError, SourceOptions, Table, Warning,
 };
 use crate::model::{
-    Extras, Family, Protocol, Socket, StateSet, TcpState, Timer, TimerKind, UnixKind, UnixSocket,
+    CcInfo, Extras, Family, Protocol, Socket, StateSet, TcpState, Timer, TimerKind, UnixKind,
+    UnixSocket,
 };
 
 /// How often a dump flagged NLM_F_DUMP_INTR is tried in all.
@@ -51,7 +52,10 @@ const NLMSG_HDRLEN: usize = 16;
 
 /// include/uapi/linux/inet_diag.h: enum { INET_DIAG_NONE, ... }: the
 /// attributes ss -e, --tos and --cgroup print.
+const INET_DIAG_VEGASINFO: u16 = 3;
 const INET_DIAG_TOS: u16 = 5;
+const INET_DIAG_DCTCPINFO: u16 = 9;
+const INET_DIAG_BBRINFO: u16 = 16;
 const INET_DIAG_TCLASS: u16 = 6;
 const INET_DIAG_SHUTDOWN: u16 = 8;
 const INET_DIAG_MARK: u16 = 15;
@@ -338,6 +342,11 @@ pub fn build_request(table: Table, query: &Query, seq: u32) -> Vec<u8> {
             }
             if query.memory {
                 e |= ExtensionFlags::SKMEMINFO;
+            }
+            if query.info && query.attrs {
+                // 1 << (INET_DIAG_VEGASINFO - 1): what ss asks for; BBR and
+                // DCTCP answer it with their own attribute
+                e |= ExtensionFlags::from_bits_retain(1 << (INET_DIAG_VEGASINFO - 1));
             }
             if query.tos {
                 // include/uapi/linux/inet_diag.h: 1 << (INET_DIAG_TOS - 1),
@@ -751,6 +760,34 @@ pub fn parse_socket_with(payload: &[u8], proto: Protocol, attrs: bool) -> Result
             INET_DIAG_TOS if attrs => extras.get_or_insert_default().tos = v.first().copied(),
             // u8: the IPv6 traffic class
             INET_DIAG_TCLASS if attrs => extras.get_or_insert_default().tclass = v.first().copied(),
+            // struct tcp_bbr_info { bbr_bw_lo, bbr_bw_hi, bbr_min_rtt,
+            // bbr_pacing_gain, bbr_cwnd_gain } (u32 each; zero-filled when
+            // shorter, as ss reads it)
+            INET_DIAG_BBRINFO if attrs => {
+                let at = |i: usize| u32_of(v.get(i * 4..).unwrap_or_default()).unwrap_or(0);
+                extras.get_or_insert_default().cc = Some(CcInfo::Bbr {
+                    bw: (u64::from(at(1)) << 32) | u64::from(at(0)),
+                    min_rtt_us: at(2),
+                    pacing_gain: at(3),
+                    cwnd_gain: at(4),
+                });
+            }
+            // struct tcp_dctcp_info { u16 dctcp_enabled, u16 dctcp_ce_state,
+            // u32 dctcp_alpha, dctcp_ab_ecn, dctcp_ab_tot }
+            INET_DIAG_DCTCPINFO if attrs => {
+                let u16_at = |i: usize| {
+                    v.get(i..i + 2)
+                        .map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]))
+                };
+                let at = |i: usize| u32_of(v.get(i..).unwrap_or_default()).unwrap_or(0);
+                extras.get_or_insert_default().cc = Some(CcInfo::Dctcp {
+                    enabled: u16_at(0) != 0,
+                    ce_state: u16_at(2),
+                    alpha: at(4),
+                    ab_ecn: at(8),
+                    ab_tot: at(12),
+                });
+            }
             // u32: the net_cls class id, else sk->sk_priority
             INET_DIAG_CLASS_ID if attrs => extras.get_or_insert_default().class_id = u32_of(v),
             _ => {}
