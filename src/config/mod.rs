@@ -183,6 +183,7 @@ impl Config {
     /// The configuration of `cli`, given the system facts: no I/O.
     pub fn new(cli: Cli, mut facts: Facts) -> Result<Config, ConfigError> {
         check_view_flags(&cli)?;
+        check_format_flags(&cli)?;
         // (Taken out of the facts; the placeholder left there reads nothing.)
         let mut namespaces = std::mem::replace(
             &mut facts.namespaces,
@@ -407,6 +408,7 @@ impl Config {
                 ipv6,
                 netns: namespaces.tagged.then(|| netns_widths(&namespaces)),
                 queues: !cli.no_queues,
+                oneline: cli.oneline,
                 ss,
             },
             // ss's format names services unless -n (numbers when
@@ -436,10 +438,62 @@ fn ss_options(
         state: states.iter().nth(1).is_some(),
         // ss -e implies -o.
         timers: cli.options || cli.extended,
-        oneline: cli.oneline,
         tos: cli.tos,
         cgroup: cli.cgroup,
     })
+}
+
+/// Refuses the ss-format flags where they would be ignored: ss's format
+/// (and --tos, --cgroup, which only it prints) is the socket listing's;
+/// JSON keeps every field and has no lines to join or threads to name.
+fn check_format_flags(cli: &Cli) -> Result<(), ConfigError> {
+    let ss = cli.ss_format || cli.invoked_as_ss;
+    let json = cli.json || cli.jsonl;
+    let view = match &cli.command {
+        Some(command) => command.name(),
+        None if cli.summary => "-s",
+        None if json => "JSON output",
+        None => "sockscope's own table",
+    };
+    let listing = cli.command.is_none() && !cli.summary;
+    let table = matches!(
+        cli.command,
+        None | Some(Command::Who(_)) | Some(Command::WhyBind(_))
+    ) && !cli.summary;
+    const ONLY_SS: &str = "only ss's format (--ss-format) prints it";
+    let refused: [(bool, &'static str, &'static str); 7] = [
+        (
+            cli.ss_format && !listing && !cli.summary,
+            "--ss-format",
+            "ss's format is the socket listing's (and -s's)",
+        ),
+        (cli.tos && !(ss && listing), "--tos", ONLY_SS),
+        (cli.cgroup && !(ss && listing), "--cgroup", ONLY_SS),
+        (
+            cli.oneline && (json || !table),
+            "-O",
+            "there are no detail lines to join",
+        ),
+        (
+            cli.no_queues && (json || !table),
+            "-Q",
+            "there is no queue column",
+        ),
+        (
+            cli.threads && json,
+            "-T",
+            "JSON owners have no thread field",
+        ),
+        (
+            cli.threads && (cli.summary || matches!(cli.command, Some(Command::Ports))),
+            "-T",
+            "the view shows no owners",
+        ),
+    ];
+    match refused.into_iter().find(|(given, _, _)| *given) {
+        Some((_, flag, why)) => Err(ConfigError::NotForView { flag, view, why }),
+        None => Ok(()),
+    }
 }
 // end issue 15, format
 

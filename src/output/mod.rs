@@ -321,6 +321,7 @@ mod tests {
             ipv6: true,
             netns: None,
             queues: true,
+            oneline: false,
             ss: None,
         }
     }

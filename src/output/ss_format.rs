@@ -40,8 +40,6 @@ pub struct SsOptions {
     pub state: bool,
     /// Timers (-o, and -e, which implies it in ss).
     pub timers: bool,
-    /// -O: the -i/-m text on the socket's own line.
-    pub oneline: bool,
     /// --tos: tos:, tclass:, class_id:.
     pub tos: bool,
     /// --cgroup: cgroup:PATH.
@@ -356,7 +354,7 @@ impl<'a> SsPrinter<'a> {
             let _ = write!(buf, " cgroup:{path}");
         }
         if self.opts.memory || (self.opts.info && s.proto != Protocol::Udp) {
-            if !self.ss.oneline {
+            if !self.opts.oneline {
                 buf.push_str("\n\t");
             }
             if let (true, Some(m)) = (self.opts.memory, x.and_then(|x| x.mem.as_ref())) {
@@ -599,6 +597,7 @@ mod tests {
             ipv6: true,
             netns: None,
             queues: true,
+            oneline: false,
             ss: None,
         }
     }

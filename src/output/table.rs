@@ -60,6 +60,8 @@ pub struct TableOptions {
     pub netns: Option<NetnsWidths>,
     /// The Recv-Q and Send-Q columns (not with -Q).
     pub queues: bool,
+    /// -O: the -i/-m text at the end of the socket's line, not under it.
+    pub oneline: bool,
     /// ss's own format instead of this table (`--ss-format`, or invoked as
     /// `ss`).
     pub ss: Option<super::ss_format::SsOptions>,
@@ -423,7 +425,12 @@ impl<'a> TableWriter<'a> {
                 });
             }
             if !line.is_empty() {
-                self.grid.detail(escape(&line).into_owned());
+                let line = escape(&line).into_owned();
+                if opts.oneline {
+                    self.grid.detail_joined(line);
+                } else {
+                    self.grid.detail(line);
+                }
             }
         }
     }
@@ -802,6 +809,7 @@ mod tests {
             ipv6: true,
             netns: None,
             queues: true,
+            oneline: false,
             ss: None,
         };
         let mut out = Vec::new();
@@ -835,6 +843,7 @@ mod tests {
             ipv6: true,
             netns: None,
             queues: true,
+            oneline: false,
             ss: None,
         };
         let mut out = Vec::new();
