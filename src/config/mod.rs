@@ -885,4 +885,70 @@ mod tests {
         assert_eq!(c.source.kind, SourceKind::Proc);
         assert_eq!(c.source.proc_net, PathBuf::from("fixtures/x/net"));
     }
+
+    // issue 15, format
+    #[test]
+    fn ss_format_options_follow_ss_rules() {
+        let c = config(&["--ss-format", "-tan"]);
+        let ss = c.table.ss.clone().unwrap();
+        assert!(!ss.netid && ss.state && !ss.timers);
+        let c = config(&["--ss-format", "-tn", "state", "established"]);
+        assert!(!c.table.ss.unwrap().state, "one state: no State column");
+        let c = config(&["--ss-format", "-xa"]);
+        assert!(c.table.ss.unwrap().netid, "-x lists three socket tables");
+        let c = config(&["--ss-format", "-tua"]);
+        assert_eq!(c.query.protocols, [Protocol::Udp, Protocol::Tcp]);
+        assert!(c.query.attrs);
+        let c = config(&["--ss-format", "-te"]);
+        assert!(c.table.ss.unwrap().timers, "ss -e implies -o");
+        // sockscope's own table: no ss options, TCP first, no attributes.
+        let c = config(&["-tua", "-Q", "-O"]);
+        assert!(c.table.ss.is_none() && !c.query.attrs);
+        assert!(!c.table.queues && c.table.oneline);
+        assert_eq!(c.query.protocols, [Protocol::Tcp, Protocol::Udp]);
+    }
+
+    #[test]
+    fn invoked_as_ss_prints_ss_format() {
+        let as_ss = |argv0: &str| {
+            let cli = Cli::parse_args_from([argv0, "-tln"]);
+            Config::from_cli(cli).unwrap().table.ss.is_some()
+        };
+        assert!(as_ss("ss"));
+        assert!(as_ss("/usr/local/bin/ss"));
+        assert!(!as_ss("sockscope"));
+        assert!(!as_ss("/usr/bin/ss.real"));
+    }
+
+    #[test]
+    fn threads_imply_owners() {
+        let c = config(&["-tanT"]);
+        assert!(c.table.processes && c.owners.unwrap().threads);
+        assert!(!config(&["-tanp"]).owners.unwrap().threads);
+    }
+
+    #[test]
+    fn ss_format_flags_where_they_would_be_ignored() {
+        let refused = |args: &[&str]| {
+            let mut argv = vec!["sockscope"];
+            argv.extend_from_slice(args);
+            Config::from_cli(Cli::try_parse_from(argv).unwrap()).unwrap_err()
+        };
+        assert!(refused(&["-tan", "--tos"]).to_string().contains("--tos"));
+        assert!(
+            refused(&["-tan", "--cgroup"])
+                .to_string()
+                .contains("--ss-format")
+        );
+        assert!(refused(&["--json", "-T"]).to_string().contains("-T"));
+        assert!(refused(&["--jsonl", "-O"]).to_string().contains("-O"));
+        assert!(
+            refused(&["--ss-format", "who", "22"])
+                .to_string()
+                .contains("who")
+        );
+        assert!(refused(&["-Q", "listeners"]).to_string().contains("-Q"));
+        config(&["--ss-format", "-s"]);
+        config(&["--ss-format", "-tan", "--tos", "--cgroup", "-T", "-O", "-Q"]);
+    }
 }

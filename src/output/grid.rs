@@ -236,6 +236,18 @@ mod tests {
     }
 
     #[test]
+    fn joined_details_end_their_row() {
+        let mut g = Grid::new(vec![Align::Left, Align::Left]);
+        g.text("a");
+        g.text("1");
+        g.detail_joined(" skmem:(r0)".into());
+        g.text("bb");
+        g.text("2");
+        g.detail(" cubic".into());
+        assert_eq!(render(&g), "a  1 skmem:(r0)\nbb 2\n\t cubic\n");
+    }
+
+    #[test]
     fn widened_columns_keep_their_width() {
         let mut g = Grid::new(vec![Align::Right, Align::Left]);
         g.text("1");
