@@ -21,8 +21,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::ops::Range;
 
 use super::detail::{c_g, skmem_text, tcp_info_text_ss, timer_text};
+use super::grid::push_int;
 use super::table::TableOptions;
 use crate::model::{CcInfo, Family, Owner, Protocol, Socket, TcpState, UnixSocket};
 use crate::pipeline::netns::Place;
@@ -137,15 +139,19 @@ pub fn state_word(state: TcpState) -> &'static str {
 /// widths measured so far are kept for the rows that follow.
 const BATCH_ROWS: usize = 50_000;
 
-/// The ss-format printer.
+/// The ss-format printer. Rows are held until the end (or [`BATCH_ROWS`]),
+/// as ss holds them, since every column's width depends on all of them:
+/// their tokens in one buffer, one range per token.
 pub struct SsPrinter<'a> {
     out: &'a mut dyn Write,
     opts: &'a TableOptions,
     ss: &'a SsOptions,
     services: Option<&'a Services>,
     columns: Vec<SsColumn>,
-    /// Each held row's tokens, one per column.
-    rows: Vec<Vec<String>>,
+    /// The held rows' tokens, one after the other.
+    text: String,
+    /// Each token's place in `text`, a row's tokens in column order.
+    cells: Vec<Range<usize>>,
     /// The widest token of each column so far (bytes, as ss measures).
     max_len: Vec<usize>,
     /// The length of the last row's last token, not measured yet.
@@ -172,88 +178,109 @@ impl<'a> SsPrinter<'a> {
             max_len: vec![0; columns.len()],
             unmeasured: None,
             columns,
-            rows: Vec::new(),
+            text: String::with_capacity(64 * 1024),
+            cells: Vec::new(),
             names: HashMap::new(),
             cgroups: None,
         };
         if opts.header {
-            let header = p.columns.iter().map(|c| c.header().to_owned()).collect();
-            p.hold(header);
+            for i in 0..p.columns.len() {
+                let header = p.columns[i].header();
+                p.token(i, |_, buf| buf.push_str(header));
+            }
         }
         p
     }
 
-    /// Holds a row and measures its tokens. ss measures a token when it
-    /// moves past it, so the last row's last token is never measured (it
+    /// Rows held.
+    fn rows(&self) -> usize {
+        self.cells.len() / self.columns.len().max(1)
+    }
+
+    /// Adds column `i`'s token of the row being built, written by `write`
+    /// straight into the buffer, and measures it. ss measures a token when
+    /// it moves past it, so the last row's last token is never measured (it
     /// only changes the padding at the end of lines): the same here.
-    fn hold(&mut self, row: Vec<String>) {
-        let last = self.max_len.len().saturating_sub(1);
-        if let Some(len) = self.unmeasured.take() {
-            self.max_len[last] = self.max_len[last].max(len);
+    fn token(&mut self, i: usize, write: impl FnOnce(&mut Self, &mut String)) {
+        let mut text = std::mem::take(&mut self.text);
+        let start = text.len();
+        write(self, &mut text);
+        let len = text.len() - start;
+        self.text = text;
+        self.cells.push(start..start + len);
+        let last = self.columns.len() - 1;
+        if i == 0
+            && let Some(pending) = self.unmeasured.take()
+        {
+            self.max_len[last] = self.max_len[last].max(pending);
         }
-        for (max, token) in self.max_len.iter_mut().zip(&row).take(last) {
-            *max = (*max).max(token.len());
+        if i == last {
+            self.unmeasured = Some(len);
+        } else {
+            self.max_len[i] = self.max_len[i].max(len);
         }
-        self.unmeasured = row.get(last).map(String::len);
-        self.rows.push(row);
     }
 
     /// The row of an inet socket.
-    fn inet_row(&mut self, s: &Socket) -> Vec<String> {
-        let mut row = Vec::with_capacity(self.columns.len());
+    fn inet_row(&mut self, s: &Socket) {
         for i in 0..self.columns.len() {
-            let token = match self.columns[i] {
-                SsColumn::Netid => s.proto.name().to_owned(),
-                SsColumn::State => state_word(s.state).to_owned(),
-                SsColumn::RecvQ => format!("{:<6}", s.recv_q),
-                SsColumn::SendQ => format!("{:<6}", s.send_q.unwrap_or(0)),
+            let column = self.columns[i];
+            self.token(i, |p, buf| match column {
+                SsColumn::Netid => buf.push_str(s.proto.name()),
+                SsColumn::State => buf.push_str(state_word(s.state)),
+                SsColumn::RecvQ => queue(buf, s.recv_q),
+                SsColumn::SendQ => queue(buf, s.send_q.unwrap_or(0)),
                 SsColumn::LocalAddr => {
-                    let dev = match s.ifindex {
-                        Some(i) if i != 0 => Some(self.ifname(i)),
-                        _ => None,
-                    };
-                    address(s, s.local, dev.as_deref())
+                    address(buf, s, s.local);
+                    if let Some(i) = s.ifindex.filter(|&i| i != 0) {
+                        buf.push('%');
+                        buf.push_str(p.ifname(i));
+                    }
+                    buf.push(':');
                 }
-                SsColumn::LocalPort => self.port(s.proto, s.local.port()),
-                SsColumn::PeerAddr => address(s, s.remote, None),
-                SsColumn::PeerPort => self.port(s.proto, s.remote.port()),
-                SsColumn::Process => self.inet_rest(s),
-            };
-            row.push(token);
+                SsColumn::LocalPort => p.port(buf, s.proto, s.local.port()),
+                SsColumn::PeerAddr => {
+                    address(buf, s, s.remote);
+                    buf.push(':');
+                }
+                SsColumn::PeerPort => p.port(buf, s.proto, s.remote.port()),
+                SsColumn::Process => p.inet_rest(buf, s),
+            });
         }
-        row
     }
 
     /// The row of a UNIX socket: `path inode` (`*` unbound), peer `* inode`
     /// (ss never names the peer).
-    fn unix_row(&self, u: &UnixSocket) -> Vec<String> {
-        self.columns
-            .iter()
-            .map(|c| match c {
-                SsColumn::Netid => u.kind.netid().to_owned(),
-                SsColumn::State => state_word(u.state).to_owned(),
-                SsColumn::RecvQ => format!("{:<6}", u.recv_q.unwrap_or(0)),
-                SsColumn::SendQ => format!("{:<6}", u.send_q.unwrap_or(0)),
-                SsColumn::LocalAddr => match &u.path {
-                    Some(p) => format!("{} ", escape_bytes(p)),
-                    None => "* ".to_owned(),
-                },
-                SsColumn::LocalPort => u.inode.to_string(),
-                SsColumn::PeerAddr => "* ".to_owned(),
-                SsColumn::PeerPort => u.peer_inode.unwrap_or(0).to_string(),
-                SsColumn::Process => self.unix_rest(u),
-            })
-            .collect()
+    fn unix_row(&mut self, u: &UnixSocket) {
+        for i in 0..self.columns.len() {
+            let column = self.columns[i];
+            self.token(i, |p, buf| match column {
+                SsColumn::Netid => buf.push_str(u.kind.netid()),
+                SsColumn::State => buf.push_str(state_word(u.state)),
+                SsColumn::RecvQ => queue(buf, u.recv_q.unwrap_or(0)),
+                SsColumn::SendQ => queue(buf, u.send_q.unwrap_or(0)),
+                SsColumn::LocalAddr => {
+                    match &u.path {
+                        Some(path) => buf.push_str(&escape_bytes(path)),
+                        None => buf.push('*'),
+                    }
+                    buf.push(' ');
+                }
+                SsColumn::LocalPort => push_int(buf, u.inode),
+                SsColumn::PeerAddr => buf.push_str("* "),
+                SsColumn::PeerPort => push_int(buf, u.peer_inode.unwrap_or(0)),
+                SsColumn::Process => p.unix_rest(buf, u),
+            });
+        }
     }
 
     /// Everything after a UNIX socket's peer (misc/ss.c, unix_show_sock):
     /// users, -m's skmem (on the same line), -e's shutdown arrows, `ino:N
     /// dev:MAJ/MIN` of a bound path and `peers:` with a listener's pending
     /// connections.
-    fn unix_rest(&self, u: &UnixSocket) -> String {
-        let mut buf = String::new();
+    fn unix_rest(&self, buf: &mut String, u: &UnixSocket) {
         if self.opts.processes {
-            users(&mut buf, u.owners.as_deref().unwrap_or_default());
+            users(buf, u.owners.as_deref().unwrap_or_default());
         }
         let x = u.extras.as_deref();
         if let (true, Some(m)) = (self.opts.memory, x.and_then(|x| x.mem.as_ref())) {
@@ -279,38 +306,34 @@ impl<'a> SsPrinter<'a> {
                 }
             }
         }
-        buf
     }
 
-    /// A port as ss prints it: `*` for 0, a service name with -r.
-    fn port(&self, proto: Protocol, port: u16) -> String {
+    /// A port as ss prints it: `*` for 0, a service name unless -n.
+    fn port(&self, buf: &mut String, proto: Protocol, port: u16) {
         if port == 0 {
-            return "*".to_owned();
+            buf.push('*');
+            return;
         }
         match self.services.and_then(|db| db.name(proto, port)) {
-            Some(name) => escape(name).into_owned(),
-            None => port.to_string(),
+            Some(name) => buf.push_str(&escape(name)),
+            None => push_int(buf, port),
         }
     }
 
-    fn ifname(&mut self, index: u32) -> String {
-        self.names
-            .entry(index)
-            .or_insert_with(|| {
-                let name =
-                    crate::source::ifaces::name_of(index).unwrap_or_else(|| index.to_string());
-                escape(&name).into_owned()
-            })
-            .clone()
+    /// An interface's name (escaped), looked up once.
+    fn ifname(&mut self, index: u32) -> &str {
+        self.names.entry(index).or_insert_with(|| {
+            let name = crate::source::ifaces::name_of(index).unwrap_or_else(|| index.to_string());
+            escape(&name).into_owned()
+        })
     }
 
     /// Everything after the peer port, in ss's order (misc/ss.c,
     /// inet_show_sock): users, timer, -e, --tos, --cgroup, then the -i/-m
     /// text.
-    fn inet_rest(&mut self, s: &Socket) -> String {
-        let mut buf = String::new();
+    fn inet_rest(&mut self, buf: &mut String, s: &Socket) {
         if self.opts.processes && s.inode != 0 {
-            users(&mut buf, s.owners.as_deref().unwrap_or_default());
+            users(buf, s.owners.as_deref().unwrap_or_default());
         }
         if let (true, Some(t)) = (self.ss.timers, &s.timer) {
             buf.push(' ');
@@ -370,7 +393,6 @@ impl<'a> SsPrinter<'a> {
                 buf.push_str(&escape(&without_newer_items(&text)));
             }
         }
-        buf
     }
 
     fn cgroup_path(&mut self, id: u64) -> String {
@@ -380,10 +402,12 @@ impl<'a> SsPrinter<'a> {
     /// Writes the rows held with ss's widths, and forgets them.
     fn render(&mut self) -> io::Result<()> {
         let widths = widths(&self.columns, &self.max_len);
-        let mut line = String::new();
-        for row in self.rows.drain(..) {
+        let mut line = String::with_capacity(256);
+        let n = self.columns.len();
+        for row in self.cells.chunks(n) {
             line.clear();
-            for (i, (column, token)) in self.columns.iter().zip(&row).enumerate() {
+            for (i, (column, range)) in self.columns.iter().zip(row).enumerate() {
+                let token = &self.text[range.clone()];
                 let mut printed = 0;
                 if i > 0 {
                     line.push_str(column.delimiter());
@@ -404,8 +428,18 @@ impl<'a> SsPrinter<'a> {
             line.push('\n');
             self.out.write_all(line.as_bytes())?;
         }
+        self.cells.clear();
+        self.text.clear();
         Ok(())
     }
+}
+
+/// A queue as ss prints it: `%-6d`.
+fn queue(buf: &mut String, n: u32) {
+    let start = buf.len();
+    push_int(buf, n);
+    let len = buf.len() - start;
+    buf.extend(std::iter::repeat_n(' ', 6usize.saturating_sub(len)));
 }
 
 /// ss's column widths in compact output: the widest token, plus the
@@ -429,21 +463,24 @@ fn widths(columns: &[SsColumn], max_len: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// `ADDR:` as ss prints an inet address: IPv4 dotted, IPv6 in brackets,
-/// the IPv6 wildcard as `*` unless the socket is known to be v6only (ss
-/// reads a missing INET_DIAG_SKV6ONLY as 0), a bound device as `%dev`.
-fn address(s: &Socket, addr: SocketAddr, dev: Option<&str>) -> String {
-    let mut buf = match addr {
-        SocketAddr::V4(a) => a.ip().to_string(),
-        SocketAddr::V6(a) if a.ip().is_unspecified() && s.v6only != Some(true) => "*".to_owned(),
-        SocketAddr::V6(a) => format!("[{}]", a.ip()),
-    };
-    if let Some(dev) = dev {
-        buf.push('%');
-        buf.push_str(dev);
+/// An inet address as ss prints it: IPv4 dotted, IPv6 in brackets, the
+/// IPv6 wildcard as `*` unless the socket is known to be v6only (ss reads
+/// a missing INET_DIAG_SKV6ONLY as 0).
+fn address(buf: &mut String, s: &Socket, addr: SocketAddr) {
+    match addr {
+        SocketAddr::V4(a) => {
+            for (i, b) in a.ip().octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf.push('.');
+                }
+                push_int(buf, b);
+            }
+        }
+        SocketAddr::V6(a) if a.ip().is_unspecified() && s.v6only != Some(true) => buf.push('*'),
+        SocketAddr::V6(a) => {
+            let _ = write!(buf, "[{}]", a.ip());
+        }
     }
-    buf.push(':');
-    buf
 }
 
 /// ` users:(("name",pid=P,fd=F),...)` (`pid=P,tid=T,fd=F` with -T) in ss's order: ss puts each
@@ -557,17 +594,15 @@ impl pipeline::Sink for SsPrinter<'_> {
         self.names.clear();
     }
     fn socket(&mut self, s: &Socket) -> io::Result<()> {
-        let row = self.inet_row(s);
-        self.hold(row);
-        if self.rows.len() >= BATCH_ROWS {
+        self.inet_row(s);
+        if self.rows() >= BATCH_ROWS {
             self.render()?;
         }
         Ok(())
     }
     fn unix(&mut self, unix: Vec<UnixSocket>) -> io::Result<()> {
         for u in &unix {
-            let row = self.unix_row(u);
-            self.hold(row);
+            self.unix_row(u);
         }
         Ok(())
     }
