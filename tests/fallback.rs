@@ -107,6 +107,7 @@ fn refused_dump_falls_back_for_that_table_only() {
         memory: false,
         attrs: false,
         tos: false,
+        cc_info: false,
     };
     let tcp = Table {
         family: Family::Inet,

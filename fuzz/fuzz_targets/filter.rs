@@ -69,6 +69,7 @@ fuzz_target!(|data: &[u8]| {
         memory: true,
         attrs: false,
         tos: false,
+        cc_info: false,
     };
     for table in query.tables() {
         let _ = build_request(table, &query, 1);

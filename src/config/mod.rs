@@ -382,7 +382,8 @@ impl Config {
                 info: cli.info,
                 memory: cli.memory,
                 // ss's -e, --cgroup, --tos and -i fields (--ss-format only).
-                attrs: cli.ss_format || cli.invoked_as_ss,
+                attrs: (cli.ss_format || cli.invoked_as_ss) && (cli.extended || cli.cgroup),
+                cc_info: (cli.ss_format || cli.invoked_as_ss) && cli.info,
                 tos: (cli.ss_format || cli.invoked_as_ss) && cli.tos,
             },
             source: SourceOptions {
@@ -898,7 +899,9 @@ mod tests {
         assert!(c.table.ss.unwrap().netid, "-x lists three socket tables");
         let c = config(&["--ss-format", "-tua"]);
         assert_eq!(c.query.protocols, [Protocol::Udp, Protocol::Tcp]);
-        assert!(c.query.attrs);
+        assert!(!c.query.attrs && !c.query.cc_info);
+        let c = config(&["--ss-format", "-tie"]);
+        assert!(c.query.attrs && c.query.cc_info);
         let c = config(&["--ss-format", "-te"]);
         assert!(c.table.ss.unwrap().timers, "ss -e implies -o");
         // sockscope's own table: no ss options, TCP first, no attributes.

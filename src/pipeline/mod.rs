@@ -610,6 +610,7 @@ mod tests {
                 memory: false,
                 attrs: false,
                 tos: false,
+                cc_info: false,
             },
             select: Selection {
                 states: crate::model::StateSet::all(),

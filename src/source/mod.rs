@@ -106,10 +106,13 @@ pub struct Query {
     pub info: bool,
     /// Ask the kernel for socket memory (-m).
     pub memory: bool,
-    /// Keep the attributes ss's format prints (-e: shutdown, mark, cgroup
-    /// id, UNIX VFS and pending connections; -i: the congestion control's
-    /// own data) in each record's extras, and ask for them.
+    /// Keep the attributes ss's format prints for -e and --cgroup
+    /// (shutdown, mark, cgroup id; UNIX VFS and pending connections) in each
+    /// record's extras, and ask for them.
     pub attrs: bool,
+    /// Ask for the congestion control's own data (ss-format -i: BBR's and
+    /// DCTCP's attributes) and keep it.
+    pub cc_info: bool,
     /// Ask the kernel for the TOS, traffic class and class id (--tos).
     pub tos: bool,
 }

@@ -132,7 +132,11 @@ impl Session {
             // A kernel filter leaves few rows: no receive thread for them.
             let pipelined = query.bytecode.is_none();
             let result = self.exchange(DumpId::Inet(table), &request, pipelined, &mut |payload| {
-                let s = parse_socket_with(payload, table.proto, query.attrs || query.tos)?;
+                let s = parse_socket_with(
+                    payload,
+                    table.proto,
+                    query.attrs || query.tos || query.cc_info,
+                )?;
                 if query.matches(&s)
                     && let Err(e) = sink.push(s)
                 {
@@ -343,7 +347,7 @@ pub fn build_request(table: Table, query: &Query, seq: u32) -> Vec<u8> {
             if query.memory {
                 e |= ExtensionFlags::SKMEMINFO;
             }
-            if query.info && query.attrs {
+            if query.info && query.cc_info {
                 // 1 << (INET_DIAG_VEGASINFO - 1): what ss asks for; BBR and
                 // DCTCP answer it with their own attribute
                 e |= ExtensionFlags::from_bits_retain(1 << (INET_DIAG_VEGASINFO - 1));

@@ -242,6 +242,7 @@ fn request_bytes_carry_the_states_mask() {
         memory: false,
         attrs: false,
         tos: false,
+        cc_info: false,
     };
     let t = Table {
         family: Family::Inet6,
@@ -291,6 +292,7 @@ fn bytecode_travels_as_a_padded_attribute() {
         memory: false,
         attrs: false,
         tos: false,
+        cc_info: false,
     };
     let req = build_request(TCP4, &query, 1);
     // nlmsghdr (16) + inet_diag_req_v2 (56) + the attribute (16)
@@ -311,6 +313,7 @@ fn recording_splits_at_requests() {
         memory: false,
         attrs: false,
         tos: false,
+        cc_info: false,
     };
     let mut file = build_request(TCP4, &query, 1);
     file.extend_from_slice(&LISTEN_THEN_DONE);
