@@ -67,6 +67,9 @@ fuzz_target!(|data: &[u8]| {
         unix: false,
         info: true,
         memory: true,
+        attrs: false,
+        tos: false,
+        cc_info: false,
     };
     for table in query.tables() {
         let _ = build_request(table, &query, 1);
@@ -81,6 +84,7 @@ fn records() -> Vec<Socket> {
     let owner = |pid, comm: &str| Owner {
         pid,
         fd: 3,
+        tid: None,
         comm: Arc::from(comm),
         cmdline: None,
         raw: None,

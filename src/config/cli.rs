@@ -324,6 +324,44 @@ pub struct Cli {
     )]
     pub diag: Option<PathBuf>,
 
+    // issue 15, format: ss's own output (src/output/ss_format.rs).
+    /// Print ss's text format, field for field (also when sockscope is
+    /// invoked under the name `ss`): ss's state words, Netid and State
+    /// rules, `users:((\"name\",pid=P,fd=F))`, `timer:(...)`, `ino:`, `sk:`
+    /// and the -i/-m lines, without sockscope's extra columns.
+    #[arg(long = "ss-format", global = true)]
+    pub ss_format: bool,
+
+    /// With -i, -m or -e: print each socket's details on its own line
+    /// instead of on a second line (ss -O).
+    #[arg(short = 'O', long = "oneline", global = true)]
+    pub oneline: bool,
+
+    /// Leave out the Recv-Q and Send-Q columns (ss -Q).
+    #[arg(short = 'Q', long = "no-queues", global = true)]
+    pub no_queues: bool,
+
+    /// Show each socket's IPv4 TOS, IPv6 traffic class and class id
+    /// (tos:, tclass:, class_id:, as ss --tos; in --ss-format).
+    #[arg(long = "tos", global = true)]
+    pub tos: bool,
+
+    /// Show each socket's cgroup v2 path (cgroup:PATH, as ss --cgroup; in
+    /// --ss-format).
+    #[arg(long = "cgroup", global = true)]
+    pub cgroup: bool,
+
+    /// Show the threads holding each socket: every thread's descriptors,
+    /// `users:(("name",pid=P,tid=T,fd=F))` in --ss-format, `tid=T` in the
+    /// table (ss -T). Implies -p.
+    #[arg(short = 'T', long = "threads")]
+    pub threads: bool,
+
+    /// Whether argv[0] was `ss` (filled by [`Cli::parse_args`]): then the
+    /// output is ss's format.
+    #[arg(skip)]
+    pub invoked_as_ss: bool,
+    // end issue 15, format
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -417,6 +455,8 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let invoked_as_ss = args.first().is_some_and(|a| invoked_as_ss(a));
         let mut cmd = Cli::command();
         let matches = match cmd.try_get_matches_from_mut(args) {
             Ok(matches) => matches,
@@ -434,6 +474,7 @@ impl Cli {
             },
         };
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        cli.invoked_as_ss = invoked_as_ss;
         let env = |id: &str| matches.value_source(id) == Some(ValueSource::EnvVariable);
         cli.from_env = FromEnv {
             proc_root: env("proc_root"),
@@ -442,6 +483,13 @@ impl Cli {
         };
         cli
     }
+}
+
+/// Whether `argv0`'s file name is `ss` (a link named ss to sockscope).
+pub fn invoked_as_ss(argv0: &std::ffi::OsStr) -> bool {
+    std::path::Path::new(argv0)
+        .file_name()
+        .is_some_and(|name| name == "ss")
 }
 
 /// Subcommands: views that answer one question.

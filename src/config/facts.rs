@@ -58,7 +58,10 @@ impl Facts {
             Some(Command::WhyBind(args)) => Some(args.target.as_str()),
             _ => None,
         };
-        let names_port = cli.resolve || !cli.filter.is_empty() || target.is_some_and(names_service);
+        let names_port = cli.resolve
+            || ss_names(cli)
+            || !cli.filter.is_empty()
+            || target.is_some_and(names_service);
         let names_interface = cli
             .filter
             .iter()
@@ -73,7 +76,7 @@ impl Facts {
             );
         Facts {
             services: names_port.then(|| Services::from_file(Path::new(SERVICES_PATH))),
-            users: cli.resolve.then(|| Users::from_file(Path::new(USERS_PATH))),
+            users: (cli.resolve || ss_names(cli)).then(|| Users::from_file(Path::new(USERS_PATH))),
             knobs: if needs_knobs {
                 sysctl::read_knobs(&proc_root)
             } else {
@@ -132,6 +135,13 @@ fn names_service(target: &str) -> bool {
     }
     let port = target.rsplit_once(':').map_or(target, |(_, p)| p);
     !port.is_empty() && !port.bytes().all(|b| b.is_ascii_digit())
+}
+
+// issue 15, format
+/// Whether ports are shown as service names without -r: in ss's format
+/// (`--ss-format`, or invoked as `ss`) unless -n, as ss does.
+pub fn ss_names(cli: &Cli) -> bool {
+    (cli.ss_format || cli.invoked_as_ss) && !cli.numeric && !cli.json && !cli.jsonl
 }
 
 /// The names -r shows: the services and users databases.

@@ -214,6 +214,7 @@ impl Config {
     /// The configuration of `cli`, given the system facts: no I/O.
     pub fn new(cli: Cli, mut facts: Facts) -> Result<Config, ConfigError> {
         check_view_flags(&cli)?;
+        check_format_flags(&cli)?;
         if cli.bpf_maps || !cli.bpf_map_id.is_empty() {
             return Err(ConfigError::NotRead {
                 flag: if cli.bpf_maps {
@@ -377,17 +378,28 @@ impl Config {
             Mode::Listeners | Mode::Ports => vec![Protocol::Tcp],
             Mode::WhyBind { .. } if cli.udp && !cli.tcp => vec![Protocol::Udp],
             Mode::WhyBind { .. } | Mode::Diag { .. } => vec![Protocol::Tcp],
+            // issue 15, format: ss dumps UDP before TCP (misc/ss.c, main).
+            Mode::List if cli.ss_format || cli.invoked_as_ss => {
+                let mut p = protocols;
+                p.sort_by_key(|p| *p != Protocol::Udp);
+                p
+            }
             _ => protocols,
         };
         // A destroyed socket (-E) has no owner left; -D prints no rows.
         let ownerless = matches!(mode, Mode::Events | Mode::Diag { .. });
-        let processes =
-            (cli.processes || process.is_some() || is_who || (explain && mode != Mode::Ports))
-                && !ownerless;
+        // -T lists the threads holding each socket: it implies -p.
+        let processes = (cli.processes
+            || cli.threads
+            || process.is_some()
+            || is_who
+            || (explain && mode != Mode::Ports))
+            && !ownerless;
         let owners = (processes || needs_owners).then(|| OwnerOptions {
             proc_root: proc_root.clone(),
             // --process looks at command lines too.
             cmdline: cli.cmdline || cli.process.is_some(),
+            threads: cli.threads,
         });
         // Queued connections are tied to their listener, so the listeners
         // are read even when they are not shown.
@@ -406,6 +418,8 @@ impl Config {
             .filter(|_| !matches!(mode, Mode::Events | Mode::Diag { .. }))
             .as_ref()
             .and_then(bytecode::compile);
+        let ss = ss_options(&cli, &states, netid);
+        let ss_names = facts::ss_names(&cli);
         Ok(Config {
             select: Selection {
                 states,
@@ -426,6 +440,10 @@ impl Config {
                 unix: cli.unix,
                 info: cli.info,
                 memory: cli.memory,
+                // ss's -e, --cgroup, --tos and -i fields (--ss-format only).
+                attrs: (cli.ss_format || cli.invoked_as_ss) && (cli.extended || cli.cgroup),
+                cc_info: (cli.ss_format || cli.invoked_as_ss) && cli.info,
+                tos: (cli.ss_format || cli.invoked_as_ss) && cli.tos,
             },
             source: SourceOptions {
                 kind: match cli.source {
@@ -449,8 +467,13 @@ impl Config {
                 memory: cli.memory,
                 ipv6,
                 netns: namespaces.tagged.then(|| netns_widths(&namespaces)),
+                queues: !cli.no_queues,
+                oneline: cli.oneline,
+                ss,
             },
-            names: Names::take(&mut facts).filter(|_| cli.resolve),
+            // ss's format names services unless -n (numbers when
+            // /etc/services cannot be read, as ss).
+            names: Names::take(&mut facts).filter(|n| cli.resolve || (ss_names && n.get().is_ok())),
             euid: facts.euid,
             verbose: cli.verbose,
             proc_root,
@@ -460,6 +483,79 @@ impl Config {
         })
     }
 }
+
+// issue 15, format
+/// The ss format's options (`--ss-format`, or invoked as `ss`); `None` for
+/// sockscope's own table. ss hides Netid when one socket table is listed
+/// and State when one state is asked for (misc/ss.c, main).
+fn ss_options(
+    cli: &Cli,
+    states: &StateSet,
+    netid: bool,
+) -> Option<crate::output::ss_format::SsOptions> {
+    (cli.ss_format || cli.invoked_as_ss).then(|| crate::output::ss_format::SsOptions {
+        netid,
+        state: states.iter().nth(1).is_some(),
+        // ss -e implies -o.
+        timers: cli.options || cli.extended,
+        tos: cli.tos,
+        cgroup: cli.cgroup,
+    })
+}
+
+/// Refuses the ss-format flags where they would be ignored: ss's format
+/// (and --tos, --cgroup, which only it prints) is the socket listing's;
+/// JSON keeps every field and has no lines to join or threads to name.
+fn check_format_flags(cli: &Cli) -> Result<(), ConfigError> {
+    let ss = cli.ss_format || cli.invoked_as_ss;
+    let json = cli.json || cli.jsonl;
+    let view = match &cli.command {
+        Some(command) => command.name(),
+        None if cli.summary => "-s",
+        None if json => "JSON output",
+        None => "sockscope's own table",
+    };
+    let listing = cli.command.is_none() && !cli.summary;
+    let table = matches!(
+        cli.command,
+        None | Some(Command::Who(_)) | Some(Command::WhyBind(_))
+    ) && !cli.summary;
+    const ONLY_SS: &str = "only ss's format (--ss-format) prints it";
+    let refused: [(bool, &'static str, &'static str); 7] = [
+        (
+            cli.ss_format && !listing && !cli.summary,
+            "--ss-format",
+            "ss's format is the socket listing's (and -s's)",
+        ),
+        (cli.tos && !(ss && listing), "--tos", ONLY_SS),
+        (cli.cgroup && !(ss && listing), "--cgroup", ONLY_SS),
+        (
+            cli.oneline && (json || !table),
+            "-O",
+            "there are no detail lines to join",
+        ),
+        (
+            cli.no_queues && (json || !table),
+            "-Q",
+            "there is no queue column",
+        ),
+        (
+            cli.threads && json,
+            "-T",
+            "JSON owners have no thread field",
+        ),
+        (
+            cli.threads && (cli.summary || matches!(cli.command, Some(Command::Ports))),
+            "-T",
+            "the view shows no owners",
+        ),
+    ];
+    match refused.into_iter().find(|(given, _, _)| *given) {
+        Some((_, flag, why)) => Err(ConfigError::NotForView { flag, view, why }),
+        None => Ok(()),
+    }
+}
+// end issue 15, format
 
 /// Refuses the flags a subcommand would ignore (or answer wrongly with),
 /// so nothing typed is dropped in silence. What each view accepts:
@@ -853,5 +949,73 @@ mod tests {
         let c = config(&["--source", "proc", "--proc-root", "fixtures/x"]);
         assert_eq!(c.source.kind, SourceKind::Proc);
         assert_eq!(c.source.proc_net, PathBuf::from("fixtures/x/net"));
+    }
+
+    // issue 15, format
+    #[test]
+    fn ss_format_options_follow_ss_rules() {
+        let c = config(&["--ss-format", "-tan"]);
+        let ss = c.table.ss.clone().unwrap();
+        assert!(!ss.netid && ss.state && !ss.timers);
+        let c = config(&["--ss-format", "-tn", "state", "established"]);
+        assert!(!c.table.ss.unwrap().state, "one state: no State column");
+        let c = config(&["--ss-format", "-xa"]);
+        assert!(c.table.ss.unwrap().netid, "-x lists three socket tables");
+        let c = config(&["--ss-format", "-tua"]);
+        assert_eq!(c.query.protocols, [Protocol::Udp, Protocol::Tcp]);
+        assert!(!c.query.attrs && !c.query.cc_info);
+        let c = config(&["--ss-format", "-tie"]);
+        assert!(c.query.attrs && c.query.cc_info);
+        let c = config(&["--ss-format", "-te"]);
+        assert!(c.table.ss.unwrap().timers, "ss -e implies -o");
+        // sockscope's own table: no ss options, TCP first, no attributes.
+        let c = config(&["-tua", "-Q", "-O"]);
+        assert!(c.table.ss.is_none() && !c.query.attrs);
+        assert!(!c.table.queues && c.table.oneline);
+        assert_eq!(c.query.protocols, [Protocol::Tcp, Protocol::Udp]);
+    }
+
+    #[test]
+    fn invoked_as_ss_prints_ss_format() {
+        let as_ss = |argv0: &str| {
+            let cli = Cli::parse_args_from([argv0, "-tln"]);
+            Config::from_cli(cli).unwrap().table.ss.is_some()
+        };
+        assert!(as_ss("ss"));
+        assert!(as_ss("/usr/local/bin/ss"));
+        assert!(!as_ss("sockscope"));
+        assert!(!as_ss("/usr/bin/ss.real"));
+    }
+
+    #[test]
+    fn threads_imply_owners() {
+        let c = config(&["-tanT"]);
+        assert!(c.table.processes && c.owners.unwrap().threads);
+        assert!(!config(&["-tanp"]).owners.unwrap().threads);
+    }
+
+    #[test]
+    fn ss_format_flags_where_they_would_be_ignored() {
+        let refused = |args: &[&str]| {
+            let mut argv = vec!["sockscope"];
+            argv.extend_from_slice(args);
+            Config::from_cli(Cli::try_parse_from(argv).unwrap()).unwrap_err()
+        };
+        assert!(refused(&["-tan", "--tos"]).to_string().contains("--tos"));
+        assert!(
+            refused(&["-tan", "--cgroup"])
+                .to_string()
+                .contains("--ss-format")
+        );
+        assert!(refused(&["--json", "-T"]).to_string().contains("-T"));
+        assert!(refused(&["--jsonl", "-O"]).to_string().contains("-O"));
+        assert!(
+            refused(&["--ss-format", "who", "22"])
+                .to_string()
+                .contains("who")
+        );
+        assert!(refused(&["-Q", "listeners"]).to_string().contains("-Q"));
+        config(&["--ss-format", "-s"]);
+        config(&["--ss-format", "-tan", "--tos", "--cgroup", "-T", "-O", "-Q"]);
     }
 }

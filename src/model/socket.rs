@@ -50,7 +50,8 @@ pub struct Socket {
     pub extras: Option<Box<Extras>>,
 }
 
-/// What -i and -m add to a socket.
+/// What -i and -m add to a socket, and the attributes ss -e, --cgroup
+/// and --tos print (kept when the query asks for them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extras {
     pub tcp_info: Option<TcpInfo>,
@@ -58,6 +59,46 @@ pub struct Extras {
     pub congestion: Option<String>,
     /// INET_DIAG_SKMEMINFO.
     pub mem: Option<SkMemInfo>,
+    /// INET_DIAG_SHUTDOWN: the shutdown mask (bit 0: receiving shut down,
+    /// bit 1: sending), sent for every full socket (ss -e's arrows).
+    pub shutdown: Option<u8>,
+    /// INET_DIAG_MARK: SO_MARK, sent to CAP_NET_ADMIN only.
+    pub mark: Option<u32>,
+    /// INET_DIAG_CGROUP_ID: the socket's cgroup v2 id.
+    pub cgroup_id: Option<u64>,
+    /// INET_DIAG_TOS: the IPv4 TOS byte (asked for by --tos).
+    pub tos: Option<u8>,
+    /// INET_DIAG_TCLASS: the IPv6 traffic class (--tos).
+    pub tclass: Option<u8>,
+    /// INET_DIAG_CLASS_ID: the net_cls class id, else the priority (--tos).
+    pub class_id: Option<u32>,
+    /// The congestion control's own data (INET_DIAG_BBRINFO,
+    /// INET_DIAG_DCTCPINFO), asked for with -i in ss's format.
+    pub cc: Option<CcInfo>,
+}
+
+/// What a congestion control algorithm reports about a socket
+/// (include/uapi/linux/inet_diag.h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CcInfo {
+    /// struct tcp_bbr_info.
+    Bbr {
+        /// bbr_bw_hi:bbr_bw_lo, bytes per second.
+        bw: u64,
+        /// bbr_min_rtt, microseconds.
+        min_rtt_us: u32,
+        /// bbr_pacing_gain, bbr_cwnd_gain: fixed point, 8 fraction bits.
+        pacing_gain: u32,
+        cwnd_gain: u32,
+    },
+    /// struct tcp_dctcp_info.
+    Dctcp {
+        enabled: bool,
+        ce_state: u16,
+        alpha: u32,
+        ab_ecn: u32,
+        ab_tot: u32,
+    },
 }
 
 /// Which TCP timer runs (idiag_timer, /proc's `tr`).

@@ -582,6 +582,7 @@ mod tests {
         let plain = Owner {
             pid: 7,
             fd: 3,
+            tid: None,
             comm: "e\u{1b}[2J".into(),
             cmdline: None,
             raw: None,
@@ -652,6 +653,7 @@ mod tests {
         owned.owners = Some(vec![Owner {
             pid: 812,
             fd: 6,
+            tid: None,
             comm: "nginx".into(),
             cmdline: None,
             raw: None,

@@ -16,6 +16,7 @@ pub mod json;
 pub mod listeners;
 pub mod ports;
 pub mod small_table;
+pub mod ss_format;
 pub mod summary;
 pub mod table;
 pub mod who;
@@ -64,6 +65,9 @@ pub fn printer<'a>(
     users: Option<&'a Users>,
 ) -> Box<dyn Printer + 'a> {
     match format {
+        OutputFormat::Table if let Some(ss) = &table.ss => {
+            Box::new(ss_format::SsPrinter::new(out, table, ss, services))
+        }
         OutputFormat::Table => Box::new(TablePrinter {
             out,
             table: table::TableWriter::new(table, services, users, BATCH + 1),
@@ -278,6 +282,7 @@ mod tests {
             uid: Some(0),
             cookie: Some(0x2a),
             owners: Some(Vec::new()),
+            extras: None,
         }
     }
 
@@ -326,6 +331,9 @@ mod tests {
             memory: false,
             ipv6: true,
             netns: None,
+            queues: true,
+            oneline: false,
+            ss: None,
         }
     }
 

@@ -13,6 +13,7 @@
 //! nothing here imports `filter` (a kernel filter arrives as the bytes of
 //! [`Query::bytecode`]) or any higher layer.
 
+pub mod cgroups;
 pub mod containers;
 pub mod destroy;
 pub mod diag_dump;
@@ -109,6 +110,15 @@ pub struct Query {
     pub info: bool,
     /// Ask the kernel for socket memory (-m).
     pub memory: bool,
+    /// Keep the attributes ss's format prints for -e and --cgroup
+    /// (shutdown, mark, cgroup id; UNIX VFS and pending connections) in each
+    /// record's extras, and ask for them.
+    pub attrs: bool,
+    /// Ask for the congestion control's own data (ss-format -i: BBR's and
+    /// DCTCP's attributes) and keep it.
+    pub cc_info: bool,
+    /// Ask the kernel for the TOS, traffic class and class id (--tos).
+    pub tos: bool,
 }
 
 impl Query {
@@ -485,6 +495,7 @@ fn read_unix_proc(
                 uid: None,
                 cookie: None,
                 owners: None,
+                extras: None,
             });
         }
     })
