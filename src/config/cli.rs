@@ -280,6 +280,12 @@ pub struct Cli {
     #[arg(short = 'z', long = "contexts")]
     pub contexts: bool,
 
+    /// In ss's format: each socket's inet options (INET_DIAG_SOCKOPT:
+    /// recverr, is_icsk, freebind, mc_loop, ...) on its detail line, as ss
+    /// --inet-sockopt.
+    #[arg(long = "inet-sockopt")]
+    pub inet_sockopt: bool,
+
     /// Show every BPF socket-local storage map's value (ss --bpf-maps, in
     /// builds of ss with libbpf): not read by sockscope; says so.
     #[arg(long = "bpf-maps")]

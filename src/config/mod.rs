@@ -441,7 +441,8 @@ impl Config {
                 info: cli.info,
                 memory: cli.memory,
                 // ss's -e, --cgroup, --tos and -i fields (--ss-format only).
-                attrs: (cli.ss_format || cli.invoked_as_ss) && (cli.extended || cli.cgroup),
+                attrs: (cli.ss_format || cli.invoked_as_ss)
+                    && (cli.extended || cli.cgroup || cli.inet_sockopt),
                 cc_info: (cli.ss_format || cli.invoked_as_ss) && cli.info,
                 tos: (cli.ss_format || cli.invoked_as_ss) && cli.tos,
             },
@@ -500,6 +501,7 @@ fn ss_options(
         timers: cli.options || cli.extended,
         tos: cli.tos,
         cgroup: cli.cgroup,
+        inet_sockopt: cli.inet_sockopt,
     })
 }
 
@@ -521,7 +523,7 @@ fn check_format_flags(cli: &Cli) -> Result<(), ConfigError> {
         None | Some(Command::Who(_)) | Some(Command::WhyBind(_))
     ) && !cli.summary;
     const ONLY_SS: &str = "only ss's format (--ss-format) prints it";
-    let refused: [(bool, &'static str, &'static str); 7] = [
+    let refused: [(bool, &'static str, &'static str); 8] = [
         (
             cli.ss_format && !listing && !cli.summary,
             "--ss-format",
@@ -529,6 +531,11 @@ fn check_format_flags(cli: &Cli) -> Result<(), ConfigError> {
         ),
         (cli.tos && !(ss && listing), "--tos", ONLY_SS),
         (cli.cgroup && !(ss && listing), "--cgroup", ONLY_SS),
+        (
+            cli.inet_sockopt && !(ss && listing),
+            "--inet-sockopt",
+            ONLY_SS,
+        ),
         (
             cli.oneline && (json || !table),
             "-O",

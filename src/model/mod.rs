@@ -23,7 +23,8 @@ pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
 pub use netns::{Netns, NetnsId, NetnsName};
 pub use owner::{Owner, RawNames};
 pub use socket::{
-    Attribution, CcInfo, DualStack, Extras, QueueKind, Queued, Socket, Timer, TimerKind,
+    Attribution, CcInfo, DualStack, Extras, InetSockopt, QueueKind, Queued, Socket, Timer,
+    TimerKind,
 };
 pub use sockstat::{FragCounts, SockStat, TcpCounts, UdpCounts};
 pub use states::{Family, Protocol, StateSet, TcpState};

@@ -75,6 +75,46 @@ pub struct Extras {
     /// The congestion control's own data (INET_DIAG_BBRINFO,
     /// INET_DIAG_DCTCPINFO), asked for with -i in ss's format.
     pub cc: Option<CcInfo>,
+    /// INET_DIAG_SOCKOPT: the socket's inet options (--inet-sockopt).
+    pub sockopt: Option<InetSockopt>,
+}
+
+/// struct inet_diag_sockopt (include/uapi/linux/inet_diag.h): one bit per
+/// option, the first byte's bits 0-7 then the second byte's bits 0-2, as
+/// the kernel fills them in inet_diag_msg_attrs_fill().
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InetSockopt(u16);
+
+impl InetSockopt {
+    /// The options' names, in bit order (ss --inet-sockopt prints them so).
+    pub const NAMES: [&'static str; 11] = [
+        "recverr",
+        "is_icsk",
+        "freebind",
+        "hdrincl",
+        "mc_loop",
+        "transparent",
+        "mc_all",
+        "nodefrag",
+        "bind_addr_no_port",
+        "recverr_rfc4884",
+        "defer_connect",
+    ];
+
+    /// The attribute's two bytes (little-endian bitfields on every
+    /// architecture Linux's inet_diag runs on: the first field is bit 0).
+    pub fn from_bytes(first: u8, second: u8) -> InetSockopt {
+        InetSockopt(u16::from(first) | (u16::from(second & 0b111) << 8))
+    }
+
+    /// The names of the options that are on, in bit order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .into_iter()
+            .enumerate()
+            .filter(move |(bit, _)| self.0 & (1 << bit) != 0)
+            .map(|(_, name)| name)
+    }
 }
 
 /// What a congestion control algorithm reports about a socket

@@ -46,6 +46,8 @@ pub struct SsOptions {
     pub tos: bool,
     /// --cgroup: cgroup:PATH.
     pub cgroup: bool,
+    /// --inet-sockopt: `inet-sockopt: ( recverr is_icsk ...)`.
+    pub inet_sockopt: bool,
 }
 
 /// ss's columns (misc/ss.c, `columns[]`).
@@ -375,6 +377,20 @@ impl<'a> SsPrinter<'a> {
         {
             let path = self.cgroup_path(id);
             let _ = write!(buf, " cgroup:{path}");
+        }
+        if self.ss.inet_sockopt
+            && let Some(opts) = x.and_then(|x| x.sockopt)
+        {
+            buf.push_str(if self.opts.oneline {
+                " inet-sockopt: ("
+            } else {
+                "\n\tinet-sockopt: ("
+            });
+            for name in opts.names() {
+                buf.push(' ');
+                buf.push_str(name);
+            }
+            buf.push(')');
         }
         if self.opts.memory || (self.opts.info && s.proto != Protocol::Udp) {
             if !self.opts.oneline {

@@ -33,8 +33,8 @@ use super::{
     DumpId, Query, RecordRefusal, Sink, Snapshot, SourceError, SourceOptions, Table, Warning,
 };
 use crate::model::{
-    CcInfo, Extras, Family, Protocol, Socket, StateSet, TcpState, Timer, TimerKind, UnixKind,
-    UnixSocket,
+    CcInfo, Extras, Family, InetSockopt, Protocol, Socket, StateSet, TcpState, Timer, TimerKind,
+    UnixKind, UnixSocket,
 };
 
 /// How often a dump flagged NLM_F_DUMP_INTR is tried in all.
@@ -61,6 +61,7 @@ const INET_DIAG_SHUTDOWN: u16 = 8;
 const INET_DIAG_MARK: u16 = 15;
 const INET_DIAG_CLASS_ID: u16 = 17;
 const INET_DIAG_CGROUP_ID: u16 = 21;
+const INET_DIAG_SOCKOPT: u16 = 22;
 
 /// include/uapi/linux/inet_diag.h: sizeof(struct inet_diag_msg).
 const INET_DIAG_MSG_LEN: usize = 72;
@@ -794,6 +795,12 @@ pub fn parse_socket_with(payload: &[u8], proto: Protocol, attrs: bool) -> Result
             }
             // u32: the net_cls class id, else sk->sk_priority
             INET_DIAG_CLASS_ID if attrs => extras.get_or_insert_default().class_id = u32_of(v),
+            // struct inet_diag_sockopt: two bytes of option bits (sent for
+            // every full socket since Linux 5.10; ss prints nothing when it
+            // is shorter)
+            INET_DIAG_SOCKOPT if attrs && v.len() >= 2 => {
+                extras.get_or_insert_default().sockopt = Some(InetSockopt::from_bytes(v[0], v[1]));
+            }
             _ => {}
         }
     }
