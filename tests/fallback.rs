@@ -105,6 +105,9 @@ fn refused_dump_falls_back_for_that_table_only() {
         unix: false,
         info: false,
         memory: false,
+        attrs: false,
+        tos: false,
+        cc_info: false,
     };
     let tcp = Table {
         family: Family::Inet,

@@ -90,6 +90,9 @@ fn run(words: &[String], unix: bool) {
         unix: false,
         info: true,
         memory: true,
+        attrs: false,
+        tos: false,
+        cc_info: false,
     };
     for table in query.tables() {
         let _ = build_request(table, &query, 1);
@@ -116,6 +119,7 @@ fn unix_records() -> Vec<UnixSocket> {
         uid: Some(0),
         cookie: None,
         owners: None,
+            extras: None,
     };
     vec![
         u(Some(b"/run/docker.sock"), None),
@@ -130,6 +134,7 @@ fn records() -> Vec<Socket> {
     let owner = |pid, comm: &str| Owner {
         pid,
         fd: 3,
+        tid: None,
         comm: Arc::from(comm),
         cmdline: None,
         raw: None,
@@ -153,8 +158,6 @@ fn records() -> Vec<Socket> {
             cookie: None,
             ifindex: None,
             v6only: None,
-            mark: None,
-            cgroup_id: None,
             owners: None,
             queue: None,
             timer: None,
@@ -185,8 +188,11 @@ fn records() -> Vec<Socket> {
         attribution: Attribution::Sure,
         listener_inodes: vec![4],
     }));
-    estab.mark = Some(0x31);
-    estab.cgroup_id = Some(77);
+    estab.extras = Some(Box::new(sockscope::model::Extras {
+        mark: Some(0x31),
+        cgroup_id: Some(77),
+        ..Default::default()
+    }));
     let mut link_local = sock(Protocol::Udp, TcpState::Close, "[fe80::1%2]:53", "[::]:0");
     link_local.ifindex = Some(2);
     let v6 = sock(

@@ -2,7 +2,8 @@
 //!
 //! * as the reply datagrams of one inet dump, as the kernel sends them:
 //!   `ends_dump` (run by the receiving thread), then `DumpParser::feed`
-//!   with `parse_socket`, once as a TCP and once as a UDP table;
+//!   with `parse_socket` (and `parse_socket_with`, keeping every attribute
+//!   as --ss-format does), once as a TCP and once as a UDP table;
 //! * as a whole recording, as `--replay` reads one: `split_recording`, then
 //!   each dump's replies through the same parser (`parse_unix` for a
 //!   unix_diag dump).
@@ -19,9 +20,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use sockscope::model::{Family, Protocol, Socket, UnixSocket};
-use sockscope::output::{detail, json};
+use sockscope::output::{detail, json, ss_format};
 use sockscope::source::netlink::{
-    DumpParser, ends_dump, parse_socket, parse_unix, split_recording,
+    DumpParser, ends_dump, parse_socket, parse_socket_with, parse_unix, parse_unix_with,
+    split_recording,
 };
 use sockscope::source::{DumpId, Table};
 use sockscope_fuzz::{Gen, nl};
@@ -111,6 +113,8 @@ fn inet_dump(table: Table, replies: &[u8]) -> (Vec<Socket>, bool) {
     let ok = parser
         .feed(replies, &mut |payload| {
             rows.push(parse_socket(payload, table.proto)?);
+            // As --ss-format reads it: every attribute kept.
+            rows.push(parse_socket_with(payload, table.proto, true)?);
             Ok(())
         })
         .is_ok();
@@ -122,6 +126,7 @@ fn unix_dump(replies: &[u8]) -> Vec<UnixSocket> {
     let mut parser = DumpParser::new(DumpId::Unix);
     let _ = parser.feed(replies, &mut |payload| {
         rows.push(parse_unix(payload)?);
+        rows.push(parse_unix_with(payload, true)?);
         Ok(())
     });
     rows
@@ -144,6 +149,11 @@ fn render(rows: &[Socket], unix: &[UnixSocket]) {
             }
             if let Some(i) = &x.tcp_info {
                 let _ = detail::tcp_info_text_with_options(i, x.congestion.as_deref());
+                let cc = x.cc.map(ss_format::cc_item);
+                let _ = detail::tcp_info_text_ss(i, x.congestion.as_deref(), true, cc.as_deref());
+            }
+            if let Some(mask) = x.shutdown {
+                let _ = ss_format::shutdown_arrow(mask);
             }
         }
     }

@@ -11,7 +11,7 @@
 use libfuzzer_sys::fuzz_target;
 use sockscope::output::json;
 use sockscope::source::DumpId;
-use sockscope::source::netlink::{DumpParser, parse_unix, unix_name};
+use sockscope::source::netlink::{DumpParser, parse_unix, parse_unix_with, unix_name};
 use sockscope::text as escape;
 use sockscope_fuzz::{Gen, nl};
 
@@ -36,6 +36,8 @@ fn parse(data: &[u8]) {
     let mut parser = DumpParser::new(DumpId::Unix);
     let _ = parser.feed(data, &mut |payload| {
         rows.push(parse_unix(payload)?);
+        // As --ss-format reads it: shutdown, VFS, pending, memory kept.
+        rows.push(parse_unix_with(payload, true)?);
         Ok(())
     });
     let _ = json::write_lines(

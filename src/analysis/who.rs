@@ -120,6 +120,7 @@ mod tests {
         let owner = |pid, comm: &str| Owner {
             pid,
             fd: 3,
+            tid: None,
             comm: comm.into(),
             cmdline: None,
             raw: None,

@@ -451,6 +451,7 @@ mod tests {
         l.owners = Some(vec![Owner {
             pid: 812,
             fd: 6,
+            tid: None,
             comm: "nginx".into(),
             cmdline: None,
             raw: None,

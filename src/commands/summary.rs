@@ -29,8 +29,11 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
                 }
                 output::summary::write_totals(&mut out, &stat)?;
                 out.flush()?;
-                ns.run(&mut counts)?;
-                output::summary::write_states(&mut out, &counts.states(protocols))?;
+                // issue 15, format: ss -s prints the totals only.
+                if config.table.ss.is_none() {
+                    ns.run(&mut counts)?;
+                    output::summary::write_states(&mut out, &counts.states(protocols))?;
+                }
             }
             _ => {
                 ns.run(&mut counts)?;

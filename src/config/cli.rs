@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
@@ -49,7 +50,9 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
         1,
         "The answer is no: who when nothing holds the port, why-bind when \
          bind() would fail, listeners when an accept queue is full, ports when \
-         a destination has used 90 % of the ephemeral ports.",
+         a destination has used 90 % of the ephemeral ports, -K when the \
+         kernel refused to kill a socket. Also -Z/-z \
+         where SELinux is off (\"SELinux is not enabled.\", as ss).",
     ),
     (
         2,
@@ -57,8 +60,10 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          option or subcommand, a missing or bad value (--pid, --source), a bad \
          filter (the filter is repeated with carets under the offending \
          token), a bad --process regex, a bad who or why-bind port or \
-         address, a -F file that cannot be read, a flag the subcommand \
-         cannot use (listeners -u).",
+         address, an unknown option (named, with the nearest sockscope way \
+         for netstat and lsof habits such as -W or -c), a -F file that \
+         cannot be read, a flag the subcommand cannot use (listeners -u), -K \
+         without a selection.",
     ),
     (
         3,
@@ -69,8 +74,10 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          must cover the states, -i/-m attributes and kernel filter asked for \
          now), a --record file \
          that cannot be written, already exists (without --record-overwrite) \
-         or is a symbolic link, /etc/services or /etc/passwd unreadable with \
-         -r.",
+         or is a symbolic link (a -D file too), /etc/services or /etc/passwd \
+         unreadable with -r, -E without CAP_NET_ADMIN, an ss option whose data \
+         sockscope does not read (--bpf-maps, --bpf-map-id; -Z/-z where SELinux \
+         is on).",
     ),
     (
         130,
@@ -270,6 +277,106 @@ pub struct Cli {
     #[arg(short = 'F', long = "filter", value_name = "FILE")]
     pub filter_file: Option<PathBuf>,
 
+    // issue 15, lead: ss's flags that sockscope answers without rows of
+    // its own.
+    /// Show the SELinux security context of each owning process (ss -Z).
+    /// Where SELinux is off, says so and exits 1, as ss.
+    #[arg(short = 'Z', long = "context")]
+    pub context: bool,
+
+    /// Show the SELinux contexts of each owning process and socket (ss -z).
+    /// Where SELinux is off, says so and exits 1, as ss.
+    #[arg(short = 'z', long = "contexts")]
+    pub contexts: bool,
+
+    /// In ss's format: each socket's inet options (INET_DIAG_SOCKOPT:
+    /// recverr, is_icsk, freebind, mc_loop, ...) on its detail line, as ss
+    /// --inet-sockopt.
+    #[arg(long = "inet-sockopt")]
+    pub inet_sockopt: bool,
+
+    /// Show every BPF socket-local storage map's value (ss --bpf-maps, in
+    /// builds of ss with libbpf): not read by sockscope; says so.
+    #[arg(long = "bpf-maps")]
+    pub bpf_maps: bool,
+
+    /// Show one BPF socket-local storage map's value (ss --bpf-map-id): not
+    /// read by sockscope; says so.
+    #[arg(long = "bpf-map-id", value_name = "MAP-ID")]
+    pub bpf_map_id: Vec<u32>,
+
+    // issue 15, kill: -K/--kill, --dry-run, -E/--events, -D/--diag.
+    /// Destroy every socket the filter selects (SOCK_DESTROY, as ss -K;
+    /// needs CAP_NET_ADMIN and a kernel with CONFIG_INET_DIAG_DESTROY):
+    /// each socket killed is printed, then a count on stderr. Refused
+    /// without a selection: a `state`/`exclude` word, a filter expression,
+    /// or --pid/--comm/--process (-a, -l, -t, -u, -4, -6 and -N alone
+    /// select too much). TCP and UDP only.
+    #[arg(short = 'K', long = "kill", conflicts_with_all = ["events", "diag", "summary"])]
+    pub kill: bool,
+
+    /// With -K: print what would be killed, and kill nothing.
+    #[arg(long = "dry-run", requires = "kill")]
+    pub dry_run: bool,
+
+    /// Print each TCP/UDP socket the kernel destroys, as it happens (the
+    /// sock_diag destroy multicast groups, as ss -E; needs CAP_NET_ADMIN),
+    /// filtered by the filter expression, until interrupted. -t/-u/-4/-6
+    /// choose the groups. --jsonl streams one object per event.
+    #[arg(short = 'E', long = "events", conflicts_with_all = ["diag", "summary"])]
+    pub events: bool,
+
+    /// Write the raw netlink replies of the TCP dump to FILE (`-` for
+    /// stdout) instead of printing rows, as ss -D: `TCPDIAG_FILE=FILE ss`
+    /// reads them back. State words apply, a filter expression cannot.
+    /// FILE is created with mode 0600 and must not exist (a symbolic link
+    /// is never followed).
+    #[arg(
+        short = 'D',
+        long = "diag",
+        value_name = "FILE",
+        conflicts_with = "summary"
+    )]
+    pub diag: Option<PathBuf>,
+
+    // issue 15, format: ss's own output (src/output/ss_format.rs).
+    /// Print ss's text format, field for field (also when sockscope is
+    /// invoked under the name `ss`): ss's state words, Netid and State
+    /// rules, `users:((\"name\",pid=P,fd=F))`, `timer:(...)`, `ino:`, `sk:`
+    /// and the -i/-m lines, without sockscope's extra columns.
+    #[arg(long = "ss-format", global = true)]
+    pub ss_format: bool,
+
+    /// With -i, -m or -e: print each socket's details on its own line
+    /// instead of on a second line (ss -O).
+    #[arg(short = 'O', long = "oneline", global = true)]
+    pub oneline: bool,
+
+    /// Leave out the Recv-Q and Send-Q columns (ss -Q).
+    #[arg(short = 'Q', long = "no-queues", global = true)]
+    pub no_queues: bool,
+
+    /// Show each socket's IPv4 TOS, IPv6 traffic class and class id
+    /// (tos:, tclass:, class_id:, as ss --tos; in --ss-format).
+    #[arg(long = "tos", global = true)]
+    pub tos: bool,
+
+    /// Show each socket's cgroup v2 path (cgroup:PATH, as ss --cgroup; in
+    /// --ss-format).
+    #[arg(long = "cgroup", global = true)]
+    pub cgroup: bool,
+
+    /// Show the threads holding each socket: every thread's descriptors,
+    /// `users:(("name",pid=P,tid=T,fd=F))` in --ss-format, `tid=T` in the
+    /// table (ss -T). Implies -p.
+    #[arg(short = 'T', long = "threads")]
+    pub threads: bool,
+
+    /// Whether argv[0] was `ss` (filled by [`Cli::parse_args`]): then the
+    /// output is ss's format.
+    #[arg(skip)]
+    pub invoked_as_ss: bool,
+    // end issue 15, format
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -365,8 +472,26 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        let matches = Cli::command().get_matches_from(args);
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let invoked_as_ss = args.first().is_some_and(|a| invoked_as_ss(a));
+        let mut cmd = Cli::command();
+        let matches = match cmd.try_get_matches_from_mut(args) {
+            Ok(matches) => matches,
+            Err(err) => match super::hints::unknown_option(&err) {
+                Some(text) => {
+                    // The usage of the (sub)command that met the option.
+                    let usage = match err.get(clap::error::ContextKind::Usage) {
+                        Some(clap::error::ContextValue::StyledStr(usage)) => usage.clone(),
+                        _ => cmd.render_usage(),
+                    };
+                    clap::Error::raw(ErrorKind::UnknownArgument, format!("{text}\n\n{usage}\n"))
+                        .exit()
+                }
+                None => err.exit(),
+            },
+        };
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        cli.invoked_as_ss = invoked_as_ss;
         let env = |id: &str| matches.value_source(id) == Some(ValueSource::EnvVariable);
         cli.from_env = FromEnv {
             proc_root: env("proc_root"),
@@ -375,6 +500,13 @@ impl Cli {
         };
         cli
     }
+}
+
+/// Whether `argv0`'s file name is `ss` (a link named ss to sockscope).
+pub fn invoked_as_ss(argv0: &std::ffi::OsStr) -> bool {
+    std::path::Path::new(argv0)
+        .file_name()
+        .is_some_and(|name| name == "ss")
 }
 
 /// Subcommands: views that answer one question.
@@ -491,7 +623,7 @@ pub mod tests {
 
     #[test]
     fn unknown_flag_is_a_usage_error() {
-        let e = Cli::try_parse_from(["sockscope", "-tanZ"]).unwrap_err();
+        let e = Cli::try_parse_from(["sockscope", "-tanW"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let e = Cli::try_parse_from(["sockscope", "--json", "--jsonl"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);

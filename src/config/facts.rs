@@ -50,6 +50,8 @@ pub struct Facts {
     /// `-F FILE`: the filter words it holds (they follow the command
     /// line's), or why it could not be read.
     pub filter_file: Option<Result<Vec<String>, FilterFileError>>,
+    /// Whether SELinux is on, read when -Z or -z asks.
+    pub selinux: Option<bool>,
 }
 
 impl Facts {
@@ -68,7 +70,8 @@ impl Facts {
             Some(Command::WhyBind(args)) => Some(args.target.as_str()),
             _ => None,
         };
-        let names_port = cli.resolve || !words.is_empty() || target.is_some_and(names_service);
+        let names_port =
+            cli.resolve || ss_names(cli) || !words.is_empty() || target.is_some_and(names_service);
         let names_interface = words.iter().any(|w| w.to_ascii_lowercase().contains("dev"))
             || target.is_some_and(|t| t.contains('%'));
         // The sysctls: the explain views judge by them, and a filter's
@@ -80,7 +83,7 @@ impl Facts {
             );
         Facts {
             services: names_port.then(|| Services::from_file(Path::new(SERVICES_PATH))),
-            users: cli.resolve.then(|| Users::from_file(Path::new(USERS_PATH))),
+            users: (cli.resolve || ss_names(cli)).then(|| Users::from_file(Path::new(USERS_PATH))),
             knobs: if needs_knobs {
                 sysctl::read_knobs(&proc_root)
             } else {
@@ -95,6 +98,7 @@ impl Facts {
             ),
             proc_root,
             filter_file,
+            selinux: (cli.context || cli.contexts).then(crate::source::selinux::enabled),
         }
     }
 
@@ -110,6 +114,7 @@ impl Facts {
             namespaces: Ok(Namespaces::current(crate::model::Netns::unknown())),
             proc_root,
             filter_file: None,
+            selinux: None,
         }
     }
 
@@ -151,6 +156,13 @@ fn names_service(target: &str) -> bool {
     }
     let port = target.rsplit_once(':').map_or(target, |(_, p)| p);
     !port.is_empty() && !port.bytes().all(|b| b.is_ascii_digit())
+}
+
+// issue 15, format
+/// Whether ports are shown as service names without -r: in ss's format
+/// (`--ss-format`, or invoked as `ss`) unless -n, as ss does.
+pub fn ss_names(cli: &Cli) -> bool {
+    (cli.ss_format || cli.invoked_as_ss) && !cli.numeric && !cli.json && !cli.jsonl
 }
 
 /// The names -r shows: the services and users databases.

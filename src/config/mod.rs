@@ -4,6 +4,8 @@
 
 pub mod cli;
 pub mod facts;
+pub mod hints;
+pub mod kill;
 pub mod netns;
 
 use std::net::{IpAddr, SocketAddr};
@@ -42,6 +44,12 @@ pub enum Mode {
     },
     /// `ports`: ephemeral port pressure.
     Ports,
+    /// `-K`: destroy the sockets selected (`--dry-run`: only list them).
+    Kill { dry_run: bool },
+    /// `-E`: print sockets as the kernel destroys them.
+    Events,
+    /// `-D FILE`: write the raw replies of the TCP dump.
+    Diag { path: kill::DiagTarget },
 }
 
 /// The command line asked for something impossible.
@@ -61,6 +69,29 @@ pub enum ConfigError {
     /// `-N`, `--container`: a namespace that cannot be read.
     #[error(transparent)]
     Netns(#[from] netns::NetnsArgError),
+    /// -Z/-z where SELinux is off: ss's answer, exit 1.
+    #[error("SELinux is not enabled.")]
+    SelinuxOff,
+    /// -Z/-z where SELinux is on: sockscope does not read the contexts.
+    #[error(
+        "SELinux is enabled, but sockscope does not read security contexts (-Z, -z) yet: \
+         use ss -Z"
+    )]
+    SelinuxContexts,
+    /// An ss option whose data sockscope does not read (exit 3).
+    #[error("{flag}: {why}")]
+    NotRead {
+        flag: &'static str,
+        why: &'static str,
+    },
+    /// `-K` with nothing that narrows what it kills.
+    #[error(
+        "-K destroys every socket it selects, and nothing narrows the selection: \
+         give a state word (state established), a filter expression (dport = :8080) \
+         or --pid/--comm/--process; -t, -u, -4, -6, -a, -l and -N alone are not \
+         enough (`state all` selects every socket on purpose)"
+    )]
+    KillWithoutSelection,
     /// A flag the subcommand would otherwise ignore.
     #[error("{flag} cannot be used with {view}: {why}")]
     NotForView {
@@ -181,6 +212,24 @@ impl Config {
     /// The configuration of `cli`, given the system facts: no I/O.
     pub fn new(cli: Cli, mut facts: Facts) -> Result<Config, ConfigError> {
         check_view_flags(&cli)?;
+        check_format_flags(&cli)?;
+        if cli.bpf_maps || !cli.bpf_map_id.is_empty() {
+            return Err(ConfigError::NotRead {
+                flag: if cli.bpf_maps {
+                    "--bpf-maps"
+                } else {
+                    "--bpf-map-id"
+                },
+                why: "sockscope does not read BPF socket-local storage \
+                      (INET_DIAG_REQ_SK_BPF_STORAGES) yet; ss shows it only when built with \
+                      libbpf (Debian's ss 6.1 is not)",
+            });
+        }
+        match facts.selinux {
+            Some(false) => return Err(ConfigError::SelinuxOff),
+            Some(true) => return Err(ConfigError::SelinuxContexts),
+            None => {}
+        }
         // (Taken out of the facts; the placeholder left there reads nothing.)
         let mut namespaces = std::mem::replace(
             &mut facts.namespaces,
@@ -278,6 +327,10 @@ impl Config {
             }
             _ => (protocols, families, cli.unix),
         };
+        let flagged = kill::mode(&cli);
+        if let Some((flagged, _)) = &flagged {
+            kill::check(&cli, flagged, &filter, namespaces.targets.len())?;
+        }
         let (mode, states) = match &cli.command {
             Some(Command::Who(args)) => (
                 Mode::Who(parse_local_port(&args.target, facts.services.as_ref())?),
@@ -307,14 +360,17 @@ impl Config {
             None if cli.listening => (Mode::List, StateSet::listening()),
             None => (Mode::List, StateSet::connected()),
         };
+        // -K, -E, -D (never with a subcommand: kill::check refused that).
+        let (mode, states) = flagged.unwrap_or((mode, states));
         // ss: `state`/`exclude` words override -a and -l.
         let states = match (&mode, filter.states) {
-            (Mode::List, Some(s)) => s,
+            (Mode::List | Mode::Kill { .. } | Mode::Events | Mode::Diag { .. }, Some(s)) => s,
             _ => states,
         };
         // --container tags rows by their owners' containers.
-        let needs_owners =
-            filter.expr.as_ref().is_some_and(|e| e.needs_owners()) || !cli.container.is_empty();
+        let needs_owners = (filter.expr.as_ref().is_some_and(|e| e.needs_owners())
+            || !cli.container.is_empty())
+            && !matches!(mode, Mode::Events | Mode::Diag { .. });
         let regex = match &cli.process {
             Some(r) => Some(Regex::new(r).map_err(|e| {
                 ConfigError::Regex {
@@ -341,15 +397,29 @@ impl Config {
         let protocols = match &mode {
             Mode::Listeners | Mode::Ports => vec![Protocol::Tcp],
             Mode::WhyBind { .. } if cli.udp && !cli.tcp => vec![Protocol::Udp],
-            Mode::WhyBind { .. } => vec![Protocol::Tcp],
+            Mode::WhyBind { .. } | Mode::Diag { .. } => vec![Protocol::Tcp],
+            // issue 15, format: ss dumps UDP before TCP (misc/ss.c, main).
+            Mode::List if cli.ss_format || cli.invoked_as_ss => {
+                let mut p = protocols;
+                p.sort_by_key(|p| *p != Protocol::Udp);
+                p
+            }
             _ => protocols,
         };
-        let processes =
-            cli.processes || process.is_some() || is_who || (explain && mode != Mode::Ports);
+        // A destroyed socket (-E) has no owner left; -D prints no rows.
+        let ownerless = matches!(mode, Mode::Events | Mode::Diag { .. });
+        // -T lists the threads holding each socket: it implies -p.
+        let processes = (cli.processes
+            || cli.threads
+            || process.is_some()
+            || is_who
+            || (explain && mode != Mode::Ports))
+            && !ownerless;
         let owners = (processes || needs_owners).then(|| OwnerOptions {
             proc_root: proc_root.clone(),
             // --process looks at command lines too.
             cmdline: cli.cmdline || cli.process.is_some(),
+            threads: cli.threads,
         });
         // Queued connections are tied to their listener, so the listeners
         // are read even when they are not shown.
@@ -362,8 +432,11 @@ impl Config {
         // three (u_str, u_dgr, u_seq).
         let netid = protocols.len() > 1 || list_unix;
         let bytecode = request_filter(filter.expr.as_ref(), &mode, &facts.knobs)
+            .filter(|_| !matches!(mode, Mode::Events | Mode::Diag { .. }))
             .as_ref()
             .and_then(bytecode::compile);
+        let ss = ss_options(&cli, &states, netid);
+        let ss_names = facts::ss_names(&cli);
         Ok(Config {
             select: Selection {
                 states,
@@ -384,6 +457,13 @@ impl Config {
                 unix: list_unix,
                 info: cli.info,
                 memory: cli.memory,
+                // ss's -e, --cgroup, --tos and -i fields (--ss-format only).
+                attrs: ((cli.ss_format || cli.invoked_as_ss)
+                    && (cli.extended || cli.cgroup || cli.inet_sockopt))
+                    // a filter's fwmark and cgroup terms read them too
+                    || filter.expr.as_ref().is_some_and(|e| e.reads_diag_attrs()),
+                cc_info: (cli.ss_format || cli.invoked_as_ss) && cli.info,
+                tos: (cli.ss_format || cli.invoked_as_ss) && cli.tos,
             },
             source: SourceOptions {
                 kind: match cli.source {
@@ -407,8 +487,13 @@ impl Config {
                 memory: cli.memory,
                 ipv6,
                 netns: namespaces.tagged.then(|| netns_widths(&namespaces)),
+                queues: !cli.no_queues,
+                oneline: cli.oneline,
+                ss,
             },
-            names: Names::take(&mut facts).filter(|_| cli.resolve),
+            // ss's format names services unless -n (numbers when
+            // /etc/services cannot be read, as ss).
+            names: Names::take(&mut facts).filter(|n| cli.resolve || (ss_names && n.get().is_ok())),
             euid: facts.euid,
             verbose: cli.verbose,
             proc_root,
@@ -418,6 +503,85 @@ impl Config {
         })
     }
 }
+
+// issue 15, format
+/// The ss format's options (`--ss-format`, or invoked as `ss`); `None` for
+/// sockscope's own table. ss hides Netid when one socket table is listed
+/// and State when one state is asked for (misc/ss.c, main).
+fn ss_options(
+    cli: &Cli,
+    states: &StateSet,
+    netid: bool,
+) -> Option<crate::output::ss_format::SsOptions> {
+    (cli.ss_format || cli.invoked_as_ss).then(|| crate::output::ss_format::SsOptions {
+        netid,
+        state: states.iter().nth(1).is_some(),
+        // ss -e implies -o.
+        timers: cli.options || cli.extended,
+        tos: cli.tos,
+        cgroup: cli.cgroup,
+        inet_sockopt: cli.inet_sockopt,
+    })
+}
+
+/// Refuses the ss-format flags where they would be ignored: ss's format
+/// (and --tos, --cgroup, which only it prints) is the socket listing's;
+/// JSON keeps every field and has no lines to join or threads to name.
+fn check_format_flags(cli: &Cli) -> Result<(), ConfigError> {
+    let ss = cli.ss_format || cli.invoked_as_ss;
+    let json = cli.json || cli.jsonl;
+    let view = match &cli.command {
+        Some(command) => command.name(),
+        None if cli.summary => "-s",
+        None if json => "JSON output",
+        None => "sockscope's own table",
+    };
+    let listing = cli.command.is_none() && !cli.summary;
+    let table = matches!(
+        cli.command,
+        None | Some(Command::Who(_)) | Some(Command::WhyBind(_))
+    ) && !cli.summary;
+    const ONLY_SS: &str = "only ss's format (--ss-format) prints it";
+    let refused: [(bool, &'static str, &'static str); 8] = [
+        (
+            cli.ss_format && !listing && !cli.summary,
+            "--ss-format",
+            "ss's format is the socket listing's (and -s's)",
+        ),
+        (cli.tos && !(ss && listing), "--tos", ONLY_SS),
+        (cli.cgroup && !(ss && listing), "--cgroup", ONLY_SS),
+        (
+            cli.inet_sockopt && !(ss && listing),
+            "--inet-sockopt",
+            ONLY_SS,
+        ),
+        (
+            cli.oneline && (json || !table),
+            "-O",
+            "there are no detail lines to join",
+        ),
+        (
+            cli.no_queues && (json || !table),
+            "-Q",
+            "there is no queue column",
+        ),
+        (
+            cli.threads && json,
+            "-T",
+            "JSON owners have no thread field",
+        ),
+        (
+            cli.threads && (cli.summary || matches!(cli.command, Some(Command::Ports))),
+            "-T",
+            "the view shows no owners",
+        ),
+    ];
+    match refused.into_iter().find(|(given, _, _)| *given) {
+        Some((_, flag, why)) => Err(ConfigError::NotForView { flag, view, why }),
+        None => Ok(()),
+    }
+}
+// end issue 15, format
 
 /// Refuses the flags a subcommand would ignore (or answer wrongly with),
 /// so nothing typed is dropped in silence. What each view accepts:
@@ -516,7 +680,12 @@ fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<
                 Expr::PortLe(Side::Src, hi),
             ))
         }
-        Mode::List | Mode::Summary | Mode::Listeners => None,
+        Mode::List
+        | Mode::Summary
+        | Mode::Listeners
+        | Mode::Kill { .. }
+        | Mode::Events
+        | Mode::Diag { .. } => None,
     };
     match (user.cloned(), view) {
         (Some(u), Some(v)) => Some(Expr::and(u, v)),
@@ -810,5 +979,73 @@ mod tests {
         let c = config(&["--source", "proc", "--proc-root", "fixtures/x"]);
         assert_eq!(c.source.kind, SourceKind::Proc);
         assert_eq!(c.source.proc_net, PathBuf::from("fixtures/x/net"));
+    }
+
+    // issue 15, format
+    #[test]
+    fn ss_format_options_follow_ss_rules() {
+        let c = config(&["--ss-format", "-tan"]);
+        let ss = c.table.ss.clone().unwrap();
+        assert!(!ss.netid && ss.state && !ss.timers);
+        let c = config(&["--ss-format", "-tn", "state", "established"]);
+        assert!(!c.table.ss.unwrap().state, "one state: no State column");
+        let c = config(&["--ss-format", "-xa"]);
+        assert!(c.table.ss.unwrap().netid, "-x lists three socket tables");
+        let c = config(&["--ss-format", "-tua"]);
+        assert_eq!(c.query.protocols, [Protocol::Udp, Protocol::Tcp]);
+        assert!(!c.query.attrs && !c.query.cc_info);
+        let c = config(&["--ss-format", "-tie"]);
+        assert!(c.query.attrs && c.query.cc_info);
+        let c = config(&["--ss-format", "-te"]);
+        assert!(c.table.ss.unwrap().timers, "ss -e implies -o");
+        // sockscope's own table: no ss options, TCP first, no attributes.
+        let c = config(&["-tua", "-Q", "-O"]);
+        assert!(c.table.ss.is_none() && !c.query.attrs);
+        assert!(!c.table.queues && c.table.oneline);
+        assert_eq!(c.query.protocols, [Protocol::Tcp, Protocol::Udp]);
+    }
+
+    #[test]
+    fn invoked_as_ss_prints_ss_format() {
+        let as_ss = |argv0: &str| {
+            let cli = Cli::parse_args_from([argv0, "-tln"]);
+            Config::from_cli(cli).unwrap().table.ss.is_some()
+        };
+        assert!(as_ss("ss"));
+        assert!(as_ss("/usr/local/bin/ss"));
+        assert!(!as_ss("sockscope"));
+        assert!(!as_ss("/usr/bin/ss.real"));
+    }
+
+    #[test]
+    fn threads_imply_owners() {
+        let c = config(&["-tanT"]);
+        assert!(c.table.processes && c.owners.unwrap().threads);
+        assert!(!config(&["-tanp"]).owners.unwrap().threads);
+    }
+
+    #[test]
+    fn ss_format_flags_where_they_would_be_ignored() {
+        let refused = |args: &[&str]| {
+            let mut argv = vec!["sockscope"];
+            argv.extend_from_slice(args);
+            Config::from_cli(Cli::try_parse_from(argv).unwrap()).unwrap_err()
+        };
+        assert!(refused(&["-tan", "--tos"]).to_string().contains("--tos"));
+        assert!(
+            refused(&["-tan", "--cgroup"])
+                .to_string()
+                .contains("--ss-format")
+        );
+        assert!(refused(&["--json", "-T"]).to_string().contains("-T"));
+        assert!(refused(&["--jsonl", "-O"]).to_string().contains("-O"));
+        assert!(
+            refused(&["--ss-format", "who", "22"])
+                .to_string()
+                .contains("who")
+        );
+        assert!(refused(&["-Q", "listeners"]).to_string().contains("-Q"));
+        config(&["--ss-format", "-s"]);
+        config(&["--ss-format", "-tan", "--tos", "--cgroup", "-T", "-O", "-Q"]);
     }
 }

@@ -195,9 +195,11 @@ impl Expr {
             Expr::Comm(comm) => owners_of(s).any(|o| *o.comm == **comm),
             Expr::Netns(_, known) | Expr::Container(_, known) => known.unwrap_or(false),
             // include/uapi/linux/inet_diag.h: INET_DIAG_MARK (0 when not sent)
-            Expr::Mark { value, mask } => s.mark.unwrap_or(0) & mask == *value,
+            Expr::Mark { value, mask } => {
+                s.extras.as_ref().and_then(|x| x.mark).unwrap_or(0) & mask == *value
+            }
             // INET_DIAG_CGROUP_ID (0 when not sent, as for TIME_WAIT)
-            Expr::Cgroup(id) => s.cgroup_id.unwrap_or(0) == *id,
+            Expr::Cgroup(id) => s.extras.as_ref().and_then(|x| x.cgroup_id).unwrap_or(0) == *id,
             Expr::UnixName(..) => false,
         }
     }
@@ -267,9 +269,17 @@ impl Expr {
     }
 
     /// True when the expression looks at the mark or the cgroup, which
-    /// /proc/net does not show.
-    fn needs_diag_attrs(&self) -> bool {
-        matches!(self, Expr::Mark { .. } | Expr::Cgroup(_))
+    /// /proc/net does not show and netlink records keep only when asked
+    /// (`Query::attrs`).
+    pub fn reads_diag_attrs(&self) -> bool {
+        match self {
+            Expr::Chain(first, rest) => {
+                first.reads_diag_attrs() || rest.iter().any(|(_, e)| e.reads_diag_attrs())
+            }
+            Expr::Not(a) => a.reads_diag_attrs(),
+            Expr::Mark { .. } | Expr::Cgroup(_) => true,
+            _ => false,
+        }
     }
 
     /// The expression for another network namespace: `dev NAME` looked up
@@ -377,7 +387,8 @@ impl Expr {
             }
             Expr::Not(a) => a.needs_netlink(),
             Expr::Dev(_) | Expr::DevName(..) | Expr::AutoBound { .. } => true,
-            e => e.needs_diag_attrs(),
+            Expr::Mark { .. } | Expr::Cgroup(_) => true,
+            _ => false,
         }
     }
 
@@ -1663,6 +1674,7 @@ mod tests {
             uid: Some(0),
             cookie: None,
             owners: None,
+            extras: None,
         };
         let src = Expr::UnixName(Side::Src, "/run/*.sock".into());
         let dst = Expr::UnixName(Side::Dst, "/RUN/*".into());
@@ -1761,12 +1773,14 @@ mod tests {
             mask: 0xf0,
         };
         assert!(!m.matches(&s), "no mark is 0");
-        s.mark = Some(0x1f);
+        s.extras.get_or_insert_default().mark = Some(0x1f);
         assert!(m.matches(&s));
-        s.cgroup_id = Some(77);
+        s.extras.get_or_insert_default().cgroup_id = Some(77);
         assert!(Expr::Cgroup(77).matches(&s));
         assert!(!Expr::Cgroup(1).matches(&s));
         assert!(m.needs_netlink() && Expr::Cgroup(1).needs_netlink());
+        assert!(Expr::Not(Box::new(Expr::Cgroup(1))).reads_diag_attrs());
+        assert!(!Expr::Dev(1).reads_diag_attrs());
         assert!(Expr::and(Expr::Dev(1), Expr::Not(Box::new(m))).looks_at_marks());
         assert!(!Expr::Cgroup(1).looks_at_marks());
     }

@@ -128,6 +128,7 @@ mod tests {
                     .map(|(pid, comm)| Owner {
                         pid,
                         fd: 3,
+                        tid: None,
                         comm: Arc::from(comm),
                         cmdline: Some(Arc::from(format!("/usr/sbin/{comm} -g daemon"))),
                         raw: None,

@@ -22,8 +22,11 @@ pub use container::{Container, MAX_NAME_BYTES, Pod, Runtime, bounded_name, bound
 pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
 pub use netns::{Netns, NetnsId, NetnsName};
 pub use owner::{Owner, RawNames};
-pub use socket::{Attribution, DualStack, Extras, QueueKind, Queued, Socket, Timer, TimerKind};
+pub use socket::{
+    Attribution, CcInfo, DualStack, Extras, InetSockopt, QueueKind, Queued, Socket, Timer,
+    TimerKind,
+};
 pub use sockstat::{FragCounts, SockStat, TcpCounts, UdpCounts};
 pub use states::{Family, Protocol, StateSet, TcpState};
 pub use tcpinfo::{SkMemInfo, TcpInfo, TcpOptions};
-pub use unix::{UnixKind, UnixSocket};
+pub use unix::{UnixExtras, UnixKind, UnixSocket};

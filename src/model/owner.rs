@@ -8,6 +8,9 @@ use std::sync::Arc;
 pub struct Owner {
     pub pid: u32,
     pub fd: u32,
+    /// With -T (ss's --threads): the thread whose /proc/PID/task/TID/fd
+    /// listed the descriptor; `None` for the process's own listing.
+    pub tid: Option<u32>,
     /// /proc/PID/comm: the thread-group leader's name (at most 15 bytes).
     pub comm: Arc<str>,
     /// /proc/PID/cmdline with its NULs as spaces, when asked for.

@@ -37,13 +37,6 @@ pub struct Socket {
     /// IPV6_V6ONLY of an AF_INET6 LISTEN or unconnected socket; `None` where
     /// unknown (IPv4 sockets, other states, /proc).
     pub v6only: Option<bool>,
-    /// SO_MARK (INET_DIAG_MARK, sent to CAP_NET_ADMIN for full sockets);
-    /// `None` where not sent (TIME_WAIT, request sockets, /proc, no
-    /// privilege).
-    pub mark: Option<u32>,
-    /// The cgroup v2 id of the socket (INET_DIAG_CGROUP_ID, full sockets
-    /// only); `None` where not sent.
-    pub cgroup_id: Option<u64>,
     /// The processes holding the socket through a file descriptor; `None`
     /// when nobody looked (no `-p`), empty when none is visible.
     pub owners: Option<Vec<Owner>>,
@@ -57,7 +50,8 @@ pub struct Socket {
     pub extras: Option<Box<Extras>>,
 }
 
-/// What -i and -m add to a socket.
+/// What -i and -m add to a socket, and the attributes ss -e, --cgroup
+/// and --tos print (kept when the query asks for them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extras {
     pub tcp_info: Option<TcpInfo>,
@@ -65,6 +59,86 @@ pub struct Extras {
     pub congestion: Option<String>,
     /// INET_DIAG_SKMEMINFO.
     pub mem: Option<SkMemInfo>,
+    /// INET_DIAG_SHUTDOWN: the shutdown mask (bit 0: receiving shut down,
+    /// bit 1: sending), sent for every full socket (ss -e's arrows).
+    pub shutdown: Option<u8>,
+    /// INET_DIAG_MARK: SO_MARK, sent to CAP_NET_ADMIN only.
+    pub mark: Option<u32>,
+    /// INET_DIAG_CGROUP_ID: the socket's cgroup v2 id.
+    pub cgroup_id: Option<u64>,
+    /// INET_DIAG_TOS: the IPv4 TOS byte (asked for by --tos).
+    pub tos: Option<u8>,
+    /// INET_DIAG_TCLASS: the IPv6 traffic class (--tos).
+    pub tclass: Option<u8>,
+    /// INET_DIAG_CLASS_ID: the net_cls class id, else the priority (--tos).
+    pub class_id: Option<u32>,
+    /// The congestion control's own data (INET_DIAG_BBRINFO,
+    /// INET_DIAG_DCTCPINFO), asked for with -i in ss's format.
+    pub cc: Option<CcInfo>,
+    /// INET_DIAG_SOCKOPT: the socket's inet options (--inet-sockopt).
+    pub sockopt: Option<InetSockopt>,
+}
+
+/// struct inet_diag_sockopt (include/uapi/linux/inet_diag.h): one bit per
+/// option, the first byte's bits 0-7 then the second byte's bits 0-2, as
+/// the kernel fills them in inet_diag_msg_attrs_fill().
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InetSockopt(u16);
+
+impl InetSockopt {
+    /// The options' names, in bit order (ss --inet-sockopt prints them so).
+    pub const NAMES: [&'static str; 11] = [
+        "recverr",
+        "is_icsk",
+        "freebind",
+        "hdrincl",
+        "mc_loop",
+        "transparent",
+        "mc_all",
+        "nodefrag",
+        "bind_addr_no_port",
+        "recverr_rfc4884",
+        "defer_connect",
+    ];
+
+    /// The attribute's two bytes (little-endian bitfields on every
+    /// architecture Linux's inet_diag runs on: the first field is bit 0).
+    pub fn from_bytes(first: u8, second: u8) -> InetSockopt {
+        InetSockopt(u16::from(first) | (u16::from(second & 0b111) << 8))
+    }
+
+    /// The names of the options that are on, in bit order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .into_iter()
+            .enumerate()
+            .filter(move |(bit, _)| self.0 & (1 << bit) != 0)
+            .map(|(_, name)| name)
+    }
+}
+
+/// What a congestion control algorithm reports about a socket
+/// (include/uapi/linux/inet_diag.h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CcInfo {
+    /// struct tcp_bbr_info.
+    Bbr {
+        /// bbr_bw_hi:bbr_bw_lo, bytes per second.
+        bw: u64,
+        /// bbr_min_rtt, microseconds.
+        min_rtt_us: u32,
+        /// bbr_pacing_gain, bbr_cwnd_gain: fixed point, 8 fraction bits.
+        pacing_gain: u32,
+        cwnd_gain: u32,
+    },
+    /// struct tcp_dctcp_info.
+    Dctcp {
+        enabled: bool,
+        ce_state: u16,
+        alpha: u32,
+        ab_ecn: u32,
+        ab_tot: u32,
+    },
 }
 
 /// Which TCP timer runs (idiag_timer, /proc's `tr`).
@@ -219,8 +293,6 @@ impl Socket {
             cookie: None,
             ifindex: None,
             v6only: None,
-            mark: None,
-            cgroup_id: None,
             owners: None,
             queue: None,
             timer: None,

@@ -1,7 +1,7 @@
 //! The UNIX domain socket record, one row of `ss -x`: [`UnixSocket`] and
 //! its type, [`UnixKind`].
 
-use super::{Owner, TcpState};
+use super::{Owner, SkMemInfo, TcpState};
 
 /// The type of a UNIX socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,6 +55,22 @@ pub struct UnixSocket {
     pub uid: Option<u32>,
     pub cookie: Option<u64>,
     pub owners: Option<Vec<Owner>>,
+    /// What ss -e and -m print for it, when asked for (netlink only).
+    pub extras: Option<Box<UnixExtras>>,
+}
+
+/// The unix_diag attributes ss -e and -m print
+/// (include/uapi/linux/unix_diag.h).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnixExtras {
+    /// UNIX_DIAG_MEMINFO.
+    pub mem: Option<SkMemInfo>,
+    /// UNIX_DIAG_SHUTDOWN: the shutdown mask.
+    pub shutdown: Option<u8>,
+    /// UNIX_DIAG_VFS: the bound file's inode and device (new_encode_dev).
+    pub vfs: Option<(u32, u32)>,
+    /// UNIX_DIAG_ICONS: the inodes of a listener's pending connections.
+    pub pending: Option<Vec<u32>>,
 }
 
 impl UnixSocket {

@@ -141,14 +141,27 @@ pub fn skmem_text(m: &SkMemInfo) -> String {
 /// come out negative), and `reordering` is left out when the struct is
 /// too short to hold it (ss zero-fills and prints `reordering:0`).
 pub fn tcp_info_text(info: &TcpInfo, congestion: Option<&str>) -> String {
-    render_tcp_info(info, congestion, false)
+    render_tcp_info(info, congestion, false, None)
+}
+
+/// The -i text as ss's format prints it: [`tcp_info_text`] (with the
+/// option words when `options`, as [`tcp_info_text_with_options`]), and
+/// the congestion control's own item (`bbr:(...)`, `dctcp:(...)`, space-led)
+/// before `send`, where ss puts it.
+pub fn tcp_info_text_ss(
+    info: &TcpInfo,
+    congestion: Option<&str>,
+    options: bool,
+    cc_item: Option<&str>,
+) -> String {
+    render_tcp_info(info, congestion, options, cc_item)
 }
 
 /// `ss -io`: [`tcp_info_text`] preceded by the negotiated options, which ss
 /// prints only under `-o`: ` ts sack ecn ecnseen fastopen` (each when set;
 /// window scaling shows as `wscale:` further on either way).
 pub fn tcp_info_text_with_options(info: &TcpInfo, congestion: Option<&str>) -> String {
-    render_tcp_info(info, congestion, true)
+    render_tcp_info(info, congestion, true, None)
 }
 
 /// Appends one space-led item.
@@ -159,7 +172,12 @@ macro_rules! item {
     }};
 }
 
-fn render_tcp_info(info: &TcpInfo, congestion: Option<&str>, show_options: bool) -> String {
+fn render_tcp_info(
+    info: &TcpInfo,
+    congestion: Option<&str>,
+    show_options: bool,
+    cc_item: Option<&str>,
+) -> String {
     let zero32 = |v: Option<u32>| v.unwrap_or(0);
     let zero64 = |v: Option<u64>| v.unwrap_or(0);
     let options = info.options.unwrap_or_default();
@@ -237,6 +255,9 @@ fn render_tcp_info(info: &TcpInfo, congestion: Option<&str>, show_options: bool)
         }
     }
 
+    if let Some(item) = cc_item {
+        out.push_str(item);
+    }
     if rtt != 0 && mss != 0 && cwnd != 0 {
         // ss computes this in double precision, in this order.
         let send_bps = f64::from(cwnd) * f64::from(mss) * 8_000_000.0 / f64::from(rtt);
@@ -362,7 +383,7 @@ fn ms_g(us: u32) -> String {
 /// C's `printf("%g", v)` for finite, non-negative `v`: six significant
 /// digits; plain notation for exponents -4..=5, else `1.5e+06` style; then
 /// trailing zeros (and a bare decimal point) removed.
-fn c_g(v: f64) -> String {
+pub fn c_g(v: f64) -> String {
     const PRECISION: i32 = 6;
     if v == 0.0 {
         return "0".to_string();

@@ -35,8 +35,9 @@ pub struct Grid {
     text: String,
     cells: Vec<Range<usize>>,
     widths: Vec<usize>,
-    /// Lines printed under a row, not aligned (ss -i, -m): (row, text).
-    details: Vec<(usize, String)>,
+    /// Lines printed under a row, not aligned (ss -i, -m): (row, text,
+    /// joined: at the end of the row's own line instead, as ss -O).
+    details: Vec<(usize, String, bool)>,
 }
 
 impl Grid {
@@ -107,9 +108,19 @@ impl Grid {
     /// Adds a line under the last complete row, indented by a tab as ss
     /// prints its -i and -m details. Ignored before the first row.
     pub fn detail(&mut self, text: String) {
+        self.push_detail(text, false);
+    }
+
+    /// Adds `text` at the end of the last complete row's line (-O, ss's
+    /// --oneline), after its last cell. Ignored before the first row.
+    pub fn detail_joined(&mut self, text: String) {
+        self.push_detail(text, true);
+    }
+
+    fn push_detail(&mut self, text: String, joined: bool) {
         let rows = self.cells.len() / self.columns();
         if rows > 0 {
-            self.details.push((rows - 1, text));
+            self.details.push((rows - 1, text, joined));
         }
     }
 
@@ -142,12 +153,18 @@ impl Grid {
                     }
                 }
             }
-            line.push('\n');
-            while let Some((_, text)) = details.next_if(|(r, _)| *r == index) {
-                line.push('\t');
-                line.push_str(text);
-                line.push('\n');
+            let mut under = String::new();
+            while let Some((_, text, joined)) = details.next_if(|(r, _, _)| *r == index) {
+                if *joined {
+                    line.push_str(text);
+                } else {
+                    under.push('\t');
+                    under.push_str(text);
+                    under.push('\n');
+                }
             }
+            line.push('\n');
+            line.push_str(&under);
             out.write_all(line.as_bytes())?;
         }
         Ok(())
@@ -216,6 +233,18 @@ mod tests {
         g.text("b");
         g.text("2");
         assert_eq!(render(&g), "a 1\n\t skmem:(r0)\nb 2\n");
+    }
+
+    #[test]
+    fn joined_details_end_their_row() {
+        let mut g = Grid::new(vec![Align::Left, Align::Left]);
+        g.text("a");
+        g.text("1");
+        g.detail_joined(" skmem:(r0)".into());
+        g.text("bb");
+        g.text("2");
+        g.detail(" cubic".into());
+        assert_eq!(render(&g), "a  1 skmem:(r0)\nbb 2\n\t cubic\n");
     }
 
     #[test]

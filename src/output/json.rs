@@ -519,8 +519,6 @@ mod tests {
             cookie: Some(0x2a),
             ifindex: Some(0),
             v6only: None,
-            mark: None,
-            cgroup_id: None,
             owners: None,
             queue: None,
             timer: None,
@@ -584,6 +582,7 @@ mod tests {
         let plain = Owner {
             pid: 7,
             fd: 3,
+            tid: None,
             comm: "e\u{1b}[2J".into(),
             cmdline: None,
             raw: None,
@@ -654,6 +653,7 @@ mod tests {
         owned.owners = Some(vec![Owner {
             pid: 812,
             fd: 6,
+            tid: None,
             comm: "nginx".into(),
             cmdline: None,
             raw: None,

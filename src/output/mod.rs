@@ -16,6 +16,7 @@ pub mod json;
 pub mod listeners;
 pub mod ports;
 pub mod small_table;
+pub mod ss_format;
 pub mod summary;
 pub mod table;
 pub mod who;
@@ -46,6 +47,12 @@ pub trait Printer: pipeline::Sink {
     /// Writes what is still held (the table's last rows, JSON's closing
     /// bracket).
     fn finish(&mut self) -> io::Result<()>;
+
+    /// Writes the rows held now (a live view, `-E`: each row as it comes),
+    /// the table in the widths its columns can hold from the first call on.
+    fn flush_rows(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The printer of `format`, writing to `out`: the one place the format is
@@ -58,6 +65,9 @@ pub fn printer<'a>(
     users: Option<&'a Users>,
 ) -> Box<dyn Printer + 'a> {
     match format {
+        OutputFormat::Table if let Some(ss) = &table.ss => {
+            Box::new(ss_format::SsPrinter::new(out, table, ss, services))
+        }
         OutputFormat::Table => Box::new(TablePrinter {
             out,
             table: table::TableWriter::new(table, services, users, BATCH + 1),
@@ -166,6 +176,11 @@ impl Printer for TablePrinter<'_> {
     fn finish(&mut self) -> io::Result<()> {
         self.table.flush(self.out)
     }
+
+    fn flush_rows(&mut self) -> io::Result<()> {
+        self.table.fix_widths();
+        self.table.flush(self.out)
+    }
 }
 
 /// One JSON array, written as the records come.
@@ -267,6 +282,7 @@ mod tests {
             uid: Some(0),
             cookie: Some(0x2a),
             owners: Some(Vec::new()),
+            extras: None,
         }
     }
 
@@ -315,6 +331,9 @@ mod tests {
             memory: false,
             ipv6: true,
             netns: None,
+            queues: true,
+            oneline: false,
+            ss: None,
         }
     }
 

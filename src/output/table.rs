@@ -58,6 +58,13 @@ pub struct TableOptions {
     /// Netns and Container columns (more than one namespace is listed),
     /// with the widest name each can hold (escaped).
     pub netns: Option<NetnsWidths>,
+    /// The Recv-Q and Send-Q columns (not with -Q).
+    pub queues: bool,
+    /// -O: the -i/-m text at the end of the socket's line, not under it.
+    pub oneline: bool,
+    /// ss's own format instead of this table (`--ss-format`, or invoked as
+    /// `ss`).
+    pub ss: Option<super::ss_format::SsOptions>,
 }
 
 /// The widest namespace and container names of a run, escaped.
@@ -129,13 +136,11 @@ impl Column {
         if opts.netid {
             columns.push(Column::Netid);
         }
-        columns.extend([
-            Column::State,
-            Column::RecvQ,
-            Column::SendQ,
-            Column::Local,
-            Column::Peer,
-        ]);
+        columns.push(Column::State);
+        if opts.queues {
+            columns.extend([Column::RecvQ, Column::SendQ]);
+        }
+        columns.extend([Column::Local, Column::Peer]);
         if opts.timers {
             columns.push(Column::Timer);
         }
@@ -428,7 +433,12 @@ impl<'a> TableWriter<'a> {
                 });
             }
             if !line.is_empty() {
-                self.grid.detail(escape(&line).into_owned());
+                let line = escape(&line).into_owned();
+                if opts.oneline {
+                    self.grid.detail_joined(line);
+                } else {
+                    self.grid.detail(line);
+                }
             }
         }
     }
@@ -546,6 +556,10 @@ fn owner_list(buf: &mut String, owners: &[Owner], cmdline: bool) {
             buf.push_str(", ");
         }
         owner(buf, o);
+        if let Some(tid) = o.tid {
+            buf.push_str(" tid=");
+            push_int(buf, tid);
+        }
         buf.push_str(" fd=");
         push_int(buf, o.fd);
         if let (true, Some(cmd)) = (cmdline, &o.cmdline) {
@@ -757,6 +771,7 @@ mod tests {
         Owner {
             pid,
             fd,
+            tid: None,
             comm: comm.into(),
             cmdline: cmdline.map(Into::into),
             raw: None,
@@ -827,6 +842,9 @@ mod tests {
             memory: false,
             ipv6: true,
             netns: None,
+            queues: true,
+            oneline: false,
+            ss: None,
         };
         let mut out = Vec::new();
         write(&mut out, &socks, &[], &opts, None, None).unwrap();
@@ -858,6 +876,9 @@ mod tests {
             memory: false,
             ipv6: true,
             netns: None,
+            queues: true,
+            oneline: false,
+            ss: None,
         };
         let mut out = Vec::new();
         write(&mut out, &[s], &[], &opts, None, None).unwrap();

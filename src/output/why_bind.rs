@@ -487,6 +487,7 @@ mod tests {
         l.owners = Some(vec![Owner {
             pid: 812,
             fd: 6,
+            tid: None,
             comm: comm.into(),
             cmdline: None,
             raw: None,

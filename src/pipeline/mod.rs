@@ -54,6 +54,8 @@ pub struct OwnerOptions {
     /// The /proc tree holding PID directories.
     pub proc_root: PathBuf,
     pub cmdline: bool,
+    /// -T: every thread's descriptors too, each with its thread id.
+    pub threads: bool,
 }
 
 /// What one run reads, keeps and shows.
@@ -528,6 +530,7 @@ fn walk(opts: &OwnerOptions) -> (Result<OwnerIndex, OwnersError>, Duration) {
         WalkOptions {
             cmdline: opts.cmdline,
             threads: 0,
+            tasks: opts.threads,
         },
     );
     (index, start.elapsed())
@@ -622,6 +625,9 @@ mod tests {
                 unix: false,
                 info: false,
                 memory: false,
+                attrs: false,
+                tos: false,
+                cc_info: false,
             },
             select: Selection {
                 states: crate::model::StateSet::all(),
@@ -632,6 +638,7 @@ mod tests {
             owners: owners.then(|| OwnerOptions {
                 proc_root: root.clone(),
                 cmdline: false,
+                threads: false,
             }),
             source: SourceOptions {
                 kind: SourceKind::Proc,

@@ -322,6 +322,7 @@ mod tests {
         Owner {
             pid,
             fd,
+            tid: None,
             comm: "srv".into(),
             cmdline: None,
             raw: None,

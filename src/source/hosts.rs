@@ -180,43 +180,14 @@ pub fn cgroup_id(path: &str, mounts: &Path) -> Result<u64, CgroupError> {
         path: mounts.to_owned(),
         source: e,
     })?;
-    let mount = text
-        .lines()
-        .find_map(|l| {
-            let mut f = l.split_whitespace();
-            let (_, dir, fstype) = (f.next()?, f.next()?, f.next()?);
-            (fstype == "cgroup2").then(|| unescape_mount(dir))
-        })
-        .ok_or_else(|| CgroupError::NoMount {
-            mounts: mounts.to_owned(),
-        })?;
+    let mount = super::cgroups::cgroup2_mount(&text).ok_or_else(|| CgroupError::NoMount {
+        mounts: mounts.to_owned(),
+    })?;
     let under = mount.join(path.trim_start_matches('/'));
     match on_cgroup2(&under)? {
         Some(id) => Ok(id),
         None => Err(CgroupError::NotCgroup { path: under }),
     }
-}
-
-/// /proc/mounts escapes blanks and backslashes as octal (`\040`).
-fn unescape_mount(s: &str) -> PathBuf {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && i + 3 < b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
-        {
-            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
-            out.push(v);
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    use std::os::unix::ffi::OsStringExt;
-    PathBuf::from(std::ffi::OsString::from_vec(out))
 }
 
 #[cfg(test)]
@@ -245,13 +216,6 @@ mod tests {
         assert_eq!(h.cache.len(), 1);
         assert_eq!(h.name("0.0.0.0".parse().unwrap()), None);
         assert_eq!(h.cache.len(), 1, "wildcards are not asked");
-    }
-
-    #[test]
-    fn mount_paths_unescape() {
-        assert_eq!(unescape_mount("/a\\040b"), PathBuf::from("/a b"));
-        assert_eq!(unescape_mount("/plain"), PathBuf::from("/plain"));
-        assert_eq!(unescape_mount("/x\\04"), PathBuf::from("/x\\04"));
     }
 
     #[test]

@@ -13,7 +13,11 @@
 //! nothing here imports `filter` (a kernel filter arrives as the bytes of
 //! [`Query::bytecode`]) or any higher layer.
 
+pub mod cgroups;
 pub mod containers;
+pub mod destroy;
+pub mod diag_dump;
+pub mod events;
 pub mod filter_file;
 pub mod hosts;
 pub mod ifaces;
@@ -23,6 +27,7 @@ pub mod netns;
 pub mod owners;
 pub mod proc;
 pub mod sections;
+pub mod selinux;
 pub mod services;
 pub mod sockstat;
 pub mod sysctl;
@@ -107,6 +112,16 @@ pub struct Query {
     pub info: bool,
     /// Ask the kernel for socket memory (-m).
     pub memory: bool,
+    /// Keep the attributes ss's format prints for -e and --cgroup
+    /// (shutdown, mark, cgroup id; UNIX VFS and pending connections) in each
+    /// record's extras, and ask for them; also set for a filter's `fwmark`
+    /// and `cgroup` terms.
+    pub attrs: bool,
+    /// Ask for the congestion control's own data (ss-format -i: BBR's and
+    /// DCTCP's attributes) and keep it.
+    pub cc_info: bool,
+    /// Ask the kernel for the TOS, traffic class and class id (--tos).
+    pub tos: bool,
 }
 
 impl Query {
@@ -483,6 +498,7 @@ fn read_unix_proc(
                 uid: None,
                 cookie: None,
                 owners: None,
+                extras: None,
             });
         }
     })

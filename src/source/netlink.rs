@@ -33,7 +33,8 @@ use super::{
     DumpId, Query, RecordRefusal, Sink, Snapshot, SourceError, SourceOptions, Table, Warning,
 };
 use crate::model::{
-    Extras, Family, Protocol, Socket, StateSet, TcpState, Timer, TimerKind, UnixKind, UnixSocket,
+    CcInfo, Extras, Family, InetSockopt, Protocol, Socket, StateSet, TcpState, Timer, TimerKind,
+    UnixKind, UnixSocket,
 };
 
 /// How often a dump flagged NLM_F_DUMP_INTR is tried in all.
@@ -49,12 +50,21 @@ const SOCKET_RCVBUF: usize = 1 << 20;
 /// include/uapi/linux/netlink.h: NLMSG_HDRLEN.
 const NLMSG_HDRLEN: usize = 16;
 
+/// include/uapi/linux/inet_diag.h: enum { INET_DIAG_NONE, ... }: the
+/// attributes ss -e, --tos and --cgroup print.
+const INET_DIAG_VEGASINFO: u16 = 3;
+const INET_DIAG_TOS: u16 = 5;
+const INET_DIAG_DCTCPINFO: u16 = 9;
+const INET_DIAG_BBRINFO: u16 = 16;
+const INET_DIAG_TCLASS: u16 = 6;
+const INET_DIAG_SHUTDOWN: u16 = 8;
+const INET_DIAG_MARK: u16 = 15;
+const INET_DIAG_CLASS_ID: u16 = 17;
+const INET_DIAG_CGROUP_ID: u16 = 21;
+const INET_DIAG_SOCKOPT: u16 = 22;
+
 /// include/uapi/linux/inet_diag.h: sizeof(struct inet_diag_msg).
 const INET_DIAG_MSG_LEN: usize = 72;
-/// include/uapi/linux/inet_diag.h: INET_DIAG_MARK (15), INET_DIAG_CGROUP_ID
-/// (21).
-const INET_DIAG_MARK: u16 = 15;
-const INET_DIAG_CGROUP_ID: u16 = 21;
 
 /// A netlink conversation: the kernel, or a recording played back.
 pub struct Session {
@@ -123,7 +133,11 @@ impl Session {
             // A kernel filter leaves few rows: no receive thread for them.
             let pipelined = query.bytecode.is_none();
             let result = self.exchange(DumpId::Inet(table), &request, pipelined, &mut |payload| {
-                let s = parse_socket(payload, table.proto)?;
+                let s = parse_socket_with(
+                    payload,
+                    table.proto,
+                    query.attrs || query.tos || query.cc_info,
+                )?;
                 if query.matches(&s)
                     && let Err(e) = sink.push(s)
                 {
@@ -180,7 +194,7 @@ impl Session {
             let request = build_unix_request(query, self.seq);
             let rows = &mut snap.unix;
             let interrupted = self.exchange(DumpId::Unix, &request, true, &mut |payload| {
-                let u = parse_unix(payload)?;
+                let u = parse_unix_with(payload, query.attrs || query.memory)?;
                 if query.states.contains(u.state) {
                     rows.push(u);
                 }
@@ -336,6 +350,17 @@ pub fn build_request(table: Table, query: &Query, seq: u32) -> Vec<u8> {
             if query.memory {
                 e |= ExtensionFlags::SKMEMINFO;
             }
+            if query.info && query.cc_info {
+                // 1 << (INET_DIAG_VEGASINFO - 1): what ss asks for; BBR and
+                // DCTCP answer it with their own attribute
+                e |= ExtensionFlags::from_bits_retain(1 << (INET_DIAG_VEGASINFO - 1));
+            }
+            if query.tos {
+                // include/uapi/linux/inet_diag.h: 1 << (INET_DIAG_TOS - 1),
+                // 1 << (INET_DIAG_TCLASS - 1) (the class id comes with them)
+                e |= ExtensionFlags::from_bits_retain(1 << (INET_DIAG_TOS - 1))
+                    | ExtensionFlags::from_bits_retain(1 << (INET_DIAG_TCLASS - 1));
+            }
             e
         },
         states: InetStateFlags::from_bits_retain(query.states.kernel_mask()),
@@ -395,12 +420,24 @@ pub fn build_unix_request(query: &Query, seq: u32) -> Vec<u8> {
     // include/uapi/linux/unix_diag.h: UDIAG_SHOW_UID is 0x40; the crate
     // lacks it, hence from_bits_retain.
     const UDIAG_SHOW_UID: u32 = 0x40;
+    // UDIAG_SHOW_VFS, UDIAG_SHOW_ICONS (ss -e), UDIAG_SHOW_MEMINFO (-m)
+    const UDIAG_SHOW_VFS: u32 = 0x02;
+    const UDIAG_SHOW_ICONS: u32 = 0x08;
+    const UDIAG_SHOW_MEMINFO: u32 = 0x20;
+    let mut extra = 0;
+    if query.attrs {
+        extra |= UDIAG_SHOW_VFS | UDIAG_SHOW_ICONS;
+    }
+    if query.memory {
+        extra |= UDIAG_SHOW_MEMINFO;
+    }
     let request = UnixRequest {
         state_flags: UnixStateFlags::from_bits_retain(query.states.kernel_mask()),
         inode: 0,
         show_flags: UnixShowFlags::from_bits_retain(
             (UnixShowFlags::NAME | UnixShowFlags::PEER | UnixShowFlags::RQLEN).bits()
-                | UDIAG_SHOW_UID,
+                | UDIAG_SHOW_UID
+                | extra,
         ),
         cookie: [0; 8],
     };
@@ -421,9 +458,21 @@ pub fn build_unix_request(query: &Query, seq: u32) -> Vec<u8> {
 const UNIX_DIAG_MSG_LEN: usize = 16;
 /// include/uapi/linux/unix_diag.h: UNIX_DIAG_UID.
 const UNIX_DIAG_UID: u16 = 7;
+/// include/uapi/linux/unix_diag.h: UNIX_DIAG_VFS, UNIX_DIAG_ICONS,
+/// UNIX_DIAG_MEMINFO, UNIX_DIAG_SHUTDOWN.
+const UNIX_DIAG_VFS: u16 = 1;
+const UNIX_DIAG_ICONS: u16 = 3;
+const UNIX_DIAG_MEMINFO: u16 = 5;
+const UNIX_DIAG_SHUTDOWN: u16 = 6;
 
 /// Turns one struct unix_diag_msg and its attributes into a record.
 pub fn parse_unix(payload: &[u8]) -> Result<UnixSocket, String> {
+    parse_unix_with(payload, false)
+}
+
+/// [`parse_unix`], also keeping what ss -e and -m print (shutdown mask,
+/// VFS inode and device, pending connections, memory) when `extras`.
+pub fn parse_unix_with(payload: &[u8], extras: bool) -> Result<UnixSocket, String> {
     if payload.len() < UNIX_DIAG_MSG_LEN {
         return Err(format!(
             "unix_diag_msg of {} bytes, expected at least {UNIX_DIAG_MSG_LEN}",
@@ -456,6 +505,7 @@ pub fn parse_unix(payload: &[u8]) -> Result<UnixSocket, String> {
         uid: None,
         cookie: Some(cookie),
         owners: None,
+        extras: None,
     };
     for nla in NlasIterator::new(&payload[UNIX_DIAG_MSG_LEN..]) {
         let nla = nla.map_err(|e| format!("bad attribute: {e}"))?;
@@ -472,6 +522,23 @@ pub fn parse_unix(payload: &[u8]) -> Result<UnixSocket, String> {
             }
             // UNIX_DIAG_UID
             UNIX_DIAG_UID if v.len() >= 4 => u.uid = Some(u32_at(v, 0)),
+            // UNIX_DIAG_MEMINFO: u32 array of SK_MEMINFO_*
+            UNIX_DIAG_MEMINFO if extras => {
+                u.extras.get_or_insert_default().mem = parse_skmeminfo(v);
+            }
+            // UNIX_DIAG_SHUTDOWN: u8, sk->sk_shutdown
+            UNIX_DIAG_SHUTDOWN if extras => {
+                u.extras.get_or_insert_default().shutdown = v.first().copied();
+            }
+            // UNIX_DIAG_VFS: struct unix_diag_vfs { udiag_vfs_ino, udiag_vfs_dev }
+            UNIX_DIAG_VFS if extras && v.len() >= 8 => {
+                u.extras.get_or_insert_default().vfs = Some((u32_at(v, 0), u32_at(v, 4)));
+            }
+            // UNIX_DIAG_ICONS: u32 inodes of the connections waiting
+            UNIX_DIAG_ICONS if extras => {
+                u.extras.get_or_insert_default().pending =
+                    Some(v.chunks_exact(4).map(|c| u32_at(c, 0)).collect());
+            }
             _ => {}
         }
     }
@@ -491,7 +558,7 @@ pub fn unix_name(raw: &[u8]) -> Vec<u8> {
 
 /// Receives one datagram; the returned length exceeds `buf` when it was
 /// truncated (MSG_TRUNC).
-fn recv(sock: &netlink_sys::Socket, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn recv(sock: &netlink_sys::Socket, buf: &mut [u8]) -> io::Result<usize> {
     loop {
         let mut slice = &mut buf[..];
         match sock.recv(&mut slice, libc::MSG_TRUNC) {
@@ -607,6 +674,11 @@ impl DumpParser {
     }
 }
 
+/// The first four bytes, in host order.
+fn u32_of(v: &[u8]) -> Option<u32> {
+    Some(u32::from_ne_bytes(v.get(..4)?.try_into().ok()?))
+}
+
 fn read_i32(payload: &[u8]) -> Option<i32> {
     let bytes: [u8; 4] = payload.get(..4)?.try_into().ok()?;
     Some(i32::from_ne_bytes(bytes))
@@ -615,6 +687,12 @@ fn read_i32(payload: &[u8]) -> Option<i32> {
 /// Turns one struct inet_diag_msg and its attributes into a record
 /// (include/uapi/linux/inet_diag.h).
 pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
+    parse_socket_with(payload, proto, false)
+}
+
+/// [`parse_socket`], also keeping in the extras the attributes ss -e,
+/// --cgroup and --tos print when `attrs` is set.
+pub fn parse_socket_with(payload: &[u8], proto: Protocol, attrs: bool) -> Result<Socket, String> {
     if payload.len() < INET_DIAG_MSG_LEN {
         return Err(format!(
             "inet_diag_msg of {} bytes, expected at least {INET_DIAG_MSG_LEN}",
@@ -654,23 +732,12 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
         | (u64::from(u32::from_ne_bytes([c[4], c[5], c[6], c[7]])) << 32);
     // INET_DIAG_SKV6ONLY: sent for AF_INET6 LISTEN and CLOSE sockets
     let mut v6only = None;
-    let (mut mark, mut cgroup_id) = (None, None);
     let mut extras: Option<Box<Extras>> = None;
     for nla in NlasIterator::new(&payload[INET_DIAG_MSG_LEN..]) {
         let nla = nla.map_err(|e| format!("bad attribute: {e}"))?;
         let v = nla.value();
         match nla.kind() {
             INET_DIAG_SKV6ONLY => v6only = Some(v.first().copied().unwrap_or(0) != 0),
-            // INET_DIAG_MARK: u32 sk_mark, sent when the asker has
-            // CAP_NET_ADMIN (net/ipv4/inet_diag.c: inet_diag_msg_attrs_fill)
-            INET_DIAG_MARK => mark = read_i32(v).map(|m| m as u32),
-            // INET_DIAG_CGROUP_ID: u64 cgroup v2 id, full sockets only
-            INET_DIAG_CGROUP_ID => {
-                cgroup_id = v
-                    .get(..8)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u64::from_ne_bytes);
-            }
             // struct tcp_info, as long as this kernel makes it
             INET_DIAG_INFO if proto == Protocol::Tcp => {
                 extras.get_or_insert_default().tcp_info = Some(parse_tcp_info(v));
@@ -683,6 +750,59 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
             }
             // u32 array of SK_MEMINFO_*
             INET_DIAG_SKMEMINFO => extras.get_or_insert_default().mem = parse_skmeminfo(v),
+            // u8: the shutdown mask (sk->sk_shutdown)
+            INET_DIAG_SHUTDOWN if attrs => {
+                extras.get_or_insert_default().shutdown = v.first().copied()
+            }
+            // u32: sk->sk_mark
+            INET_DIAG_MARK if attrs => extras.get_or_insert_default().mark = u32_of(v),
+            // u64: cgroup_id(sock_cgroup_ptr(&sk->sk_cgrp_data))
+            INET_DIAG_CGROUP_ID if attrs => {
+                extras.get_or_insert_default().cgroup_id = v
+                    .get(..8)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_ne_bytes);
+            }
+            // u8: inet->tos
+            INET_DIAG_TOS if attrs => extras.get_or_insert_default().tos = v.first().copied(),
+            // u8: the IPv6 traffic class
+            INET_DIAG_TCLASS if attrs => extras.get_or_insert_default().tclass = v.first().copied(),
+            // struct tcp_bbr_info { bbr_bw_lo, bbr_bw_hi, bbr_min_rtt,
+            // bbr_pacing_gain, bbr_cwnd_gain } (u32 each; zero-filled when
+            // shorter, as ss reads it)
+            INET_DIAG_BBRINFO if attrs => {
+                let at = |i: usize| u32_of(v.get(i * 4..).unwrap_or_default()).unwrap_or(0);
+                extras.get_or_insert_default().cc = Some(CcInfo::Bbr {
+                    bw: (u64::from(at(1)) << 32) | u64::from(at(0)),
+                    min_rtt_us: at(2),
+                    pacing_gain: at(3),
+                    cwnd_gain: at(4),
+                });
+            }
+            // struct tcp_dctcp_info { u16 dctcp_enabled, u16 dctcp_ce_state,
+            // u32 dctcp_alpha, dctcp_ab_ecn, dctcp_ab_tot }
+            INET_DIAG_DCTCPINFO if attrs => {
+                let u16_at = |i: usize| {
+                    v.get(i..i + 2)
+                        .map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]))
+                };
+                let at = |i: usize| u32_of(v.get(i..).unwrap_or_default()).unwrap_or(0);
+                extras.get_or_insert_default().cc = Some(CcInfo::Dctcp {
+                    enabled: u16_at(0) != 0,
+                    ce_state: u16_at(2),
+                    alpha: at(4),
+                    ab_ecn: at(8),
+                    ab_tot: at(12),
+                });
+            }
+            // u32: the net_cls class id, else sk->sk_priority
+            INET_DIAG_CLASS_ID if attrs => extras.get_or_insert_default().class_id = u32_of(v),
+            // struct inet_diag_sockopt: two bytes of option bits (sent for
+            // every full socket since Linux 5.10; ss prints nothing when it
+            // is shorter)
+            INET_DIAG_SOCKOPT if attrs && v.len() >= 2 => {
+                extras.get_or_insert_default().sockopt = Some(InetSockopt::from_bytes(v[0], v[1]));
+            }
             _ => {}
         }
     }
@@ -704,8 +824,6 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
         cookie: Some(cookie),
         ifindex: Some(ifindex),
         v6only,
-        mark,
-        cgroup_id,
         owners: None,
         queue: None,
         // idiag_timer, idiag_retrans (bytes 2, 3), idiag_expires (ms, bytes
@@ -725,6 +843,58 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
     })
 }
 
+/// Why [`create_private`] did not open a file.
+#[derive(Debug)]
+pub enum CreateFailure {
+    Refused(RecordRefusal),
+    Io(io::Error),
+}
+
+/// Creates `path` for writing with mode 0600, never through a symbolic
+/// link (as root, a planted link must not truncate its target): a new file
+/// (O_CREAT|O_EXCL), or with `overwrite` an existing regular file,
+/// truncated once it is open and checked. `--record` and `-D` files.
+pub fn create_private(path: &Path, overwrite: bool) -> Result<fs::File, CreateFailure> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut options = fs::OpenOptions::new();
+    // O_NONBLOCK: opening an existing FIFO must not wait for a reader;
+    // it changes nothing for a regular file.
+    options
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    if overwrite {
+        options.create(true);
+    } else {
+        options.create_new(true);
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            return Err(CreateFailure::Refused(if link {
+                RecordRefusal::Symlink
+            } else {
+                RecordRefusal::Exists
+            }));
+        }
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(CreateFailure::Refused(RecordRefusal::Symlink));
+        }
+        Err(e) => return Err(CreateFailure::Io(e)),
+    };
+    if overwrite {
+        let meta = file.metadata().map_err(CreateFailure::Io)?;
+        if !meta.file_type().is_file() {
+            return Err(CreateFailure::Refused(RecordRefusal::NotRegular));
+        }
+        file.set_len(0).map_err(CreateFailure::Io)?;
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(CreateFailure::Io)?;
+    }
+    Ok(file)
+}
+
 /// Appends the bytes of every request and reply to a file.
 struct Recorder {
     path: PathBuf,
@@ -732,56 +902,18 @@ struct Recorder {
 }
 
 impl Recorder {
-    /// Creates `path` with mode 0600, never through a symbolic link (as
-    /// root, a planted link must not truncate its target): a new file
-    /// (O_CREAT|O_EXCL), or with `overwrite` an existing regular file,
-    /// truncated once it is open and checked.
+    /// Creates `path` as [`create_private`] does.
     fn create(path: &Path, overwrite: bool) -> Result<Recorder, SourceError> {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        let refused = |reason| SourceError::RecordRefused {
-            path: path.to_owned(),
-            reason,
-        };
-        let failed = |source| SourceError::RecordWrite {
-            path: path.to_owned(),
-            source,
-        };
-        let mut options = fs::OpenOptions::new();
-        // O_NONBLOCK: opening an existing FIFO must not wait for a reader;
-        // it changes nothing for a regular file.
-        options
-            .write(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-        if overwrite {
-            options.create(true);
-        } else {
-            options.create_new(true);
-        }
-        let file = match options.open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-                return Err(refused(if link {
-                    RecordRefusal::Symlink
-                } else {
-                    RecordRefusal::Exists
-                }));
-            }
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-                return Err(refused(RecordRefusal::Symlink));
-            }
-            Err(e) => return Err(failed(e)),
-        };
-        if overwrite {
-            let meta = file.metadata().map_err(failed)?;
-            if !meta.file_type().is_file() {
-                return Err(refused(RecordRefusal::NotRegular));
-            }
-            file.set_len(0).map_err(failed)?;
-            file.set_permissions(fs::Permissions::from_mode(0o600))
-                .map_err(failed)?;
-        }
+        let file = create_private(path, overwrite).map_err(|e| match e {
+            CreateFailure::Refused(reason) => SourceError::RecordRefused {
+                path: path.to_owned(),
+                reason,
+            },
+            CreateFailure::Io(source) => SourceError::RecordWrite {
+                path: path.to_owned(),
+                source,
+            },
+        })?;
         Ok(Recorder {
             path: path.to_owned(),
             file: io::BufWriter::new(file),

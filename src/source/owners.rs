@@ -111,6 +111,8 @@ const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 struct Process {
     pid: u32,
+    /// The thread whose fd table was read (-T only).
+    tid: Option<u32>,
     comm: Arc<str>,
     cmdline: Option<Arc<str>>,
     raw: Option<Arc<RawNames>>,
@@ -123,6 +125,9 @@ pub struct WalkOptions {
     pub cmdline: bool,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
+    /// Also walk every thread's /proc/PID/task/TID/fd (-T, ss's
+    /// --threads); each descriptor found there is listed with its thread.
+    pub tasks: bool,
 }
 
 impl OwnerIndex {
@@ -230,6 +235,7 @@ impl OwnerIndex {
                 out.push(Owner {
                     pid: p.pid,
                     fd: e.fd,
+                    tid: p.tid,
                     comm: Arc::clone(&p.comm),
                     cmdline: p.cmdline.clone(),
                     raw: p.raw.clone(),
@@ -238,7 +244,7 @@ impl OwnerIndex {
             entry = self.more.get(e.next as usize);
         }
         if out.len() - from > 1 {
-            out[from..].sort_unstable_by_key(|o| (o.pid, o.fd));
+            out[from..].sort_unstable_by_key(|o| (o.pid, o.tid, o.fd));
         }
     }
 
@@ -270,19 +276,12 @@ fn walk_pids(proc_root: &Path, pids: impl Iterator<Item = u32>, opts: WalkOption
     part
 }
 
-/// Reads `path` (= proc_root/PID)/fd; `path` is left as it was given.
+/// Reads `path` (= proc_root/PID)/fd, and with -T each thread's
+/// task/TID/fd; `path` is left as it was given.
 fn walk_process(path: &mut PathBuf, pid: u32, opts: WalkOptions, part: &mut PartIndex) {
-    path.push("fd");
-    let mut found: Vec<(u64, u32)> = Vec::new();
-    let mut fds = 0;
-    let read = for_each_link(path, |fd, link| {
-        fds += 1;
-        if let Some(inode) = socket_inode(link) {
-            found.push((inode, fd));
-        }
-    });
-    if let Err(e) = read {
-        path.pop();
+    // Without -T the process is listed without a thread, as before.
+    let tid = opts.tasks.then_some(pid);
+    if let Err(e) = walk_fds(path, pid, tid, opts, part) {
         // Only a process that exited is "vanished"; running out of
         // descriptors (EMFILE) or any other failure is counted and said.
         match e.raw_os_error() {
@@ -296,10 +295,53 @@ fn walk_process(path: &mut PathBuf, pid: u32, opts: WalkOptions, part: &mut Part
         return;
     }
     part.stats.processes += 1;
-    part.stats.fds += fds;
-    path.pop();
-    if found.is_empty() {
+    if !opts.tasks {
         return;
+    }
+    // ss -T: every other thread's descriptors too, each under its own
+    // name (a thread that ended meanwhile is skipped).
+    path.push("task");
+    let mut tids: Vec<u32> = match std::fs::read_dir(&*path) {
+        Ok(dir) => dir
+            .flatten()
+            .filter_map(|e| parse_pid(&e.file_name()))
+            .filter(|&t| t != pid)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    tids.sort_unstable();
+    for t in tids {
+        path.push(t.to_string());
+        let _ = walk_fds(path, pid, Some(t), opts, part);
+        path.pop();
+    }
+    path.pop();
+}
+
+/// Reads `path`/fd (`path` a process's or a thread's /proc directory) and
+/// records its sockets under `pid` and `tid`, reading the name from
+/// `path`/comm; `path` is left as it was given.
+fn walk_fds(
+    path: &mut PathBuf,
+    pid: u32,
+    tid: Option<u32>,
+    opts: WalkOptions,
+    part: &mut PartIndex,
+) -> io::Result<()> {
+    path.push("fd");
+    let mut found: Vec<(u64, u32)> = Vec::new();
+    let mut fds = 0;
+    let read = for_each_link(path, |fd, link| {
+        fds += 1;
+        if let Some(inode) = socket_inode(link) {
+            found.push((inode, fd));
+        }
+    });
+    path.pop();
+    read?;
+    part.stats.fds += fds;
+    if found.is_empty() {
+        return Ok(());
     }
     part.stats.sockets += found.len();
     // Only processes that hold sockets cost a comm (and cmdline) read.
@@ -320,12 +362,14 @@ fn walk_process(path: &mut PathBuf, pid: u32, opts: WalkOptions, part: &mut Part
     });
     part.processes.push(Process {
         pid,
+        tid,
         comm,
         cmdline,
         raw,
     });
     part.found
         .extend(found.into_iter().map(|(inode, fd)| (inode, fd, process)));
+    Ok(())
 }
 
 /// Calls `each(fd, link)` for every numeric entry of an fd directory.
@@ -476,6 +520,7 @@ mod tests {
             WalkOptions {
                 cmdline: true,
                 threads: 2,
+                tasks: false,
             },
         )
         .unwrap();
@@ -501,6 +546,7 @@ mod tests {
             WalkOptions {
                 cmdline: false,
                 threads: 1,
+                tasks: false,
             },
         )
         .unwrap_err();

@@ -241,8 +241,6 @@ pub fn parse_line(line: &[u8], table: Table) -> Result<Socket, String> {
         cookie: None,
         ifindex: None,
         v6only: None,
-        mark: None,
-        cgroup_id: None,
         owners: None,
         queue: None,
         extras: None,

@@ -41,8 +41,8 @@ fn entry(s: &Socket) -> Entry {
         sport: s.local.port(),
         dport: s.remote.port(),
         ifindex: s.ifindex.unwrap_or(0),
-        mark: s.mark.unwrap_or(0),
-        cgroup: s.cgroup_id.unwrap_or(0),
+        mark: s.extras.as_ref().and_then(|x| x.mark).unwrap_or(0),
+        cgroup: s.extras.as_ref().and_then(|x| x.cgroup_id).unwrap_or(0),
     }
 }
 
@@ -181,8 +181,11 @@ fn sock(local: SocketAddr, remote: SocketAddr, ifindex: u32) -> Socket {
         uid: Some(1000),
         ifindex: Some(ifindex),
         // A few marks and cgroups, some unknown (TIME_WAIT-like).
-        mark: [None, Some(0), Some(0x11)][(ifindex % 3) as usize],
-        cgroup_id: [Some(1), None, Some(77)][(local.port() % 3) as usize],
+        extras: Some(Box::new(crate::model::Extras {
+            mark: [None, Some(0), Some(0x11)][(ifindex % 3) as usize],
+            cgroup_id: [Some(1), None, Some(77)][(local.port() % 3) as usize],
+            ..Default::default()
+        })),
         ..Socket::test_tcp(
             TcpState::Established,
             &local.to_string(),
