@@ -619,6 +619,27 @@ fn resolve_and_host_filters_use_etc_hosts_like_ss() {
                 "{filter}: ours:\n{ours}\nss:\n{ss}"
             );
         }
+        // --ss-format: every line's fields as ss -r's (-n keeps the service
+        // numbers there but not the host names, as in ss).
+        let fields = |text: &str| {
+            let mut v: Vec<Vec<String>> = text
+                .lines()
+                .map(|l| l.split_whitespace().map(str::to_owned).collect())
+                .collect();
+            v.sort();
+            v
+        };
+        for args in [&["-taH", "-r"][..], &["-tanH", "-r"]] {
+            let ss = with_hosts(env, hosts, "ss", args);
+            let mut ours_args = vec!["--ss-format"];
+            ours_args.extend_from_slice(args);
+            let ours = with_hosts(env, hosts, bin, &ours_args);
+            assert_eq!(
+                fields(&ours),
+                fields(&ss),
+                "{args:?}: ours:\n{ours}\nss:\n{ss}"
+            );
+        }
         // A difference (README): a name whose only address is ::1 is
         // 127.0.0.1 to glibc's IPv4 lookup, which is what ss asks first
         // (and then compiles both with the first's family); sockscope takes

@@ -521,6 +521,7 @@ fn ss_options(
         tos: cli.tos,
         cgroup: cli.cgroup,
         inet_sockopt: cli.inet_sockopt,
+        hosts: cli.resolve,
     })
 }
 
