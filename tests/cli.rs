@@ -285,8 +285,9 @@ fn bad_filters_exit_2_with_a_caret() {
         (&["-tan", "( sport = :22"][..], "(", "unbalanced"),
         (&["-tan", "sport = :22 )"][..], ")", "unbalanced"),
         (
-            &["-tan", "dst", "not-an-address"][..],
-            "not-an-address",
+            // (a prefix length: no host name lookup)
+            &["-tan", "dst", "not-an/address"][..],
+            "not-an/address",
             "not an IP address",
         ),
     ] {
@@ -378,9 +379,10 @@ fn bad_input_exits_2_naming_the_problem() {
             Under("[::1/129]"),
         ),
         (
-            &[b"-tan", b"dst", b"1.2.3"],
-            &["\"1.2.3\" is not an IP address"],
-            Under("1.2.3"),
+            // (1.2.3 is iproute2's 1.2.3.0; a prefix: no host lookup)
+            &[b"-tan", b"dst", b"1.2.3.4.5/8"],
+            &["\"1.2.3.4.5\" is not an IP address"],
+            Under("1.2.3.4.5/8"),
         ),
         (
             &[b"-tan", b"dst", b"[::1"],
@@ -442,8 +444,28 @@ fn bad_input_exits_2_naming_the_problem() {
             Under("\\x1b[2J"),
         ),
         (
-            &[b"-x", b"sport", b"=", b":22"],
-            &["filter expressions apply to TCP and UDP"],
+            &[b"-x", b"sport", b">", b":22"],
+            &["UNIX sockets have no ports to compare"],
+            Under(":22"),
+        ),
+        (
+            &[b"-tan", b"fwmark", b"=", b"0xZZ"],
+            &["\"0xZZ\" is not a mark"],
+            Under("0xZZ"),
+        ),
+        (
+            &[b"-tan", b"cgroup", b"/no/such/sockscope/group"],
+            &["/no/such/sockscope/group"],
+            Under("/no/such/sockscope/group"),
+        ),
+        (
+            &[b"-tan", b"src", b"link:ip"],
+            &["link: addresses are not supported"],
+            Under("link:ip"),
+        ),
+        (
+            &[b"-tan", b"-F", b"/no/such/sockscope-filter"],
+            &["cannot read filter file /no/such/sockscope-filter"],
             No,
         ),
         // who, why-bind, ports, listeners.

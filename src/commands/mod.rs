@@ -368,7 +368,13 @@ mod tests {
             assert_eq!(ExitStatus::from(outcome), status, "{outcome:?}");
         }
         assert_eq!(
-            CommandError::from(ConfigError::UnixFilter).exit_status(),
+            CommandError::from(ConfigError::FilterFile(
+                crate::source::filter_file::FilterFileError {
+                    path: "f".into(),
+                    reason: "gone".into()
+                }
+            ))
+            .exit_status(),
             ExitStatus::Usage
         );
         let pipe = || io::Error::from(io::ErrorKind::BrokenPipe);

@@ -61,8 +61,9 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          filter (the filter is repeated with carets under the offending \
          token), a bad --process regex, a bad who or why-bind port or \
          address, an unknown option (named, with the nearest sockscope way \
-         for netstat and lsof habits such as -W or -c), a filter expression with -x, a flag the subcommand cannot \
-         use (listeners -u), -K without a selection.",
+         for netstat and lsof habits such as -W or -c), a -F file that \
+         cannot be read, a flag the subcommand cannot use (listeners -u), -K \
+         without a selection.",
     ),
     (
         3,
@@ -162,8 +163,9 @@ pub struct Cli {
     #[arg(short = 'n', long = "numeric")]
     pub numeric: bool,
 
-    /// Show service names from /etc/services instead of port numbers, and
-    /// user names from /etc/passwd with -e.
+    /// Show host names (from /etc/hosts and the system resolver, each
+    /// looked up once, at most 1.5 s), service names from /etc/services
+    /// instead of port numbers, and user names from /etc/passwd with -e.
     #[arg(short = 'r', long = "resolve")]
     pub resolve: bool,
 
@@ -267,6 +269,13 @@ pub struct Cli {
     /// (sockets dumped, interrupted dumps retried, processes walked).
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
+
+    // issue 15, filters
+    /// Read the filter expression from FILE (`-` for standard input), as
+    /// ss -F does: its words follow the command line's; `#` starts a
+    /// comment line.
+    #[arg(short = 'F', long = "filter", value_name = "FILE")]
+    pub filter_file: Option<PathBuf>,
 
     // issue 15, lead: ss's flags that sockscope answers without rows of
     // its own.
@@ -372,9 +381,11 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// An ss filter: `state NAME`/`exclude NAME` words, then an expression
-    /// over src, dst, sport, dport, dev, autobound (and sockscope's uid,
-    /// pid, comm, netns, container) with and/or/not and parentheses, e.g.
-    /// `state established '( dport = :https or sport = :https )'`.
+    /// over src, dst, sport, dport, dev, fwmark, cgroup, autobound (and
+    /// sockscope's uid, pid, comm, netns, container) with and/or/not and
+    /// parentheses, e.g. `state established '( dport = :https or sport =
+    /// :https )'`, `dst 127/8`, `dst localhost`, `dst inet6:[::1]`, and
+    /// with -x UNIX name globs: `-xa src '/run/*.sock'`.
     /// What the kernel can check is sent to it as bytecode.
     #[arg(value_name = "FILTER")]
     pub filter: Vec<String>,

@@ -13,6 +13,8 @@ use super::cli::{Cli, Command};
 use super::netns::NetnsArgError;
 use crate::model::NetKnobs;
 use crate::pipeline::netns::Namespaces;
+use crate::source::filter_file::{self, FilterFileError};
+use crate::source::hosts;
 use crate::source::ifaces::Interfaces;
 use crate::source::services::{Services, ServicesError, Users};
 use crate::source::sysctl;
@@ -45,6 +47,9 @@ pub struct Facts {
     pub proc_root: PathBuf,
     /// The network namespaces to read, or why one named cannot be.
     pub namespaces: Result<Namespaces, NetnsArgError>,
+    /// `-F FILE`: the filter words it holds (they follow the command
+    /// line's), or why it could not be read.
+    pub filter_file: Option<Result<Vec<String>, FilterFileError>>,
     /// Whether SELinux is on, read when -Z or -z asks.
     pub selinux: Option<bool>,
 }
@@ -53,23 +58,25 @@ impl Facts {
     /// Reads what `cli` needs, honouring `--proc-root`.
     pub fn read(cli: &Cli) -> Facts {
         let proc_root = proc_root(cli);
+        let filter_file = cli.filter_file.as_deref().map(filter_file::read);
+        // The whole filter: the command line's words, then the file's.
+        let words: Vec<&String> = cli
+            .filter
+            .iter()
+            .chain(filter_file.iter().flat_map(|f| f.iter().flatten()))
+            .collect();
         let target = match &cli.command {
             Some(Command::Who(args)) => Some(args.target.as_str()),
             Some(Command::WhyBind(args)) => Some(args.target.as_str()),
             _ => None,
         };
-        let names_port = cli.resolve
-            || ss_names(cli)
-            || !cli.filter.is_empty()
-            || target.is_some_and(names_service);
-        let names_interface = cli
-            .filter
-            .iter()
-            .any(|w| w.to_ascii_lowercase().contains("dev"))
+        let names_port =
+            cli.resolve || ss_names(cli) || !words.is_empty() || target.is_some_and(names_service);
+        let names_interface = words.iter().any(|w| w.to_ascii_lowercase().contains("dev"))
             || target.is_some_and(|t| t.contains('%'));
         // The sysctls: the explain views judge by them, and a filter's
         // `autobound` checks the ephemeral range; a plain listing needs none.
-        let needs_knobs = !cli.filter.is_empty()
+        let needs_knobs = !words.is_empty()
             || matches!(
                 cli.command,
                 Some(Command::Listeners | Command::WhyBind(_) | Command::Ports)
@@ -90,6 +97,7 @@ impl Facts {
                 cli.host_root.as_deref().unwrap_or(Path::new("/")),
             ),
             proc_root,
+            filter_file,
             selinux: (cli.context || cli.contexts).then(crate::source::selinux::enabled),
         }
     }
@@ -105,8 +113,21 @@ impl Facts {
             euid: u32::MAX,
             namespaces: Ok(Namespaces::current(crate::model::Netns::unknown())),
             proc_root,
+            filter_file: None,
             selinux: None,
         }
+    }
+
+    /// A filter's host name's addresses (/etc/hosts and the system
+    /// resolver, at most [`hosts::LOOKUP_TIMEOUT`]).
+    pub fn resolve(&self, name: &str) -> Result<Vec<std::net::IpAddr>, String> {
+        hosts::resolve(name)
+    }
+
+    /// A filter's cgroup path's id, under the cgroup2 mount that
+    /// `proc_root`/mounts lists.
+    pub fn cgroup_id(&self, path: &str) -> Result<u64, String> {
+        hosts::cgroup_id(path, &self.proc_root.join("mounts")).map_err(|e| e.to_string())
     }
 
     /// The index of interface `name`, or why it is unknown (ENODEV, as

@@ -63,11 +63,9 @@ pub enum ConfigError {
     Target { text: String, reason: String },
     #[error(transparent)]
     Filter(#[from] crate::filter::FilterError),
-    #[error(
-        "filter expressions apply to TCP and UDP sockets; list UNIX sockets (-x) \
-         without one, or with state words only"
-    )]
-    UnixFilter,
+    /// `-F FILE` could not be read.
+    #[error(transparent)]
+    FilterFile(#[from] crate::source::filter_file::FilterFileError),
     /// `-N`, `--container`: a namespace that cannot be read.
     #[error(transparent)]
     Netns(#[from] netns::NetnsArgError),
@@ -306,7 +304,29 @@ impl Config {
             .targets
             .iter()
             .any(|t| t.reach != crate::pipeline::netns::Reach::Current);
-        let filter = parse_filter(&cli.filter, &facts, other_namespaces)?;
+        let mut words = cli.filter.clone();
+        if let Some(file) = facts.filter_file.take() {
+            words.extend(file?);
+        }
+        // ss's preferred family for a HOST without a prefix: -4, -6, or
+        // UNIX names when only UNIX sockets are listed.
+        let default_family = match (cli.ipv4, cli.ipv6) {
+            (true, false) => Some(expr::AddrFamily::Inet),
+            (false, true) => Some(expr::AddrFamily::Inet6),
+            _ if cli.unix && !cli.tcp && !cli.udp => Some(expr::AddrFamily::Unix),
+            _ => None,
+        };
+        let filter = parse_filter(&words, &facts, other_namespaces, default_family)?;
+        // ss: a FAMILY: prefix in the expression lists that family only.
+        let (protocols, families, list_unix) = match filter.family {
+            Some(expr::AddrFamily::Inet) => (protocols, vec![Family::Inet], false),
+            Some(expr::AddrFamily::Inet6) => (protocols, vec![Family::Inet6], false),
+            // -t/-u with a unix: HOST: no table holds both, nothing listed.
+            Some(expr::AddrFamily::Unix) => {
+                (Vec::new(), families, cli.unix || !(cli.tcp || cli.udp))
+            }
+            _ => (protocols, families, cli.unix),
+        };
         let flagged = kill::mode(&cli);
         if let Some((flagged, _)) = &flagged {
             kill::check(&cli, flagged, &filter, namespaces.targets.len())?;
@@ -410,10 +430,7 @@ impl Config {
         };
         // ss shows Netid when more than one kind is listed; -x alone lists
         // three (u_str, u_dgr, u_seq).
-        let netid = protocols.len() > 1 || cli.unix;
-        if cli.unix && filter.expr.is_some() {
-            return Err(ConfigError::UnixFilter);
-        }
+        let netid = protocols.len() > 1 || list_unix;
         let bytecode = request_filter(filter.expr.as_ref(), &mode, &facts.knobs)
             .filter(|_| !matches!(mode, Mode::Events | Mode::Diag { .. }))
             .as_ref()
@@ -437,12 +454,14 @@ impl Config {
                 families,
                 states: query_states,
                 bytecode,
-                unix: cli.unix,
+                unix: list_unix,
                 info: cli.info,
                 memory: cli.memory,
                 // ss's -e, --cgroup, --tos and -i fields (--ss-format only).
-                attrs: (cli.ss_format || cli.invoked_as_ss)
-                    && (cli.extended || cli.cgroup || cli.inet_sockopt),
+                attrs: ((cli.ss_format || cli.invoked_as_ss)
+                    && (cli.extended || cli.cgroup || cli.inet_sockopt))
+                    // a filter's fwmark and cgroup terms read them too
+                    || filter.expr.as_ref().is_some_and(|e| e.reads_diag_attrs()),
                 cc_info: (cli.ss_format || cli.invoked_as_ss) && cli.info,
                 tos: (cli.ss_format || cli.invoked_as_ss) && cli.tos,
             },
@@ -502,6 +521,7 @@ fn ss_options(
         tos: cli.tos,
         cgroup: cli.cgroup,
         inet_sockopt: cli.inet_sockopt,
+        hosts: cli.resolve,
     })
 }
 
@@ -680,6 +700,7 @@ fn parse_filter(
     words: &[String],
     facts: &Facts,
     other_namespaces: bool,
+    family: Option<expr::AddrFamily>,
 ) -> Result<expr::Filter, ConfigError> {
     // Facts::read reads the services for any filter word.
     let Some(services) = facts.services.as_ref().filter(|_| !words.is_empty()) else {
@@ -696,6 +717,9 @@ fn parse_filter(
         ephemeral: facts.knobs.port_range(),
         ifindex: &ifindex,
         other_namespaces,
+        family,
+        resolve: &|name| facts.resolve(name),
+        cgroup: &|path| facts.cgroup_id(path),
     };
     Ok(expr::parse(words, &ctx)?)
 }

@@ -9,6 +9,12 @@
 //! a` is a, `JMP` 8 (an accept of a now lands past the end, a reject of a
 //! lands exactly on the end).
 //!
+//! `fwmark` and `cgroup` compile as ss compiles them (INET_DIAG_BC_MARK_COND
+//! with struct inet_diag_markcond, INET_DIAG_BC_CGROUP_COND with a u64 id);
+//! the kernel accepts MARK_COND only from CAP_NET_ADMIN (inet_diag_bc_audit
+//! answers EPERM otherwise), so without it a `fwmark` term is left to user
+//! space, which then sees no marks either (the kernel does not send them).
+//!
 //! Terms the kernel cannot evaluate (`uid`, `pid`, `comm`) make the program
 //! a superset: `and` drops them, `or` and `not` over them give up on that
 //! branch. User space always evaluates the whole expression again.
@@ -25,6 +31,8 @@ pub const BC_AUTO: u8 = 6;
 pub const BC_S_COND: u8 = 7;
 pub const BC_D_COND: u8 = 8;
 pub const BC_DEV_COND: u8 = 9;
+pub const BC_MARK_COND: u8 = 10;
+pub const BC_CGROUP_COND: u8 = 13;
 
 /// Compiles what the kernel can check. `None` when nothing can be pushed
 /// down; otherwise a program that accepts at least every socket the
@@ -91,9 +99,25 @@ fn relaxed(expr: &Expr) -> (Option<Vec<u8>>, bool) {
             v.extend_from_slice(&index.to_ne_bytes());
             (Some(v), true)
         }
-        Expr::Uid(..) | Expr::Pid(_) | Expr::Comm(_) | Expr::Netns(..) | Expr::Container(..) => {
-            (None, false)
+        // struct inet_diag_markcond { __u32 mark; __u32 mask; }
+        Expr::Mark { value, mask } => {
+            let mut v = op(BC_MARK_COND, 12, 16).to_vec();
+            v.extend_from_slice(&value.to_ne_bytes());
+            v.extend_from_slice(&mask.to_ne_bytes());
+            (Some(v), true)
         }
+        // a __u64 cgroup v2 id right after the op (packed)
+        Expr::Cgroup(id) => {
+            let mut v = op(BC_CGROUP_COND, 12, 16).to_vec();
+            v.extend_from_slice(&id.to_ne_bytes());
+            (Some(v), true)
+        }
+        Expr::Uid(..)
+        | Expr::Pid(_)
+        | Expr::Comm(_)
+        | Expr::Netns(..)
+        | Expr::Container(..)
+        | Expr::UnixName(..) => (None, false),
     }
 }
 

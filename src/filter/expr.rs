@@ -10,10 +10,15 @@
 //! it. `not`/`!` binds to the next term; parentheses group. Terms:
 //! `src|dst [=|==|eq|!=|ne|neq] HOST`, `sport|dport OP PORT` with OP one of
 //! `= == eq != ne neq < lt <= le > gt >= ge` (or none: `=`), `dev [=|!=]
-//! NAME`, `autobound`, and sockscope's own `uid OP N`, `pid [=] N`,
-//! `comm [=] NAME`. HOST is `ADDR`, `ADDR/PREFIX`, `ADDR:PORT`, `[IPv6]`,
-//! `[IPv6]:PORT`, `*`, `*:PORT` or `:PORT`; PORT a number or a service name
-//! from /etc/services (`:ssh`).
+//! NAME`, `fwmark [=|!=] VALUE[/MASK]`, `cgroup [=|!=] PATH`, `autobound`,
+//! and sockscope's own `uid OP N`, `pid [=] N`, `comm [=] NAME`. HOST is
+//! `[FAMILY:]` (`inet:`, `inet6:`, `unix:`) then `ADDR`, `ADDR/PREFIX`,
+//! `ADDR:PORT`, `[IPv6]`, `[IPv6]:PORT`, `*`, `*:PORT`, `:PORT` or a host
+//! name (every address it resolves to); PORT a number or a service name
+//! from /etc/services (`:ssh`). IPv4 addresses read as iproute2 reads them,
+//! missing parts zero at the end: `127.1` is 127.1.0.0 and `193.233.7/24`
+//! is 193.233.7.0/24 (not inet_aton's 127.0.0.1). A UNIX HOST (`unix:`, or
+//! any HOST when only UNIX sockets are listed) is a glob on the name.
 //!
 //! Address matching follows the kernel's bytecode rule: an IPv4 address or
 //! prefix matches IPv4 sockets and IPv4-mapped IPv6 addresses, an IPv6 one
@@ -22,8 +27,8 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use super::states;
-use crate::model::{Owner, Socket, StateSet};
+use super::{glob, states};
+use crate::model::{Owner, Socket, StateSet, UnixSocket};
 use crate::text::escape;
 
 /// Which end of the connection a condition looks at.
@@ -115,6 +120,19 @@ pub enum Expr {
     /// `container NAME`: the namespace read is the container's (its name,
     /// id prefix or pod name), decided the same way.
     Container(std::sync::Arc<str>, Option<bool>),
+    /// `fwmark VALUE/MASK`: `(mark & mask) == value`, the socket's SO_MARK
+    /// (INET_DIAG_MARK, sent to CAP_NET_ADMIN only; 0 where absent, as ss).
+    Mark {
+        value: u32,
+        mask: u32,
+    },
+    /// `cgroup PATH`: the socket's cgroup v2 id (INET_DIAG_CGROUP_ID), the
+    /// PATH's id as looked up when the filter was read.
+    Cgroup(u64),
+    /// `src|dst unix:PATTERN`: the UNIX socket's name (`Src`) or its
+    /// peer's name (`Dst`) matches the glob (fnmatch, any case). An
+    /// unnamed socket's name is empty. Never an internet socket.
+    UnixName(Side, std::sync::Arc<str>),
 }
 
 /// How a term joins the chain before it.
@@ -176,6 +194,91 @@ impl Expr {
             Expr::Pid(pid) => owners_of(s).any(|o| o.pid == *pid),
             Expr::Comm(comm) => owners_of(s).any(|o| *o.comm == **comm),
             Expr::Netns(_, known) | Expr::Container(_, known) => known.unwrap_or(false),
+            // include/uapi/linux/inet_diag.h: INET_DIAG_MARK (0 when not sent)
+            Expr::Mark { value, mask } => {
+                s.extras.as_ref().and_then(|x| x.mark).unwrap_or(0) & mask == *value
+            }
+            // INET_DIAG_CGROUP_ID (0 when not sent, as for TIME_WAIT)
+            Expr::Cgroup(id) => s.extras.as_ref().and_then(|x| x.cgroup_id).unwrap_or(0) == *id,
+            Expr::UnixName(..) => false,
+        }
+    }
+
+    /// Evaluates the expression on a UNIX socket, as ss does: `src` and
+    /// `dst` UNIX globs look at its name and its peer's name; internet
+    /// addresses, ports, marks, cgroups and devices never match one (ss
+    /// compares them with its inode numbers or not at all); owners, uid
+    /// and namespaces as for internet sockets.
+    pub fn matches_unix(&self, s: &UnixSocket) -> bool {
+        match self {
+            Expr::Chain(first, rest) => {
+                let mut acc = first.matches_unix(s);
+                for (conj, e) in rest {
+                    acc = match conj {
+                        Conj::And => acc && e.matches_unix(s),
+                        Conj::Or => acc || e.matches_unix(s),
+                    };
+                }
+                acc
+            }
+            Expr::Not(a) => !a.matches_unix(s),
+            Expr::UnixName(side, pattern) => {
+                let name = match side {
+                    Side::Src => s.path.as_deref(),
+                    Side::Dst => s.peer_path.as_deref(),
+                };
+                glob::matches(pattern.as_bytes(), name.unwrap_or_default())
+            }
+            Expr::Uid(cmp, n) => s.uid.is_some_and(|u| cmp.holds(u, *n)),
+            Expr::Pid(pid) => s.owners.iter().flatten().any(|o| o.pid == *pid),
+            Expr::Comm(comm) => s.owners.iter().flatten().any(|o| *o.comm == **comm),
+            Expr::Netns(_, known) | Expr::Container(_, known) => known.unwrap_or(false),
+            // ss (unix_show_sock): the ports are the inodes, the address
+            // holds no IP; sockscope says no.
+            Expr::Host(..)
+            | Expr::PortGe(..)
+            | Expr::PortLe(..)
+            | Expr::Dev(_)
+            | Expr::DevName(..)
+            | Expr::Mark { .. }
+            | Expr::Cgroup(_) => false,
+            // ss: unbound, or an autobound abstract name (@ and 5 hex digits)
+            Expr::AutoBound { .. } => match s.path.as_deref() {
+                None => true,
+                Some(p) => {
+                    p.len() == 6
+                        && p[0] == b'@'
+                        && p[1..]
+                            .iter()
+                            .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+                }
+            },
+        }
+    }
+
+    /// True when the expression holds a `fwmark` term.
+    pub fn looks_at_marks(&self) -> bool {
+        match self {
+            Expr::Chain(first, rest) => {
+                first.looks_at_marks() || rest.iter().any(|(_, e)| e.looks_at_marks())
+            }
+            Expr::Not(a) => a.looks_at_marks(),
+            Expr::Mark { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// True when the expression looks at the mark or the cgroup, which
+    /// /proc/net does not show and netlink records keep only when asked
+    /// (`Query::attrs`).
+    pub fn reads_diag_attrs(&self) -> bool {
+        match self {
+            Expr::Chain(first, rest) => {
+                first.reads_diag_attrs() || rest.iter().any(|(_, e)| e.reads_diag_attrs())
+            }
+            Expr::Not(a) => a.reads_diag_attrs(),
+            Expr::Mark { .. } | Expr::Cgroup(_) => true,
+            _ => false,
         }
     }
 
@@ -284,6 +387,7 @@ impl Expr {
             }
             Expr::Not(a) => a.needs_netlink(),
             Expr::Dev(_) | Expr::DevName(..) | Expr::AutoBound { .. } => true,
+            Expr::Mark { .. } | Expr::Cgroup(_) => true,
             _ => false,
         }
     }
@@ -350,7 +454,61 @@ pub struct Filter {
     /// From `state`/`exclude`; overrides `-a`/`-l` like in ss.
     pub states: Option<StateSet>,
     pub expr: Option<Expr>,
+    /// The last `FAMILY:` prefix in the expression: as in ss, only that
+    /// family is listed (`dst inet6:[::1]` lists IPv6 sockets only).
+    pub family: Option<AddrFamily>,
 }
+
+/// An address family a HOST can name (ss's `-f` names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddrFamily {
+    Inet,
+    Inet6,
+    Unix,
+    /// `link:`: packet sockets.
+    Link,
+    Netlink,
+    Vsock,
+}
+
+impl AddrFamily {
+    /// The prefix as typed, without the colon.
+    pub fn name(self) -> &'static str {
+        match self {
+            AddrFamily::Inet => "inet",
+            AddrFamily::Inet6 => "inet6",
+            AddrFamily::Unix => "unix",
+            AddrFamily::Link => "link",
+            AddrFamily::Netlink => "netlink",
+            AddrFamily::Vsock => "vsock",
+        }
+    }
+
+    /// `FAMILY:` at the start of `text`, and the rest.
+    fn strip(text: &str) -> Option<(AddrFamily, &str)> {
+        [
+            AddrFamily::Inet6,
+            AddrFamily::Inet,
+            AddrFamily::Unix,
+            AddrFamily::Link,
+            AddrFamily::Netlink,
+            AddrFamily::Vsock,
+        ]
+        .into_iter()
+        .find_map(|f| {
+            text.strip_prefix(f.name())
+                .and_then(|r| r.strip_prefix(':'))
+                .map(|r| (f, r))
+        })
+    }
+}
+
+/// A host name's addresses (from /etc/hosts and the system resolver), or
+/// why there are none.
+pub type Resolve<'a> = &'a dyn Fn(&str) -> Result<Vec<IpAddr>, String>;
+
+/// A cgroup v2 path's id, or why there is none.
+pub type CgroupId<'a> = &'a dyn Fn(&str) -> Result<u64, String>;
 
 /// A service name's port (`ssh` → 22), from the services database.
 pub type PortOf<'a> = &'a dyn Fn(&str) -> Option<u16>;
@@ -368,6 +526,13 @@ pub struct Context<'a> {
     /// Other network namespaces are read too: an interface name unknown
     /// here is not an error (it is looked up in each).
     pub other_namespaces: bool,
+    /// The family of a HOST without a prefix (ss's preferred family: -4,
+    /// -6, or -x for UNIX names); `None`: an internet address of either.
+    pub family: Option<AddrFamily>,
+    /// Host names to addresses (`dst localhost`).
+    pub resolve: Resolve<'a>,
+    /// cgroup paths to ids (`cgroup /system.slice`).
+    pub cgroup: CgroupId<'a>,
 }
 
 /// A filter that does not parse: the message, and where.
@@ -473,6 +638,8 @@ pub fn parse(args: &[String], ctx: &Context<'_>) -> Result<Filter, FilterError> 
         ctx,
         terms: 0,
         depth: 0,
+        family: ctx.family,
+        seen: None,
     };
     let mut filter = Filter::default();
     // `state X` / `exclude X` come first (ss reads them before the
@@ -512,6 +679,7 @@ pub fn parse(args: &[String], ctx: &Context<'_>) -> Result<Filter, FilterError> 
         }
         filter.expr = Some(expr);
     }
+    filter.family = p.seen;
     Ok(filter)
 }
 
@@ -524,6 +692,11 @@ struct Parser<'a> {
     terms: usize,
     /// Parentheses and `not`s open at this point (at most [`MAX_NESTING`]).
     depth: usize,
+    /// The family of a HOST without a prefix: the context's, then the
+    /// last prefix read (ss's preferred_family changes the same way).
+    family: Option<AddrFamily>,
+    /// The last `FAMILY:` prefix read.
+    seen: Option<AddrFamily>,
 }
 
 impl<'a> Parser<'a> {
@@ -656,9 +829,8 @@ impl<'a> Parser<'a> {
                 let side = if word == "src" { Side::Src } else { Side::Dst };
                 let negate = self.eq_or_ne(t)?;
                 let host = self.operand(t)?;
-                let cond =
-                    parse_host(&host.text, false, self.ctx).map_err(|m| self.error(host, m))?;
-                Ok(negated(Expr::Host(side, cond), negate))
+                let e = self.host_term(side, Cmp::Eq, host, false)?;
+                Ok(negated(e, negate))
             }
             "sport" | "dport" => {
                 let side = if word == "sport" {
@@ -668,25 +840,27 @@ impl<'a> Parser<'a> {
                 };
                 let op = self.comparison(t)?;
                 let host = self.operand(t)?;
-                let cond =
-                    parse_host(&host.text, true, self.ctx).map_err(|m| self.error(host, m))?;
-                let port = || {
-                    cond.port.ok_or_else(|| {
-                        self.error(
-                            host,
-                            "a port comparison needs a port number, not '*'".into(),
-                        )
-                    })
-                };
-                Ok(match op {
-                    Cmp::Eq => Expr::Host(side, cond),
-                    Cmp::Ne => negated(Expr::Host(side, cond), true),
-                    Cmp::Ge => Expr::PortGe(side, port()?),
-                    Cmp::Le => Expr::PortLe(side, port()?),
-                    // ss: a > N is not (a <= N); a < N is not (a >= N)
-                    Cmp::Gt => negated(Expr::PortLe(side, port()?), true),
-                    Cmp::Lt => negated(Expr::PortGe(side, port()?), true),
-                })
+                self.host_term(side, op, host, true)
+            }
+            "fwmark" => {
+                let negate = self.eq_or_ne(t)?;
+                let n = self.operand(t)?;
+                let (value, mask) = parse_mark(&n.text).ok_or_else(|| {
+                    self.error(
+                        n,
+                        format!(
+                            "{:?} is not a mark: expected VALUE or VALUE/MASK (0x.. for hex)",
+                            n.text
+                        ),
+                    )
+                })?;
+                Ok(negated(Expr::Mark { value, mask }, negate))
+            }
+            "cgroup" => {
+                let negate = self.eq_or_ne(t)?;
+                let n = self.operand(t)?;
+                let id = (self.ctx.cgroup)(&n.text).map_err(|m| self.error(n, m))?;
+                Ok(negated(Expr::Cgroup(id), negate))
             }
             "dev" => {
                 let negate = self.eq_or_ne(t)?;
@@ -763,12 +937,76 @@ impl<'a> Parser<'a> {
                 {
                     "an address or port needs src, dst, sport or dport before it"
                 } else {
-                    "expected src, dst, sport, dport, dev, autobound, uid, pid, comm, \
-                     netns, container, not, and, or, or a parenthesis"
+                    "expected src, dst, sport, dport, dev, fwmark, cgroup, autobound, uid, \
+                     pid, comm, netns, container, not, and, or, or a parenthesis"
                 };
                 Err(self.error(t, format!("unknown word {:?}: {hint}", t.text)))
             }
         }
+    }
+
+    /// `src`/`dst` HOST (`op` is `=`) and `sport`/`dport` OP PORT: the
+    /// family prefix read off, then a UNIX glob or internet conditions
+    /// (one per address, joined by `or`).
+    fn host_term(
+        &mut self,
+        side: Side,
+        op: Cmp,
+        host: &'a Token,
+        is_port: bool,
+    ) -> Result<Expr, FilterError> {
+        let (family, text) = match AddrFamily::strip(&host.text) {
+            Some((f, rest)) => {
+                self.seen = Some(f);
+                self.family = Some(f);
+                (Some(f), rest)
+            }
+            None => (self.family, host.text.as_str()),
+        };
+        match family {
+            Some(AddrFamily::Unix) => {
+                let e = Expr::UnixName(side, text.into());
+                return match op {
+                    Cmp::Eq => Ok(e),
+                    Cmp::Ne => Ok(negated(e, true)),
+                    _ => Err(self.error(
+                        host,
+                        "UNIX sockets have no ports to compare: use = or != with a name".into(),
+                    )),
+                };
+            }
+            Some(f @ (AddrFamily::Link | AddrFamily::Netlink | AddrFamily::Vsock)) => {
+                return Err(self.error(
+                    host,
+                    format!("{}: addresses are not supported: sockscope lists internet and UNIX sockets", f.name()),
+                ));
+            }
+            Some(AddrFamily::Inet | AddrFamily::Inet6) | None => {}
+        }
+        let conds = parse_host(text, is_port, family, self.ctx).map_err(|m| self.error(host, m))?;
+        let port = || {
+            conds.first().and_then(|c| c.port).ok_or_else(|| {
+                self.error(
+                    host,
+                    "a port comparison needs a port number, not '*'".into(),
+                )
+            })
+        };
+        Ok(match op {
+            Cmp::Eq | Cmp::Ne => {
+                let mut terms = conds.iter().map(|c| Expr::Host(side, *c));
+                let first = terms
+                    .next()
+                    .ok_or_else(|| self.error(host, "no address".into()))?;
+                let any = terms.fold(first, Expr::or);
+                negated(any, op == Cmp::Ne)
+            }
+            Cmp::Ge => Expr::PortGe(side, port()?),
+            Cmp::Le => Expr::PortLe(side, port()?),
+            // ss: a > N is not (a <= N); a < N is not (a >= N)
+            Cmp::Gt => negated(Expr::PortLe(side, port()?), true),
+            Cmp::Lt => negated(Expr::PortGe(side, port()?), true),
+        })
     }
 
     /// An optional `=`/`==`/`eq` (false) or `!=`/`ne`/`neq` (true).
@@ -814,15 +1052,31 @@ fn negated(e: Expr, negate: bool) -> Expr {
     if negate { Expr::Not(Box::new(e)) } else { e }
 }
 
-/// HOST (or, with `is_port`, PORT) as ss reads it (ss.c: parse_hostcond).
-pub fn parse_host(text: &str, is_port: bool, ctx: &Context<'_>) -> Result<HostCond, String> {
+/// HOST (or, with `is_port`, PORT) as ss reads it (ss.c: parse_hostcond),
+/// for an internet family (`family`: -4, -6 or a prefix; `None`: either):
+/// one condition per address (a host name may have several), all with
+/// the same port.
+pub fn parse_host(
+    text: &str,
+    is_port: bool,
+    family: Option<AddrFamily>,
+    ctx: &Context<'_>,
+) -> Result<Vec<HostCond>, String> {
     if is_port {
+        // `*:22` is port 22 (ss reads any port there: see README).
+        let text = text.strip_prefix("*:").unwrap_or(text);
         let port = text.strip_prefix(':').unwrap_or(text);
-        return Ok(HostCond {
+        return Ok(vec![HostCond {
             prefix: None,
             port: parse_port(port, ctx)?,
-        });
+        }]);
     }
+    let with_port = |prefixes: Vec<Option<Prefix>>, port: Option<u16>| {
+        prefixes
+            .into_iter()
+            .map(|prefix| HostCond { prefix, port })
+            .collect()
+    };
     let (addr, port) = if let Some(rest) = text.strip_prefix('[') {
         let (inner, after) = rest
             .split_once(']')
@@ -843,14 +1097,11 @@ pub fn parse_host(text: &str, is_port: bool, ctx: &Context<'_>) -> Result<HostCo
                 },
             ),
         };
-        let prefix = match len {
-            Some(l) => parse_prefix(&format!("{inner}/{l}"))?,
-            None => parse_prefix(inner)?,
+        let prefixes = match len {
+            Some(l) => parse_prefix(&format!("{inner}/{l}"), family, ctx)?,
+            None => parse_prefix(inner, family, ctx)?,
         };
-        return Ok(HostCond {
-            prefix,
-            port: parse_port(after, ctx)?,
-        });
+        return Ok(with_port(prefixes, parse_port(after, ctx)?));
     } else if let Some(rest) = text.strip_prefix('*') {
         ("", rest.strip_prefix(':').unwrap_or(rest))
     } else if text.matches(':').count() >= 2 && !text.contains('.') || is_v6_prefix(text) {
@@ -865,10 +1116,10 @@ pub fn parse_host(text: &str, is_port: bool, ctx: &Context<'_>) -> Result<HostCo
             None => (text, ""),
         }
     };
-    Ok(HostCond {
-        prefix: parse_prefix(addr)?,
-        port: parse_port(port, ctx)?,
-    })
+    Ok(with_port(
+        parse_prefix(addr, family, ctx)?,
+        parse_port(port, ctx)?,
+    ))
 }
 
 fn is_v6_prefix(text: &str) -> bool {
@@ -895,17 +1146,88 @@ fn parse_port(port: &str, ctx: &Context<'_>) -> Result<Option<u16>, String> {
         .ok_or_else(|| format!("{port:?} is neither a port number nor a service in /etc/services"))
 }
 
-fn parse_prefix(addr: &str) -> Result<Option<Prefix>, String> {
-    if addr.is_empty() || addr == "*" {
-        return Ok(None);
+/// An IPv4 address as iproute2 reads it (lib/utils.c: get_addr_ipv4): one
+/// to four parts, each decimal, 0x-hex or 0-octal and at most 255, the
+/// missing ones zero at the end (`10.8` is 10.8.0.0, not inet_aton's
+/// 10.0.0.8).
+pub fn parse_ipv4(text: &str) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = text.split('.');
+    for octet in &mut octets {
+        let Some(part) = parts.next() else { break };
+        let value = if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+            if hex.is_empty() {
+                // strtoul reads "0x" as 0 followed by "x": not a part.
+                return None;
+            }
+            u32::from_str_radix(hex, 16).ok()?
+        } else if part.len() > 1 && part.starts_with('0') {
+            u32::from_str_radix(&part[1..], 8).ok()?
+        } else {
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            part.parse::<u32>().ok()?
+        };
+        if !part.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        *octet = u8::try_from(value).ok()?;
     }
-    let (ip, len) = match addr.split_once('/') {
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(octets.into())
+}
+
+/// An address or prefix (or a host name's addresses) of `family`: `None`
+/// in the list is a wildcard (`*`, or `any`/`all`/`default` of no family).
+fn parse_prefix(
+    addr: &str,
+    family: Option<AddrFamily>,
+    ctx: &Context<'_>,
+) -> Result<Vec<Option<Prefix>>, String> {
+    if addr.is_empty() || addr == "*" {
+        return Ok(vec![None]);
+    }
+    let (ip_text, len) = match addr.split_once('/') {
         Some((ip, len)) => (ip, Some(len)),
         None => (addr, None),
     };
-    let ip: IpAddr = ip.parse().map_err(|_| {
-        format!("{ip:?} is not an IP address (host names are not resolved; use an address)")
-    })?;
+    let want_v4 = family != Some(AddrFamily::Inet6);
+    let want_v6 = family != Some(AddrFamily::Inet);
+    // iproute2: all, any and default are the whole family (no length).
+    if matches!(ip_text, "any" | "all" | "default") {
+        if len.is_some() && ip_text == "default" {
+            return Err(format!("{addr:?}: 'default' takes no prefix length"));
+        }
+        return Ok(vec![match family {
+            Some(AddrFamily::Inet) => Some(Prefix {
+                addr: IpAddr::V4(0.into()),
+                len: 0,
+            }),
+            Some(AddrFamily::Inet6) => Some(Prefix {
+                addr: IpAddr::V6(0.into()),
+                len: 0,
+            }),
+            _ => None,
+        }]);
+    }
+    let ip: Option<IpAddr> = if ip_text.contains(':') {
+        ip_text.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
+    } else {
+        parse_ipv4(ip_text).map(IpAddr::V4)
+    };
+    let Some(ip) = ip else {
+        if len.is_some() || ip_text.contains(':') {
+            return Err(format!("{ip_text:?} is not an IP address"));
+        }
+        return resolve(ip_text, want_v4, want_v6, ctx);
+    };
+    if (ip.is_ipv4() && !want_v4) || (ip.is_ipv6() && !want_v6) {
+        let f = family.map_or("", AddrFamily::name);
+        return Err(format!("{ip} is not an {f} address"));
+    }
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let len = match len {
         None => max,
@@ -914,7 +1236,64 @@ fn parse_prefix(addr: &str) -> Result<Option<Prefix>, String> {
             _ => return Err(format!("bad prefix length /{l}: at most /{max} for {ip}")),
         },
     };
-    Ok(Some(Prefix { addr: ip, len }))
+    Ok(vec![Some(Prefix { addr: ip, len })])
+}
+
+/// A host name's addresses of the wanted families, IPv4 first (as ss asks
+/// for them), each a full-length prefix.
+fn resolve(
+    name: &str,
+    want_v4: bool,
+    want_v6: bool,
+    ctx: &Context<'_>,
+) -> Result<Vec<Option<Prefix>>, String> {
+    let found = (ctx.resolve)(name)
+        .map_err(|why| format!("{name:?} is neither an IP address nor a known host ({why})"))?;
+    let mut out: Vec<Option<Prefix>> = Vec::new();
+    for v6 in [false, true] {
+        for ip in &found {
+            if ip.is_ipv6() == v6 && (if v6 { want_v6 } else { want_v4 }) {
+                let p = Some(Prefix {
+                    addr: *ip,
+                    len: if v6 { 128 } else { 32 },
+                });
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "host {name:?} has no {} address",
+            if want_v4 { "IPv4" } else { "IPv6" }
+        ));
+    }
+    Ok(out)
+}
+
+/// `fwmark` VALUE[/MASK] as ss reads it (sscanf "%i/%i": decimal, 0x-hex
+/// or 0-octal, a leading `-` wraps around).
+fn parse_mark(text: &str) -> Option<(u32, u32)> {
+    let num = |t: &str| -> Option<u32> {
+        let (neg, t) = match t.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, t.strip_prefix('+').unwrap_or(t)),
+        };
+        let v = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+            u64::from_str_radix(h, 16).ok()?
+        } else if t.len() > 1 && t.starts_with('0') {
+            u64::from_str_radix(&t[1..], 8).ok()?
+        } else {
+            t.parse::<u64>().ok()?
+        };
+        let v = u32::try_from(v).ok()?;
+        Some(if neg { v.wrapping_neg() } else { v })
+    };
+    match text.split_once('/') {
+        Some((v, m)) => Some((num(v)?, num(m)?)),
+        None => Some((num(text)?, u32::MAX)),
+    }
 }
 
 #[cfg(test)]
@@ -922,18 +1301,37 @@ mod tests {
     use super::*;
 
     fn ctx_parse(words: &[&str]) -> Result<Filter, FilterError> {
-        // As /etc/services "ssh 22/tcp" and "https 443/tcp" would say.
+        ctx_parse_as(words, None)
+    }
+
+    /// As /etc/services would say (ssh 22, https 443, www/http 80) and
+    /// as /etc/hosts would say: localhost 127.0.0.1 and ::1, v4only
+    /// 10.0.0.7; the cgroup /web has id 77.
+    fn ctx_parse_as(words: &[&str], family: Option<AddrFamily>) -> Result<Filter, FilterError> {
         let port_of = |name: &str| match name {
             "ssh" => Some(22),
             "https" => Some(443),
+            "www" | "http" => Some(80),
             _ => None,
         };
         let ifindex = |name: &str| (name == "lo").then_some(1);
+        let resolve = |name: &str| match name {
+            "localhost" => Ok(vec!["::1".parse().unwrap(), "127.0.0.1".parse().unwrap()]),
+            "v4only" => Ok(vec!["10.0.0.7".parse().unwrap()]),
+            _ => Err("Name or service not known".to_string()),
+        };
+        let cgroup = |path: &str| match path {
+            "/web" => Ok(77),
+            _ => Err(format!("no cgroup {path}")),
+        };
         let ctx = Context {
             services: Ok(&port_of),
             ephemeral: (32768, 60999),
             ifindex: &ifindex,
             other_namespaces: false,
+            family,
+            resolve: &resolve,
+            cgroup: &cgroup,
         };
         let args: Vec<String> = words.iter().map(|s| s.to_string()).collect();
         parse(&args, &ctx)
@@ -1146,6 +1544,294 @@ mod tests {
         );
     }
 
+    fn v4(a: &str, len: u8) -> Option<Prefix> {
+        Some(Prefix {
+            addr: a.parse().unwrap(),
+            len,
+        })
+    }
+
+    fn dst(prefix: Option<Prefix>, port: Option<u16>) -> Expr {
+        Expr::Host(Side::Dst, HostCond { prefix, port })
+    }
+
+    /// iproute2's IPv4 reading (lib/utils.c: get_addr_ipv4), not
+    /// inet_aton's: the missing parts are zero at the end.
+    #[test]
+    fn short_ipv4_as_iproute2_reads_it() {
+        let ip = |t: &str| parse_ipv4(t).map(|a| a.to_string());
+        assert_eq!(ip("127.1").as_deref(), Some("127.1.0.0"));
+        assert_eq!(ip("127").as_deref(), Some("127.0.0.0"));
+        assert_eq!(ip("193.233.7").as_deref(), Some("193.233.7.0"));
+        assert_eq!(ip("0x7f.1").as_deref(), Some("127.1.0.0"));
+        assert_eq!(ip("010.0.0.1").as_deref(), Some("8.0.0.1"));
+        assert_eq!(ip("1.2.3.4").as_deref(), Some("1.2.3.4"));
+        for bad in ["256.1", "1.2.3.4.5", "1..2", "1.", "", "a.b", "0x", "09"] {
+            assert_eq!(ip(bad), None, "{bad}");
+        }
+        assert_eq!(expr(&["dst", "127/8"]), dst(v4("127.0.0.0", 8), None));
+        assert_eq!(
+            expr(&["dst", "193.233.7/24"]),
+            dst(v4("193.233.7.0", 24), None)
+        );
+        assert_eq!(expr(&["dst", "10.1/16"]), dst(v4("10.1.0.0", 16), None));
+        assert_eq!(
+            expr(&["dst", "127.1:80"]),
+            dst(v4("127.1.0.0", 32), Some(80))
+        );
+    }
+
+    /// `inet:`, `inet6:`, `unix:` prefixes: the address's family, and the
+    /// last one is the family listed. link/netlink/vsock are refused.
+    #[test]
+    fn family_prefixes() {
+        let f = ctx_parse(&["dst", "inet6:[::1]"]).unwrap();
+        assert_eq!(f.expr.unwrap(), dst(v4("::1", 128), None));
+        assert_eq!(f.family, Some(AddrFamily::Inet6));
+        let f = ctx_parse(&["dst", "inet:127.0.0.1:22"]).unwrap();
+        assert_eq!(f.expr.unwrap(), dst(v4("127.0.0.1", 32), Some(22)));
+        assert_eq!(f.family, Some(AddrFamily::Inet));
+        // A family's address is of that family.
+        let e = error(&["dst", "inet:[::1]"]);
+        assert!(e.message.contains("not an inet address"), "{e}");
+        let e = error(&["dst", "inet6:127.0.0.1"]);
+        assert!(e.message.contains("not an inet6 address"), "{e}");
+        // any/all/default: the whole family (or everything).
+        assert_eq!(expr(&["dst", "any"]), dst(None, None));
+        assert_eq!(expr(&["dst", "inet:any"]), dst(v4("0.0.0.0", 0), None));
+        assert_eq!(expr(&["dst", "inet6:all"]), dst(v4("::", 0), None));
+        let f = ctx_parse(&["src", "unix:/run/*.sock"]).unwrap();
+        assert_eq!(
+            f.expr.unwrap(),
+            Expr::UnixName(Side::Src, "/run/*.sock".into())
+        );
+        assert_eq!(f.family, Some(AddrFamily::Unix));
+        // The last prefix wins, and later terms default to it (ss's
+        // preferred_family).
+        let f = ctx_parse(&[
+            "src",
+            "inet:127.0.0.1",
+            "or",
+            "dst",
+            "unix:/x",
+            "or",
+            "src",
+            "/y",
+        ])
+        .unwrap();
+        assert_eq!(f.family, Some(AddrFamily::Unix));
+        assert!(format!("{:?}", f.expr).contains("UnixName(Src, \"/y\")"));
+        for prefix in ["link:", "netlink:", "vsock:"] {
+            let e = error(&["src", &format!("{prefix}x")]);
+            assert!(e.message.contains("not supported"), "{e}");
+        }
+        assert_eq!(ctx_parse(&["sport", "=", ":22"]).unwrap().family, None);
+    }
+
+    /// -x alone: every HOST is a UNIX glob, as in ss; ordered port
+    /// comparisons have nothing to compare.
+    #[test]
+    fn unix_listing_reads_globs() {
+        let f = ctx_parse_as(&["src", "/tmp/.X11-unix/*"], Some(AddrFamily::Unix)).unwrap();
+        assert_eq!(
+            f.expr.unwrap(),
+            Expr::UnixName(Side::Src, "/tmp/.X11-unix/*".into())
+        );
+        let f = ctx_parse_as(&["dst", "!=", "@*"], Some(AddrFamily::Unix)).unwrap();
+        assert_eq!(
+            f.expr.unwrap(),
+            Expr::Not(Box::new(Expr::UnixName(Side::Dst, "@*".into())))
+        );
+        let e = ctx_parse_as(&["sport", ">", ":22"], Some(AddrFamily::Unix)).unwrap_err();
+        assert!(e.message.contains("no ports"), "{e}");
+        // An explicit inet: still works beside -x.
+        let f = ctx_parse_as(&["src", "inet:10/8"], Some(AddrFamily::Unix)).unwrap();
+        assert_eq!(
+            f.expr.unwrap(),
+            Expr::Host(
+                Side::Src,
+                HostCond {
+                    prefix: v4("10.0.0.0", 8),
+                    port: None
+                }
+            )
+        );
+    }
+
+    /// UNIX terms on UNIX records: name and peer name globs; internet terms
+    /// never match a UNIX socket and UNIX terms never an internet one.
+    #[test]
+    fn unix_terms_match_names() {
+        let u = |path: Option<&str>, peer: Option<&str>| UnixSocket {
+            kind: crate::model::UnixKind::Stream,
+            state: crate::model::TcpState::Established,
+            path: path.map(|p| p.as_bytes().to_vec()),
+            inode: 10,
+            peer_inode: Some(11),
+            peer_path: peer.map(|p| p.as_bytes().to_vec()),
+            recv_q: None,
+            send_q: None,
+            uid: Some(0),
+            cookie: None,
+            owners: None,
+            extras: None,
+        };
+        let src = Expr::UnixName(Side::Src, "/run/*.sock".into());
+        let dst = Expr::UnixName(Side::Dst, "/RUN/*".into());
+        assert!(src.matches_unix(&u(Some("/run/docker.sock"), None)));
+        assert!(!src.matches_unix(&u(None, Some("/run/docker.sock"))));
+        assert!(dst.matches_unix(&u(None, Some("/run/docker.sock"))));
+        let star = Expr::UnixName(Side::Src, "*".into());
+        assert!(
+            star.matches_unix(&u(None, None)),
+            "unnamed is the empty name"
+        );
+        assert!(!dport(22).matches_unix(&u(Some("/x"), None)));
+        let tcp = crate::model::Socket::test_tcp(
+            crate::model::TcpState::Established,
+            "127.0.0.1:1",
+            "127.0.0.1:2",
+        );
+        assert!(!src.matches(&tcp));
+        assert!(Expr::Not(Box::new(src.clone())).matches(&tcp));
+        let auto = Expr::AutoBound { low: 1, high: 2 };
+        assert!(auto.matches_unix(&u(None, None)));
+        assert!(auto.matches_unix(&u(Some("@0001f"), None)));
+        assert!(!auto.matches_unix(&u(Some("/x"), None)));
+    }
+
+    /// Host names: every address (IPv4 first), joined by `or`, each with
+    /// the port; -4/-6 keep that family's.
+    #[test]
+    fn host_names_resolve_to_every_address() {
+        let lo4 = dst(v4("127.0.0.1", 32), Some(80));
+        let lo6 = dst(v4("::1", 128), Some(80));
+        assert_eq!(
+            expr(&["dst", "localhost:80"]),
+            Expr::or(lo4.clone(), lo6.clone())
+        );
+        assert_eq!(
+            expr(&["dst", "!=", "localhost:80"]),
+            Expr::Not(Box::new(Expr::or(lo4.clone(), lo6.clone())))
+        );
+        let f = ctx_parse_as(&["dst", "localhost:80"], Some(AddrFamily::Inet)).unwrap();
+        assert_eq!(f.expr.unwrap(), lo4);
+        let e = ctx_parse_as(&["dst", "v4only"], Some(AddrFamily::Inet6)).unwrap_err();
+        assert!(e.message.contains("no IPv6 address"), "{e}");
+        let e = error(&["dst", "nosuchhost"]);
+        assert!(e.message.contains("Name or service not known"), "{e}");
+        // A name takes no prefix length.
+        let e = error(&["dst", "localhost/8"]);
+        assert!(e.message.contains("not an IP address"), "{e}");
+    }
+
+    #[test]
+    fn fwmark_and_cgroup() {
+        assert_eq!(
+            expr(&["fwmark", "=", "0x10/0xf0"]),
+            Expr::Mark {
+                value: 0x10,
+                mask: 0xf0
+            }
+        );
+        assert_eq!(
+            expr(&["fwmark", "17"]),
+            Expr::Mark {
+                value: 17,
+                mask: u32::MAX
+            }
+        );
+        assert_eq!(
+            expr(&["fwmark", "!=", "010/0"]),
+            Expr::Not(Box::new(Expr::Mark { value: 8, mask: 0 }))
+        );
+        assert_eq!(
+            expr(&["fwmark", "-1"]),
+            Expr::Mark {
+                value: u32::MAX,
+                mask: u32::MAX
+            }
+        );
+        let e = error(&["fwmark", "x10"]);
+        assert!(e.message.contains("not a mark"), "{e}");
+        let e = error(&["fwmark", "0x1ffffffff"]);
+        assert!(e.message.contains("not a mark"), "{e}");
+        assert_eq!(expr(&["cgroup", "/web"]), Expr::Cgroup(77));
+        assert_eq!(
+            expr(&["cgroup", "!=", "/web"]),
+            Expr::Not(Box::new(Expr::Cgroup(77)))
+        );
+        let e = error(&["cgroup", "/nope"]);
+        assert!(e.message.contains("no cgroup /nope"), "{e}");
+        let mut s = crate::model::Socket::test_tcp(
+            crate::model::TcpState::Established,
+            "127.0.0.1:1",
+            "127.0.0.1:2",
+        );
+        let m = Expr::Mark {
+            value: 0x10,
+            mask: 0xf0,
+        };
+        assert!(!m.matches(&s), "no mark is 0");
+        s.extras.get_or_insert_default().mark = Some(0x1f);
+        assert!(m.matches(&s));
+        s.extras.get_or_insert_default().cgroup_id = Some(77);
+        assert!(Expr::Cgroup(77).matches(&s));
+        assert!(!Expr::Cgroup(1).matches(&s));
+        assert!(m.needs_netlink() && Expr::Cgroup(1).needs_netlink());
+        assert!(Expr::Not(Box::new(Expr::Cgroup(1))).reads_diag_attrs());
+        assert!(!Expr::Dev(1).reads_diag_attrs());
+        assert!(Expr::and(Expr::Dev(1), Expr::Not(Box::new(m))).looks_at_marks());
+        assert!(!Expr::Cgroup(1).looks_at_marks());
+    }
+
+    /// ss takes `sport = *:22` for any port (its `*` skips the port);
+    /// sockscope reads port 22, as written.
+    #[test]
+    fn star_port_is_the_port() {
+        assert_eq!(expr(&["sport", "=", "*:22"]), sport(22));
+        assert_eq!(
+            expr(&["dport", ">=", "*:1024"]),
+            Expr::PortGe(Side::Dst, 1024)
+        );
+        assert_eq!(
+            expr(&["sport", "=", "*"]),
+            Expr::Host(
+                Side::Src,
+                HostCond {
+                    prefix: None,
+                    port: None
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn man_page_examples_parse() {
+        for words in [
+            &["dst", "193.233.7/24"][..],
+            &["dst", "127/8"],
+            &["dst", "localhost"],
+            &["sport", "=", ":www"],
+            &["( dport = :ssh or sport = :ssh )"],
+            &["state", "established", "( dport = :ssh or sport = :ssh )"],
+            &["dport", "!=", ":80"],
+            &[
+                "state",
+                "fin-wait-1",
+                "( sport = :http or sport = :https )",
+                "dst",
+                "193.233.7/24",
+            ],
+            &["state", "syn-rcv"],
+            &["src", "[::1]"],
+            &["dev", "lo"],
+            &["fwmark", "=", "0x01/0x03"],
+        ] {
+            ctx_parse(words).unwrap_or_else(|e| panic!("{words:?}: {e}"));
+        }
+    }
+
     #[test]
     fn states_come_first() {
         let f = ctx_parse(&["state", "established", "state", "TIME_WAIT", "sport", ":22"]).unwrap();
@@ -1161,6 +1847,10 @@ mod tests {
         let f = ctx_parse(&["state", "connected", "exclude", "time-wait"]).unwrap();
         assert!(!f.states.unwrap().contains(crate::model::TcpState::TimeWait));
         assert_eq!(ctx_parse(&[]).unwrap(), Filter::default());
+        // An empty set stays empty (ss falls back to its default states:
+        // README, "Where ss gives other rows").
+        let f = ctx_parse(&["state", "established", "exclude", "established"]).unwrap();
+        assert_eq!(f.states, Some(StateSet::EMPTY));
     }
 
     fn error(words: &[&str]) -> FilterError {
@@ -1198,7 +1888,10 @@ mod tests {
         let e = error(&[":22"]);
         assert!(e.message.contains("sport"), "{e}");
         let e = error(&["src", "example.com"]);
-        assert!(e.message.contains("not resolved"), "{e}");
+        assert!(
+            e.message.contains("neither an IP address nor a known host"),
+            "{e}"
+        );
         let e = error(&["sport", ":1", "state", "listening"]);
         assert!(e.message.contains("before the expression"), "{e}");
         let e = error(&["dev", "nosuch0"]);

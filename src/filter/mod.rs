@@ -7,10 +7,12 @@
 //! [`expr`] parses the ss filter language (its outside facts, service
 //! names and interface indexes, arrive as lookups in its `Context`);
 //! [`bytecode`] compiles what the kernel can check into the program bytes
-//! that `source::netlink` sends; [`states`] reads state names.
+//! that `source::netlink` sends; [`states`] reads state names; [`glob`]
+//! matches UNIX names as ss's fnmatch does.
 
 pub mod bytecode;
 pub mod expr;
+pub mod glob;
 pub mod states;
 
 use std::net::IpAddr;
@@ -102,11 +104,13 @@ impl Selection {
             && self.expr.as_ref().is_none_or(|e| e.matches(s))
     }
 
-    /// UNIX sockets: states and processes (expressions are refused with -x).
+    /// UNIX sockets: states, processes and the expression (its UNIX
+    /// terms; see [`Expr::matches_unix`]).
     pub fn matches_unix(&self, s: &UnixSocket) -> bool {
         self.states.contains(s.state)
             && self.process.as_ref().is_none_or(|p| p.matches_unix(s))
             && self.local.is_none()
+            && self.expr.as_ref().is_none_or(|e| e.matches_unix(s))
     }
 }
 

@@ -15,7 +15,8 @@ pub fn parse(name: &str) -> Option<StateSet> {
     match key.as_str() {
         "established" | "estab" => one(TcpState::Established),
         "synsent" => one(TcpState::SynSent),
-        "synrecv" | "synreceived" => one(TcpState::SynRecv),
+        // ss also takes syn-rcv (ss.c: scan_state)
+        "synrecv" | "synreceived" | "synrcv" => one(TcpState::SynRecv),
         "finwait1" => one(TcpState::FinWait1),
         "finwait2" => one(TcpState::FinWait2),
         "timewait" => one(TcpState::TimeWait),
@@ -42,7 +43,7 @@ pub fn parse(name: &str) -> Option<StateSet> {
 }
 
 /// Every accepted name, for error messages.
-pub const NAMES: &str = "established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, \
+pub const NAMES: &str = "established, syn-sent, syn-recv (syn-rcv), fin-wait-1, fin-wait-2, time-wait, \
 closed, close-wait, last-ack, listening, closing (or ESTABLISHED, SYN_RECV, ... any case), \
 and the groups all, connected, synchronized, bucket, big";
 
@@ -56,6 +57,8 @@ mod tests {
             ("established", TcpState::Established),
             ("ESTABLISHED", TcpState::Established),
             ("syn-recv", TcpState::SynRecv),
+            ("syn-rcv", TcpState::SynRecv),
+            ("SYN-RCV", TcpState::SynRecv),
             ("SYN_RECV", TcpState::SynRecv),
             ("fin-wait-1", TcpState::FinWait1),
             ("FIN_WAIT1", TcpState::FinWait1),

@@ -48,6 +48,8 @@ pub struct SsOptions {
     pub cgroup: bool,
     /// --inet-sockopt: `inet-sockopt: ( recverr is_icsk ...)`.
     pub inet_sockopt: bool,
+    /// -r: host names (ss's resolve_hosts; -n keeps service numbers only).
+    pub hosts: bool,
 }
 
 /// ss's columns (misc/ss.c, `columns[]`).
@@ -162,6 +164,8 @@ pub struct SsPrinter<'a> {
     names: HashMap<u32, String>,
     /// cgroup paths, walked the first time one is needed.
     cgroups: Option<CgroupPaths>,
+    /// -r: host names, each address looked up once (source::hosts).
+    hosts: Option<crate::source::hosts::HostNames>,
 }
 
 impl<'a> SsPrinter<'a> {
@@ -184,6 +188,7 @@ impl<'a> SsPrinter<'a> {
             cells: Vec::new(),
             names: HashMap::new(),
             cgroups: None,
+            hosts: ss.hosts.then(crate::source::hosts::HostNames::new),
         };
         if opts.header {
             for i in 0..p.columns.len() {
@@ -233,7 +238,7 @@ impl<'a> SsPrinter<'a> {
                 SsColumn::RecvQ => queue(buf, s.recv_q),
                 SsColumn::SendQ => queue(buf, s.send_q.unwrap_or(0)),
                 SsColumn::LocalAddr => {
-                    address(buf, s, s.local);
+                    p.address(buf, s, s.local);
                     if let Some(i) = s.ifindex.filter(|&i| i != 0) {
                         buf.push('%');
                         buf.push_str(p.ifname(i));
@@ -242,7 +247,7 @@ impl<'a> SsPrinter<'a> {
                 }
                 SsColumn::LocalPort => p.port(buf, s.proto, s.local.port()),
                 SsColumn::PeerAddr => {
-                    address(buf, s, s.remote);
+                    p.address(buf, s, s.remote);
                     buf.push(':');
                 }
                 SsColumn::PeerPort => p.port(buf, s.proto, s.remote.port()),
@@ -308,6 +313,21 @@ impl<'a> SsPrinter<'a> {
                 }
             }
         }
+    }
+
+    /// An address as ss prints it; with -r its host name when it has one
+    /// (ss: the dual-stack wildcard stays `*`, an IPv4-mapped address is
+    /// looked up as its IPv4 one).
+    fn address(&mut self, buf: &mut String, s: &Socket, addr: SocketAddr) {
+        let dual_wildcard = matches!(addr, SocketAddr::V6(a)
+            if a.ip().is_unspecified() && s.v6only != Some(true));
+        if let Some(hosts) = self.hosts.as_mut().filter(|_| !dual_wildcard)
+            && let Some(name) = hosts.name(addr.ip().to_canonical())
+        {
+            buf.push_str(&escape(name));
+            return;
+        }
+        address(buf, s, addr);
     }
 
     /// A port as ss prints it: `*` for 0, a service name unless -n.

@@ -115,6 +115,8 @@ struct CellContext<'a> {
     services: Option<&'a Services>,
     users: Option<&'a Users>,
     names: IfNames,
+    /// -r: host names, looked up once per address (source::hosts).
+    hosts: Option<crate::source::hosts::HostNames>,
     cmdline: bool,
     /// The namespace of the rows that follow, and its escaped name.
     place: Option<Place>,
@@ -219,9 +221,13 @@ impl Column {
                     Some(i) if i != 0 => Some(cx.names.get(i)),
                     _ => None,
                 };
-                grid.cell(|buf| endpoint(buf, s, s.local, dev, cx.services));
+                let host = host_name(&mut cx.hosts, s.local);
+                grid.cell(|buf| endpoint_as(buf, s, s.local, host.as_deref(), dev, cx.services));
             }
-            Column::Peer => grid.cell(|buf| endpoint(buf, s, s.remote, None, cx.services)),
+            Column::Peer => {
+                let host = host_name(&mut cx.hosts, s.remote);
+                grid.cell(|buf| endpoint_as(buf, s, s.remote, host.as_deref(), None, cx.services))
+            }
             Column::Timer => match &s.timer {
                 Some(t) => grid.cell(|buf| {
                     buf.push_str(&timer_text(t.kind.name(), t.expires_ms, t.retrans));
@@ -361,6 +367,8 @@ impl<'a> TableWriter<'a> {
                 services,
                 users,
                 names: IfNames::default(),
+                // Service names are there with -r only.
+                hosts: services.map(|_| crate::source::hosts::HostNames::new()),
                 cmdline: opts.cmdline,
                 place: None,
                 netns: String::new(),
@@ -631,13 +639,39 @@ pub fn endpoint(
     dev: Option<&str>,
     services: Option<&Services>,
 ) {
-    match addr {
-        SocketAddr::V4(a) => push_ipv4(buf, a.ip().octets()),
+    endpoint_as(buf, s, addr, None, dev, services)
+}
+
+/// -r: the host name of `addr` (an IPv4-mapped address by its IPv4 one,
+/// as ss asks), when it has one.
+fn host_name(
+    hosts: &mut Option<crate::source::hosts::HostNames>,
+    addr: SocketAddr,
+) -> Option<String> {
+    let hosts = hosts.as_mut()?;
+    hosts.name(addr.ip().to_canonical()).map(str::to_owned)
+}
+
+/// [`endpoint`], with the address shown as `host` when it has a name
+/// (ss -r: the name, escaped, without brackets).
+fn endpoint_as(
+    buf: &mut String,
+    s: &Socket,
+    addr: SocketAddr,
+    host: Option<&str>,
+    dev: Option<&str>,
+    services: Option<&Services>,
+) {
+    match (host, addr) {
+        (Some(name), _) => buf.push_str(&escape(name)),
+        (None, SocketAddr::V4(a)) => push_ipv4(buf, a.ip().octets()),
         // Only a wildcard known to take IPv4 (/proc cannot tell: `[::]`).
-        SocketAddr::V6(a) if a.ip().is_unspecified() && s.dual_stack() == DualStack::Yes => {
+        (None, SocketAddr::V6(a))
+            if a.ip().is_unspecified() && s.dual_stack() == DualStack::Yes =>
+        {
             buf.push('*')
         }
-        SocketAddr::V6(a) => {
+        (None, SocketAddr::V6(a)) => {
             let _ = write!(buf, "[{}]", a.ip());
         }
     }

@@ -553,7 +553,24 @@ fn notes_of(plan: &Plan, snap: &source::Snapshot) -> Vec<String> {
         notes.push(
             "warning: /proc/net does not tell the device a socket is bound to, nor whether \
              the kernel chose its port: `dev` matches no socket read from there, and \
-             `autobound` only checks ip_local_port_range"
+             `autobound` only checks ip_local_port_range; `fwmark` and `cgroup` see \
+             mark 0 and no cgroup there"
+                .to_owned(),
+        );
+    }
+    // The kernel sends marks to CAP_NET_ADMIN only (and refuses a
+    // MARK_COND program from others): user space then sees mark 0.
+    let marks_unseen = read_proc || snap.bytecode_refused;
+    if marks_unseen
+        && plan
+            .select
+            .expr
+            .as_ref()
+            .is_some_and(|e| e.looks_at_marks())
+    {
+        notes.push(
+            "warning: the kernel shows socket marks to CAP_NET_ADMIN only (run as root): \
+             `fwmark` compared mark 0 for every socket"
                 .to_owned(),
         );
     }

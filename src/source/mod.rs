@@ -18,6 +18,8 @@ pub mod containers;
 pub mod destroy;
 pub mod diag_dump;
 pub mod events;
+pub mod filter_file;
+pub mod hosts;
 pub mod ifaces;
 pub mod input;
 pub mod netlink;
@@ -112,7 +114,8 @@ pub struct Query {
     pub memory: bool,
     /// Keep the attributes ss's format prints for -e and --cgroup
     /// (shutdown, mark, cgroup id; UNIX VFS and pending connections) in each
-    /// record's extras, and ask for them.
+    /// record's extras, and ask for them; also set for a filter's `fwmark`
+    /// and `cgroup` terms.
     pub attrs: bool,
     /// Ask for the congestion control's own data (ss-format -i: BBR's and
     /// DCTCP's attributes) and keep it.

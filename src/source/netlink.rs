@@ -150,10 +150,12 @@ impl Session {
                 return Err(SourceError::Output(e));
             }
             let interrupted = match result {
-                // A kernel that refuses the bytecode (EINVAL) is asked again
-                // without it: user space filters anyway.
+                // A kernel that refuses the bytecode (EINVAL; EPERM for a
+                // MARK_COND op without CAP_NET_ADMIN, inet_diag_bc_audit) is
+                // asked again without it: user space filters anyway.
                 Err(SourceError::KernelRefused { errno, .. })
-                    if errno == libc::EINVAL && query.bytecode.is_some() =>
+                    if (errno == libc::EINVAL || errno == libc::EPERM)
+                        && query.bytecode.is_some() =>
                 {
                     if let Some(m) = start {
                         sink.rollback(m);

@@ -7,10 +7,13 @@ use std::sync::Arc;
 
 use crate::model::Protocol;
 
-/// Port → service name, per protocol.
+/// Port → service name, per protocol, and name or alias → port.
 #[derive(Debug, Default, Clone)]
 pub struct Services {
     names: HashMap<(Protocol, u16), String>,
+    /// Every name and alias (`www` for http), first line per protocol
+    /// wins, as getservbyname.
+    ports: HashMap<(String, Protocol), u16>,
 }
 
 /// The services (or users) file could not be read. Shared (the error is
@@ -50,6 +53,7 @@ impl Services {
     /// line, and a name or port that is not UTF-8 only loses its own line.
     pub fn from_reader<R: BufRead>(reader: R) -> std::io::Result<Services> {
         let mut names = HashMap::new();
+        let mut ports = HashMap::new();
         for line in reader.split(b'\n') {
             let line = line?;
             let line = line.split(|&b| b == b'#').next().unwrap_or(&[]);
@@ -74,20 +78,19 @@ impl Services {
             names
                 .entry((proto, port))
                 .or_insert_with(|| name.to_owned());
+            // Aliases that are not UTF-8 are skipped, not the line.
+            for alias in std::iter::once(name).chain(words.filter_map(Result::ok)) {
+                ports.entry((alias.to_owned(), proto)).or_insert(port);
+            }
         }
-        Ok(Services { names })
+        Ok(Services { names, ports })
     }
 
     /// The port of a service name (TCP first, then UDP).
     pub fn port(&self, name: &str) -> Option<u16> {
-        let mut found: Vec<(Protocol, u16)> = self
-            .names
-            .iter()
-            .filter(|(_, n)| n.as_str() == name)
-            .map(|(k, _)| *k)
-            .collect();
-        found.sort();
-        found.first().map(|(_, port)| *port)
+        [Protocol::Tcp, Protocol::Udp]
+            .into_iter()
+            .find_map(|proto| self.ports.get(&(name.to_owned(), proto)).copied())
     }
 
     /// The name of `port` for `proto`, if the database has one.
@@ -151,6 +154,9 @@ mod tests {
         assert_eq!(s.port("ssh"), Some(22));
         assert_eq!(s.port("ntp"), Some(123));
         assert_eq!(s.port("nope"), None);
+        // Aliases name ports too (`sport = :www`, as getservbyname).
+        assert_eq!(s.port("www"), Some(80));
+        assert_eq!(s.port("http-alt"), Some(80));
     }
 
     /// Issue 12 item 7: one non-UTF-8 byte used to fail the whole file.
@@ -164,6 +170,7 @@ mod tests {
         assert_eq!(s.name(Protocol::Tcp, 1), None);
         assert_eq!(s.name(Protocol::Tcp, 80), Some("http"));
         assert_eq!(s.port("ntp"), Some(123));
+        assert_eq!(s.port("http"), Some(80), "the bad alias costs only itself");
         let u = Users::from_reader(
             &b"root:x:0:0:r\xe9sum\xe9:/root:/bin/sh\nb\xffd:x:5:5::/:/bin/sh\nnobody:x:65534:1::/:\n"[..],
         )

@@ -281,7 +281,7 @@ fn implied_state(args: &[&str], proto: &str) -> Result<&'static str, String> {
         return Ok(match name {
             "established" => "ESTABLISHED",
             "syn-sent" => "SYN_SENT",
-            "syn-recv" => "SYN_RECV",
+            "syn-recv" | "syn-rcv" | "SYN-RCV" => "SYN_RECV",
             "fin-wait-1" => "FIN_WAIT1",
             "fin-wait-2" => "FIN_WAIT2",
             "time-wait" => "TIME_WAIT",

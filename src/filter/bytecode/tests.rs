@@ -19,6 +19,10 @@ struct Entry {
     sport: u16,
     dport: u16,
     ifindex: u32,
+    /// sk_mark (tw_mark, ir_mark); 0 when unknown
+    mark: u32,
+    /// the cgroup v2 id of a full socket, else 0
+    cgroup: u64,
 }
 
 fn entry(s: &Socket) -> Entry {
@@ -37,6 +41,8 @@ fn entry(s: &Socket) -> Entry {
         sport: s.local.port(),
         dport: s.remote.port(),
         ifindex: s.ifindex.unwrap_or(0),
+        mark: s.extras.as_ref().and_then(|x| x.mark).unwrap_or(0),
+        cgroup: s.extras.as_ref().and_then(|x| x.cgroup_id).unwrap_or(0),
     }
 }
 
@@ -94,6 +100,14 @@ fn run(code: &[u8], e: &Entry) -> bool {
             BC_DEV_COND => {
                 e.ifindex == u32::from_ne_bytes(code[at + 4..at + 8].try_into().unwrap())
             }
+            BC_MARK_COND => {
+                let mark = u32::from_ne_bytes(code[at + 4..at + 8].try_into().unwrap());
+                let mask = u32::from_ne_bytes(code[at + 8..at + 12].try_into().unwrap());
+                e.mark & mask == mark
+            }
+            BC_CGROUP_COND => {
+                e.cgroup == u64::from_ne_bytes(code[at + 4..at + 12].try_into().unwrap())
+            }
             other => panic!("unknown op {other}"),
         };
         let step = if ok {
@@ -136,6 +150,7 @@ fn audit(code: &[u8]) -> Result<(), String> {
                 4 + 8 + alen
             }
             BC_S_GE | BC_S_LE | BC_D_GE | BC_D_LE | BC_DEV_COND => 8,
+            BC_MARK_COND | BC_CGROUP_COND => 12,
             BC_AUTO | BC_JMP => 4,
             c => return Err(format!("bad op {c}")),
         };
@@ -165,6 +180,12 @@ fn sock(local: SocketAddr, remote: SocketAddr, ifindex: u32) -> Socket {
     Socket {
         uid: Some(1000),
         ifindex: Some(ifindex),
+        // A few marks and cgroups, some unknown (TIME_WAIT-like).
+        extras: Some(Box::new(crate::model::Extras {
+            mark: [None, Some(0), Some(0x11)][(ifindex % 3) as usize],
+            cgroup_id: [Some(1), None, Some(77)][(local.port() % 3) as usize],
+            ..Default::default()
+        })),
         ..Socket::test_tcp(
             TcpState::Established,
             &local.to_string(),
@@ -229,6 +250,15 @@ fn arb_leaf(with_user_terms: bool) -> BoxedStrategy<Expr> {
             .boxed(),
         (side, port).prop_map(|(s, p)| Expr::PortLe(s, p)).boxed(),
         (0..3u32).prop_map(Expr::Dev).boxed(),
+        (
+            proptest::sample::select(vec![0u32, 1, 0x10, 0x11]),
+            proptest::sample::select(vec![u32::MAX, 0x0f, 0xf0, 0]),
+        )
+            .prop_map(|(value, mask)| Expr::Mark { value, mask })
+            .boxed(),
+        proptest::sample::select(vec![0u64, 1, 77])
+            .prop_map(Expr::Cgroup)
+            .boxed(),
     ];
     if with_user_terms {
         leaves.push((0..2000u32).prop_map(|u| Expr::Uid(Cmp::Ge, u)).boxed());
@@ -292,6 +322,39 @@ fn sport_eq_program_bytes() {
         &22i32.to_ne_bytes(),                       // port
     ].concat();
     assert_eq!(code, want);
+}
+
+/// As ss.c's ssfilter_bytecompile lays them out: MARK_COND with struct
+/// inet_diag_markcond, CGROUP_COND with a packed u64.
+#[test]
+fn mark_and_cgroup_program_bytes() {
+    let code = compile(&Expr::Mark {
+        value: 0x10,
+        mask: 0xf0,
+    })
+    .unwrap();
+    #[rustfmt::skip]
+    let want: Vec<u8> = [
+        &[BC_MARK_COND, 12][..], &16u16.to_ne_bytes(),
+        &0x10u32.to_ne_bytes(), &0xf0u32.to_ne_bytes(),
+    ].concat();
+    assert_eq!(code, want);
+    let code = compile(&Expr::Cgroup(0x0102_0304_0506_0708)).unwrap();
+    #[rustfmt::skip]
+    let want: Vec<u8> = [
+        &[BC_CGROUP_COND, 12][..], &16u16.to_ne_bytes(),
+        &0x0102_0304_0506_0708u64.to_ne_bytes(),
+    ].concat();
+    assert_eq!(code, want);
+    let not = compile(&Expr::Not(Box::new(Expr::Mark {
+        value: 1,
+        mask: u32::MAX,
+    })))
+    .unwrap();
+    assert_eq!(audit(&not), Ok(()));
+    assert_eq!(not.len(), 16);
+    // A UNIX glob is never the kernel's: left to user space.
+    assert!(compile(&Expr::UnixName(Side::Src, "/run/*".into())).is_none());
 }
 
 #[test]
