@@ -105,6 +105,7 @@ fn refused_dump_falls_back_for_that_table_only() {
         unix: false,
         info: false,
         memory: false,
+        kinds: sockscope::source::KindsQuery::default(),
     };
     let tcp = Table {
         family: Family::Inet,

@@ -67,6 +67,7 @@ fuzz_target!(|data: &[u8]| {
         unix: false,
         info: true,
         memory: true,
+        kinds: sockscope::source::KindsQuery::default(),
     };
     for table in query.tables() {
         let _ = build_request(table, &query, 1);

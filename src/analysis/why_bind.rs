@@ -353,9 +353,11 @@ fn bind_once(
 ) -> Result<Result<(), BindFailed>, TryError> {
     use socket2::{Domain, Socket, Type};
     let err = |step: &'static str| move |source| TryError { step, addr, source };
+    // why-bind checks TCP or UDP ports (config); an MPTCP socket binds a
+    // TCP port, and a raw socket has no port to try.
     let ty = match proto {
-        Protocol::Tcp => Type::STREAM,
-        Protocol::Udp => Type::DGRAM,
+        Protocol::Tcp | Protocol::Mptcp => Type::STREAM,
+        Protocol::Udp | Protocol::Raw => Type::DGRAM,
     };
     let socket = Socket::new(Domain::for_address(addr), ty, None).map_err(err("open a socket"))?;
     if reuse {

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod facts;
+pub mod kinds;
 pub mod netns;
 
 use std::net::{IpAddr, SocketAddr};
@@ -63,6 +64,16 @@ pub enum ConfigError {
     /// `-N`, `--container`: a namespace that cannot be read.
     #[error(transparent)]
     Netns(#[from] netns::NetnsArgError),
+    /// -A or -f named something ss does not know.
+    #[error(transparent)]
+    Kinds(#[from] kinds::KindsError),
+    /// The kind flags leave nothing to list (ss: "no socket tables to show
+    /// with such filter", exit 0): said on stderr, exit 0.
+    #[error("no socket tables to show with such filter")]
+    NoKinds,
+    /// `-f help`: the families (said on stderr, exit 0).
+    #[error("FAMILY := {{inet|inet6|link|unix|netlink|vsock|tipc|xdp|help}}")]
+    FamilyHelp,
     /// A flag the subcommand would otherwise ignore.
     #[error("{flag} cannot be used with {view}: {why}")]
     NotForView {
@@ -207,23 +218,15 @@ impl Config {
                 why: "a recording holds one namespace's dumps",
             });
         }
-        // Like ss: no protocol flag means every protocol sockscope reads.
-        let protocols: Vec<Protocol> = match (cli.tcp, cli.udp) {
-            (false, false) if cli.unix => Vec::new(),
-            (false, false) => Protocol::ALL.to_vec(),
-            (t, u) => Protocol::ALL
-                .into_iter()
-                .filter(|p| match p {
-                    Protocol::Tcp => t,
-                    Protocol::Udp => u,
-                })
-                .collect(),
-        };
-        let families = match (cli.ipv4, cli.ipv6) {
-            (true, false) => vec![Family::Inet],
-            (false, true) => vec![Family::Inet6],
-            _ => Family::ALL.to_vec(),
-        };
+        // ss's rules for -t -u -w -M -x -4 -6 -A -f ... (config::kinds);
+        // no kind flag: sockscope's internet tables.
+        let selected = kinds::select(&kind_flags(&cli)?)?;
+        if selected.kinds.is_empty() && cli.command.is_none() && !cli.summary {
+            return Err(ConfigError::NoKinds);
+        }
+        let protocols = selected.protocols();
+        let families = selected.inet_families();
+        let (unix, unix_left_out) = selected.unix();
         let ipv6 = families.contains(&Family::Inet6);
         let format = if cli.json {
             OutputFormat::Json
@@ -284,8 +287,17 @@ impl Config {
             None if cli.summary => (Mode::Summary, StateSet::all()),
             // ss: -a wins over -l; neither shows connected sockets only.
             None if cli.all => (Mode::List, StateSet::all()),
+            // ss -B: bound-inactive sockets only.
+            None if cli.bound_inactive => {
+                (Mode::List, [TcpState::BoundInactive].into_iter().collect())
+            }
             None if cli.listening => (Mode::List, StateSet::listening()),
-            None => (Mode::List, StateSet::connected()),
+            // The kinds' and families' default states (ss: -w alone shows
+            // ESTAB raw sockets, -0 UNCONN packet ones).
+            None => (
+                Mode::List,
+                selected.default_states.unwrap_or_else(StateSet::connected),
+            ),
         };
         // ss: `state`/`exclude` words override -a and -l.
         let states = match (&mode, filter.states) {
@@ -322,7 +334,12 @@ impl Config {
             Mode::Listeners | Mode::Ports => vec![Protocol::Tcp],
             Mode::WhyBind { .. } if cli.udp && !cli.tcp => vec![Protocol::Udp],
             Mode::WhyBind { .. } => vec![Protocol::Tcp],
-            _ => protocols,
+            // A raw socket holds no port; -s counts TCP and UDP.
+            Mode::Who(_) | Mode::Summary => protocols
+                .into_iter()
+                .filter(|p| matches!(p, Protocol::Tcp | Protocol::Udp))
+                .collect(),
+            Mode::List => protocols,
         };
         let processes =
             cli.processes || process.is_some() || is_who || (explain && mode != Mode::Ports);
@@ -340,8 +357,8 @@ impl Config {
         };
         // ss shows Netid when more than one kind is listed; -x alone lists
         // three (u_str, u_dgr, u_seq).
-        let netid = protocols.len() > 1 || cli.unix;
-        if cli.unix && filter.expr.is_some() {
+        let netid = selected.kinds.len() > 1;
+        if unix && filter.expr.is_some() {
             return Err(ConfigError::UnixFilter);
         }
         let bytecode = request_filter(filter.expr.as_ref(), &mode, &facts.knobs)
@@ -364,9 +381,14 @@ impl Config {
                 families,
                 states: query_states,
                 bytecode,
-                unix: cli.unix,
+                unix,
                 info: cli.info,
                 memory: cli.memory,
+                kinds: crate::source::KindsQuery {
+                    unix_left_out,
+                    unread: selected.unread(),
+                    named: selected.named,
+                },
             },
             source: SourceOptions {
                 kind: match cli.source {
@@ -385,7 +407,7 @@ impl Config {
                 netid: netid || is_who,
                 processes,
                 cmdline: cli.cmdline,
-                timers: cli.options,
+                timers: cli.options || cli.bpf,
                 info: cli.info,
                 memory: cli.memory,
                 ipv6,
@@ -400,6 +422,59 @@ impl Config {
             namespaces,
         })
     }
+}
+
+/// The kind flags of `cli`, for [`kinds::select`]; `-f help` is
+/// [`ConfigError::FamilyHelp`].
+fn kind_flags(cli: &Cli) -> Result<kinds::KindFlags, ConfigError> {
+    use crate::model::{AddrFamily, SocketKind as K};
+    let given = [
+        (cli.tcp, K::Tcp),
+        (cli.udp, K::Udp),
+        (cli.raw, K::Raw),
+        (cli.mptcp, K::Mptcp),
+        (cli.sctp, K::Sctp),
+        (cli.dccp, K::Dccp),
+    ];
+    let mut flags = kinds::KindFlags {
+        states_given: cli.all || cli.listening || cli.bound_inactive,
+        queries: cli.query.clone(),
+        ..Default::default()
+    };
+    // Kinds named before the first -A are forgotten by it; after it, kept
+    // (Cli::parse_args records which came after).
+    let mut after = Vec::new();
+    for (on, kind) in given {
+        if !on {
+            continue;
+        }
+        if cli.query.is_empty() {
+            flags.kinds.push(kind);
+        } else if cli.kinds_after_query.contains(&kind) {
+            after.push(kind);
+        }
+    }
+    for (on, family) in [
+        (cli.unix, AddrFamily::Unix),
+        (cli.ipv4, AddrFamily::Inet),
+        (cli.ipv6, AddrFamily::Inet6),
+        (cli.packet, AddrFamily::Packet),
+        (cli.vsock, AddrFamily::Vsock),
+        (cli.tipc, AddrFamily::Tipc),
+        (cli.xdp, AddrFamily::Xdp),
+    ] {
+        if on {
+            flags.families.push(family);
+        }
+    }
+    for word in &cli.family {
+        if word == "help" {
+            return Err(ConfigError::FamilyHelp);
+        }
+        flags.families.push(kinds::family_word(word)?);
+    }
+    flags.after_query = after;
+    Ok(flags)
 }
 
 /// Refuses the flags a subcommand would ignore (or answer wrongly with),
@@ -759,7 +834,9 @@ mod tests {
     #[test]
     fn defaults_are_ss_defaults() {
         let c = config(&[]);
-        assert_eq!(c.query.protocols, vec![Protocol::Tcp, Protocol::Udp]);
+        // Every internet table sockscope reads (ss's default adds UNIX,
+        // packet and netlink sockets).
+        assert_eq!(c.query.protocols, Protocol::ALL.to_vec());
         assert_eq!(c.query.families, vec![Family::Inet, Family::Inet6]);
         assert_eq!(c.query.states, StateSet::connected());
         assert_eq!(c.format, OutputFormat::Table);

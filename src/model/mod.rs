@@ -9,6 +9,7 @@
 //! source could not tell (never a made-up zero).
 
 mod container;
+mod kinds;
 mod knobs;
 mod netns;
 mod owner;
@@ -19,11 +20,12 @@ mod tcpinfo;
 mod unix;
 
 pub use container::{Container, MAX_NAME_BYTES, Pod, Runtime, bounded_name, bounded_string};
+pub use kinds::{AddrFamilies, AddrFamily, Kinds, QUERY_WORDS, SocketKind, query_word};
 pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
 pub use netns::{Netns, NetnsId, NetnsName};
 pub use owner::{Owner, RawNames};
 pub use socket::{Attribution, DualStack, Extras, QueueKind, Queued, Socket, Timer, TimerKind};
 pub use sockstat::{FragCounts, SockStat, TcpCounts, UdpCounts};
-pub use states::{Family, Protocol, StateSet, TcpState};
+pub use states::{Family, IPPROTO_MPTCP, Protocol, StateSet, TcpState};
 pub use tcpinfo::{SkMemInfo, TcpInfo, TcpOptions};
 pub use unix::{UnixKind, UnixSocket};

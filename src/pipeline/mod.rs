@@ -605,6 +605,7 @@ mod tests {
                 unix: false,
                 info: false,
                 memory: false,
+                kinds: crate::source::KindsQuery::default(),
             },
             select: Selection {
                 states: crate::model::StateSet::all(),

@@ -19,6 +19,7 @@ pub mod input;
 pub mod netlink;
 pub mod netns;
 pub mod owners;
+pub mod probe;
 pub mod proc;
 pub mod sections;
 pub mod services;
@@ -30,7 +31,7 @@ pub mod unix_proc;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::model::{Family, Protocol, Socket, StateSet, UnixSocket};
+use crate::model::{Family, Kinds, Protocol, Socket, SocketKind, StateSet, UnixKind, UnixSocket};
 
 /// Which data source to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,14 +48,18 @@ pub struct Table {
 }
 
 impl Table {
-    /// The /proc/net file name of this table (`tcp`, `tcp6`, `udp`, `udp6`).
-    pub fn proc_name(self) -> &'static str {
-        match (self.proto, self.family) {
+    /// The /proc/net file name of this table (`tcp`, `tcp6`, `udp`, `udp6`,
+    /// `raw`, `raw6`); MPTCP has none.
+    pub fn proc_name(self) -> Option<&'static str> {
+        Some(match (self.proto, self.family) {
             (Protocol::Tcp, Family::Inet) => "tcp",
             (Protocol::Tcp, Family::Inet6) => "tcp6",
             (Protocol::Udp, Family::Inet) => "udp",
             (Protocol::Udp, Family::Inet6) => "udp6",
-        }
+            (Protocol::Raw, Family::Inet) => "raw",
+            (Protocol::Raw, Family::Inet6) => "raw6",
+            (Protocol::Mptcp, _) => return None,
+        })
     }
 }
 
@@ -64,19 +69,23 @@ impl std::fmt::Display for Table {
     }
 }
 
-/// One dump: an inet table, or the UNIX sockets.
+/// One dump: an inet table, the UNIX sockets, or a probe of whether the
+/// kernel has diagnostics for a kind sockscope does not read ([`probe`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DumpId {
     Inet(Table),
     Unix,
+    Probe(SocketKind),
 }
 
 impl DumpId {
-    /// (sdiag_family, sdiag_protocol) of its request.
+    /// (sdiag_family, sdiag_protocol) of its request (MPTCP: the low byte;
+    /// its request also carries INET_DIAG_REQ_PROTOCOL).
     pub fn keys(self) -> (u8, u8) {
         match self {
-            DumpId::Inet(t) => (t.family.af(), t.proto.ipproto()),
+            DumpId::Inet(t) => (t.family.af(), t.proto.sdiag_protocol()),
             DumpId::Unix => (libc::AF_UNIX as u8, 0),
+            DumpId::Probe(kind) => probe::keys(kind),
         }
     }
 }
@@ -86,6 +95,7 @@ impl std::fmt::Display for DumpId {
         match self {
             DumpId::Inet(t) => t.fmt(f),
             DumpId::Unix => f.write_str("unix"),
+            DumpId::Probe(kind) => write!(f, "{kind} (probe)"),
         }
     }
 }
@@ -105,6 +115,25 @@ pub struct Query {
     pub info: bool,
     /// Ask the kernel for socket memory (-m).
     pub memory: bool,
+    /// What else the run lists, or says it cannot (-A, -f, -0, -S, ...).
+    pub kinds: KindsQuery,
+}
+
+/// The socket kinds of a query beyond its inet tables: which UNIX types
+/// are left out, and the kinds sockscope does not read as rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KindsQuery {
+    /// UNIX socket types not asked for (`-A unix_stream` leaves out the
+    /// datagram and seqpacket ones).
+    pub unix_left_out: Vec<UnixKind>,
+    /// Kinds asked for that sockscope does not read as rows (packet,
+    /// netlink, SCTP, DCCP, vsock, TIPC, XDP): for those in `named`, the
+    /// source says why none are listed ([`Warning::KindNotRead`]).
+    pub unread: Kinds,
+    /// The kinds the user named (-S, -d, -0, --vsock, -A WORD, -f FAMILY);
+    /// MPTCP and the kinds above when the kernel lacks them are left out
+    /// in silence otherwise, as ss does.
+    pub named: Kinds,
 }
 
 impl Query {
@@ -126,6 +155,11 @@ impl Query {
         self.states.contains(s.state)
             && self.protocols.contains(&s.proto)
             && self.families.contains(&s.family)
+    }
+
+    /// True when a UNIX record belongs to this query (its state and type).
+    pub fn matches_unix(&self, u: &UnixSocket) -> bool {
+        self.states.contains(u.state) && !self.kinds.unix_left_out.contains(&u.kind)
     }
 }
 
@@ -154,6 +188,25 @@ pub enum Warning {
     /// Record lines of /proc/net/unix that could be text inside another
     /// socket's name and claim an inode another record claims: not shown.
     AmbiguousUnixLines { path: PathBuf, lines: usize },
+    /// Sockets of a kind asked for are not listed, and why; `group`: the
+    /// message is about every kind of its family (both packet kinds).
+    KindNotRead {
+        kind: SocketKind,
+        why: NotRead,
+        group: bool,
+    },
+}
+
+/// Why the sockets of a kind are not listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRead {
+    /// The kernel has no sock_diag handler for it (the module named, e.g.
+    /// sctp_diag, is not built or loaded): it answered with this errno.
+    KernelLacks { module: &'static str, errno: i32 },
+    /// The kernel has it, sockscope does not read it yet.
+    NotYet,
+    /// /proc/net has no table for it (MPTCP) and netlink was not used.
+    NoProcTable,
 }
 
 impl std::fmt::Display for Warning {
@@ -178,6 +231,30 @@ impl std::fmt::Display for Warning {
                  and claim another socket's inode",
                 path.display()
             ),
+            Warning::KindNotRead { kind, why, group } => {
+                let label = if *group {
+                    kind.group_label()
+                } else {
+                    kind.label()
+                };
+                match why {
+                    NotRead::KernelLacks { module, errno } => write!(
+                        f,
+                        "no {label} sockets listed: this kernel has no {module} \
+                     (sock_diag answered: {})",
+                        io::Error::from_raw_os_error(*errno)
+                    ),
+                    NotRead::NotYet => write!(
+                        f,
+                        "{label} sockets are not read by sockscope yet; none listed"
+                    ),
+                    NotRead::NoProcTable => write!(
+                        f,
+                        "{label} sockets are listed over netlink only (/proc/net has no table \
+                     of them); none listed"
+                    ),
+                }
+            }
             Warning::DumpInterrupted { table, attempts } => write!(
                 f,
                 "the {table} table changed during each of {attempts} dumps; \
@@ -393,10 +470,37 @@ pub fn read_into(
     if query.unix {
         dumps.push(DumpId::Unix);
     }
+    let named = query.kinds.named;
     let read_proc = |dump: DumpId, snap: &mut Snapshot, sink: &mut dyn Sink| match dump {
+        DumpId::Inet(table) if table.proc_name().is_none() => {
+            let kind = SocketKind::Mptcp;
+            let warning = Warning::KindNotRead {
+                kind,
+                why: NotRead::NoProcTable,
+                group: false,
+            };
+            if named.contains(kind) && !snap.warnings.contains(&warning) {
+                snap.warnings.push(warning);
+            }
+            Ok(())
+        }
+        // A /proc tree without the raw tables (a recorded fixture, a kernel
+        // without IPv6) has no raw sockets to list, as ss takes it.
+        DumpId::Inet(table) if table.proto == Protocol::Raw => {
+            match proc::read_table(&opts.proc_net, table, query, sink) {
+                Err(SourceError::ProcRead { source, .. })
+                    if source.kind() == io::ErrorKind::NotFound =>
+                {
+                    Ok(())
+                }
+                other => other,
+            }
+        }
         DumpId::Inet(table) => proc::read_table(&opts.proc_net, table, query, sink),
         DumpId::Unix => read_unix_proc(&opts.proc_net, query, &mut snap.unix, &mut snap.warnings),
+        DumpId::Probe(_) => Ok(()),
     };
+    let mut session = None;
     match opts.kind {
         SourceKind::Proc => {
             for dump in dumps {
@@ -406,7 +510,7 @@ pub fn read_into(
         SourceKind::Netlink => {
             let mut fallback: Vec<DumpId> = Vec::new();
             let mut reason = String::new();
-            let mut session = match netlink::Session::open(opts) {
+            session = match netlink::Session::open(opts) {
                 Ok(s) => Some(s),
                 Err(e) if e.is_netlink_refusal() => {
                     reason = error_text(&e);
@@ -421,10 +525,35 @@ pub fn read_into(
                         Some(sess.dump(table, query, &mut snap, sink))
                     }
                     (Some(sess), DumpId::Unix) => Some(sess.dump_unix(query, &mut snap)),
+                    (Some(_), DumpId::Probe(_)) => Some(Ok(())),
                 };
                 let refused = match result {
                     None => true,
                     Some(Ok(())) => false,
+                    // ss's way: raw sockets over netlink where the kernel
+                    // has raw_diag, else /proc/net/raw{,6}, in silence (this
+                    // kernel has no raw_diag).
+                    Some(Err(SourceError::KernelRefused { .. })) if matches!(dump, DumpId::Inet(t) if t.proto == Protocol::Raw) =>
+                    {
+                        read_proc(dump, &mut snap, sink)?;
+                        continue;
+                    }
+                    // A kernel without MPTCP (or mptcp_diag) has none to list.
+                    Some(Err(SourceError::KernelRefused { errno, .. })) if matches!(dump, DumpId::Inet(t) if t.proto == Protocol::Mptcp) =>
+                    {
+                        let warning = Warning::KindNotRead {
+                            kind: SocketKind::Mptcp,
+                            why: NotRead::KernelLacks {
+                                module: probe::module(SocketKind::Mptcp),
+                                errno,
+                            },
+                            group: false,
+                        };
+                        if named.contains(SocketKind::Mptcp) && !snap.warnings.contains(&warning) {
+                            snap.warnings.push(warning);
+                        }
+                        continue;
+                    }
                     Some(Err(e)) if e.is_netlink_refusal() => {
                         if reason.is_empty() {
                             reason = error_text(&e);
@@ -446,10 +575,48 @@ pub fn read_into(
             }
         }
     }
+    tell_unread(&query.kinds, session.as_mut(), &mut snap)?;
     if query.unix {
         name_unix_peers(&mut snap.unix);
     }
     Ok(snap)
+}
+
+/// Says why the kinds asked for that sockscope does not read list nothing:
+/// the kernel lacks their diagnostics (asked over netlink, as ss would), or
+/// sockscope does not read them yet. Only the kinds the user named are
+/// told about; one line per kernel module.
+fn tell_unread(
+    kinds: &KindsQuery,
+    mut session: Option<&mut netlink::Session>,
+    snap: &mut Snapshot,
+) -> Result<(), SourceError> {
+    let mut modules: Vec<&'static str> = Vec::new();
+    for kind in kinds.unread.iter().filter(|k| kinds.named.contains(*k)) {
+        let module = probe::module(kind);
+        if modules.contains(&module) {
+            continue;
+        }
+        modules.push(module);
+        let errno = match session.as_deref_mut() {
+            Some(sess) if probe::probed(kind) && !sess.is_replay() => sess.probe(kind)?,
+            _ => None,
+        };
+        let named_here = kinds
+            .unread
+            .iter()
+            .filter(|k| kinds.named.contains(*k) && probe::module(*k) == module)
+            .count();
+        snap.warnings.push(Warning::KindNotRead {
+            kind,
+            why: match errno {
+                Some(errno) => NotRead::KernelLacks { module, errno },
+                None => NotRead::NotYet,
+            },
+            group: named_here > 1,
+        });
+    }
+    Ok(())
 }
 
 /// Reads `<proc_net>/unix` into records. /proc has no queues, peers or
@@ -468,7 +635,7 @@ fn read_unix_proc(
             return;
         }
         let state = e.state();
-        if query.states.contains(state) {
+        if query.states.contains(state) && !query.kinds.unix_left_out.contains(&e.kind) {
             out.push(UnixSocket {
                 kind: e.kind,
                 state,

@@ -175,7 +175,7 @@ impl Session {
             let rows = &mut snap.unix;
             let interrupted = self.exchange(DumpId::Unix, &request, true, &mut |payload| {
                 let u = parse_unix(payload)?;
-                if query.states.contains(u.state) {
+                if query.matches_unix(&u) {
                     rows.push(u);
                 }
                 Ok(())
@@ -193,6 +193,25 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// Asks the kernel for a dump of a kind sockscope does not read, to
+    /// learn whether it has the diagnostics module: `Some(errno)` when it
+    /// refused (no module), `None` when it answered. The rows are counted
+    /// and dropped.
+    pub fn probe(&mut self, kind: crate::model::SocketKind) -> Result<Option<i32>, SourceError> {
+        self.seq = self.seq.wrapping_add(1);
+        let request = super::probe::request(kind, self.seq);
+        match self.exchange(DumpId::Probe(kind), &request, false, &mut |_| Ok(())) {
+            Ok(_) => Ok(None),
+            Err(SourceError::KernelRefused { errno, .. }) => Ok(Some(errno)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether this session replays a recording.
+    pub fn is_replay(&self) -> bool {
+        matches!(self.transport, Transport::Replay(_))
     }
 
     /// Sends one request and hands every reply payload to `each`, up to
@@ -318,7 +337,8 @@ pub fn build_request(table: Table, query: &Query, seq: u32) -> Vec<u8> {
     };
     let request = InetRequest {
         family: table.family.af(),
-        protocol: table.proto.ipproto(),
+        // u8: MPTCP's 262 is also sent whole in INET_DIAG_REQ_PROTOCOL
+        protocol: table.proto.sdiag_protocol(),
         // Only what the output needs (INET_DIAG_SKV6ONLY comes unasked for
         // LISTEN and CLOSE sockets): tcp_info and congestion for -i, socket
         // memory for -m.
@@ -349,10 +369,27 @@ pub fn build_request(table: Table, query: &Query, seq: u32) -> Vec<u8> {
     // inet_diag_req_v2 and fix nlmsg_len.
     if let Some(code) = &query.bytecode {
         buf.extend_from_slice(&bytecode_attribute(code));
-        let len = buf.len() as u32;
-        buf[..4].copy_from_slice(&len.to_ne_bytes());
     }
+    // A protocol past a byte (MPTCP) goes in INET_DIAG_REQ_PROTOCOL, as ss
+    // sends it (misc/ss.c: sockdiag_send).
+    if table.proto.needs_protocol_attribute() {
+        buf.extend_from_slice(&protocol_attribute(table.proto.ipproto()));
+    }
+    let len = buf.len() as u32;
+    buf[..4].copy_from_slice(&len.to_ne_bytes());
     buf
+}
+
+/// include/uapi/linux/inet_diag.h: INET_DIAG_REQ_PROTOCOL.
+const INET_DIAG_REQ_PROTOCOL: u16 = 3;
+
+/// The request attribute carrying a protocol number as a u32.
+pub fn protocol_attribute(protocol: u32) -> Vec<u8> {
+    let mut v = Vec::with_capacity(8);
+    v.extend_from_slice(&8u16.to_ne_bytes());
+    v.extend_from_slice(&INET_DIAG_REQ_PROTOCOL.to_ne_bytes());
+    v.extend_from_slice(&protocol.to_ne_bytes());
+    v
 }
 
 /// include/uapi/linux/inet_diag.h: INET_DIAG_REQ_BYTECODE.
@@ -625,8 +662,15 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
     // for the one needed (parsing them all allocates for each).
     let h = InetResponseHeader::parse(&payload[..INET_DIAG_MSG_LEN]).map_err(|e| e.to_string())?;
     // idiag_state
-    let state = TcpState::from_kernel(h.state)
-        .ok_or_else(|| format!("unknown socket state {}", h.state))?;
+    let state = match TcpState::from_kernel(h.state)
+        .ok_or_else(|| format!("unknown socket state {}", h.state))?
+    {
+        // A TCP socket in CLOSE is in no hash the dump walks but the bind
+        // hash, walked only for TCPF_BOUND_INACTIVE (net/ipv4/inet_diag.c:
+        // inet_diag_dump_icsk), which reports sk_state as is.
+        TcpState::Close if proto == Protocol::Tcp => TcpState::BoundInactive,
+        s => s,
+    };
     // A SYN_RECV socket with no inode is a request socket (TCP_NEW_SYN_RECV
     // inside the kernel): inet_req_diag_fill() fills in no uid.
     let is_request_socket = state == TcpState::SynRecv && h.inode == 0;
@@ -810,8 +854,11 @@ pub struct RequestKeys {
     /// unix_diag_req.udiag_show (UDIAG_SHOW_* flags).
     pub extras: u32,
     /// The request's attributes after the fixed struct (for inet:
-    /// INET_DIAG_REQ_BYTECODE), byte for byte; empty when none.
+    /// INET_DIAG_REQ_BYTECODE), byte for byte, but for
+    /// INET_DIAG_REQ_PROTOCOL; empty when none.
     pub filter: Vec<u8>,
+    /// INET_DIAG_REQ_PROTOCOL: the protocol past a byte (MPTCP).
+    pub protocol: Option<u32>,
 }
 
 /// include/uapi/linux/inet_diag.h: sizeof(struct inet_diag_req_v2).
@@ -833,14 +880,20 @@ impl RequestKeys {
                 states: u32_at(4).unwrap_or(0),
                 extras: u32_at(12).unwrap_or(0),
                 filter: payload[UNIX_DIAG_REQ_LEN..].to_vec(),
+                protocol: None,
             })
         } else {
             // inet_diag_req_v2: sdiag_family, sdiag_protocol, idiag_ext,
             // pad, idiag_states, id; then the attributes (bytecode)
-            (payload.len() >= INET_DIAG_REQ_V2_LEN).then(|| RequestKeys {
+            if payload.len() < INET_DIAG_REQ_V2_LEN {
+                return None;
+            }
+            let (filter, protocol) = split_protocol(&payload[INET_DIAG_REQ_V2_LEN..]);
+            Some(RequestKeys {
                 states: u32_at(4).unwrap_or(0),
                 extras: u32::from(payload[2]),
-                filter: payload[INET_DIAG_REQ_V2_LEN..].to_vec(),
+                filter,
+                protocol,
             })
         }
     }
@@ -870,6 +923,34 @@ impl RequestKeys {
         }
         None
     }
+}
+
+/// Splits a request's attributes into INET_DIAG_REQ_PROTOCOL's value and
+/// the bytes of the others (an attribute that does not parse ends the
+/// walk: the rest is kept as bytes).
+fn split_protocol(attrs: &[u8]) -> (Vec<u8>, Option<u32>) {
+    let mut rest = Vec::new();
+    let mut protocol = None;
+    let mut pos = 0;
+    while pos + 4 <= attrs.len() {
+        let len = usize::from(u16::from_ne_bytes([attrs[pos], attrs[pos + 1]]));
+        let kind = u16::from_ne_bytes([attrs[pos + 2], attrs[pos + 3]]);
+        let end = (pos + len.div_ceil(4) * 4).min(attrs.len());
+        if len < 4 || pos + len > attrs.len() {
+            break;
+        }
+        if kind == INET_DIAG_REQ_PROTOCOL && len == 8 {
+            protocol = attrs
+                .get(pos + 4..pos + 8)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_ne_bytes);
+        } else {
+            rest.extend_from_slice(&attrs[pos..end]);
+        }
+        pos = end;
+    }
+    rest.extend_from_slice(&attrs[pos.min(attrs.len())..]);
+    (rest, protocol)
 }
 
 /// What a recorded dump lacks for the request replayed.
@@ -909,7 +990,11 @@ impl Replay {
             .unwrap_or_default();
         let mut gap = None;
         let found = self.dumps.iter_mut().find(|d| {
-            if d.used || d.family != family || d.protocol != protocol {
+            if d.used
+                || d.family != family
+                || d.protocol != protocol
+                || d.asked.protocol != wanted.protocol
+            {
                 return false;
             }
             match d.asked.lacks(&wanted) {

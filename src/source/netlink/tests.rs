@@ -240,6 +240,7 @@ fn request_bytes_carry_the_states_mask() {
         unix: false,
         info: false,
         memory: false,
+        kinds: crate::source::KindsQuery::default(),
     };
     let t = Table {
         family: Family::Inet6,
@@ -287,6 +288,7 @@ fn bytecode_travels_as_a_padded_attribute() {
         unix: false,
         info: false,
         memory: false,
+        kinds: crate::source::KindsQuery::default(),
     };
     let req = build_request(TCP4, &query, 1);
     // nlmsghdr (16) + inet_diag_req_v2 (56) + the attribute (16)
@@ -305,6 +307,7 @@ fn recording_splits_at_requests() {
         unix: false,
         info: false,
         memory: false,
+        kinds: crate::source::KindsQuery::default(),
     };
     let mut file = build_request(TCP4, &query, 1);
     file.extend_from_slice(&LISTEN_THEN_DONE);
