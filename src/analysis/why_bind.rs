@@ -477,12 +477,7 @@ mod tests {
             0,
         );
         assert!(v.busy);
-        assert_eq!(
-            v.reasons,
-            [Reason::BoundInactive {
-                socket: &socks[0]
-            }]
-        );
+        assert_eq!(v.reasons, [Reason::BoundInactive { socket: &socks[0] }]);
     }
 
     #[test]
