@@ -62,7 +62,7 @@ impl Selected {
     pub fn protocols(&self) -> Vec<Protocol> {
         Protocol::ALL
             .into_iter()
-            .filter(|p| self.kinds.contains(kind_of(*p)))
+            .filter(|p| self.kinds.contains(p.kind()))
             .collect()
     }
 
@@ -112,16 +112,6 @@ impl Selected {
                 )
             })
             .collect()
-    }
-}
-
-/// The socket kind of an internet protocol.
-pub fn kind_of(p: Protocol) -> SocketKind {
-    match p {
-        Protocol::Tcp => SocketKind::Tcp,
-        Protocol::Udp => SocketKind::Udp,
-        Protocol::Raw => SocketKind::Raw,
-        Protocol::Mptcp => SocketKind::Mptcp,
     }
 }
 

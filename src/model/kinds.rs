@@ -152,6 +152,18 @@ impl fmt::Display for SocketKind {
     }
 }
 
+impl super::Protocol {
+    /// The socket kind of an internet protocol.
+    pub fn kind(self) -> SocketKind {
+        match self {
+            super::Protocol::Tcp => SocketKind::Tcp,
+            super::Protocol::Udp => SocketKind::Udp,
+            super::Protocol::Raw => SocketKind::Raw,
+            super::Protocol::Mptcp => SocketKind::Mptcp,
+        }
+    }
+}
+
 /// A set of socket kinds (ss's `dbs` mask).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Kinds(u32);

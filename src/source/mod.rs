@@ -538,6 +538,16 @@ pub fn read_into(
                         read_proc(dump, &mut snap, sink)?;
                         continue;
                     }
+                    // A recording made before sockscope read raw and MPTCP
+                    // sockets by default has no such dump: none, unless the
+                    // user asked for them by name.
+                    Some(Err(SourceError::ReplayMissing { .. }))
+                        if matches!(dump, DumpId::Inet(t)
+                            if matches!(t.proto, Protocol::Raw | Protocol::Mptcp)
+                                && !named.contains(t.proto.kind())) =>
+                    {
+                        continue;
+                    }
                     // A kernel without MPTCP (or mptcp_diag) has none to list.
                     Some(Err(SourceError::KernelRefused { errno, .. })) if matches!(dump, DumpId::Inet(t) if t.proto == Protocol::Mptcp) =>
                     {

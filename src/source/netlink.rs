@@ -901,8 +901,12 @@ impl RequestKeys {
     /// Why replies recorded for `self` cannot answer `wanted`, or `None`
     /// when they can: every state, extension and show flag wanted was
     /// asked for, and the recorded request had no kernel filter or the same.
+    /// BOUND_INACTIVE's bit is not required: recordings made before
+    /// sockscope asked for it (`-a` does since issue 15) answer without
+    /// those sockets, as a kernel before 6.8, which ignores the bit, would.
     pub fn lacks(&self, wanted: &RequestKeys) -> Option<ReplayGap> {
-        let states = wanted.states & !self.states;
+        let optional = TcpState::BoundInactive.bit();
+        let states = wanted.states & !self.states & !optional;
         if states != 0 {
             // NEW_SYN_RECV's bit is SYN_RECV too: one name per state.
             let missing: StateSet = (0..32u8)

@@ -386,3 +386,58 @@ fn parses_unix_reply() {
     bad[1] = 9;
     assert!(parse_unix(&bad).is_err());
 }
+
+/// A recording made before `-a` asked for BOUND_INACTIVE answers `-a`
+/// (without those sockets); a state it lacks otherwise is still a gap.
+#[test]
+fn bound_inactive_bit_is_optional_in_a_recording() {
+    let old = RequestKeys {
+        states: StateSet::all()
+            .without(&[TcpState::BoundInactive])
+            .kernel_mask(),
+        ..RequestKeys::default()
+    };
+    let now = RequestKeys {
+        states: StateSet::all().kernel_mask(),
+        ..RequestKeys::default()
+    };
+    assert_eq!(old.lacks(&now), None);
+    let listen_only = RequestKeys {
+        states: TcpState::Listen.bit(),
+        ..RequestKeys::default()
+    };
+    assert!(matches!(
+        listen_only.lacks(&now),
+        Some(ReplayGap::States(_))
+    ));
+}
+
+/// MPTCP's request: sdiag_protocol is IPPROTO_MPTCP's low byte and the
+/// whole number rides in INET_DIAG_REQ_PROTOCOL; read back, the attribute
+/// is the request's protocol, not a kernel filter.
+#[test]
+fn mptcp_request_carries_the_protocol_attribute() {
+    let query = Query {
+        protocols: vec![Protocol::Mptcp],
+        families: vec![Family::Inet],
+        states: StateSet::all(),
+        bytecode: None,
+        unix: false,
+        info: false,
+        memory: false,
+        kinds: crate::source::KindsQuery::default(),
+    };
+    let table = crate::source::Table {
+        family: Family::Inet,
+        proto: Protocol::Mptcp,
+    };
+    let req = build_request(table, &query, 1);
+    assert_eq!(
+        u32::from_ne_bytes(req[..4].try_into().unwrap()) as usize,
+        req.len()
+    );
+    assert_eq!(req[NLMSG_HDRLEN + 1], (262 & 0xff) as u8);
+    let keys = RequestKeys::parse(&req[NLMSG_HDRLEN..]).unwrap();
+    assert_eq!(keys.protocol, Some(262));
+    assert!(keys.filter.is_empty());
+}
