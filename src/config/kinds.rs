@@ -109,6 +109,22 @@ impl Selected {
                         | SocketKind::UnixStream
                         | SocketKind::UnixDgram
                         | SocketKind::UnixSeqpacket
+                        | SocketKind::PacketRaw
+                        | SocketKind::PacketDgram
+                        | SocketKind::Netlink
+                )
+            })
+            .collect()
+    }
+
+    /// The packet and netlink kinds selected (their own records).
+    pub fn linklayer(&self) -> Kinds {
+        self.kinds
+            .iter()
+            .filter(|k| {
+                matches!(
+                    k,
+                    SocketKind::PacketRaw | SocketKind::PacketDgram | SocketKind::Netlink
                 )
             })
             .collect()
@@ -224,19 +240,7 @@ pub fn select(flags: &KindFlags) -> Result<Selected, KindsError> {
     if saw_query {
         states = StateSet::connected();
     }
-    // Packet and netlink sockets are never left out in silence (sockscope
-    // does not read them yet: the source says so whenever they are asked
-    // for, `-A all` too).
-    let unread_always: Kinds = [
-        SocketKind::PacketRaw,
-        SocketKind::PacketDgram,
-        SocketKind::Netlink,
-    ]
-    .into_iter()
-    .collect();
-    for k in kinds.iter().filter(|k| unread_always.contains(*k)) {
-        named = named.with(k);
-    }
+
     Ok(Selected {
         kinds,
         families,

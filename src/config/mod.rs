@@ -387,6 +387,8 @@ impl Config {
                 kinds: crate::source::KindsQuery {
                     unix_left_out,
                     unread: selected.unread(),
+                    linklayer: selected.linklayer(),
+                    bpf: cli.bpf,
                     named: selected.named,
                 },
             },

@@ -1,6 +1,7 @@
 //! Every record type: the socket records every reader produces and every
 //! later layer consumes (sockets, UNIX sockets, owners, states, timers,
-//! tcp_info and socket memory), and the kernel's counters and knobs
+//! tcp_info and socket memory, packet and netlink sockets), and the
+//! kernel's counters and knobs
 //! (`ss -s`'s sockstat, TcpExt, network sysctls). One flat namespace: the
 //! files below only group the types.
 //!
@@ -11,6 +12,7 @@
 mod container;
 mod kinds;
 mod knobs;
+mod linklayer;
 mod netns;
 mod owner;
 mod socket;
@@ -22,6 +24,7 @@ mod unix;
 pub use container::{Container, MAX_NAME_BYTES, Pod, Runtime, bounded_name, bounded_string};
 pub use kinds::{AddrFamilies, AddrFamily, Kinds, QUERY_WORDS, SocketKind, query_word};
 pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
+pub use linklayer::{BpfInsn, ETH_P_ALL, NetlinkSocket, OtherSocket, PacketKind, PacketSocket};
 pub use netns::{Netns, NetnsId, NetnsName};
 pub use owner::{Owner, RawNames};
 pub use socket::{Attribution, DualStack, Extras, QueueKind, Queued, Socket, Timer, TimerKind};

@@ -16,6 +16,7 @@
 pub mod containers;
 pub mod ifaces;
 pub mod input;
+pub mod linklayer;
 pub mod netlink;
 pub mod netns;
 pub mod owners;
@@ -31,7 +32,10 @@ pub mod unix_proc;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::model::{Family, Kinds, Protocol, Socket, SocketKind, StateSet, UnixKind, UnixSocket};
+use crate::model::{
+    Family, Kinds, OtherSocket, Protocol, Socket, SocketKind, StateSet, TcpState, UnixKind,
+    UnixSocket,
+};
 
 /// Which data source to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +80,10 @@ pub enum DumpId {
     Inet(Table),
     Unix,
     Probe(SocketKind),
+    /// packet_diag: every packet socket.
+    Packet,
+    /// netlink_diag: every netlink socket.
+    Netlink,
 }
 
 impl DumpId {
@@ -86,6 +94,8 @@ impl DumpId {
             DumpId::Inet(t) => (t.family.af(), t.proto.sdiag_protocol()),
             DumpId::Unix => (libc::AF_UNIX as u8, 0),
             DumpId::Probe(kind) => probe::keys(kind),
+            DumpId::Packet => linklayer::PACKET_KEYS,
+            DumpId::Netlink => linklayer::NETLINK_KEYS,
         }
     }
 }
@@ -96,6 +106,8 @@ impl std::fmt::Display for DumpId {
             DumpId::Inet(t) => t.fmt(f),
             DumpId::Unix => f.write_str("unix"),
             DumpId::Probe(kind) => write!(f, "{kind} (probe)"),
+            DumpId::Packet => f.write_str("packet"),
+            DumpId::Netlink => f.write_str("netlink"),
         }
     }
 }
@@ -130,6 +142,11 @@ pub struct KindsQuery {
     /// netlink, SCTP, DCCP, vsock, TIPC, XDP): for those in `named`, the
     /// source says why none are listed ([`Warning::KindNotRead`]).
     pub unread: Kinds,
+    /// Packet and netlink kinds to list (packet_diag, netlink_diag; over
+    /// netlink only), when the states hold CLOSE (their one state), as ss.
+    pub linklayer: Kinds,
+    /// -b: ask packet_diag for each socket's classic BPF program.
+    pub bpf: bool,
     /// The kinds the user named (-S, -d, -0, --vsock, -A WORD, -f FAMILY);
     /// MPTCP and the kinds above when the kernel lacks them are left out
     /// in silence otherwise, as ss does.
@@ -207,6 +224,9 @@ pub enum NotRead {
     NotYet,
     /// /proc/net has no table for it (MPTCP) and netlink was not used.
     NoProcTable,
+    /// sockscope reads it over netlink only (packet, netlink sockets:
+    /// /proc/net/packet and /proc/net/netlink are not parsed).
+    NetlinkOnly,
 }
 
 impl std::fmt::Display for Warning {
@@ -248,6 +268,10 @@ impl std::fmt::Display for Warning {
                         f,
                         "{label} sockets are not read by sockscope yet; none listed"
                     ),
+                    NotRead::NetlinkOnly => write!(
+                        f,
+                        "{label} sockets are read over netlink only (sock_diag); none listed"
+                    ),
                     NotRead::NoProcTable => write!(
                         f,
                         "{label} sockets are listed over netlink only (/proc/net has no table \
@@ -271,6 +295,8 @@ pub struct Snapshot {
     pub warnings: Vec<Warning>,
     /// UNIX sockets, when asked for.
     pub unix: Vec<UnixSocket>,
+    /// Packet and netlink sockets, when asked for.
+    pub others: Vec<OtherSocket>,
     /// How many dumps had to be retried because NLM_F_DUMP_INTR was set.
     pub interrupted_retries: u32,
     /// The kernel refused the filter bytecode; the dump ran without it.
@@ -498,7 +524,7 @@ pub fn read_into(
         }
         DumpId::Inet(table) => proc::read_table(&opts.proc_net, table, query, sink),
         DumpId::Unix => read_unix_proc(&opts.proc_net, query, &mut snap.unix, &mut snap.warnings),
-        DumpId::Probe(_) => Ok(()),
+        DumpId::Probe(_) | DumpId::Packet | DumpId::Netlink => Ok(()),
     };
     let mut session = None;
     match opts.kind {
@@ -525,7 +551,7 @@ pub fn read_into(
                         Some(sess.dump(table, query, &mut snap, sink))
                     }
                     (Some(sess), DumpId::Unix) => Some(sess.dump_unix(query, &mut snap)),
-                    (Some(_), DumpId::Probe(_)) => Some(Ok(())),
+                    (Some(_), DumpId::Probe(_) | DumpId::Packet | DumpId::Netlink) => Some(Ok(())),
                 };
                 let refused = match result {
                     None => true,
@@ -585,11 +611,71 @@ pub fn read_into(
             }
         }
     }
+    read_linklayer(query, session.as_mut(), &mut snap)?;
     tell_unread(&query.kinds, session.as_mut(), &mut snap)?;
     if query.unix {
         name_unix_peers(&mut snap.unix);
     }
     Ok(snap)
+}
+
+/// Dumps the packet and netlink sockets asked for (their one state is
+/// CLOSE: a query without it lists none, as ss), or says why none are
+/// listed when netlink is not in use.
+fn read_linklayer(
+    query: &Query,
+    session: Option<&mut netlink::Session>,
+    snap: &mut Snapshot,
+) -> Result<(), SourceError> {
+    use crate::model::PacketKind;
+    let kinds = query.kinds.linklayer;
+    if kinds.is_empty() || !query.states.contains(TcpState::Close) {
+        return Ok(());
+    }
+    let packet = [
+        (SocketKind::PacketRaw, PacketKind::Raw),
+        (SocketKind::PacketDgram, PacketKind::Dgram),
+    ];
+    let Some(sess) = session else {
+        let mut told = false;
+        for (kind, _) in packet {
+            if kinds.contains(kind) && !told {
+                told = true;
+                snap.warnings.push(Warning::KindNotRead {
+                    kind,
+                    why: NotRead::NetlinkOnly,
+                    group: true,
+                });
+            }
+        }
+        if kinds.contains(SocketKind::Netlink) {
+            snap.warnings.push(Warning::KindNotRead {
+                kind: SocketKind::Netlink,
+                why: NotRead::NetlinkOnly,
+                group: false,
+            });
+        }
+        return Ok(());
+    };
+    if kinds.contains(SocketKind::Netlink) {
+        sess.dump_others(DumpId::Netlink, false, snap)?;
+    }
+    if packet.iter().any(|(k, _)| kinds.contains(*k)) {
+        let start = snap.others.len();
+        sess.dump_others(DumpId::Packet, query.kinds.bpf, snap)?;
+        let mut i = 0;
+        snap.others.retain(|o| {
+            i += 1;
+            i <= start
+                || match o {
+                    OtherSocket::Packet(p) => packet
+                        .iter()
+                        .any(|(k, pk)| *pk == p.kind && kinds.contains(*k)),
+                    OtherSocket::Netlink(_) => true,
+                }
+        });
+    }
+    Ok(())
 }
 
 /// Says why the kinds asked for that sockscope does not read list nothing:

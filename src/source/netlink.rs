@@ -209,6 +209,50 @@ impl Session {
         }
     }
 
+    /// Dumps every packet socket (`DumpId::Packet`) or netlink socket
+    /// (`DumpId::Netlink`) into `snap.others`, retrying (bounded) an
+    /// interrupted dump.
+    pub fn dump_others(
+        &mut self,
+        dump: DumpId,
+        bpf: bool,
+        snap: &mut Snapshot,
+    ) -> Result<(), SourceError> {
+        let start = snap.others.len();
+        for attempt in 1..=MAX_DUMP_ATTEMPTS {
+            snap.others.truncate(start);
+            self.seq = self.seq.wrapping_add(1);
+            let request = match dump {
+                DumpId::Packet => super::linklayer::packet_request(self.seq, bpf),
+                _ => super::linklayer::netlink_request(self.seq),
+            };
+            let rows = &mut snap.others;
+            let interrupted = self.exchange(dump, &request, false, &mut |payload| {
+                rows.push(match dump {
+                    DumpId::Packet => {
+                        crate::model::OtherSocket::Packet(super::linklayer::parse_packet(payload)?)
+                    }
+                    _ => crate::model::OtherSocket::Netlink(super::linklayer::parse_netlink(
+                        payload,
+                    )?),
+                });
+                Ok(())
+            })?;
+            if !interrupted {
+                break;
+            }
+            if attempt == MAX_DUMP_ATTEMPTS {
+                snap.warnings.push(Warning::DumpInterrupted {
+                    table: dump,
+                    attempts: attempt,
+                });
+            } else {
+                snap.interrupted_retries += 1;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether this session replays a recording.
     pub fn is_replay(&self) -> bool {
         matches!(self.transport, Transport::Replay(_))
@@ -863,6 +907,9 @@ pub struct RequestKeys {
 
 /// include/uapi/linux/inet_diag.h: sizeof(struct inet_diag_req_v2).
 const INET_DIAG_REQ_V2_LEN: usize = 56;
+/// include/uapi/linux/packet_diag.h, netlink_diag.h: sizeof(struct
+/// packet_diag_req) = sizeof(struct netlink_diag_req).
+const LINKLAYER_DIAG_REQ_LEN: usize = 20;
 /// include/uapi/linux/unix_diag.h: sizeof(struct unix_diag_req).
 const UNIX_DIAG_REQ_LEN: usize = 24;
 
@@ -873,7 +920,18 @@ impl RequestKeys {
         let u32_at = |i: usize| -> Option<u32> {
             Some(u32::from_ne_bytes(payload.get(i..i + 4)?.try_into().ok()?))
         };
-        if i32::from(*payload.first()?) == libc::AF_UNIX {
+        let family = i32::from(*payload.first()?);
+        if family == libc::AF_PACKET || family == libc::AF_NETLINK {
+            // packet_diag_req / netlink_diag_req: family, protocol, pad,
+            // ino, show flags, cookie[2]; one state (CLOSE), no filter.
+            return (payload.len() >= LINKLAYER_DIAG_REQ_LEN).then(|| RequestKeys {
+                states: 0,
+                extras: u32_at(8).unwrap_or(0),
+                filter: payload[LINKLAYER_DIAG_REQ_LEN..].to_vec(),
+                protocol: None,
+            });
+        }
+        if family == libc::AF_UNIX {
             // unix_diag_req: sdiag_family, sdiag_protocol, pad (u16),
             // udiag_states, udiag_ino, udiag_show, udiag_cookie[2]
             (payload.len() >= UNIX_DIAG_REQ_LEN).then(|| RequestKeys {
