@@ -57,7 +57,8 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          option or subcommand, a missing or bad value (--pid, --source), a bad \
          filter (the filter is repeated with carets under the offending \
          token), a bad --process regex, a bad who or why-bind port or \
-         address, a filter expression with -x, a flag the subcommand cannot \
+         address, a filter expression with -x or with packet or netlink \
+         sockets, an unknown -A or -f word, a flag the subcommand cannot \
          use (listeners -u).",
     ),
     (

@@ -64,6 +64,11 @@ pub enum ConfigError {
     /// `-N`, `--container`: a namespace that cannot be read.
     #[error(transparent)]
     Netns(#[from] netns::NetnsArgError),
+    #[error(
+        "filter expressions apply to TCP and UDP sockets; list packet and netlink sockets \
+         (-0, -A packet, -f netlink) without one, or with state words only"
+    )]
+    LinkLayerFilter,
     /// -A or -f named something ss does not know.
     #[error(transparent)]
     Kinds(#[from] kinds::KindsError),
@@ -358,6 +363,9 @@ impl Config {
         // ss shows Netid when more than one kind is listed; -x alone lists
         // three (u_str, u_dgr, u_seq).
         let netid = selected.kinds.len() > 1;
+        if !selected.linklayer().is_empty() && filter.expr.is_some() {
+            return Err(ConfigError::LinkLayerFilter);
+        }
         if unix && filter.expr.is_some() {
             return Err(ConfigError::UnixFilter);
         }
