@@ -554,8 +554,32 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
             },
         ),
     ];
-    match refused.into_iter().find(|(given, _, _)| *given) {
-        Some((_, flag, why)) => Err(ConfigError::NotForView { flag, view, why }),
+    if let Some((_, flag, why)) = refused.into_iter().find(|(given, _, _)| *given) {
+        return Err(ConfigError::NotForView { flag, view, why });
+    }
+    // The socket kind flags choose what a listing shows; the views read
+    // the protocols they explain.
+    const KINDS: &str = "the view reads the socket kinds it explains";
+    let kinds: [(bool, &'static str); 12] = [
+        (cli.raw, "-w"),
+        (cli.mptcp, "-M"),
+        (cli.sctp, "-S"),
+        (cli.dccp, "-d"),
+        (cli.vsock, "--vsock"),
+        (cli.tipc, "--tipc"),
+        (cli.xdp, "--xdp"),
+        (cli.packet, "-0"),
+        (cli.bound_inactive, "-B"),
+        (!cli.query.is_empty(), "-A"),
+        (!cli.family.is_empty(), "-f"),
+        (cli.bpf, "-b"),
+    ];
+    match kinds.into_iter().find(|(given, _)| *given) {
+        Some((_, flag)) => Err(ConfigError::NotForView {
+            flag,
+            view,
+            why: KINDS,
+        }),
         None => Ok(()),
     }
 }
@@ -866,6 +890,23 @@ mod tests {
     #[test]
     fn all_wins_over_listening() {
         assert_eq!(config(&["-la"]).query.states, StateSet::all());
+    }
+
+    /// A subcommand refuses the kind flags (`-w who 80` would read raw
+    /// sockets only and find no holder).
+    #[test]
+    fn views_refuse_kind_flags() {
+        for args in [
+            &["-w", "who", "80"][..],
+            &["-A", "udp", "listeners"],
+            &["-B", "ports"],
+            &["-f", "inet", "why-bind", "80"],
+        ] {
+            let mut argv = vec!["sockscope"];
+            argv.extend_from_slice(args);
+            let err = Config::from_cli(Cli::try_parse_from(argv).unwrap()).unwrap_err();
+            assert!(matches!(err, ConfigError::NotForView { .. }), "{args:?}");
+        }
     }
 
     #[test]
