@@ -561,7 +561,10 @@ pub fn read_into(
                     // kernel has no raw_diag).
                     Some(Err(SourceError::KernelRefused { .. })) if matches!(dump, DumpId::Inet(t) if t.proto == Protocol::Raw) =>
                     {
-                        read_proc(dump, &mut snap, sink)?;
+                        // A recording is the whole input: no live /proc.
+                        if !session.as_ref().is_some_and(|s| s.is_replay()) {
+                            read_proc(dump, &mut snap, sink)?;
+                        }
                         continue;
                     }
                     // A recording made before sockscope read raw and MPTCP
@@ -600,7 +603,10 @@ pub fn read_into(
                 };
                 if refused {
                     read_proc(dump, &mut snap, sink)?;
-                    fallback.push(dump);
+                    // MPTCP has no /proc table: nothing was read there.
+                    if !matches!(dump, DumpId::Inet(t) if t.proto == Protocol::Mptcp) {
+                        fallback.push(dump);
+                    }
                 }
             }
             if !fallback.is_empty() {
