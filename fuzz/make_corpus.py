@@ -6,6 +6,8 @@ files of fuzz/seeds/:
 
 * netlink_inet: fixtures/basic/netlink.bin whole (a --replay recording),
   each dump's replies, and each reply message alone;
+* netlink_events: two destroy events (TCP over IPv4, UDP over IPv6) and a
+  SOCK_DESTROY ack, built here;
 * netlink_unix: one unix_diag reply built here (a listener on an abstract
   name, as in src/source/netlink/tests.rs) with NLMSG_DONE after it;
 * proc_inet: the /proc/net/{tcp,tcp6,udp,udp6} tables of fixtures/;
@@ -120,6 +122,24 @@ def linklayer_seeds():
     ) + write_seed("netlink_linklayer", nlmsg(SOCK_DIAG_BY_FAMILY, nlk) + done)
 
 
+def events_seeds():
+    # Destroy events as the kernel multicasts them: struct inet_diag_msg
+    # (AF_INET, TCP_CLOSE; 127.0.0.1:5000 -> 127.0.0.1:40000) with
+    # INET_DIAG_PROTOCOL (10) TCP, then a UDP one over IPv6; and the
+    # NLMSG_ERROR ack of a SOCK_DESTROY (seq 1, error 0).
+    def msg(family, proto, src, dst):
+        body = struct.pack("=BBBB", family, 7, 0, 0)
+        body += struct.pack(">HH", 5000, 40000) + src + dst
+        body += struct.pack("=IIIIIIII", 0, 1, 0, 0, 0, 0, 0, 0)  # if, cookie, expires, queues, uid, inode
+        return body + nla(10, bytes([proto]))
+    v4 = (bytes([127, 0, 0, 1]) + b"\0" * 12, bytes([127, 0, 0, 1]) + b"\0" * 12)
+    v6 = (b"\0" * 15 + b"\1", b"\0" * 15 + b"\1")
+    events = nlmsg(SOCK_DIAG_BY_FAMILY, msg(2, 6, *v4), seq=0)
+    events += nlmsg(SOCK_DIAG_BY_FAMILY, msg(10, 17, *v6), seq=0)
+    ack = struct.pack("=IHHIIi", 36, 2, 0, 1, 0, 0) + struct.pack("=IHHII", 72, 21, 5, 1, 0)
+    return write_seed("netlink_events", events) + write_seed("netlink_events", ack)
+
+
 def proc_seeds():
     n = 0
     for d in ["fixtures/basic/net", "fixtures/owners/net"]:
@@ -186,6 +206,7 @@ def main():
         "netlink_inet": netlink_seeds(),
         "netlink_unix": unix_seeds(),
         "netlink_linklayer": linklayer_seeds(),
+        "netlink_events": events_seeds(),
         "proc_inet": proc_seeds(),
         "proc_unix": committed_seeds("proc_unix"),
         "sockstat": committed_seeds("sockstat"),

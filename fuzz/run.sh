@@ -23,9 +23,9 @@
 #
 # Time on the 2-core CI machine, measured from a fresh clone:
 # `cargo install cargo-fuzz --locked` 1-3 min (only when cargo-fuzz is
-# missing; 46 s idle, 2 min 50 s while other builds ran); building the 8
+# missing; 46 s idle, 2 min 50 s while other builds ran); building the 9
 # targets with ASan 3-9 min (3 min 15 s idle, 8-9 min under load; under
-# a minute when only src/ changed); then 8 x (SECONDS_PER_TARGET + 2 s).
+# a minute when only src/ changed); then 9 x (SECONDS_PER_TARGET + 2 s).
 # `bash fuzz/run.sh 20` as .ci/run calls it: about 7 min in all on an idle
 # fresh machine, 14 min at worst; the default 60 s per target adds 5 min.
 set -euo pipefail
@@ -37,7 +37,7 @@ if ! [[ $secs =~ ^[1-9][0-9]*$ ]]; then
   echo "usage: bash fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]" >&2
   exit 2
 fi
-all_targets=(netlink_inet netlink_unix netlink_linklayer proc_inet proc_unix sockstat tcpinfo filter cgroup)
+all_targets=(netlink_inet netlink_unix netlink_linklayer netlink_events proc_inet proc_unix sockstat tcpinfo filter cgroup)
 if [ $# -gt 0 ]; then
   targets=("$@")
 else

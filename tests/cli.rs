@@ -13,10 +13,12 @@ fn sockscope() -> Command {
 
 #[test]
 fn unknown_flag_exits_2_with_clap_message() {
-    let out = sockscope().arg("-tanZ").output().unwrap();
+    let out = sockscope().arg("-tanW").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unexpected argument"), "{err}");
+    assert!(err.contains("unknown option '-W'"), "{err}");
+    assert!(err.contains("never truncates"), "{err}");
+    assert!(!err.contains("-- -W"), "{err}");
     assert!(out.stdout.is_empty());
 }
 
@@ -478,15 +480,11 @@ fn bad_input_exits_2_naming_the_problem() {
         ),
         (
             &[b"why-bind", b"80", b"--bogus"],
-            &["unexpected argument '--bogus'"],
+            &["unknown option '--bogus'"],
             No,
         ),
         (&[b"ports", b"extra"], &["unexpected argument 'extra'"], No),
-        (
-            &[b"ports", b"--bogus"],
-            &["unexpected argument '--bogus'"],
-            No,
-        ),
+        (&[b"ports", b"--bogus"], &["unknown option '--bogus'"], No),
         (
             &[b"listeners", b"extra"],
             &["unexpected argument 'extra'"],
@@ -525,7 +523,12 @@ fn bad_input_exits_2_naming_the_problem() {
             &["'--json' cannot be used with '--jsonl'"],
             No,
         ),
-        (&[b"-tanZ"], &["unexpected argument '-Z'"], No),
+        (&[b"-tanW"], &["unknown option '-W'"], No),
+        (
+            &[b"--bogus\x1b[2J"],
+            &["unknown option '--bogus\\x1b[2J'"],
+            No,
+        ),
         (&[b"-tan", b"\xff"], &["invalid UTF-8"], No),
     ];
     for (args, words, caret) in cases {

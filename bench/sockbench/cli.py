@@ -182,7 +182,7 @@ def main(argv=None):
                          "labelled 'baseline ...'")
     ap.add_argument("--groups",
                     help="run only these command groups, comma-separated "
-                         "(-tan, filtered, json, summary, listeners, -tanp, "
+                         "(-tan, filtered, json, summary, listeners, ss-format, -tanp, "
                          "who, why-bind, ports, allns); default all")
     ap.add_argument("--netns-count", type=int, default=200,
                     help="allns: named namespaces with a small population")

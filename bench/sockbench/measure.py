@@ -52,6 +52,14 @@ def command_groups(tools):
             # listeners shows owners: ss -tlnp is the like-for-like run
             ("ss -tlnp", [ss, "-tlnp"]),
         ]),
+        # ss's own text (issue 15): the drop-in must cost what the table
+        # costs.
+        ("ss-format", "ss -tan", [
+            ("sockscope --ss-format -tan", [S, "--ss-format", "-tan"]),
+            ("ss -tan", [ss, "-tan"]),
+            ("sockscope --ss-format -tanp", [S, "--ss-format", "-tanp"]),
+            ("ss -tanp", [ss, "-tanp"]),
+        ]),
         ("-tanp", "ss -tanp", [
             ("sockscope -tanp", [S, "-tanp"]),
             ("ss -tanp", [ss, "-tanp"]),

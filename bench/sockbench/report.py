@@ -438,6 +438,13 @@ def evaluate_targets(results, budget):
         pair("`sockscope -tan --json` ≤ 1.0x `ss -tan`", size, "json",
              "sockscope -tan --json", "ss -tan", 1.0, (100000, 1000000))
     for size in sorted(by):
+        pair("`sockscope --ss-format -tan` ≤ 0.7x `ss -tan`", size,
+             "ss-format", "sockscope --ss-format -tan", "ss -tan", 0.7,
+             (100000, 1000000))
+        pair("`sockscope --ss-format -tanp` ≤ 0.1x `ss -tanp`", size,
+             "ss-format", "sockscope --ss-format -tanp", "ss -tanp", 0.1,
+             (100000,))
+    for size in sorted(by):
         st = group_stats(by[size], "-tan") or {}
         a = st.get("sockscope -tan", {}).get("rss_kib")
         b = st.get("ss -tan", {}).get("rss_kib")

@@ -4,6 +4,9 @@
 //! returns the command's [`Outcome`]; [`ExitStatus`] is what `main` exits
 //! with, from the outcome or the [`CommandError`].
 
+pub mod diag;
+pub mod events;
+pub mod kill;
 pub mod list;
 pub mod listeners;
 pub mod ports;
@@ -47,6 +50,11 @@ pub enum Outcome {
     Fine,
     /// `ports`: a destination has used 90 % of the ephemeral ports.
     Critical,
+    /// `-K`: every socket selected was killed (or had gone already).
+    Killed,
+    /// `-K`: the kernel refused to kill some socket (the reason is on
+    /// stderr).
+    KillRefused,
 }
 
 /// The exit statuses (fd's `exit_codes.rs`): README, "Exit status". A
@@ -67,10 +75,17 @@ pub enum ExitStatus {
 impl From<Outcome> for ExitStatus {
     fn from(outcome: Outcome) -> ExitStatus {
         match outcome {
-            Outcome::Shown | Outcome::Found | Outcome::Healthy | Outcome::Free | Outcome::Fine => {
-                ExitStatus::Success
-            }
-            Outcome::NotFound | Outcome::Full | Outcome::Busy | Outcome::Critical => ExitStatus::No,
+            Outcome::Shown
+            | Outcome::Found
+            | Outcome::Healthy
+            | Outcome::Free
+            | Outcome::Fine
+            | Outcome::Killed => ExitStatus::Success,
+            Outcome::NotFound
+            | Outcome::Full
+            | Outcome::Busy
+            | Outcome::Critical
+            | Outcome::KillRefused => ExitStatus::No,
         }
     }
 }
@@ -90,6 +105,15 @@ pub enum CommandError {
     Try(#[from] TryError),
     #[error(transparent)]
     Io(#[from] io::Error),
+    /// `-K`: the netlink conversation itself failed.
+    #[error(transparent)]
+    Destroy(#[from] crate::source::destroy::DestroyError),
+    /// `-E`: the subscription failed.
+    #[error(transparent)]
+    Events(#[from] crate::source::events::ReceiveError),
+    /// `-D`: the dump or its file.
+    #[error(transparent)]
+    Diag(#[from] crate::source::diag_dump::DiagError),
     /// The run could not return to its own network namespace.
     #[error(transparent)]
     Netns(#[from] crate::source::netns::NetnsError),
@@ -108,6 +132,9 @@ impl CommandError {
             CommandError::Run(e) => e,
             CommandError::Try(e) => e,
             CommandError::Netns(e) => e,
+            CommandError::Destroy(e) => e,
+            CommandError::Events(e) => e,
+            CommandError::Diag(e) => e,
             CommandError::Io(e) | CommandError::Output(e) => e,
         };
         std::iter::successors(Some(first), |&e| e.source())
@@ -152,6 +179,11 @@ impl CommandError {
                 ExitStatus::Success
             }
             CommandError::Usage(ConfigError::Netns(e)) if e.is_permission() => ExitStatus::Failure,
+            // ss's status for -Z without SELinux.
+            CommandError::Usage(ConfigError::SelinuxOff) => ExitStatus::No,
+            CommandError::Usage(ConfigError::SelinuxContexts | ConfigError::NotRead { .. }) => {
+                ExitStatus::Failure
+            }
             CommandError::Netns(e) if e.is_gone() => ExitStatus::Usage,
             CommandError::Usage(_) => ExitStatus::Usage,
             _ => ExitStatus::Failure,
@@ -321,6 +353,9 @@ fn dispatch(config: &Config, failed: &Cell<bool>) -> Result<Outcome, CommandErro
         } => why_bind::run(&cx, *target, *scope, *try_bind),
         Mode::Ports => ports::run(&cx),
         Mode::Summary => summary::run(&cx),
+        Mode::Kill { dry_run } => kill::run(&cx, *dry_run),
+        Mode::Events => events::run(&cx),
+        Mode::Diag { path } => diag::run(&cx, path),
     }
 }
 
@@ -340,6 +375,8 @@ mod tests {
             (Outcome::Busy, ExitStatus::No),
             (Outcome::Fine, ExitStatus::Success),
             (Outcome::Critical, ExitStatus::No),
+            (Outcome::Killed, ExitStatus::Success),
+            (Outcome::KillRefused, ExitStatus::No),
         ] {
             assert_eq!(ExitStatus::from(outcome), status, "{outcome:?}");
         }

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
@@ -49,7 +50,9 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
         1,
         "The answer is no: who when nothing holds the port, why-bind when \
          bind() would fail, listeners when an accept queue is full, ports when \
-         a destination has used 90 % of the ephemeral ports.",
+         a destination has used 90 % of the ephemeral ports, -K when the \
+         kernel refused to kill a socket. Also -Z/-z \
+         where SELinux is off (\"SELinux is not enabled.\", as ss).",
     ),
     (
         2,
@@ -57,9 +60,11 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          option or subcommand, a missing or bad value (--pid, --source), a bad \
          filter (the filter is repeated with carets under the offending \
          token), a bad --process regex, a bad who or why-bind port or \
-         address, a filter expression with -x or with packet or netlink \
-         sockets, an unknown -A or -f word, a flag the subcommand cannot \
-         use (listeners -u).",
+         address, an unknown option (named, with the nearest sockscope way \
+         for netstat and lsof habits such as -W or -c), a filter expression \
+         with -x or with packet or netlink sockets, an unknown -A or -f word, \
+         a flag the subcommand cannot use (listeners -u), -K without a \
+         selection.",
     ),
     (
         3,
@@ -70,8 +75,10 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          must cover the states, -i/-m attributes and kernel filter asked for \
          now), a --record file \
          that cannot be written, already exists (without --record-overwrite) \
-         or is a symbolic link, /etc/services or /etc/passwd unreadable with \
-         -r.",
+         or is a symbolic link (a -D file too), /etc/services or /etc/passwd \
+         unreadable with -r, -E without CAP_NET_ADMIN, an ss option whose data \
+         sockscope does not read (--bpf-maps, --bpf-map-id; -Z/-z where SELinux \
+         is on).",
     ),
     (
         130,
@@ -294,8 +301,7 @@ pub struct Cli {
     #[arg(long = "xdp")]
     pub xdp: bool,
 
-    /// Show packet sockets: accepted as ss; sockscope does not read them
-    /// yet and says so.
+    /// Show packet sockets (packet_diag): p_raw, p_dgr, PROTO:IFACE.
     #[arg(short = '0', long = "packet")]
     pub packet: bool,
 
@@ -322,9 +328,8 @@ pub struct Cli {
     #[arg(short = 'f', long = "family", value_name = "FAMILY")]
     pub family: Vec<String>,
 
-    /// Show the classic BPF filters attached to sockets, as ss -b (it
-    /// implies -o). ss shows them for packet sockets, which sockscope does
-    /// not read yet: so far this is -o.
+    /// Show the classic BPF program attached to each packet socket, under
+    /// its row, as ss -b (it implies -o, as in ss; root only).
     #[arg(short = 'b', long = "bpf")]
     pub bpf: bool,
 
@@ -332,6 +337,62 @@ pub struct Cli {
     /// before it, not those after); filled by [`Cli::parse_args`].
     #[arg(skip)]
     pub kinds_after_query: Vec<crate::model::SocketKind>,
+
+    // issue 15, lead: ss's flags that sockscope answers without rows of
+    // its own.
+    /// Show the SELinux security context of each owning process (ss -Z).
+    /// Where SELinux is off, says so and exits 1, as ss.
+    #[arg(short = 'Z', long = "context")]
+    pub context: bool,
+
+    /// Show the SELinux contexts of each owning process and socket (ss -z).
+    /// Where SELinux is off, says so and exits 1, as ss.
+    #[arg(short = 'z', long = "contexts")]
+    pub contexts: bool,
+
+    /// Show every BPF socket-local storage map's value (ss --bpf-maps, in
+    /// builds of ss with libbpf): not read by sockscope; says so.
+    #[arg(long = "bpf-maps")]
+    pub bpf_maps: bool,
+
+    /// Show one BPF socket-local storage map's value (ss --bpf-map-id): not
+    /// read by sockscope; says so.
+    #[arg(long = "bpf-map-id", value_name = "MAP-ID")]
+    pub bpf_map_id: Vec<u32>,
+
+    // issue 15, kill: -K/--kill, --dry-run, -E/--events, -D/--diag.
+    /// Destroy every socket the filter selects (SOCK_DESTROY, as ss -K;
+    /// needs CAP_NET_ADMIN and a kernel with CONFIG_INET_DIAG_DESTROY):
+    /// each socket killed is printed, then a count on stderr. Refused
+    /// without a selection: a `state`/`exclude` word, a filter expression,
+    /// or --pid/--comm/--process (-a, -l, -t, -u, -4, -6 and -N alone
+    /// select too much). TCP and UDP only.
+    #[arg(short = 'K', long = "kill", conflicts_with_all = ["events", "diag", "summary"])]
+    pub kill: bool,
+
+    /// With -K: print what would be killed, and kill nothing.
+    #[arg(long = "dry-run", requires = "kill")]
+    pub dry_run: bool,
+
+    /// Print each TCP/UDP socket the kernel destroys, as it happens (the
+    /// sock_diag destroy multicast groups, as ss -E; needs CAP_NET_ADMIN),
+    /// filtered by the filter expression, until interrupted. -t/-u/-4/-6
+    /// choose the groups. --jsonl streams one object per event.
+    #[arg(short = 'E', long = "events", conflicts_with_all = ["diag", "summary"])]
+    pub events: bool,
+
+    /// Write the raw netlink replies of the TCP dump to FILE (`-` for
+    /// stdout) instead of printing rows, as ss -D: `TCPDIAG_FILE=FILE ss`
+    /// reads them back. State words apply, a filter expression cannot.
+    /// FILE is created with mode 0600 and must not exist (a symbolic link
+    /// is never followed).
+    #[arg(
+        short = 'D',
+        long = "diag",
+        value_name = "FILE",
+        conflicts_with = "summary"
+    )]
+    pub diag: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -426,7 +487,22 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        let matches = Cli::command().get_matches_from(args);
+        let mut cmd = Cli::command();
+        let matches = match cmd.try_get_matches_from_mut(args) {
+            Ok(matches) => matches,
+            Err(err) => match super::hints::unknown_option(&err) {
+                Some(text) => {
+                    // The usage of the (sub)command that met the option.
+                    let usage = match err.get(clap::error::ContextKind::Usage) {
+                        Some(clap::error::ContextValue::StyledStr(usage)) => usage.clone(),
+                        _ => cmd.render_usage(),
+                    };
+                    clap::Error::raw(ErrorKind::UnknownArgument, format!("{text}\n\n{usage}\n"))
+                        .exit()
+                }
+                None => err.exit(),
+            },
+        };
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         let env = |id: &str| matches.value_source(id) == Some(ValueSource::EnvVariable);
         cli.from_env = FromEnv {
@@ -578,7 +654,7 @@ pub mod tests {
 
     #[test]
     fn unknown_flag_is_a_usage_error() {
-        let e = Cli::try_parse_from(["sockscope", "-tanZ"]).unwrap_err();
+        let e = Cli::try_parse_from(["sockscope", "-tanW"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let e = Cli::try_parse_from(["sockscope", "--json", "--jsonl"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);

@@ -45,6 +45,8 @@ pub struct Facts {
     pub proc_root: PathBuf,
     /// The network namespaces to read, or why one named cannot be.
     pub namespaces: Result<Namespaces, NetnsArgError>,
+    /// Whether SELinux is on, read when -Z or -z asks.
+    pub selinux: Option<bool>,
 }
 
 impl Facts {
@@ -85,6 +87,7 @@ impl Facts {
                 cli.host_root.as_deref().unwrap_or(Path::new("/")),
             ),
             proc_root,
+            selinux: (cli.context || cli.contexts).then(crate::source::selinux::enabled),
         }
     }
 
@@ -99,6 +102,7 @@ impl Facts {
             euid: u32::MAX,
             namespaces: Ok(Namespaces::current(crate::model::Netns::unknown())),
             proc_root,
+            selinux: None,
         }
     }
 

@@ -4,6 +4,8 @@
 
 pub mod cli;
 pub mod facts;
+pub mod hints;
+pub mod kill;
 pub mod kinds;
 pub mod netns;
 
@@ -43,6 +45,12 @@ pub enum Mode {
     },
     /// `ports`: ephemeral port pressure.
     Ports,
+    /// `-K`: destroy the sockets selected (`--dry-run`: only list them).
+    Kill { dry_run: bool },
+    /// `-E`: print sockets as the kernel destroys them.
+    Events,
+    /// `-D FILE`: write the raw replies of the TCP dump.
+    Diag { path: kill::DiagTarget },
 }
 
 /// The command line asked for something impossible.
@@ -79,6 +87,29 @@ pub enum ConfigError {
     /// `-f help`: the families (said on stderr, exit 0).
     #[error("FAMILY := {{inet|inet6|link|unix|netlink|vsock|tipc|xdp|help}}")]
     FamilyHelp,
+    /// -Z/-z where SELinux is off: ss's answer, exit 1.
+    #[error("SELinux is not enabled.")]
+    SelinuxOff,
+    /// -Z/-z where SELinux is on: sockscope does not read the contexts.
+    #[error(
+        "SELinux is enabled, but sockscope does not read security contexts (-Z, -z) yet: \
+         use ss -Z"
+    )]
+    SelinuxContexts,
+    /// An ss option whose data sockscope does not read (exit 3).
+    #[error("{flag}: {why}")]
+    NotRead {
+        flag: &'static str,
+        why: &'static str,
+    },
+    /// `-K` with nothing that narrows what it kills.
+    #[error(
+        "-K destroys every socket it selects, and nothing narrows the selection: \
+         give a state word (state established), a filter expression (dport = :8080) \
+         or --pid/--comm/--process; -t, -u, -4, -6, -a, -l and -N alone are not \
+         enough (`state all` selects every socket on purpose)"
+    )]
+    KillWithoutSelection,
     /// A flag the subcommand would otherwise ignore.
     #[error("{flag} cannot be used with {view}: {why}")]
     NotForView {
@@ -199,6 +230,23 @@ impl Config {
     /// The configuration of `cli`, given the system facts: no I/O.
     pub fn new(cli: Cli, mut facts: Facts) -> Result<Config, ConfigError> {
         check_view_flags(&cli)?;
+        if cli.bpf_maps || !cli.bpf_map_id.is_empty() {
+            return Err(ConfigError::NotRead {
+                flag: if cli.bpf_maps {
+                    "--bpf-maps"
+                } else {
+                    "--bpf-map-id"
+                },
+                why: "sockscope does not read BPF socket-local storage \
+                      (INET_DIAG_REQ_SK_BPF_STORAGES) yet; ss shows it only when built with \
+                      libbpf (Debian's ss 6.1 is not)",
+            });
+        }
+        match facts.selinux {
+            Some(false) => return Err(ConfigError::SelinuxOff),
+            Some(true) => return Err(ConfigError::SelinuxContexts),
+            None => {}
+        }
         // (Taken out of the facts; the placeholder left there reads nothing.)
         let mut namespaces = std::mem::replace(
             &mut facts.namespaces,
@@ -266,6 +314,10 @@ impl Config {
             .iter()
             .any(|t| t.reach != crate::pipeline::netns::Reach::Current);
         let filter = parse_filter(&cli.filter, &facts, other_namespaces)?;
+        let flagged = kill::mode(&cli);
+        if let Some((flagged, _)) = &flagged {
+            kill::check(&cli, flagged, &filter, namespaces.targets.len())?;
+        }
         let (mode, states) = match &cli.command {
             Some(Command::Who(args)) => (
                 Mode::Who(parse_local_port(&args.target, facts.services.as_ref())?),
@@ -304,14 +356,17 @@ impl Config {
                 selected.default_states.unwrap_or_else(StateSet::connected),
             ),
         };
+        // -K, -E, -D (never with a subcommand: kill::check refused that).
+        let (mode, states) = flagged.unwrap_or((mode, states));
         // ss: `state`/`exclude` words override -a and -l.
         let states = match (&mode, filter.states) {
-            (Mode::List, Some(s)) => s,
+            (Mode::List | Mode::Kill { .. } | Mode::Events | Mode::Diag { .. }, Some(s)) => s,
             _ => states,
         };
         // --container tags rows by their owners' containers.
-        let needs_owners =
-            filter.expr.as_ref().is_some_and(|e| e.needs_owners()) || !cli.container.is_empty();
+        let needs_owners = (filter.expr.as_ref().is_some_and(|e| e.needs_owners())
+            || !cli.container.is_empty())
+            && !matches!(mode, Mode::Events | Mode::Diag { .. });
         let regex = match &cli.process {
             Some(r) => Some(Regex::new(r).map_err(|e| {
                 ConfigError::Regex {
@@ -338,16 +393,20 @@ impl Config {
         let protocols = match &mode {
             Mode::Listeners | Mode::Ports => vec![Protocol::Tcp],
             Mode::WhyBind { .. } if cli.udp && !cli.tcp => vec![Protocol::Udp],
-            Mode::WhyBind { .. } => vec![Protocol::Tcp],
-            // A raw socket holds no port; -s counts TCP and UDP.
-            Mode::Who(_) | Mode::Summary => protocols
+            Mode::WhyBind { .. } | Mode::Diag { .. } => vec![Protocol::Tcp],
+            // A raw socket holds no port; -s counts TCP and UDP; -K and -E
+            // act on TCP and UDP.
+            Mode::Who(_) | Mode::Summary | Mode::Kill { .. } | Mode::Events => protocols
                 .into_iter()
                 .filter(|p| matches!(p, Protocol::Tcp | Protocol::Udp))
                 .collect(),
-            Mode::List => protocols,
+            _ => protocols,
         };
+        // A destroyed socket (-E) has no owner left; -D prints no rows.
+        let ownerless = matches!(mode, Mode::Events | Mode::Diag { .. });
         let processes =
-            cli.processes || process.is_some() || is_who || (explain && mode != Mode::Ports);
+            (cli.processes || process.is_some() || is_who || (explain && mode != Mode::Ports))
+                && !ownerless;
         let owners = (processes || needs_owners).then(|| OwnerOptions {
             proc_root: proc_root.clone(),
             // --process looks at command lines too.
@@ -370,6 +429,7 @@ impl Config {
             return Err(ConfigError::UnixFilter);
         }
         let bytecode = request_filter(filter.expr.as_ref(), &mode, &facts.knobs)
+            .filter(|_| !matches!(mode, Mode::Events | Mode::Diag { .. }))
             .as_ref()
             .and_then(bytecode::compile);
         Ok(Config {
@@ -608,7 +668,12 @@ fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<
                 Expr::PortLe(Side::Src, hi),
             ))
         }
-        Mode::List | Mode::Summary | Mode::Listeners => None,
+        Mode::List
+        | Mode::Summary
+        | Mode::Listeners
+        | Mode::Kill { .. }
+        | Mode::Events
+        | Mode::Diag { .. } => None,
     };
     match (user.cloned(), view) {
         (Some(u), Some(v)) => Some(Expr::and(u, v)),

@@ -47,6 +47,13 @@ impl Stdout<'_> {
     }
 }
 
+/// stdout's descriptor, for a live view (`-E`) that polls it beside its
+/// own: with no events asked, a pipe whose reader left reports POLLERR.
+/// Nothing is written through it.
+pub fn stdout_watch() -> impl std::os::fd::AsFd {
+    io::stdout()
+}
+
 /// Writes each note on stderr as `sockscope: NOTE` (stderr may be closed:
 /// never an error).
 pub fn notes(notes: &[String]) {

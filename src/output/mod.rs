@@ -46,6 +46,12 @@ pub trait Printer: pipeline::Sink {
     /// Writes what is still held (the table's last rows, JSON's closing
     /// bracket).
     fn finish(&mut self) -> io::Result<()>;
+
+    /// Writes the rows held now (a live view, `-E`: each row as it comes),
+    /// the table in the widths its columns can hold from the first call on.
+    fn flush_rows(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The printer of `format`, writing to `out`: the one place the format is
@@ -170,6 +176,11 @@ impl pipeline::Sink for TablePrinter<'_> {
 
 impl Printer for TablePrinter<'_> {
     fn finish(&mut self) -> io::Result<()> {
+        self.table.flush(self.out)
+    }
+
+    fn flush_rows(&mut self) -> io::Result<()> {
+        self.table.fix_widths();
         self.table.flush(self.out)
     }
 }

@@ -14,6 +14,9 @@
 //! [`Query::bytecode`]) or any higher layer.
 
 pub mod containers;
+pub mod destroy;
+pub mod diag_dump;
+pub mod events;
 pub mod ifaces;
 pub mod input;
 pub mod linklayer;
@@ -23,6 +26,7 @@ pub mod owners;
 pub mod probe;
 pub mod proc;
 pub mod sections;
+pub mod selinux;
 pub mod services;
 pub mod sockstat;
 pub mod sysctl;

@@ -566,7 +566,7 @@ pub fn unix_name(raw: &[u8]) -> Vec<u8> {
 
 /// Receives one datagram; the returned length exceeds `buf` when it was
 /// truncated (MSG_TRUNC).
-fn recv(sock: &netlink_sys::Socket, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn recv(sock: &netlink_sys::Socket, buf: &mut [u8]) -> io::Result<usize> {
     loop {
         let mut slice = &mut buf[..];
         match sock.recv(&mut slice, libc::MSG_TRUNC) {
@@ -794,6 +794,58 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
     })
 }
 
+/// Why [`create_private`] did not open a file.
+#[derive(Debug)]
+pub enum CreateFailure {
+    Refused(RecordRefusal),
+    Io(io::Error),
+}
+
+/// Creates `path` for writing with mode 0600, never through a symbolic
+/// link (as root, a planted link must not truncate its target): a new file
+/// (O_CREAT|O_EXCL), or with `overwrite` an existing regular file,
+/// truncated once it is open and checked. `--record` and `-D` files.
+pub fn create_private(path: &Path, overwrite: bool) -> Result<fs::File, CreateFailure> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut options = fs::OpenOptions::new();
+    // O_NONBLOCK: opening an existing FIFO must not wait for a reader;
+    // it changes nothing for a regular file.
+    options
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    if overwrite {
+        options.create(true);
+    } else {
+        options.create_new(true);
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            return Err(CreateFailure::Refused(if link {
+                RecordRefusal::Symlink
+            } else {
+                RecordRefusal::Exists
+            }));
+        }
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(CreateFailure::Refused(RecordRefusal::Symlink));
+        }
+        Err(e) => return Err(CreateFailure::Io(e)),
+    };
+    if overwrite {
+        let meta = file.metadata().map_err(CreateFailure::Io)?;
+        if !meta.file_type().is_file() {
+            return Err(CreateFailure::Refused(RecordRefusal::NotRegular));
+        }
+        file.set_len(0).map_err(CreateFailure::Io)?;
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(CreateFailure::Io)?;
+    }
+    Ok(file)
+}
+
 /// Appends the bytes of every request and reply to a file.
 struct Recorder {
     path: PathBuf,
@@ -801,56 +853,18 @@ struct Recorder {
 }
 
 impl Recorder {
-    /// Creates `path` with mode 0600, never through a symbolic link (as
-    /// root, a planted link must not truncate its target): a new file
-    /// (O_CREAT|O_EXCL), or with `overwrite` an existing regular file,
-    /// truncated once it is open and checked.
+    /// Creates `path` as [`create_private`] does.
     fn create(path: &Path, overwrite: bool) -> Result<Recorder, SourceError> {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        let refused = |reason| SourceError::RecordRefused {
-            path: path.to_owned(),
-            reason,
-        };
-        let failed = |source| SourceError::RecordWrite {
-            path: path.to_owned(),
-            source,
-        };
-        let mut options = fs::OpenOptions::new();
-        // O_NONBLOCK: opening an existing FIFO must not wait for a reader;
-        // it changes nothing for a regular file.
-        options
-            .write(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-        if overwrite {
-            options.create(true);
-        } else {
-            options.create_new(true);
-        }
-        let file = match options.open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-                return Err(refused(if link {
-                    RecordRefusal::Symlink
-                } else {
-                    RecordRefusal::Exists
-                }));
-            }
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-                return Err(refused(RecordRefusal::Symlink));
-            }
-            Err(e) => return Err(failed(e)),
-        };
-        if overwrite {
-            let meta = file.metadata().map_err(failed)?;
-            if !meta.file_type().is_file() {
-                return Err(refused(RecordRefusal::NotRegular));
-            }
-            file.set_len(0).map_err(failed)?;
-            file.set_permissions(fs::Permissions::from_mode(0o600))
-                .map_err(failed)?;
-        }
+        let file = create_private(path, overwrite).map_err(|e| match e {
+            CreateFailure::Refused(reason) => SourceError::RecordRefused {
+                path: path.to_owned(),
+                reason,
+            },
+            CreateFailure::Io(source) => SourceError::RecordWrite {
+                path: path.to_owned(),
+                source,
+            },
+        })?;
         Ok(Recorder {
             path: path.to_owned(),
             file: io::BufWriter::new(file),
