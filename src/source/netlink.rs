@@ -119,7 +119,7 @@ impl Session {
             // A kernel filter leaves few rows: no receive thread for them.
             let pipelined = query.bytecode.is_none();
             let result = self.exchange(DumpId::Inet(table), &request, pipelined, &mut |payload| {
-                let s = parse_socket(payload, table.proto)?;
+                let s = dumped(parse_socket(payload, table.proto)?);
                 if query.matches(&s)
                     && let Err(e) = sink.push(s)
                 {
@@ -687,6 +687,18 @@ fn read_i32(payload: &[u8]) -> Option<i32> {
     Some(i32::from_ne_bytes(bytes))
 }
 
+/// A record of a dump as the dump means it: a TCP socket in CLOSE is in no
+/// hash a dump walks but the bind hash, walked only for
+/// TCPF_BOUND_INACTIVE (net/ipv4/inet_diag.c: inet_diag_dump_icsk), which
+/// reports sk_state as is: it is a bound-inactive socket. (A destroy
+/// event's CLOSE is a closed socket: [`parse_socket`] keeps it.)
+pub fn dumped(mut s: Socket) -> Socket {
+    if s.proto == Protocol::Tcp && s.state == TcpState::Close {
+        s.state = TcpState::BoundInactive;
+    }
+    s
+}
+
 /// Turns one struct inet_diag_msg and its attributes into a record
 /// (include/uapi/linux/inet_diag.h).
 pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
@@ -706,15 +718,8 @@ pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
     // for the one needed (parsing them all allocates for each).
     let h = InetResponseHeader::parse(&payload[..INET_DIAG_MSG_LEN]).map_err(|e| e.to_string())?;
     // idiag_state
-    let state = match TcpState::from_kernel(h.state)
-        .ok_or_else(|| format!("unknown socket state {}", h.state))?
-    {
-        // A TCP socket in CLOSE is in no hash the dump walks but the bind
-        // hash, walked only for TCPF_BOUND_INACTIVE (net/ipv4/inet_diag.c:
-        // inet_diag_dump_icsk), which reports sk_state as is.
-        TcpState::Close if proto == Protocol::Tcp => TcpState::BoundInactive,
-        s => s,
-    };
+    let state = TcpState::from_kernel(h.state)
+        .ok_or_else(|| format!("unknown socket state {}", h.state))?;
     // A SYN_RECV socket with no inode is a request socket (TCP_NEW_SYN_RECV
     // inside the kernel): inet_req_diag_fill() fills in no uid.
     let is_request_socket = state == TcpState::SynRecv && h.inode == 0;

@@ -441,3 +441,14 @@ fn mptcp_request_carries_the_protocol_attribute() {
     assert_eq!(keys.protocol, Some(262));
     assert!(keys.filter.is_empty());
 }
+
+/// Regression: a TCP CLOSE record is BOUND_INACTIVE only in a dump (the
+/// bind-hash walk); parse_socket keeps CLOSE, as a destroy event (-E)
+/// reports a closed socket.
+#[test]
+fn close_is_bound_inactive_only_in_a_dump() {
+    let mut s = crate::model::Socket::test_tcp(TcpState::Close, "127.0.0.1:5000", "0.0.0.0:0");
+    assert_eq!(dumped(s.clone()).state, TcpState::BoundInactive);
+    s.proto = Protocol::Udp;
+    assert_eq!(dumped(s).state, TcpState::Close);
+}
