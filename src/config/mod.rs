@@ -421,7 +421,12 @@ impl Config {
         };
         // ss shows Netid when more than one kind is listed; -x alone lists
         // three (u_str, u_dgr, u_seq).
-        let netid = selected.kinds.len() > 1;
+        // (A view's table, and -K/-E's rows, keep the rule of the
+        // protocols they read.)
+        let netid = match mode {
+            Mode::List => selected.kinds.len() > 1,
+            _ => protocols.len() > 1 || unix,
+        };
         if !selected.linklayer().is_empty() && filter.expr.is_some() {
             return Err(ConfigError::LinkLayerFilter);
         }
@@ -955,6 +960,19 @@ mod tests {
     #[test]
     fn all_wins_over_listening() {
         assert_eq!(config(&["-la"]).query.states, StateSet::all());
+    }
+
+    /// Regression: why-bind's holders table keeps one protocol and no
+    /// Netid column (the kinds' rule is the listing's); a listing of the
+    /// default kinds has one, -t alone none, -x one.
+    #[test]
+    fn netid_column_follows_the_listing_or_the_view() {
+        assert!(!config(&["why-bind", "80"]).table.netid);
+        assert!(config(&["-a"]).table.netid);
+        assert!(!config(&["-ta"]).table.netid);
+        assert!(!config(&["-w"]).table.netid);
+        assert!(config(&["-x"]).table.netid);
+        assert!(!config(&["-A", "unix_stream"]).table.netid);
     }
 
     /// A subcommand refuses the kind flags (`-w who 80` would read raw
