@@ -281,7 +281,7 @@ pub struct Cli {
     pub mptcp: bool,
 
     /// Show SCTP sockets: accepted as ss; sockscope lists none and says why
-    /// (no sctp_diag in the kernel, or not read yet).
+    /// (no sctp_diag in this kernel; with it: not read by sockscope yet).
     #[arg(short = 'S', long = "sctp")]
     pub sctp: bool,
 

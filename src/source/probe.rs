@@ -24,8 +24,8 @@ const IPPROTO_SCTP: u8 = 132;
 const REQUEST_LEN: usize = 56;
 
 /// The kinds that are probed, one per kernel module (vsock's two types
-/// share one, as do packet's, which is not probed: its module is present
-/// here and its rows are simply not read yet).
+/// share one); packet and netlink sockets are read (source::linklayer),
+/// not probed.
 pub fn probed(kind: SocketKind) -> bool {
     matches!(
         kind,
