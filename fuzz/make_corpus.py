@@ -105,6 +105,23 @@ def unix_seeds():
     )
 
 
+def linklayer_seeds():
+    # A packet_diag reply (p_raw, ETH_P_ALL, PACKET_DIAG_UID, MEMINFO and a
+    # one-instruction FILTER) and a netlink_diag one (NETLINK_ROUTE, the
+    # kernel's socket, MEMINFO), each ended by NLMSG_DONE.
+    pkt = struct.pack("=BBHIQ", 17, 3, 3, 4321, 7)
+    pkt += nla(5, struct.pack("=I", 0))
+    pkt += nla(6, struct.pack("=9I", *range(9)))
+    pkt += nla(7, struct.pack("=HBBI", 6, 0, 0, 0xFFFFFFFF))
+    nlk = struct.pack("=BBBBIIIIQ", 16, 3, 0, 0, 0, 0, 0, 99, 8)
+    nlk += nla(0, struct.pack("=9I", *range(9)))
+    done = nlmsg(NLMSG_DONE, struct.pack("=i", 0))
+    return write_seed(
+        "netlink_linklayer",
+        nlmsg(SOCK_DIAG_BY_FAMILY, pkt) + done,
+    ) + write_seed("netlink_linklayer", nlmsg(SOCK_DIAG_BY_FAMILY, nlk) + done)
+
+
 def events_seeds():
     # Destroy events as the kernel multicasts them: struct inet_diag_msg
     # (AF_INET, TCP_CLOSE; 127.0.0.1:5000 -> 127.0.0.1:40000) with
@@ -188,6 +205,7 @@ def main():
     counts = {
         "netlink_inet": netlink_seeds(),
         "netlink_unix": unix_seeds(),
+        "netlink_linklayer": linklayer_seeds(),
         "netlink_events": events_seeds(),
         "proc_inet": proc_seeds(),
         "proc_unix": committed_seeds("proc_unix"),

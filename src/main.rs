@@ -36,7 +36,7 @@ fn run() -> ExitStatus {
         Ok(outcome) => outcome.into(),
         Err(err) => {
             let status = err.exit_status();
-            if status != ExitStatus::Success {
+            if status != ExitStatus::Success || err.is_note() {
                 // stderr may be closed too: never panic over a message.
                 let _ = writeln!(io::stderr(), "sockscope: {}", err.message());
             }

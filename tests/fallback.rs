@@ -108,6 +108,7 @@ fn refused_dump_falls_back_for_that_table_only() {
         attrs: false,
         tos: false,
         cc_info: false,
+        kinds: sockscope::source::KindsQuery::default(),
     };
     let tcp = Table {
         family: Family::Inet,

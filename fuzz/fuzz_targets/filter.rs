@@ -93,6 +93,7 @@ fn run(words: &[String], unix: bool) {
         attrs: false,
         tos: false,
         cc_info: false,
+        kinds: sockscope::source::KindsQuery::default(),
     };
     for table in query.tables() {
         let _ = build_request(table, &query, 1);

@@ -78,7 +78,7 @@ fuzz_target!(|data: &[u8]| {
             match DUMPS.into_iter().find(|d| d.keys() == keys) {
                 Some(DumpId::Inet(table)) => rows.extend(inet_dump(table, &dump.replies).0),
                 Some(DumpId::Unix) => unix.extend(unix_dump(&dump.replies)),
-                None => {}
+                Some(DumpId::Probe(_) | DumpId::Packet | DumpId::Netlink) | None => {}
             }
         }
         render(&rows, &unix);

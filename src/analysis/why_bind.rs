@@ -27,6 +27,10 @@ pub enum Reason<'a> {
     Listening { socket: &'a Socket },
     /// A bound UDP socket holds the port.
     UdpBound { socket: &'a Socket },
+    /// A TCP socket bound to the port but neither listening nor connected
+    /// (TCP_BOUND_INACTIVE) holds it: bind() fails with EADDRINUSE unless
+    /// both sockets set SO_REUSEADDR (or SO_REUSEPORT, by the same user).
+    BoundInactive { socket: &'a Socket },
     /// TCP sockets in TIME_WAIT hold it.
     TimeWait {
         count: usize,
@@ -111,6 +115,12 @@ pub fn why_bind<'a>(
     for s in holders.iter().filter(|s| s.state == TcpState::Listen) {
         reasons.push(Reason::Listening { socket: s });
     }
+    for s in holders
+        .iter()
+        .filter(|s| s.state == TcpState::BoundInactive)
+    {
+        reasons.push(Reason::BoundInactive { socket: s });
+    }
     if proto == Protocol::Udp {
         for s in holders.iter().filter(|s| s.state != TcpState::Listen) {
             reasons.push(Reason::UdpBound { socket: s });
@@ -153,7 +163,10 @@ pub fn why_bind<'a>(
         }
         let mut others: Vec<(TcpState, usize)> = Vec::new();
         for s in holders.iter().filter(|s| {
-            !matches!(s.state, TcpState::Listen | TcpState::TimeWait) && s.queue.is_none()
+            !matches!(
+                s.state,
+                TcpState::Listen | TcpState::TimeWait | TcpState::BoundInactive
+            ) && s.queue.is_none()
         }) {
             match others.iter_mut().find(|(st, _)| *st == s.state) {
                 Some((_, n)) => *n += 1,
@@ -353,9 +366,11 @@ fn bind_once(
 ) -> Result<Result<(), BindFailed>, TryError> {
     use socket2::{Domain, Socket, Type};
     let err = |step: &'static str| move |source| TryError { step, addr, source };
+    // why-bind checks TCP or UDP ports (config); an MPTCP socket binds a
+    // TCP port, and a raw socket has no port to try.
     let ty = match proto {
-        Protocol::Tcp => Type::STREAM,
-        Protocol::Udp => Type::DGRAM,
+        Protocol::Tcp | Protocol::Mptcp => Type::STREAM,
+        Protocol::Udp | Protocol::Raw => Type::DGRAM,
     };
     let socket = Socket::new(Domain::for_address(addr), ty, None).map_err(err("open a socket"))?;
     if reuse {
@@ -443,6 +458,26 @@ mod tests {
                 Reason::SpecificConflicts
             ]
         );
+    }
+
+    /// A socket bound and never listened on holds the port: its own
+    /// reason, not a state count.
+    #[test]
+    fn why_bind_bound_inactive() {
+        let socks = vec![tcp(TcpState::BoundInactive, "127.0.0.1:7003", "0.0.0.0:0")];
+        let v = why_bind(
+            LocalPort {
+                addr: Some("127.0.0.1".parse().unwrap()),
+                port: 7003,
+            },
+            0,
+            Protocol::Tcp,
+            &socks,
+            &knobs(),
+            0,
+        );
+        assert!(v.busy);
+        assert_eq!(v.reasons, [Reason::BoundInactive { socket: &socks[0] }]);
     }
 
     #[test]

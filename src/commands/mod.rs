@@ -161,10 +161,23 @@ impl CommandError {
         })
     }
 
+    /// An answer that ends the run with status 0 but is still said on
+    /// stderr (ss does the same): the kind flags leave nothing to list, or
+    /// `-f help`.
+    pub fn is_note(&self) -> bool {
+        matches!(
+            self,
+            CommandError::Usage(ConfigError::NoKinds | ConfigError::FamilyHelp)
+        )
+    }
+
     /// The exit status this error ends the process with.
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             _ if self.is_broken_pipe() => ExitStatus::Success,
+            CommandError::Usage(ConfigError::NoKinds | ConfigError::FamilyHelp) => {
+                ExitStatus::Success
+            }
             CommandError::Usage(ConfigError::Netns(e)) if e.is_permission() => ExitStatus::Failure,
             // ss's status for -Z without SELinux.
             CommandError::Usage(ConfigError::SelinuxOff) => ExitStatus::No,

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod facts;
 pub mod hints;
 pub mod kill;
+pub mod kinds;
 pub mod netns;
 
 use std::net::{IpAddr, SocketAddr};
@@ -69,6 +70,21 @@ pub enum ConfigError {
     /// `-N`, `--container`: a namespace that cannot be read.
     #[error(transparent)]
     Netns(#[from] netns::NetnsArgError),
+    #[error(
+        "filter expressions apply to TCP and UDP sockets; list packet and netlink sockets \
+         (-0, -A packet, -f netlink) without one, or with state words only"
+    )]
+    LinkLayerFilter,
+    /// -A or -f named something ss does not know.
+    #[error(transparent)]
+    Kinds(#[from] kinds::KindsError),
+    /// The kind flags leave nothing to list (ss: "no socket tables to show
+    /// with such filter", exit 0): said on stderr, exit 0.
+    #[error("no socket tables to show with such filter")]
+    NoKinds,
+    /// `-f help`: the families (said on stderr, exit 0).
+    #[error("FAMILY := {{inet|inet6|link|unix|netlink|vsock|tipc|xdp|help}}")]
+    FamilyHelp,
     /// -Z/-z where SELinux is off: ss's answer, exit 1.
     #[error("SELinux is not enabled.")]
     SelinuxOff,
@@ -254,23 +270,15 @@ impl Config {
                 why: "a recording holds one namespace's dumps",
             });
         }
-        // Like ss: no protocol flag means every protocol sockscope reads.
-        let protocols: Vec<Protocol> = match (cli.tcp, cli.udp) {
-            (false, false) if cli.unix => Vec::new(),
-            (false, false) => Protocol::ALL.to_vec(),
-            (t, u) => Protocol::ALL
-                .into_iter()
-                .filter(|p| match p {
-                    Protocol::Tcp => t,
-                    Protocol::Udp => u,
-                })
-                .collect(),
-        };
-        let families = match (cli.ipv4, cli.ipv6) {
-            (true, false) => vec![Family::Inet],
-            (false, true) => vec![Family::Inet6],
-            _ => Family::ALL.to_vec(),
-        };
+        // ss's rules for -t -u -w -M -x -4 -6 -A -f ... (config::kinds);
+        // no kind flag: sockscope's internet tables.
+        let selected = kinds::select(&kind_flags(&cli)?)?;
+        if selected.kinds.is_empty() && cli.command.is_none() && !cli.summary {
+            return Err(ConfigError::NoKinds);
+        }
+        let protocols = selected.protocols();
+        let families = selected.inet_families();
+        let (unix, unix_left_out) = selected.unix();
         let ipv6 = families.contains(&Family::Inet6);
         let format = if cli.json {
             OutputFormat::Json
@@ -313,7 +321,7 @@ impl Config {
         let default_family = match (cli.ipv4, cli.ipv6) {
             (true, false) => Some(expr::AddrFamily::Inet),
             (false, true) => Some(expr::AddrFamily::Inet6),
-            _ if cli.unix && !cli.tcp && !cli.udp => Some(expr::AddrFamily::Unix),
+            _ if unix && protocols.is_empty() => Some(expr::AddrFamily::Unix),
             _ => None,
         };
         let filter = parse_filter(&words, &facts, other_namespaces, default_family)?;
@@ -322,10 +330,8 @@ impl Config {
             Some(expr::AddrFamily::Inet) => (protocols, vec![Family::Inet], false),
             Some(expr::AddrFamily::Inet6) => (protocols, vec![Family::Inet6], false),
             // -t/-u with a unix: HOST: no table holds both, nothing listed.
-            Some(expr::AddrFamily::Unix) => {
-                (Vec::new(), families, cli.unix || !(cli.tcp || cli.udp))
-            }
-            _ => (protocols, families, cli.unix),
+            Some(expr::AddrFamily::Unix) => (Vec::new(), families, unix || !(cli.tcp || cli.udp)),
+            _ => (protocols, families, unix),
         };
         let flagged = kill::mode(&cli);
         if let Some((flagged, _)) = &flagged {
@@ -357,8 +363,17 @@ impl Config {
             None if cli.summary => (Mode::Summary, StateSet::all()),
             // ss: -a wins over -l; neither shows connected sockets only.
             None if cli.all => (Mode::List, StateSet::all()),
+            // ss -B: bound-inactive sockets only.
+            None if cli.bound_inactive => {
+                (Mode::List, [TcpState::BoundInactive].into_iter().collect())
+            }
             None if cli.listening => (Mode::List, StateSet::listening()),
-            None => (Mode::List, StateSet::connected()),
+            // The kinds' and families' default states (ss: -w alone shows
+            // ESTAB raw sockets, -0 UNCONN packet ones).
+            None => (
+                Mode::List,
+                selected.default_states.unwrap_or_else(StateSet::connected),
+            ),
         };
         // -K, -E, -D (never with a subcommand: kill::check refused that).
         let (mode, states) = flagged.unwrap_or((mode, states));
@@ -398,10 +413,22 @@ impl Config {
             Mode::Listeners | Mode::Ports => vec![Protocol::Tcp],
             Mode::WhyBind { .. } if cli.udp && !cli.tcp => vec![Protocol::Udp],
             Mode::WhyBind { .. } | Mode::Diag { .. } => vec![Protocol::Tcp],
-            // issue 15, format: ss dumps UDP before TCP (misc/ss.c, main).
+            // A raw socket holds no port; -s counts TCP and UDP; -K and -E
+            // act on TCP and UDP.
+            Mode::Who(_) | Mode::Summary | Mode::Kill { .. } | Mode::Events => protocols
+                .into_iter()
+                .filter(|p| matches!(p, Protocol::Tcp | Protocol::Udp))
+                .collect(),
+            // issue 15, format: ss dumps raw, UDP, TCP, then MPTCP
+            // (misc/ss.c, main).
             Mode::List if cli.ss_format || cli.invoked_as_ss => {
                 let mut p = protocols;
-                p.sort_by_key(|p| *p != Protocol::Udp);
+                p.sort_by_key(|p| match p {
+                    Protocol::Raw => 0,
+                    Protocol::Udp => 1,
+                    Protocol::Tcp => 2,
+                    Protocol::Mptcp => 3,
+                });
                 p
             }
             _ => protocols,
@@ -430,7 +457,15 @@ impl Config {
         };
         // ss shows Netid when more than one kind is listed; -x alone lists
         // three (u_str, u_dgr, u_seq).
-        let netid = protocols.len() > 1 || list_unix;
+        // (A view's table, and -K/-E's rows, keep the rule of the
+        // protocols they read; a FAMILY: prefix narrows the listing.)
+        let netid = match mode {
+            Mode::List if filter.family.is_none() => selected.kinds.len() > 1,
+            _ => protocols.len() > 1 || list_unix,
+        };
+        if !selected.linklayer().is_empty() && filter.expr.is_some() {
+            return Err(ConfigError::LinkLayerFilter);
+        }
         let bytecode = request_filter(filter.expr.as_ref(), &mode, &facts.knobs)
             .filter(|_| !matches!(mode, Mode::Events | Mode::Diag { .. }))
             .as_ref()
@@ -464,6 +499,13 @@ impl Config {
                     || filter.expr.as_ref().is_some_and(|e| e.reads_diag_attrs()),
                 cc_info: (cli.ss_format || cli.invoked_as_ss) && cli.info,
                 tos: (cli.ss_format || cli.invoked_as_ss) && cli.tos,
+                kinds: crate::source::KindsQuery {
+                    unix_left_out,
+                    unread: selected.unread(),
+                    linklayer: selected.linklayer(),
+                    bpf: cli.bpf,
+                    named: selected.named,
+                },
             },
             source: SourceOptions {
                 kind: match cli.source {
@@ -482,7 +524,7 @@ impl Config {
                 netid: netid || is_who,
                 processes,
                 cmdline: cli.cmdline,
-                timers: cli.options,
+                timers: cli.options || cli.bpf,
                 info: cli.info,
                 memory: cli.memory,
                 ipv6,
@@ -583,6 +625,58 @@ fn check_format_flags(cli: &Cli) -> Result<(), ConfigError> {
     }
 }
 // end issue 15, format
+/// The kind flags of `cli`, for [`kinds::select`]; `-f help` is
+/// [`ConfigError::FamilyHelp`].
+fn kind_flags(cli: &Cli) -> Result<kinds::KindFlags, ConfigError> {
+    use crate::model::{AddrFamily, SocketKind as K};
+    let given = [
+        (cli.tcp, K::Tcp),
+        (cli.udp, K::Udp),
+        (cli.raw, K::Raw),
+        (cli.mptcp, K::Mptcp),
+        (cli.sctp, K::Sctp),
+        (cli.dccp, K::Dccp),
+    ];
+    let mut flags = kinds::KindFlags {
+        states_given: cli.all || cli.listening || cli.bound_inactive,
+        queries: cli.query.clone(),
+        ..Default::default()
+    };
+    // Kinds named before the first -A are forgotten by it; after it, kept
+    // (Cli::parse_args records which came after).
+    let mut after = Vec::new();
+    for (on, kind) in given {
+        if !on {
+            continue;
+        }
+        if cli.query.is_empty() {
+            flags.kinds.push(kind);
+        } else if cli.kinds_after_query.contains(&kind) {
+            after.push(kind);
+        }
+    }
+    for (on, family) in [
+        (cli.unix, AddrFamily::Unix),
+        (cli.ipv4, AddrFamily::Inet),
+        (cli.ipv6, AddrFamily::Inet6),
+        (cli.packet, AddrFamily::Packet),
+        (cli.vsock, AddrFamily::Vsock),
+        (cli.tipc, AddrFamily::Tipc),
+        (cli.xdp, AddrFamily::Xdp),
+    ] {
+        if on {
+            flags.families.push(family);
+        }
+    }
+    for word in &cli.family {
+        if word == "help" {
+            return Err(ConfigError::FamilyHelp);
+        }
+        flags.families.push(kinds::family_word(word)?);
+    }
+    flags.after_query = after;
+    Ok(flags)
+}
 
 /// Refuses the flags a subcommand would ignore (or answer wrongly with),
 /// so nothing typed is dropped in silence. What each view accepts:
@@ -651,8 +745,32 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
             },
         ),
     ];
-    match refused.into_iter().find(|(given, _, _)| *given) {
-        Some((_, flag, why)) => Err(ConfigError::NotForView { flag, view, why }),
+    if let Some((_, flag, why)) = refused.into_iter().find(|(given, _, _)| *given) {
+        return Err(ConfigError::NotForView { flag, view, why });
+    }
+    // The socket kind flags choose what a listing shows; the views read
+    // the protocols they explain.
+    const KINDS: &str = "the view reads the socket kinds it explains";
+    let kinds: [(bool, &'static str); 12] = [
+        (cli.raw, "-w"),
+        (cli.mptcp, "-M"),
+        (cli.sctp, "-S"),
+        (cli.dccp, "-d"),
+        (cli.vsock, "--vsock"),
+        (cli.tipc, "--tipc"),
+        (cli.xdp, "--xdp"),
+        (cli.packet, "-0"),
+        (cli.bound_inactive, "-B"),
+        (!cli.query.is_empty(), "-A"),
+        (!cli.family.is_empty(), "-f"),
+        (cli.bpf, "-b"),
+    ];
+    match kinds.into_iter().find(|(given, _)| *given) {
+        Some((_, flag)) => Err(ConfigError::NotForView {
+            flag,
+            view,
+            why: KINDS,
+        }),
         None => Ok(()),
     }
 }
@@ -950,7 +1068,9 @@ mod tests {
     #[test]
     fn defaults_are_ss_defaults() {
         let c = config(&[]);
-        assert_eq!(c.query.protocols, vec![Protocol::Tcp, Protocol::Udp]);
+        // Every internet table sockscope reads (ss's default adds UNIX,
+        // packet and netlink sockets).
+        assert_eq!(c.query.protocols, Protocol::ALL.to_vec());
         assert_eq!(c.query.families, vec![Family::Inet, Family::Inet6]);
         assert_eq!(c.query.states, StateSet::connected());
         assert_eq!(c.format, OutputFormat::Table);
@@ -970,6 +1090,36 @@ mod tests {
     #[test]
     fn all_wins_over_listening() {
         assert_eq!(config(&["-la"]).query.states, StateSet::all());
+    }
+
+    /// Regression: why-bind's holders table keeps one protocol and no
+    /// Netid column (the kinds' rule is the listing's); a listing of the
+    /// default kinds has one, -t alone none, -x one.
+    #[test]
+    fn netid_column_follows_the_listing_or_the_view() {
+        assert!(!config(&["why-bind", "80"]).table.netid);
+        assert!(config(&["-a"]).table.netid);
+        assert!(!config(&["-ta"]).table.netid);
+        assert!(!config(&["-w"]).table.netid);
+        assert!(config(&["-x"]).table.netid);
+        assert!(!config(&["-A", "unix_stream"]).table.netid);
+    }
+
+    /// A subcommand refuses the kind flags (`-w who 80` would read raw
+    /// sockets only and find no holder).
+    #[test]
+    fn views_refuse_kind_flags() {
+        for args in [
+            &["-w", "who", "80"][..],
+            &["-A", "udp", "listeners"],
+            &["-B", "ports"],
+            &["-f", "inet", "why-bind", "80"],
+        ] {
+            let mut argv = vec!["sockscope"];
+            argv.extend_from_slice(args);
+            let err = Config::from_cli(Cli::try_parse_from(argv).unwrap()).unwrap_err();
+            assert!(matches!(err, ConfigError::NotForView { .. }), "{args:?}");
+        }
     }
 
     #[test]

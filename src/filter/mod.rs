@@ -47,6 +47,11 @@ impl ProcessFilter {
         s.owners.iter().flatten().any(|o| self.matches_owner(o))
     }
 
+    /// A packet or netlink socket matches when one of its owners does.
+    pub fn matches_owners(&self, owners: Option<&[Owner]>) -> bool {
+        owners.into_iter().flatten().any(|o| self.matches_owner(o))
+    }
+
     /// A socket matches when one of its owners does, or, for a connection
     /// waiting in a listener's queue, one of the listener's owners.
     pub fn matches(&self, s: &Socket) -> bool {

@@ -26,12 +26,24 @@ pub fn parse(name: &str) -> Option<StateSet> {
         "lastack" => one(TcpState::LastAck),
         "listening" | "listen" => one(TcpState::Listen),
         "closing" => one(TcpState::Closing),
+        // ss -B's state (iproute2 6.8+): bound, neither listening nor
+        // connected; the kernel's TCP_BOUND_INACTIVE.
+        "boundinactive" => one(TcpState::BoundInactive),
         // ss's groups (ss.c: SS_ALL, SS_CONN, ...).
         "all" => Some(StateSet::all()),
-        "connected" => Some(StateSet::all().without(&[TcpState::Listen, TcpState::Close])),
-        "synchronized" => {
-            Some(StateSet::all().without(&[TcpState::Listen, TcpState::Close, TcpState::SynSent]))
-        }
+        // A bound-inactive socket is not connected (iproute2 7.1 keeps its
+        // bit in these groups: README, "Differences from ss").
+        "connected" => Some(StateSet::all().without(&[
+            TcpState::Listen,
+            TcpState::Close,
+            TcpState::BoundInactive,
+        ])),
+        "synchronized" => Some(StateSet::all().without(&[
+            TcpState::Listen,
+            TcpState::Close,
+            TcpState::SynSent,
+            TcpState::BoundInactive,
+        ])),
         "bucket" => Some(
             [TcpState::SynRecv, TcpState::TimeWait]
                 .into_iter()
@@ -44,7 +56,8 @@ pub fn parse(name: &str) -> Option<StateSet> {
 
 /// Every accepted name, for error messages.
 pub const NAMES: &str = "established, syn-sent, syn-recv (syn-rcv), fin-wait-1, fin-wait-2, time-wait, \
-closed, close-wait, last-ack, listening, closing (or ESTABLISHED, SYN_RECV, ... any case), \
+closed, close-wait, last-ack, listening, closing, bound-inactive (or ESTABLISHED, SYN_RECV, ... \
+any case), \
 and the groups all, connected, synchronized, bucket, big";
 
 #[cfg(test)]
@@ -69,6 +82,8 @@ mod tests {
             ("listening", TcpState::Listen),
             ("LISTEN", TcpState::Listen),
             ("Close-Wait", TcpState::CloseWait),
+            ("bound-inactive", TcpState::BoundInactive),
+            ("BOUND_INACTIVE", TcpState::BoundInactive),
         ] {
             let s = parse(name).unwrap_or_else(|| panic!("{name}"));
             assert_eq!(s.iter().collect::<Vec<_>>(), vec![state], "{name}");

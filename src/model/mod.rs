@@ -1,6 +1,7 @@
 //! Every record type: the socket records every reader produces and every
 //! later layer consumes (sockets, UNIX sockets, owners, states, timers,
-//! tcp_info and socket memory), and the kernel's counters and knobs
+//! tcp_info and socket memory, packet and netlink sockets), and the
+//! kernel's counters and knobs
 //! (`ss -s`'s sockstat, TcpExt, network sysctls). One flat namespace: the
 //! files below only group the types.
 //!
@@ -9,7 +10,9 @@
 //! source could not tell (never a made-up zero).
 
 mod container;
+mod kinds;
 mod knobs;
+mod linklayer;
 mod netns;
 mod owner;
 mod socket;
@@ -19,7 +22,9 @@ mod tcpinfo;
 mod unix;
 
 pub use container::{Container, MAX_NAME_BYTES, Pod, Runtime, bounded_name, bounded_string};
+pub use kinds::{AddrFamilies, AddrFamily, Kinds, QUERY_WORDS, SocketKind, query_word};
 pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
+pub use linklayer::{BpfInsn, ETH_P_ALL, NetlinkSocket, OtherSocket, PacketKind, PacketSocket};
 pub use netns::{Netns, NetnsId, NetnsName};
 pub use owner::{Owner, RawNames};
 pub use socket::{
@@ -27,6 +32,6 @@ pub use socket::{
     TimerKind,
 };
 pub use sockstat::{FragCounts, SockStat, TcpCounts, UdpCounts};
-pub use states::{Family, Protocol, StateSet, TcpState};
+pub use states::{Family, IPPROTO_MPTCP, Protocol, StateSet, TcpState};
 pub use tcpinfo::{SkMemInfo, TcpInfo, TcpOptions};
 pub use unix::{UnixExtras, UnixKind, UnixSocket};

@@ -9,28 +9,59 @@ use std::fmt;
 pub enum Protocol {
     Tcp,
     Udp,
+    /// Raw IP sockets (SOCK_RAW); their "port" is the IP protocol number.
+    Raw,
+    /// Multipath TCP sockets (IPPROTO_MPTCP), one row per MPTCP socket (its
+    /// subflows are TCP sockets of their own).
+    Mptcp,
 }
 
 impl Protocol {
-    /// All protocols sockscope reads, in the order ss lists them.
-    pub const ALL: [Protocol; 2] = [Protocol::Tcp, Protocol::Udp];
+    /// All protocols sockscope reads, in the order it dumps them.
+    pub const ALL: [Protocol; 4] = [Protocol::Tcp, Protocol::Udp, Protocol::Raw, Protocol::Mptcp];
 
     /// Lower-case name, as in ss's Netid column and the JSON `proto` field.
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
+            Protocol::Raw => "raw",
+            Protocol::Mptcp => "mptcp",
         }
     }
 
-    /// The IPPROTO_* number (include/uapi/linux/in.h).
-    pub fn ipproto(self) -> u8 {
+    /// ss's Netid word for the protocol (misc/ss.c: proto_name()): the
+    /// same as [`Protocol::name`] for every protocol sockscope reads.
+    pub fn ss_netid(self) -> &'static str {
+        self.name()
+    }
+
+    /// The IPPROTO_* number (include/uapi/linux/in.h); IPPROTO_MPTCP is
+    /// 262, past a byte.
+    pub fn ipproto(self) -> u32 {
         match self {
-            Protocol::Tcp => libc::IPPROTO_TCP as u8,
-            Protocol::Udp => libc::IPPROTO_UDP as u8,
+            Protocol::Tcp => libc::IPPROTO_TCP as u32,
+            Protocol::Udp => libc::IPPROTO_UDP as u32,
+            Protocol::Raw => libc::IPPROTO_RAW as u32,
+            Protocol::Mptcp => IPPROTO_MPTCP,
         }
     }
+
+    /// inet_diag_req_v2.sdiag_protocol, a u8: the protocol's low byte (for
+    /// MPTCP the request carries the whole number in
+    /// INET_DIAG_REQ_PROTOCOL, as ss does).
+    pub fn sdiag_protocol(self) -> u8 {
+        (self.ipproto() & 0xff) as u8
+    }
+
+    /// Whether the kernel's number does not fit sdiag_protocol.
+    pub fn needs_protocol_attribute(self) -> bool {
+        self.ipproto() > 255
+    }
 }
+
+/// include/uapi/linux/in.h: IPPROTO_MPTCP.
+pub const IPPROTO_MPTCP: u32 = 262;
 
 impl fmt::Display for Protocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -89,6 +120,12 @@ pub enum TcpState {
     LastAck = 9,
     Listen = 10,
     Closing = 11,
+    /// TCP_BOUND_INACTIVE (include/net/tcp_states.h, kernel 6.8+): a TCP
+    /// socket bound to a port but neither listening nor connected. The
+    /// kernel dumps such sockets only when this bit is in the request's
+    /// states and reports them with state TCP_CLOSE: the reader maps a TCP
+    /// CLOSE row to this state.
+    BoundInactive = 13,
 }
 
 /// include/net/tcp_states.h: TCP_NEW_SYN_RECV, the kernel's request socket.
@@ -96,7 +133,7 @@ const TCP_NEW_SYN_RECV: u8 = 12;
 
 impl TcpState {
     /// Every state, in kernel order.
-    pub const ALL: [TcpState; 11] = [
+    pub const ALL: [TcpState; 12] = [
         TcpState::Established,
         TcpState::SynSent,
         TcpState::SynRecv,
@@ -108,6 +145,7 @@ impl TcpState {
         TcpState::LastAck,
         TcpState::Listen,
         TcpState::Closing,
+        TcpState::BoundInactive,
     ];
 
     /// Maps the kernel's state number; NEW_SYN_RECV (a request socket) is
@@ -133,6 +171,7 @@ impl TcpState {
             TcpState::LastAck => "LAST_ACK",
             TcpState::Listen => "LISTEN",
             TcpState::Closing => "CLOSING",
+            TcpState::BoundInactive => "BOUND_INACTIVE",
         }
     }
 
@@ -140,7 +179,7 @@ impl TcpState {
     /// `UNCONN` (ss's word), everything else the kernel spelling.
     pub fn name_for(self, proto: Protocol) -> &'static str {
         match (proto, self) {
-            (Protocol::Udp, TcpState::Close) => "UNCONN",
+            (Protocol::Udp | Protocol::Raw, TcpState::Close) => "UNCONN",
             _ => self.kernel_name(),
         }
     }
@@ -164,13 +203,16 @@ impl StateSet {
     }
 
     /// ss's default: every state but LISTEN, CLOSE, TIME_WAIT and SYN_RECV
-    /// (ss.c's SS_CONN).
+    /// (ss.c's SS_CONN), nor BOUND_INACTIVE: a bound socket that is not
+    /// connected (iproute2 7.1's SS_CONN keeps that bit, so its plain `ss -t`
+    /// also lists them, as UNCONN; see README).
     pub fn connected() -> StateSet {
         StateSet::all().without(&[
             TcpState::Listen,
             TcpState::Close,
             TcpState::TimeWait,
             TcpState::SynRecv,
+            TcpState::BoundInactive,
         ])
     }
 
@@ -234,7 +276,8 @@ mod tests {
         assert_eq!(TcpState::from_kernel(12), Some(TcpState::SynRecv));
         assert_eq!(TcpState::from_kernel(3), Some(TcpState::SynRecv));
         assert_eq!(TcpState::from_kernel(0), None);
-        assert_eq!(TcpState::from_kernel(13), None);
+        assert_eq!(TcpState::from_kernel(13), Some(TcpState::BoundInactive));
+        assert_eq!(TcpState::from_kernel(14), None);
     }
 
     #[test]
@@ -252,7 +295,8 @@ mod tests {
     fn kernel_mask_adds_new_syn_recv() {
         let s: StateSet = [TcpState::SynRecv].into_iter().collect();
         assert_eq!(s.kernel_mask(), (1 << 3) | (1 << 12));
-        assert_eq!(StateSet::all().kernel_mask(), 0xffe | (1 << 12));
+        assert_eq!(StateSet::all().kernel_mask(), 0xffe | (1 << 12) | (1 << 13));
+        assert!(!StateSet::connected().contains(TcpState::BoundInactive));
     }
 
     #[test]

@@ -59,7 +59,9 @@ where
     value.serialize(&mut ser).map_err(io::Error::from)
 }
 
-use crate::model::{Container, NetnsName, Owner, SkMemInfo, Socket, TcpInfo, UnixSocket};
+use crate::model::{
+    Container, NetnsName, OtherSocket, Owner, SkMemInfo, Socket, TcpInfo, UnixSocket,
+};
 use crate::pipeline::netns::Place;
 
 /// One socket as JSON.
@@ -243,6 +245,14 @@ impl PlaceJson {
     }
 
     /// `u` with its namespace and container.
+    pub fn other<'s>(&'s self, o: &'s OtherSocket) -> JsonOtherSocket<'s> {
+        JsonOtherSocket {
+            netns: self.netns(),
+            container: self.container(o.owners()),
+            ..JsonOtherSocket::from(o)
+        }
+    }
+
     pub fn unix<'s>(&'s self, u: &'s UnixSocket) -> JsonUnixSocket<'s> {
         JsonUnixSocket {
             netns: self.netns(),
@@ -451,6 +461,119 @@ impl<'a> From<&'a UnixSocket> for JsonUnixSocket<'a> {
             owners: u.owners.as_deref().map(owners),
             netns: None,
             container: None,
+        }
+    }
+}
+
+/// One packet or netlink socket as JSON: `proto` is ss's Netid (`p_raw`,
+/// `p_dgr`, `nl`), `family` `packet` or `netlink`, `state` `UNCONN`.
+#[derive(Debug, Serialize)]
+pub struct JsonOtherSocket<'a> {
+    pub proto: &'static str,
+    pub family: &'static str,
+    pub state: &'static str,
+    pub local: JsonOtherEnd,
+    pub remote: JsonOtherEnd,
+    pub recv_q: Option<u32>,
+    pub send_q: Option<u32>,
+    pub uid: Option<u32>,
+    pub inode: u64,
+    pub cookie: Option<String>,
+    /// A packet socket's classic BPF program (with -b, as the kernel sent
+    /// it), `null` otherwise.
+    pub bpf: Option<Vec<JsonBpfInsn>>,
+    pub owners: Option<Vec<JsonOwner<'a>>>,
+    pub netns: Option<JsonNetns<'a>>,
+    pub container: Option<JsonContainer<'a>>,
+}
+
+/// An end of a packet or netlink socket. Packet: `protocol` (the ETH_P_*
+/// number; 3, ETH_P_ALL, for every one) and `ifindex` (0: every
+/// interface) on the local end; netlink: `protocol` (the netlink family)
+/// and `portid` on the local end, `group` and `portid` on the remote end
+/// when connected. Fields that do not apply are left out.
+#[derive(Debug, Default, Serialize)]
+pub struct JsonOtherEnd {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ifindex: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub portid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<u32>,
+}
+
+/// One classic BPF instruction (struct sock_filter).
+#[derive(Debug, Serialize)]
+pub struct JsonBpfInsn {
+    pub code: u16,
+    pub jt: u8,
+    pub jf: u8,
+    pub k: u32,
+}
+
+impl<'a> From<&'a OtherSocket> for JsonOtherSocket<'a> {
+    fn from(o: &'a OtherSocket) -> Self {
+        let owners = o.owners().map(owners);
+        match o {
+            OtherSocket::Packet(p) => JsonOtherSocket {
+                proto: o.netid(),
+                family: "packet",
+                state: "UNCONN",
+                local: JsonOtherEnd {
+                    protocol: Some(p.protocol),
+                    ifindex: p.ifindex,
+                    ..JsonOtherEnd::default()
+                },
+                remote: JsonOtherEnd::default(),
+                recv_q: p.recv_q,
+                send_q: p.send_q,
+                uid: p.uid,
+                inode: p.inode,
+                cookie: p.cookie.map(|c| format!("{c:#x}")),
+                bpf: p.filter.as_ref().map(|f| {
+                    f.iter()
+                        .map(|i| JsonBpfInsn {
+                            code: i.code,
+                            jt: i.jt,
+                            jf: i.jf,
+                            k: i.k,
+                        })
+                        .collect()
+                }),
+                owners,
+                netns: None,
+                container: None,
+            },
+            OtherSocket::Netlink(n) => JsonOtherSocket {
+                proto: o.netid(),
+                family: "netlink",
+                state: "UNCONN",
+                local: JsonOtherEnd {
+                    protocol: Some(u16::from(n.protocol)),
+                    portid: Some(n.portid),
+                    ..JsonOtherEnd::default()
+                },
+                remote: if n.connected {
+                    JsonOtherEnd {
+                        portid: Some(n.dst_portid),
+                        group: Some(n.dst_group),
+                        ..JsonOtherEnd::default()
+                    }
+                } else {
+                    JsonOtherEnd::default()
+                },
+                recv_q: n.recv_q,
+                send_q: n.send_q,
+                uid: None,
+                inode: n.inode,
+                cookie: n.cookie.map(|c| format!("{c:#x}")),
+                bpf: None,
+                owners,
+                netns: None,
+                container: None,
+            },
         }
     }
 }

@@ -24,7 +24,7 @@ pub mod why_bind;
 
 use std::io::{self, Write};
 
-use crate::model::{Socket, UnixSocket};
+use crate::model::{OtherSocket, Socket, UnixSocket};
 use crate::pipeline::netns::Place;
 use crate::pipeline::{self, Delivery};
 use crate::source::services::{Services, Users};
@@ -170,6 +170,12 @@ impl pipeline::Sink for TablePrinter<'_> {
         }
         Ok(())
     }
+    fn others(&mut self, others: Vec<OtherSocket>) -> io::Result<()> {
+        for o in &others {
+            self.table.other_row(o);
+        }
+        Ok(())
+    }
 }
 
 impl Printer for TablePrinter<'_> {
@@ -222,6 +228,14 @@ impl pipeline::Sink for JsonPrinter<'_> {
         }
         Ok(())
     }
+    fn others(&mut self, others: Vec<OtherSocket>) -> io::Result<()> {
+        for o in &others {
+            self.out.write_all(self.separator())?;
+            json::to_writer(&mut *self.out, &self.place.other(o))?;
+            self.rows += 1;
+        }
+        Ok(())
+    }
 }
 
 impl Printer for JsonPrinter<'_> {
@@ -255,6 +269,13 @@ impl pipeline::Sink for JsonLinesPrinter<'_> {
     }
     fn unix(&mut self, unix: Vec<UnixSocket>) -> io::Result<()> {
         json::write_lines(self.out, &self.place, &[], &unix)
+    }
+    fn others(&mut self, others: Vec<OtherSocket>) -> io::Result<()> {
+        for o in &others {
+            json::to_writer(&mut *self.out, &self.place.other(o))?;
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
     }
 }
 

@@ -136,6 +136,8 @@ pub fn state_word(state: TcpState) -> &'static str {
         TcpState::LastAck => "LAST-ACK",
         TcpState::Listen => "LISTEN",
         TcpState::Closing => "CLOSING",
+        // iproute2 6.8+: bound, not listening (TCP_BOUND_INACTIVE).
+        TcpState::BoundInactive => "UNCONN",
     }
 }
 
@@ -233,7 +235,7 @@ impl<'a> SsPrinter<'a> {
         for i in 0..self.columns.len() {
             let column = self.columns[i];
             self.token(i, |p, buf| match column {
-                SsColumn::Netid => buf.push_str(s.proto.name()),
+                SsColumn::Netid => buf.push_str(s.proto.ss_netid()),
                 SsColumn::State => buf.push_str(state_word(s.state)),
                 SsColumn::RecvQ => queue(buf, s.recv_q),
                 SsColumn::SendQ => queue(buf, s.send_q.unwrap_or(0)),

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use super::detail::{skmem_text, tcp_info_text, tcp_info_text_with_options, timer_text};
 use super::grid::{Align, Grid, push_int};
-use crate::model::{Attribution, DualStack, Owner, Socket, UnixSocket};
+use crate::model::{Attribution, DualStack, ETH_P_ALL, OtherSocket, Owner, Socket, UnixSocket};
 use crate::pipeline::netns::Place;
 use crate::source::services::{Services, Users};
 use crate::text::{escape, escape_bytes, needs_escape};
@@ -245,6 +245,62 @@ impl Column {
         }
     }
 
+    /// The cell of a packet or netlink socket, as ss -0 and ss -A netlink
+    /// print them with -n: a packet socket's local end is `PROTO:IFACE`
+    /// (`*` for every protocol or interface, `[2048]` for ETH_P_IP), a
+    /// netlink socket's `FAMILY:PORTID`; the peer is `*`, or for a
+    /// connected netlink socket `GROUP:PORTID`. The state is UNCONN.
+    fn other(self, grid: &mut Grid, o: &OtherSocket, cx: &mut CellContext<'_>) {
+        let (recv_q, send_q, uid, cookie) = match o {
+            OtherSocket::Packet(p) => (p.recv_q, p.send_q, p.uid, p.cookie),
+            OtherSocket::Netlink(n) => (n.recv_q, n.send_q, None, n.cookie),
+        };
+        match self {
+            Column::Netns => grid.cell(|buf| buf.push_str(&cx.netns)),
+            Column::Container => container_cell(grid, cx, o.owners()),
+            Column::Netid => grid.text(o.netid()),
+            Column::State => grid.text("UNCONN"),
+            Column::RecvQ => opt_number(grid, recv_q),
+            Column::SendQ => opt_number(grid, send_q),
+            Column::Local => {
+                let text = match o {
+                    OtherSocket::Packet(p) => {
+                        let mut t = if p.protocol == ETH_P_ALL {
+                            "*".to_owned()
+                        } else {
+                            format!("[{}]", p.protocol)
+                        };
+                        t.push(':');
+                        match p.ifindex {
+                            Some(i) if i != 0 => t.push_str(&escape(cx.names.get(i))),
+                            _ => t.push('*'),
+                        }
+                        t
+                    }
+                    // ss prints the port id as an int: -1 is `*`.
+                    OtherSocket::Netlink(n) if n.portid == u32::MAX => {
+                        format!("{}:*", n.protocol)
+                    }
+                    OtherSocket::Netlink(n) => format!("{}:{}", n.protocol, n.portid),
+                };
+                grid.cell(|buf| buf.push_str(&text));
+            }
+            Column::Peer => match o {
+                OtherSocket::Netlink(n) if n.connected => grid.cell(|buf| {
+                    let _ = write!(buf, "{}:{}", n.dst_group, n.dst_portid);
+                }),
+                _ => grid.text("*"),
+            },
+            Column::Timer | Column::V6only => grid.text(""),
+            Column::Uid => uid_cell(grid, uid, cx.users),
+            Column::Inode => grid.number(o.inode()),
+            Column::Cookie => cookie_cell(grid, cookie),
+            Column::Process => {
+                grid.cell(|buf| owner_list(buf, o.owners().unwrap_or_default(), cx.cmdline))
+            }
+        }
+    }
+
     /// The cell of a UNIX socket, as ss -x: `path inode` for the local end
     /// (`*` when unbound), `peer-path peer-inode` for the other (ss prints
     /// `*` for the peer's name; sockscope names it when the peer is
@@ -447,6 +503,24 @@ impl<'a> TableWriter<'a> {
     pub fn unix_row(&mut self, u: &UnixSocket) {
         for column in &self.columns {
             column.unix(&mut self.grid, u, &mut self.cx);
+        }
+    }
+
+    /// Adds one packet or netlink socket, in the same columns, and under a
+    /// packet socket its BPF program when the kernel sent it (-b), as ss:
+    /// `bpf filter (N):  0xCODE JT JF K, ...`.
+    pub fn other_row(&mut self, o: &OtherSocket) {
+        for column in &self.columns {
+            column.other(&mut self.grid, o, &mut self.cx);
+        }
+        if let OtherSocket::Packet(p) = o
+            && let Some(filter) = &p.filter
+        {
+            let mut line = format!("bpf filter ({}): ", filter.len());
+            for i in filter {
+                let _ = write!(line, " 0x{:02x} {} {} {},", i.code, i.jt, i.jf, i.k);
+            }
+            self.grid.detail(line);
         }
     }
 }

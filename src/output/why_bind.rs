@@ -88,6 +88,14 @@ pub fn reason_text(r: &Reason<'_>, names: Names) -> String {
             local_text(socket),
             owners_text(socket, names)
         ),
+        Reason::BoundInactive { socket } => format!(
+            "a TCP socket is bound to {} ({}) but neither listening nor connected \
+             (bound-inactive: bind() was called, listen() or connect() not yet); another \
+             bind() to the port fails with EADDRINUSE unless both sockets set SO_REUSEADDR \
+             (or SO_REUSEPORT, by the same user)",
+            local_text(socket),
+            owners_text(socket, names)
+        ),
         Reason::TimeWait {
             count,
             last_expires_ms,
@@ -345,6 +353,10 @@ enum JsonCause<'a> {
         local: JsonEndpoint,
         owners: Option<Vec<JsonOwner<'a>>>,
     },
+    BoundInactive {
+        local: JsonEndpoint,
+        owners: Option<Vec<JsonOwner<'a>>>,
+    },
     TimeWait {
         count: usize,
         last_expires_ms: u64,
@@ -385,6 +397,10 @@ impl<'a> From<&Reason<'a>> for JsonCause<'a> {
                 owners: owners(socket),
             },
             Reason::UdpBound { socket } => JsonCause::UdpBound {
+                local: socket.local.into(),
+                owners: owners(socket),
+            },
+            Reason::BoundInactive { socket } => JsonCause::BoundInactive {
                 local: socket.local.into(),
                 owners: owners(socket),
             },

@@ -32,7 +32,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::filter::Selection;
-use crate::model::{Owner, Protocol, Socket, TcpState, UnixSocket};
+use crate::model::{OtherSocket, Owner, Protocol, Socket, TcpState, UnixSocket};
 use crate::source::owners::{self, OwnerIndex, OwnersError, WalkOptions};
 use crate::source::{self, Query, SourceError, SourceKind, SourceOptions, Warning, sockstat};
 use crate::text::plural;
@@ -120,6 +120,11 @@ pub trait Sink {
     }
     /// The selected UNIX records, once the inet ones are done.
     fn unix(&mut self, unix: Vec<UnixSocket>) -> io::Result<()>;
+    /// The selected packet and netlink records, after the UNIX ones (a
+    /// sink that shows no such rows keeps this no-op).
+    fn others(&mut self, _others: Vec<OtherSocket>) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A sink keeping every selected record.
@@ -127,6 +132,7 @@ pub trait Sink {
 pub struct Collect {
     pub sockets: Vec<Socket>,
     pub unix: Vec<UnixSocket>,
+    pub others: Vec<OtherSocket>,
 }
 
 impl Sink for Collect {
@@ -143,6 +149,10 @@ impl Sink for Collect {
     }
     fn unix(&mut self, mut unix: Vec<UnixSocket>) -> io::Result<()> {
         self.unix.append(&mut unix);
+        Ok(())
+    }
+    fn others(&mut self, mut others: Vec<OtherSocket>) -> io::Result<()> {
+        self.others.append(&mut others);
         Ok(())
     }
 }
@@ -279,6 +289,24 @@ pub fn run_with(
         notes.extend(index.stats.failure_note());
     }
     sink.unix(unix).map_err(SourceError::Output)?;
+    // Packet and netlink sockets: one state (CLOSE, ss's UNCONN), owners by
+    // inode; a process filter applies, a port (`who`) matches none.
+    let mut others = snap.others;
+    if let Some(index) = &index {
+        for o in &mut others {
+            o.set_owners(index.owners(o.inode()));
+        }
+    }
+    others.retain(|o| {
+        plan.select.states.contains(TcpState::Close)
+            && plan.select.local.is_none()
+            && plan
+                .select
+                .process
+                .as_ref()
+                .is_none_or(|p| p.matches_owners(o.owners()))
+    });
+    sink.others(others).map_err(SourceError::Output)?;
     Ok(RunReport {
         notes,
         interrupted_retries: snap.interrupted_retries,
@@ -628,6 +656,7 @@ mod tests {
                 attrs: false,
                 tos: false,
                 cc_info: false,
+                kinds: crate::source::KindsQuery::default(),
             },
             select: Selection {
                 states: crate::model::StateSet::all(),

@@ -55,6 +55,9 @@ impl Target {
                 ifindex: s.ifindex.unwrap_or(0),
                 cookie: s.cookie,
             }),
+            // No SOCK_DESTROY here: raw_diag (which has one) is not in
+            // this kernel, mptcp_diag has none; -K reads TCP and UDP only.
+            Protocol::Raw | Protocol::Mptcp => None,
         }
     }
 }
@@ -197,7 +200,7 @@ pub fn build_destroy(target: &Target, seq: u32) -> Vec<u8> {
     b.extend_from_slice(&0u32.to_ne_bytes());
     // inet_diag_req_v2: sdiag_family, sdiag_protocol, idiag_ext, pad,
     // idiag_states (unused by SOCK_DESTROY)
-    b.extend_from_slice(&[target.family.af(), target.proto.ipproto(), 0, 0]);
+    b.extend_from_slice(&[target.family.af(), target.proto.sdiag_protocol(), 0, 0]);
     b.extend_from_slice(&0u32.to_ne_bytes());
     // id.idiag_sport, id.idiag_dport: network order
     b.extend_from_slice(&target.local.port().to_be_bytes());

@@ -45,6 +45,8 @@ pub fn groups(protocols: &[Protocol], families: &[Family]) -> u32 {
                 (Family::Inet, Protocol::Udp) => SKNLGRP_INET_UDP_DESTROY,
                 (Family::Inet6, Protocol::Tcp) => SKNLGRP_INET6_TCP_DESTROY,
                 (Family::Inet6, Protocol::Udp) => SKNLGRP_INET6_UDP_DESTROY,
+                // No destroy group (include/uapi/linux/sock_diag.h).
+                (_, Protocol::Raw | Protocol::Mptcp) => continue,
             };
             mask |= 1 << (group - 1);
         }

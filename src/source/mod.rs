@@ -22,9 +22,11 @@ pub mod filter_file;
 pub mod hosts;
 pub mod ifaces;
 pub mod input;
+pub mod linklayer;
 pub mod netlink;
 pub mod netns;
 pub mod owners;
+pub mod probe;
 pub mod proc;
 pub mod sections;
 pub mod selinux;
@@ -37,7 +39,10 @@ pub mod unix_proc;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::model::{Family, Protocol, Socket, StateSet, UnixSocket};
+use crate::model::{
+    Family, Kinds, OtherSocket, Protocol, Socket, SocketKind, StateSet, TcpState, UnixKind,
+    UnixSocket,
+};
 
 /// Which data source to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,14 +59,18 @@ pub struct Table {
 }
 
 impl Table {
-    /// The /proc/net file name of this table (`tcp`, `tcp6`, `udp`, `udp6`).
-    pub fn proc_name(self) -> &'static str {
-        match (self.proto, self.family) {
+    /// The /proc/net file name of this table (`tcp`, `tcp6`, `udp`, `udp6`,
+    /// `raw`, `raw6`); MPTCP has none.
+    pub fn proc_name(self) -> Option<&'static str> {
+        Some(match (self.proto, self.family) {
             (Protocol::Tcp, Family::Inet) => "tcp",
             (Protocol::Tcp, Family::Inet6) => "tcp6",
             (Protocol::Udp, Family::Inet) => "udp",
             (Protocol::Udp, Family::Inet6) => "udp6",
-        }
+            (Protocol::Raw, Family::Inet) => "raw",
+            (Protocol::Raw, Family::Inet6) => "raw6",
+            (Protocol::Mptcp, _) => return None,
+        })
     }
 }
 
@@ -71,19 +80,29 @@ impl std::fmt::Display for Table {
     }
 }
 
-/// One dump: an inet table, or the UNIX sockets.
+/// One dump: an inet table, the UNIX sockets, or a probe of whether the
+/// kernel has diagnostics for a kind sockscope does not read ([`probe`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DumpId {
     Inet(Table),
     Unix,
+    Probe(SocketKind),
+    /// packet_diag: every packet socket.
+    Packet,
+    /// netlink_diag: every netlink socket.
+    Netlink,
 }
 
 impl DumpId {
-    /// (sdiag_family, sdiag_protocol) of its request.
+    /// (sdiag_family, sdiag_protocol) of its request (MPTCP: the low byte;
+    /// its request also carries INET_DIAG_REQ_PROTOCOL).
     pub fn keys(self) -> (u8, u8) {
         match self {
-            DumpId::Inet(t) => (t.family.af(), t.proto.ipproto()),
+            DumpId::Inet(t) => (t.family.af(), t.proto.sdiag_protocol()),
             DumpId::Unix => (libc::AF_UNIX as u8, 0),
+            DumpId::Probe(kind) => probe::keys(kind),
+            DumpId::Packet => linklayer::PACKET_KEYS,
+            DumpId::Netlink => linklayer::NETLINK_KEYS,
         }
     }
 }
@@ -93,6 +112,9 @@ impl std::fmt::Display for DumpId {
         match self {
             DumpId::Inet(t) => t.fmt(f),
             DumpId::Unix => f.write_str("unix"),
+            DumpId::Probe(kind) => write!(f, "{kind} (probe)"),
+            DumpId::Packet => f.write_str("packet"),
+            DumpId::Netlink => f.write_str("netlink"),
         }
     }
 }
@@ -122,6 +144,30 @@ pub struct Query {
     pub cc_info: bool,
     /// Ask the kernel for the TOS, traffic class and class id (--tos).
     pub tos: bool,
+    /// What else the run lists, or says it cannot (-A, -f, -0, -S, ...).
+    pub kinds: KindsQuery,
+}
+
+/// The socket kinds of a query beyond its inet tables: which UNIX types
+/// are left out, and the kinds sockscope does not read as rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KindsQuery {
+    /// UNIX socket types not asked for (`-A unix_stream` leaves out the
+    /// datagram and seqpacket ones).
+    pub unix_left_out: Vec<UnixKind>,
+    /// Kinds asked for that sockscope does not read as rows (packet,
+    /// netlink, SCTP, DCCP, vsock, TIPC, XDP): for those in `named`, the
+    /// source says why none are listed ([`Warning::KindNotRead`]).
+    pub unread: Kinds,
+    /// Packet and netlink kinds to list (packet_diag, netlink_diag; over
+    /// netlink only), when the states hold CLOSE (their one state), as ss.
+    pub linklayer: Kinds,
+    /// -b: ask packet_diag for each socket's classic BPF program.
+    pub bpf: bool,
+    /// The kinds the user named (-S, -d, -0, --vsock, -A WORD, -f FAMILY);
+    /// MPTCP and the kinds above when the kernel lacks them are left out
+    /// in silence otherwise, as ss does.
+    pub named: Kinds,
 }
 
 impl Query {
@@ -143,6 +189,11 @@ impl Query {
         self.states.contains(s.state)
             && self.protocols.contains(&s.proto)
             && self.families.contains(&s.family)
+    }
+
+    /// True when a UNIX record belongs to this query (its state and type).
+    pub fn matches_unix(&self, u: &UnixSocket) -> bool {
+        self.states.contains(u.state) && !self.kinds.unix_left_out.contains(&u.kind)
     }
 }
 
@@ -171,6 +222,28 @@ pub enum Warning {
     /// Record lines of /proc/net/unix that could be text inside another
     /// socket's name and claim an inode another record claims: not shown.
     AmbiguousUnixLines { path: PathBuf, lines: usize },
+    /// Sockets of a kind asked for are not listed, and why; `group`: the
+    /// message is about every kind of its family (both packet kinds).
+    KindNotRead {
+        kind: SocketKind,
+        why: NotRead,
+        group: bool,
+    },
+}
+
+/// Why the sockets of a kind are not listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRead {
+    /// The kernel has no sock_diag handler for it (the module named, e.g.
+    /// sctp_diag, is not built or loaded): it answered with this errno.
+    KernelLacks { module: &'static str, errno: i32 },
+    /// The kernel has it, sockscope does not read it yet.
+    NotYet,
+    /// /proc/net has no table for it (MPTCP) and netlink was not used.
+    NoProcTable,
+    /// sockscope reads it over netlink only (packet, netlink sockets:
+    /// /proc/net/packet and /proc/net/netlink are not parsed).
+    NetlinkOnly,
 }
 
 impl std::fmt::Display for Warning {
@@ -195,6 +268,34 @@ impl std::fmt::Display for Warning {
                  and claim another socket's inode",
                 path.display()
             ),
+            Warning::KindNotRead { kind, why, group } => {
+                let label = if *group {
+                    kind.group_label()
+                } else {
+                    kind.label()
+                };
+                match why {
+                    NotRead::KernelLacks { module, errno } => write!(
+                        f,
+                        "no {label} sockets listed: this kernel has no {module} \
+                     (sock_diag answered: {})",
+                        io::Error::from_raw_os_error(*errno)
+                    ),
+                    NotRead::NotYet => write!(
+                        f,
+                        "{label} sockets are not read by sockscope yet; none listed"
+                    ),
+                    NotRead::NetlinkOnly => write!(
+                        f,
+                        "{label} sockets are read over netlink only (sock_diag); none listed"
+                    ),
+                    NotRead::NoProcTable => write!(
+                        f,
+                        "{label} sockets are listed over netlink only (/proc/net has no table \
+                     of them); none listed"
+                    ),
+                }
+            }
             Warning::DumpInterrupted { table, attempts } => write!(
                 f,
                 "the {table} table changed during each of {attempts} dumps; \
@@ -211,6 +312,8 @@ pub struct Snapshot {
     pub warnings: Vec<Warning>,
     /// UNIX sockets, when asked for.
     pub unix: Vec<UnixSocket>,
+    /// Packet and netlink sockets, when asked for.
+    pub others: Vec<OtherSocket>,
     /// How many dumps had to be retried because NLM_F_DUMP_INTR was set.
     pub interrupted_retries: u32,
     /// The kernel refused the filter bytecode; the dump ran without it.
@@ -410,10 +513,37 @@ pub fn read_into(
     if query.unix {
         dumps.push(DumpId::Unix);
     }
+    let named = query.kinds.named;
     let read_proc = |dump: DumpId, snap: &mut Snapshot, sink: &mut dyn Sink| match dump {
+        DumpId::Inet(table) if table.proc_name().is_none() => {
+            let kind = SocketKind::Mptcp;
+            let warning = Warning::KindNotRead {
+                kind,
+                why: NotRead::NoProcTable,
+                group: false,
+            };
+            if named.contains(kind) && !snap.warnings.contains(&warning) {
+                snap.warnings.push(warning);
+            }
+            Ok(())
+        }
+        // A /proc tree without the raw tables (a recorded fixture, a kernel
+        // without IPv6) has no raw sockets to list, as ss takes it.
+        DumpId::Inet(table) if table.proto == Protocol::Raw => {
+            match proc::read_table(&opts.proc_net, table, query, sink) {
+                Err(SourceError::ProcRead { source, .. })
+                    if source.kind() == io::ErrorKind::NotFound =>
+                {
+                    Ok(())
+                }
+                other => other,
+            }
+        }
         DumpId::Inet(table) => proc::read_table(&opts.proc_net, table, query, sink),
         DumpId::Unix => read_unix_proc(&opts.proc_net, query, &mut snap.unix, &mut snap.warnings),
+        DumpId::Probe(_) | DumpId::Packet | DumpId::Netlink => Ok(()),
     };
+    let mut session = None;
     match opts.kind {
         SourceKind::Proc => {
             for dump in dumps {
@@ -423,7 +553,7 @@ pub fn read_into(
         SourceKind::Netlink => {
             let mut fallback: Vec<DumpId> = Vec::new();
             let mut reason = String::new();
-            let mut session = match netlink::Session::open(opts) {
+            session = match netlink::Session::open(opts) {
                 Ok(s) => Some(s),
                 Err(e) if e.is_netlink_refusal() => {
                     reason = error_text(&e);
@@ -438,10 +568,48 @@ pub fn read_into(
                         Some(sess.dump(table, query, &mut snap, sink))
                     }
                     (Some(sess), DumpId::Unix) => Some(sess.dump_unix(query, &mut snap)),
+                    (Some(_), DumpId::Probe(_) | DumpId::Packet | DumpId::Netlink) => Some(Ok(())),
                 };
                 let refused = match result {
                     None => true,
                     Some(Ok(())) => false,
+                    // ss's way: raw sockets over netlink where the kernel
+                    // has raw_diag, else /proc/net/raw{,6}, in silence (this
+                    // kernel has no raw_diag).
+                    Some(Err(SourceError::KernelRefused { .. })) if matches!(dump, DumpId::Inet(t) if t.proto == Protocol::Raw) =>
+                    {
+                        // A recording is the whole input: no live /proc.
+                        if !session.as_ref().is_some_and(|s| s.is_replay()) {
+                            read_proc(dump, &mut snap, sink)?;
+                        }
+                        continue;
+                    }
+                    // A recording made before sockscope read raw and MPTCP
+                    // sockets by default has no such dump: none, unless the
+                    // user asked for them by name.
+                    Some(Err(SourceError::ReplayMissing { .. }))
+                        if matches!(dump, DumpId::Inet(t)
+                            if matches!(t.proto, Protocol::Raw | Protocol::Mptcp)
+                                && !named.contains(t.proto.kind())) =>
+                    {
+                        continue;
+                    }
+                    // A kernel without MPTCP (or mptcp_diag) has none to list.
+                    Some(Err(SourceError::KernelRefused { errno, .. })) if matches!(dump, DumpId::Inet(t) if t.proto == Protocol::Mptcp) =>
+                    {
+                        let warning = Warning::KindNotRead {
+                            kind: SocketKind::Mptcp,
+                            why: NotRead::KernelLacks {
+                                module: probe::module(SocketKind::Mptcp),
+                                errno,
+                            },
+                            group: false,
+                        };
+                        if named.contains(SocketKind::Mptcp) && !snap.warnings.contains(&warning) {
+                            snap.warnings.push(warning);
+                        }
+                        continue;
+                    }
                     Some(Err(e)) if e.is_netlink_refusal() => {
                         if reason.is_empty() {
                             reason = error_text(&e);
@@ -452,7 +620,10 @@ pub fn read_into(
                 };
                 if refused {
                     read_proc(dump, &mut snap, sink)?;
-                    fallback.push(dump);
+                    // MPTCP has no /proc table: nothing was read there.
+                    if !matches!(dump, DumpId::Inet(t) if t.proto == Protocol::Mptcp) {
+                        fallback.push(dump);
+                    }
                 }
             }
             if !fallback.is_empty() {
@@ -463,10 +634,108 @@ pub fn read_into(
             }
         }
     }
+    read_linklayer(query, session.as_mut(), &mut snap)?;
+    tell_unread(&query.kinds, session.as_mut(), &mut snap)?;
     if query.unix {
         name_unix_peers(&mut snap.unix);
     }
     Ok(snap)
+}
+
+/// Dumps the packet and netlink sockets asked for (their one state is
+/// CLOSE: a query without it lists none, as ss), or says why none are
+/// listed when netlink is not in use.
+fn read_linklayer(
+    query: &Query,
+    session: Option<&mut netlink::Session>,
+    snap: &mut Snapshot,
+) -> Result<(), SourceError> {
+    use crate::model::PacketKind;
+    let kinds = query.kinds.linklayer;
+    if kinds.is_empty() || !query.states.contains(TcpState::Close) {
+        return Ok(());
+    }
+    let packet = [
+        (SocketKind::PacketRaw, PacketKind::Raw),
+        (SocketKind::PacketDgram, PacketKind::Dgram),
+    ];
+    let Some(sess) = session else {
+        let mut told = false;
+        for (kind, _) in packet {
+            if kinds.contains(kind) && !told {
+                told = true;
+                snap.warnings.push(Warning::KindNotRead {
+                    kind,
+                    why: NotRead::NetlinkOnly,
+                    group: true,
+                });
+            }
+        }
+        if kinds.contains(SocketKind::Netlink) {
+            snap.warnings.push(Warning::KindNotRead {
+                kind: SocketKind::Netlink,
+                why: NotRead::NetlinkOnly,
+                group: false,
+            });
+        }
+        return Ok(());
+    };
+    if kinds.contains(SocketKind::Netlink) {
+        sess.dump_others(DumpId::Netlink, false, snap)?;
+    }
+    if packet.iter().any(|(k, _)| kinds.contains(*k)) {
+        let start = snap.others.len();
+        sess.dump_others(DumpId::Packet, query.kinds.bpf, snap)?;
+        let mut i = 0;
+        snap.others.retain(|o| {
+            i += 1;
+            i <= start
+                || match o {
+                    OtherSocket::Packet(p) => packet
+                        .iter()
+                        .any(|(k, pk)| *pk == p.kind && kinds.contains(*k)),
+                    OtherSocket::Netlink(_) => true,
+                }
+        });
+    }
+    Ok(())
+}
+
+/// Says why the kinds asked for that sockscope does not read list nothing:
+/// the kernel lacks their diagnostics (asked over netlink, as ss would), or
+/// sockscope does not read them yet. Only the kinds the user named are
+/// told about; one line per kernel module.
+fn tell_unread(
+    kinds: &KindsQuery,
+    mut session: Option<&mut netlink::Session>,
+    snap: &mut Snapshot,
+) -> Result<(), SourceError> {
+    let mut modules: Vec<&'static str> = Vec::new();
+    for kind in kinds.unread.iter().filter(|k| kinds.named.contains(*k)) {
+        let module = probe::module(kind);
+        if modules.contains(&module) {
+            continue;
+        }
+        modules.push(module);
+        let errno = match session.as_deref_mut() {
+            Some(sess) if probe::probed(kind) && !sess.is_replay() => sess.probe(kind)?,
+            _ => None,
+        };
+        let named_here = kinds
+            .unread
+            .iter()
+            .filter(|k| kinds.named.contains(*k) && probe::module(*k) == module)
+            .count();
+        snap.warnings.push(Warning::KindNotRead {
+            kind,
+            why: match errno {
+                Some(errno) => NotRead::KernelLacks { module, errno },
+                None => NotRead::NotYet,
+            },
+            group: named_here > 1,
+        });
+    }
+    Ok(())
 }
 
 /// Reads `<proc_net>/unix` into records. /proc has no queues, peers or
@@ -485,7 +754,7 @@ fn read_unix_proc(
             return;
         }
         let state = e.state();
-        if query.states.contains(state) {
+        if query.states.contains(state) && !query.kinds.unix_left_out.contains(&e.kind) {
             out.push(UnixSocket {
                 kind: e.kind,
                 state,

@@ -133,11 +133,11 @@ impl Session {
             // A kernel filter leaves few rows: no receive thread for them.
             let pipelined = query.bytecode.is_none();
             let result = self.exchange(DumpId::Inet(table), &request, pipelined, &mut |payload| {
-                let s = parse_socket_with(
+                let s = dumped(parse_socket_with(
                     payload,
                     table.proto,
                     query.attrs || query.tos || query.cc_info,
-                )?;
+                )?);
                 if query.matches(&s)
                     && let Err(e) = sink.push(s)
                 {
@@ -195,7 +195,7 @@ impl Session {
             let rows = &mut snap.unix;
             let interrupted = self.exchange(DumpId::Unix, &request, true, &mut |payload| {
                 let u = parse_unix_with(payload, query.attrs || query.memory)?;
-                if query.states.contains(u.state) {
+                if query.matches_unix(&u) {
                     rows.push(u);
                 }
                 Ok(())
@@ -213,6 +213,69 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// Asks the kernel for a dump of a kind sockscope does not read, to
+    /// learn whether it has the diagnostics module: `Some(errno)` when it
+    /// refused (no module), `None` when it answered. The rows are counted
+    /// and dropped.
+    pub fn probe(&mut self, kind: crate::model::SocketKind) -> Result<Option<i32>, SourceError> {
+        self.seq = self.seq.wrapping_add(1);
+        let request = super::probe::request(kind, self.seq);
+        match self.exchange(DumpId::Probe(kind), &request, false, &mut |_| Ok(())) {
+            Ok(_) => Ok(None),
+            Err(SourceError::KernelRefused { errno, .. }) => Ok(Some(errno)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Dumps every packet socket (`DumpId::Packet`) or netlink socket
+    /// (`DumpId::Netlink`) into `snap.others`, retrying (bounded) an
+    /// interrupted dump.
+    pub fn dump_others(
+        &mut self,
+        dump: DumpId,
+        bpf: bool,
+        snap: &mut Snapshot,
+    ) -> Result<(), SourceError> {
+        let start = snap.others.len();
+        for attempt in 1..=MAX_DUMP_ATTEMPTS {
+            snap.others.truncate(start);
+            self.seq = self.seq.wrapping_add(1);
+            let request = match dump {
+                DumpId::Packet => super::linklayer::packet_request(self.seq, bpf),
+                _ => super::linklayer::netlink_request(self.seq),
+            };
+            let rows = &mut snap.others;
+            let interrupted = self.exchange(dump, &request, false, &mut |payload| {
+                rows.push(match dump {
+                    DumpId::Packet => {
+                        crate::model::OtherSocket::Packet(super::linklayer::parse_packet(payload)?)
+                    }
+                    _ => crate::model::OtherSocket::Netlink(super::linklayer::parse_netlink(
+                        payload,
+                    )?),
+                });
+                Ok(())
+            })?;
+            if !interrupted {
+                break;
+            }
+            if attempt == MAX_DUMP_ATTEMPTS {
+                snap.warnings.push(Warning::DumpInterrupted {
+                    table: dump,
+                    attempts: attempt,
+                });
+            } else {
+                snap.interrupted_retries += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether this session replays a recording.
+    pub fn is_replay(&self) -> bool {
+        matches!(self.transport, Transport::Replay(_))
     }
 
     /// Sends one request and hands every reply payload to `each`, up to
@@ -338,7 +401,8 @@ pub fn build_request(table: Table, query: &Query, seq: u32) -> Vec<u8> {
     };
     let request = InetRequest {
         family: table.family.af(),
-        protocol: table.proto.ipproto(),
+        // u8: MPTCP's 262 is also sent whole in INET_DIAG_REQ_PROTOCOL
+        protocol: table.proto.sdiag_protocol(),
         // Only what the output needs (INET_DIAG_SKV6ONLY comes unasked for
         // LISTEN and CLOSE sockets): tcp_info and congestion for -i, socket
         // memory for -m.
@@ -380,10 +444,27 @@ pub fn build_request(table: Table, query: &Query, seq: u32) -> Vec<u8> {
     // inet_diag_req_v2 and fix nlmsg_len.
     if let Some(code) = &query.bytecode {
         buf.extend_from_slice(&bytecode_attribute(code));
-        let len = buf.len() as u32;
-        buf[..4].copy_from_slice(&len.to_ne_bytes());
     }
+    // A protocol past a byte (MPTCP) goes in INET_DIAG_REQ_PROTOCOL, as ss
+    // sends it (misc/ss.c: sockdiag_send).
+    if table.proto.needs_protocol_attribute() {
+        buf.extend_from_slice(&protocol_attribute(table.proto.ipproto()));
+    }
+    let len = buf.len() as u32;
+    buf[..4].copy_from_slice(&len.to_ne_bytes());
     buf
+}
+
+/// include/uapi/linux/inet_diag.h: INET_DIAG_REQ_PROTOCOL.
+const INET_DIAG_REQ_PROTOCOL: u16 = 3;
+
+/// The request attribute carrying a protocol number as a u32.
+pub fn protocol_attribute(protocol: u32) -> Vec<u8> {
+    let mut v = Vec::with_capacity(8);
+    v.extend_from_slice(&8u16.to_ne_bytes());
+    v.extend_from_slice(&INET_DIAG_REQ_PROTOCOL.to_ne_bytes());
+    v.extend_from_slice(&protocol.to_ne_bytes());
+    v
 }
 
 /// include/uapi/linux/inet_diag.h: INET_DIAG_REQ_BYTECODE.
@@ -684,6 +765,18 @@ fn read_i32(payload: &[u8]) -> Option<i32> {
     Some(i32::from_ne_bytes(bytes))
 }
 
+/// A record of a dump as the dump means it: a TCP socket in CLOSE is in no
+/// hash a dump walks but the bind hash, walked only for
+/// TCPF_BOUND_INACTIVE (net/ipv4/inet_diag.c: inet_diag_dump_icsk), which
+/// reports sk_state as is: it is a bound-inactive socket. (A destroy
+/// event's CLOSE is a closed socket: [`parse_socket`] keeps it.)
+pub fn dumped(mut s: Socket) -> Socket {
+    if s.proto == Protocol::Tcp && s.state == TcpState::Close {
+        s.state = TcpState::BoundInactive;
+    }
+    s
+}
+
 /// Turns one struct inet_diag_msg and its attributes into a record
 /// (include/uapi/linux/inet_diag.h).
 pub fn parse_socket(payload: &[u8], proto: Protocol) -> Result<Socket, String> {
@@ -961,12 +1054,18 @@ pub struct RequestKeys {
     /// unix_diag_req.udiag_show (UDIAG_SHOW_* flags).
     pub extras: u32,
     /// The request's attributes after the fixed struct (for inet:
-    /// INET_DIAG_REQ_BYTECODE), byte for byte; empty when none.
+    /// INET_DIAG_REQ_BYTECODE), byte for byte, but for
+    /// INET_DIAG_REQ_PROTOCOL; empty when none.
     pub filter: Vec<u8>,
+    /// INET_DIAG_REQ_PROTOCOL: the protocol past a byte (MPTCP).
+    pub protocol: Option<u32>,
 }
 
 /// include/uapi/linux/inet_diag.h: sizeof(struct inet_diag_req_v2).
 const INET_DIAG_REQ_V2_LEN: usize = 56;
+/// include/uapi/linux/packet_diag.h, netlink_diag.h: sizeof(struct
+/// packet_diag_req) = sizeof(struct netlink_diag_req).
+const LINKLAYER_DIAG_REQ_LEN: usize = 20;
 /// include/uapi/linux/unix_diag.h: sizeof(struct unix_diag_req).
 const UNIX_DIAG_REQ_LEN: usize = 24;
 
@@ -977,21 +1076,38 @@ impl RequestKeys {
         let u32_at = |i: usize| -> Option<u32> {
             Some(u32::from_ne_bytes(payload.get(i..i + 4)?.try_into().ok()?))
         };
-        if i32::from(*payload.first()?) == libc::AF_UNIX {
+        let family = i32::from(*payload.first()?);
+        if family == libc::AF_PACKET || family == libc::AF_NETLINK {
+            // packet_diag_req / netlink_diag_req: family, protocol, pad,
+            // ino, show flags, cookie[2]; one state (CLOSE), no filter.
+            return (payload.len() >= LINKLAYER_DIAG_REQ_LEN).then(|| RequestKeys {
+                states: 0,
+                extras: u32_at(8).unwrap_or(0),
+                filter: payload[LINKLAYER_DIAG_REQ_LEN..].to_vec(),
+                protocol: None,
+            });
+        }
+        if family == libc::AF_UNIX {
             // unix_diag_req: sdiag_family, sdiag_protocol, pad (u16),
             // udiag_states, udiag_ino, udiag_show, udiag_cookie[2]
             (payload.len() >= UNIX_DIAG_REQ_LEN).then(|| RequestKeys {
                 states: u32_at(4).unwrap_or(0),
                 extras: u32_at(12).unwrap_or(0),
                 filter: payload[UNIX_DIAG_REQ_LEN..].to_vec(),
+                protocol: None,
             })
         } else {
             // inet_diag_req_v2: sdiag_family, sdiag_protocol, idiag_ext,
             // pad, idiag_states, id; then the attributes (bytecode)
-            (payload.len() >= INET_DIAG_REQ_V2_LEN).then(|| RequestKeys {
+            if payload.len() < INET_DIAG_REQ_V2_LEN {
+                return None;
+            }
+            let (filter, protocol) = split_protocol(&payload[INET_DIAG_REQ_V2_LEN..]);
+            Some(RequestKeys {
                 states: u32_at(4).unwrap_or(0),
                 extras: u32::from(payload[2]),
-                filter: payload[INET_DIAG_REQ_V2_LEN..].to_vec(),
+                filter,
+                protocol,
             })
         }
     }
@@ -999,8 +1115,12 @@ impl RequestKeys {
     /// Why replies recorded for `self` cannot answer `wanted`, or `None`
     /// when they can: every state, extension and show flag wanted was
     /// asked for, and the recorded request had no kernel filter or the same.
+    /// BOUND_INACTIVE's bit is not required: recordings made before
+    /// sockscope asked for it (`-a` does since issue 15) answer without
+    /// those sockets, as a kernel before 6.8, which ignores the bit, would.
     pub fn lacks(&self, wanted: &RequestKeys) -> Option<ReplayGap> {
-        let states = wanted.states & !self.states;
+        let optional = TcpState::BoundInactive.bit();
+        let states = wanted.states & !self.states & !optional;
         if states != 0 {
             // NEW_SYN_RECV's bit is SYN_RECV too: one name per state.
             let missing: StateSet = (0..32u8)
@@ -1021,6 +1141,34 @@ impl RequestKeys {
         }
         None
     }
+}
+
+/// Splits a request's attributes into INET_DIAG_REQ_PROTOCOL's value and
+/// the bytes of the others (an attribute that does not parse ends the
+/// walk: the rest is kept as bytes).
+fn split_protocol(attrs: &[u8]) -> (Vec<u8>, Option<u32>) {
+    let mut rest = Vec::new();
+    let mut protocol = None;
+    let mut pos = 0;
+    while pos + 4 <= attrs.len() {
+        let len = usize::from(u16::from_ne_bytes([attrs[pos], attrs[pos + 1]]));
+        let kind = u16::from_ne_bytes([attrs[pos + 2], attrs[pos + 3]]);
+        let end = (pos + len.div_ceil(4) * 4).min(attrs.len());
+        if len < 4 || pos + len > attrs.len() {
+            break;
+        }
+        if kind == INET_DIAG_REQ_PROTOCOL && len == 8 {
+            protocol = attrs
+                .get(pos + 4..pos + 8)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_ne_bytes);
+        } else {
+            rest.extend_from_slice(&attrs[pos..end]);
+        }
+        pos = end;
+    }
+    rest.extend_from_slice(&attrs[pos.min(attrs.len())..]);
+    (rest, protocol)
 }
 
 /// What a recorded dump lacks for the request replayed.
@@ -1060,7 +1208,11 @@ impl Replay {
             .unwrap_or_default();
         let mut gap = None;
         let found = self.dumps.iter_mut().find(|d| {
-            if d.used || d.family != family || d.protocol != protocol {
+            if d.used
+                || d.family != family
+                || d.protocol != protocol
+                || d.asked.protocol != wanted.protocol
+            {
                 return false;
             }
             match d.asked.lacks(&wanted) {

@@ -44,7 +44,11 @@ pub fn read_table(
     query: &Query,
     out: &mut dyn Sink,
 ) -> Result<(), SourceError> {
-    let path = proc_net.join(table.proc_name());
+    // MPTCP has no /proc table: the caller says so.
+    let Some(name) = table.proc_name() else {
+        return Ok(());
+    };
+    let path = proc_net.join(name);
     let file = input::open(&path).map_err(|source| SourceError::ProcRead {
         path: path.clone(),
         source,

@@ -243,6 +243,7 @@ fn request_bytes_carry_the_states_mask() {
         attrs: false,
         tos: false,
         cc_info: false,
+        kinds: crate::source::KindsQuery::default(),
     };
     let t = Table {
         family: Family::Inet6,
@@ -293,6 +294,7 @@ fn bytecode_travels_as_a_padded_attribute() {
         attrs: false,
         tos: false,
         cc_info: false,
+        kinds: crate::source::KindsQuery::default(),
     };
     let req = build_request(TCP4, &query, 1);
     // nlmsghdr (16) + inet_diag_req_v2 (56) + the attribute (16)
@@ -314,6 +316,7 @@ fn recording_splits_at_requests() {
         attrs: false,
         tos: false,
         cc_info: false,
+        kinds: crate::source::KindsQuery::default(),
     };
     let mut file = build_request(TCP4, &query, 1);
     file.extend_from_slice(&LISTEN_THEN_DONE);
@@ -391,4 +394,73 @@ fn parses_unix_reply() {
     let mut bad = msg.clone();
     bad[1] = 9;
     assert!(parse_unix(&bad).is_err());
+}
+
+/// A recording made before `-a` asked for BOUND_INACTIVE answers `-a`
+/// (without those sockets); a state it lacks otherwise is still a gap.
+#[test]
+fn bound_inactive_bit_is_optional_in_a_recording() {
+    let old = RequestKeys {
+        states: StateSet::all()
+            .without(&[TcpState::BoundInactive])
+            .kernel_mask(),
+        ..RequestKeys::default()
+    };
+    let now = RequestKeys {
+        states: StateSet::all().kernel_mask(),
+        ..RequestKeys::default()
+    };
+    assert_eq!(old.lacks(&now), None);
+    let listen_only = RequestKeys {
+        states: TcpState::Listen.bit(),
+        ..RequestKeys::default()
+    };
+    assert!(matches!(
+        listen_only.lacks(&now),
+        Some(ReplayGap::States(_))
+    ));
+}
+
+/// MPTCP's request: sdiag_protocol is IPPROTO_MPTCP's low byte and the
+/// whole number rides in INET_DIAG_REQ_PROTOCOL; read back, the attribute
+/// is the request's protocol, not a kernel filter.
+#[test]
+fn mptcp_request_carries_the_protocol_attribute() {
+    let query = Query {
+        protocols: vec![Protocol::Mptcp],
+        families: vec![Family::Inet],
+        states: StateSet::all(),
+        bytecode: None,
+        unix: false,
+        info: false,
+        memory: false,
+        attrs: false,
+        tos: false,
+        cc_info: false,
+        kinds: crate::source::KindsQuery::default(),
+    };
+    let table = crate::source::Table {
+        family: Family::Inet,
+        proto: Protocol::Mptcp,
+    };
+    let req = build_request(table, &query, 1);
+    assert_eq!(
+        u32::from_ne_bytes(req[..4].try_into().unwrap()) as usize,
+        req.len()
+    );
+    assert_eq!(req[NLMSG_HDRLEN + 1], (262 & 0xff) as u8);
+    let keys = RequestKeys::parse(&req[NLMSG_HDRLEN..]).unwrap();
+    assert_eq!(keys.protocol, Some(262));
+    assert!(keys.filter.is_empty());
+}
+
+/// Regression: a TCP CLOSE record is BOUND_INACTIVE only in a dump (the
+/// bind-hash walk); parse_socket keeps CLOSE, as a destroy event (-E)
+/// reports a closed socket.
+#[test]
+fn close_is_bound_inactive_only_in_a_dump() {
+    let mut s = crate::model::Socket::test_tcp(TcpState::Close, "127.0.0.1:5000", "0.0.0.0:0");
+    assert_eq!(dumped(s.clone()).state, TcpState::BoundInactive);
+    s.proto = Protocol::Udp;
+    assert_eq!(dumped(s).state, TcpState::Close);
 }
