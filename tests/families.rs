@@ -563,6 +563,27 @@ fn packet_and_netlink_rows_equal_ss() {
         Some("bpf filter (1):  0x06 0 0 4294967295,")
     );
     assert_eq!(line(sockscope(ns, &["-H", "-0b"])), theirs);
+    // ss's format: the same text, field for field (ss -n; the holder's
+    // users:, -e's ino:/sk:, -b's program). Netlink rows leave out
+    // sockscope's and ss's own sock_diag sockets (each tool sees its own).
+    for args in [
+        &["-0an"][..],
+        &["-0anpe"],
+        &["-0anb"],
+        &["-A", "netlink", "-an"],
+    ] {
+        let fields = |out: Output| -> Vec<Vec<String>> {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| !l.starts_with("UNCONN") || !l.contains(" 4:"))
+                .map(|l| l.split_whitespace().map(str::to_owned).collect())
+                .collect()
+        };
+        let theirs = fields(run_in(ns, "ss", args));
+        let mut with = vec!["--ss-format"];
+        with.extend_from_slice(args);
+        assert_eq!(fields(sockscope(ns, &with)), theirs, "--ss-format {args:?}");
+    }
     // JSON: the program as data, the holder as owner.
     let out = sockscope(ns, &["-0bp", "--json"]);
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");

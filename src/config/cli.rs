@@ -363,6 +363,12 @@ pub struct Cli {
     #[arg(long = "inet-sockopt")]
     pub inet_sockopt: bool,
 
+    /// TIPC sockets' details on their rows (ss --tipcinfo). sockscope lists
+    /// no TIPC sockets (see --tipc, which says why), so it adds nothing;
+    /// accepted for ss's command lines.
+    #[arg(long = "tipcinfo")]
+    pub tipcinfo: bool,
+
     /// Show every BPF socket-local storage map's value (ss --bpf-maps, in
     /// builds of ss with libbpf): not read by sockscope; says so.
     #[arg(long = "bpf-maps")]

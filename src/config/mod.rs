@@ -278,7 +278,7 @@ impl Config {
         }
         let protocols = selected.protocols();
         let families = selected.inet_families();
-        let (unix, unix_left_out) = selected.unix();
+        let (unix, mut unix_left_out) = selected.unix();
         let ipv6 = families.contains(&Family::Inet6);
         let format = if cli.json {
             OutputFormat::Json
@@ -330,7 +330,13 @@ impl Config {
             Some(expr::AddrFamily::Inet) => (protocols, vec![Family::Inet], false),
             Some(expr::AddrFamily::Inet6) => (protocols, vec![Family::Inet6], false),
             // -t/-u with a unix: HOST: no table holds both, nothing listed.
-            Some(expr::AddrFamily::Unix) => (Vec::new(), families, unix || !(cli.tcp || cli.udp)),
+            Some(expr::AddrFamily::Unix) => {
+                // A unix: prefix lists every UNIX type when none was chosen.
+                if !unix {
+                    unix_left_out.clear();
+                }
+                (Vec::new(), families, unix || !(cli.tcp || cli.udp))
+            }
             _ => (protocols, families, unix),
         };
         let flagged = kill::mode(&cli);

@@ -33,6 +33,34 @@ impl PacketKind {
     }
 }
 
+/// What struct packet_diag_info (include/uapi/linux/packet_diag.h) says
+/// besides the interface: ss -e's `ver:N cpy_thresh:N flags( ... )`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketInfo {
+    /// pdi_version: TPACKET_V1..V3.
+    pub version: u32,
+    /// pdi_copy_thresh.
+    pub copy_thresh: u32,
+    /// pdi_flags: PDI_RUNNING, PDI_AUXDATA, PDI_ORIGDEV, PDI_VNETHDR,
+    /// PDI_LOSS.
+    pub flags: u32,
+}
+
+impl PacketInfo {
+    /// The flags' names, in bit order (PDI_RUNNING = 0x1 ... PDI_LOSS =
+    /// 0x10), as ss prints them.
+    pub const FLAG_NAMES: [&'static str; 5] = ["running", "auxdata", "origdev", "vnethdr", "loss"];
+
+    /// The names of the flags that are set.
+    pub fn flag_names(self) -> impl Iterator<Item = &'static str> {
+        Self::FLAG_NAMES
+            .into_iter()
+            .enumerate()
+            .filter(move |(bit, _)| self.flags & (1 << bit) != 0)
+            .map(|(_, name)| name)
+    }
+}
+
 /// One instruction of a classic BPF program (include/uapi/linux/filter.h:
 /// struct sock_filter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +95,8 @@ pub struct PacketSocket {
     /// sent it (it does to a caller with CAP_NET_ADMIN); `None` when none
     /// or not told.
     pub filter: Option<Vec<BpfInsn>>,
+    /// PACKET_DIAG_INFO's version, copy threshold and flags (ss -e).
+    pub info: Option<PacketInfo>,
     pub owners: Option<Vec<Owner>>,
 }
 

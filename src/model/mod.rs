@@ -24,7 +24,9 @@ mod unix;
 pub use container::{Container, MAX_NAME_BYTES, Pod, Runtime, bounded_name, bounded_string};
 pub use kinds::{AddrFamilies, AddrFamily, Kinds, QUERY_WORDS, SocketKind, query_word};
 pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
-pub use linklayer::{BpfInsn, ETH_P_ALL, NetlinkSocket, OtherSocket, PacketKind, PacketSocket};
+pub use linklayer::{
+    BpfInsn, ETH_P_ALL, NetlinkSocket, OtherSocket, PacketInfo, PacketKind, PacketSocket,
+};
 pub use netns::{Netns, NetnsId, NetnsName};
 pub use owner::{Owner, RawNames};
 pub use socket::{

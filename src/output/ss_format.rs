@@ -26,7 +26,9 @@ use std::ops::Range;
 use super::detail::{c_g, skmem_text, tcp_info_text_ss, timer_text};
 use super::grid::push_int;
 use super::table::TableOptions;
-use crate::model::{CcInfo, Family, Owner, Protocol, Socket, TcpState, UnixSocket};
+use crate::model::{
+    CcInfo, ETH_P_ALL, Family, OtherSocket, Owner, Protocol, Socket, TcpState, UnixSocket,
+};
 use crate::pipeline::netns::Place;
 use crate::pipeline::{self, Delivery};
 use crate::source::cgroups::CgroupPaths;
@@ -227,6 +229,108 @@ impl<'a> SsPrinter<'a> {
             self.unmeasured = Some(len);
         } else {
             self.max_len[i] = self.max_len[i].max(len);
+        }
+    }
+
+    /// The row of a packet or netlink socket, as ss -n prints them
+    /// (misc/ss.c, packet_stats_print, netlink_show_one): `PROTO:IFACE`
+    /// (`*` for every protocol or interface) and a peer of `*`; netlink's
+    /// `PROTOCOL:PORTID` (`*` for -1) and `GROUP:PORTID` when connected.
+    /// Names (`rtnl:kernel`, `ip:eth0` without -n) are not looked up.
+    fn other_row(&mut self, o: &OtherSocket) {
+        let (recv_q, send_q) = match o {
+            OtherSocket::Packet(p) => (p.recv_q, p.send_q),
+            OtherSocket::Netlink(n) => (n.recv_q, n.send_q),
+        };
+        for i in 0..self.columns.len() {
+            let column = self.columns[i];
+            self.token(i, |p, buf| match column {
+                SsColumn::Netid => buf.push_str(o.netid()),
+                SsColumn::State => buf.push_str("UNCONN"),
+                SsColumn::RecvQ => queue(buf, recv_q.unwrap_or(0)),
+                SsColumn::SendQ => queue(buf, send_q.unwrap_or(0)),
+                SsColumn::LocalAddr => {
+                    match o {
+                        OtherSocket::Packet(k) if k.protocol == ETH_P_ALL => buf.push('*'),
+                        OtherSocket::Packet(k) => {
+                            let _ = write!(buf, "[{}]", k.protocol);
+                        }
+                        OtherSocket::Netlink(n) => push_int(buf, u64::from(n.protocol)),
+                    }
+                    buf.push(':');
+                }
+                SsColumn::LocalPort => match o {
+                    OtherSocket::Packet(k) => match k.ifindex {
+                        Some(i) if i != 0 => buf.push_str(p.ifname(i)),
+                        _ => buf.push('*'),
+                    },
+                    // ss prints the port id as an int: -1 is `*`.
+                    OtherSocket::Netlink(n) if n.portid == u32::MAX => buf.push('*'),
+                    OtherSocket::Netlink(n) => push_int(buf, u64::from(n.portid)),
+                },
+                SsColumn::PeerAddr => match o {
+                    OtherSocket::Netlink(n) if n.connected => {
+                        let _ = write!(buf, "{}:", n.dst_group);
+                    }
+                    _ => buf.push('*'),
+                },
+                SsColumn::PeerPort => match o {
+                    OtherSocket::Netlink(n) if n.connected => {
+                        push_int(buf, u64::from(n.dst_portid))
+                    }
+                    _ => {}
+                },
+                SsColumn::Process => p.other_rest(buf, o),
+            });
+        }
+    }
+
+    /// Everything after a packet socket's peer: users, -e's `uid:`,
+    /// `ino:`, `sk:` (sock_details_print), -b's `bpf filter (N): ...`.
+    fn other_rest(&self, buf: &mut String, o: &OtherSocket) {
+        let OtherSocket::Packet(k) = o else {
+            return;
+        };
+        if self.opts.processes {
+            users(buf, k.owners.as_deref().unwrap_or_default());
+        }
+        if self.opts.extended {
+            if let Some(uid) = k.uid.filter(|&u| u != 0) {
+                let _ = write!(buf, " uid:{uid}");
+            }
+            let _ = write!(buf, " ino:{} sk:{:x}", k.inode, k.cookie.unwrap_or(0));
+            // ss -e's packet_diag_info line (rings and fanout are not read).
+            if let Some(info) = k.info {
+                buf.push_str(if self.opts.oneline { " " } else { "\n\t" });
+                let _ = write!(
+                    buf,
+                    "ver:{} cpy_thresh:{} flags( ",
+                    info.version, info.copy_thresh
+                );
+                let mut names = info.flag_names();
+                // ss: "running" unspaced, the others after a space.
+                if let Some(first) = names.next() {
+                    if first != "running" {
+                        buf.push(' ');
+                    }
+                    buf.push_str(first);
+                }
+                for name in names {
+                    buf.push(' ');
+                    buf.push_str(name);
+                }
+                if info.flags == 0 {
+                    buf.push('0');
+                }
+                buf.push_str(" )");
+            }
+        }
+        if let Some(filter) = &k.filter {
+            buf.push_str(if self.opts.oneline { " " } else { "\n\t" });
+            let _ = write!(buf, "bpf filter ({}): ", filter.len());
+            for i in filter {
+                let _ = write!(buf, " 0x{:02x} {} {} {},", i.code, i.jt, i.jf, i.k);
+            }
         }
     }
 
@@ -641,6 +745,12 @@ impl pipeline::Sink for SsPrinter<'_> {
     fn unix(&mut self, unix: Vec<UnixSocket>) -> io::Result<()> {
         for u in &unix {
             self.unix_row(u);
+        }
+        Ok(())
+    }
+    fn others(&mut self, others: Vec<OtherSocket>) -> io::Result<()> {
+        for o in &others {
+            self.other_row(o);
         }
         Ok(())
     }

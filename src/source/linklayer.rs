@@ -3,7 +3,7 @@
 //! replies into [`PacketSocket`] and [`NetlinkSocket`] records. The dumps
 //! themselves run through [`super::netlink::Session`].
 
-use crate::model::{BpfInsn, NetlinkSocket, PacketKind, PacketSocket};
+use crate::model::{BpfInsn, NetlinkSocket, PacketInfo, PacketKind, PacketSocket};
 
 /// include/uapi/linux/netlink.h: NLMSG_HDRLEN.
 const NLMSG_HDRLEN: usize = 16;
@@ -130,12 +130,25 @@ pub fn parse_packet(payload: &[u8]) -> Result<PacketSocket, String> {
         // pdiag_cookie[2]
         cookie: cookie_at(payload, 8),
         filter: None,
+        info: None,
         owners: None,
     };
     for (kind, v) in attributes(&payload[PACKET_DIAG_MSG_LEN..])? {
         match kind {
-            // struct packet_diag_info: pdi_index first
-            PACKET_DIAG_INFO => s.ifindex = u32_at(v, 0),
+            // struct packet_diag_info: pdi_index, pdi_version,
+            // pdi_reserve, pdi_copy_thresh, pdi_tstamp, pdi_flags (u32 each)
+            PACKET_DIAG_INFO => {
+                s.ifindex = u32_at(v, 0);
+                if let (Some(version), Some(copy_thresh), Some(flags)) =
+                    (u32_at(v, 4), u32_at(v, 12), u32_at(v, 20))
+                {
+                    s.info = Some(PacketInfo {
+                        version,
+                        copy_thresh,
+                        flags,
+                    });
+                }
+            }
             PACKET_DIAG_UID => s.uid = u32_at(v, 0),
             // u32 array of SK_MEMINFO_*
             PACKET_DIAG_MEMINFO => {
