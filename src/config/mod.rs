@@ -346,7 +346,8 @@ impl Config {
         let (mode, states) = match &cli.command {
             Some(Command::Who(args)) => (
                 Mode::Who(parse_local_port(&args.target, facts.services.as_ref())?),
-                StateSet::all(),
+                // A bound-inactive socket holds its port too.
+                StateSet::every(),
             ),
             // The accept queue's length is the listener's Recv-Q: only the
             // listeners and the half-open request sockets are dumped.
@@ -363,7 +364,8 @@ impl Config {
                         try_bind: args.try_bind,
                     }
                 },
-                StateSet::all(),
+                // A bound-inactive socket makes bind() fail too.
+                StateSet::every(),
             ),
             Some(Command::Ports) => (Mode::Ports, StateSet::all()),
             None if cli.summary => (Mode::Summary, StateSet::all()),
@@ -1058,7 +1060,7 @@ mod tests {
                 port: 8080
             })
         );
-        assert_eq!(c.select.states, StateSet::all());
+        assert_eq!(c.select.states, StateSet::every());
         assert!(c.owners.is_some());
     }
 
