@@ -57,6 +57,11 @@ const ARGS: &[&[&str]] = &[
     &["-xam"],
     &["-tanT"],
     &["-xapT"],
+    // Plain ss: every table (UNIX before the inet ones), connected states.
+    &["-n"],
+    &["-np"],
+    &["-n", "dst", "127.0.0.1"],
+    &["-n", "src", "[::1]"],
 ];
 
 /// tcp_info items that count time (since the last send, receive and ack;

@@ -42,6 +42,10 @@ pub struct KindFlags {
     pub states_given: bool,
     /// Kind flags given after the first -A (kept by it).
     pub after_query: Vec<SocketKind>,
+    /// ss's format (--ss-format, invoked as ss): no kind flag lists every
+    /// table, as plain `ss` does (misc/ss.c: do_default, "all"), instead
+    /// of sockscope's internet tables.
+    pub ss_default: bool,
 }
 
 /// What the kind flags select.
@@ -224,7 +228,8 @@ pub fn select(flags: &KindFlags) -> Result<Selected, KindsError> {
     }
     let any_flag = !flags.kinds.is_empty() || saw_query || !flags.families.is_empty();
     if !any_flag {
-        kinds = query_word("inet").unwrap_or_default();
+        // The kinds of "all" the kernel lacks go unmentioned, as in ss.
+        kinds = query_word(if flags.ss_default { "all" } else { "inet" }).unwrap_or_default();
     }
     // filter_merge_defaults
     for k in kinds.iter() {
@@ -267,6 +272,7 @@ mod tests {
             queries: queries.iter().map(|q| q.to_string()).collect(),
             states_given: false,
             after_query: Vec::new(),
+            ss_default: false,
         })
         .unwrap()
     }
@@ -309,6 +315,14 @@ mod tests {
         // no flag: sockscope's internet tables.
         let s = sel(&[], &[], &[]);
         assert_eq!(s.protocols().len(), 4);
+        assert!(s.default_states.is_none() && s.named.is_empty());
+        // ... and in ss's format, every table, as plain ss (none named).
+        let s = select(&KindFlags {
+            ss_default: true,
+            ..KindFlags::default()
+        })
+        .unwrap();
+        assert!(s.kinds.contains(K::UnixStream) && s.kinds.contains(K::Netlink));
         assert!(s.default_states.is_none() && s.named.is_empty());
         assert!(matches!(
             select(&KindFlags {

@@ -272,7 +272,7 @@ impl Config {
         }
         // ss's rules for -t -u -w -M -x -4 -6 -A -f ... (config::kinds);
         // no kind flag: sockscope's internet tables.
-        let selected = kinds::select(&kind_flags(&cli)?)?;
+        let mut selected = kinds::select(&kind_flags(&cli)?)?;
         if selected.kinds.is_empty() && cli.command.is_none() && !cli.summary {
             return Err(ConfigError::NoKinds);
         }
@@ -467,6 +467,16 @@ impl Config {
         // three (u_str, u_dgr, u_seq).
         // (A view's table, and -K/-E's rows, keep the rule of the
         // protocols they read; a FAMILY: prefix narrows the listing.)
+        // Plain ss's every table (ss's format, no kind flag) with an
+        // expression: packet and netlink rows have no addresses or ports it
+        // could match, so they are not read (ss's rows are the same).
+        if filter.expr.is_some() && !selected.linklayer().intersects(selected.named) {
+            selected.kinds = selected
+                .kinds
+                .iter()
+                .filter(|k| !selected.linklayer().contains(*k))
+                .collect();
+        }
         let netid = match mode {
             Mode::List if filter.family.is_none() => selected.kinds.len() > 1,
             _ => protocols.len() > 1 || list_unix,
@@ -648,6 +658,8 @@ fn kind_flags(cli: &Cli) -> Result<kinds::KindFlags, ConfigError> {
     let mut flags = kinds::KindFlags {
         states_given: cli.all || cli.listening || cli.bound_inactive,
         queries: cli.query.clone(),
+        // Subcommands keep their own tables; ss's format is the listing's.
+        ss_default: (cli.ss_format || cli.invoked_as_ss) && cli.command.is_none() && !cli.summary,
         ..Default::default()
     };
     // Kinds named before the first -A are forgotten by it; after it, kept

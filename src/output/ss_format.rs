@@ -164,6 +164,10 @@ pub struct SsPrinter<'a> {
     max_len: Vec<usize>,
     /// The length of the last row's last token, not measured yet.
     unmeasured: Option<usize>,
+    /// Each held row's place in ss's order ([`RowGroup`]): the pipeline
+    /// delivers inet rows first, ss prints netlink, packet and UNIX ones
+    /// before them.
+    groups: Vec<RowGroup>,
     /// Interface names by index, for `%dev`.
     names: HashMap<u32, String>,
     /// cgroup paths, walked the first time one is needed.
@@ -187,6 +191,7 @@ impl<'a> SsPrinter<'a> {
             services,
             max_len: vec![0; columns.len()],
             unmeasured: None,
+            groups: Vec::new(),
             columns,
             text: String::with_capacity(64 * 1024),
             cells: Vec::new(),
@@ -195,6 +200,7 @@ impl<'a> SsPrinter<'a> {
             hosts: ss.hosts.then(crate::source::hosts::HostNames::new),
         };
         if opts.header {
+            p.groups.push(RowGroup::Header);
             for i in 0..p.columns.len() {
                 let header = p.columns[i].header();
                 p.token(i, |_, buf| buf.push_str(header));
@@ -238,6 +244,10 @@ impl<'a> SsPrinter<'a> {
     /// `PROTOCOL:PORTID` (`*` for -1) and `GROUP:PORTID` when connected.
     /// Names (`rtnl:kernel`, `ip:eth0` without -n) are not looked up.
     fn other_row(&mut self, o: &OtherSocket) {
+        self.groups.push(match o {
+            OtherSocket::Netlink(_) => RowGroup::Netlink,
+            OtherSocket::Packet(_) => RowGroup::Packet,
+        });
         let (recv_q, send_q) = match o {
             OtherSocket::Packet(p) => (p.recv_q, p.send_q),
             OtherSocket::Netlink(n) => (n.recv_q, n.send_q),
@@ -336,6 +346,7 @@ impl<'a> SsPrinter<'a> {
 
     /// The row of an inet socket.
     fn inet_row(&mut self, s: &Socket) {
+        self.groups.push(RowGroup::Inet);
         for i in 0..self.columns.len() {
             let column = self.columns[i];
             self.token(i, |p, buf| match column {
@@ -365,6 +376,7 @@ impl<'a> SsPrinter<'a> {
     /// The row of a UNIX socket: `path inode` (`*` unbound), peer `* inode`
     /// (ss never names the peer).
     fn unix_row(&mut self, u: &UnixSocket) {
+        self.groups.push(RowGroup::Unix);
         for i in 0..self.columns.len() {
             let column = self.columns[i];
             self.token(i, |p, buf| match column {
@@ -546,7 +558,14 @@ impl<'a> SsPrinter<'a> {
         let widths = widths(&self.columns, &self.max_len);
         let mut line = String::with_capacity(256);
         let n = self.columns.len();
-        for row in self.cells.chunks(n) {
+        // ss's order of tables (misc/ss.c, main): a stable sort keeps each
+        // table's rows in the kernel's order.
+        let mut order: Vec<usize> = (0..self.groups.len()).collect();
+        order.sort_by_key(|&r| self.groups[r]);
+        for row in order
+            .into_iter()
+            .filter_map(|r| self.cells.get(r * n..(r + 1) * n))
+        {
             line.clear();
             for (i, (column, range)) in self.columns.iter().zip(row).enumerate() {
                 let token = &self.text[range.clone()];
@@ -572,8 +591,20 @@ impl<'a> SsPrinter<'a> {
         }
         self.cells.clear();
         self.text.clear();
+        self.groups.clear();
         Ok(())
     }
+}
+
+/// Where a row goes in ss's order: netlink, packet, UNIX, then the inet
+/// tables (in the order they were dumped: raw, UDP, TCP, MPTCP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum RowGroup {
+    Header,
+    Netlink,
+    Packet,
+    Unix,
+    Inet,
 }
 
 /// A queue as ss prints it: `%-6d`.
