@@ -101,14 +101,7 @@ fn refused_dump_falls_back_for_that_table_only() {
         protocols: vec![Protocol::Tcp, Protocol::Udp],
         families: vec![Family::Inet],
         states: StateSet::all(),
-        bytecode: None,
-        unix: false,
-        info: false,
-        memory: false,
-        attrs: false,
-        tos: false,
-        cc_info: false,
-        kinds: sockscope::source::KindsQuery::default(),
+        ..Query::default()
     };
     let tcp = Table {
         family: Family::Inet,

@@ -87,13 +87,9 @@ fn run(words: &[String], unix: bool) {
         families: Family::ALL.to_vec(),
         states,
         bytecode: code,
-        unix: false,
         info: true,
         memory: true,
-        attrs: false,
-        tos: false,
-        cc_info: false,
-        kinds: sockscope::source::KindsQuery::default(),
+        ..Query::default()
     };
     for table in query.tables() {
         let _ = build_request(table, &query, 1);

@@ -649,14 +649,7 @@ mod tests {
                 protocols: Protocol::ALL.to_vec(),
                 families: vec![Family::Inet, Family::Inet6],
                 states: crate::model::StateSet::all(),
-                bytecode: None,
-                unix: false,
-                info: false,
-                memory: false,
-                attrs: false,
-                tos: false,
-                cc_info: false,
-                kinds: crate::source::KindsQuery::default(),
+                ..Query::default()
             },
             select: Selection {
                 states: crate::model::StateSet::all(),

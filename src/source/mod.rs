@@ -119,8 +119,9 @@ impl std::fmt::Display for DumpId {
     }
 }
 
-/// What to read: the tables and the states wanted in them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What to read: the tables and the states wanted in them. The default
+/// reads nothing and asks for no extras.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
     pub protocols: Vec<Protocol>,
     pub families: Vec<Family>,

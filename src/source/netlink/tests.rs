@@ -236,14 +236,7 @@ fn request_bytes_carry_the_states_mask() {
         protocols: vec![Protocol::Tcp],
         families: vec![Family::Inet6],
         states: StateSet::listening(),
-        bytecode: None,
-        unix: false,
-        info: false,
-        memory: false,
-        attrs: false,
-        tos: false,
-        cc_info: false,
-        kinds: crate::source::KindsQuery::default(),
+        ..Query::default()
     };
     let t = Table {
         family: Family::Inet6,
@@ -288,13 +281,7 @@ fn bytecode_travels_as_a_padded_attribute() {
         families: vec![Family::Inet],
         states: StateSet::all(),
         bytecode: Some(code.clone()),
-        unix: false,
-        info: false,
-        memory: false,
-        attrs: false,
-        tos: false,
-        cc_info: false,
-        kinds: crate::source::KindsQuery::default(),
+        ..Query::default()
     };
     let req = build_request(TCP4, &query, 1);
     // nlmsghdr (16) + inet_diag_req_v2 (56) + the attribute (16)
@@ -309,14 +296,7 @@ fn recording_splits_at_requests() {
         protocols: vec![Protocol::Tcp],
         families: vec![Family::Inet],
         states: StateSet::all(),
-        bytecode: None,
-        unix: false,
-        info: false,
-        memory: false,
-        attrs: false,
-        tos: false,
-        cc_info: false,
-        kinds: crate::source::KindsQuery::default(),
+        ..Query::default()
     };
     let mut file = build_request(TCP4, &query, 1);
     file.extend_from_slice(&LISTEN_THEN_DONE);
@@ -430,14 +410,7 @@ fn mptcp_request_carries_the_protocol_attribute() {
         protocols: vec![Protocol::Mptcp],
         families: vec![Family::Inet],
         states: StateSet::all(),
-        bytecode: None,
-        unix: false,
-        info: false,
-        memory: false,
-        attrs: false,
-        tos: false,
-        cc_info: false,
-        kinds: crate::source::KindsQuery::default(),
+        ..Query::default()
     };
     let table = crate::source::Table {
         family: Family::Inet,
