@@ -11,6 +11,8 @@ pub mod list;
 pub mod listeners;
 pub mod ports;
 pub mod summary;
+pub mod trace;
+pub mod watch;
 pub mod who;
 pub mod why_bind;
 
@@ -356,6 +358,8 @@ fn dispatch(config: &Config, failed: &Cell<bool>) -> Result<Outcome, CommandErro
         Mode::Kill { dry_run } => kill::run(&cx, *dry_run),
         Mode::Events => events::run(&cx),
         Mode::Diag { path } => diag::run(&cx, path),
+        Mode::Watch => watch::run(&cx),
+        Mode::Trace => trace::run(&cx),
     }
 }
 

@@ -61,7 +61,7 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          filter (the filter is repeated with carets under the offending \
          token), a bad --process regex, a bad who or why-bind port or \
          address, an unknown option (named, with the nearest sockscope way \
-         for netstat and lsof habits such as -W or -c), a -F file that \
+         for netstat and lsof habits such as -W or -g), a -F file that \
          cannot be read, a filter expression with packet or netlink \
          sockets, an unknown -A or -f word, a flag the subcommand cannot use \
          (listeners -u), -K without a selection.",
@@ -152,22 +152,22 @@ pub struct Cli {
     pub unix: bool,
 
     /// Show only listening sockets (TCP LISTEN, unconnected UDP).
-    #[arg(short = 'l', long = "listening")]
+    #[arg(short = 'l', long = "listening", global = true)]
     pub listening: bool,
 
     /// Show sockets in every state; without -a or -l, listening sockets,
     /// TIME_WAIT and SYN_RECV are left out, as in ss.
-    #[arg(short = 'a', long = "all")]
+    #[arg(short = 'a', long = "all", global = true)]
     pub all: bool,
 
     /// Numeric addresses and ports (the default; accepted for ss habits).
-    #[arg(short = 'n', long = "numeric")]
+    #[arg(short = 'n', long = "numeric", global = true)]
     pub numeric: bool,
 
     /// Show host names (from /etc/hosts and the system resolver, each
     /// looked up once, at most 1.5 s), service names from /etc/services
     /// instead of port numbers, and user names from /etc/passwd with -e.
-    #[arg(short = 'r', long = "resolve")]
+    #[arg(short = 'r', long = "resolve", global = true)]
     pub resolve: bool,
 
     /// Show only IPv4 sockets.
@@ -185,22 +185,22 @@ pub struct Cli {
 
     /// Extended columns: uid (user name with -r), inode, socket cookie and
     /// IPV6_V6ONLY.
-    #[arg(short = 'e', long = "extended")]
+    #[arg(short = 'e', long = "extended", global = true)]
     pub extended: bool,
 
     /// TCP internals (tcp_info and the congestion algorithm) on a second
     /// line per socket, as ss -i (netlink only).
-    #[arg(short = 'i', long = "info")]
+    #[arg(short = 'i', long = "info", global = true)]
     pub info: bool,
 
     /// Socket memory (skmem: r, rb, t, tb, f, w, o, bl, d) on a second line
     /// per socket, as ss -m (netlink only).
-    #[arg(short = 'm', long = "memory")]
+    #[arg(short = 'm', long = "memory", global = true)]
     pub memory: bool,
 
     /// Show timers: retransmit (on), keepalive, timewait, persist, with the
     /// time left and the retransmit or probe count, as ss -o.
-    #[arg(short = 'o', long = "options")]
+    #[arg(short = 'o', long = "options", global = true)]
     pub options: bool,
 
     /// Print JSON (schema in README): for a listing, one array of socket
@@ -219,7 +219,7 @@ pub struct Cli {
     /// slash, a parenthesis, a double quote or a backslash is shown in
     /// double quotes, a quote inside as \" (a command line, in its
     /// brackets, when it holds ], " or \).
-    #[arg(short = 'p', long = "processes")]
+    #[arg(short = 'p', long = "processes", global = true)]
     pub processes: bool,
 
     /// With owners, also show each process's full command line.
@@ -228,17 +228,17 @@ pub struct Cli {
 
     /// Only sockets of these processes (comma-separated pids), including
     /// connections waiting in their listeners' queues. Implies -p.
-    #[arg(long, value_delimiter = ',', value_name = "PID")]
+    #[arg(long, value_delimiter = ',', value_name = "PID", global = true)]
     pub pid: Vec<u32>,
 
     /// Only sockets of processes with exactly this name (/proc/PID/comm).
     /// Implies -p.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", global = true)]
     pub comm: Option<String>,
 
     /// Only sockets of processes whose name or command line matches REGEX.
     /// Implies -p.
-    #[arg(long, value_name = "REGEX")]
+    #[arg(long, value_name = "REGEX", global = true)]
     pub process: Option<String>,
 
     /// Read the sockets of this network namespace instead of sockscope's
@@ -275,16 +275,16 @@ pub struct Cli {
     /// Read the filter expression from FILE (`-` for standard input), as
     /// ss -F does: its words follow the command line's; `#` starts a
     /// comment line.
-    #[arg(short = 'F', long = "filter", value_name = "FILE")]
+    #[arg(short = 'F', long = "filter", value_name = "FILE", global = true)]
     pub filter_file: Option<PathBuf>,
     // issue 15, families: socket kinds and families as ss names them.
     /// Show raw sockets (netlink where the kernel has raw_diag, else
     /// /proc/net/raw and raw6; the port is the IP protocol).
-    #[arg(short = 'w', long = "raw")]
+    #[arg(short = 'w', long = "raw", global = true)]
     pub raw: bool,
 
     /// Show MPTCP sockets (inet_diag with INET_DIAG_REQ_PROTOCOL).
-    #[arg(short = 'M', long = "mptcp")]
+    #[arg(short = 'M', long = "mptcp", global = true)]
     pub mptcp: bool,
 
     /// Show SCTP sockets: accepted as ss; sockscope lists none and says why
@@ -309,12 +309,12 @@ pub struct Cli {
     pub xdp: bool,
 
     /// Show packet sockets (packet_diag): p_raw, p_dgr, PROTO:IFACE.
-    #[arg(short = '0', long = "packet")]
+    #[arg(short = '0', long = "packet", global = true)]
     pub packet: bool,
 
     /// Show TCP sockets bound to a port but neither listening nor
     /// connected (kernel state bound-inactive, Linux 6.8+), as ss -B.
-    #[arg(short = 'B', long = "bound-inactive")]
+    #[arg(short = 'B', long = "bound-inactive", global = true)]
     pub bound_inactive: bool,
 
     /// Socket tables to show, comma-separated, as ss -A: all, inet, tcp,
@@ -326,13 +326,14 @@ pub struct Cli {
         long = "query",
         visible_alias = "socket",
         value_name = "QUERY",
-        allow_hyphen_values = false
+        allow_hyphen_values = false,
+        global = true
     )]
     pub query: Vec<String>,
 
     /// Show sockets of this family, as ss -f: inet, inet6, link, unix,
     /// netlink, vsock, tipc, xdp (help lists them).
-    #[arg(short = 'f', long = "family", value_name = "FAMILY")]
+    #[arg(short = 'f', long = "family", value_name = "FAMILY", global = true)]
     pub family: Vec<String>,
 
     /// Show the classic BPF program attached to each packet socket, under
@@ -413,6 +414,32 @@ pub struct Cli {
     )]
     pub diag: Option<PathBuf>,
 
+    // issue 16, live: watch/-c, events, trace and their bounds
+    /// Repeat the listing every --interval and show what changed since the
+    /// snapshot before, as `sockscope watch` (netstat -c's habit).
+    #[arg(
+        short = 'c',
+        long = "continuous",
+        conflicts_with_all = ["kill", "events", "diag", "summary"]
+    )]
+    pub continuous: bool,
+
+    /// watch/-c: the time between two snapshots (default 1s): seconds
+    /// (`2`, `0.5`) or a number with ms, s, m or h (`500ms`, `1m`), from
+    /// 10ms to 24h.
+    #[arg(long, value_name = "DURATION", global = true, value_parser = super::live::parse_interval)]
+    pub interval: Option<std::time::Duration>,
+
+    /// Live views: stop by itself after N ticks (watch, -c) or N events
+    /// (events, -E, trace).
+    #[arg(long, value_name = "N", global = true, value_parser = super::live::parse_count)]
+    pub count: Option<u64>,
+
+    /// Live views: stop by itself after this long (`20s`, `1m`).
+    #[arg(long, value_name = "DURATION", global = true, value_parser = super::live::parse_run_duration)]
+    pub duration: Option<std::time::Duration>,
+    // end issue 16, live
+
     // issue 15, format: ss's own output (src/output/ss_format.rs).
     /// Print ss's text format, field for field (also when sockscope is
     /// invoked under the name `ss`): ss's state words, Netid and State
@@ -443,7 +470,7 @@ pub struct Cli {
     /// Show the threads holding each socket: every thread's descriptors,
     /// `users:(("name",pid=P,tid=T,fd=F))` in --ss-format, `tid=T` in the
     /// table (ss -T). Implies -p.
-    #[arg(short = 'T', long = "threads")]
+    #[arg(short = 'T', long = "threads", global = true)]
     pub threads: bool,
 
     /// Whether argv[0] was `ss` (filled by [`Cli::parse_args`]): then the
@@ -640,6 +667,34 @@ pub enum Command {
     /// invalid address (EINVAL). Exit 0 when free, 1 when bind() would fail.
     WhyBind(WhyBindArgs),
 
+    /// Repeat the listing and show what changed (netstat -c).
+    ///
+    /// Every --interval (1s) the listing's sockets are read again and
+    /// compared with the snapshot before by identity (namespace and socket
+    /// cookie; from /proc the four-tuple, state and inode): on a terminal a
+    /// redrawn screen marks rows new (+), gone (-) and changed (~); in a
+    /// pipe, or with --jsonl, one event per line (open, close, state,
+    /// queue). Takes every listing flag and filter. --count N ticks or
+    /// --duration D end it.
+    Watch(LiveArgs),
+
+    /// Every socket the kernel destroys, as it happens (as -E, ss -E).
+    ///
+    /// The sock_diag destroy multicast groups (TCP and UDP, IPv4 and IPv6;
+    /// needs CAP_NET_ADMIN): each closed socket with its final four-tuple,
+    /// state and queues, and with -i its final tcp_info (bytes, retransmits,
+    /// rtt: the connection's life). The filter applies.
+    Events(LiveArgs),
+
+    /// Every TCP state change as the kernel makes it.
+    ///
+    /// The tracepoints sock:inet_sock_set_state, tcp:tcp_retransmit_skb,
+    /// tcp:tcp_send_reset and tcp:tcp_receive_reset read with
+    /// perf_event_open (no BPF, no compiler, no kernel headers; field
+    /// offsets from tracefs's format files). Needs root (or CAP_PERFMON)
+    /// and tracefs mounted; `watch` is the unprivileged way.
+    Trace(LiveArgs),
+
     /// Ephemeral port pressure per destination.
     ///
     /// Outgoing TCP connections grouped per (local address, destination
@@ -650,6 +705,19 @@ pub enum Command {
 }
 
 impl Command {
+    /// `watch`, `events`, `trace`: views that take the listing's flags.
+    pub fn is_live(&self) -> bool {
+        self.live_args().is_some()
+    }
+
+    /// The filter words of a live view.
+    pub fn live_args(&self) -> Option<&LiveArgs> {
+        match self {
+            Command::Watch(a) | Command::Events(a) | Command::Trace(a) => Some(a),
+            _ => None,
+        }
+    }
+
     /// The subcommand as typed.
     pub fn name(&self) -> &'static str {
         match self {
@@ -657,6 +725,9 @@ impl Command {
             Command::Listeners => "listeners",
             Command::WhyBind(_) => "why-bind",
             Command::Ports => "ports",
+            Command::Watch(_) => "watch",
+            Command::Events(_) => "events",
+            Command::Trace(_) => "trace",
         }
     }
 }
@@ -675,6 +746,15 @@ pub struct WhyBindArgs {
     /// port to 0.0.0.0 and to [::] dual-stack (what servers bind).
     #[arg(long = "try")]
     pub try_bind: bool,
+}
+
+/// Arguments of `watch`, `events` and `trace`: the filter words (the
+/// flags are the listing's, global).
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// The filter, as the listing's: `state` words, then an expression.
+    #[arg(value_name = "FILTER")]
+    pub filter: Vec<String>,
 }
 
 /// Arguments of `who`.

@@ -10,14 +10,6 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 /// be a sockscope option.
 pub const HINTS: &[(&str, &str)] = &[
     (
-        "-c",
-        "netstat -c repeats itself: run sockscope under watch(1), e.g. watch -n1 sockscope -tan",
-    ),
-    (
-        "--continuous",
-        "netstat -c repeats itself: run sockscope under watch(1), e.g. watch -n1 sockscope -tan",
-    ),
-    (
         "-W",
         "sockscope never truncates addresses: no option is needed (netstat -W)",
     ),

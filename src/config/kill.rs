@@ -29,7 +29,7 @@ pub fn mode(cli: &Cli) -> Option<(Mode, StateSet)> {
             },
             listing,
         ))
-    } else if cli.events {
+    } else if cli.events || matches!(cli.command, Some(super::cli::Command::Events(_))) {
         Some((Mode::Events, StateSet::all()))
     } else {
         cli.diag.as_ref().map(|path| {
@@ -79,7 +79,11 @@ pub fn check(
     };
     let refuse =
         |flag: &'static str, why: &'static str| Err(ConfigError::NotForView { flag, view, why });
-    if let Some(command) = &cli.command {
+    if let Some(command) = cli
+        .command
+        .as_ref()
+        .filter(|c| !matches!(c, super::cli::Command::Events(_)))
+    {
         return Err(ConfigError::NotForView {
             flag: view,
             view: command.name(),
@@ -103,11 +107,11 @@ pub fn check(
             if cli.unix {
                 return refuse("-x", "the kernel announces TCP and UDP destroys only");
             }
-            if cli.json {
+            if cli.json && cli.count.is_none() && cli.duration.is_none() {
                 return refuse(
                     "--json",
-                    "events never end, so one array would never close: \
-                     --jsonl streams one object per event",
+                    "events never end without --count or --duration, so one array \
+                     would never close: --jsonl streams one object per event",
                 );
             }
             if cli.record.is_some() {

@@ -7,6 +7,7 @@ pub mod facts;
 pub mod hints;
 pub mod kill;
 pub mod kinds;
+pub mod live;
 pub mod netns;
 
 use std::net::{IpAddr, SocketAddr};
@@ -51,6 +52,10 @@ pub enum Mode {
     Events,
     /// `-D FILE`: write the raw replies of the TCP dump.
     Diag { path: kill::DiagTarget },
+    /// `watch`, `-c`: the listing again every interval, and what changed.
+    Watch,
+    /// `trace`: every TCP state change from the kernel's tracepoints.
+    Trace,
 }
 
 /// The command line asked for something impossible.
@@ -150,6 +155,9 @@ pub struct Config {
     /// The network namespaces read, in order (sockscope's own alone unless
     /// -N, --all-netns, --container, --pid or --comm ask for more).
     pub namespaces: crate::pipeline::netns::Namespaces,
+    /// The live views' interval and bounds (`watch`, `-c`, `events`, `-E`,
+    /// `trace`); the defaults elsewhere.
+    pub live: live::Live,
 }
 
 /// The widest namespace and container names the table may show.
@@ -313,6 +321,9 @@ impl Config {
             .iter()
             .any(|t| t.reach != crate::pipeline::netns::Reach::Current);
         let mut words = cli.filter.clone();
+        if let Some(live) = cli.command.as_ref().and_then(Command::live_args) {
+            words.extend(live.filter.iter().cloned());
+        }
         if let Some(file) = facts.filter_file.take() {
             words.extend(file?);
         }
@@ -368,26 +379,43 @@ impl Config {
                 StateSet::every(),
             ),
             Some(Command::Ports) => (Mode::Ports, StateSet::all()),
-            None if cli.summary => (Mode::Summary, StateSet::all()),
+            // The live views list what the listing would.
+            _ if cli.summary => (Mode::Summary, StateSet::all()),
             // ss: -a wins over -l; neither shows connected sockets only.
-            None if cli.all => (Mode::List, StateSet::all()),
+            _ if cli.all => (Mode::List, StateSet::all()),
             // ss -B: bound-inactive sockets only.
-            None if cli.bound_inactive => {
+            _ if cli.bound_inactive => {
                 (Mode::List, [TcpState::BoundInactive].into_iter().collect())
             }
-            None if cli.listening => (Mode::List, StateSet::listening()),
+            _ if cli.listening => (Mode::List, StateSet::listening()),
             // The kinds' and families' default states (ss: -w alone shows
             // ESTAB raw sockets, -0 UNCONN packet ones).
-            None => (
+            _ => (
                 Mode::List,
                 selected.default_states.unwrap_or_else(StateSet::connected),
             ),
         };
         // -K, -E, -D (never with a subcommand: kill::check refused that).
         let (mode, states) = flagged.unwrap_or((mode, states));
+        // watch and -c list what the listing would, again and again; trace
+        // hears every state (`state` words narrow it).
+        let (mode, states) = match &cli.command {
+            _ if cli.continuous => (Mode::Watch, states),
+            Some(Command::Watch(_)) => (Mode::Watch, states),
+            Some(Command::Trace(_)) => (Mode::Trace, StateSet::all()),
+            _ => (mode, states),
+        };
         // ss: `state`/`exclude` words override -a and -l.
         let states = match (&mode, filter.states) {
-            (Mode::List | Mode::Kill { .. } | Mode::Events | Mode::Diag { .. }, Some(s)) => s,
+            (
+                Mode::List
+                | Mode::Watch
+                | Mode::Trace
+                | Mode::Kill { .. }
+                | Mode::Events
+                | Mode::Diag { .. },
+                Some(s),
+            ) => s,
             _ => states,
         };
         // --container tags rows by their owners' containers.
@@ -420,7 +448,7 @@ impl Config {
         let protocols = match &mode {
             Mode::Listeners | Mode::Ports => vec![Protocol::Tcp],
             Mode::WhyBind { .. } if cli.udp && !cli.tcp => vec![Protocol::Udp],
-            Mode::WhyBind { .. } | Mode::Diag { .. } => vec![Protocol::Tcp],
+            Mode::WhyBind { .. } | Mode::Diag { .. } | Mode::Trace => vec![Protocol::Tcp],
             // A raw socket holds no port; -s counts TCP and UDP; -K and -E
             // act on TCP and UDP.
             Mode::Who(_) | Mode::Summary | Mode::Kill { .. } | Mode::Events => protocols
@@ -478,7 +506,7 @@ impl Config {
                 .collect();
         }
         let netid = match mode {
-            Mode::List if filter.family.is_none() => selected.kinds.len() > 1,
+            Mode::List | Mode::Watch if filter.family.is_none() => selected.kinds.len() > 1,
             _ => protocols.len() > 1 || list_unix,
         };
         if !selected.linklayer().is_empty() && filter.expr.is_some() {
@@ -560,6 +588,11 @@ impl Config {
             from_env,
             knobs: facts.knobs,
             namespaces,
+            live: live::Live {
+                interval: cli.interval.unwrap_or(live::Live::default().interval),
+                count: cli.count,
+                duration: cli.duration,
+            },
         })
     }
 }
@@ -698,6 +731,55 @@ fn kind_flags(cli: &Cli) -> Result<kinds::KindFlags, ConfigError> {
     Ok(flags)
 }
 
+/// `--interval` belongs to watch, `--count` and `--duration` to the live
+/// views.
+fn live_bounds(cli: &Cli) -> Result<(), ConfigError> {
+    let watching = cli.continuous || matches!(cli.command, Some(Command::Watch(_)));
+    let live = watching || cli.events || cli.command.as_ref().is_some_and(Command::is_live);
+    let view = match &cli.command {
+        Some(command) => command.name(),
+        None if cli.summary => "-s",
+        None if cli.kill => "-K",
+        None if cli.diag.is_some() => "-D",
+        None => "the socket listing",
+    };
+    let refused = [
+        (
+            cli.interval.is_some() && !watching,
+            "--interval",
+            "only watch (-c) repeats itself",
+        ),
+        (
+            cli.count.is_some() && !live,
+            "--count",
+            "only the live views (watch, -c, events, -E, trace) run on",
+        ),
+        (
+            cli.summary && cli.command.as_ref().is_some_and(Command::is_live),
+            "-s",
+            "-s is a view of its own",
+        ),
+        (
+            cli.ss_format && watching,
+            "--ss-format",
+            "ss's format is the socket listing's (and -s's)",
+        ),
+        (
+            cli.duration.is_some() && !live,
+            "--duration",
+            "only the live views (watch, -c, events, -E, trace) run on",
+        ),
+    ];
+    match refused.into_iter().find(|(given, _, _)| *given) {
+        Some((_, flag, why)) => Err(ConfigError::NotForView {
+            flag,
+            view: if cli.continuous { "-c" } else { view },
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Refuses the flags a subcommand would ignore (or answer wrongly with),
 /// so nothing typed is dropped in silence. What each view accepts:
 /// - every view: -t, -n, -H, -v, --json, --jsonl and the source options;
@@ -709,7 +791,9 @@ fn kind_flags(cli: &Cli) -> Result<kinds::KindFlags, ConfigError> {
 /// - listeners: also -4, -6, -p, --pid, --comm, --process;
 /// - ports: also -4, -6.
 fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
-    let Some(command) = &cli.command else {
+    live_bounds(cli)?;
+    // The live views take the listing's flags.
+    let Some(command) = cli.command.as_ref().filter(|c| !c.is_live()) else {
         return Ok(());
     };
     let view = command.name();
@@ -820,6 +904,8 @@ fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<
             ))
         }
         Mode::List
+        | Mode::Watch
+        | Mode::Trace
         | Mode::Summary
         | Mode::Listeners
         | Mode::Kill { .. }

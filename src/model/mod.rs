@@ -13,6 +13,7 @@ mod container;
 mod kinds;
 mod knobs;
 mod linklayer;
+mod live;
 mod netns;
 mod owner;
 mod socket;
@@ -27,6 +28,7 @@ pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
 pub use linklayer::{
     BpfInsn, ETH_P_ALL, NetlinkSocket, OtherSocket, PacketInfo, PacketKind, PacketSocket,
 };
+pub use live::{EventKind, Stamp};
 pub use netns::{Netns, NetnsId, NetnsName};
 pub use owner::{Owner, RawNames};
 pub use socket::{
