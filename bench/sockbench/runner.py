@@ -123,8 +123,9 @@ class Runner:
                 self.ptrace_ok = False
             return False
 
-    def run(self, argv, timeout):
-        """Spawn argv with stdout to /dev/null; time, CPU, peak RSS.
+    def run(self, argv, timeout, stdout=None):
+        """Spawn argv with stdout to /dev/null (or to the descriptor
+        `stdout`); time, CPU, peak RSS.
 
         posix_spawn (vfork + exec) keeps the harness cost near 1 ms; the
         child is then seized with ptrace so its own VmHWM can be read at its
@@ -133,7 +134,8 @@ class Runner:
         errfd = self.errf.fileno()
         self.errf.seek(0)
         self.errf.truncate()
-        fa = [(os.POSIX_SPAWN_DUP2, self.devnull, 1),
+        fa = [(os.POSIX_SPAWN_DUP2, self.devnull if stdout is None
+               else stdout, 1),
               (os.POSIX_SPAWN_DUP2, errfd, 2)]
         t0 = time.perf_counter()
         pid = os.posix_spawn(argv[0], argv, self.env, file_actions=fa)
