@@ -331,5 +331,68 @@ class ChurnTest(unittest.TestCase):
             self.assertIn(b"usage", p.stderr)
 
 
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("rustc") and
+                     shutil.which("unshare") and shutil.which("ss"),
+                     "needs root (unshare -n), rustc, unshare and ss")
+class DryRunTest(unittest.TestCase):
+    """bench.py end to end with bench/fake_sockscope.py in place of
+    sockscope: the orchestration (namespace child, probes, go, counts,
+    report, raw JSON), not the numbers."""
+
+    def bench(self, *args):
+        tmp = tempfile.mkdtemp(prefix="sockbench-dry-")
+        self.addCleanup(shutil.rmtree, tmp)
+        out = os.path.join(tmp, "b.md")
+        here = os.path.dirname(os.path.abspath(__file__))
+        p = subprocess.run(
+            [sys.executable, os.path.join(here, "bench.py"), "--sockscope",
+             os.path.join(here, "fake_sockscope.py"), "--out", out,
+             "--raw", os.path.join(tmp, "r.json"), "--raw-trace",
+             os.path.join(tmp, "t.json"), "--plot",
+             os.path.join(tmp, "p.svg")] + list(args),
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        with open(out) as f:
+            return tmp, f.read()
+
+    def test_trace_case(self):
+        tmp, text = self.bench("--groups", "trace", "--trace-rates",
+                               "100,200", "--trace-seconds", "2",
+                               "--trace-margin", "4")
+        with open(os.path.join(tmp, "t.json")) as f:
+            res = json.load(f)["trace"]
+        self.assertNotIn("error", res)
+        self.assertEqual(res["calibration"]["per_connection"], 10)
+        self.assertTrue(res["calibration"]["constant"])
+        self.assertEqual([r["rate_target"] for r in res["runs"]], [100, 200])
+        for r, n in zip(res["runs"], (200, 400)):
+            self.assertEqual(r["churn"]["completed"], n)
+            self.assertAlmostEqual(r["churn"]["rate"], n / 2, delta=1)
+            self.assertEqual(r["account"]["made"], 10 * n)
+            self.assertEqual(r["count"]["received"], 10 * n)
+            self.assertTrue(r["account"]["exact"])
+            self.assertTrue(r["end_probe_seen"])
+            self.assertEqual(r["churn_exit"], 0)
+            self.assertEqual(r["tracer"]["exit"], 0)
+        self.assertIn("**10 transitions per connection**", text)
+        self.assertIn("| lost counts exact at 200/s: received + lost = made "
+                      "| 4000 + 0 vs 4000 | yes |", text)
+
+    def test_watch_group(self):
+        tmp, text = self.bench("--groups", "watch", "--sizes", "1000",
+                               "--watch-count", "2", "--watch-runs", "1",
+                               "--runs", "1")
+        with open(os.path.join(tmp, "r.json")) as f:
+            res = json.load(f)["results"][0]
+        g = res["groups"]["watch"]
+        label = g["order"][0]
+        self.assertEqual(g["tools"][label]["argv"][1:], [
+            "watch", "-tan", "--jsonl", "--interval", "1", "--count", "2"])
+        self.assertEqual(len(g["tools"][label]["runs"]), 1)
+        self.assertEqual(g["tools"][label]["runs"][0]["exit"], 0)
+        self.assertIn("## watch: CPU per tick and peak RSS", text)
+        self.assertIn("`watch`: CPU per tick ≤ 1.2x", text)
+
+
 if __name__ == "__main__":
     unittest.main()

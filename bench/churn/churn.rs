@@ -351,11 +351,9 @@ fn main() -> ExitCode {
         last_close,
         drain_s,
         c.behind_max_us.load(Ordering::Relaxed) as f64 / 1000.0,
-        if last_close > 0.0 {
-            completed as f64 / last_close
-        } else {
-            0.0
-        },
+        // the schedule spans --seconds (the last connection is due 1/rate
+        // before its end); a late one stretches it
+        completed as f64 / last_close.max(a.seconds),
     );
     let _ = io::stdout().flush();
     // keep the listener until told (or stdin closes), bounded by the

@@ -968,7 +968,7 @@ def render_trace(meta, res, args):
                     "%s: %d" % kv for kv in sorted(cnt["lost_by_cpu"]
                                                    .items())))
             c = r.get("churn") or {}
-            if c.get("behind_max_ms"):
+            if (c.get("behind_max_ms") or 0) >= 1:
                 bits.append("the generator fell up to %.0f ms behind its "
                             "schedule" % c["behind_max_ms"])
             bits.append("%.0f MB of JSON lines" % (r["output_bytes"] / 1e6))
@@ -983,7 +983,8 @@ def render_trace(meta, res, args):
             w("| 100%% of the transitions received at 5000/s (default "
               "buffers) | %s (%s of %s) | %s |" % (
                   _pct(a.get("share")), r["count"]["received"],
-                  a.get("made", "—"), "n/a (not measured)"
+                  "—" if a.get("made") is None else a["made"],
+                  "n/a (not measured)"
                   if a.get("share") is None else
                   "yes" if a.get("gap") == 0 and not r["count"]["lost"]
                   else "**no**"))
@@ -992,7 +993,8 @@ def render_trace(meta, res, args):
         w("| lost counts exact at %s/s: received + lost = made | %s + %s "
           "vs %s | %s |" % (
               fmt_num(r["rate_target"]), r["count"]["received"],
-              r["count"]["lost"], a.get("made", "—"),
+              r["count"]["lost"], "—" if a.get("made") is None
+              else a["made"],
               "n/a (not measured)" if a.get("exact") is None else
               "yes" if a["exact"] else "**no** (%+d)" % a["gap"]))
     w("")

@@ -160,10 +160,14 @@ def trace_child_main(cfg_path):
         runner = Runner()
         probe = Probe()
         tmp = os.path.dirname(cfg["result"])
+        # at most 50 connections/s, whole seconds: n connections exactly
         n = cfg["calibrate"]
-        cal_s = max(1.0, n / 50.0)
-        log("trace: calibration, %d connections at %g/s" % (n, n / cal_s))
-        cal = run_rate(runner, cfg, tmp, "calibration", n / cal_s, cal_s,
+        cal_s = -(-n // 50)
+        cal_rate = n // cal_s if n % cal_s == 0 else None
+        if cal_rate is None:  # n not a multiple of its seconds: 1/s steps
+            cal_rate, cal_s = 1, n
+        log("trace: calibration, %d connections at %d/s" % (n, cal_rate))
+        cal = run_rate(runner, cfg, tmp, "calibration", cal_rate, cal_s,
                        probe)
         result["calibration_run"] = cal
         result["calibration"] = calibrate(
