@@ -858,7 +858,8 @@ def render_trace(meta, res, args):
       "one of 256 addresses 127.200.0.x, send 16 bytes, close (the client "
       "first); the server side reads to the end and closes. It stops "
       "issuing at its time, whatever it reached; the rate reached is "
-      "connections completed / time to the last one." % (
+      "connections completed / the schedule's span (the churn's seconds, "
+      "or up to the last connection's close when it ran late)." % (
           (res.get("sysctls") or {}).get("net.ipv4.ip_local_port_range",
                                          {}).get("new", "?"),
           cfg.get("clients", "?"), cfg.get("servers", "?"),
@@ -900,10 +901,15 @@ def render_trace(meta, res, args):
                                 "" if n == 1 else " (x%d)" % n)
                       for k, n in seq.items())))
         else:
+            t = calrun.get("tracer") or {}
             w("Calibration **failed**: %s (%d connections, %d state lines, "
-              "%d lost); transitions made are not computed.\n" % (
+              "%d lost%s%s); transitions made are not computed.\n" % (
                   cal.get("why"), cal.get("completed", 0),
-                  cal.get("received", 0), cal.get("lost", 0)))
+                  cal.get("received", 0), cal.get("lost", 0),
+                  "; %s" % calrun["error"] if calrun.get("error") else "",
+                  "; tracer exit %s, stderr `%s`" % (
+                      t.get("exit"), t["stderr"].splitlines()[0][:160]
+                      .replace("`", "'")) if t.get("stderr") else ""))
     if runs:
         w("| rate asked | reached | connections (failed) | transitions made "
           "| state lines received | received | lost (lost lines) | "

@@ -177,6 +177,11 @@ def trace_child_main(cfg_path):
             result["notes"].append("calibration failed (%s): transitions "
                                    "made cannot be computed" %
                                    result["calibration"]["why"])
+        if cal.get("error") and not cal.get("churn"):
+            result["notes"].append("the rates were not run: the "
+                                   "calibration run failed (%s)" %
+                                   cal["error"])
+            cfg = dict(cfg, rates=[])
         for rate in cfg["rates"]:
             need = cfg["churn_seconds"] + cfg["margin"] + 30
             if time.monotonic() + need > deadline:
