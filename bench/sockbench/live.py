@@ -206,7 +206,8 @@ class TraceCount:
         return {"lines": self.lines, "bad_lines": self.bad,
                 "bad_example": self.bad_example, "kinds": self.kinds,
                 "state": dict(self.state), "other_mine": self.other_mine,
-                "transitions": dict(sorted(self.transitions.items())),
+                # in the order first seen: the first connection's sequence
+                "transitions": dict(self.transitions),
                 "received": self.state["mine"],
                 "connections_seen": len(self.conns),
                 "lines_per_connection": {str(k): v for k, v in
