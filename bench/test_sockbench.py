@@ -209,13 +209,16 @@ class ReportTest(unittest.TestCase):
                             "sockscope": "sockscope 0.1", "git": "abc",
                             "sockscope_mtime": "then"}}}
 
-    def run_rec(self, rate, completed, received, lost, per=10):
+    def run_rec(self, rate, completed, received, lost, per=10,
+                variant="all", foreign=3):
         cnt = {"received": received, "lost": lost, "lost_lines": 1 if lost
                else 0, "lost_by_cpu": {"0": lost} if lost else {},
                "state": {"mine": received, "probe": 4, "listener": 0,
-                         "foreign": 3}, "other_mine": {}, "bad_lines": 0,
+                         "foreign": foreign}, "other_mine": {},
+               "bad_lines": 0,
                "bad_example": None, "lines": received + 8}
-        return {"rate_target": rate, "argv": ["/x/sockscope", "trace",
+        return {"rate_target": rate, "variant": variant,
+                "argv": ["/x/sockscope", "trace",
                                               "--jsonl", "--duration", "28s"],
                 "churn": {"rate": rate * 0.99, "completed": completed,
                           "failed": 0, "behind_max_ms": 3.0},
@@ -237,18 +240,32 @@ class ReportTest(unittest.TestCase):
                "calibration_run": {"rate_target": 50},
                "runs": [self.run_rec(2000, 40000, 400000, 0),
                         self.run_rec(5000, 100000, 999990, 10),
-                        self.run_rec(10000, 150000, 1400000, 99990)],
+                        self.run_rec(10000, 150000, 1400000, 99990),
+                        self.run_rec(10000, 150000, 1400000, 120000),
+                        self.run_rec(5000, 100000, 999990, 10, variant="ports",
+                                     foreign=0),
+                        self.run_rec(10000, 150000, 1400000, 99990,
+                                     variant="ports", foreign=0)],
                "notes": []}
         text = report.render_trace(self.meta, res, None)
         self.assertIn("**10 transitions per connection**", text)
-        self.assertIn("| 5000/s | 4950/s | 100000 (0) | 1000000 | 999990 | "
-                      "100.00% | 10 (1) | +0 |", text)
+        self.assertIn("| 5000/s | all events | 4950/s | 100000 (0) | 1000000 "
+                      "| 999990 | 99.9990% | 10 (1) | +0 | 3 |", text)
         self.assertIn("| 100% of the transitions received at 5000/s "
-                      "(default buffers) | 100.00% (999990 of 1000000) | "
-                      "**no** |", text)
-        self.assertIn("received + lost = made | 1400000 + 99990 vs 1500000 "
+                      "(default buffers), port filter | 99.9990% (999990 of "
+                      "1000000) | **no** |", text)
+        self.assertIn("| lost counts exact at 5000/s, port filter: received "
+                      "+ lost = made | 999990 + 10 vs 1000000 | yes |", text)
+        self.assertIn("| lost counts exact at 10000/s, port filter: "
+                      "received + lost = made | 1400000 + 99990 vs 1500000 "
                       "| **no** (-10) |", text)
-        self.assertIn("3 state lines of other namespaces", text)
+        # every event: other namespaces' losses are in the count
+        self.assertIn("| lost counts exact at 10000/s, all events: received "
+                      "+ lost = made | 1400000 + 120000 vs 1500000 | not "
+                      "exact: other namespaces' events share the lost "
+                      "count; missing 100000 ≤ lost 120000 |", text)
+        self.assertIn("100000 transitions missing, **not within** the 99990 "
+                      "lost", text)
         spliced = report.splice_trace("# r\n\nold\n", text)
         again = report.splice_trace(spliced, "## trace\n\nnew\n")
         self.assertEqual(again.count(report.TRACE_BEGIN), 1)
@@ -364,8 +381,13 @@ class DryRunTest(unittest.TestCase):
         self.assertNotIn("error", res)
         self.assertEqual(res["calibration"]["per_connection"], 10)
         self.assertTrue(res["calibration"]["constant"])
-        self.assertEqual([r["rate_target"] for r in res["runs"]], [100, 200])
-        for r, n in zip(res["runs"], (200, 400)):
+        self.assertEqual([(r["rate_target"], r["variant"])
+                          for r in res["runs"]],
+                         [(100, "all"), (100, "ports"), (200, "all"),
+                          (200, "ports")])
+        self.assertEqual(res["runs"][1]["argv"][-15:],
+                         live.VARIANTS["ports"])
+        for r, n in zip(res["runs"], (200, 200, 400, 400)):
             self.assertEqual(r["churn"]["completed"], n)
             self.assertAlmostEqual(r["churn"]["rate"], n / 2, delta=1)
             self.assertEqual(r["account"]["made"], 10 * n)
@@ -375,8 +397,8 @@ class DryRunTest(unittest.TestCase):
             self.assertEqual(r["churn_exit"], 0)
             self.assertEqual(r["tracer"]["exit"], 0)
         self.assertIn("**10 transitions per connection**", text)
-        self.assertIn("| lost counts exact at 200/s: received + lost = made "
-                      "| 4000 + 0 vs 4000 | yes |", text)
+        self.assertIn("| lost counts exact at 200/s, port filter: received "
+                      "+ lost = made | 4000 + 0 vs 4000 | yes |", text)
 
     def test_watch_group(self):
         tmp, text = self.bench("--groups", "watch", "--sizes", "1000",

@@ -22,8 +22,8 @@ import time
 from .allns import GROUP as ALLNS, run_allns
 from .base import (ENTRY, HERE, HOST_SYSCTLS, MARKER, REPO, log, netns_ino,
                    set_pdeathsig)
-from .live import (TRACE, build_churn, mount_tracefs, tracefs_ready,
-                   umount_tracefs)
+from .live import (TRACE, VARIANTS, build_churn, mount_tracefs,
+                   tracefs_ready, umount_tracefs)
 from .measure import child_main, command_groups
 from .netns import refuse
 from .plot import render_svg
@@ -163,6 +163,7 @@ def trace_case(args, tools, seconds, tmpdir):
                "margin": args.trace_margin, "clients": args.trace_clients,
                "servers": args.trace_servers,
                "trace_args": shlex.split(args.trace_args or ""),
+               "variants": args.trace_variants,
                "seconds": seconds,
                "result": os.path.join(tmpdir, "result-trace.json")}
         child = run_netns_child(cfg, os.path.join(tmpdir, "cfg-trace.json"),
@@ -189,7 +190,8 @@ def trace_seconds_needed(args):
     """A generous estimate of the trace case's time: calibration, each
     rate's run and counting its output, the build."""
     per = args.trace_seconds + args.trace_margin + 15
-    return 60 + (args.trace_margin + 15) + per * len(args.trace_rates)
+    return 60 + (args.trace_margin + 15) + per * len(args.trace_rates) * \
+        len(args.trace_variants)
 
 
 def resolve_tools(args):
@@ -274,6 +276,10 @@ def main(argv=None):
     ap.add_argument("--trace-margin", type=float, default=8,
                     help="trace: --duration is the churn's seconds plus "
                          "this (start and end probes)")
+    ap.add_argument("--trace-variants", default="all,ports",
+                    help="trace: the tracer's runs at each rate: `all` "
+                         "(every event of the machine) and/or `ports` "
+                         "(the churn's and probes' ports, a kernel filter)")
     ap.add_argument("--trace-clients", type=int, default=2,
                     help="trace: the generator's client threads")
     ap.add_argument("--trace-servers", type=int, default=2,
@@ -328,6 +334,11 @@ def main(argv=None):
                             if x.strip()]
     except ValueError:
         raise SystemExit("--trace-rates: comma-separated integers")
+    args.trace_variants = [v for v in args.trace_variants.split(",") if v]
+    if not args.trace_variants or any(v not in VARIANTS
+                                      for v in args.trace_variants):
+        raise SystemExit("--trace-variants: one or more of %s" %
+                         ", ".join(VARIANTS))
     if not (all(1 <= r <= 100000 for r in args.trace_rates)
             and 1 <= args.trace_seconds <= 300
             and 1 <= args.trace_calibrate <= 1000

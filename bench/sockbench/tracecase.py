@@ -8,14 +8,15 @@ the file is counted (live.TraceCount) and the numbers written as JSON."""
 
 import json
 import os
+import re
 import signal
 import sys
 import threading
 import time
 
 from .base import log
-from .live import (PROBE_PORT, SERVER_PORT, Churn, Probe, account,
-                   calibrate, count_file, find_probe, proc_cpu)
+from .live import (PROBE_PORT, SERVER_PORT, VARIANTS, Churn, Probe,
+                   account, calibrate, count_file, find_probe, proc_cpu)
 from .measure import cpu_outside, cpu_snapshot, loadavg
 from .netns import NETNS_CHECK, refuse, setup_namespace, verify_private_netns
 from .runner import _CURRENT_CHILD, Runner, kill_current_child
@@ -85,14 +86,17 @@ def drive(st, churn, probe, out_path, seconds, done):
         st["churn_cpu"] = churn.rusage
 
 
-def run_rate(runner, cfg, tmp, label, rate, seconds, probe):
+LOST_RE = re.compile(r"(\d+) events shown, (\d+) lost")
+
+
+def run_rate(runner, cfg, tmp, label, rate, seconds, probe, variant):
     """One tracer run under one churn rate; returns its record."""
     out_path = os.path.join(tmp, "trace-%s.jsonl" % label)
     duration = seconds + cfg["margin"]
-    argv = [cfg["sockscope"], "trace", "--jsonl", "--duration",
-            "%gs" % duration] + cfg.get("trace_args", [])
+    argv = [cfg["sockscope"], "trace", "-v", "--jsonl", "--duration",
+            "%gs" % duration] + cfg.get("trace_args", []) + VARIANTS[variant]
     rec = {"label": label, "rate_target": rate, "seconds_target": seconds,
-           "argv": argv, "duration": duration}
+           "argv": argv, "duration": duration, "variant": variant}
     churn = Churn(cfg["churn"], rate, seconds, SERVER_PORT, cfg["clients"],
                   cfg["servers"], runner.env,
                   os.path.join(tmp, "churn-%s.err" % label))
@@ -114,6 +118,10 @@ def run_rate(runner, cfg, tmp, label, rate, seconds, probe):
     rec["outside_cpu"] = cpu_outside(cpu0, cpu1)
     rec["loadavg_start"] = load0
     rec["tracer"] = run
+    m = LOST_RE.search(run.get("stderr") or "")
+    if m:  # the tracer's own -v summary, a cross-check of the lost lines
+        rec["tracer_says"] = {"shown": int(m.group(1)),
+                              "lost": int(m.group(2))}
     rec.update({k: v for k, v in st.items() if k not in ("go_at",
                                                           "churn_end_at")})
     rec["output_bytes"] = os.path.getsize(out_path)
@@ -151,7 +159,8 @@ def trace_child_main(cfg_path):
     deadline = time.monotonic() + cfg["seconds"]
     result = {"netns": dict(NETNS_CHECK), "config": {
         k: cfg[k] for k in ("rates", "churn_seconds", "calibrate", "margin",
-                            "clients", "servers", "trace_args")},
+                            "clients", "servers", "trace_args",
+                            "variants")},
         "runs": [], "notes": [], "complete": False,
         "server_port": SERVER_PORT, "probe_port": PROBE_PORT}
     probe = None
@@ -167,8 +176,12 @@ def trace_child_main(cfg_path):
         if cal_rate is None:  # n not a multiple of its seconds: 1/s steps
             cal_rate, cal_s = 1, n
         log("trace: calibration, %d connections at %d/s" % (n, cal_rate))
+        # calibrated with the port filter when it is one of the variants:
+        # other namespaces' events cannot make it lose anything then
+        cal_variant = "ports" if "ports" in cfg["variants"] else \
+            cfg["variants"][0]
         cal = run_rate(runner, cfg, tmp, "calibration", cal_rate, cal_s,
-                       probe)
+                       probe, cal_variant)
         result["calibration_run"] = cal
         result["calibration"] = calibrate(
             cal["count"], (cal.get("churn") or {}).get("completed", 0))
@@ -183,16 +196,18 @@ def trace_child_main(cfg_path):
                                    cal["error"])
             cfg = dict(cfg, rates=[])
         for rate in cfg["rates"]:
-            need = cfg["churn_seconds"] + cfg["margin"] + 30
-            if time.monotonic() + need > deadline:
-                result["notes"].append("deadline: rate %d/s not run" % rate)
-                continue
-            rec = run_rate(runner, cfg, tmp, "%d" % rate, rate,
-                           cfg["churn_seconds"], probe)
-            c = rec.get("churn") or {}
-            rec["account"] = account(rec["count"], c.get("completed", 0),
-                                     per)
-            result["runs"].append(rec)
+            for variant in cfg["variants"]:
+                need = cfg["churn_seconds"] + cfg["margin"] + 30
+                if time.monotonic() + need > deadline:
+                    result["notes"].append("deadline: rate %d/s (%s) not "
+                                           "run" % (rate, variant))
+                    continue
+                rec = run_rate(runner, cfg, tmp, "%d-%s" % (rate, variant),
+                               rate, cfg["churn_seconds"], probe, variant)
+                c = rec.get("churn") or {}
+                rec["account"] = account(rec["count"],
+                                         c.get("completed", 0), per)
+                result["runs"].append(rec)
         result["complete"] = True
     except Exception as e:  # recorded, then cleaned up
         result["error"] = "%s: %s" % (type(e).__name__, e)
