@@ -212,6 +212,7 @@ def resolve_tools(args):
             raise SystemExit("%s not found" % name)
         tools[name] = path
     tools["watch_count"] = args.watch_count
+    tools["watch_min_size"] = args.watch_min_size
     tools["watch_interval"] = args.watch_interval
     if args.groups:
         known = {name for name, _, _ in command_groups(tools)} | {ALLNS,
@@ -261,6 +262,9 @@ def main(argv=None):
     ap.add_argument("--watch-count", type=int, default=10,
                     help="watch: ticks after the baseline snapshot "
                          "(--count)")
+    ap.add_argument("--watch-min-size", type=int, default=100000,
+                    help="watch: the smallest size it runs at, unless "
+                         "--groups names watch")
     ap.add_argument("--watch-interval", type=float, default=1.0,
                     help="watch: --interval in seconds")
     ap.add_argument("--watch-runs", type=int, default=3,
