@@ -31,7 +31,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 
 from .base import HERE, log, set_pdeathsig
