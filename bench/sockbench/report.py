@@ -913,7 +913,7 @@ def render_trace(meta, res, args):
                   cal.get("received", 0), cal.get("lost", 0),
                   "; %s" % calrun["error"] if calrun.get("error") else "",
                   "; tracer exit %s, stderr `%s`" % (
-                      t.get("exit"), t["stderr"].splitlines()[0][:160]
+                      t.get("exit"), t["stderr"].strip().splitlines()[-1][:160]
                       .replace("`", "'")) if t.get("stderr") else ""))
     if runs:
         w("| rate asked | tracer sees | reached | connections (failed) | "
@@ -970,11 +970,23 @@ def render_trace(meta, res, args):
                 bits.append("tracer exit %s%s%s" % (
                     t.get("exit"), " (killed at its budget)"
                     if t.get("timed_out") else "",
-                    ", stderr `%s`" % t["stderr"].splitlines()[0][:160]
+                    ", stderr `%s`" % t["stderr"].strip().splitlines()[-1][:160]
                     .replace("`", "'").replace("|", "\\|")
                     if t.get("stderr") else ""))
             if r.get("error"):
                 bits.append(r["error"])
+            if r.get("kernel_filter") is False:
+                bits.append("**the kernel did not take the port filter** "
+                            "(sockscope filtered in user space)")
+            c = r.get("churn") or {}
+            if c and (c.get("server_closed") != c.get("completed") or
+                      c.get("server_errors") or c.get("failed")):
+                bits.append("generator: %s completed, %s failed (%s), %s "
+                            "accepted, %s closed by the server, %s server "
+                            "errors" % (c.get("completed"), c.get("failed"),
+                                        c.get("errors"), c.get("accepted"),
+                                        c.get("server_closed"),
+                                        c.get("server_errors")))
             if a.get("missing"):
                 bits.append("%d transitions missing, %s the %d lost" % (
                     a["missing"], "within" if a.get("explained")
@@ -994,7 +1006,6 @@ def render_trace(meta, res, args):
                 bits.append("lost by CPU: %s" % ", ".join(
                     "%s: %d" % kv for kv in sorted(cnt["lost_by_cpu"]
                                                    .items())))
-            c = r.get("churn") or {}
             if (c.get("behind_max_ms") or 0) >= 1:
                 bits.append("the generator fell up to %.0f ms behind its "
                             "schedule" % c["behind_max_ms"])

@@ -98,9 +98,9 @@ class Runner:
             return status, ru
         return None, None
 
-    def _stderr(self):
+    def _stderr(self, limit=2000):
         self.errf.seek(0)
-        data = self.errf.read(2000)
+        data = self.errf.read(limit)
         return data.decode("utf-8", "replace").strip()
 
     def _seize(self, pid):
@@ -123,9 +123,10 @@ class Runner:
                 self.ptrace_ok = False
             return False
 
-    def run(self, argv, timeout, stdout=None):
+    def run(self, argv, timeout, stdout=None, stderr_chars=500):
         """Spawn argv with stdout to /dev/null (or to the descriptor
-        `stdout`); time, CPU, peak RSS.
+        `stdout`); time, CPU, peak RSS; the first stderr_chars of its
+        stderr.
 
         posix_spawn (vfork + exec) keeps the harness cost near 1 ms; the
         child is then seized with ptrace so its own VmHWM can be read at its
@@ -148,9 +149,9 @@ class Runner:
             rec["cpu"] = ru.ru_utime + ru.ru_stime
             rec["ru_maxrss_kib"] = ru.ru_maxrss
         rec["exit"] = _exit_code(status)
-        err = self._stderr()
+        err = self._stderr(max(2000, stderr_chars))
         if err:
-            rec["stderr"] = err[:500]
+            rec["stderr"] = err[:stderr_chars]
         return rec
 
     def run_follow(self, argv, timeout):

@@ -109,7 +109,8 @@ def run_rate(runner, cfg, tmp, label, rate, seconds, probe, variant):
     load0 = loadavg()
     th.start()
     try:
-        run = runner.run(argv, duration + 60, stdout=fd)
+        # -v's lines: the kernel filters taken, the closing count
+        run = runner.run(argv, duration + 60, stdout=fd, stderr_chars=8000)
     finally:
         os.close(fd)
         done.set()
@@ -118,7 +119,13 @@ def run_rate(runner, cfg, tmp, label, rate, seconds, probe, variant):
     rec["outside_cpu"] = cpu_outside(cpu0, cpu1)
     rec["loadavg_start"] = load0
     rec["tracer"] = run
-    m = LOST_RE.search(run.get("stderr") or "")
+    err = run.get("stderr") or ""
+    if VARIANTS[variant]:  # -v names the filter the kernel took, or not
+        rec["kernel_filter"] = "kernel filter on sock/inet_sock_set_state:" \
+            in err and "refused" not in err.split(
+                "kernel filter on sock/inet_sock_set_state", 1)[1] \
+            .split("\n", 1)[0]
+    m = LOST_RE.search(err)
     if m:  # the tracer's own -v summary, a cross-check of the lost lines
         rec["tracer_says"] = {"shown": int(m.group(1)),
                               "lost": int(m.group(2))}
