@@ -970,8 +970,8 @@ def render_trace(meta, res, args):
                 bits.append("tracer exit %s%s%s" % (
                     t.get("exit"), " (killed at its budget)"
                     if t.get("timed_out") else "",
-                    ", stderr `%s`" % t["stderr"].strip().splitlines()[-1][:160]
-                    .replace("`", "'").replace("|", "\\|")
+                    ", stderr `%s`" % t["stderr"].strip().splitlines()[-1]
+                    [:160].replace("`", "'").replace("|", "\\|")
                     if t.get("stderr") else ""))
             if r.get("error"):
                 bits.append(r["error"])
