@@ -3,8 +3,8 @@
 harness alone (bench/test_sockbench.py), never for numbers.
 
 * `trace --jsonl --duration D`: polls `ss -tanH` every 20 ms for D seconds
-  and, for each connection it has not seen before with an end on port 7000
-  or 7001 (the churn's and the probes'; the churn's client end stays in
+  and, for each connection it has not seen before with an end on port 29170
+  or 29171 (the churn's and the probes'; the churn's client end stays in
   TIME_WAIT for 60 s, so none is missed at the rates the tests use), prints
   the ten `state` lines of the contract one connection makes; at the end
   one `lost` line with count 0 for CPU 0.
@@ -68,10 +68,10 @@ def trace(args):
             if len(f) < 5 or f[0] == "LISTEN":
                 continue
             a, b = split(f[3]), split(f[4])
-            if 7000 in (a[1], b[1]):
-                server, client = (a, b) if a[1] == 7000 else (b, a)
-            elif 7001 in (a[1], b[1]):
-                server, client = (a, b) if a[1] == 7001 else (b, a)
+            if 29170 in (a[1], b[1]):
+                server, client = (a, b) if a[1] == 29170 else (b, a)
+            elif 29171 in (a[1], b[1]):
+                server, client = (a, b) if a[1] == 29171 else (b, a)
             else:
                 continue
             key = (client, server)

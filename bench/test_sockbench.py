@@ -94,20 +94,25 @@ class TraceCountTest(unittest.TestCase):
     def test_others_are_counted_apart(self):
         lines = connection(40000)
         # the listener itself, a probe, another port, another namespace
-        lines.append(state("CLOSE", "LISTEN", ("0.0.0.0", 7000),
+        lines.append(state("CLOSE", "LISTEN", ("0.0.0.0", live.SERVER_PORT),
                            ("0.0.0.0", 0)))
         lines.append(state("SYN_SENT", "ESTABLISHED", ("127.0.0.1", 5000),
                            ("127.0.0.1", live.PROBE_PORT)))
         lines.append(state("SYN_SENT", "ESTABLISHED", ("10.0.0.1", 5000),
                            ("10.0.0.2", 443)))
         lines.append(state("SYN_SENT", "ESTABLISHED", ("127.0.0.1", 5001),
-                           ("127.200.0.1", 7000), netns=NS + 1))
+                           ("127.200.0.1", live.SERVER_PORT), netns=NS + 1))
         # no netns field: classified by its ports
         lines.append(state("SYN_SENT", "ESTABLISHED", ("127.0.0.1", 5002),
-                           ("127.200.0.1", 7000), netns=None))
+                           ("127.200.0.1", live.SERVER_PORT), netns=None))
+        # the churn's port at an address not the churn's (another test's)
+        lines.append(state("SYN_SENT", "ESTABLISHED", ("127.0.0.1", 5003),
+                           ("127.0.0.1", live.SERVER_PORT)))
+        lines.append(state("SYN_RECV", "ESTABLISHED",
+                           ("10.1.2.3", live.SERVER_PORT), ("10.1.2.4", 5)))
         r = self.feed(lines)
         self.assertEqual(r["state"], {"mine": 11, "probe": 1, "listener": 1,
-                                      "foreign": 2})
+                                      "foreign": 4})
         self.assertEqual(r["received"], 11)
 
     def test_lost_lines_add_up_by_cpu(self):
@@ -119,7 +124,8 @@ class TraceCountTest(unittest.TestCase):
     def test_bad_lines_and_other_events(self):
         rt = json.dumps({"event": "retransmit", "time": "x", "socket": {
             "local": {"addr": "127.0.0.1", "port": 40000},
-            "remote": {"addr": "127.200.0.1", "port": 7000}}}).encode()
+            "remote": {"addr": "127.200.0.1",
+                       "port": live.SERVER_PORT}}}).encode()
         r = self.feed([b"not json\n", b"[1,2]\n", b"{\"time\":1}\n",
                        json.dumps({"event": "lost", "count": -1}).encode(),
                        rt, b"\n", b"   \n"])
@@ -193,8 +199,9 @@ class FindProbeTest(unittest.TestCase):
             self.assertTrue(found)
             self.assertEqual(pos2, os.path.getsize(path))
             # a port number inside another field is no probe
-            f.write(state("A", "B", ("127.0.0.%d" % 7, 17001),
-                          ("127.0.0.1", 9)))
+            f.write(b'{"event":"state","skaddr":"0x%d0","socket":{"local":'
+                    b'{"addr":"127.0.0.1","port":5},"remote":{"addr":'
+                    b'"127.0.0.1","port":9}}}\n' % live.PROBE_PORT)
             f.flush()
             found, _ = live.find_probe(path, pos2)
             self.assertFalse(found)
@@ -232,7 +239,7 @@ class ReportTest(unittest.TestCase):
     def test_trace_section(self):
         res = {"config": {"clients": 2, "servers": 2, "churn_seconds": 20,
                           "margin": 8, "calibrate": 50},
-               "server_port": 7000, "probe_port": 7001, "seconds": 120,
+               "server_port": 29170, "probe_port": 29171, "seconds": 120,
                "calibration": {"constant": True, "completed": 50,
                                "received": 500, "lost": 0,
                                "per_connection": 10,
@@ -304,7 +311,7 @@ class ChurnTest(unittest.TestCase):
 
     def test_exact_count_at_a_low_rate(self):
         p = self.churn(["--rate", "200", "--seconds", "1", "--port",
-                        "7000"], b"go\n")
+                        "29170"], b"go\n")
         self.assertEqual(p.returncode, 0, p.stderr)
         lines = p.stdout.decode().splitlines()
         self.assertEqual(lines[0], "ready")
@@ -319,7 +326,7 @@ class ChurnTest(unittest.TestCase):
     def test_it_stops_at_its_time(self):
         # asked for more than it can make in 0.5 s: stops issuing at 0.5 s
         p = self.churn(["--rate", "100000", "--seconds", "0.5", "--port",
-                        "7000"], b"go\n")
+                        "29170"], b"go\n")
         self.assertEqual(p.returncode, 0, p.stderr)
         c = json.loads(p.stdout.decode().splitlines()[1])
         self.assertLess(c["issue_s"], 1.0)
@@ -328,7 +335,7 @@ class ChurnTest(unittest.TestCase):
         self.assertGreater(c["completed"], 0)
 
     def test_nothing_without_go(self):
-        p = self.churn(["--rate", "10", "--seconds", "1", "--port", "7000"],
+        p = self.churn(["--rate", "10", "--seconds", "1", "--port", "29170"],
                        b"")
         self.assertEqual(p.returncode, 2)
         self.assertEqual(p.stdout.decode().splitlines(), ["ready"])

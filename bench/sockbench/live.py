@@ -37,8 +37,15 @@ from .base import HERE, log, set_pdeathsig
 
 WATCH = "watch"
 TRACE = "trace"
-SERVER_PORT = 7000   # the churn's listener (0.0.0.0), unique in the namespace
-PROBE_PORT = 7001    # start and end probes (127.0.0.1)
+# The churn's listener (0.0.0.0) and the probes' (127.0.0.1).  The
+# tracepoints are machine-wide and their lines carry no namespace, so
+# these are ports no other test here uses (an earlier run at 7000 counted
+# another test's churn as its own) and below every namespace's default
+# ephemeral range (32768-60999), where other clients' ports fall; the
+# churn's server end must also be one of its 127.200.x.y destinations.
+SERVER_PORT = 29170
+PROBE_PORT = 29171
+SERVER_NET = "127.200."
 CHURN_SRC = os.path.join(HERE, "churn", "churn.rs")
 TRACEFS = "/sys/kernel/tracing"
 TRACEPOINT = "events/sock/inet_sock_set_state/format"
@@ -100,14 +107,15 @@ def _port(ep):
 class TraceCount:
     """Counts one run's JSON lines (fed one at a time, as bytes).
 
-    Each `state` line is the churn's ("mine": an end on SERVER_PORT with a
-    peer, i.e. not the listener itself), a probe's (PROBE_PORT), the
-    churn listener's own (SERVER_PORT, remote port 0), or foreign (another
-    namespace's: the tracepoints are machine-wide; also any line whose
-    `netns` inode is not `my_netns`)."""
+    Each `state` line is the churn's ("mine": an end on SERVER_PORT at one
+    of the churn's 127.200.x.y addresses, with a peer: not the listener
+    itself), a probe's (PROBE_PORT), the churn listener's own (SERVER_PORT,
+    remote port 0), or foreign (another namespace's: the tracepoints are
+    machine-wide; also any line whose `netns` inode is not `my_netns`)."""
 
     def __init__(self, server_port=SERVER_PORT, probe_port=PROBE_PORT,
-                 my_netns=None, per_connection=True):
+                 my_netns=None, per_connection=True, server_net=SERVER_NET):
+        self.server_net = server_net
         self.server_port = server_port
         self.probe_port = probe_port
         self.my_netns = my_netns
@@ -193,7 +201,11 @@ class TraceCount:
         if lp == self.server_port and not rp:
             return "listener"
         if self.server_port in (lp, rp):
-            return "mine"
+            server = sock.get("local") if lp == self.server_port else \
+                sock.get("remote")
+            addr = server.get("addr") if isinstance(server, dict) else None
+            if isinstance(addr, str) and addr.startswith(self.server_net):
+                return "mine"
         return "foreign"
 
     def conn_key(self, sock):

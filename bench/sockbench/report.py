@@ -877,8 +877,9 @@ def render_trace(meta, res, args):
       "first; the churn starts once a probe connection on "
       "127.0.0.1:%s shows in its output, and after the churn one more "
       "probe must show (it did at every rate: %s). Counted: `\"event\":"
-      "\"state\"` lines whose `socket` has an end on port %s and a peer "
-      "(the listener's own lines and the probes' are left out; the "
+      "\"state\"` lines whose `socket` has an end on port %s at one of the "
+      "churn's 127.200.0.x addresses, and a peer (the listener's own lines "
+      "and the probes' are left out; the "
       "tracepoints are machine-wide, so lines of other namespaces are "
       "counted apart), and the `count` of every `\"event\":\"lost\"` line."
       % (" ".join(os.path.basename(a) if i == 0 else a
@@ -990,7 +991,10 @@ def render_trace(meta, res, args):
                                         c.get("errors"), c.get("accepted"),
                                         c.get("server_closed"),
                                         c.get("server_errors")))
-            if a.get("missing"):
+            if a.get("missing") and a["missing"] < 0:
+                bits.append("**%d more state lines than transitions made**"
+                            % -a["missing"])
+            elif a.get("missing"):
                 bits.append("%d transitions missing, %s the %d lost" % (
                     a["missing"], "within" if a.get("explained")
                     else "**not within**", cnt["lost"]))
