@@ -320,8 +320,10 @@ class ChurnTest(unittest.TestCase):
         self.assertEqual(c["failed"], 0)
         self.assertEqual(c["accepted"], 200)
         self.assertEqual(c["server_closed"], 200)
-        self.assertLess(c["last_close_s"], 1.0)
-        self.assertGreater(c["last_close_s"], 0.9)  # on its schedule
+        # on its schedule: the last one is due at 0.995 s (a loaded
+        # machine may run it a little late, never early)
+        self.assertGreater(c["last_close_s"], 0.99)
+        self.assertLess(c["last_close_s"], 2.0)
 
     def test_it_stops_at_its_time(self):
         # asked for more than it can make in 0.5 s: stops issuing at 0.5 s
