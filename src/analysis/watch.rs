@@ -410,10 +410,7 @@ mod tests {
     /// One tick over `sockets`: the changes seen, and the gone ones.
     fn tick(snap: &mut Snapshot, sockets: &[Socket]) -> (Vec<Change>, Vec<Socket>) {
         snap.begin();
-        let changes = sockets
-            .iter()
-            .filter_map(|s| snap.observe(7, s))
-            .collect();
+        let changes = sockets.iter().filter_map(|s| snap.observe(7, s)).collect();
         let mut gone = Vec::new();
         snap.sweep(|netns, s| {
             assert_eq!(netns, 7);

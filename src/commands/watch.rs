@@ -25,7 +25,9 @@ use crate::analysis::watch::{Snapshot, Tally};
 use crate::config::{ConfigError, OutputFormat};
 use crate::model::{Kinds, Socket, Stamp, UnixSocket};
 use crate::output::console;
-use crate::output::watch::{TickInfo, WatchFormat, WatchPrinter, stdout_is_terminal, watch_printer};
+use crate::output::watch::{
+    TickInfo, WatchFormat, WatchPrinter, stdout_is_terminal, tally_text, watch_printer,
+};
 use crate::pipeline::netns::Place;
 use crate::pipeline::{self, Delivery, Keep, RunReport, StateCounts};
 use crate::source::signals::{Stops, Wake};
@@ -103,13 +105,7 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
     let stdout = console::stdout_watch();
     let mut out = cx.out();
     let end = {
-        let mut printer = watch_printer(
-            format,
-            &mut out,
-            &config.table,
-            cx.services,
-            cx.users,
-        );
+        let mut printer = watch_printer(format, &mut out, &config.table, cx.services, cx.users);
         let end = ticks(cx, &plan, printer.as_mut(), &mut stops, &stdout)?;
         printer.finish()?;
         end
@@ -180,13 +176,6 @@ fn ticks(
             .cloned()
             .collect();
         console::notes(&fresh);
-        if cx.config.verbose {
-            console::verbose(
-                &report.with_walk(across.walk),
-                console::Shown::AsRead,
-                start.elapsed(),
-            );
-        }
         let states = counts.states(&plan.query.protocols);
         printer.end(&TickInfo {
             stamp,
@@ -195,6 +184,19 @@ fn ticks(
             states: &states,
             tally,
         })?;
+        if cx.config.verbose {
+            // One line a tick, once its events are out.
+            let line = console::verbose_line(
+                &report.with_walk(across.walk),
+                console::Shown::AsRead,
+                start.elapsed(),
+            );
+            console::notes(&[format!(
+                "tick {tick}: {}; {}",
+                tally_text(&tally),
+                line.trim_start_matches("sockscope: ")
+            )]);
+        }
         if live.count.is_some_and(|n| tick >= n) {
             return Ok(End::Done);
         }

@@ -31,7 +31,8 @@ pub fn stdout_is_terminal() -> bool {
 /// stdout's terminal size (rows, columns), when it is a terminal that says.
 pub fn terminal_size() -> Option<(usize, usize)> {
     let size = rustix::termios::tcgetwinsize(io::stdout()).ok()?;
-    (size.ws_row > 0 && size.ws_col > 0).then(|| (usize::from(size.ws_row), usize::from(size.ws_col)))
+    (size.ws_row > 0 && size.ws_col > 0)
+        .then(|| (usize::from(size.ws_row), usize::from(size.ws_col)))
 }
 
 /// How `watch` shows what changed.
@@ -216,7 +217,8 @@ impl WatchPrinter for EventJson<'_> {
         self.event(EventKind::Close, &PlaceJson::new(place), s, None)
     }
     fn end(&mut self, _tick: &TickInfo<'_>) -> io::Result<()> {
-        Ok(())
+        // Each tick's lines out at once (a reader in a pipe sees them live).
+        if self.array { Ok(()) } else { self.out.flush() }
     }
     fn finish(&mut self) -> io::Result<()> {
         if self.array {
@@ -270,7 +272,10 @@ impl<'a> EventTable<'a> {
         table.fix_widths();
         let mut marks = Vec::new();
         if opts.header {
-            marks.push(format!("{:<12} {:<5} {:<WAS_WIDTH$} ", "Time", "Event", "Was"));
+            marks.push(format!(
+                "{:<12} {:<5} {:<WAS_WIDTH$} ",
+                "Time", "Event", "Was"
+            ));
         }
         EventTable {
             out,
@@ -320,7 +325,8 @@ impl WatchPrinter for EventTable<'_> {
         self.line(EventKind::Close, s, None)
     }
     fn end(&mut self, _tick: &TickInfo<'_>) -> io::Result<()> {
-        self.flush()
+        self.flush()?;
+        self.out.flush()
     }
     fn finish(&mut self) -> io::Result<()> {
         self.flush()

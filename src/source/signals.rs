@@ -138,10 +138,7 @@ impl Stops {
                 Err(rustix::io::Errno::INTR) => continue,
                 Err(e) => return Err(SignalsError::Poll(e.into())),
             }
-            if fds[1]
-                .revents()
-                .intersects(PollFlags::ERR | PollFlags::HUP)
-            {
+            if fds[1].revents().intersects(PollFlags::ERR | PollFlags::HUP) {
                 return Ok(Wake::OutputClosed);
             }
         }
