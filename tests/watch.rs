@@ -16,7 +16,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
-use common::netns::say;
+use common::netns::{TestNetns, is_root, say};
 use common::{Env, Sandbox, poll_until, proc_tcp_rows};
 use serde_json::Value;
 
@@ -613,4 +613,83 @@ fn ctrl_c_gives_the_terminal_back() {
     assert_eq!(count(b"\x1b[?25l"), count(b"\x1b[?25h"));
     let _ = std::fs::remove_file(&log);
     let _ = std::io::stderr().flush();
+}
+
+/// Many namespaces: one snapshot across them a tick, the namespace part of
+/// identity. The same listener address made in two namespaces is two
+/// opens, each with its namespace.
+#[test]
+fn namespaces_are_part_of_identity() {
+    if !is_root() {
+        say("watch::namespaces_are_part_of_identity: not checked: not root (namespaces need it)");
+        return;
+    }
+    let (a, b) = (TestNetns::named(), TestNetns::named());
+    let env = Env {
+        private_ns: false,
+        shared_reason: None,
+    };
+    let mut w = Watch::start(
+        &env,
+        &[
+            "-tan",
+            "--jsonl",
+            "--count",
+            "1",
+            "--interval",
+            "1s",
+            "-N",
+            &a.selector(),
+            "-N",
+            &b.selector(),
+        ],
+    );
+    w.tick_then_stop();
+    let la = a.enter(|| TcpListener::bind("127.0.0.1:7000").unwrap());
+    let lb = b.enter(|| TcpListener::bind("127.0.0.1:7000").unwrap());
+    let lines = w.finish();
+    let mut seen: Vec<(String, u64, String)> = lines
+        .iter()
+        .map(|v| {
+            (
+                v["event"].as_str().unwrap().to_owned(),
+                v["netns"]["inode"].as_u64().unwrap(),
+                event_of(v).2,
+            )
+        })
+        .collect();
+    seen.sort();
+    let mut expected = vec![
+        ("open".to_owned(), a.inode(), "127.0.0.1:7000".to_owned()),
+        ("open".to_owned(), b.inode(), "127.0.0.1:7000".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected, "{lines:#?}");
+    for line in &lines {
+        assert_eq!(line["netns"], line["socket"]["netns"], "{line}");
+    }
+    drop((la, lb));
+}
+
+/// SIGTERM and SIGINT end the run by the signal itself (the shell sees
+/// 128 + N), after what is held is written: a bounded `--json` run stopped
+/// early still prints its (empty) array.
+#[test]
+fn stop_signals_end_the_run_by_the_signal() {
+    use std::os::unix::process::ExitStatusExt;
+    Sandbox::run(|env| {
+        for (sig, format) in [(libc::SIGTERM, "--jsonl"), (libc::SIGINT, "--json")] {
+            let mut w = Watch::start(env, &["-tan", format, "--count", "100", "--interval", "1s"]);
+            w.tick_then_stop();
+            w.signal(sig);
+            w.resume();
+            let mut text = String::new();
+            w.stdout.take().unwrap().read_to_string(&mut text).unwrap();
+            let status = wait_bounded(&mut w.child);
+            assert_eq!(status.signal(), Some(sig), "{format}: {status:?}");
+            if format == "--json" {
+                assert_eq!(text, "[]\n");
+            }
+        }
+    });
 }

@@ -479,7 +479,7 @@ impl<'a> Screen<'a> {
             }
             used += w;
         }
-        out.extend_from_slice(text[..end].as_bytes());
+        out.extend_from_slice(&text.as_bytes()[..end]);
         out.extend_from_slice(CLEAR_LINE);
         out.extend_from_slice(b"\r\n");
     }
