@@ -392,6 +392,8 @@ struct Screen<'a> {
     /// Rows of the tick that were not kept.
     left_out: usize,
     on: bool,
+    /// How the terminal's size is read (each tick: it may be resized).
+    measure: fn() -> Option<(usize, usize)>,
 }
 
 impl<'a> Screen<'a> {
@@ -413,6 +415,7 @@ impl<'a> Screen<'a> {
             same: Vec::new(),
             left_out: 0,
             on: false,
+            measure: terminal_size,
         }
     }
 
@@ -514,7 +517,7 @@ pub fn tally_text(t: &Tally) -> String {
 
 impl WatchPrinter for Screen<'_> {
     fn begin(&mut self, _stamp: Stamp) {
-        if let Some(size) = terminal_size() {
+        if let Some(size) = (self.measure)() {
             self.size = size;
         }
         self.places.clear();
@@ -754,6 +757,69 @@ mod tests {
         assert!(lines[2].starts_with("20:06:28.007 close                TIME_WAIT"));
         let state = lines[0].find("State").unwrap();
         assert_eq!(lines[1].find("FIN_WAIT1"), Some(state));
+    }
+
+    /// More rows than the terminal's 24 lines: the changed ones are kept
+    /// over the unchanged, and the last line says how many did not fit.
+    #[test]
+    fn the_screen_is_cut_to_the_terminal_changed_rows_first() {
+        let opts = options();
+        let mut out = Vec::new();
+        {
+            // A 24 × 80 terminal, whatever runs the test.
+            let mut p = Screen::new(&mut out, &opts, None, None);
+            p.measure = || None;
+            p.begin(stamp());
+            p.enter(&place());
+            for i in 0..40u16 {
+                let s = Socket::test_tcp(
+                    TcpState::Established,
+                    &format!("127.0.0.1:{}", 1000 + i),
+                    "127.0.0.1:80",
+                );
+                let change = (i >= 35).then_some(Change::Open);
+                p.socket(&s, change).unwrap();
+            }
+            p.end(&TickInfo {
+                stamp: stamp(),
+                interval: Duration::from_secs(1),
+                tick: 3,
+                states: &[],
+                tally: Tally::default(),
+            })
+            .unwrap();
+        }
+        let text = String::from_utf8(out).unwrap();
+        // Title, totals, changes, the table's header, 19 rows, the note.
+        assert_eq!(text.matches("\r\n").count(), 24, "{text:?}");
+        assert_eq!(text.matches("+ ESTABLISHED").count(), 5);
+        assert!(text.contains("... 21 more lines not shown"), "{text:?}");
+        let first_plain = text.find("  ESTABLISHED").unwrap();
+        assert!(text.rfind("+ ESTABLISHED").unwrap() < first_plain);
+    }
+
+    #[test]
+    fn a_screen_dropped_on_an_error_gives_the_terminal_back() {
+        let opts = options();
+        let mut out = Vec::new();
+        {
+            let mut p = watch_printer(WatchFormat::Screen, &mut out, &opts, None, None);
+            p.begin(stamp());
+            p.end(&TickInfo {
+                stamp: stamp(),
+                interval: Duration::from_millis(500),
+                tick: 0,
+                states: &[],
+                tally: Tally::default(),
+            })
+            .unwrap();
+            // No finish: the `?` of a failed tick drops the printer.
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("every 500ms  tick 0"), "{text:?}");
+        assert!(text.contains("baseline"), "{text:?}");
+        assert!(text.ends_with("\x1b[?25h\x1b[?1049l"), "{text:?}");
+        assert_eq!(text.matches("\x1b[?1049h").count(), 1);
     }
 
     #[test]
