@@ -693,3 +693,36 @@ fn stop_signals_end_the_run_by_the_signal() {
         }
     });
 }
+
+/// `--duration` ends the run by itself (how many ticks fit is the clock's
+/// business: only that it ends, with the baseline at least).
+#[test]
+fn duration_ends_the_run() {
+    Sandbox::run(|env| {
+        let mut child = common::run::command(env)
+            .args([
+                "watch",
+                "-tan",
+                "--jsonl",
+                "--duration",
+                "300ms",
+                "--interval",
+                "100ms",
+                "-v",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert!(wait_bounded(&mut child).success(), "{err}");
+        assert!(err.starts_with("sockscope: tick 0: "), "{err}");
+    });
+}

@@ -16,7 +16,7 @@
 
 use std::collections::HashSet;
 use std::io::{self, Write};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashMap;
 
@@ -201,13 +201,7 @@ fn ticks(
             return Ok(End::Done);
         }
         tick += 1;
-        // The next tick on the schedule that is still ahead.
-        next += live.interval;
-        let now = Instant::now();
-        if next <= now {
-            let behind = (now - next).as_nanos() / live.interval.as_nanos().max(1);
-            next += live.interval * (u32::try_from(behind).unwrap_or(u32::MAX - 1) + 1);
-        }
+        next = next_tick(next, Instant::now(), live.interval);
         let deadline = until.map_or(next, |u| u.min(next));
         match stops.wait(deadline, stdout)? {
             Wake::Deadline if until.is_some_and(|u| Instant::now() >= u) => {
@@ -217,5 +211,35 @@ fn ticks(
             Wake::Stop(sig) => return Ok(End::Stopped(sig)),
             Wake::OutputClosed => return Ok(End::Done),
         }
+    }
+}
+
+/// The tick after the one due at `due`, on the schedule `start + k ×
+/// interval`: the first still ahead of `now` (a tick that overran skips
+/// the ones it missed instead of bunching them).
+fn next_tick(due: Instant, now: Instant, interval: Duration) -> Instant {
+    let next = due + interval;
+    if next > now {
+        return next;
+    }
+    let behind = (now - next).as_nanos() / interval.as_nanos().max(1);
+    next + interval * (u32::try_from(behind).unwrap_or(u32::MAX - 1) + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_keep_to_their_schedule() {
+        let start = Instant::now();
+        let s = Duration::from_secs(1);
+        let ms = Duration::from_millis;
+        // A tick that took 300 ms: the next is still 1 s after the last.
+        assert_eq!(next_tick(start, start + ms(300), s), start + s);
+        // One that took 2.5 s: the ticks at 1 s and 2 s are skipped.
+        assert_eq!(next_tick(start, start + ms(2500), s), start + 3 * s);
+        // Exactly on a due time: that one is past, the next is ahead.
+        assert_eq!(next_tick(start, start + s, s), start + 2 * s);
     }
 }
