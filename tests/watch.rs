@@ -726,3 +726,42 @@ fn duration_ends_the_run() {
         assert!(err.starts_with("sockscope: tick 0: "), "{err}");
     });
 }
+
+/// In a pipe whose reader stalls, a tick's write blocks: Ctrl-C still ends
+/// the run at once, by the signal (it is blocked only between ticks).
+#[test]
+fn sigint_ends_a_write_blocked_on_a_stalled_reader() {
+    use std::os::unix::process::ExitStatusExt;
+    Sandbox::run(|env| {
+        if !private(env, "sigint_ends_a_write_blocked_on_a_stalled_reader") {
+            return;
+        }
+        let mut w = Watch::start(
+            env,
+            &["-tan", "--jsonl", "--count", "5", "--interval", "1s"],
+        );
+        w.tick_then_stop();
+        // 400 opens of ~600 bytes: more than a pipe holds (64 KiB). The
+        // kernel names the wait pipe_write (anon_pipe_write on 6.18).
+        let listeners: Vec<TcpListener> = (0..400)
+            .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        w.resume();
+        let pid = w.child.id();
+        let blocked = poll_until(BOUND, || {
+            std::fs::read_dir(format!("/proc/{pid}/task"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|t| {
+                    std::fs::read_to_string(t.path().join("wchan"))
+                        .is_ok_and(|w| w.trim().ends_with("pipe_write"))
+                })
+        });
+        assert!(blocked, "watch never blocked on its full pipe");
+        w.signal(libc::SIGINT);
+        let status = wait_bounded(&mut w.child);
+        assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+        drop(listeners);
+    });
+}

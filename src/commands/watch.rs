@@ -11,8 +11,11 @@
 //! missed instead of bunching them.
 //!
 //! SIGINT and SIGTERM are read from a signalfd in the same poll as the
-//! tick's deadline ([`crate::source::signals`]): the screen is given back,
-//! then the process dies by the signal as every sockscope run does.
+//! tick's deadline ([`crate::source::signals`]): the screen is given back
+//! (a bounded `--json` run writes its array), then the process dies by the
+//! signal as every sockscope run does. Without a screen they are blocked
+//! only between ticks: during one (a dump, a write blocked on a stalled
+//! reader) the process dies by them at once, as a listing does.
 
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -106,7 +109,8 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
     let mut out = cx.out();
     let end = {
         let mut printer = watch_printer(format, &mut out, &config.table, cx.services, cx.users);
-        let end = ticks(cx, &plan, printer.as_mut(), &mut stops, &stdout)?;
+        let screen = format == WatchFormat::Screen;
+        let end = ticks(cx, &plan, printer.as_mut(), &mut stops, &stdout, screen)?;
         printer.finish()?;
         end
     };
@@ -115,7 +119,12 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
         other => other?,
     }
     drop(out);
-    if let End::Stopped(sig) = end {
+    // A signal that came while the end was written ends it too.
+    let stopped = match end {
+        End::Stopped(sig) => Some(sig),
+        End::Done => stops.pending()?,
+    };
+    if let Some(sig) = stopped {
         stops.die_by(sig);
     }
     Ok(Outcome::Shown)
@@ -128,6 +137,7 @@ fn ticks(
     printer: &mut dyn WatchPrinter,
     stops: &mut Stops,
     stdout: &impl std::os::fd::AsFd,
+    screen: bool,
 ) -> Result<End, CommandError> {
     let live = cx.config.live;
     let start = Instant::now();
@@ -138,6 +148,9 @@ fn ticks(
     let mut tick: u64 = 0;
     let mut next = start;
     loop {
+        if !screen {
+            stops.release();
+        }
         let stamp = Stamp::now();
         printer.begin(stamp);
         snap.begin();
@@ -184,6 +197,8 @@ fn ticks(
             states: &states,
             tally,
         })?;
+        // From here to the next tick a stop signal is read, not obeyed.
+        stops.hold()?;
         if cx.config.verbose {
             // One line a tick, once its events are out.
             let line = console::verbose_line(

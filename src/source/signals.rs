@@ -112,6 +112,18 @@ impl Stops {
         Ok(Stops { fd, set })
     }
 
+    /// Lets the stop signals take their default action again in this
+    /// thread (the process dies by one that comes), until [`Stops::hold`].
+    pub fn release(&self) {
+        let _ = pthread_sigmask(SigmaskHow::SIG_UNBLOCK, Some(&self.set), None);
+    }
+
+    /// Blocks the stop signals again: one that comes is read by
+    /// [`Stops::wait`].
+    pub fn hold(&self) -> Result<(), SignalsError> {
+        pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&self.set), None).map_err(SignalsError::Mask)
+    }
+
     /// Waits until `deadline`, a stop signal or stdout's reader leaving
     /// (`output`, polled for errors only), whichever comes first.
     pub fn wait(&mut self, deadline: Instant, output: &impl AsFd) -> Result<Wake, SignalsError> {
