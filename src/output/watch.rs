@@ -386,6 +386,8 @@ struct Screen<'a> {
     /// The terminal's (rows, columns) for this tick.
     size: (usize, usize),
     places: Vec<Place>,
+    /// The index of the place entered last.
+    current: usize,
     marked: Vec<Row>,
     gone: Vec<Row>,
     same: Vec<Row>,
@@ -410,6 +412,7 @@ impl<'a> Screen<'a> {
             users,
             size: (24, 80),
             places: Vec::new(),
+            current: 0,
             marked: Vec::new(),
             gone: Vec::new(),
             same: Vec::new(),
@@ -527,7 +530,7 @@ impl WatchPrinter for Screen<'_> {
         self.left_out = 0;
     }
     fn enter(&mut self, place: &Place) {
-        self.place_index(place);
+        self.current = self.place_index(place);
     }
     fn socket(&mut self, s: &Socket, change: Option<Change>) -> io::Result<()> {
         let mark = match change {
@@ -540,9 +543,8 @@ impl WatchPrinter for Screen<'_> {
             self.left_out += 1;
             return Ok(());
         }
-        let place = self.places.len().saturating_sub(1);
         self.keep(Row {
-            place,
+            place: self.current,
             mark,
             socket: s.clone(),
         });
