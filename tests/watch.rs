@@ -529,12 +529,14 @@ fn ctrl_c_gives_the_terminal_back() {
     let session = format!("sockscope-watch-{}", std::process::id());
     let log = std::env::temp_dir().join(format!("{session}.log"));
     let _ = std::fs::remove_file(&log);
-    struct Kill(String);
+    /// The session and its log, removed however the test ends.
+    struct Kill(String, std::path::PathBuf);
     impl Drop for Kill {
         fn drop(&mut self) {
             let _ = Command::new("tmux")
                 .args(["kill-session", "-t", &self.0])
                 .output();
+            let _ = std::fs::remove_file(&self.1);
         }
     }
     let tmux = |args: &[&str]| {
@@ -553,7 +555,7 @@ fn ctrl_c_gives_the_terminal_back() {
         "30",
         "bash --norc --noprofile",
     ]);
-    let _kill = Kill(session.clone());
+    let _kill = Kill(session.clone(), log.clone());
     let pane = |text: &str| tmux(&["send-keys", "-t", &session, text, "Enter"]);
     pane("PS1='READY$ '; echo before-watch-marker");
     let shown = |tmux: &dyn Fn(&[&str]) -> String, what: &str| {
