@@ -709,7 +709,8 @@ impl Cli {
     /// Moves a live view's filter words (`watch state established`) to
     /// the listing's, where every reader of the filter looks.
     pub fn take_live_filter(&mut self) {
-        if let Some(Command::Watch(a) | Command::Events(a) | Command::Trace(a)) = &mut self.command {
+        if let Some(Command::Watch(a) | Command::Events(a) | Command::Trace(a)) = &mut self.command
+        {
             self.filter.append(&mut a.filter);
         }
     }
@@ -796,7 +797,9 @@ pub mod tests {
     pub fn cli(args: &[&str]) -> Cli {
         let mut argv = vec!["sockscope"];
         argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).unwrap()
+        let mut cli = Cli::try_parse_from(argv).unwrap();
+        cli.take_live_filter();
+        cli
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod proc;
 pub mod sections;
 pub mod selinux;
 pub mod services;
+pub mod signals;
 pub mod sockstat;
 pub mod sysctl;
 pub mod tcpinfo;
