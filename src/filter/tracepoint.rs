@@ -93,26 +93,14 @@ pub fn kernel_filter(
         }
     }
     if let Some(e) = &sel.expr {
-        match expr(e, fields) {
-            Some(t) => terms.push(t),
-            None => {
-                // The whole expression or only parts of an and-chain.
-                match e {
-                    Expr::Chain(first, rest) if rest.iter().all(|(c, _)| *c == Conj::And) => {
-                        let mut any = false;
-                        for t in std::iter::once(&**first).chain(rest.iter().map(|(_, e)| e)) {
-                            match expr(t, fields) {
-                                Some(t) => terms.push(t),
-                                None => any = true,
-                            }
-                        }
-                        if any {
-                            left.push("parts of the expression");
-                        }
-                    }
-                    _ => left.push("the expression"),
-                }
-            }
+        let (pushed, all) = conjuncts(e, fields);
+        terms.extend(pushed);
+        if !all {
+            left.push(if terms.is_empty() {
+                "the expression"
+            } else {
+                "parts of the expression"
+            });
         }
     }
     if sel.process.is_some() {
@@ -125,6 +113,36 @@ pub fn kernel_filter(
         text: (!terms.is_empty()).then(|| terms.join(" && ")),
         left,
     }
+}
+
+/// The terms of `e`'s top-level conjunction the filter can say, and
+/// whether that was all of `e`. A chain reads left to right (`a or b and
+/// c` is `(a or b) and c`): the part up to its last `or` is one term, each
+/// `and` after it another.
+fn conjuncts(e: &Expr, fields: &Fields<'_>) -> (Vec<String>, bool) {
+    let Expr::Chain(first, rest) = e else {
+        return match expr(e, fields) {
+            Some(t) => (vec![t], true),
+            None => (Vec::new(), false),
+        };
+    };
+    let split = rest
+        .iter()
+        .rposition(|(c, _)| *c == Conj::Or)
+        .map_or(0, |k| k + 1);
+    let mut out = Vec::new();
+    let mut all = true;
+    let head = Expr::Chain(first.clone(), rest[..split].to_vec());
+    match expr(&head, fields) {
+        Some(t) => out.push(t),
+        None => all = false,
+    }
+    for (_, t) in &rest[split..] {
+        let (more, whole) = conjuncts(t, fields);
+        out.extend(more);
+        all &= whole;
+    }
+    (out, all)
 }
 
 /// One expression term as a filter, or `None` when the tracepoint filter
@@ -239,7 +257,7 @@ mod tests {
         );
         assert_eq!(
             f.text.as_deref(),
-            Some("((sport == 1 || dport == 1) && sport >= 9)")
+            Some("(sport == 1 || dport == 1) && sport >= 9")
         );
         let f = kernel_filter(
             &sel(StateSet::EMPTY.with(TcpState::SynRecv), None),
