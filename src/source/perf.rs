@@ -205,7 +205,7 @@ impl Mapping {
     /// The control page's u64 at `offset` (one of the DATA_* fields), as
     /// an atomic shared with the kernel.
     fn word(&self, offset: usize) -> &AtomicU64 {
-        debug_assert!(offset + 8 <= 4096 && offset % 8 == 0);
+        debug_assert!(offset + 8 <= 4096 && offset.is_multiple_of(8));
         // SAFETY: the control page is the mapping's first page (at least
         // 4096 bytes, page-aligned), `offset` is one of the 8-aligned
         // fields below 1056, and the kernel only ever accesses these words

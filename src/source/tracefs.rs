@@ -217,7 +217,7 @@ impl Format {
     }
 
     /// The record's length: the end of its last field.
-    pub fn len(&self) -> usize {
+    pub fn record_len(&self) -> usize {
         self.fields
             .iter()
             .map(|f| f.offset.saturating_add(f.size))
@@ -287,7 +287,7 @@ struct Slot {
 }
 
 impl Slot {
-    fn bytes<'r>(self, raw: &'r [u8]) -> Option<&'r [u8]> {
+    fn bytes(self, raw: &[u8]) -> Option<&[u8]> {
         raw.get(self.offset..self.offset.checked_add(self.size)?)
     }
 
@@ -581,7 +581,7 @@ impl Decoder {
         let int = Need::Int(&[4]);
         let set_state = SetState {
             id: u64::from(f.id),
-            len: f.len(),
+            len: f.record_len(),
             skaddr: slot(f, p, "skaddr", ptr)?,
             oldstate: slot(f, p, "oldstate", int)?,
             newstate: slot(f, p, "newstate", int)?,
@@ -591,7 +591,7 @@ impl Decoder {
         let (p, f) = &formats.retransmit;
         let retransmit = Retransmit {
             id: u64::from(f.id),
-            len: f.len(),
+            len: f.record_len(),
             skaddr: slot(f, p, "skaddr", ptr)?,
             state: slot(f, p, "state", int)?,
             tuple: Tuple::new(f, p)?,
@@ -599,7 +599,7 @@ impl Decoder {
         let (p, f) = &formats.send_reset;
         let send_reset = SendReset {
             id: u64::from(f.id),
-            len: f.len(),
+            len: f.record_len(),
             skaddr: slot(f, p, "skaddr", ptr)?,
             state: slot(f, p, "state", int)?,
             saddr: slot(f, p, "saddr", Need::AtLeast(24))?,
@@ -608,7 +608,7 @@ impl Decoder {
         let (p, f) = &formats.receive_reset;
         let receive_reset = ReceiveReset {
             id: u64::from(f.id),
-            len: f.len(),
+            len: f.record_len(),
             skaddr: slot(f, p, "skaddr", ptr)?,
             tuple: Tuple::new(f, p)?,
         };
