@@ -675,3 +675,44 @@ fn json_needs_an_end() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_closed_stdout_ends_the_trace_with_0() {
+    if !ready("a_closed_stdout_ends_the_trace_with_0") {
+        return;
+    }
+    Sandbox::run(|_env| {
+        let ip = test_ip(5);
+        let (listener, port) = bound_listener(ip);
+        let words = filter(ip, port);
+        let mut args: Vec<&str> = vec!["--jsonl"];
+        args.extend(words.iter().map(String::as_str));
+        let (tracer, _) = Tracer::start(&args);
+        listener.listen(8).expect("listen");
+        let first = tracer.next(Duration::from_secs(10)).expect("one event");
+        assert_eq!(step(&json(&first)), "CLOSE>LISTEN");
+        // The reader thread stops at its next line and closes the pipe.
+        let mut tracer = tracer;
+        tracer.lines = mpsc::channel().1;
+        let _client = TcpStream::connect((ip, port)).expect("connect");
+        let end = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(s) = tracer.child.try_wait().expect("wait") {
+                break s;
+            }
+            assert!(
+                Instant::now() < end,
+                "trace did not end after its stdout closed"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(0));
+        let said: Vec<String> = tracer.err.try_iter().collect();
+        assert!(
+            said.iter()
+                .all(|l| !l.contains("error") && !l.contains("Broken pipe")),
+            "{said:?}"
+        );
+        drop(listener);
+    });
+}
