@@ -716,3 +716,104 @@ fn a_closed_stdout_ends_the_trace_with_0() {
         drop(listener);
     });
 }
+
+#[test]
+fn a_lost_syn_shows_as_a_retransmit() {
+    if !ready("a_lost_syn_shows_as_a_retransmit") {
+        return;
+    }
+    Sandbox::run(|env| {
+        assert!(env.private_ns, "root runs in a private namespace");
+        // A veth whose peer is down drops what it is sent: a SYN to its
+        // subnet is never answered, and the kernel retransmits it (after
+        // 1 s). (No dummy module on this kernel.)
+        for args in [
+            &[
+                "link", "add", "sstrace0", "type", "veth", "peer", "name", "sstrace1",
+            ][..],
+            &["addr", "add", "10.77.9.1/24", "dev", "sstrace0"],
+            &["link", "set", "sstrace0", "up"],
+        ] {
+            let ok = env
+                .command("ip")
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "ip {args:?}");
+        }
+        let port = 40000 + (std::process::id() % 20000) as u16;
+        let words = format!("dport = :{port} and dst 10.77.9.9");
+        let mut args: Vec<&str> = vec!["-4", "--jsonl", "--count", "2"];
+        args.extend(words.split(' '));
+        let (tracer, said) = Tracer::start(&args);
+        assert!(
+            said.iter()
+                .any(|l| l.contains("kernel filter on tcp/tcp_retransmit_skb:")
+                    && l.contains("family == 2")
+                    && l.contains(&format!("dport == {port}"))),
+            "{said:?}"
+        );
+        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        s.set_nonblocking(true).expect("nonblocking");
+        let to = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(10, 77, 9, 9), port));
+        let _ = s.connect(&to.into());
+        let (out, err, code) = tracer.finish(Duration::from_secs(20));
+        assert_eq!(code, 0, "{err:?}");
+        let steps: Vec<String> = out.iter().map(|l| step(&json(l))).collect();
+        assert_eq!(steps, ["CLOSE>SYN_SENT", "retransmit"]);
+        let r = json(&out[1]);
+        assert_eq!(r["socket"]["state"], "SYN_SENT", "{r}");
+        assert_eq!(r["socket"]["remote"]["addr"], "10.77.9.9", "{r}");
+        drop(s);
+    });
+}
+
+#[test]
+fn ipv6_connections_decode_with_their_addresses() {
+    if !ready("ipv6_connections_decode_with_their_addresses") {
+        return;
+    }
+    Sandbox::run(|_env| {
+        let s = socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::STREAM, None)
+            .expect("socket");
+        s.set_only_v6(true).expect("v6only");
+        s.bind(&"[::1]:0".parse::<SocketAddr>().expect("addr").into())
+            .expect("bind");
+        let port = s
+            .local_addr()
+            .expect("local")
+            .as_socket()
+            .expect("inet")
+            .port();
+        let words = format!("sport = :{port} or dport = :{port}");
+        let mut args: Vec<&str> = vec!["-6", "--jsonl", "--count", "3"];
+        args.extend(words.split(' '));
+        let (tracer, said) = Tracer::start(&args);
+        assert!(said.iter().any(|l| l.contains("family == 10")), "{said:?}");
+        s.listen(8).expect("listen");
+        let client = TcpStream::connect(("::1", port)).expect("connect");
+        let (out, err, code) = tracer.finish(Duration::from_secs(20));
+        assert_eq!(code, 0, "{err:?}");
+        let events: Vec<Value> = out.iter().map(|l| json(l)).collect();
+        let steps: Vec<String> = events.iter().map(step).collect();
+        assert_eq!(
+            steps[..2],
+            ["CLOSE>LISTEN", "CLOSE>SYN_SENT"],
+            "{events:#?}"
+        );
+        for e in &events {
+            assert_eq!(e["socket"]["family"], "inet6", "{e}");
+            assert_eq!(
+                e["socket"]["remote"]["addr"]
+                    .as_str()
+                    .map(|a| a == "::1" || a == "::"),
+                Some(true),
+                "{e}"
+            );
+        }
+        let est = &events[2];
+        assert_eq!(est["socket"]["local"]["addr"], "::1", "{est}");
+        drop(client);
+    });
+}
