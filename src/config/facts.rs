@@ -60,13 +60,9 @@ impl Facts {
         let proc_root = proc_root(cli);
         let filter_file = cli.filter_file.as_deref().map(filter_file::read);
         // The whole filter: the command line's words, then the file's.
-        // The live views' words too (watch, events, trace): without them
-        // the services were not read and their filter was dropped.
-        let live = cli.command.as_ref().and_then(Command::live_args);
         let words: Vec<&String> = cli
             .filter
             .iter()
-            .chain(live.into_iter().flat_map(|a| a.filter.iter()))
             .chain(filter_file.iter().flat_map(|f| f.iter().flatten()))
             .collect();
         let target = match &cli.command {
