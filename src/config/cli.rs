@@ -613,6 +613,7 @@ impl Cli {
             },
         };
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        cli.take_live_filter();
         cli.invoked_as_ss = invoked_as_ss;
         let env = |id: &str| matches.value_source(id) == Some(ValueSource::EnvVariable);
         cli.from_env = FromEnv {
@@ -724,6 +725,16 @@ pub enum Command {
     /// first, with their TIME_WAIT share. Warns at 50 %, critical at 90 %.
     /// Exit 1 when a destination is critical.
     Ports,
+}
+
+impl Cli {
+    /// Moves a live view's filter words (`watch state established`) to
+    /// the listing's, where every reader of the filter looks.
+    pub fn take_live_filter(&mut self) {
+        if let Some(Command::Watch(a) | Command::Events(a) | Command::Trace(a)) = &mut self.command {
+            self.filter.append(&mut a.filter);
+        }
+    }
 }
 
 impl Command {

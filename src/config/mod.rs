@@ -234,13 +234,15 @@ impl std::fmt::Display for EnvSource {
 impl Config {
     /// Reads the system facts `cli` needs ([`Facts::read`]), then builds
     /// the configuration from both ([`Config::new`]).
-    pub fn from_cli(cli: Cli) -> Result<Config, ConfigError> {
+    pub fn from_cli(mut cli: Cli) -> Result<Config, ConfigError> {
+        cli.take_live_filter();
         let facts = Facts::read(&cli);
         Config::new(cli, facts)
     }
 
     /// The configuration of `cli`, given the system facts: no I/O.
-    pub fn new(cli: Cli, mut facts: Facts) -> Result<Config, ConfigError> {
+    pub fn new(mut cli: Cli, mut facts: Facts) -> Result<Config, ConfigError> {
+        cli.take_live_filter();
         check_view_flags(&cli)?;
         check_format_flags(&cli)?;
         if cli.bpf_maps || !cli.bpf_map_id.is_empty() {
@@ -328,9 +330,6 @@ impl Config {
             .iter()
             .any(|t| t.reach != crate::pipeline::netns::Reach::Current);
         let mut words = cli.filter.clone();
-        if let Some(live) = cli.command.as_ref().and_then(Command::live_args) {
-            words.extend(live.filter.iter().cloned());
-        }
         if let Some(file) = facts.filter_file.take() {
             words.extend(file?);
         }
