@@ -370,6 +370,7 @@ fn a_scripted_connection_shows_every_transition_on_both_sides() {
         assert_eq!(with("lifetime_ms").len(), 3, "{events:#?}");
         // The line contract.
         for e in &events {
+            assert!(e.get("netns").is_some_and(Value::is_null), "{e}");
             assert_eq!(e["socket"]["proto"], "tcp", "{e}");
             assert_eq!(e["socket"]["family"], "inet", "{e}");
             assert!(e["time"].as_str().is_some_and(|t| t.ends_with('Z')), "{e}");

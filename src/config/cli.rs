@@ -731,7 +731,8 @@ impl Cli {
     /// Moves a live view's filter words (`watch state established`) to
     /// the listing's, where every reader of the filter looks.
     pub fn take_live_filter(&mut self) {
-        if let Some(Command::Watch(a) | Command::Events(a) | Command::Trace(a)) = &mut self.command {
+        if let Some(Command::Watch(a) | Command::Events(a) | Command::Trace(a)) = &mut self.command
+        {
             self.filter.append(&mut a.filter);
         }
     }

@@ -39,6 +39,9 @@ struct JsonPrevious {
 struct JsonTraceEvent<'a> {
     event: &'static str,
     time: String,
+    /// Always `null`: the tracepoints do not say which network namespace
+    /// (the key is there as in the other live views' lines).
+    netns: Option<()>,
     socket: JsonTraceSocket,
     #[serde(skip_serializing_if = "Option::is_none")]
     previous: Option<JsonPrevious>,
@@ -78,6 +81,7 @@ fn json_event(t: &Traced) -> JsonTraceEvent<'_> {
     JsonTraceEvent {
         event: e.kind.event().as_str(),
         time: t.time.rfc3339(),
+        netns: None,
         socket: JsonTraceSocket {
             proto: Protocol::Tcp.name(),
             family: e.family.name(),
