@@ -12,6 +12,12 @@
 //! handed to a timewait socket, which has no tracepoint: no TIME_WAIT
 //! transition); the listener's child LISTEN → SYN_RECV → ESTABLISHED
 //! (before accept()), ESTABLISHED → CLOSE_WAIT → LAST_ACK → CLOSE.
+//!
+//! The scripted connection keeps its CPU busy while the closer's delayed
+//! ACK is due: perf on this kernel did not deliver the two transitions it
+//! causes when its softirq ran from the idle task (5 of 50 runs under
+//! other loopback churn, ftrace the witness; README, Trace). The test
+//! checks sockscope, not that kernel path.
 
 pub mod common;
 
@@ -140,7 +146,10 @@ impl Tracer {
             match self.lines.recv_timeout(left) {
                 Ok(l) => out.push(l),
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(mpsc::RecvTimeoutError::Timeout) => panic!("trace did not end: {out:?}"),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let e: Vec<String> = self.err.try_iter().collect();
+                    panic!("trace did not end: {out:?}\nSTDERR {}", e.join("\n"))
+                }
             }
         }
         let status = loop {
@@ -218,19 +227,30 @@ fn per_socket(events: &[Value]) -> Vec<(String, Vec<String>)> {
     out
 }
 
-fn wait_for_state(local_port: u16, state_hex: &str) {
-    let found = common::poll_until(Duration::from_secs(10), || {
-        std::fs::read_to_string("/proc/thread-self/net/tcp").is_ok_and(|t| {
+/// Waits, spinning on this thread's CPU (at most 10 s), until a socket
+/// on `local_port` is in `state_hex` (/proc/thread-self/net/tcp). It spins
+/// rather than sleeps so that the CPU is not idle meanwhile: a softirq
+/// that runs from the idle task (the delayed ACK's timer on an idle CPU)
+/// fires the tracepoint, but perf on this kernel (6.18) did not deliver
+/// it (see README, Trace: seen with ftrace as the witness).
+fn spin_for_state(local_port: u16, state_hex: &str) {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = std::fs::read_to_string("/proc/thread-self/net/tcp").is_ok_and(|t| {
             t.lines().skip(1).any(|l| {
                 let f: Vec<&str> = l.split_whitespace().collect();
                 f.len() > 3 && f[1].ends_with(&format!(":{local_port:04X}")) && f[3] == state_hex
             })
-        })
-    });
-    assert!(
-        found,
-        "no socket on port {local_port} reached state {state_hex}"
-    );
+        });
+        if found {
+            return;
+        }
+        assert!(
+            Instant::now() < end,
+            "no socket on port {local_port} reached state {state_hex}"
+        );
+        std::hint::spin_loop();
+    }
 }
 
 #[test]
@@ -240,6 +260,8 @@ fn a_scripted_connection_shows_every_transition_on_both_sides() {
     }
     Sandbox::run(|env| {
         assert!(env.private_ns, "root runs in a private namespace");
+        // One CPU, kept busy while the delayed ACK is due (spin_for_state).
+        pin_to_cpu0();
         let ip = test_ip(1);
         let (listener, port) = bound_listener(ip);
         let words = filter(ip, port);
@@ -281,7 +303,7 @@ fn a_scripted_connection_shows_every_transition_on_both_sides() {
         client.write_all(b"hello").expect("send");
         drop(client);
         // The closer reaches FIN_WAIT2 (05) before the server closes.
-        wait_for_state(client_port, "05");
+        spin_for_state(client_port, "05");
         let (mut server, _) = listener.accept().expect("accept");
         let mut buf = [0u8; 16];
         let n = server.read(&mut buf).expect("read");
