@@ -122,6 +122,12 @@ pub enum CommandError {
     /// `watch`: the stop signals or the wait between ticks.
     #[error(transparent)]
     Signals(#[from] crate::source::signals::SignalsError),
+    /// `trace`: tracefs or a tracepoint's format (issue 16, trace).
+    #[error(transparent)]
+    Tracefs(#[from] crate::source::tracefs::TracefsError),
+    /// `trace`: perf_event_open, its rings or its poll (issue 16, trace).
+    #[error(transparent)]
+    Perf(#[from] crate::source::perf::PerfError),
     /// A write to stdout failed (a full disk): whichever layer carried the
     /// error up, the cause is the write.
     #[error("writing the output: {0}")]
@@ -141,6 +147,8 @@ impl CommandError {
             CommandError::Events(e) => e,
             CommandError::Diag(e) => e,
             CommandError::Signals(e) => e,
+            CommandError::Tracefs(e) => e,
+            CommandError::Perf(e) => e,
             CommandError::Io(e) | CommandError::Output(e) => e,
         };
         std::iter::successors(Some(first), |&e| e.source())

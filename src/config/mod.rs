@@ -9,6 +9,7 @@ pub mod kill;
 pub mod kinds;
 pub mod live;
 pub mod netns;
+pub mod trace;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -158,6 +159,8 @@ pub struct Config {
     /// The live views' interval and bounds (`watch`, `-c`, `events`, `-E`,
     /// `trace`); the defaults elsewhere.
     pub live: live::Live,
+    /// `trace`'s ring size and tracefs (issue 16, trace).
+    pub trace: trace::TraceOptions,
 }
 
 /// The widest namespace and container names the table may show.
@@ -193,6 +196,7 @@ pub enum EnvVar {
     ProcRoot,
     NetlinkReplay,
     NetlinkRecord,
+    Tracefs,
 }
 
 impl EnvVar {
@@ -201,6 +205,7 @@ impl EnvVar {
             EnvVar::ProcRoot => "SOCKSCOPE_PROC_ROOT",
             EnvVar::NetlinkReplay => "SOCKSCOPE_NETLINK_REPLAY",
             EnvVar::NetlinkRecord => "SOCKSCOPE_NETLINK_RECORD",
+            EnvVar::Tracefs => "SOCKSCOPE_TRACEFS",
         }
     }
 }
@@ -220,6 +225,7 @@ impl std::fmt::Display for EnvSource {
             EnvVar::ProcRoot => "reading /proc from there, not the live /proc",
             EnvVar::NetlinkReplay => "reading a netlink recording, not the kernel",
             EnvVar::NetlinkRecord => "recording the netlink requests and replies there",
+            EnvVar::Tracefs => "reading tracefs from there, not the mounted one",
         };
         write!(f, "{}={path}: {what}", self.var.name())
     }
@@ -301,6 +307,7 @@ impl Config {
             (EnvVar::ProcRoot, cli.from_env.proc_root, &cli.proc_root),
             (EnvVar::NetlinkReplay, cli.from_env.replay, &cli.replay),
             (EnvVar::NetlinkRecord, cli.from_env.record, &cli.record),
+            (EnvVar::Tracefs, cli.from_env.tracefs, &cli.tracefs),
         ]
         .into_iter()
         .filter_map(|(var, set, path)| {
@@ -517,6 +524,7 @@ impl Config {
             .and_then(bytecode::compile);
         let ss = ss_options(&cli, &states, netid);
         let ss_names = facts::ss_names(&cli);
+        let trace = trace::TraceOptions::from_cli(&cli);
         Ok(Config {
             select: Selection {
                 states,
@@ -592,6 +600,7 @@ impl Config {
                 count: cli.count,
                 duration: cli.duration,
             },
+            trace,
         })
     }
 }
@@ -791,6 +800,7 @@ fn live_bounds(cli: &Cli) -> Result<(), ConfigError> {
 /// - ports: also -4, -6.
 fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
     live_bounds(cli)?;
+    trace::check(cli)?;
     // The live views take the listing's flags.
     let Some(command) = cli.command.as_ref().filter(|c| !c.is_live()) else {
         return Ok(());

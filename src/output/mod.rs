@@ -20,6 +20,7 @@ pub mod small_table;
 pub mod ss_format;
 pub mod summary;
 pub mod table;
+pub mod trace;
 pub mod watch;
 pub mod who;
 pub mod why_bind;
