@@ -743,6 +743,8 @@ fn kind_flags(cli: &Cli) -> Result<kinds::KindFlags, ConfigError> {
 /// views.
 fn live_bounds(cli: &Cli) -> Result<(), ConfigError> {
     let watching = cli.continuous || matches!(cli.command, Some(Command::Watch(_)));
+    let tracing = matches!(cli.command, Some(Command::Trace(_)));
+    const TCP_TRANSITIONS: &str = "trace shows TCP state changes only";
     let live = watching || cli.events || cli.command.as_ref().is_some_and(Command::is_live);
     let view = match &cli.command {
         Some(command) => command.name(),
@@ -762,6 +764,16 @@ fn live_bounds(cli: &Cli) -> Result<(), ConfigError> {
             "--count",
             "only the live views (watch, -c, events, -E, trace) run on",
         ),
+        (
+            cli.continuous && cli.command.is_some(),
+            "-c",
+            "-c is the listing's watch: use `sockscope watch` or -c alone",
+        ),
+        (tracing && cli.udp, "-u", TCP_TRANSITIONS),
+        (tracing && cli.unix, "-x", TCP_TRANSITIONS),
+        (tracing && cli.raw, "-w", TCP_TRANSITIONS),
+        (tracing && cli.packet, "-0", TCP_TRANSITIONS),
+        (tracing && cli.mptcp, "-M", TCP_TRANSITIONS),
         (
             cli.summary && cli.command.as_ref().is_some_and(Command::is_live),
             "-s",
@@ -1056,6 +1068,40 @@ mod tests {
         let mut argv = vec!["sockscope"];
         argv.extend_from_slice(args);
         Config::from_cli(Cli::try_parse_from(argv).unwrap()).unwrap()
+    }
+
+    /// Issue 16: the live views take the listing's flags and filter words
+    /// (before or after the subcommand) and refuse what they cannot show.
+    #[test]
+    fn live_views_take_the_listing_flags_and_refuse_the_rest() {
+        let c = config(&["watch", "-tanp", "state", "established", "--interval", "2"]);
+        assert_eq!(c.mode, Mode::Watch);
+        assert!(c.table.processes);
+        assert_eq!(c.live.interval, std::time::Duration::from_secs(2));
+        assert_eq!(
+            c.select.states,
+            [TcpState::Established].into_iter().collect::<StateSet>()
+        );
+        assert_eq!(config(&["-c", "-tan"]).mode, Mode::Watch);
+        let t = config(&["trace", "dport", "=", ":80", "--count", "3"]);
+        assert_eq!((t.mode, t.live.count), (Mode::Trace, Some(3)));
+        assert!(t.select.expr.is_some());
+        assert_eq!(config(&["events", "-t"]).mode, Mode::Events);
+        let refused = |args: &[&str]| {
+            let mut argv = vec!["sockscope"];
+            argv.extend_from_slice(args);
+            match Config::from_cli(Cli::try_parse_from(argv).unwrap()) {
+                Err(ConfigError::NotForView { flag, .. }) => flag,
+                other => panic!("{args:?}: {other:?}"),
+            }
+        };
+        assert_eq!(refused(&["trace", "-u"]), "-u");
+        assert_eq!(refused(&["trace", "-x"]), "-x");
+        assert_eq!(refused(&["-c", "trace"]), "-c");
+        assert_eq!(refused(&["trace", "--interval", "1"]), "--interval");
+        assert_eq!(refused(&["-tan", "--count", "1"]), "--count");
+        assert_eq!(refused(&["who", "--duration", "1s", "80"]), "--duration");
+        assert_eq!(refused(&["-s", "watch"]), "-s");
     }
 
     #[test]
