@@ -18,6 +18,8 @@ files of fuzz/seeds/:
 * filter: the filter words of tests/filters.rs and fuzz/seeds/filter.txt,
   NUL between words as the target splits them;
 * cgroup: every /proc/PID/cgroup of fixtures/containers/.
+* tracefs: the format files of fixtures/tracefs/ (mode byte 0) and the
+  recorded raw samples (mode byte 1).
 
 Seed files are named by their content's hash, so running this again adds
 nothing twice; what libFuzzer added to the directories is kept.
@@ -201,6 +203,15 @@ def cgroup_seeds():
     return n
 
 
+def tracefs_seeds():
+    n = 0
+    for p in sorted((ROOT / "fixtures/tracefs").glob("*/events/*/*/format")):
+        n += write_seed("tracefs", b"\0" + p.read_bytes())
+    for p in sorted((ROOT / "fixtures/tracefs").glob("*/samples/*.bin")):
+        n += write_seed("tracefs", b"\1" + p.read_bytes())
+    return n
+
+
 def main():
     counts = {
         "netlink_inet": netlink_seeds(),
@@ -213,6 +224,7 @@ def main():
         "tcpinfo": tcpinfo_seeds(),
         "filter": filter_seeds(),
         "cgroup": cgroup_seeds(),
+        "tracefs": tracefs_seeds(),
     }
     for target, n in counts.items():
         print(f"make_corpus: {target}: {n} seeds")

@@ -259,3 +259,107 @@ fn events_from_several_namespaces_are_tagged() {
     want.sort();
     assert_eq!(names, want, "{got:?}");
 }
+
+/// Issue 16: `events` (the subcommand) with --count ends by itself after
+/// that many close events, each a live-view event line with the socket
+/// nested (and its fields kept at the top, as -E printed them), with -i the
+/// connection's final tcp_info (bytes sent and received); --json with
+/// --duration prints one array at the end.
+#[test]
+fn events_subcommand_counts_and_carries_final_tcp_info() {
+    if !is_root() {
+        say("events_subcommand_counts_and_carries_final_tcp_info: not root: cannot subscribe");
+        return;
+    }
+    let ns = TestNetns::named();
+    let mut run = Owned(
+        bin()
+            .args([
+                "-N",
+                &ns.selector(),
+                "events",
+                "-t",
+                "-i",
+                "--jsonl",
+                "--count",
+                "2",
+            ])
+            .args(["dport", "=", ":5000"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(
+        poll_until(Duration::from_secs(10), || subscribers_in(&ns) >= 1),
+        "events did not subscribe"
+    );
+    let lines = lines_of(&mut run.0);
+    ns.enter(|| {
+        let l = TcpListener::bind("127.0.0.1:5000").unwrap();
+        for _ in 0..3 {
+            let mut c = TcpStream::connect("127.0.0.1:5000").unwrap();
+            let (mut s, _) = l.accept().unwrap();
+            std::io::Write::write_all(&mut c, &[7u8; 1000]).unwrap();
+            let mut got = [0u8; 1000];
+            s.read_exact(&mut got).unwrap();
+            drop(c);
+            drop(s);
+        }
+    });
+    let got = take(&lines, 3, Duration::from_secs(10));
+    assert_eq!(got.len(), 2, "--count 2 printed {got:?}");
+    for l in &got {
+        let v: Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["event"], "close", "{l}");
+        assert!(
+            v["time"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z') && t.len() == 24),
+            "{l}"
+        );
+        assert_eq!(v["socket"]["remote"]["port"], 5000, "{l}");
+        assert_eq!(v["remote"]["port"], 5000, "{l}");
+        // The client sent 1000 bytes and received none: the peer's FIN
+        // takes one sequence number, which tcpi_bytes_received counts.
+        assert_eq!(v["socket"]["tcp_info"]["bytes_sent"], 1000, "{l}");
+        assert_eq!(v["socket"]["tcp_info"]["bytes_received"], 1, "{l}");
+    }
+    let ended = poll_until(Duration::from_secs(5), || {
+        matches!(run.0.try_wait(), Ok(Some(_)))
+    });
+    assert!(ended, "events --count 2 did not end by itself");
+    assert_eq!(run.0.wait().unwrap().code(), Some(0));
+
+    let out = bin()
+        .args([
+            "-N",
+            &ns.selector(),
+            "events",
+            "--json",
+            "--duration",
+            "300ms",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v, Value::Array(Vec::new()));
+}
+
+/// NETLINK_SOCK_DIAG multicast subscribers in `ns`.
+fn subscribers_in(ns: &TestNetns) -> usize {
+    ns.enter(|| {
+        std::fs::read_to_string("/proc/thread-self/net/netlink")
+            .map(|t| {
+                t.lines()
+                    .skip(1)
+                    .filter(|l| {
+                        let f: Vec<&str> = l.split_whitespace().collect();
+                        f.get(1) == Some(&"4") && f.get(3).is_some_and(|g| *g != "00000000")
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    })
+}

@@ -10,6 +10,7 @@
 
 pub mod listeners;
 pub mod ports;
+pub mod watch;
 pub mod who;
 pub mod why_bind;
 

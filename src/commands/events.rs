@@ -1,14 +1,17 @@
-//! `-E/--events`: every TCP/UDP socket the kernel destroys, printed as a
-//! row as it happens (as ss -E), filtered by the filter in user space,
-//! until SIGINT/SIGTERM (their default action: the process dies by the
-//! signal, as every sockscope run) or until stdout closes. One
+//! `events`/`-E`: every TCP/UDP socket the kernel destroys, printed as a
+//! row (or a JSON close event) as it happens (as ss -E), filtered by the
+//! filter in user space, until SIGINT/SIGTERM (their default action: the
+//! process dies by the signal, as every sockscope run), until stdout
+//! closes, or until `--count` events or `--duration` end it. One
 //! subscription per network namespace, opened inside it
 //! ([`crate::source::events`]); with several, one poll waits on them all.
 
 use std::cell::RefCell;
 use std::io::{self, Write};
 
-use rustix::event::{PollFd, PollFlags, poll};
+use std::time::Instant;
+
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 use super::{CommandError, Context, Outcome};
 use crate::output::{self, console};
@@ -67,7 +70,7 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
     }
     let out = RefCell::new(cx.out());
     let mut shared = Shared(&out);
-    let mut printer = output::printer(
+    let mut printer = output::close_printer(
         config.format,
         &mut shared,
         &config.table,
@@ -78,7 +81,19 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
     printer.flush_rows()?;
     out.borrow_mut().flush()?;
     let stdout = console::stdout_watch();
+    let deadline = config.live.duration.map(|d| Instant::now() + d);
+    let mut left = config.live.count;
     loop {
+        let timeout = match deadline {
+            Some(end) => match end.checked_duration_since(Instant::now()) {
+                Some(t) if !t.is_zero() => Some(Timespec::try_from(t).unwrap_or(Timespec {
+                    tv_sec: i64::MAX,
+                    tv_nsec: 0,
+                })),
+                _ => break,
+            },
+            None => None,
+        };
         let ready = {
             let mut fds: Vec<PollFd<'_>> = subs
                 .iter()
@@ -86,7 +101,7 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
                 .collect();
             // No events asked: a pipe whose reader left reports POLLERR.
             fds.push(PollFd::new(&stdout, PollFlags::empty()));
-            match poll(&mut fds, None) {
+            match poll(&mut fds, timeout.as_ref()) {
                 Ok(_) => {}
                 Err(rustix::io::Errno::INTR) => continue,
                 Err(e) => return Err(CommandError::Io(e.into())),
@@ -113,8 +128,9 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
                 if !config.query.info {
                     s.extras = None;
                 }
-                if config.select.matches(&s) {
+                if left != Some(0) && config.select.matches(&s) {
                     printer.socket(&s)?;
+                    left = left.map(|n| n - 1);
                 }
                 Ok(())
             });
@@ -129,5 +145,12 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
         }
         printer.flush_rows()?;
         out.borrow_mut().flush()?;
+        if left == Some(0) {
+            break;
+        }
     }
+    printer.finish()?;
+    drop(printer);
+    out.borrow_mut().flush()?;
+    Ok(Outcome::Shown)
 }

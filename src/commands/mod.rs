@@ -119,6 +119,15 @@ pub enum CommandError {
     /// The run could not return to its own network namespace.
     #[error(transparent)]
     Netns(#[from] crate::source::netns::NetnsError),
+    /// `watch`: the stop signals or the wait between ticks.
+    #[error(transparent)]
+    Signals(#[from] crate::source::signals::SignalsError),
+    /// `trace`: tracefs or a tracepoint's format (issue 16, trace).
+    #[error(transparent)]
+    Tracefs(#[from] crate::source::tracefs::TracefsError),
+    /// `trace`: perf_event_open, its rings or its poll (issue 16, trace).
+    #[error(transparent)]
+    Perf(#[from] crate::source::perf::PerfError),
     /// A write to stdout failed (a full disk): whichever layer carried the
     /// error up, the cause is the write.
     #[error("writing the output: {0}")]
@@ -137,6 +146,9 @@ impl CommandError {
             CommandError::Destroy(e) => e,
             CommandError::Events(e) => e,
             CommandError::Diag(e) => e,
+            CommandError::Signals(e) => e,
+            CommandError::Tracefs(e) => e,
+            CommandError::Perf(e) => e,
             CommandError::Io(e) | CommandError::Output(e) => e,
         };
         std::iter::successors(Some(first), |&e| e.source())
@@ -214,12 +226,20 @@ impl CommandError {
 const RUN_STACK: usize = 2 << 20;
 
 /// Runs `f` on a thread with [`RUN_STACK`]; a panic in it is resumed here
-/// (a panic is a bug: it ends the process as it would have).
+/// (a panic is a bug: it ends the process as it would have). The calling
+/// thread blocks SIGINT and SIGTERM for good, so that they reach the run's
+/// thread, which unblocks them at once (their default action still ends
+/// the process) and may block them for itself (watch reads them:
+/// [`crate::source::signals`]).
 pub fn on_run_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
+    let held = crate::source::signals::hold();
     let handle = std::thread::Builder::new()
         .name("sockscope".into())
         .stack_size(RUN_STACK)
-        .spawn(f)?;
+        .spawn(move || {
+            crate::source::signals::release(held);
+            f()
+        })?;
     Ok(handle
         .join()
         .unwrap_or_else(|p| std::panic::resume_unwind(p)))

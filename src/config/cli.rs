@@ -440,6 +440,25 @@ pub struct Cli {
     pub duration: Option<std::time::Duration>,
     // end issue 16, live
 
+    // issue 16, trace
+    /// trace: the ring buffer of each CPU, in pages (a power of two;
+    /// default 512, 2 MiB with 4 KiB pages).
+    #[arg(long, value_name = "PAGES", global = true, value_parser = super::trace::parse_buffer_pages)]
+    pub buffer_pages: Option<usize>,
+
+    /// trace: read tracefs from DIR instead of where it is mounted (a
+    /// recorded tree, for tests).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "SOCKSCOPE_TRACEFS",
+        hide_env_values = true,
+        hide = true,
+        global = true
+    )]
+    pub tracefs: Option<PathBuf>,
+    // end issue 16, trace
+
     // issue 15, format: ss's own output (src/output/ss_format.rs).
     /// Print ss's text format, field for field (also when sockscope is
     /// invoked under the name `ss`): ss's state words, Netid and State
@@ -558,6 +577,8 @@ pub struct FromEnv {
     pub replay: bool,
     /// --record from SOCKSCOPE_NETLINK_RECORD.
     pub record: bool,
+    /// --tracefs from SOCKSCOPE_TRACEFS (issue 16, trace).
+    pub tracefs: bool,
 }
 
 impl Cli {
@@ -592,12 +613,14 @@ impl Cli {
             },
         };
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        cli.take_live_filter();
         cli.invoked_as_ss = invoked_as_ss;
         let env = |id: &str| matches.value_source(id) == Some(ValueSource::EnvVariable);
         cli.from_env = FromEnv {
             proc_root: env("proc_root"),
             replay: env("replay"),
             record: env("record"),
+            tracefs: env("tracefs"),
         };
         cli.kinds_after_query = kinds_after_query(&matches);
         cli
@@ -704,6 +727,17 @@ pub enum Command {
     Ports,
 }
 
+impl Cli {
+    /// Moves a live view's filter words (`watch state established`) to
+    /// the listing's, where every reader of the filter looks.
+    pub fn take_live_filter(&mut self) {
+        if let Some(Command::Watch(a) | Command::Events(a) | Command::Trace(a)) = &mut self.command
+        {
+            self.filter.append(&mut a.filter);
+        }
+    }
+}
+
 impl Command {
     /// `watch`, `events`, `trace`: views that take the listing's flags.
     pub fn is_live(&self) -> bool {
@@ -785,7 +819,9 @@ pub mod tests {
     pub fn cli(args: &[&str]) -> Cli {
         let mut argv = vec!["sockscope"];
         argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).unwrap()
+        let mut cli = Cli::try_parse_from(argv).unwrap();
+        cli.take_live_filter();
+        cli
     }
 
     #[test]

@@ -59,7 +59,8 @@ impl Facts {
     pub fn read(cli: &Cli) -> Facts {
         let proc_root = proc_root(cli);
         let filter_file = cli.filter_file.as_deref().map(filter_file::read);
-        // The whole filter: the command line's words, then the file's.
+        // The whole filter: the command line's words (a live view's were
+        // moved there by Cli::take_live_filter), then the file's.
         let words: Vec<&String> = cli
             .filter
             .iter()
@@ -195,6 +196,18 @@ mod tests {
     use super::*;
 
     use crate::config::cli::tests::cli;
+
+    /// A live view's filter words are filter words: the services database
+    /// they may name ports from is read for them (it was not, and the
+    /// filter was dropped in silence: `watch sport = :5000` showed every
+    /// socket).
+    #[test]
+    fn live_views_filter_words_are_read_for() {
+        for view in ["watch", "events", "trace"] {
+            let facts = Facts::read(&cli(&[view, "sport", "=", ":5000"]));
+            assert!(facts.services.is_some(), "{view}");
+        }
+    }
 
     /// The sysctls come from --proc-root, and only what the command line
     /// can use is read.

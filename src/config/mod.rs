@@ -9,6 +9,7 @@ pub mod kill;
 pub mod kinds;
 pub mod live;
 pub mod netns;
+pub mod trace;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -158,6 +159,8 @@ pub struct Config {
     /// The live views' interval and bounds (`watch`, `-c`, `events`, `-E`,
     /// `trace`); the defaults elsewhere.
     pub live: live::Live,
+    /// `trace`'s ring size and tracefs (issue 16, trace).
+    pub trace: trace::TraceOptions,
 }
 
 /// The widest namespace and container names the table may show.
@@ -193,6 +196,7 @@ pub enum EnvVar {
     ProcRoot,
     NetlinkReplay,
     NetlinkRecord,
+    Tracefs,
 }
 
 impl EnvVar {
@@ -201,6 +205,7 @@ impl EnvVar {
             EnvVar::ProcRoot => "SOCKSCOPE_PROC_ROOT",
             EnvVar::NetlinkReplay => "SOCKSCOPE_NETLINK_REPLAY",
             EnvVar::NetlinkRecord => "SOCKSCOPE_NETLINK_RECORD",
+            EnvVar::Tracefs => "SOCKSCOPE_TRACEFS",
         }
     }
 }
@@ -220,6 +225,7 @@ impl std::fmt::Display for EnvSource {
             EnvVar::ProcRoot => "reading /proc from there, not the live /proc",
             EnvVar::NetlinkReplay => "reading a netlink recording, not the kernel",
             EnvVar::NetlinkRecord => "recording the netlink requests and replies there",
+            EnvVar::Tracefs => "reading tracefs from there, not the mounted one",
         };
         write!(f, "{}={path}: {what}", self.var.name())
     }
@@ -228,13 +234,15 @@ impl std::fmt::Display for EnvSource {
 impl Config {
     /// Reads the system facts `cli` needs ([`Facts::read`]), then builds
     /// the configuration from both ([`Config::new`]).
-    pub fn from_cli(cli: Cli) -> Result<Config, ConfigError> {
+    pub fn from_cli(mut cli: Cli) -> Result<Config, ConfigError> {
+        cli.take_live_filter();
         let facts = Facts::read(&cli);
         Config::new(cli, facts)
     }
 
     /// The configuration of `cli`, given the system facts: no I/O.
-    pub fn new(cli: Cli, mut facts: Facts) -> Result<Config, ConfigError> {
+    pub fn new(mut cli: Cli, mut facts: Facts) -> Result<Config, ConfigError> {
+        cli.take_live_filter();
         check_view_flags(&cli)?;
         check_format_flags(&cli)?;
         if cli.bpf_maps || !cli.bpf_map_id.is_empty() {
@@ -299,6 +307,7 @@ impl Config {
             (EnvVar::ProcRoot, cli.from_env.proc_root, &cli.proc_root),
             (EnvVar::NetlinkReplay, cli.from_env.replay, &cli.replay),
             (EnvVar::NetlinkRecord, cli.from_env.record, &cli.record),
+            (EnvVar::Tracefs, cli.from_env.tracefs, &cli.tracefs),
         ]
         .into_iter()
         .filter_map(|(var, set, path)| {
@@ -321,9 +330,6 @@ impl Config {
             .iter()
             .any(|t| t.reach != crate::pipeline::netns::Reach::Current);
         let mut words = cli.filter.clone();
-        if let Some(live) = cli.command.as_ref().and_then(Command::live_args) {
-            words.extend(live.filter.iter().cloned());
-        }
         if let Some(file) = facts.filter_file.take() {
             words.extend(file?);
         }
@@ -518,6 +524,7 @@ impl Config {
             .and_then(bytecode::compile);
         let ss = ss_options(&cli, &states, netid);
         let ss_names = facts::ss_names(&cli);
+        let trace = trace::TraceOptions::from_cli(&cli);
         Ok(Config {
             select: Selection {
                 states,
@@ -593,6 +600,7 @@ impl Config {
                 count: cli.count,
                 duration: cli.duration,
             },
+            trace,
         })
     }
 }
@@ -735,6 +743,8 @@ fn kind_flags(cli: &Cli) -> Result<kinds::KindFlags, ConfigError> {
 /// views.
 fn live_bounds(cli: &Cli) -> Result<(), ConfigError> {
     let watching = cli.continuous || matches!(cli.command, Some(Command::Watch(_)));
+    let tracing = matches!(cli.command, Some(Command::Trace(_)));
+    const TCP_TRANSITIONS: &str = "trace shows TCP state changes only";
     let live = watching || cli.events || cli.command.as_ref().is_some_and(Command::is_live);
     let view = match &cli.command {
         Some(command) => command.name(),
@@ -754,6 +764,16 @@ fn live_bounds(cli: &Cli) -> Result<(), ConfigError> {
             "--count",
             "only the live views (watch, -c, events, -E, trace) run on",
         ),
+        (
+            cli.continuous && cli.command.is_some(),
+            "-c",
+            "-c is the listing's watch: use `sockscope watch` or -c alone",
+        ),
+        (tracing && cli.udp, "-u", TCP_TRANSITIONS),
+        (tracing && cli.unix, "-x", TCP_TRANSITIONS),
+        (tracing && cli.raw, "-w", TCP_TRANSITIONS),
+        (tracing && cli.packet, "-0", TCP_TRANSITIONS),
+        (tracing && cli.mptcp, "-M", TCP_TRANSITIONS),
         (
             cli.summary && cli.command.as_ref().is_some_and(Command::is_live),
             "-s",
@@ -792,6 +812,7 @@ fn live_bounds(cli: &Cli) -> Result<(), ConfigError> {
 /// - ports: also -4, -6.
 fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
     live_bounds(cli)?;
+    trace::check(cli)?;
     // The live views take the listing's flags.
     let Some(command) = cli.command.as_ref().filter(|c| !c.is_live()) else {
         return Ok(());
@@ -1047,6 +1068,40 @@ mod tests {
         let mut argv = vec!["sockscope"];
         argv.extend_from_slice(args);
         Config::from_cli(Cli::try_parse_from(argv).unwrap()).unwrap()
+    }
+
+    /// Issue 16: the live views take the listing's flags and filter words
+    /// (before or after the subcommand) and refuse what they cannot show.
+    #[test]
+    fn live_views_take_the_listing_flags_and_refuse_the_rest() {
+        let c = config(&["watch", "-tanp", "state", "established", "--interval", "2"]);
+        assert_eq!(c.mode, Mode::Watch);
+        assert!(c.table.processes);
+        assert_eq!(c.live.interval, std::time::Duration::from_secs(2));
+        assert_eq!(
+            c.select.states,
+            [TcpState::Established].into_iter().collect::<StateSet>()
+        );
+        assert_eq!(config(&["-c", "-tan"]).mode, Mode::Watch);
+        let t = config(&["trace", "dport", "=", ":80", "--count", "3"]);
+        assert_eq!((t.mode, t.live.count), (Mode::Trace, Some(3)));
+        assert!(t.select.expr.is_some());
+        assert_eq!(config(&["events", "-t"]).mode, Mode::Events);
+        let refused = |args: &[&str]| {
+            let mut argv = vec!["sockscope"];
+            argv.extend_from_slice(args);
+            match Config::from_cli(Cli::try_parse_from(argv).unwrap()) {
+                Err(ConfigError::NotForView { flag, .. }) => flag,
+                other => panic!("{args:?}: {other:?}"),
+            }
+        };
+        assert_eq!(refused(&["trace", "-u"]), "-u");
+        assert_eq!(refused(&["trace", "-x"]), "-x");
+        assert_eq!(refused(&["-c", "trace"]), "-c");
+        assert_eq!(refused(&["trace", "--interval", "1"]), "--interval");
+        assert_eq!(refused(&["-tan", "--count", "1"]), "--count");
+        assert_eq!(refused(&["who", "--duration", "1s", "80"]), "--duration");
+        assert_eq!(refused(&["-s", "watch"]), "-s");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod bytecode;
 pub mod expr;
 pub mod glob;
 pub mod states;
+pub mod tracepoint;
 
 use std::net::IpAddr;
 

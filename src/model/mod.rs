@@ -20,6 +20,7 @@ mod socket;
 mod sockstat;
 mod states;
 mod tcpinfo;
+mod trace;
 mod unix;
 
 pub use container::{Container, MAX_NAME_BYTES, Pod, Runtime, bounded_name, bounded_string};
@@ -38,4 +39,5 @@ pub use socket::{
 pub use sockstat::{FragCounts, SockStat, TcpCounts, UdpCounts};
 pub use states::{Family, IPPROTO_MPTCP, Protocol, StateSet, TcpState};
 pub use tcpinfo::{SkMemInfo, TcpInfo, TcpOptions};
+pub use trace::{ExecContext, TraceEvent, TraceKind, TraceProcess, Traced};
 pub use unix::{UnixExtras, UnixKind, UnixSocket};

@@ -126,11 +126,19 @@ impl Grid {
 
     /// Writes every row: one space between columns, no trailing blanks.
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.write_marked(out, &[])
+    }
+
+    /// [`Grid::write`], each row's line starting with its mark (`watch`'s
+    /// `+`, `-`, `~`): row `i` with `marks[i]`, rows past the marks with
+    /// none. Lines under a row are not marked.
+    pub fn write_marked(&self, out: &mut dyn Write, marks: &[&str]) -> io::Result<()> {
         let cols = self.columns();
         let mut line = String::with_capacity(256);
         let mut details = self.details.iter().peekable();
         for (index, row) in self.cells.chunks(cols).enumerate() {
             line.clear();
+            line.push_str(marks.get(index).copied().unwrap_or(""));
             // The last non-empty cell ends the line: no padding after it.
             let last = row.iter().rposition(|r| !r.is_empty()).unwrap_or(0);
             for (col, range) in row.iter().enumerate().take(last + 1) {
@@ -258,6 +266,22 @@ mod tests {
         g.text("12");
         g.text("b");
         assert_eq!(render(&g), " 12 b\n");
+    }
+
+    #[test]
+    fn marks_start_their_rows_only() {
+        let mut g = Grid::new(vec![Align::Left, Align::Right]);
+        g.text("a");
+        g.text("1");
+        g.detail(" cubic".into());
+        g.text("bb");
+        g.text("22");
+        let mut out = Vec::new();
+        g.write_marked(&mut out, &["+ "]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "+ a   1\n\t cubic\nbb 22\n"
+        );
     }
 
     #[test]

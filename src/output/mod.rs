@@ -11,6 +11,7 @@
 
 pub mod console;
 pub mod detail;
+pub mod events;
 pub mod grid;
 pub mod json;
 pub mod listeners;
@@ -19,6 +20,8 @@ pub mod small_table;
 pub mod ss_format;
 pub mod summary;
 pub mod table;
+pub mod trace;
+pub mod watch;
 pub mod who;
 pub mod why_bind;
 
@@ -83,6 +86,22 @@ pub fn printer<'a>(
             buf: Vec::with_capacity(1024),
             place: json::PlaceJson::default(),
         }),
+    }
+}
+
+/// The printer of `events`/`-E`: the listing's table (each row as it
+/// comes), or the live views' close events in JSON.
+pub fn close_printer<'a>(
+    format: OutputFormat,
+    out: &'a mut dyn Write,
+    table: &'a TableOptions,
+    services: Option<&'a Services>,
+    users: Option<&'a Users>,
+) -> Box<dyn Printer + 'a> {
+    match format {
+        OutputFormat::Table => printer(format, out, table, services, users),
+        OutputFormat::Json => Box::new(events::ClosePrinter::new(out, true)),
+        OutputFormat::JsonLines => Box::new(events::ClosePrinter::new(out, false)),
     }
 }
 

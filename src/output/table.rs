@@ -468,6 +468,14 @@ impl<'a> TableWriter<'a> {
         Ok(())
     }
 
+    /// [`TableWriter::flush`], each row's line starting with its mark
+    /// (the header, when held, is a row too: give it its blank mark).
+    pub fn flush_marked(&mut self, out: &mut dyn Write, marks: &[&str]) -> io::Result<()> {
+        self.grid.write_marked(out, marks)?;
+        self.grid.clear();
+        Ok(())
+    }
+
     /// Adds one inet socket, and its -i/-m line under it.
     pub fn row(&mut self, s: &Socket) {
         for column in &self.columns {

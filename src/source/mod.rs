@@ -26,14 +26,17 @@ pub mod linklayer;
 pub mod netlink;
 pub mod netns;
 pub mod owners;
+pub mod perf;
 pub mod probe;
 pub mod proc;
 pub mod sections;
 pub mod selinux;
 pub mod services;
+pub mod signals;
 pub mod sockstat;
 pub mod sysctl;
 pub mod tcpinfo;
+pub mod tracefs;
 pub mod unix_proc;
 
 use std::io;
