@@ -393,10 +393,12 @@ class DryRunTest(unittest.TestCase):
         self.assertEqual([(r["rate_target"], r["variant"])
                           for r in res["runs"]],
                          [(100, "all"), (100, "ports"), (200, "all"),
-                          (200, "ports")])
+                          (200, "ports"), (200, "small")])
         self.assertEqual(res["runs"][1]["argv"][-15:],
                          live.VARIANTS["ports"])
-        for r, n in zip(res["runs"], (200, 200, 400, 400)):
+        self.assertEqual(res["runs"][4]["argv"][-17:],
+                         ["--buffer-pages", "4"] + live.VARIANTS["ports"])
+        for r, n in zip(res["runs"], (200, 200, 400, 400, 400)):
             self.assertEqual(r["churn"]["completed"], n)
             self.assertAlmostEqual(r["churn"]["rate"], n / 2, delta=1)
             self.assertEqual(r["account"]["made"], 10 * n)

@@ -164,6 +164,7 @@ def trace_case(args, tools, seconds, tmpdir):
                "servers": args.trace_servers,
                "trace_args": shlex.split(args.trace_args or ""),
                "variants": args.trace_variants,
+               "small_pages": args.trace_small_pages,
                "seconds": seconds,
                "result": os.path.join(tmpdir, "result-trace.json")}
         child = run_netns_child(cfg, os.path.join(tmpdir, "cfg-trace.json"),
@@ -190,8 +191,8 @@ def trace_seconds_needed(args):
     """A generous estimate of the trace case's time: calibration, each
     rate's run and counting its output, the build."""
     per = args.trace_seconds + args.trace_margin + 15
-    return 60 + (args.trace_margin + 15) + per * len(args.trace_rates) * \
-        len(args.trace_variants)
+    return 60 + (args.trace_margin + 15) + per * (len(args.trace_rates) * len(
+        args.trace_variants) + (1 if args.trace_small_pages else 0))
 
 
 def resolve_tools(args):
@@ -284,6 +285,11 @@ def main(argv=None):
                     help="trace: the tracer's runs at each rate: `all` "
                          "(every event of the machine) and/or `ports` "
                          "(the churn's and probes' ports, a kernel filter)")
+    ap.add_argument("--trace-small-pages", type=int, default=4,
+                    help="trace: one more run at the highest rate with the "
+                         "port filter and rings of this many pages "
+                         "(--buffer-pages), to make it lose and check the "
+                         "lost count; 0: none")
     ap.add_argument("--trace-clients", type=int, default=2,
                     help="trace: the generator's client threads")
     ap.add_argument("--trace-servers", type=int, default=2,
@@ -349,6 +355,8 @@ def main(argv=None):
             and 3 <= args.trace_margin <= 120
             and 1 <= args.watch_count <= 1000 and args.watch_runs >= 1
             and 0.01 <= args.watch_interval <= 60
+            and args.trace_small_pages in (0, 1, 2, 4, 8, 16, 32, 64, 128,
+                                           256)
             and 1 <= args.trace_clients <= 64
             and 1 <= args.trace_servers <= 64):
         raise SystemExit("need --trace-rates in 1..100000, 1 <= "
@@ -356,7 +364,8 @@ def main(argv=None):
                          "<= 1000, 3 <= --trace-margin <= 120, 1 <= "
                          "--watch-count <= 1000, --watch-runs >= 1, "
                          "0.01 <= --watch-interval <= 60, 1..64 trace "
-                         "clients and servers")
+                         "clients and servers, --trace-small-pages 0 or a "
+                         "power of two up to 256")
     tools = resolve_tools(args)
     want_allns = not tools.get("groups") or ALLNS in tools["groups"]
     want_trace = not tools.get("groups") or TRACE in tools["groups"]

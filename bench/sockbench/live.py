@@ -60,6 +60,10 @@ VARIANTS = {
               ":%d" % SERVER_PORT, "or", "sport", "=", ":%d" % PROBE_PORT,
               "or", "dport", "=", ":%d" % PROBE_PORT],
 }
+# One more run at the highest rate: the port filter and rings this small
+# (--buffer-pages), so that samples are lost and the lost count can be
+# checked against what is missing (received + lost = made).
+SMALL = "small"
 READY_TIMEOUT = 15.0  # the tracer must show the start probe within this
 END_WAIT = 5.0        # and the end probe within this after the churn
 

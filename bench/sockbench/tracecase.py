@@ -15,7 +15,7 @@ import threading
 import time
 
 from .base import log
-from .live import (PROBE_PORT, SERVER_PORT, VARIANTS, Churn, Probe,
+from .live import (PROBE_PORT, SERVER_PORT, SMALL, VARIANTS, Churn, Probe,
                    account, calibrate, count_file, find_probe, proc_cpu)
 from .measure import cpu_outside, cpu_snapshot, loadavg
 from .netns import NETNS_CHECK, refuse, setup_namespace, verify_private_netns
@@ -93,8 +93,11 @@ def run_rate(runner, cfg, tmp, label, rate, seconds, probe, variant):
     """One tracer run under one churn rate; returns its record."""
     out_path = os.path.join(tmp, "trace-%s.jsonl" % label)
     duration = seconds + cfg["margin"]
+    words = VARIANTS["ports" if variant == SMALL else variant]
+    pages = ["--buffer-pages", str(cfg["small_pages"])] \
+        if variant == SMALL else []
     argv = [cfg["sockscope"], "trace", "-v", "--jsonl", "--duration",
-            "%gs" % duration] + cfg.get("trace_args", []) + VARIANTS[variant]
+            "%gs" % duration] + pages + cfg.get("trace_args", []) + words
     rec = {"label": label, "rate_target": rate, "seconds_target": seconds,
            "argv": argv, "duration": duration, "variant": variant}
     churn = Churn(cfg["churn"], rate, seconds, SERVER_PORT, cfg["clients"],
@@ -120,7 +123,7 @@ def run_rate(runner, cfg, tmp, label, rate, seconds, probe, variant):
     rec["loadavg_start"] = load0
     rec["tracer"] = run
     err = run.get("stderr") or ""
-    if VARIANTS[variant]:  # -v names the filter the kernel took, or not
+    if words:  # -v names the filter the kernel took, or not
         rec["kernel_filter"] = "kernel filter on sock/inet_sock_set_state:" \
             in err and "refused" not in err.split(
                 "kernel filter on sock/inet_sock_set_state", 1)[1] \
@@ -167,7 +170,7 @@ def trace_child_main(cfg_path):
     result = {"netns": dict(NETNS_CHECK), "config": {
         k: cfg[k] for k in ("rates", "churn_seconds", "calibrate", "margin",
                             "clients", "servers", "trace_args",
-                            "variants")},
+                            "variants", "small_pages")},
         "runs": [], "notes": [], "complete": False,
         "server_port": SERVER_PORT, "probe_port": PROBE_PORT}
     probe = None
@@ -202,19 +205,21 @@ def trace_child_main(cfg_path):
                                    "calibration run failed (%s)" %
                                    cal["error"])
             cfg = dict(cfg, rates=[])
-        for rate in cfg["rates"]:
-            for variant in cfg["variants"]:
-                need = cfg["churn_seconds"] + cfg["margin"] + 30
-                if time.monotonic() + need > deadline:
-                    result["notes"].append("deadline: rate %d/s (%s) not "
-                                           "run" % (rate, variant))
-                    continue
-                rec = run_rate(runner, cfg, tmp, "%d-%s" % (rate, variant),
-                               rate, cfg["churn_seconds"], probe, variant)
-                c = rec.get("churn") or {}
-                rec["account"] = account(rec["count"],
-                                         c.get("completed", 0), per)
-                result["runs"].append(rec)
+        plan = [(rate, v) for rate in cfg["rates"] for v in cfg["variants"]]
+        if cfg.get("small_pages") and cfg["rates"]:
+            plan.append((max(cfg["rates"]), SMALL))
+        for rate, variant in plan:
+            need = cfg["churn_seconds"] + cfg["margin"] + 30
+            if time.monotonic() + need > deadline:
+                result["notes"].append("deadline: rate %d/s (%s) not "
+                                       "run" % (rate, variant))
+                continue
+            rec = run_rate(runner, cfg, tmp, "%d-%s" % (rate, variant),
+                           rate, cfg["churn_seconds"], probe, variant)
+            c = rec.get("churn") or {}
+            rec["account"] = account(rec["count"],
+                                     c.get("completed", 0), per)
+            result["runs"].append(rec)
         result["complete"] = True
     except Exception as e:  # recorded, then cleaned up
         result["error"] = "%s: %s" % (type(e).__name__, e)
