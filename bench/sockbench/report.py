@@ -1007,6 +1007,11 @@ def render_trace(meta, res, args):
             if says and says["lost"] != cnt["lost"]:
                 bits.append("**the tracer's -v line says %d lost, its lost "
                             "lines %d**" % (says["lost"], cnt["lost"]))
+            lpc = cnt.get("lines_per_connection") or {}
+            if len(lpc) > 1:
+                bits.append("state lines per four-tuple (besides the "
+                            "portless CLOSE → SYN_SENT): %s" % ", ".join(
+                                "%s lines: %d" % kv for kv in lpc.items()))
             if cnt.get("other_mine"):
                 bits.append("other lines for the churn: %s" % ", ".join(
                     "%s %d" % kv for kv in sorted(cnt["other_mine"].items())))

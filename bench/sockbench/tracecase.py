@@ -175,7 +175,11 @@ def trace_child_main(cfg_path):
         "server_port": SERVER_PORT, "probe_port": PROBE_PORT}
     probe = None
     try:
-        result["sysctls"] = setup_namespace(TW_EXPECTED)
+        # tcp_tw_reuse 0: connect() never reuses a TIME_WAIT four-tuple
+        # (the default, 2, lets loopback reuse one after 1 s), so each
+        # connection's lines can be told apart by four-tuple
+        result["sysctls"] = setup_namespace(
+            TW_EXPECTED, {"net/ipv4/tcp_tw_reuse": "0"})
         runner = Runner()
         probe = Probe()
         tmp = os.path.dirname(cfg["result"])
