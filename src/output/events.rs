@@ -14,22 +14,39 @@ use crate::model::{EventKind, OtherSocket, Socket, Stamp, UnixSocket};
 use crate::pipeline::netns::Place;
 use crate::pipeline::{Delivery, Sink};
 
-/// Appends the event object of `s`, stamped `at`, to `buf`.
-pub fn write_close(buf: &mut Vec<u8>, place: &PlaceJson, at: Stamp, s: &Socket) -> io::Result<()> {
-    let mut socket = Vec::with_capacity(512);
-    place.write_socket(&mut socket, s)?;
+/// Appends the head every live view's JSON line starts with,
+/// `{"event":KIND,"time":TIME,"netns":NETNS,"socket":{...}`, left open for
+/// the view's own fields and the closing brace. `time` is
+/// [`Stamp::rfc3339`]'s text (a tick's events share one). Returns where
+/// the socket's object starts in `buf`.
+pub fn write_event_head(
+    buf: &mut Vec<u8>,
+    place: &PlaceJson,
+    kind: EventKind,
+    time: &str,
+    s: &Socket,
+) -> io::Result<usize> {
     buf.extend_from_slice(br#"{"event":"#);
-    json::to_writer(&mut *buf, EventKind::Close.as_str())?;
+    json::to_writer(&mut *buf, kind.as_str())?;
     buf.extend_from_slice(br#","time":"#);
-    json::to_writer(&mut *buf, &at.rfc3339())?;
+    json::to_writer(&mut *buf, time)?;
     buf.extend_from_slice(br#","netns":"#);
     json::to_writer(&mut *buf, &place.netns())?;
     buf.extend_from_slice(br#","socket":"#);
-    buf.extend_from_slice(&socket);
-    // The socket's own fields, flattened: `{` dropped, `,` put before.
-    if socket.len() > 2 {
+    let socket = buf.len();
+    place.write_socket(buf, s)?;
+    Ok(socket)
+}
+
+/// Appends the close event of `s`, stamped `at`, to `buf`.
+pub fn write_close(buf: &mut Vec<u8>, place: &PlaceJson, at: Stamp, s: &Socket) -> io::Result<()> {
+    let socket = write_event_head(buf, place, EventKind::Close, &at.rfc3339(), s)?;
+    // The socket's own fields again, flattened, as -E printed them: its
+    // object's text without the `{`, after a `,`.
+    let fields = buf[socket + 1..].to_vec();
+    if fields.len() > 1 {
         buf.push(b',');
-        buf.extend_from_slice(&socket[1..]);
+        buf.extend_from_slice(&fields);
     } else {
         buf.push(b'}');
     }

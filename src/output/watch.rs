@@ -144,17 +144,7 @@ impl EventJson<'_> {
     ) -> io::Result<()> {
         let buf = &mut self.buf;
         buf.clear();
-        buf.extend_from_slice(br#"{"event":""#);
-        buf.extend_from_slice(kind.as_str().as_bytes());
-        buf.extend_from_slice(br#"","time":""#);
-        buf.extend_from_slice(self.time.as_bytes());
-        buf.extend_from_slice(br#"","netns":"#);
-        match place.netns() {
-            Some(n) => json::to_writer(&mut *buf, &n)?,
-            None => buf.extend_from_slice(b"null"),
-        }
-        buf.extend_from_slice(br#","socket":"#);
-        place.write_socket(buf, s)?;
+        super::events::write_event_head(buf, place, kind, &self.time, s)?;
         match change {
             Some(Change::State { was }) => {
                 buf.extend_from_slice(br#","previous":{"state":"#);
