@@ -24,6 +24,8 @@ How it is put together:
   PR_SET_PDEATHSIG) if the measurer goes away.  Only processes this script
   started are ever signalled, always by pid.
 * Only the Python standard library is used.  The plot is written by hand.
+  The trace case's churn generator (churn/churn.rs) is Rust's standard
+  library only, built here with `rustc -O`.
 * The code is the package `sockbench/` next to this file (its __init__ lists
   the modules); this file is only the entry point, for the orchestrator and
   for each size's re-executed child alike.

@@ -11,8 +11,14 @@ Modules, from the bottom up:
 * measure: the measurer, one size inside its namespace (groups, rounds);
 * allns: the all-namespaces case (named namespaces, setns'd workers, the
   `ip netns exec ss` loop against `sockscope --all-netns`);
+* live: the live views (issue 16): the watch group's command and per-tick
+  numbers; trace's JSON-line counter, calibration and accounting, the churn
+  generator (bench/churn/churn.rs), probes, tracefs;
+* tracecase: the trace case in its `unshare -n` child (one tracer run per
+  rate and variant under the churn);
 * report: BENCHMARKS.md; plot: the SVG;
-* cli: the options and the orchestrator (one `unshare -n` child per size).
+* cli: the options and the orchestrator (one `unshare -n` child per size,
+  one for the trace case).
 
 Only the Python standard library is used.
 """

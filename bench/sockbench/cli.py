@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import resource
+import shlex
 import shutil
 import signal
 import subprocess
@@ -21,10 +22,14 @@ import time
 from .allns import GROUP as ALLNS, run_allns
 from .base import (ENTRY, HERE, HOST_SYSCTLS, MARKER, REPO, log, netns_ino,
                    set_pdeathsig)
+from .live import (TRACE, VARIANTS, build_churn, mount_tracefs,
+                   tracefs_ready, umount_tracefs)
 from .measure import child_main, command_groups
 from .netns import refuse
 from .plot import render_svg
-from .report import render_allns, render_markdown, splice_allns
+from .report import (render_allns, render_markdown, render_trace,
+                     splice_allns, splice_trace)
+from .tracecase import trace_child_main
 
 
 def first_line(argv):
@@ -91,9 +96,24 @@ _CHILD = []
 def run_size_child(size, args, tools, seconds, tmpdir):
     cfg = {"size": size, "procs": args.procs, "runs": args.runs,
            "batch": args.batch, "run_timeout": args.run_timeout,
+           "watch_runs": args.watch_runs,
            "seconds": seconds, "tools": tools,
            "result": os.path.join(tmpdir, "result-%d.json" % size)}
     cfg_path = os.path.join(tmpdir, "cfg-%d.json" % size)
+    res = run_netns_child(cfg, cfg_path, seconds, "size %d" % size)
+    if res is None:
+        return {"size": size, "error": "no result (exit %s)" % _LAST_EXIT[0],
+                "groups": {}, "complete": False, "notes": []}
+    return res
+
+
+_LAST_EXIT = [None]
+
+
+def run_netns_child(cfg, cfg_path, seconds, what):
+    """`unshare -n -- python3 bench.py --_child CFG` with the marker; waits
+    (SIGTERM, then SIGKILL by pid, past its time) and returns the JSON it
+    wrote to cfg["result"], or None."""
     with open(cfg_path, "w") as f:
         json.dump(cfg, f)
     env = dict(os.environ)
@@ -105,7 +125,7 @@ def run_size_child(size, args, tools, seconds, tmpdir):
     try:
         p.wait(timeout=seconds + 30)
     except subprocess.TimeoutExpired:
-        log("size %d: over its time, SIGTERM to pid %d" % (size, p.pid))
+        log("%s: over its time, SIGTERM to pid %d" % (what, p.pid))
         p.send_signal(signal.SIGTERM)
         try:
             p.wait(timeout=60)
@@ -114,14 +134,65 @@ def run_size_child(size, args, tools, seconds, tmpdir):
             p.wait()
     finally:
         _CHILD[:] = []
+    _LAST_EXIT[0] = p.returncode
     if p.returncode == 2:
         raise SystemExit("the namespace child refused to run (see above)")
     try:
         with open(cfg["result"]) as f:
             return json.load(f)
     except (OSError, ValueError):
-        return {"size": size, "error": "no result (exit %s)" % p.returncode,
-                "groups": {}, "complete": False, "notes": []}
+        return None
+
+
+def trace_case(args, tools, seconds, tmpdir):
+    """The trace case: the churn generator built here (rustc), tracefs
+    mounted if nothing gives the tracepoint's format (and unmounted
+    after), then one `unshare -n` child that runs every rate."""
+    t0 = time.monotonic()
+    res = {"runs": [], "notes": [], "complete": False}
+    mounted = False
+    try:
+        churn = build_churn(tmpdir)
+        mounted = mount_tracefs()
+        res["tracefs"] = {"root": tracefs_ready(), "mounted_by_bench":
+                          mounted}
+        cfg = {"kind": TRACE, "sockscope": tools["sockscope"],
+               "churn": churn, "rates": args.trace_rates,
+               "churn_seconds": args.trace_seconds,
+               "calibrate": args.trace_calibrate,
+               "margin": args.trace_margin, "clients": args.trace_clients,
+               "servers": args.trace_servers,
+               "trace_args": shlex.split(args.trace_args or ""),
+               "variants": args.trace_variants,
+               "small_pages": args.trace_small_pages,
+               "seconds": seconds,
+               "result": os.path.join(tmpdir, "result-trace.json")}
+        child = run_netns_child(cfg, os.path.join(tmpdir, "cfg-trace.json"),
+                                seconds, "trace")
+        if child is None:
+            res["error"] = "no result (exit %s)" % _LAST_EXIT[0]
+        else:
+            res = dict(child, tracefs=res["tracefs"])
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        res["error"] = "%s: %s" % (type(e).__name__, e)
+        log("trace: ERROR %s" % res["error"])
+    finally:
+        if mounted:
+            left = umount_tracefs()
+            if left is not True:
+                res.setdefault("notes", []).append(
+                    "tracefs mounted by the bench could not be unmounted: %s"
+                    % left)
+    res["seconds"] = time.monotonic() - t0
+    return res
+
+
+def trace_seconds_needed(args):
+    """A generous estimate of the trace case's time: calibration, each
+    rate's run and counting its output, the build."""
+    per = args.trace_seconds + args.trace_margin + 15
+    return 60 + (args.trace_margin + 15) + per * (len(args.trace_rates) * len(
+        args.trace_variants) + (1 if args.trace_small_pages else 0))
 
 
 def resolve_tools(args):
@@ -141,8 +212,12 @@ def resolve_tools(args):
         if path is None and name not in ("netstat", "strace"):
             raise SystemExit("%s not found" % name)
         tools[name] = path
+    tools["watch_count"] = args.watch_count
+    tools["watch_min_size"] = args.watch_min_size
+    tools["watch_interval"] = args.watch_interval
     if args.groups:
-        known = {name for name, _, _ in command_groups(tools)} | {ALLNS}
+        known = {name for name, _, _ in command_groups(tools)} | {ALLNS,
+                                                                  TRACE}
         tools["groups"] = [g for g in args.groups.split(",") if g]
         unknown = [g for g in tools["groups"] if g not in known]
         if unknown:
@@ -182,8 +257,50 @@ def main(argv=None):
                          "labelled 'baseline ...'")
     ap.add_argument("--groups",
                     help="run only these command groups, comma-separated "
-                         "(-tan, filtered, json, summary, listeners, ss-format, -tanp, "
-                         "who, why-bind, ports, allns); default all")
+                         "(-tan, filtered, json, summary, listeners, "
+                         "ss-format, -tanp, who, why-bind, ports, watch, "
+                         "trace, allns); default all")
+    ap.add_argument("--watch-count", type=int, default=10,
+                    help="watch: ticks after the baseline snapshot "
+                         "(--count)")
+    ap.add_argument("--watch-min-size", type=int, default=100000,
+                    help="watch: the smallest size it runs at, unless "
+                         "--groups names watch")
+    ap.add_argument("--watch-interval", type=float, default=1.0,
+                    help="watch: --interval in seconds")
+    ap.add_argument("--watch-runs", type=int, default=3,
+                    help="watch: measured runs (each lasts --watch-count "
+                         "intervals), after one warm-up")
+    ap.add_argument("--trace-rates", default="2000,5000,10000",
+                    help="trace: churn rates in connections/s")
+    ap.add_argument("--trace-seconds", type=float, default=20,
+                    help="trace: seconds of churn at each rate")
+    ap.add_argument("--trace-calibrate", type=int, default=50,
+                    help="trace: connections of the calibration run (at "
+                         "50/s) that gives transitions per connection")
+    ap.add_argument("--trace-margin", type=float, default=8,
+                    help="trace: --duration is the churn's seconds plus "
+                         "this (start and end probes)")
+    ap.add_argument("--trace-variants", default="all,ports",
+                    help="trace: the tracer's runs at each rate: `all` "
+                         "(every event of the machine) and/or `ports` "
+                         "(the churn's and probes' ports, a kernel filter)")
+    ap.add_argument("--trace-small-pages", type=int, default=4,
+                    help="trace: one more run at the highest rate with the "
+                         "port filter and rings of this many pages "
+                         "(--buffer-pages), to make it lose and check the "
+                         "lost count; 0: none")
+    ap.add_argument("--trace-clients", type=int, default=2,
+                    help="trace: the generator's client threads")
+    ap.add_argument("--trace-servers", type=int, default=2,
+                    help="trace: the generator's server threads")
+    ap.add_argument("--trace-args", default="",
+                    help="trace: more arguments for `sockscope trace` "
+                         "(e.g. filter words), split as a shell would")
+    ap.add_argument("--raw-trace",
+                    default=os.path.join(HERE, "results-trace.json"),
+                    help="trace: raw results when no size runs ('' to "
+                         "skip)")
     ap.add_argument("--netns-count", type=int, default=200,
                     help="allns: named namespaces with a small population")
     ap.add_argument("--netns-sockets", type=int, default=100,
@@ -204,6 +321,10 @@ def main(argv=None):
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args._child:
+        with open(args._child) as f:
+            kind = json.load(f).get("kind")
+        if kind == TRACE:
+            return trace_child_main(args._child)
         return child_main(args._child)
 
     if os.geteuid() != 0:
@@ -218,8 +339,36 @@ def main(argv=None):
             and 0 <= args.netns_big <= 1000000):
         raise SystemExit("need 1 <= --netns-count <= 240, 10 <= "
                          "--netns-sockets <= 10000, 0 <= --netns-big <= 1M")
+    try:
+        args.trace_rates = [int(x) for x in args.trace_rates.split(",")
+                            if x.strip()]
+    except ValueError:
+        raise SystemExit("--trace-rates: comma-separated integers")
+    args.trace_variants = [v for v in args.trace_variants.split(",") if v]
+    if not args.trace_variants or any(v not in VARIANTS
+                                      for v in args.trace_variants):
+        raise SystemExit("--trace-variants: one or more of %s" %
+                         ", ".join(VARIANTS))
+    if not (all(1 <= r <= 100000 for r in args.trace_rates)
+            and 1 <= args.trace_seconds <= 300
+            and 1 <= args.trace_calibrate <= 1000
+            and 3 <= args.trace_margin <= 120
+            and 1 <= args.watch_count <= 1000 and args.watch_runs >= 1
+            and 0.01 <= args.watch_interval <= 60
+            and args.trace_small_pages in (0, 1, 2, 4, 8, 16, 32, 64, 128,
+                                           256)
+            and 1 <= args.trace_clients <= 64
+            and 1 <= args.trace_servers <= 64):
+        raise SystemExit("need --trace-rates in 1..100000, 1 <= "
+                         "--trace-seconds <= 300, 1 <= --trace-calibrate "
+                         "<= 1000, 3 <= --trace-margin <= 120, 1 <= "
+                         "--watch-count <= 1000, --watch-runs >= 1, "
+                         "0.01 <= --watch-interval <= 60, 1..64 trace "
+                         "clients and servers, --trace-small-pages 0 or a "
+                         "power of two up to 256")
     tools = resolve_tools(args)
     want_allns = not tools.get("groups") or ALLNS in tools["groups"]
+    want_trace = not tools.get("groups") or TRACE in tools["groups"]
     if not command_groups(tools):
         sizes = []  # only allns asked for
     start_wall = datetime.datetime.now(datetime.timezone.utc)
@@ -234,6 +383,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, on_term)
     interrupted = False
     allns = None
+    trace = None
     with tempfile.TemporaryDirectory(prefix="sockscope-bench-") as tmp:
         try:
             for size in sizes:
@@ -244,6 +394,13 @@ def main(argv=None):
                                     "deadline", "groups": {}, "notes": []})
                     continue
                 results.append(run_size_child(size, args, tools, left, tmp))
+            left = deadline - time.monotonic() - 15
+            if want_trace and left < min(trace_seconds_needed(args), 300):
+                log("global deadline: skipping trace")
+                trace = {"skipped": "global deadline", "runs": [],
+                         "notes": []}
+            elif want_trace:
+                trace = trace_case(args, tools, left, tmp)
             left = deadline - time.monotonic() - 15
             if want_allns and left < 60:
                 log("global deadline: skipping allns")
@@ -270,25 +427,36 @@ def main(argv=None):
         "tools": tools, "host_sysctls_unchanged": host_before == host_after,
         "host_sysctls": host_after, "interrupted": interrupted}
     if not sizes:
-        # allns alone: its own raw JSON, and only its section of the report
-        if args.raw_allns:
+        # allns and/or trace alone: their own raw JSON, and only their
+        # sections of the report
+        if args.raw_allns and allns is not None:
             with open(args.raw_allns, "w") as f:
                 json.dump({"meta": meta, "allns": allns}, f, indent=1)
+        if args.raw_trace and trace is not None:
+            with open(args.raw_trace, "w") as f:
+                json.dump({"meta": meta, "trace": trace}, f, indent=1)
         try:
             with open(args.out) as f:
-                old = f.read()
+                text = f.read()
         except FileNotFoundError:
-            old = "# sockscope benchmarks\n"
+            text = "# sockscope benchmarks\n"
+        if trace is not None:
+            text = splice_trace(text, render_trace(meta, trace, args))
+        if allns is not None:
+            text = splice_allns(text, render_allns(meta, allns, args))
         with open(args.out, "w") as f:
-            f.write(splice_allns(old, render_allns(meta, allns, args)))
-        log("wrote the all-namespaces section of %s (%.0f s in all)" % (
-            args.out, meta["seconds"]))
+            f.write(text)
+        log("wrote the %s section(s) of %s (%.0f s in all)" % (
+            " and ".join(n for n, x in (("trace", trace), ("allns", allns))
+                         if x is not None), args.out, meta["seconds"]))
         return 1 if interrupted else 0
     if args.raw:
         with open(args.raw, "w") as f:
-            json.dump({"meta": meta, "results": results, "allns": allns}, f,
-                      indent=1)
+            json.dump({"meta": meta, "results": results, "allns": allns,
+                       "trace": trace}, f, indent=1)
     text = render_markdown(meta, results, args)
+    if trace:
+        text = splice_trace(text, render_trace(meta, trace, args))
     if allns:
         text = splice_allns(text, render_allns(meta, allns, args))
     with open(args.out, "w") as f:

@@ -135,17 +135,19 @@ def _loopback_only(ip):
             refuse("interface %s is up in the namespace" % name)
 
 
-def setup_namespace(tw_target):
-    """Bring lo up, check nothing but loopback exists, raise netns sysctls."""
+def setup_namespace(tw_target, extra=None):
+    """Bring lo up, check nothing but loopback exists, raise netns sysctls
+    (and set `extra`'s, {key: value}, also per namespace)."""
     _loopback_only(["ip"])
-    wanted = {
+    wanted = dict(extra or {})
+    wanted.update({
         "net/core/somaxconn": "65535",
         "net/ipv4/tcp_max_syn_backlog": "65535",
         "net/ipv4/tcp_max_tw_buckets": str(max(262144, 4 * tw_target)),
         # keeps the ephemeral range away from the 8000-9239 listener ports,
         # so `sport = :8000` matches only worker 0's accepted sockets
         "net/ipv4/ip_local_port_range": "%d %d" % PORT_RANGE,
-    }
+    })
     done = {}
     for key, val in wanted.items():
         assert_netns()  # per-namespace sysctls, written only in our own netns

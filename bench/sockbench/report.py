@@ -5,6 +5,7 @@ import os
 import statistics
 
 from .base import FILTER_PORT, HOST_SYSCTLS, REPO, STATE_ORDER
+from .live import WATCH, watch_ticks
 
 
 def summarize(tool):
@@ -316,12 +317,49 @@ def render_markdown(meta, results, args):
                 tan / bare, fmt_time(tan), fmt_time(bare)))
         w("")
 
+    watch_rows = [(r["size"], wt) for r in results
+                  for wt in [watch_numbers(r)] if wt]
+    if watch_rows:
+        w("## watch: CPU per tick and peak RSS\n")
+        w("`sockscope watch -tan --jsonl --interval %g --count %d` in the "
+          "population's namespace, stdout to /dev/null: the baseline "
+          "snapshot, then %d ticks, each compared with the one before (so "
+          "%d snapshots a run). CPU per tick is the run's `ru_utime + "
+          "ru_stime` divided by the %d snapshots; it is set beside one "
+          "`sockscope -tan` run timed in the same rounds (median CPU, "
+          "median peak RSS). %d measured runs after a warm-up; TIME_WAIT "
+          "is topped up between rounds, not during a run, so the ticks "
+          "see the TIME_WAIT made 60 s earlier expire (close events). "
+          "Targets (at 100k): a tick costs at most 1.2x a `-tan` run, peak "
+          "RSS at most 2x `-tan`'s.\n" % (
+              args.watch_interval, args.watch_count, args.watch_count,
+              args.watch_count + 1, args.watch_count + 1, args.watch_runs))
+        w("| sockets | `-tan` CPU | `-tan` peak RSS | watch runs | watch "
+          "CPU a run | CPU per tick | per tick vs `-tan` | watch peak RSS | "
+          "vs `-tan` | watch wall a run | exit |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|")
+        for size, wt in watch_rows:
+            w("| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+                fmt_size(size), fmt_time(wt["tan_cpu"]),
+                fmt_rss(wt["tan_rss_kib"]), wt["n"],
+                fmt_time(wt["cpu_run"]), fmt_time(wt["cpu_tick"]),
+                "%.2fx" % wt["cpu_ratio"] if wt["cpu_ratio"] else "—",
+                fmt_rss(wt["rss_kib"]),
+                "%.2fx" % wt["rss_ratio"] if wt["rss_ratio"] else "—",
+                fmt_time(wt["wall"]), ",".join(map(str, wt["exits"])) +
+                (" (stderr: `%s`)" % wt["stderr"].replace("|", "\\|")
+                 .replace("`", "'") if wt.get("stderr") else "")))
+        w("")
+
     w("## Targets\n")
     w("Targets apply at 100k and 1M sockets (the peak-RSS one at 1M, the "
-      "`-tanp` one at 100k); other sizes are shown for information.\n")
+      "`-tanp` one and watch's at 100k); other sizes are shown for "
+      "information.\n")
     w("| target | sockets | measured | met |")
     w("|---|---|---|---|")
     for line in evaluate_targets(results, budget):
+        if args.groups and line[3] == "n/a (not measured)":
+            continue  # a group this run did not ask for
         w("| %s | %s | %s | %s |" % line)
     w("")
     w("## Limits met while running\n")
@@ -457,6 +495,43 @@ def evaluate_targets(results, budget):
     for size in sorted(by):
         pair("`sockscope -tan` ≤ 1.3x the bare dump", size, "-tan",
              "sockscope -tan", None, 1.3, (100000, 1000000))
+    for size in sorted(by):
+        wt = watch_numbers(by[size])
+        if not wt:
+            continue
+        out.append(("`watch`: CPU per tick ≤ 1.2x a `sockscope -tan` run's "
+                    "CPU", fmt_size(size), "%s (%s vs %s)" % (
+                        "%.2fx" % wt["cpu_ratio"] if wt["cpu_ratio"]
+                        else "—", fmt_time(wt["cpu_tick"]),
+                        fmt_time(wt["tan_cpu"])),
+                    verdict(wt["cpu_ratio"], False, 1.2,
+                            applies(size, (100000,)))))
+        out.append(("`watch`: peak RSS ≤ 2x `sockscope -tan`'s",
+                    fmt_size(size), "%s (%s vs %s)" % (
+                        "%.2fx" % wt["rss_ratio"] if wt["rss_ratio"]
+                        else "—", fmt_rss(wt["rss_kib"]),
+                        fmt_rss(wt["tan_rss_kib"])),
+                    verdict(wt["rss_ratio"], False, 2.0,
+                            applies(size, (100000,)))))
+    return out
+
+
+def watch_numbers(res):
+    """The watch group's per-tick numbers at one size, or None."""
+    g = res.get("groups", {}).get(WATCH)
+    if not g or not g.get("order"):
+        return None
+    label = g["order"][0]
+    st = {lab: summarize(t) for lab, t in g["tools"].items()}
+    wst, tan = st.get(label), st.get("sockscope -tan")
+    if not wst or not tan or not wst["n"]:
+        return None
+    argv = g["tools"][label]["argv"]
+    count = int(argv[argv.index("--count") + 1])
+    out = watch_ticks(wst, tan, count)
+    out.update({"n": wst["n"], "wall": wst.get("wall"),
+                "exits": wst.get("exits") or [], "count": count,
+                "stderr": wst.get("stderr")})
     return out
 
 
@@ -464,15 +539,20 @@ ALLNS_BEGIN = "<!-- allns:begin: written by bench/bench.py (group allns) -->"
 ALLNS_END = "<!-- allns:end -->"
 
 
-def splice_allns(text, section):
-    """Put the all-namespaces section into a report: in place of the one
-    between the markers, else at the end.  Nothing else is touched."""
-    block = "%s\n%s\n%s\n" % (ALLNS_BEGIN, section.rstrip("\n"), ALLNS_END)
-    i = text.find(ALLNS_BEGIN)
-    j = text.find(ALLNS_END)
+def _splice(text, begin, end, section):
+    """Put a section into a report: in place of the one between its
+    markers, else at the end.  Nothing else is touched."""
+    block = "%s\n%s\n%s\n" % (begin, section.rstrip("\n"), end)
+    i = text.find(begin)
+    j = text.find(end)
     if i >= 0 and j > i:
-        return text[:i] + block + text[j + len(ALLNS_END):].lstrip("\n")
+        return text[:i] + block + text[j + len(end):].lstrip("\n")
     return text.rstrip("\n") + "\n\n" + block
+
+
+def splice_allns(text, section):
+    """The all-namespaces section, between its markers."""
+    return _splice(text, ALLNS_BEGIN, ALLNS_END, section)
 
 
 def _loop_rss(res, label):
@@ -725,3 +805,275 @@ def render_allns(meta, res, args):
               g["loadavg_start"]))
     w("")
     return "\n".join(L)
+
+
+TRACE_BEGIN = "<!-- trace:begin: written by bench/bench.py (group trace) -->"
+TRACE_END = "<!-- trace:end -->"
+
+
+def splice_trace(text, section):
+    """The trace section, between its markers."""
+    return _splice(text, TRACE_BEGIN, TRACE_END, section)
+
+
+def _pct(x):
+    if x is None:
+        return "—"
+    text = "%.2f%%" % (100 * x)
+    if text == "100.00%" and x != 1:  # never round a loss away
+        text = "%.4f%%" % (100 * x)
+    return text
+
+
+def render_trace(meta, res, args):
+    """The `## trace under loopback churn` section (issue 16's speed case
+    for `sockscope trace`)."""
+    L = []
+    w = L.append
+    m = meta["machine"]
+    v = m["versions"]
+    w("## trace under loopback churn\n")
+    if res is None or res.get("skipped"):
+        w("Not run: %s.\n" % (res or {}).get("skipped", "not asked for"))
+        return "\n".join(L)
+    cfg = res.get("config") or {}
+    w("Generated by `bench/bench.py` on %s (this case took %.0f s)%s:\n" % (
+        meta["date"], res.get("seconds", 0),
+        "; **interrupted, numbers are partial**" if meta.get("interrupted")
+        else ""))
+    w("```\nsudo python3 bench/bench.py %s\n```\n" % " ".join(meta["argv"]))
+    w("Machine: kernel %s, %s, %s cores, %.1f GiB; %s (`%s`, commit %s, "
+      "built %s).\n" % (
+          m["kernel"], m.get("cpu", "?"), m["nproc"],
+          m.get("mem_kib", 0) / 1048576.0, v["sockscope"],
+          os.path.relpath(meta["tools"]["sockscope"], REPO), v["git"],
+          v["sockscope_mtime"]))
+    if res.get("error"):
+        w("**Error:** %s\n" % res["error"])
+    for n in res.get("notes", []):
+        w("Note: %s\n" % n)
+    runs = res.get("runs") or []
+    cal = res.get("calibration") or {}
+    calrun = res.get("calibration_run") or {}
+    argv = (runs[0] if runs else calrun).get("argv")
+    w("- A private namespace (`unshare -n`, checked as for the sizes), "
+      "loopback only, with `tcp_max_tw_buckets` raised there (every "
+      "connection leaves a TIME_WAIT for 60 s) and the ephemeral range "
+      "%s. The churn generator (`bench/churn/churn.rs`, standard library "
+      "only, built with `rustc -O` by the bench; %s client and %s server "
+      "threads) holds a listener on `0.0.0.0:%s` (backlog 4096) and makes "
+      "connections on a fixed schedule for %s s at each rate: connect to "
+      "one of 256 addresses 127.200.0.x, send 16 bytes, close (the client "
+      "first); the server side reads to the end and closes. It stops "
+      "issuing at its time, whatever it reached; the rate reached is "
+      "connections completed / the schedule's span (the churn's seconds, "
+      "or up to the last connection's close when it ran late)." % (
+          (res.get("sysctls") or {}).get("net.ipv4.ip_local_port_range",
+                                         {}).get("new", "?"),
+          cfg.get("clients", "?"), cfg.get("servers", "?"),
+          res.get("server_port", "?"), fmt_num(cfg.get("churn_seconds"))))
+    w("- The tracer: `%s` in the same namespace (`--duration` = the churn's "
+      "seconds + %s s), stdout to a file, counted after it ended. It starts "
+      "first; the churn starts once a probe connection on "
+      "127.0.0.1:%s shows in its output, and after the churn one more "
+      "probe must show (it did at every rate: %s). Counted: `\"event\":"
+      "\"state\"` lines whose `socket` has an end on port %s at one of the "
+      "churn's 127.200.0.x addresses, and a peer (the listener's own lines "
+      "and the probes' are left out; the "
+      "tracepoints are machine-wide, so lines of other namespaces are "
+      "counted apart), and the `count` of every `\"event\":\"lost\"` line."
+      % (" ".join(os.path.basename(a) if i == 0 else a
+                  for i, a in enumerate(argv)) if argv else
+         "sockscope trace --jsonl --duration D",
+         fmt_num(cfg.get("margin")), res.get("probe_port", "?"),
+         "yes" if runs and all(r.get("end_probe_seen") for r in runs)
+         else "**no**", res.get("server_port", "?")))
+    w("- Transitions made = connections completed x transitions per "
+      "connection, measured once at %s connections/s (%s connections) "
+      "from the same output. The tracer's CPU: `ru_utime + ru_stime` from "
+      "`wait4` over its whole run (startup, churn, the idle tail), as %% of "
+      "one core over its wall time, and its `utime + stime` from "
+      "`/proc/PID/stat` between the churn's start and end, as %% of one "
+      "core over the churn. Peak RSS: its `VmHWM` at exit (ptrace exit "
+      "stop)." % (fmt_num(calrun.get("rate_target")),
+                  cfg.get("calibrate", "?")))
+    w("")
+    if cal:
+        seq = cal.get("sequence") or {}
+        if cal.get("constant"):
+            w("Calibration: %d connections, %d state lines for them, %d "
+              "lost: **%d transitions per connection**, each exactly "
+              "once per connection: %s.\n" % (
+                  cal["completed"], cal["received"], cal["lost"],
+                  cal["per_connection"], ", ".join(
+                      "%s%s" % (k.replace(">", " → "),
+                                "" if n == 1 else " (x%d)" % n)
+                      for k, n in seq.items())))
+        else:
+            t = calrun.get("tracer") or {}
+            w("Calibration **failed**: %s (%d connections, %d state lines, "
+              "%d lost%s%s); transitions made are not computed.\n" % (
+                  cal.get("why"), cal.get("completed", 0),
+                  cal.get("received", 0), cal.get("lost", 0),
+                  "; %s" % calrun["error"] if calrun.get("error") else "",
+                  "; tracer exit %s, stderr `%s`" % (
+                      t.get("exit"), t["stderr"].strip().splitlines()[-1][:160]
+                      .replace("`", "'")) if t.get("stderr") else ""))
+    if runs:
+        w("| rate asked | tracer sees | reached | connections (failed) | "
+          "transitions made | state lines received | received | lost (lost "
+          "lines) | received + lost − made | other namespaces' lines | "
+          "tracer CPU, run | tracer CPU, churn | tracer peak RSS | generator "
+          "CPU | other processes' CPU |")
+        w("|" + "---|" * 15)
+        for r in runs:
+            c = r.get("churn") or {}
+            a = r.get("account") or {}
+            cnt = r["count"]
+            t = r.get("tracer") or {}
+            oc = r.get("outside_cpu") or {}
+            cw = r.get("churn_wall")
+            tc = r.get("tracer_cpu_churn")
+            w("| %s/s | %s | %s | %s (%s) | %s | %d | %s | %d (%d) | %s | %d "
+              "| %s | %s | %s | %s | %s |" % (
+                  fmt_num(r["rate_target"]), VARIANT_WORDS.get(
+                      r.get("variant"), r.get("variant") or "all events"),
+                  "%.0f/s" % c["rate"] if c.get("rate") else "—",
+                  c.get("completed", "—"), c.get("failed", "—"),
+                  a.get("made") if a.get("made") is not None else "—",
+                  cnt["received"], _pct(a.get("share")), cnt["lost"],
+                  cnt["lost_lines"],
+                  "%+d" % a["gap"] if a.get("gap") is not None else "—",
+                  cnt["state"].get("foreign", 0),
+                  "%s (%.1f%% over %s)" % (
+                      fmt_time(t["cpu"]), 100 * t["cpu"] / t["wall"],
+                      fmt_time(t["wall"])) if t.get("cpu") is not None
+                  and t.get("wall") else "—",
+                  "%s (%.1f%% over %s)" % (fmt_time(tc), 100 * tc / cw,
+                                           fmt_time(cw))
+                  if tc is not None and cw else "—",
+                  fmt_rss(t.get("rss_kib")),
+                  fmt_time(r.get("churn_cpu")),
+                  "%.0f%% of %d cores" % (100 * oc["other_share"],
+                                          m["nproc"]) if oc else "?"))
+        w("")
+        w("With every event, the rings also carry other namespaces' events "
+          "(the tracepoints are machine-wide; other tests ran on this host), "
+          "and the lost count holds theirs too: there the check is that "
+          "what is missing is at most what was lost. With the port filter "
+          "(pushed into the kernel, so nothing else reaches the rings but "
+          "`tcp_send_reset`, which sockscope cannot filter there) received "
+          "+ lost must equal made; the last run (small rings: `%s`) is "
+          "made to lose samples so that this is checked where it falls "
+          "short.\n" % " ".join(next((x["argv"][x["argv"].index(
+              "--buffer-pages"):x["argv"].index("--buffer-pages") + 2]
+              for x in runs if "--buffer-pages" in x.get("argv", [])),
+              ["--buffer-pages", "?"])))
+        para = []
+        for r in runs:
+            cnt = r["count"]
+            t = r.get("tracer") or {}
+            a = r.get("account") or {}
+            bits = []
+            if t.get("exit") not in (0, None) or t.get("timed_out"):
+                bits.append("tracer exit %s%s%s" % (
+                    t.get("exit"), " (killed at its budget)"
+                    if t.get("timed_out") else "",
+                    ", stderr `%s`" % t["stderr"].strip().splitlines()[-1]
+                    [:160].replace("`", "'").replace("|", "\\|")
+                    if t.get("stderr") else ""))
+            if r.get("error"):
+                bits.append(r["error"])
+            if r.get("kernel_filter") is False:
+                bits.append("**the kernel did not take the port filter** "
+                            "(sockscope filtered in user space)")
+            c = r.get("churn") or {}
+            if c and (c.get("server_closed") != c.get("completed") or
+                      c.get("server_errors") or c.get("failed")):
+                bits.append("generator: %s completed, %s failed (%s), %s "
+                            "accepted, %s closed by the server, %s server "
+                            "errors" % (c.get("completed"), c.get("failed"),
+                                        c.get("errors"), c.get("accepted"),
+                                        c.get("server_closed"),
+                                        c.get("server_errors")))
+            if a.get("missing") and a["missing"] < 0:
+                bits.append("**%d more state lines than transitions made**"
+                            % -a["missing"])
+            elif a.get("missing"):
+                bits.append("%d transitions missing, %s the %d lost" % (
+                    a["missing"], "within" if a.get("explained")
+                    else "**not within**", cnt["lost"]))
+            says = r.get("tracer_says")
+            if says and says["lost"] != cnt["lost"]:
+                bits.append("**the tracer's -v line says %d lost, its lost "
+                            "lines %d**" % (says["lost"], cnt["lost"]))
+            lpc = cnt.get("lines_per_connection") or {}
+            if len(lpc) > 1:
+                bits.append("state lines per four-tuple (besides the "
+                            "portless CLOSE → SYN_SENT): %s" % ", ".join(
+                                "%s lines: %d" % kv for kv in lpc.items()))
+            if cnt.get("other_mine"):
+                bits.append("other lines for the churn: %s" % ", ".join(
+                    "%s %d" % kv for kv in sorted(cnt["other_mine"].items())))
+            if cnt["bad_lines"]:
+                bits.append("%d lines not in the contract (e.g. `%s`)" % (
+                    cnt["bad_lines"], (cnt["bad_example"] or "")
+                    .replace("`", "'")[:100]))
+            if cnt["lost"]:
+                bits.append("lost by CPU: %s" % ", ".join(
+                    "%s: %d" % kv for kv in sorted(cnt["lost_by_cpu"]
+                                                   .items())))
+            if (c.get("behind_max_ms") or 0) >= 1:
+                bits.append("the generator fell up to %.0f ms behind its "
+                            "schedule" % c["behind_max_ms"])
+            bits.append("%.0f MB of JSON lines" % (r["output_bytes"] / 1e6))
+            para.append("%s/s, %s: %s." % (
+                fmt_num(r["rate_target"]), VARIANT_WORDS.get(
+                    r.get("variant"), "all events"), "; ".join(bits)))
+        w(" ".join(para) + "\n")
+    w("| target | measured | met |")
+    w("|---|---|---|")
+    for r in runs:
+        a = r.get("account") or {}
+        vw = VARIANT_WORDS.get(r.get("variant"), "all events")
+        if r["rate_target"] == 5000:
+            w("| 100%% of the transitions received at 5000/s (default "
+              "buffers), %s | %s (%s of %s) | %s |" % (
+                  vw, _pct(a.get("share")), r["count"]["received"],
+                  "—" if a.get("made") is None else a["made"],
+                  "n/a (not measured)" if a.get("share") is None else
+                  "yes" if a.get("missing") == 0 else "**no**"))
+    for r in runs:
+        a = r.get("account") or {}
+        vw = VARIANT_WORDS.get(r.get("variant"), "all events")
+        foreign = r["count"]["state"].get("foreign", 0)
+        if a.get("exact") is None:
+            met = "n/a (not measured)"
+        elif a["exact"]:
+            met = "yes"
+        elif r.get("variant") == "all" and a.get("explained") and \
+                (foreign or a["missing"] == 0):
+            met = "not exact: other namespaces' events share the lost " \
+                  "count; missing %d ≤ lost %d" % (a["missing"],
+                                                   r["count"]["lost"])
+        else:
+            met = "**no** (%+d)" % a["gap"]
+        w("| lost counts exact at %s/s, %s: received + lost = made | %s + "
+          "%s vs %s | %s |" % (
+              fmt_num(r["rate_target"]), vw, r["count"]["received"],
+              r["count"]["lost"], "—" if a.get("made") is None
+              else a["made"], met))
+    w("")
+    return "\n".join(L)
+
+
+VARIANT_WORDS = {"all": "all events", "ports": "port filter",
+                 "small": "port filter, small rings"}
+
+
+def fmt_num(x):
+    if x is None:
+        return "?"
+    if float(x) == int(x):
+        return "%d" % int(x)
+    return "%g" % x

@@ -98,9 +98,9 @@ class Runner:
             return status, ru
         return None, None
 
-    def _stderr(self):
+    def _stderr(self, limit=2000):
         self.errf.seek(0)
-        data = self.errf.read(2000)
+        data = self.errf.read(limit)
         return data.decode("utf-8", "replace").strip()
 
     def _seize(self, pid):
@@ -123,8 +123,10 @@ class Runner:
                 self.ptrace_ok = False
             return False
 
-    def run(self, argv, timeout):
-        """Spawn argv with stdout to /dev/null; time, CPU, peak RSS.
+    def run(self, argv, timeout, stdout=None, stderr_chars=500):
+        """Spawn argv with stdout to /dev/null (or to the descriptor
+        `stdout`); time, CPU, peak RSS; the first stderr_chars of its
+        stderr.
 
         posix_spawn (vfork + exec) keeps the harness cost near 1 ms; the
         child is then seized with ptrace so its own VmHWM can be read at its
@@ -133,7 +135,8 @@ class Runner:
         errfd = self.errf.fileno()
         self.errf.seek(0)
         self.errf.truncate()
-        fa = [(os.POSIX_SPAWN_DUP2, self.devnull, 1),
+        fa = [(os.POSIX_SPAWN_DUP2, self.devnull if stdout is None
+               else stdout, 1),
               (os.POSIX_SPAWN_DUP2, errfd, 2)]
         t0 = time.perf_counter()
         pid = os.posix_spawn(argv[0], argv, self.env, file_actions=fa)
@@ -146,9 +149,9 @@ class Runner:
             rec["cpu"] = ru.ru_utime + ru.ru_stime
             rec["ru_maxrss_kib"] = ru.ru_maxrss
         rec["exit"] = _exit_code(status)
-        err = self._stderr()
+        err = self._stderr(max(2000, stderr_chars))
         if err:
-            rec["stderr"] = err[:500]
+            rec["stderr"] = err[:stderr_chars]
         return rec
 
     def run_follow(self, argv, timeout):

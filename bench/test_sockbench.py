@@ -1,0 +1,431 @@
+"""Tests of the benchmark's own pieces that can run alone (not run by CI:
+the bench is not part of `cargo test`):
+
+    python3 -m unittest discover -s bench -p 'test_*.py'
+
+The parsing of the live views' JSON lines on lines written here to the
+contract; the report's trace and watch sections on records made here; and,
+as root with rustc, the churn generator (its exact counts, its bounds, its
+refusals) in a private network namespace made with `unshare -n` for the
+test and gone with it.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from sockbench import live, report  # noqa: E402
+
+NS = 4026532999
+
+
+def state(old, new, local, remote, netns=NS, t="2026-11-29T20:06:28.123Z"):
+    sock = {"proto": "tcp", "family": "inet", "state": new,
+            "local": {"addr": local[0], "port": local[1]},
+            "remote": {"addr": remote[0], "port": remote[1]}}
+    obj = {"event": "state", "time": t, "socket": sock,
+           "previous": {"state": old}}
+    if netns is not None:
+        obj["netns"] = {"inode": netns, "name": None}
+    return json.dumps(obj).encode() + b"\n"
+
+
+def connection(cport, server="127.200.0.1", t="2026-11-29T20:06:28.123Z"):
+    """The 10 lines one churn connection makes (client closes first)."""
+    c, s = ("127.0.0.1", cport), (server, live.SERVER_PORT)
+    return [
+        state("CLOSE", "SYN_SENT", ("127.0.0.1", 0), s, t=t),
+        state("LISTEN", "SYN_RECV", s, c, t=t),
+        state("SYN_SENT", "ESTABLISHED", c, s, t=t),
+        state("SYN_RECV", "ESTABLISHED", s, c, t=t),
+        state("ESTABLISHED", "FIN_WAIT1", c, s, t=t),
+        state("ESTABLISHED", "CLOSE_WAIT", s, c, t=t),
+        state("FIN_WAIT1", "FIN_WAIT2", c, s, t=t),
+        state("CLOSE_WAIT", "LAST_ACK", s, c, t=t),
+        state("FIN_WAIT2", "CLOSE", c, s, t=t),
+        state("LAST_ACK", "CLOSE", s, c, t=t),
+    ]
+
+
+def lost(n, cpu):
+    return json.dumps({"event": "lost", "time": "2026-11-29T20:06:29.000Z",
+                       "count": n, "cpu": cpu}).encode() + b"\n"
+
+
+class TraceCountTest(unittest.TestCase):
+    def feed(self, lines, **kw):
+        tc = live.TraceCount(my_netns=NS, **kw)
+        for line in lines:
+            tc.feed(line)
+        return tc.result()
+
+    def test_connections_are_counted_by_transition_and_tuple(self):
+        lines = []
+        for port in range(40000, 40050):
+            lines += connection(port)
+        r = self.feed(lines)
+        self.assertEqual(r["received"], 500)
+        self.assertEqual(r["lines"], 500)
+        self.assertEqual(r["bad_lines"], 0)
+        self.assertEqual(r["kinds"], {"state": 500})
+        self.assertEqual(len(r["transitions"]), 10)
+        self.assertTrue(all(n == 50 for n in r["transitions"].values()))
+        # CLOSE -> SYN_SENT has no client port yet: not keyed
+        self.assertEqual(r["unkeyed"], 50)
+        self.assertEqual(r["connections_seen"], 50)
+        self.assertEqual(r["lines_per_connection"], {"9": 50})
+        cal = live.calibrate(r, 50)
+        self.assertTrue(cal["constant"], cal)
+        self.assertEqual(cal["per_connection"], 10)
+        self.assertEqual(set(cal["sequence"].values()), {1})
+
+    def test_same_client_port_to_two_servers_is_two_connections(self):
+        r = self.feed(connection(40000, "127.200.0.1") +
+                      connection(40000, "127.200.0.2"))
+        self.assertEqual(r["connections_seen"], 2)
+        self.assertEqual(r["lines_per_connection"], {"9": 2})
+
+    def test_others_are_counted_apart(self):
+        lines = connection(40000)
+        # the listener itself, a probe, another port, another namespace
+        lines.append(state("CLOSE", "LISTEN", ("0.0.0.0", live.SERVER_PORT),
+                           ("0.0.0.0", 0)))
+        lines.append(state("SYN_SENT", "ESTABLISHED", ("127.0.0.1", 5000),
+                           ("127.0.0.1", live.PROBE_PORT)))
+        lines.append(state("SYN_SENT", "ESTABLISHED", ("10.0.0.1", 5000),
+                           ("10.0.0.2", 443)))
+        lines.append(state("SYN_SENT", "ESTABLISHED", ("127.0.0.1", 5001),
+                           ("127.200.0.1", live.SERVER_PORT), netns=NS + 1))
+        # no netns field: classified by its ports
+        lines.append(state("SYN_SENT", "ESTABLISHED", ("127.0.0.1", 5002),
+                           ("127.200.0.1", live.SERVER_PORT), netns=None))
+        # the churn's port at an address not the churn's (another test's)
+        lines.append(state("SYN_SENT", "ESTABLISHED", ("127.0.0.1", 5003),
+                           ("127.0.0.1", live.SERVER_PORT)))
+        lines.append(state("SYN_RECV", "ESTABLISHED",
+                           ("10.1.2.3", live.SERVER_PORT), ("10.1.2.4", 5)))
+        r = self.feed(lines)
+        self.assertEqual(r["state"], {"mine": 11, "probe": 1, "listener": 1,
+                                      "foreign": 4})
+        self.assertEqual(r["received"], 11)
+
+    def test_lost_lines_add_up_by_cpu(self):
+        r = self.feed([lost(7, 0), lost(5, 1), lost(3, 0)] + connection(1))
+        self.assertEqual((r["lost"], r["lost_lines"]), (15, 3))
+        self.assertEqual(r["lost_by_cpu"], {"0": 10, "1": 5})
+        self.assertEqual(r["kinds"]["lost"], 3)
+
+    def test_bad_lines_and_other_events(self):
+        rt = json.dumps({"event": "retransmit", "time": "x", "socket": {
+            "local": {"addr": "127.0.0.1", "port": 40000},
+            "remote": {"addr": "127.200.0.1",
+                       "port": live.SERVER_PORT}}}).encode()
+        r = self.feed([b"not json\n", b"[1,2]\n", b"{\"time\":1}\n",
+                       json.dumps({"event": "lost", "count": -1}).encode(),
+                       rt, b"\n", b"   \n"])
+        self.assertEqual(r["lines"], 5)
+        self.assertEqual(r["bad_lines"], 4)
+        self.assertEqual(r["bad_example"], "not json")
+        self.assertEqual(r["other_mine"], {"retransmit": 1})
+        self.assertEqual(r["received"], 0)
+
+    def test_times(self):
+        r = self.feed(connection(1, t="2026-11-29T20:06:28.500Z") +
+                      connection(2, t="2026-11-29T20:06:27.900Z"))
+        self.assertEqual(r["first"], "2026-11-29T20:06:27.900Z")
+        self.assertEqual(r["last"], "2026-11-29T20:06:28.500Z")
+
+
+class AccountingTest(unittest.TestCase):
+    def res(self, transitions, lost=0):
+        return {"received": sum(transitions.values()),
+                "transitions": transitions, "lost": lost}
+
+    def test_calibration_refuses_uneven_or_lossy_runs(self):
+        cal = live.calibrate(self.res({"A>B": 50, "B>C": 49}), 50)
+        self.assertFalse(cal["constant"])
+        self.assertIn("B>C 49", cal["why"])
+        cal = live.calibrate(self.res({"A>B": 50}, lost=1), 50)
+        self.assertFalse(cal["constant"])
+        self.assertIn("lost", cal["why"])
+        cal = live.calibrate(self.res({}), 0)
+        self.assertIsNone(cal["per_connection"])
+        cal = live.calibrate(self.res({"A>B": 100, "B>C": 50}), 50)
+        self.assertEqual(cal["per_connection"], 3)
+        self.assertEqual(cal["sequence"], {"A>B": 2, "B>C": 1})
+
+    def test_account(self):
+        a = live.account({"received": 990, "lost": 10}, 100, 10)
+        self.assertEqual((a["made"], a["gap"], a["exact"]), (1000, 0, True))
+        self.assertAlmostEqual(a["share"], 0.99)
+        a = live.account({"received": 990, "lost": 4}, 100, 10)
+        self.assertEqual((a["gap"], a["exact"]), (-6, False))
+        a = live.account({"received": 990, "lost": 4}, 100, None)
+        self.assertIsNone(a["made"])
+        self.assertIsNone(a["exact"])
+
+    def test_watch_ticks(self):
+        t = live.watch_ticks({"cpu": 2.2, "rss_kib": 30000},
+                             {"cpu": 0.2, "rss_kib": 20000}, 10)
+        self.assertEqual(t["snapshots"], 11)
+        self.assertAlmostEqual(t["cpu_tick"], 0.2)
+        self.assertAlmostEqual(t["cpu_ratio"], 1.0)
+        self.assertAlmostEqual(t["rss_ratio"], 1.5)
+        t = live.watch_ticks({"cpu": None, "rss_kib": None}, {"cpu": 0.2}, 10)
+        self.assertIsNone(t["cpu_tick"])
+        self.assertIsNone(t["rss_ratio"])
+
+
+class FindProbeTest(unittest.TestCase):
+    def test_probe_is_found_only_in_whole_lines(self):
+        with tempfile.NamedTemporaryFile(delete=False) as f:
+            path = f.name
+            f.write(b"".join(connection(40000)))
+            probe = state("SYN_SENT", "ESTABLISHED", ("127.0.0.1", 5000),
+                          ("127.0.0.1", live.PROBE_PORT))
+            f.write(probe[:-20])  # half a line: not yet
+            f.flush()
+            found, pos = live.find_probe(path, 0)
+            self.assertFalse(found)
+            f.write(probe[-20:])
+            f.flush()
+            found, pos2 = live.find_probe(path, pos)
+            self.assertTrue(found)
+            self.assertEqual(pos2, os.path.getsize(path))
+            # a port number inside another field is no probe
+            f.write(b'{"event":"state","skaddr":"0x%d0","socket":{"local":'
+                    b'{"addr":"127.0.0.1","port":5},"remote":{"addr":'
+                    b'"127.0.0.1","port":9}}}\n' % live.PROBE_PORT)
+            f.flush()
+            found, _ = live.find_probe(path, pos2)
+            self.assertFalse(found)
+        os.unlink(path)
+
+
+class ReportTest(unittest.TestCase):
+    meta = {"date": "2026-11-29 21:00 UTC", "seconds": 100, "argv": [],
+            "interrupted": False, "tools": {"sockscope": "/x/sockscope"},
+            "machine": {"kernel": "6.18", "cpu": "cpu", "nproc": 2,
+                        "mem_kib": 1 << 20, "versions": {
+                            "sockscope": "sockscope 0.1", "git": "abc",
+                            "sockscope_mtime": "then"}}}
+
+    def run_rec(self, rate, completed, received, lost, per=10,
+                variant="all", foreign=3):
+        cnt = {"received": received, "lost": lost, "lost_lines": 1 if lost
+               else 0, "lost_by_cpu": {"0": lost} if lost else {},
+               "state": {"mine": received, "probe": 4, "listener": 0,
+                         "foreign": foreign}, "other_mine": {},
+               "bad_lines": 0,
+               "bad_example": None, "lines": received + 8}
+        return {"rate_target": rate, "variant": variant,
+                "argv": ["/x/sockscope", "trace",
+                                              "--jsonl", "--duration", "28s"],
+                "churn": {"rate": rate * 0.99, "completed": completed,
+                          "failed": 0, "behind_max_ms": 3.0},
+                "account": live.account(cnt, completed, per), "count": cnt,
+                "tracer": {"cpu": 4.0, "wall": 28.0, "rss_kib": 10240,
+                           "exit": 0}, "tracer_cpu_churn": 3.5,
+                "churn_wall": 20.0, "churn_cpu": 9.0,
+                "outside_cpu": {"other_share": 0.05}, "end_probe_seen": True,
+                "output_bytes": 5e6}
+
+    def test_trace_section(self):
+        res = {"config": {"clients": 2, "servers": 2, "churn_seconds": 20,
+                          "margin": 8, "calibrate": 50},
+               "server_port": 29170, "probe_port": 29171, "seconds": 120,
+               "calibration": {"constant": True, "completed": 50,
+                               "received": 500, "lost": 0,
+                               "per_connection": 10,
+                               "sequence": {"CLOSE>SYN_SENT": 1}},
+               "calibration_run": {"rate_target": 50},
+               "runs": [self.run_rec(2000, 40000, 400000, 0),
+                        self.run_rec(5000, 100000, 999990, 10),
+                        self.run_rec(10000, 150000, 1400000, 99990),
+                        self.run_rec(10000, 150000, 1400000, 120000),
+                        self.run_rec(5000, 100000, 999990, 10, variant="ports",
+                                     foreign=0),
+                        self.run_rec(10000, 150000, 1400000, 99990,
+                                     variant="ports", foreign=0)],
+               "notes": []}
+        text = report.render_trace(self.meta, res, None)
+        self.assertIn("**10 transitions per connection**", text)
+        self.assertIn("| 5000/s | all events | 4950/s | 100000 (0) | 1000000 "
+                      "| 999990 | 99.9990% | 10 (1) | +0 | 3 |", text)
+        self.assertIn("| 100% of the transitions received at 5000/s "
+                      "(default buffers), port filter | 99.9990% (999990 of "
+                      "1000000) | **no** |", text)
+        self.assertIn("| lost counts exact at 5000/s, port filter: received "
+                      "+ lost = made | 999990 + 10 vs 1000000 | yes |", text)
+        self.assertIn("| lost counts exact at 10000/s, port filter: "
+                      "received + lost = made | 1400000 + 99990 vs 1500000 "
+                      "| **no** (-10) |", text)
+        # every event: other namespaces' losses are in the count
+        self.assertIn("| lost counts exact at 10000/s, all events: received "
+                      "+ lost = made | 1400000 + 120000 vs 1500000 | not "
+                      "exact: other namespaces' events share the lost "
+                      "count; missing 100000 ≤ lost 120000 |", text)
+        self.assertIn("100000 transitions missing, **not within** the 99990 "
+                      "lost", text)
+        spliced = report.splice_trace("# r\n\nold\n", text)
+        again = report.splice_trace(spliced, "## trace\n\nnew\n")
+        self.assertEqual(again.count(report.TRACE_BEGIN), 1)
+        self.assertIn("new", again)
+        self.assertNotIn("4950/s", again)
+        self.assertTrue(again.startswith("# r\n\nold\n"))
+
+    def test_trace_section_when_skipped(self):
+        text = report.render_trace(self.meta, {"skipped": "global deadline"},
+                                   None)
+        self.assertIn("Not run: global deadline.", text)
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("rustc") and
+                     shutil.which("unshare"),
+                     "needs root (unshare -n), rustc and unshare")
+class ChurnTest(unittest.TestCase):
+    """The generator in a namespace made for the test (gone with it)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="sockbench-test-")
+        cls.bin = live.build_churn(cls.tmp)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def churn(self, args, stdin, timeout=60):
+        script = ("ip link set lo up && sysctl -qw "
+                  "net.ipv4.ip_local_port_range='10000 65000' && "
+                  "exec \"$0\" \"$@\"")
+        return subprocess.run(["unshare", "-n", "sh", "-c", script, self.bin]
+                              + args, input=stdin, capture_output=True,
+                              timeout=timeout)
+
+    def test_exact_count_at_a_low_rate(self):
+        p = self.churn(["--rate", "200", "--seconds", "1", "--port",
+                        "29170"], b"go\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(lines[0], "ready")
+        c = json.loads(lines[1])
+        self.assertEqual(c["completed"], 200)
+        self.assertEqual(c["failed"], 0)
+        self.assertEqual(c["accepted"], 200)
+        self.assertEqual(c["server_closed"], 200)
+        # on its schedule: the last one is due at 0.995 s (a loaded
+        # machine may run it a little late, never early)
+        self.assertGreater(c["last_close_s"], 0.99)
+        self.assertLess(c["last_close_s"], 2.0)
+
+    def test_it_stops_at_its_time(self):
+        # asked for more than it can make in 0.5 s: stops issuing at 0.5 s
+        p = self.churn(["--rate", "100000", "--seconds", "0.5", "--port",
+                        "29170"], b"go\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        c = json.loads(p.stdout.decode().splitlines()[1])
+        self.assertLess(c["issue_s"], 1.0)
+        self.assertEqual(c["completed"], c["server_closed"])
+        self.assertLessEqual(c["completed"], 50000)
+        self.assertGreater(c["completed"], 0)
+
+    def test_nothing_without_go(self):
+        p = self.churn(["--rate", "10", "--seconds", "1", "--port", "29170"],
+                       b"")
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stdout.decode().splitlines(), ["ready"])
+        self.assertIn(b"expected 'go'", p.stderr)
+
+    def test_bounds_are_refused(self):
+        for args in (["--rate", "0", "--seconds", "1", "--port", "1"],
+                     ["--rate", "100001", "--seconds", "1", "--port", "1"],
+                     ["--rate", "10", "--seconds", "301", "--port", "1"],
+                     ["--rate", "100000", "--seconds", "200", "--port", "1"],
+                     ["--rate", "10", "--seconds", "1"],
+                     ["--rate", "10", "--seconds", "1", "--port", "1",
+                      "--bogus", "1"],
+                     ["--rate"]):
+            p = self.churn(args, b"go\n")
+            self.assertEqual(p.returncode, 2, args)
+            self.assertIn(b"usage", p.stderr)
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("rustc") and
+                     shutil.which("unshare") and shutil.which("ss"),
+                     "needs root (unshare -n), rustc, unshare and ss")
+class DryRunTest(unittest.TestCase):
+    """bench.py end to end with bench/fake_sockscope.py in place of
+    sockscope: the orchestration (namespace child, probes, go, counts,
+    report, raw JSON), not the numbers."""
+
+    def bench(self, *args):
+        tmp = tempfile.mkdtemp(prefix="sockbench-dry-")
+        self.addCleanup(shutil.rmtree, tmp)
+        out = os.path.join(tmp, "b.md")
+        here = os.path.dirname(os.path.abspath(__file__))
+        p = subprocess.run(
+            [sys.executable, os.path.join(here, "bench.py"), "--sockscope",
+             os.path.join(here, "fake_sockscope.py"), "--out", out,
+             "--raw", os.path.join(tmp, "r.json"), "--raw-trace",
+             os.path.join(tmp, "t.json"), "--plot",
+             os.path.join(tmp, "p.svg")] + list(args),
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        with open(out) as f:
+            return tmp, f.read()
+
+    def test_trace_case(self):
+        tmp, text = self.bench("--groups", "trace", "--trace-rates",
+                               "100,200", "--trace-seconds", "2",
+                               "--trace-margin", "4")
+        with open(os.path.join(tmp, "t.json")) as f:
+            res = json.load(f)["trace"]
+        self.assertNotIn("error", res)
+        self.assertEqual(res["calibration"]["per_connection"], 10)
+        self.assertTrue(res["calibration"]["constant"])
+        self.assertEqual([(r["rate_target"], r["variant"])
+                          for r in res["runs"]],
+                         [(100, "all"), (100, "ports"), (200, "all"),
+                          (200, "ports"), (200, "small")])
+        self.assertEqual(res["runs"][1]["argv"][-15:],
+                         live.VARIANTS["ports"])
+        self.assertEqual(res["runs"][4]["argv"][-17:],
+                         ["--buffer-pages", "4"] + live.VARIANTS["ports"])
+        for r, n in zip(res["runs"], (200, 200, 400, 400, 400)):
+            self.assertEqual(r["churn"]["completed"], n)
+            self.assertAlmostEqual(r["churn"]["rate"], n / 2, delta=1)
+            self.assertEqual(r["account"]["made"], 10 * n)
+            self.assertEqual(r["count"]["received"], 10 * n)
+            self.assertTrue(r["account"]["exact"])
+            self.assertTrue(r["end_probe_seen"])
+            self.assertEqual(r["churn_exit"], 0)
+            self.assertEqual(r["tracer"]["exit"], 0)
+        self.assertIn("**10 transitions per connection**", text)
+        self.assertIn("| lost counts exact at 200/s, port filter: received "
+                      "+ lost = made | 4000 + 0 vs 4000 | yes |", text)
+
+    def test_watch_group(self):
+        tmp, text = self.bench("--groups", "watch", "--sizes", "1000",
+                               "--watch-count", "2", "--watch-runs", "1",
+                               "--runs", "1")
+        with open(os.path.join(tmp, "r.json")) as f:
+            res = json.load(f)["results"][0]
+        g = res["groups"]["watch"]
+        label = g["order"][0]
+        self.assertEqual(g["tools"][label]["argv"][1:], [
+            "watch", "-tan", "--jsonl", "--interval", "1", "--count", "2"])
+        self.assertEqual(len(g["tools"][label]["runs"]), 1)
+        self.assertEqual(g["tools"][label]["runs"][0]["exit"], 0)
+        self.assertIn("## watch: CPU per tick and peak RSS", text)
+        self.assertIn("`watch`: CPU per tick ≤ 1.2x", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
