@@ -44,6 +44,21 @@ const TS_MSB: u64 = 0xf8 << 56;
 /// A failure to set the instance up, read it, or read its page format.
 #[derive(Debug, thiserror::Error)]
 pub enum FtraceError {
+    #[error(
+        "cannot create the tracefs instance {}: permission denied (trace needs root: run as \
+         root, or with sudo)",
+        .path.display()
+    )]
+    Denied {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "{} has no instances directory (a kernel without tracefs instances?): use --reader perf",
+        .path.display()
+    )]
+    NoInstances { path: PathBuf },
     #[error("cannot create the tracefs instance {}", .path.display())]
     Create {
         path: PathBuf,
@@ -222,7 +237,10 @@ pub fn parse_page(
     }
     .ok_or(PageError::Short)?;
     let flags = commit & (RB_MISSED_EVENTS | RB_MISSED_STORED);
-    let len = commit & !(RB_MISSED_EVENTS | RB_MISSED_STORED);
+    // The flags are int constants added to a signed long: on a 64-bit
+    // kernel they come sign-extended (0xffffffffc0000fbc); the length is
+    // the bits below them (~RB_MISSED_MASK as an int).
+    let len = commit & (RB_MISSED_STORED - 1);
     let data = page.get(fmt.data..).ok_or(PageError::Short)?;
     let data = &data[..data.len().min(fmt.data_size)];
     let len = usize::try_from(len)
@@ -422,9 +440,18 @@ impl Instance {
     ) -> Result<Instance, FtraceError> {
         let fmt = page_format(tracefs)?;
         let dir = Instance::path(tracefs);
-        fs::create_dir(&dir).map_err(|source| FtraceError::Create {
-            path: dir.clone(),
-            source,
+        fs::create_dir(&dir).map_err(|source| match source.kind() {
+            io::ErrorKind::PermissionDenied => FtraceError::Denied {
+                path: dir.clone(),
+                source,
+            },
+            io::ErrorKind::NotFound => FtraceError::NoInstances {
+                path: tracefs.root.clone(),
+            },
+            _ => FtraceError::Create {
+                path: dir.clone(),
+                source,
+            },
         })?;
         // From here, Drop removes it.
         let mut instance = Instance {
@@ -690,6 +717,23 @@ mod tests {
                 (1007, vec![3; 4])
             ]
         );
+    }
+
+    /// Regression: the missed flags come sign-extended in the 64-bit
+    /// commit word (recorded: 0xffffffffc0000fbc); the page was refused as
+    /// a commit past its data and its events and count were dropped.
+    #[test]
+    fn sign_extended_missed_flags() {
+        let mut p = page(0, 0, &[], None);
+        p[8..16].copy_from_slice(&0xffff_ffff_c000_0000u64.to_le_bytes());
+        p[16..24].copy_from_slice(&7u64.to_le_bytes());
+        let (ev, m, r) = items(&p);
+        assert_eq!((ev.len(), m, r), (0, vec![Missed::Exact(7)], Ok(())));
+        let recorded = include_bytes!("../../fixtures/tracefs/6.18/pages/missed-stored.bin");
+        let (ev, m, r) = items(recorded);
+        assert_eq!(r, Ok(()));
+        assert_eq!(m, vec![Missed::Exact(1908)]);
+        assert!(!ev.is_empty());
     }
 
     #[test]
