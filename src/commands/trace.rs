@@ -37,7 +37,7 @@ enum Reader {
     Perf(Tracer),
     /// The instance, and the stop signals read as data so that it is
     /// removed before the process dies by them.
-    Ftrace(Instance, Stops),
+    Ftrace(Box<Instance>, Stops),
 }
 
 /// What ended a wait.
@@ -298,7 +298,7 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
             }
             let instance = Instance::open(&tracefs, &wants, &cpus, pages, pid_at, &proc_root)
                 .map_err(CommandError::Ftrace)?;
-            Reader::Ftrace(instance, stops)
+            Reader::Ftrace(Box::new(instance), stops)
         }
     };
     let offset = perf::wall_offset();

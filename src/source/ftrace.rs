@@ -676,7 +676,9 @@ mod tests {
         p
     }
 
-    fn items(p: &[u8]) -> (Vec<(u64, Vec<u8>)>, Vec<Missed>, Result<(), PageError>) {
+    type Items = (Vec<(u64, Vec<u8>)>, Vec<Missed>, Result<(), PageError>);
+
+    fn items(p: &[u8]) -> Items {
         let (mut ev, mut missed) = (Vec::new(), Vec::new());
         let r = parse_page(&fmt(), p, &mut |i| match i {
             PageItem::Event { time_ns, raw } => ev.push((time_ns, raw.to_vec())),
