@@ -663,6 +663,50 @@ fn fixture_tree(name: &str) -> PathBuf {
     dst
 }
 
+/// The ftrace reader takes the page layout from header_page and
+/// header_event: one it cannot read stops the run, exit 3, the file named
+/// (before any instance is made).
+#[test]
+fn a_ring_buffer_layout_it_cannot_read_exits_3_naming_the_file() {
+    for (file, from, to, said) in [
+        (
+            "header_page",
+            "field: local_t commit;",
+            "field: local_t kommit;",
+            "no field 'commit'",
+        ),
+        (
+            "header_event",
+            "time_delta  :   27 bits",
+            "time_delta  :   26 bits",
+            "no 'time_delta : 27 bits'",
+        ),
+    ] {
+        let tree = fixture_tree(&format!("layout-{file}"));
+        let path = tree.join("events").join(file);
+        let text = std::fs::read_to_string(&path).expect("fixture");
+        assert!(text.contains(from), "{text}");
+        std::fs::write(&path, text.replace(from, to)).expect("garble");
+        std::fs::create_dir(tree.join("instances")).expect("instances");
+        let out = bin()
+            .args(["trace", "--reader", "ftrace"])
+            .env("SOCKSCOPE_TRACEFS", &tree)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(
+            err.contains(&format!("{}", path.display())) && err.contains(said),
+            "{err}"
+        );
+        let left: Vec<_> = std::fs::read_dir(tree.join("instances"))
+            .expect("instances")
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        let _ = std::fs::remove_dir_all(&tree);
+    }
+}
+
 #[test]
 fn a_garbled_or_unreadable_format_exits_3_naming_the_file() {
     let tree = fixture_tree("garbled");
