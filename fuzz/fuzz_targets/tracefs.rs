@@ -3,13 +3,16 @@
 //! then a decoder built from it in place of inet_sock_set_state's recorded
 //! format (any offsets and sizes: it must refuse or read within bounds),
 //! and a raw PERF_SAMPLE_RAW record through the decoder of the recorded
-//! 6.18 formats, also wrapped in a PERF_RECORD_SAMPLE (`parse_record`).
+//! 6.18 formats, also wrapped in a PERF_RECORD_SAMPLE (`parse_record`),
+//! or an ftrace ring-buffer page (`parse_page`, the recorded 6.18
+//! header_page/header_event layout) whose events go through the decoder.
 //! The first byte picks the mode. Errors are fine; only a panic fails.
 #![no_main]
 
 use std::path::PathBuf;
 
 use libfuzzer_sys::fuzz_target;
+use sockscope::source::ftrace::{PageFormat, PageItem, parse_page};
 use sockscope::source::perf::parse_record;
 use sockscope::source::tracefs::{Decoder, Format, Formats};
 
@@ -33,7 +36,19 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    if mode & 1 == 0 {
+    if mode % 4 == 3 {
+        let fmt = PageFormat::parse(
+            include_str!("../../fixtures/tracefs/6.18/events/header_page"),
+            include_str!("../../fixtures/tracefs/6.18/events/header_event"),
+        )
+        .expect("recorded headers");
+        let d = Decoder::new(&formats()).expect("recorded formats");
+        let _ = parse_page(&fmt, rest, &mut |item| {
+            if let PageItem::Event { raw, .. } = item {
+                let _ = d.decode(raw);
+            }
+        });
+    } else if mode & 1 == 0 {
         let text = String::from_utf8_lossy(rest);
         if let Ok(format) = Format::parse(&text) {
             let mut fs = formats();

@@ -128,6 +128,10 @@ pub enum CommandError {
     /// `trace`: perf_event_open, its rings or its poll (issue 16, trace).
     #[error(transparent)]
     Perf(#[from] crate::source::perf::PerfError),
+    /// `trace`: the tracefs instance, its pages or its layout (issue 16,
+    /// ftrace).
+    #[error(transparent)]
+    Ftrace(crate::source::ftrace::FtraceError),
     /// A write to stdout failed (a full disk): whichever layer carried the
     /// error up, the cause is the write.
     #[error("writing the output: {0}")]
@@ -149,6 +153,7 @@ impl CommandError {
             CommandError::Signals(e) => e,
             CommandError::Tracefs(e) => e,
             CommandError::Perf(e) => e,
+            CommandError::Ftrace(e) => e,
             CommandError::Io(e) | CommandError::Output(e) => e,
         };
         std::iter::successors(Some(first), |&e| e.source())

@@ -1,8 +1,11 @@
 //! `trace`: every TCP state change, retransmission and reset as the kernel
 //! makes it, from the tracepoints sock:inet_sock_set_state,
 //! tcp:tcp_retransmit_skb, tcp:tcp_send_reset and tcp:tcp_receive_reset
-//! ([`crate::source::tracefs`] for their formats, [`crate::source::perf`]
-//! for the per-CPU rings). This module owns the run: the kernel filters
+//! ([`crate::source::tracefs`] for their formats; the reader: a tracefs
+//! instance of its own, [`crate::source::ftrace`], by default, or
+//! perf_event_open's per-CPU rings, [`crate::source::perf`], with
+//! `--reader perf`; both give the same records, so everything after the
+//! read is one path). This module owns the run: the kernel filters
 //! built from the selection ([`crate::filter::tracepoint`]), the loop that
 //! drains the rings, orders each batch by time, decodes, filters in user
 //! space, attributes the process (process context only), derives the
@@ -15,6 +18,7 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{CommandError, Context, Outcome};
+use crate::config::trace::Reader as ReaderChoice;
 use crate::filter::Selection;
 use crate::filter::tracepoint::{Fields, kernel_filter};
 use crate::model::{
@@ -23,8 +27,68 @@ use crate::model::{
 };
 use crate::output::console;
 use crate::output::trace::TracePrinter;
+use crate::source::ftrace::{self, Instance};
 use crate::source::perf::{self, Record, Tracer, Want};
-use crate::source::tracefs::{Decoder, Formats, Tracefs, Tracepoint};
+use crate::source::signals::Stops;
+use crate::source::tracefs::{Decoder, Formats, Tracefs, TracefsError, Tracepoint};
+
+/// The tracepoints' reader: both hand out [`Record`]s.
+enum Reader {
+    Perf(Tracer),
+    /// The instance, and the stop signals read as data so that it is
+    /// removed before the process dies by them.
+    Ftrace(Box<Instance>, Stops),
+}
+
+/// What ended a wait.
+enum Woke {
+    Ready,
+    OutputClosed,
+    Stop(nix::sys::signal::Signal),
+}
+
+impl Reader {
+    fn filters(&self) -> &[Option<Result<(), io::Error>>] {
+        match self {
+            Reader::Perf(t) => &t.filters,
+            Reader::Ftrace(i, _) => &i.filters,
+        }
+    }
+
+    fn wait(&mut self, timeout: Duration, stdout: &impl AsFd) -> Result<Woke, CommandError> {
+        match self {
+            Reader::Perf(t) => Ok(if t.wait(Some(timeout), Some(stdout.as_fd()))? {
+                Woke::OutputClosed
+            } else {
+                Woke::Ready
+            }),
+            Reader::Ftrace(i, stops) => {
+                let closed = i
+                    .wait(timeout, &[stops.as_fd(), stdout.as_fd()])
+                    .map_err(CommandError::Ftrace)?;
+                if let Some(sig) = stops.pending()? {
+                    return Ok(Woke::Stop(sig));
+                }
+                Ok(if closed {
+                    Woke::OutputClosed
+                } else {
+                    Woke::Ready
+                })
+            }
+        }
+    }
+
+    /// Reads what is ready; the pages that could not be parsed.
+    fn drain(&mut self, each: &mut dyn FnMut(Record<'_>)) -> Result<u64, CommandError> {
+        match self {
+            Reader::Perf(t) => {
+                t.drain(each);
+                Ok(0)
+            }
+            Reader::Ftrace(i, _) => i.drain(each).map_err(CommandError::Ftrace),
+        }
+    }
+}
 
 /// The longest the reader sleeps between two drains: what a quiet ring
 /// (under its wake-up watermark) waits at most to be shown.
@@ -207,19 +271,55 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
         .collect();
     let cpus = perf::online_cpus(std::path::Path::new("/sys/devices/system/cpu/online"))?;
     let pages = config.trace.buffer_pages;
-    let mut tracer = Tracer::open(&wants, &cpus, pages)?;
+    let proc_root = config.proc_root.clone();
+    let mut reader = match config.trace.reader {
+        ReaderChoice::Perf => Reader::Perf(Tracer::open(&wants, &cpus, pages)?),
+        ReaderChoice::Ftrace => {
+            // Read before the instance exists: a stop signal from here on
+            // waits until it is removed.
+            let stops = Stops::open()?;
+            let (path, format) = formats.get(Tracepoint::SetState);
+            let pid_at = format
+                .field("common_pid")
+                .filter(|f| f.size == 4)
+                .map(|f| f.offset)
+                .ok_or_else(|| TracefsError::Format {
+                    path: path.clone(),
+                    reason: "no 4-byte common_pid".into(),
+                })?;
+            for name in ftrace::remove_stale(&tracefs, std::path::Path::new("/proc")) {
+                if verbose {
+                    let _ = writeln!(
+                        io::stderr().lock(),
+                        "sockscope: removed the stale tracefs instance {} (its process is gone)",
+                        crate::text::escape(&name)
+                    );
+                }
+            }
+            let instance = Instance::open(&tracefs, &wants, &cpus, pages, pid_at, &proc_root)
+                .map_err(CommandError::Ftrace)?;
+            Reader::Ftrace(Box::new(instance), stops)
+        }
+    };
     let offset = perf::wall_offset();
     if verbose {
         let mut err = io::stderr().lock();
+        let how = match &reader {
+            Reader::Perf(_) => "perf_event_open".to_owned(),
+            Reader::Ftrace(..) => format!(
+                "the tracefs instance {}",
+                crate::text::escape_path(&Instance::path(&tracefs))
+            ),
+        };
         let _ = writeln!(
             err,
-            "sockscope: tracing {} tracepoints on {} CPU{}, a ring of {pages} pages per CPU (tracefs at {})",
+            "sockscope: tracing {} tracepoints on {} CPU{} with {how}, a ring of {pages} pages per CPU (tracefs at {})",
             wants.len(),
             cpus.len(),
             crate::text::plural(cpus.len(), "", "s"),
             crate::text::escape_path(&tracefs.root),
         );
-        for (want, taken) in wants.iter().zip(&tracer.filters) {
+        for (want, taken) in wants.iter().zip(reader.filters()) {
             let line = match (taken, &want.filter) {
                 (Some(Ok(())), Some(f)) => format!("kernel filter on {}: {f}", want.name),
                 (Some(Err(e)), Some(f)) => format!(
@@ -243,23 +343,30 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
     let deadline = config.live.duration.map(|d| started + d);
     let mut shown: u64 = 0;
     let mut lost_total: u64 = 0;
+    let mut lost_floor = false;
     let mut undecoded: u64 = 0;
     let mut throttled: u64 = 0;
     let mut tracker = Tracker::default();
     let mut comms: HashMap<u32, Option<String>> = HashMap::new();
-    let proc_root = config.proc_root.clone();
     let mut batch: Vec<(u64, u32, u32, Vec<u8>)> = Vec::new();
-    let mut losts: Vec<(u32, u64)> = Vec::new();
+    let mut losts: Vec<(u32, u64, bool)> = Vec::new();
+    let mut unparsed: u64 = 0;
+    let mut stopped = None;
     'run: loop {
         let wait = deadline.map_or(TICK, |d| {
             d.saturating_duration_since(Instant::now()).min(TICK)
         });
-        if tracer.wait(Some(wait), Some(stdout.as_fd()))? {
-            break;
+        match reader.wait(wait, &stdout)? {
+            Woke::Ready => {}
+            Woke::OutputClosed => break,
+            Woke::Stop(sig) => {
+                stopped = Some(sig);
+                break;
+            }
         }
         batch.clear();
         losts.clear();
-        tracer.drain(&mut |r| match r {
+        unparsed += reader.drain(&mut |r| match r {
             Record::Sample {
                 cpu,
                 time_ns,
@@ -267,14 +374,16 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
                 raw,
                 ..
             } => batch.push((time_ns, cpu, pid, raw.to_vec())),
-            Record::Lost { cpu, count } => losts.push((cpu, count)),
+            Record::Lost { cpu, count } => losts.push((cpu, count, true)),
+            Record::LostAtLeast { cpu, count } => losts.push((cpu, count, false)),
             Record::Throttle { .. } => throttled += 1,
-        });
+        })?;
         // The rings are per CPU: one batch in time order.
         batch.sort_by_key(|b| b.0);
-        for &(cpu, count) in &losts {
+        for &(cpu, count, exact) in &losts {
             lost_total += count;
-            printer.lost(Stamp::now(), cpu, count)?;
+            lost_floor |= !exact;
+            printer.lost(Stamp::now(), cpu, count, exact)?;
         }
         for (time_ns, cpu, pid, raw) in &batch {
             let event = match decoder.decode(raw) {
@@ -330,7 +439,8 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
     let mut said = Vec::new();
     if lost_total > 0 {
         said.push(format!(
-            "{lost_total} event{} lost: the ring buffers overflowed (a larger --buffer-pages keeps more)",
+            "{}{lost_total} event{} lost: the ring buffers overflowed (a larger --buffer-pages keeps more)",
+            if lost_floor { "at least " } else { "" },
             crate::text::plural(lost_total, "", "s")
         ));
     }
@@ -347,6 +457,12 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
             crate::text::plural(undecoded, "", "s")
         ));
     }
+    if unparsed > 0 {
+        said.push(format!(
+            "{unparsed} ring buffer page{} could not be read whole; the events after the fault were left out",
+            crate::text::plural(unparsed, "", "s")
+        ));
+    }
     if tracker.resets > 0 {
         said.push(format!(
             "more than {MAX_TRACKED} sockets open at once: handshake and lifetime lines were left out for some"
@@ -360,6 +476,13 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
             crate::text::plural(shown, "", "s"),
             cx.elapsed().as_secs_f64()
         );
+    }
+    if let Some(sig) = stopped {
+        // The instance goes before the process dies by the signal.
+        if let Reader::Ftrace(instance, stops) = reader {
+            drop(instance);
+            stops.die_by(sig);
+        }
     }
     Ok(Outcome::Shown)
 }

@@ -459,6 +459,15 @@ pub struct Cli {
     pub tracefs: Option<PathBuf>,
     // end issue 16, trace
 
+    // issue 16, ftrace
+    /// trace: how the tracepoints are read: `ftrace` (default: a tracefs
+    /// instance of its own, sockscope-PID, removed at exit) or `perf`
+    /// (perf_event_open, which on some kernels misses events raised in a
+    /// softirq on an idle CPU).
+    #[arg(long, value_name = "READER", global = true, value_enum)]
+    pub reader: Option<super::trace::Reader>,
+    // end issue 16, ftrace
+
     // issue 15, format: ss's own output (src/output/ss_format.rs).
     /// Print ss's text format, field for field (also when sockscope is
     /// invoked under the name `ss`): ss's state words, Netid and State

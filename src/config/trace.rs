@@ -16,9 +16,21 @@ pub const DEFAULT_BUFFER_PAGES: usize = 512;
 /// The largest ring taken (256 MiB per CPU with 4 KiB pages).
 pub const MAX_BUFFER_PAGES: usize = 65_536;
 
+/// How `trace` reads the tracepoints (`--reader`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Reader {
+    /// A tracefs instance of its own (the ftrace ring buffer).
+    #[default]
+    Ftrace,
+    /// perf_event_open, one ring per CPU.
+    Perf,
+}
+
 /// `trace`'s options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceOptions {
+    /// The reader (`--reader`).
+    pub reader: Reader,
     /// Data pages per CPU ring, a power of two.
     pub buffer_pages: usize,
     /// tracefs's root when given (`--tracefs`, SOCKSCOPE_TRACEFS); else it
@@ -29,6 +41,7 @@ pub struct TraceOptions {
 impl TraceOptions {
     pub fn from_cli(cli: &Cli) -> TraceOptions {
         TraceOptions {
+            reader: cli.reader.unwrap_or_default(),
             buffer_pages: cli.buffer_pages.unwrap_or(DEFAULT_BUFFER_PAGES),
             tracefs: cli.tracefs.clone(),
         }
@@ -58,6 +71,13 @@ pub fn check(cli: &Cli) -> Result<(), ConfigError> {
         .as_ref()
         .map(Command::name)
         .unwrap_or("the socket listing");
+    if !tracing && cli.reader.is_some() {
+        return Err(ConfigError::NotForView {
+            flag: "--reader",
+            view,
+            why: "only trace reads tracepoints",
+        });
+    }
     if !tracing && cli.buffer_pages.is_some() {
         return Err(ConfigError::NotForView {
             flag: "--buffer-pages",

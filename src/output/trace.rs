@@ -66,6 +66,9 @@ struct JsonLost {
     time: String,
     count: u64,
     cpu: u32,
+    /// The ftrace reader when the kernel kept no count: `count` is a floor.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    at_least: bool,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -208,13 +211,15 @@ impl<'w> TracePrinter<'w> {
         }
     }
 
-    /// Samples the kernel dropped on one CPU.
-    pub fn lost(&mut self, time: Stamp, cpu: u32, count: u64) -> io::Result<()> {
+    /// Samples the kernel dropped on one CPU: `count` of them, or at
+    /// least `count` when not `exact`.
+    pub fn lost(&mut self, time: Stamp, cpu: u32, count: u64, exact: bool) -> io::Result<()> {
         let line = JsonLost {
             event: EventKind::Lost.as_str(),
             time: time.rfc3339(),
             count,
             cpu,
+            at_least: !exact,
         };
         match self.format {
             OutputFormat::JsonLines => {
@@ -230,9 +235,10 @@ impl<'w> TracePrinter<'w> {
                 self.header()?;
                 writeln!(
                     self.out,
-                    "{:W_TIME$} {:W_EVENT$} {count} event{} lost on CPU {cpu}",
+                    "{:W_TIME$} {:W_EVENT$} {}{count} event{} lost on CPU {cpu}",
                     time.clock(),
                     EventKind::Lost.as_str(),
+                    if exact { "" } else { "at least " },
                     crate::text::plural(count, "", "s"),
                 )
             }

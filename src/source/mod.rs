@@ -19,6 +19,7 @@ pub mod destroy;
 pub mod diag_dump;
 pub mod events;
 pub mod filter_file;
+pub mod ftrace;
 pub mod hosts;
 pub mod ifaces;
 pub mod input;

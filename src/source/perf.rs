@@ -268,6 +268,9 @@ pub enum Record<'a> {
     },
     /// The ring was full: this many samples were dropped.
     Lost { cpu: u32, count: u64 },
+    /// Events were dropped, their number not kept: at least `count` (the
+    /// ftrace reader, when the kernel had no room on the page for it).
+    LostAtLeast { cpu: u32, count: u64 },
     /// The kernel throttled the event (too many samples per tick): it
     /// drops samples until unthrottled, uncounted.
     Throttle { cpu: u32 },

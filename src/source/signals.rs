@@ -101,6 +101,14 @@ pub struct Stops {
     set: SigSet,
 }
 
+/// The signalfd, to poll beside other fds (trace's rings); read it with
+/// [`Stops::pending`].
+impl AsFd for Stops {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 impl Stops {
     /// Blocks the stop signals in the calling thread (and the threads it
     /// starts from now on) and opens the signalfd that reads them.
