@@ -349,3 +349,42 @@ fn subscribers_in(ns: &TestNetns) -> usize {
             .unwrap_or(0)
     })
 }
+
+/// The kernel lets any user join sock_diag's destroy groups (README said
+/// CAP_NET_ADMIN was needed): `events` run as `nobody` hears a close.
+#[test]
+fn events_need_no_privilege() {
+    if !is_root() {
+        say("events_need_no_privilege: not root: cannot make a namespace or become nobody");
+        return;
+    }
+    let ns = TestNetns::named();
+    let mut run = Owned(
+        ns.exec("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_sockscope"))
+            .args([
+                "events", "-t", "--jsonl", "--count", "1", "sport", "=", ":5000",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(
+        poll_until(Duration::from_secs(10), || subscribers_in(&ns) == 1),
+        "events as nobody did not subscribe"
+    );
+    let lines = lines_of(&mut run.0);
+    ns.enter(|| drop(TcpListener::bind("127.0.0.1:5000").unwrap()));
+    let got = take(&lines, 1, Duration::from_secs(10));
+    assert_eq!(got.len(), 1, "nothing heard as nobody");
+    let v: Value = serde_json::from_str(&got[0]).unwrap();
+    assert_eq!(v["socket"]["local"]["port"], 5000, "{}", got[0]);
+    assert!(poll_until(Duration::from_secs(5), || matches!(
+        run.0.try_wait(),
+        Ok(Some(_))
+    )));
+    assert_eq!(run.0.wait().unwrap().code(), Some(0));
+}

@@ -76,7 +76,7 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          now), a --record file \
          that cannot be written, already exists (without --record-overwrite) \
          or is a symbolic link (a -D file too), /etc/services or /etc/passwd \
-         unreadable with -r, -E without CAP_NET_ADMIN, an ss option whose data \
+         unreadable with -r, -E where the kernel refuses the subscription, an ss option whose data \
          sockscope does not read (--bpf-maps, --bpf-map-id; -Z/-z where SELinux \
          is on).",
     ),
@@ -395,7 +395,7 @@ pub struct Cli {
     pub dry_run: bool,
 
     /// Print each TCP/UDP socket the kernel destroys, as it happens (the
-    /// sock_diag destroy multicast groups, as ss -E; needs CAP_NET_ADMIN),
+    /// sock_diag destroy multicast groups, as ss -E; any user may subscribe),
     /// filtered by the filter expression, until interrupted. -t/-u/-4/-6
     /// choose the groups. --jsonl streams one object per event.
     #[arg(short = 'E', long = "events", conflicts_with_all = ["diag", "summary"])]
@@ -713,7 +713,7 @@ pub enum Command {
     /// Every socket the kernel destroys, as it happens (as -E, ss -E).
     ///
     /// The sock_diag destroy multicast groups (TCP and UDP, IPv4 and IPv6;
-    /// needs CAP_NET_ADMIN): each closed socket with its final four-tuple,
+    /// any user may subscribe): each closed socket with its final four-tuple,
     /// state and queues, and with -i its final tcp_info (bytes, retransmits,
     /// rtt: the connection's life). The filter applies.
     Events(LiveArgs),

@@ -57,9 +57,7 @@ pub fn groups(protocols: &[Protocol], families: &[Family]) -> u32 {
 /// A failure of the subscription.
 #[derive(Debug, thiserror::Error)]
 pub enum EventsError {
-    #[error(
-        "cannot subscribe to the sock_diag destroy events (they need CAP_NET_ADMIN: run as root)"
-    )]
+    #[error("cannot subscribe to the sock_diag destroy events (the kernel refused: run as root)")]
     NotPermitted(#[source] io::Error),
     #[error("cannot subscribe to the sock_diag destroy events")]
     Open(#[source] io::Error),
