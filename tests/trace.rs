@@ -53,6 +53,35 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The test `$name` once per reader (`$name::ftrace`, `$name::perf`):
+/// each runs the body in a sandbox when tracing can run here (root,
+/// tracefs), one tracing test at a time.
+macro_rules! per_reader {
+    ($name:ident, |$reader:ident, $env:pat_param| $body:block) => {
+        mod $name {
+            use super::*;
+
+            fn run($reader: &'static str) {
+                if !ready(&format!("{} ({})", stringify!($name), $reader)) {
+                    return;
+                }
+                let _turn = serial();
+                Sandbox::run(move |$env| $body);
+            }
+
+            #[test]
+            fn ftrace() {
+                run("ftrace")
+            }
+
+            #[test]
+            fn perf() {
+                run("perf")
+            }
+        }
+    };
+}
+
 /// Root, and tracefs mounted (a test may mount it; sockscope never does).
 fn ready(test: &str) -> bool {
     if !is_root() {
@@ -248,6 +277,18 @@ fn per_socket(events: &[Value]) -> Vec<(String, Vec<String>)> {
 /// fires the tracepoint, but perf on this kernel (6.18) did not deliver
 /// it (see README, Trace: seen with ftrace as the witness).
 fn spin_for_state(local_port: u16, state_hex: &str) {
+    wait_for_state(local_port, state_hex, true)
+}
+
+/// Waits, sleeping (the CPUs stay idle: the point of the test that uses
+/// it), at most 10 s, until a socket on `local_port` is in `state_hex`.
+fn sleep_for_state(local_port: u16, state_hex: &str) {
+    wait_for_state(local_port, state_hex, false)
+}
+
+/// Waits at most 10 s until a socket on `local_port` is in `state_hex`
+/// (/proc/net/tcp's hex state), spinning or sleeping between looks.
+fn wait_for_state(local_port: u16, state_hex: &str, spin: bool) {
     let end = Instant::now() + Duration::from_secs(10);
     loop {
         let found = std::fs::read_to_string("/proc/thread-self/net/tcp").is_ok_and(|t| {
@@ -263,28 +304,17 @@ fn spin_for_state(local_port: u16, state_hex: &str) {
             Instant::now() < end,
             "no socket on port {local_port} reached state {state_hex}"
         );
-        std::hint::spin_loop();
+        if spin {
+            std::hint::spin_loop();
+        } else {
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }
 
-#[test]
-fn a_scripted_connection_shows_every_transition_on_both_sides_ftrace() {
-    a_scripted_connection_shows_every_transition_on_both_sides("ftrace");
-}
-
-#[test]
-fn a_scripted_connection_shows_every_transition_on_both_sides_perf() {
-    a_scripted_connection_shows_every_transition_on_both_sides("perf");
-}
-
-fn a_scripted_connection_shows_every_transition_on_both_sides(reader: &'static str) {
-    if !ready(&format!(
-        "a_scripted_connection_shows_every_transition_on_both_sides ({reader})"
-    )) {
-        return;
-    }
-    let _turn = serial();
-    Sandbox::run(move |env| {
+per_reader!(
+    a_scripted_connection_shows_every_transition_on_both_sides,
+    |reader, env| {
         assert!(env.private_ns, "root runs in a private namespace");
         // One CPU, kept busy while the delayed ACK is due (spin_for_state).
         pin_to_cpu0();
@@ -424,122 +454,86 @@ fn a_scripted_connection_shows_every_transition_on_both_sides(reader: &'static s
             assert!(e["time"].as_str().is_some_and(|t| t.ends_with('Z')), "{e}");
         }
         assert_eq!(client_events.len(), 5, "{client_events:#?}");
-    });
-}
-
-#[test]
-fn a_reset_shows_as_send_and_receive_reset_ftrace() {
-    a_reset_shows_as_send_and_receive_reset("ftrace");
-}
-
-#[test]
-fn a_reset_shows_as_send_and_receive_reset_perf() {
-    a_reset_shows_as_send_and_receive_reset("perf");
-}
-
-fn a_reset_shows_as_send_and_receive_reset(reader: &'static str) {
-    if !ready(&format!(
-        "a_reset_shows_as_send_and_receive_reset ({reader})"
-    )) {
-        return;
     }
-    let _turn = serial();
-    Sandbox::run(move |_env| {
-        let ip = test_ip(2);
-        let (listener, port) = bound_listener(ip);
-        let words = filter(ip, port);
-        let mut args: Vec<&str> = vec!["--jsonl", "--count", "10"];
-        args.extend(words.iter().map(String::as_str));
-        let (tracer, _) = Tracer::start(reader, &args);
-        listener.listen(8).expect("listen");
-        let listener: TcpListener = listener.into();
-        let client = TcpStream::connect((ip, port)).expect("connect");
-        let client_port = client.local_addr().expect("addr").port();
-        let (server, _) = listener.accept().expect("accept");
-        let server = socket2::Socket::from(server);
-        server
-            .set_linger(Some(Duration::ZERO))
-            .expect("SO_LINGER 0");
-        drop(server);
-        let mut buf = [0u8; 1];
-        let mut client = client;
-        let got = client.read(&mut buf);
-        assert!(got.is_err(), "the client reads the reset: {got:?}");
-        drop(client);
-        drop(listener);
-        let (out, err, code) = tracer.finish(Duration::from_secs(20));
-        assert_eq!(code, 0, "{err:?}");
-        let events: Vec<Value> = out.iter().map(|l| json(l)).collect();
-        let resets: Vec<(String, u64, u64)> = events
-            .iter()
-            .filter(|e| e["event"] != "state")
-            .map(|e| (step(e), port_of(e, "local"), port_of(e, "remote")))
-            .collect();
-        let (p, c) = (u64::from(port), u64::from(client_port));
-        assert_eq!(resets.len(), 2, "{events:#?}");
-        assert!(resets.contains(&("send_reset".into(), p, c)), "{resets:?}");
-        assert!(
-            resets.contains(&("receive_reset".into(), c, p)),
-            "{resets:?}"
-        );
-        let sent = events
-            .iter()
-            .find(|e| e["event"] == "send_reset")
-            .expect("sent");
-        assert_eq!(sent["pid"].as_u64(), Some(u64::from(std::process::id())));
-        let steps: Vec<String> = events.iter().map(step).collect();
-        assert_eq!(
-            steps.iter().filter(|s| *s == "ESTABLISHED>CLOSE").count(),
-            2,
-            "{steps:?}"
-        );
-    });
-}
+);
 
-#[test]
-fn state_words_narrow_and_go_to_the_kernel_ftrace() {
-    state_words_narrow_and_go_to_the_kernel("ftrace");
-}
+per_reader!(a_reset_shows_as_send_and_receive_reset, |reader, _env| {
+    let ip = test_ip(2);
+    let (listener, port) = bound_listener(ip);
+    let words = filter(ip, port);
+    let mut args: Vec<&str> = vec!["--jsonl", "--count", "10"];
+    args.extend(words.iter().map(String::as_str));
+    let (tracer, _) = Tracer::start(reader, &args);
+    listener.listen(8).expect("listen");
+    let listener: TcpListener = listener.into();
+    let client = TcpStream::connect((ip, port)).expect("connect");
+    let client_port = client.local_addr().expect("addr").port();
+    let (server, _) = listener.accept().expect("accept");
+    let server = socket2::Socket::from(server);
+    server
+        .set_linger(Some(Duration::ZERO))
+        .expect("SO_LINGER 0");
+    drop(server);
+    let mut buf = [0u8; 1];
+    let mut client = client;
+    let got = client.read(&mut buf);
+    assert!(got.is_err(), "the client reads the reset: {got:?}");
+    drop(client);
+    drop(listener);
+    let (out, err, code) = tracer.finish(Duration::from_secs(20));
+    assert_eq!(code, 0, "{err:?}");
+    let events: Vec<Value> = out.iter().map(|l| json(l)).collect();
+    let resets: Vec<(String, u64, u64)> = events
+        .iter()
+        .filter(|e| e["event"] != "state")
+        .map(|e| (step(e), port_of(e, "local"), port_of(e, "remote")))
+        .collect();
+    let (p, c) = (u64::from(port), u64::from(client_port));
+    assert_eq!(resets.len(), 2, "{events:#?}");
+    assert!(resets.contains(&("send_reset".into(), p, c)), "{resets:?}");
+    assert!(
+        resets.contains(&("receive_reset".into(), c, p)),
+        "{resets:?}"
+    );
+    let sent = events
+        .iter()
+        .find(|e| e["event"] == "send_reset")
+        .expect("sent");
+    assert_eq!(sent["pid"].as_u64(), Some(u64::from(std::process::id())));
+    let steps: Vec<String> = events.iter().map(step).collect();
+    assert_eq!(
+        steps.iter().filter(|s| *s == "ESTABLISHED>CLOSE").count(),
+        2,
+        "{steps:?}"
+    );
+});
 
-#[test]
-fn state_words_narrow_and_go_to_the_kernel_perf() {
-    state_words_narrow_and_go_to_the_kernel("perf");
-}
-
-fn state_words_narrow_and_go_to_the_kernel(reader: &'static str) {
-    if !ready(&format!(
-        "state_words_narrow_and_go_to_the_kernel ({reader})"
-    )) {
-        return;
-    }
-    let _turn = serial();
-    Sandbox::run(move |_env| {
-        let ip = test_ip(3);
-        let (listener, port) = bound_listener(ip);
-        let mut words = vec!["state".to_owned(), "syn-sent".to_owned()];
-        words.extend(filter(ip, port));
-        let mut args: Vec<&str> = vec!["--jsonl", "--count", "2"];
-        args.extend(words.iter().map(String::as_str));
-        let (tracer, said) = Tracer::start(reader, &args);
-        assert!(
-            said.iter()
-                .any(|l| l.contains("kernel filter on sock/inet_sock_set_state:")
-                    && l.contains("newstate == 2 || oldstate == 2")),
-            "{said:?}"
-        );
-        listener.listen(8).expect("listen");
-        let listener: TcpListener = listener.into();
-        let client = TcpStream::connect((ip, port)).expect("connect");
-        let (server, _) = listener.accept().expect("accept");
-        drop(client);
-        drop(server);
-        drop(listener);
-        let (out, err, code) = tracer.finish(Duration::from_secs(20));
-        assert_eq!(code, 0, "{err:?}");
-        let steps: Vec<String> = out.iter().map(|l| step(&json(l))).collect();
-        assert_eq!(steps, ["CLOSE>SYN_SENT", "SYN_SENT>ESTABLISHED"]);
-    });
-}
+per_reader!(state_words_narrow_and_go_to_the_kernel, |reader, _env| {
+    let ip = test_ip(3);
+    let (listener, port) = bound_listener(ip);
+    let mut words = vec!["state".to_owned(), "syn-sent".to_owned()];
+    words.extend(filter(ip, port));
+    let mut args: Vec<&str> = vec!["--jsonl", "--count", "2"];
+    args.extend(words.iter().map(String::as_str));
+    let (tracer, said) = Tracer::start(reader, &args);
+    assert!(
+        said.iter()
+            .any(|l| l.contains("kernel filter on sock/inet_sock_set_state:")
+                && l.contains("newstate == 2 || oldstate == 2")),
+        "{said:?}"
+    );
+    listener.listen(8).expect("listen");
+    let listener: TcpListener = listener.into();
+    let client = TcpStream::connect((ip, port)).expect("connect");
+    let (server, _) = listener.accept().expect("accept");
+    drop(client);
+    drop(server);
+    drop(listener);
+    let (out, err, code) = tracer.finish(Duration::from_secs(20));
+    assert_eq!(code, 0, "{err:?}");
+    let steps: Vec<String> = out.iter().map(|l| step(&json(l))).collect();
+    assert_eq!(steps, ["CLOSE>SYN_SENT", "SYN_SENT>ESTABLISHED"]);
+});
 
 /// Pins the calling thread to CPU 0 (the loopback receive runs where it
 /// was sent, so one ring gets the whole burst).
@@ -556,24 +550,9 @@ fn pin_to_cpu0() {
     }
 }
 
-#[test]
-fn lost_samples_are_counted_exactly_and_shown_ftrace() {
-    lost_samples_are_counted_exactly_and_shown("ftrace");
-}
-
-#[test]
-fn lost_samples_are_counted_exactly_and_shown_perf() {
-    lost_samples_are_counted_exactly_and_shown("perf");
-}
-
-fn lost_samples_are_counted_exactly_and_shown(reader: &'static str) {
-    if !ready(&format!(
-        "lost_samples_are_counted_exactly_and_shown ({reader})"
-    )) {
-        return;
-    }
-    let _turn = serial();
-    Sandbox::run(move |_env| {
+per_reader!(
+    lost_samples_are_counted_exactly_and_shown,
+    |reader, _env| {
         pin_to_cpu0();
         let ip = test_ip(4);
         let (listener, port) = bound_listener(ip);
@@ -645,8 +624,8 @@ fn lost_samples_are_counted_exactly_and_shown(reader: &'static str) {
                 .any(|l| l.contains(&format!("{lost} events lost"))),
             "{err:?}"
         );
-    });
-}
+    }
+);
 
 /// A copy of the recorded tracefs tree under a temporary directory.
 fn fixture_tree(name: &str) -> PathBuf {
@@ -832,150 +811,103 @@ fn json_needs_an_end() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-#[test]
-fn a_closed_stdout_ends_the_trace_with_0_ftrace() {
-    a_closed_stdout_ends_the_trace_with_0("ftrace");
-}
-
-#[test]
-fn a_closed_stdout_ends_the_trace_with_0_perf() {
-    a_closed_stdout_ends_the_trace_with_0("perf");
-}
-
-fn a_closed_stdout_ends_the_trace_with_0(reader: &'static str) {
-    if !ready(&format!("a_closed_stdout_ends_the_trace_with_0 ({reader})")) {
-        return;
-    }
-    let _turn = serial();
-    Sandbox::run(move |_env| {
-        let ip = test_ip(5);
-        let (listener, port) = bound_listener(ip);
-        let words = filter(ip, port);
-        let mut args: Vec<&str> = vec!["--jsonl"];
-        args.extend(words.iter().map(String::as_str));
-        let (tracer, _) = Tracer::start(reader, &args);
-        listener.listen(8).expect("listen");
-        let first = tracer.next(Duration::from_secs(10)).expect("one event");
-        assert_eq!(step(&json(&first)), "CLOSE>LISTEN");
-        // The reader thread stops at its next line and closes the pipe.
-        let mut tracer = tracer;
-        tracer.lines = mpsc::channel().1;
-        let _client = TcpStream::connect((ip, port)).expect("connect");
-        let end = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(s) = tracer.child.try_wait().expect("wait") {
-                break s;
-            }
-            assert!(
-                Instant::now() < end,
-                "trace did not end after its stdout closed"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        assert_eq!(status.code(), Some(0));
-        let said: Vec<String> = tracer.err.try_iter().collect();
+per_reader!(a_closed_stdout_ends_the_trace_with_0, |reader, _env| {
+    let ip = test_ip(5);
+    let (listener, port) = bound_listener(ip);
+    let words = filter(ip, port);
+    let mut args: Vec<&str> = vec!["--jsonl"];
+    args.extend(words.iter().map(String::as_str));
+    let (tracer, _) = Tracer::start(reader, &args);
+    listener.listen(8).expect("listen");
+    let first = tracer.next(Duration::from_secs(10)).expect("one event");
+    assert_eq!(step(&json(&first)), "CLOSE>LISTEN");
+    // The reader thread stops at its next line and closes the pipe.
+    let mut tracer = tracer;
+    tracer.lines = mpsc::channel().1;
+    let _client = TcpStream::connect((ip, port)).expect("connect");
+    let end = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = tracer.child.try_wait().expect("wait") {
+            break s;
+        }
         assert!(
-            said.iter()
-                .all(|l| !l.contains("error") && !l.contains("Broken pipe")),
-            "{said:?}"
+            Instant::now() < end,
+            "trace did not end after its stdout closed"
         );
-        drop(listener);
-    });
-}
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let said: Vec<String> = tracer.err.try_iter().collect();
+    assert!(
+        said.iter()
+            .all(|l| !l.contains("error") && !l.contains("Broken pipe")),
+        "{said:?}"
+    );
+    drop(listener);
+});
 
-#[test]
-fn a_lost_syn_shows_as_a_retransmit_ftrace() {
-    a_lost_syn_shows_as_a_retransmit("ftrace");
-}
-
-#[test]
-fn a_lost_syn_shows_as_a_retransmit_perf() {
-    a_lost_syn_shows_as_a_retransmit("perf");
-}
-
-fn a_lost_syn_shows_as_a_retransmit(reader: &'static str) {
-    if !ready(&format!("a_lost_syn_shows_as_a_retransmit ({reader})")) {
-        return;
+per_reader!(a_lost_syn_shows_as_a_retransmit, |reader, env| {
+    assert!(env.private_ns, "root runs in a private namespace");
+    // A veth whose peer is down drops what it is sent: a SYN to its
+    // subnet is never answered, and the kernel retransmits it (after
+    // 1 s). (No dummy module on this kernel.)
+    for args in [
+        &[
+            "link", "add", "sstrace0", "type", "veth", "peer", "name", "sstrace1",
+        ][..],
+        &["addr", "add", "10.77.9.1/24", "dev", "sstrace0"],
+        &["link", "set", "sstrace0", "up"],
+    ] {
+        let ok = env
+            .command("ip")
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "ip {args:?}");
     }
-    let _turn = serial();
-    Sandbox::run(move |env| {
-        assert!(env.private_ns, "root runs in a private namespace");
-        // A veth whose peer is down drops what it is sent: a SYN to its
-        // subnet is never answered, and the kernel retransmits it (after
-        // 1 s). (No dummy module on this kernel.)
-        for args in [
-            &[
-                "link", "add", "sstrace0", "type", "veth", "peer", "name", "sstrace1",
-            ][..],
-            &["addr", "add", "10.77.9.1/24", "dev", "sstrace0"],
-            &["link", "set", "sstrace0", "up"],
-        ] {
-            let ok = env
-                .command("ip")
-                .args(args)
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(ok, "ip {args:?}");
-        }
-        if reader == "perf" {
-            pin_to_cpu0();
-        }
-        let port = 40000 + (std::process::id() % 20000) as u16;
-        let words = format!("dport = :{port} and dst 10.77.9.9");
-        let mut args: Vec<&str> = vec!["-4", "--jsonl", "--count", "2"];
-        args.extend(words.split(' '));
-        let (tracer, said) = Tracer::start(reader, &args);
-        assert!(
-            said.iter()
-                .any(|l| l.contains("kernel filter on tcp/tcp_retransmit_skb:")
-                    && l.contains("family == 2")
-                    && l.contains(&format!("dport == {port}"))),
-            "{said:?}"
-        );
-        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-            .expect("socket");
-        s.set_nonblocking(true).expect("nonblocking");
-        let to = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(10, 77, 9, 9), port));
-        let _ = s.connect(&to.into());
-        if reader == "perf" {
-            // The retransmit fires from the timer softirq of the CPU that
-            // armed it, 1 s later: perf on this kernel loses it when that
-            // CPU is idle (README, Trace), so that CPU is kept busy here
-            // (bounded, 3 s). The ftrace reader needs no help.
-            let end = Instant::now() + Duration::from_secs(3);
-            while Instant::now() < end {
-                std::hint::spin_loop();
-            }
-        }
-        let (out, err, code) = tracer.finish(Duration::from_secs(20));
-        assert_eq!(code, 0, "{err:?}");
-        let steps: Vec<String> = out.iter().map(|l| step(&json(l))).collect();
-        assert_eq!(steps, ["CLOSE>SYN_SENT", "retransmit"]);
-        let r = json(&out[1]);
-        assert_eq!(r["socket"]["state"], "SYN_SENT", "{r}");
-        assert_eq!(r["socket"]["remote"]["addr"], "10.77.9.9", "{r}");
-        drop(s);
-    });
-}
-
-#[test]
-fn ipv6_connections_decode_with_their_addresses_ftrace() {
-    ipv6_connections_decode_with_their_addresses("ftrace");
-}
-
-#[test]
-fn ipv6_connections_decode_with_their_addresses_perf() {
-    ipv6_connections_decode_with_their_addresses("perf");
-}
-
-fn ipv6_connections_decode_with_their_addresses(reader: &'static str) {
-    if !ready(&format!(
-        "ipv6_connections_decode_with_their_addresses ({reader})"
-    )) {
-        return;
+    if reader == "perf" {
+        pin_to_cpu0();
     }
-    let _turn = serial();
-    Sandbox::run(move |_env| {
+    let port = 40000 + (std::process::id() % 20000) as u16;
+    let words = format!("dport = :{port} and dst 10.77.9.9");
+    let mut args: Vec<&str> = vec!["-4", "--jsonl", "--count", "2"];
+    args.extend(words.split(' '));
+    let (tracer, said) = Tracer::start(reader, &args);
+    assert!(
+        said.iter()
+            .any(|l| l.contains("kernel filter on tcp/tcp_retransmit_skb:")
+                && l.contains("family == 2")
+                && l.contains(&format!("dport == {port}"))),
+        "{said:?}"
+    );
+    let s =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    s.set_nonblocking(true).expect("nonblocking");
+    let to = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(10, 77, 9, 9), port));
+    let _ = s.connect(&to.into());
+    if reader == "perf" {
+        // The retransmit fires from the timer softirq of the CPU that
+        // armed it, 1 s later: perf on this kernel loses it when that
+        // CPU is idle (README, Trace), so that CPU is kept busy here
+        // (bounded, 3 s). The ftrace reader needs no help.
+        let end = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < end {
+            std::hint::spin_loop();
+        }
+    }
+    let (out, err, code) = tracer.finish(Duration::from_secs(20));
+    assert_eq!(code, 0, "{err:?}");
+    let steps: Vec<String> = out.iter().map(|l| step(&json(l))).collect();
+    assert_eq!(steps, ["CLOSE>SYN_SENT", "retransmit"]);
+    let r = json(&out[1]);
+    assert_eq!(r["socket"]["state"], "SYN_SENT", "{r}");
+    assert_eq!(r["socket"]["remote"]["addr"], "10.77.9.9", "{r}");
+    drop(s);
+});
+
+per_reader!(
+    ipv6_connections_decode_with_their_addresses,
+    |reader, _env| {
         let s = socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::STREAM, None)
             .expect("socket");
         s.set_only_v6(true).expect("v6only");
@@ -1016,36 +948,14 @@ fn ipv6_connections_decode_with_their_addresses(reader: &'static str) {
         let est = &events[2];
         assert_eq!(est["socket"]["local"]["addr"], "::1", "{est}");
         drop(client);
-    });
-}
+    }
+);
 
 /// The tracefs instance of a tracer child.
 fn instance_of(child: &Child) -> PathBuf {
     Path::new(TRACEFS)
         .join("instances")
         .join(format!("sockscope-{}", child.id()))
-}
-
-/// Waits, sleeping (the CPUs stay idle: the point of the test that uses
-/// it), at most 10 s, until a socket on `local_port` is in `state_hex`.
-fn sleep_for_state(local_port: u16, state_hex: &str) {
-    let end = Instant::now() + Duration::from_secs(10);
-    loop {
-        let found = std::fs::read_to_string("/proc/thread-self/net/tcp").is_ok_and(|t| {
-            t.lines().skip(1).any(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                f.len() > 3 && f[1].ends_with(&format!(":{local_port:04X}")) && f[3] == state_hex
-            })
-        });
-        if found {
-            return;
-        }
-        assert!(
-            Instant::now() < end,
-            "no socket on port {local_port} reached state {state_hex}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// The seed story (README) on a quiet machine, nothing pinned or kept
