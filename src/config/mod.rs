@@ -775,6 +775,23 @@ fn live_bounds(cli: &Cli) -> Result<(), ConfigError> {
         (tracing && cli.packet, "-0", TCP_TRANSITIONS),
         (tracing && cli.mptcp, "-M", TCP_TRANSITIONS),
         (
+            tracing && (!cli.net.is_empty() || cli.all_netns || !cli.container.is_empty()),
+            if !cli.net.is_empty() {
+                "-N"
+            } else if cli.all_netns {
+                "--all-netns"
+            } else {
+                "--container"
+            },
+            "the tracepoints do not say which network namespace a socket is in: \
+             trace hears every namespace's; narrow it by address or port",
+        ),
+        (
+            tracing && (!cli.pid.is_empty() || cli.comm.is_some() || cli.process.is_some()),
+            "--pid, --comm or --process",
+            "most transitions run in softirq, where no process is known",
+        ),
+        (
             cli.summary && cli.command.as_ref().is_some_and(Command::is_live),
             "-s",
             "-s is a view of its own",
@@ -1097,6 +1114,12 @@ mod tests {
         };
         assert_eq!(refused(&["trace", "-u"]), "-u");
         assert_eq!(refused(&["trace", "-x"]), "-x");
+        assert_eq!(refused(&["trace", "-N", "x"]), "-N");
+        assert_eq!(refused(&["trace", "--all-netns"]), "--all-netns");
+        assert_eq!(
+            refused(&["trace", "--pid", "1"]),
+            "--pid, --comm or --process"
+        );
         assert_eq!(refused(&["-c", "trace"]), "-c");
         assert_eq!(refused(&["trace", "--interval", "1"]), "--interval");
         assert_eq!(refused(&["-tan", "--count", "1"]), "--count");
