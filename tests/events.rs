@@ -70,10 +70,11 @@ fn take(rx: &mpsc::Receiver<String>, n: usize, limit: Duration) -> Vec<String> {
     got
 }
 
-/// NETLINK_SOCK_DIAG sockets bound to multicast groups in the namespace
-/// of `pid` (/proc/PID/net/netlink: Eth 4, Groups not zero).
-fn subscribers(pid: u32) -> usize {
-    std::fs::read_to_string(format!("/proc/{pid}/net/netlink"))
+/// NETLINK_SOCK_DIAG sockets bound to multicast groups in a
+/// `/proc/.../net/netlink` table (Eth 4, Groups not zero); 0 when it
+/// cannot be read.
+fn subscribers_listed(table: &str) -> usize {
+    std::fs::read_to_string(table)
         .map(|t| {
             t.lines()
                 .skip(1)
@@ -84,6 +85,11 @@ fn subscribers(pid: u32) -> usize {
                 .count()
         })
         .unwrap_or(0)
+}
+
+/// Subscribers in the namespace of `pid`.
+fn subscribers(pid: u32) -> usize {
+    subscribers_listed(&format!("/proc/{pid}/net/netlink"))
 }
 
 #[test]
@@ -335,19 +341,7 @@ fn events_subcommand_counts_and_carries_final_tcp_info() {
 
 /// NETLINK_SOCK_DIAG multicast subscribers in `ns`.
 fn subscribers_in(ns: &TestNetns) -> usize {
-    ns.enter(|| {
-        std::fs::read_to_string("/proc/thread-self/net/netlink")
-            .map(|t| {
-                t.lines()
-                    .skip(1)
-                    .filter(|l| {
-                        let f: Vec<&str> = l.split_whitespace().collect();
-                        f.get(1) == Some(&"4") && f.get(3).is_some_and(|g| *g != "00000000")
-                    })
-                    .count()
-            })
-            .unwrap_or(0)
-    })
+    ns.enter(|| subscribers_listed("/proc/thread-self/net/netlink"))
 }
 
 /// The kernel lets any user join sock_diag's destroy groups (README said
