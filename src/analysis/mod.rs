@@ -9,6 +9,7 @@
 //! they are the run's tally of the dump, with no judgement to type.
 
 pub mod listeners;
+pub mod metrics;
 pub mod ports;
 pub mod watch;
 pub mod who;

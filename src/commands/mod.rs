@@ -9,7 +9,9 @@ pub mod events;
 pub mod kill;
 pub mod list;
 pub mod listeners;
+pub mod metrics;
 pub mod ports;
+pub mod serve;
 pub mod summary;
 pub mod trace;
 pub mod watch;
@@ -385,6 +387,8 @@ fn dispatch(config: &Config, failed: &Cell<bool>) -> Result<Outcome, CommandErro
         Mode::Diag { path } => diag::run(&cx, path),
         Mode::Watch => watch::run(&cx),
         Mode::Trace => trace::run(&cx),
+        Mode::Metrics(options) => metrics::run(&cx, options),
+        Mode::Serve(options) => serve::run(&cx, options),
     }
 }
 

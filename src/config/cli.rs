@@ -734,6 +734,86 @@ pub enum Command {
     /// first, with their TIME_WAIT share. Warns at 50 %, critical at 90 %.
     /// Exit 1 when a destination is critical.
     Ports,
+
+    /// Socket metrics for Prometheus, once (issue 17).
+    ///
+    /// One exposition of the families README's "Metrics" lists: sockets by
+    /// protocol, family and state; each listener's accept queue, backlog,
+    /// fullness, half-open and unaccepted connections; the TcpExt listen
+    /// counters; ephemeral port use per destination; TIME_WAIT per remote;
+    /// CLOSE_WAIT per process. Prometheus text (0.0.4) on stdout, or with
+    /// --output FILE written atomically for node_exporter's textfile
+    /// collector.
+    Metrics(MetricsArgs),
+
+    /// Serve the metrics over HTTP for Prometheus to scrape (issue 17).
+    ///
+    /// /metrics (OpenMetrics or Prometheus text, by the Accept header) and
+    /// /healthz, nothing else. Each scrape reads the kernel afresh, at most
+    /// once per --min-interval and one read at a time. Listens on loopback
+    /// unless --listen says otherwise; TLS and basic authentication come
+    /// from --web.config.file (the exporters' web configuration).
+    Serve(ServeArgs),
+}
+
+/// What both `metrics` and `serve` export (issue 17).
+#[derive(Debug, Args, Clone)]
+pub struct ExportArgs {
+    /// At most N series per per-address or per-process family (listeners,
+    /// destinations, remotes, processes), the largest kept.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+
+    /// At most N series in all; what is left out is counted in
+    /// sockscope_series_dropped_total.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_series: usize,
+
+    /// Also export round-trip times and retransmits per remote address,
+    /// from each connection's tcp_info.
+    #[arg(long)]
+    pub tcp_info: bool,
+}
+
+/// Arguments of `metrics`.
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    #[command(flatten)]
+    pub export: ExportArgs,
+
+    /// Write the exposition to FILE (a temporary file beside it, then
+    /// renamed): for node_exporter's textfile collector directory.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+
+    /// OpenMetrics 1.0 text instead of Prometheus text 0.0.4.
+    #[arg(long)]
+    pub openmetrics: bool,
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub export: ExportArgs,
+
+    /// ADDR:PORT to listen on ([::1]:PORT for IPv6).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9877")]
+    pub listen: String,
+
+    /// The least time between two reads of the kernel; a scrape in between
+    /// is served the last result. Units ms, s, m (default s).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = super::live::parse_duration)]
+    pub min_interval: std::time::Duration,
+
+    /// The web configuration file that Prometheus exporters share (TLS,
+    /// basic authentication): exporter-toolkit's format.
+    #[arg(
+        long = "web.config.file",
+        visible_alias = "web-config-file",
+        value_name = "FILE"
+    )]
+    pub web_config_file: Option<std::path::PathBuf>,
 }
 
 impl Cli {
@@ -751,6 +831,15 @@ impl Command {
     /// `watch`, `events`, `trace`: views that take the listing's flags.
     pub fn is_live(&self) -> bool {
         self.live_args().is_some()
+    }
+
+    /// `metrics`, `serve`: what they export.
+    pub fn export_args(&self) -> Option<&ExportArgs> {
+        match self {
+            Command::Metrics(a) => Some(&a.export),
+            Command::Serve(a) => Some(&a.export),
+            _ => None,
+        }
     }
 
     /// The filter words of a live view.
@@ -771,6 +860,8 @@ impl Command {
             Command::Watch(_) => "watch",
             Command::Events(_) => "events",
             Command::Trace(_) => "trace",
+            Command::Metrics(_) => "metrics",
+            Command::Serve(_) => "serve",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod hints;
 pub mod kill;
 pub mod kinds;
 pub mod live;
+pub mod metrics;
 pub mod netns;
 pub mod trace;
 
@@ -57,6 +58,10 @@ pub enum Mode {
     Watch,
     /// `trace`: every TCP state change from the kernel's tracepoints.
     Trace,
+    /// `metrics`: one Prometheus exposition (issue 17).
+    Metrics(metrics::MetricsOptions),
+    /// `serve`: the exposition over HTTP (issue 17).
+    Serve(metrics::ServeOptions),
 }
 
 /// The command line asked for something impossible.
@@ -114,6 +119,9 @@ pub enum ConfigError {
          enough (`state all` selects every socket on purpose)"
     )]
     KillWithoutSelection,
+    /// `serve --listen`.
+    #[error("invalid --listen {text:?}: {reason}")]
+    Listen { text: String, reason: String },
     /// A flag the subcommand would otherwise ignore.
     #[error("{flag} cannot be used with {view}: {why}")]
     NotForView {
@@ -385,6 +393,12 @@ impl Config {
                 StateSet::every(),
             ),
             Some(Command::Ports) => (Mode::Ports, StateSet::all()),
+            // Every state is counted; the listeners are needed for their
+            // queues and the ephemeral ports.
+            Some(Command::Metrics(_) | Command::Serve(_)) => (
+                metrics::options(cli.command.as_ref())?.ok_or(ConfigError::NoKinds)?,
+                StateSet::every(),
+            ),
             // The live views list what the listing would.
             _ if cli.summary => (Mode::Summary, StateSet::all()),
             // ss: -a wins over -l; neither shows connected sockets only.
@@ -451,13 +465,20 @@ impl Config {
         let is_who = matches!(mode, Mode::Who(_));
         // The explain views read TCP (why-bind: UDP with -u) and need owners.
         let explain = matches!(mode, Mode::Listeners | Mode::WhyBind { .. } | Mode::Ports);
+        // The exports name each listener's and CLOSE_WAIT socket's process.
+        let export = matches!(mode, Mode::Metrics(_) | Mode::Serve(_));
         let protocols = match &mode {
             Mode::Listeners | Mode::Ports => vec![Protocol::Tcp],
             Mode::WhyBind { .. } if cli.udp && !cli.tcp => vec![Protocol::Udp],
             Mode::WhyBind { .. } | Mode::Diag { .. } | Mode::Trace => vec![Protocol::Tcp],
             // A raw socket holds no port; -s counts TCP and UDP; -K and -E
             // act on TCP and UDP.
-            Mode::Who(_) | Mode::Summary | Mode::Kill { .. } | Mode::Events => protocols
+            Mode::Who(_)
+            | Mode::Summary
+            | Mode::Kill { .. }
+            | Mode::Events
+            | Mode::Metrics(_)
+            | Mode::Serve(_) => protocols
                 .into_iter()
                 .filter(|p| matches!(p, Protocol::Tcp | Protocol::Udp))
                 .collect(),
@@ -482,7 +503,8 @@ impl Config {
             || cli.threads
             || process.is_some()
             || is_who
-            || (explain && mode != Mode::Ports))
+            || (explain && mode != Mode::Ports)
+            || export)
             && !ownerless;
         let owners = (processes || needs_owners).then(|| OwnerOptions {
             proc_root: proc_root.clone(),
@@ -840,12 +862,13 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
         matches!(command, Command::WhyBind(_)),
         matches!(command, Command::Listeners),
     );
+    let export = command.export_args().is_some();
     const STATES: &str = "the view reads the states it needs";
     const TCP_ONLY: &str = "the view shows TCP sockets only";
     const NO_TABLE: &str = "the view has no socket table";
-    let refused: [(bool, &'static str, &'static str); 15] = [
+    let refused: [(bool, &'static str, &'static str); 17] = [
         (cli.unix, "-x", "the view does not read UNIX sockets"),
-        (cli.udp && !(who || why_bind), "-u", TCP_ONLY),
+        (cli.udp && !(who || why_bind || export), "-u", TCP_ONLY),
         (
             cli.udp && cli.tcp && why_bind,
             "-t with -u",
@@ -864,6 +887,16 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
             cli.processes && view == "ports",
             "-p",
             "the view shows no owners",
+        ),
+        (
+            cli.processes && export,
+            "-p",
+            "the exposition always names processes",
+        ),
+        (
+            (cli.json || cli.jsonl) && export,
+            if cli.json { "--json" } else { "--jsonl" },
+            "the exposition is Prometheus text (metrics --openmetrics for OpenMetrics)",
         ),
         (cli.extended && !(who || why_bind), "-e", NO_TABLE),
         (cli.options && !(who || why_bind), "-o", NO_TABLE),
@@ -948,7 +981,9 @@ fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<
         | Mode::Listeners
         | Mode::Kill { .. }
         | Mode::Events
-        | Mode::Diag { .. } => None,
+        | Mode::Diag { .. }
+        | Mode::Metrics(_)
+        | Mode::Serve(_) => None,
     };
     match (user.cloned(), view) {
         (Some(u), Some(v)) => Some(Expr::and(u, v)),

@@ -15,6 +15,7 @@ pub mod events;
 pub mod grid;
 pub mod json;
 pub mod listeners;
+pub mod metrics;
 pub mod ports;
 pub mod small_table;
 pub mod ss_format;
