@@ -17,3 +17,11 @@ pub struct ExporterTotals {
     /// Series left out by `--top` or `--max-series`, per family name.
     pub dropped: BTreeMap<&'static str, u64>,
 }
+
+/// One read of the kernel, every family counted (skeleton: the metrics
+/// part fills it in).
+#[derive(Debug, Default, Clone)]
+pub struct Scrape {
+    /// Inet records read, every namespace together.
+    pub sockets_read: u64,
+}

@@ -42,16 +42,10 @@ impl From<&ExportArgs> for ExportOptions {
     }
 }
 
-/// The text format of an exposition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exposition {
-    /// Prometheus text format 0.0.4 (`text/plain; version=0.0.4`): what
-    /// node_exporter's textfile collector and `promtool check metrics`
-    /// read.
-    Prometheus,
-    /// OpenMetrics 1.0 text (`application/openmetrics-text; version=1.0.0`).
-    OpenMetrics,
-}
+/// The text format of an exposition: Prometheus text 0.0.4 (what
+/// node_exporter's textfile collector and `promtool check metrics` read)
+/// or OpenMetrics 1.0.
+pub use crate::output::metrics::Format as Exposition;
 
 /// `metrics`: one exposition, to stdout or to a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
