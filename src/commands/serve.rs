@@ -1,8 +1,143 @@
 //! `serve` (issue 17): the exposition over HTTP, for Prometheus to scrape.
+//!
+//! The endpoint itself (listener, connections, TLS, basic authentication)
+//! is [`crate::source::http`]; this module owns the reads of the kernel.
+//! They happen on the command's thread only (the namespace loop changes
+//! the calling thread's network namespace, and [`Context`] is not shared):
+//! connection threads send each authenticated `/metrics` request over a
+//! channel, and this thread answers it from the last read when that is
+//! younger than `--min-interval`, else reads again ([`metrics::scrape`]).
+//! One request at a time, so one read at a time by construction: a scrape
+//! storm reads the kernel at most once per interval. A failed read is an
+//! HTTP 500 with its message (and `sockscope_scrape_errors_total` grows);
+//! it is kept for the interval too, so failures cannot hammer the host.
+//!
+//! SIGTERM and SIGINT are read from a signalfd that the accepting thread
+//! polls beside its listener ([`crate::source::signals::Stops`]): it stops
+//! accepting and closes the port, the connections in flight are answered,
+//! then the run ends, with status 0 for SIGTERM; by SIGINT it dies as every
+//! sockscope run does (the shell sees 130).
 
-use super::{CommandError, Context, Outcome};
-use crate::config::metrics::ServeOptions;
+use std::sync::{Arc, mpsc};
+use std::time::Instant;
 
-pub fn run(_cx: &Context<'_>, _options: &ServeOptions) -> Result<Outcome, CommandError> {
+use nix::sys::signal::Signal;
+
+use super::{CommandError, Context, Outcome, metrics};
+use crate::analysis::metrics::{ExporterTotals, Scrape};
+use crate::config::metrics::{ExportOptions, ServeOptions};
+use crate::output;
+use crate::output::console;
+use crate::output::metrics::Format;
+use crate::source::http::{Answer, MetricsRequest, Security, Server, Wanted};
+use crate::source::signals::Stops;
+
+/// What the serving thread keeps between requests: the exporter's own
+/// counters, the last read and its expositions, encoded when first asked.
+struct Exporter<'o> {
+    export: &'o ExportOptions,
+    options: &'o ServeOptions,
+    totals: ExporterTotals,
+    /// When the last read started; `None` before the first.
+    read_at: Option<Instant>,
+    /// The last read, or its error's message.
+    last: Result<Scrape, String>,
+    /// The last read encoded: Prometheus text, OpenMetrics.
+    bodies: [Option<Arc<[u8]>>; 2],
+}
+
+impl Exporter<'_> {
+    /// Answers one request, reading the kernel first when the last read is
+    /// older than `--min-interval`.
+    fn answer(&mut self, cx: &Context<'_>, request: MetricsRequest) {
+        let fresh = self
+            .read_at
+            .is_some_and(|at| at.elapsed() < self.options.min_interval);
+        if !fresh {
+            self.read_at = Some(Instant::now());
+            self.bodies = [None, None];
+            self.last = metrics::scrape(cx, self.export, &mut self.totals).map_err(|e| {
+                self.totals.errors += 1;
+                e.message()
+            });
+        }
+        let format = match request.wanted {
+            Wanted::PrometheusText => Format::Prometheus,
+            Wanted::OpenMetrics => Format::OpenMetrics,
+        };
+        let answer = match &self.last {
+            Err(text) => Answer::Failed(text.clone()),
+            Ok(scrape) => {
+                let slot = &mut self.bodies[usize::from(format == Format::OpenMetrics)];
+                let totals = &self.totals;
+                let body = slot
+                    .get_or_insert_with(|| {
+                        Arc::from(output::metrics::encode(scrape, totals, format))
+                    })
+                    .clone();
+                Answer::Exposition {
+                    content_type: format.content_type(),
+                    body,
+                }
+            }
+        };
+        request.answer(answer);
+    }
+}
+
+/// The warning for an endpoint reachable beyond loopback without TLS or
+/// basic authentication (`None` on loopback or with both).
+fn exposure(server: &Server, tls: bool, auth: bool) -> Option<String> {
+    let addr = server.local_addr();
+    if addr.ip().to_canonical().is_loopback() {
+        return None;
+    }
+    let what = match (tls, auth) {
+        (true, true) => return None,
+        (false, false) => {
+            "without TLS or basic authentication: whoever reaches it reads process names and \
+             addresses"
+        }
+        (true, false) => {
+            "without basic authentication: whoever reaches it reads process names and addresses"
+        }
+        (false, true) => "without TLS: passwords and metrics cross the network in clear",
+    };
+    Some(format!(
+        "warning: serving on {addr}, beyond loopback, {what} (--web.config.file sets TLS and \
+         basic_auth_users)"
+    ))
+}
+
+pub fn run(cx: &Context<'_>, options: &ServeOptions) -> Result<Outcome, CommandError> {
+    let security = Security::load(options.web_config.as_deref())?;
+    let (tls, auth) = (security.tls(), security.authenticates());
+    // Blocked before the server's threads start: they inherit the mask, so
+    // a stop signal is read from the signalfd, never delivered to them.
+    let stops = Stops::open()?;
+    let server = Server::bind(options.listen, security)?;
+    let mut said = vec![format!("serving {}", server.url())];
+    said.extend(exposure(&server, tls, auth));
+    console::notes(&said);
+    let (requests, arrived) = mpsc::channel();
+    let running = server.start(stops, requests)?;
+    let mut exporter = Exporter {
+        export: &options.export,
+        options,
+        totals: ExporterTotals::default(),
+        read_at: None,
+        last: Ok(Scrape::default()),
+        bodies: [None, None],
+    };
+    // Until the accepting thread has stopped and every connection in
+    // flight has been answered (each holds a sender).
+    for request in arrived {
+        exporter.answer(cx, request);
+    }
+    let (mut stops, ended) = running.finish();
+    ended?;
+    if stops.pending()? == Some(Signal::SIGINT) {
+        stops.die_by(Signal::SIGINT);
+    }
     Ok(Outcome::Shown)
 }
