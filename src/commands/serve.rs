@@ -116,8 +116,9 @@ pub fn run(cx: &Context<'_>, options: &ServeOptions) -> Result<Outcome, CommandE
     // a stop signal is read from the signalfd, never delivered to them.
     let stops = Stops::open()?;
     let server = Server::bind(options.listen, security)?;
-    let mut said = vec![format!("serving {}", server.url())];
-    said.extend(exposure(&server, tls, auth));
+    // The serving line last: whoever waits for it has every line before.
+    let mut said: Vec<String> = exposure(&server, tls, auth).into_iter().collect();
+    said.push(format!("serving {}", server.url()));
     console::notes(&said);
     let (requests, arrived) = mpsc::channel();
     let running = server.start(stops, requests)?;
