@@ -821,3 +821,32 @@ fn listening_beyond_loopback_without_protection_is_warned_about() {
         drop(dir);
     });
 }
+
+#[test]
+fn at_most_16_connections_at_a_time() {
+    Sandbox::run(|env| {
+        let s = Served::start(env, &["--listen", "127.0.0.1:0"]);
+        // 16 clients that say nothing hold every slot (for the head's 10 s).
+        let idle: Vec<TcpStream> = (0..16)
+            .map(|_| TcpStream::connect(s.addr).expect("connect"))
+            .collect();
+        // Accepted in order after them, the 17th is closed at once: no
+        // answer, though its request is complete.
+        let refused = try_exchange(s.addr, b"GET /healthz HTTP/1.1\r\n\r\n");
+        assert!(refused.is_err(), "{refused:?}");
+        // The idle ones leave: their slots come back (bounded retries: the
+        // server sees them leave asynchronously).
+        drop(idle);
+        let mut tries = 0;
+        let answered = loop {
+            tries += 1;
+            match try_exchange(s.addr, b"GET /healthz HTTP/1.1\r\n\r\n") {
+                Ok(r) => break r,
+                Err(e) if tries >= 100 => panic!("no slot came back: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        };
+        assert_eq!(answered.status, 200);
+        assert_eq!(s.stop(libc::SIGTERM).code(), Some(0));
+    });
+}

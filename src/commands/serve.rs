@@ -19,13 +19,13 @@
 //! sockscope run does (the shell sees 130).
 
 use std::sync::{Arc, mpsc};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
 use super::{CommandError, Context, Outcome, metrics};
 use crate::analysis::metrics::{ExporterTotals, Scrape};
-use crate::config::metrics::{ExportOptions, ServeOptions};
+use crate::config::metrics::ServeOptions;
 use crate::output;
 use crate::output::console;
 use crate::output::metrics::Format;
@@ -34,9 +34,8 @@ use crate::source::signals::Stops;
 
 /// What the serving thread keeps between requests: the exporter's own
 /// counters, the last read and its expositions, encoded when first asked.
-struct Exporter<'o> {
-    export: &'o ExportOptions,
-    options: &'o ServeOptions,
+struct Exporter {
+    min_interval: Duration,
     totals: ExporterTotals,
     /// When the last read started; `None` before the first.
     read_at: Option<Instant>,
@@ -46,17 +45,31 @@ struct Exporter<'o> {
     bodies: [Option<Arc<[u8]>>; 2],
 }
 
-impl Exporter<'_> {
-    /// Answers one request, reading the kernel first when the last read is
-    /// older than `--min-interval`.
-    fn answer(&mut self, cx: &Context<'_>, request: MetricsRequest) {
+impl Exporter {
+    fn new(min_interval: Duration) -> Exporter {
+        Exporter {
+            min_interval,
+            totals: ExporterTotals::default(),
+            read_at: None,
+            last: Ok(Scrape::default()),
+            bodies: [None, None],
+        }
+    }
+
+    /// Answers one request, reading the kernel first (`read`) when the
+    /// last read is older than `--min-interval`.
+    fn answer(
+        &mut self,
+        request: MetricsRequest,
+        read: impl FnOnce(&mut ExporterTotals) -> Result<Scrape, CommandError>,
+    ) {
         let fresh = self
             .read_at
-            .is_some_and(|at| at.elapsed() < self.options.min_interval);
+            .is_some_and(|at| at.elapsed() < self.min_interval);
         if !fresh {
             self.read_at = Some(Instant::now());
             self.bodies = [None, None];
-            self.last = metrics::scrape(cx, self.export, &mut self.totals).map_err(|e| {
+            self.last = read(&mut self.totals).map_err(|e| {
                 self.totals.errors += 1;
                 e.message()
             });
@@ -122,18 +135,13 @@ pub fn run(cx: &Context<'_>, options: &ServeOptions) -> Result<Outcome, CommandE
     console::notes(&said);
     let (requests, arrived) = mpsc::channel();
     let running = server.start(stops, requests)?;
-    let mut exporter = Exporter {
-        export: &options.export,
-        options,
-        totals: ExporterTotals::default(),
-        read_at: None,
-        last: Ok(Scrape::default()),
-        bodies: [None, None],
-    };
+    let mut exporter = Exporter::new(options.min_interval);
     // Until the accepting thread has stopped and every connection in
     // flight has been answered (each holds a sender).
     for request in arrived {
-        exporter.answer(cx, request);
+        exporter.answer(request, |totals| {
+            metrics::scrape(cx, &options.export, totals)
+        });
     }
     let (mut stops, ended) = running.finish();
     ended?;
@@ -141,4 +149,73 @@ pub fn run(cx: &Context<'_>, options: &ServeOptions) -> Result<Outcome, CommandE
         stops.die_by(Signal::SIGINT);
     }
     Ok(Outcome::Shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    fn ask(exporter: &mut Exporter, wanted: Wanted, fail: bool, reads: &mut u32) -> Answer {
+        let (request, answer) = MetricsRequest::new(wanted);
+        exporter.answer(request, |totals| {
+            *reads += 1;
+            totals.kernel_reads += 1;
+            if fail {
+                Err(io::Error::other("netlink said no").into())
+            } else {
+                Ok(Scrape::default())
+            }
+        });
+        answer.try_recv().expect("answered at once")
+    }
+
+    #[test]
+    fn a_failed_read_is_a_500_counted_once_per_interval() {
+        let mut reads = 0;
+        let mut e = Exporter::new(Duration::from_secs(3600));
+        for _ in 0..3 {
+            match ask(&mut e, Wanted::PrometheusText, true, &mut reads) {
+                Answer::Failed(text) => assert_eq!(text, "netlink said no"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((reads, e.totals.errors, e.totals.kernel_reads), (1, 1, 1));
+    }
+
+    #[test]
+    fn reads_again_once_the_interval_has_passed_and_recovers() {
+        let mut reads = 0;
+        let mut e = Exporter::new(Duration::ZERO);
+        assert!(matches!(
+            ask(&mut e, Wanted::PrometheusText, true, &mut reads),
+            Answer::Failed(_)
+        ));
+        let Answer::Exposition { content_type, body } =
+            ask(&mut e, Wanted::OpenMetrics, false, &mut reads)
+        else {
+            panic!("no exposition")
+        };
+        assert_eq!(content_type, Format::OpenMetrics.content_type());
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("sockscope_kernel_reads_total 2"), "{text}");
+        assert_eq!((reads, e.totals.errors), (2, 1));
+    }
+
+    #[test]
+    fn one_read_serves_both_formats_within_the_interval() {
+        let mut reads = 0;
+        let mut e = Exporter::new(Duration::from_secs(3600));
+        let a = ask(&mut e, Wanted::PrometheusText, false, &mut reads);
+        let b = ask(&mut e, Wanted::OpenMetrics, false, &mut reads);
+        let c = ask(&mut e, Wanted::PrometheusText, false, &mut reads);
+        assert_eq!(reads, 1);
+        let body = |a: &Answer| match a {
+            Answer::Exposition { body, .. } => body.clone(),
+            Answer::Failed(t) => panic!("{t}"),
+        };
+        assert_ne!(body(&a), body(&b));
+        // The encoded answer is kept, not encoded again.
+        assert!(Arc::ptr_eq(&body(&a), &body(&c)));
+    }
 }

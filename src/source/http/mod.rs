@@ -252,6 +252,13 @@ pub struct MetricsRequest {
 }
 
 impl MetricsRequest {
+    /// A request as a connection makes it, and where its answer arrives
+    /// (for the tests of the thread that answers).
+    pub fn new(wanted: Wanted) -> (MetricsRequest, mpsc::Receiver<Answer>) {
+        let (reply, answer) = mpsc::sync_channel(1);
+        (MetricsRequest { wanted, reply }, answer)
+    }
+
     /// Sends the answer back to the connection (gone already: no matter).
     pub fn answer(self, answer: Answer) {
         let _ = self.reply.send(answer);
@@ -696,11 +703,7 @@ fn respond(
 
 /// Hands a `/metrics` request to the command's thread and waits for it.
 fn metrics(req: &Request, requests: &mpsc::Sender<MetricsRequest>) -> Response {
-    let (reply, answer) = mpsc::sync_channel(1);
-    let request = MetricsRequest {
-        wanted: Wanted::negotiate(req.accept.as_deref()),
-        reply,
-    };
+    let (request, answer) = MetricsRequest::new(Wanted::negotiate(req.accept.as_deref()));
     if requests.send(request).is_err() {
         return Response::text(Status::Unavailable, Status::Unavailable.text());
     }
