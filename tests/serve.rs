@@ -522,7 +522,7 @@ fn sigterm_ends_it_with_0_and_frees_the_port_sigint_as_every_run() {
 }
 
 #[test]
-fn a_busy_port_exits_3_with_the_why_bind_hint() {
+fn a_busy_port_exits_3_with_the_why_bind_hint_an_absent_address_2() {
     Sandbox::run(|env| {
         let held = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = held.local_addr().unwrap().port();
@@ -535,6 +535,16 @@ fn a_busy_port_exits_3_with_the_why_bind_hint() {
             err.contains(&format!(
                 "address in use; sockscope why-bind {port} tells what holds it"
             )),
+            "{err}"
+        );
+        // An address no interface has (TEST-NET-1): the user's mistake.
+        let mut c = command(env);
+        c.args(["serve", "--listen", "192.0.2.1:0"]);
+        let out = output_bounded(c, "serve on an address not here");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("cannot listen on 192.0.2.1:0: no interface"),
             "{err}"
         );
     });
