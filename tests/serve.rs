@@ -860,3 +860,119 @@ fn at_most_16_connections_at_a_time() {
         assert_eq!(s.stop(libc::SIGTERM).code(), Some(0));
     });
 }
+
+/// A child killed by pid when dropped (prometheus).
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        // SAFETY: kill on the pid of our own child, not yet reaped.
+        unsafe { libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM) };
+        let until = Instant::now() + BOUND;
+        while let Ok(None) = self.0.try_wait() {
+            if Instant::now() > until {
+                let _ = self.0.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// A real Prometheus server scrapes `serve` over TLS with basic
+/// authentication (the configuration a fleet uses), and its query API
+/// answers with the exporter's own series.
+#[test]
+fn prometheus_scrapes_it_over_tls_with_basic_auth() {
+    if !is_root() {
+        say("serve tests: not root: no private namespace for prometheus's fixed port");
+        return;
+    }
+    if !have("openssl") || !have("curl") || !have("prometheus") {
+        return;
+    }
+    let dir = TempDir::new("prometheus");
+    make_certs(&dir.0);
+    let hash = bcrypt::hash("scrape-pw", 4).unwrap();
+    let web = dir.write(
+        "web.yml",
+        &format!(
+            "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n\
+             basic_auth_users:\n  prometheus: {hash}\n"
+        ),
+    );
+    Sandbox::run(move |env| {
+        assert!(env.private_ns, "root, yet no private namespace");
+        let d = &dir.0;
+        let s = Served::start(
+            env,
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--min-interval",
+                "1h",
+                "--web.config.file",
+                web.to_str().unwrap(),
+            ],
+        );
+        let config = dir.write(
+            "prometheus.yml",
+            &format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  \
+                 - job_name: sockscope\n    scheme: https\n    tls_config:\n      ca_file: {ca}\n    \
+                 basic_auth:\n      username: prometheus\n      password: scrape-pw\n    \
+                 static_configs:\n      - targets: ['{addr}']\n",
+                ca = d.join("ca.pem").display(),
+                addr = s.addr
+            ),
+        );
+        // The namespace is the test's own: prometheus's port is free.
+        let log = std::fs::File::create(d.join("prometheus.log")).unwrap();
+        let prometheus = Killed(
+            env.command("prometheus")
+                .arg(format!("--config.file={}", config.display()))
+                .arg(format!("--storage.tsdb.path={}", d.join("data").display()))
+                .arg("--web.listen-address=127.0.0.1:9090")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .expect("start prometheus"),
+        );
+        let query = |q: &str| {
+            let mut c = env.command("curl");
+            c.args([
+                "-sS",
+                "--max-time",
+                "10",
+                "http://127.0.0.1:9090/api/v1/query",
+            ])
+            .args(["--data-urlencode", &format!("query={q}")]);
+            String::from_utf8_lossy(&output_bounded(c, "curl prometheus").stdout).into_owned()
+        };
+        // Bounded: until the first scrape is in (a query value of 1).
+        let until = Instant::now() + BOUND;
+        let answer = loop {
+            let a = query("sockscope_kernel_reads_total{job=\"sockscope\"}");
+            if a.contains("\"value\":[") {
+                break a;
+            }
+            if Instant::now() > until {
+                panic!(
+                    "prometheus never scraped sockscope: {a}\n{}\nserve: {}",
+                    std::fs::read_to_string(d.join("prometheus.log")).unwrap_or_default(),
+                    s.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        // One read: every scrape since came from it.
+        assert!(answer.contains("\"1\"]"), "{answer}");
+        let up = query("up{job=\"sockscope\"}");
+        assert!(up.contains("\"1\"]"), "{up}");
+        drop(prometheus);
+        assert_eq!(s.stop(libc::SIGTERM).code(), Some(0));
+        drop(dir);
+    });
+}
