@@ -835,4 +835,24 @@ mod tests {
         many.extend_from_slice(b"\r\n");
         assert!(matches!(head(&many), Head::Refused(Status::HeadTooLarge)));
     }
+
+    /// A client that sends part of a head and then nothing: the head's
+    /// deadline (not each read's) ends it, so trickling bytes cannot hold
+    /// a connection past it.
+    #[test]
+    fn the_deadline_bounds_the_whole_head() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (tcp, _) = l.accept().unwrap();
+        client.write_all(b"GET /metrics HTTP/1.1\r\n").unwrap();
+        let mut t = Timed {
+            tcp,
+            deadline: Instant::now() + Duration::from_millis(100),
+        };
+        assert!(matches!(read_head(&mut t), Head::Gone));
+        let e = t.read(&mut [0u8; 8]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        let e = t.write(b"late").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+    }
 }
