@@ -37,10 +37,9 @@ use crate::source::signals::Stops;
 struct Exporter {
     min_interval: Duration,
     totals: ExporterTotals,
-    /// When the last read started; `None` before the first.
-    read_at: Option<Instant>,
-    /// The last read, or its error's message.
-    last: Result<Scrape, String>,
+    /// When the last read started, and the read or its error's message;
+    /// `None` before the first.
+    last: Option<(Instant, Result<Scrape, String>)>,
     /// The last read encoded: Prometheus text, OpenMetrics.
     bodies: [Option<Arc<[u8]>>; 2],
 }
@@ -50,8 +49,7 @@ impl Exporter {
         Exporter {
             min_interval,
             totals: ExporterTotals::default(),
-            read_at: None,
-            last: Ok(Scrape::default()),
+            last: None,
             bodies: [None, None],
         }
     }
@@ -63,22 +61,24 @@ impl Exporter {
         request: MetricsRequest,
         read: impl FnOnce(&mut ExporterTotals) -> Result<Scrape, CommandError>,
     ) {
-        let fresh = self
-            .read_at
-            .is_some_and(|at| at.elapsed() < self.min_interval);
-        if !fresh {
-            self.read_at = Some(Instant::now());
-            self.bodies = [None, None];
-            self.last = read(&mut self.totals).map_err(|e| {
-                self.totals.errors += 1;
-                e.message()
-            });
-        }
+        let last = match self.last.take() {
+            Some((at, last)) if at.elapsed() < self.min_interval => (at, last),
+            _ => {
+                let at = Instant::now();
+                self.bodies = [None, None];
+                let read = read(&mut self.totals).map_err(|e| {
+                    self.totals.errors += 1;
+                    e.message()
+                });
+                (at, read)
+            }
+        };
+        let (_, last) = self.last.insert(last);
         let format = match request.wanted {
             Wanted::PrometheusText => Format::Prometheus,
             Wanted::OpenMetrics => Format::OpenMetrics,
         };
-        let answer = match &self.last {
+        let answer = match last {
             Err(text) => Answer::Failed(text.clone()),
             Ok(scrape) => {
                 let slot = &mut self.bodies[usize::from(format == Format::OpenMetrics)];

@@ -57,9 +57,7 @@ pub enum HttpError {
     WebConfig(#[from] WebConfigError),
     #[error("cannot listen on {addr}: address in use; sockscope why-bind {port} tells what holds it", port = addr.port())]
     InUse { addr: SocketAddr },
-    #[error(
-        "cannot listen on {addr}: {error} (a port below 1024 needs root or CAP_NET_BIND_SERVICE)"
-    )]
+    #[error("cannot listen on {addr}: {error}{}", privileged_hint(*addr))]
     Denied { addr: SocketAddr, error: io::Error },
     #[error("cannot listen on {addr}: no interface of this network namespace has that address")]
     NotHere { addr: SocketAddr },
@@ -69,6 +67,15 @@ pub enum HttpError {
     Thread(io::Error),
     #[error("cannot wait for connections: {0}")]
     Accept(io::Error),
+}
+
+/// Why a bind to a port below 1024 is refused.
+fn privileged_hint(addr: SocketAddr) -> &'static str {
+    if addr.port() < 1024 {
+        " (a port below 1024 needs root or CAP_NET_BIND_SERVICE)"
+    } else {
+        ""
+    }
 }
 
 impl HttpError {
