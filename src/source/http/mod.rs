@@ -16,14 +16,14 @@
 
 pub mod webconfig;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -93,7 +93,16 @@ struct BasicAuth {
     /// Checked for an unknown user, so that the answer takes as long as
     /// for a known one (no user enumeration by timing).
     decoy: String,
+    /// Credentials already admitted, as salted SHA-256 digests (never the
+    /// password): a scrape every few seconds does not pay bcrypt's cost
+    /// each time (exporter-toolkit keeps such a cache too). At most
+    /// [`ADMITTED_MAX`] entries; cleared when full.
+    admitted: Mutex<HashSet<[u8; 32]>>,
+    salt: [u8; 32],
 }
+
+/// The most admitted credentials remembered.
+const ADMITTED_MAX: usize = 1024;
 
 impl BasicAuth {
     fn new(users: BTreeMap<String, String>) -> BasicAuth {
@@ -106,7 +115,28 @@ impl BasicAuth {
         let decoy = bcrypt::hash_with_salt(b"sockscope decoy", cost, [7; 16])
             .map(|p| p.to_string())
             .unwrap_or_default();
-        BasicAuth { users, decoy }
+        let mut salt = [0u8; 32];
+        // Without randomness the cache is simply not used (see `digest`).
+        let salted = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt);
+        BasicAuth {
+            users,
+            decoy,
+            admitted: Mutex::new(HashSet::new()),
+            salt: if salted.is_ok() { salt } else { [0; 32] },
+        }
+    }
+
+    /// The cache's key of a user and password (`None`: no cache).
+    fn digest(&self, user: &[u8], password: &[u8]) -> Option<[u8; 32]> {
+        if self.salt == [0; 32] {
+            return None;
+        }
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        ctx.update(&self.salt);
+        ctx.update(&(user.len() as u64).to_be_bytes());
+        ctx.update(user);
+        ctx.update(password);
+        ctx.finish().as_ref().try_into().ok()
     }
 
     /// Whether an `Authorization` header value names a user and the
@@ -115,7 +145,13 @@ impl BasicAuth {
         let Some((user, password)) = header.and_then(basic_credentials) else {
             return false;
         };
-        match std::str::from_utf8(&user)
+        let key = self.digest(&user, &password);
+        if let (Some(key), Ok(admitted)) = (key, self.admitted.lock())
+            && admitted.contains(&key)
+        {
+            return true;
+        }
+        let ok = match std::str::from_utf8(&user)
             .ok()
             .and_then(|u| self.users.get(u))
         {
@@ -124,7 +160,14 @@ impl BasicAuth {
                 let _ = bcrypt::verify(&password, &self.decoy);
                 false
             }
+        };
+        if ok && let (Some(key), Ok(mut admitted)) = (key, self.admitted.lock()) {
+            if admitted.len() >= ADMITTED_MAX {
+                admitted.clear();
+            }
+            admitted.insert(key);
         }
+        ok
     }
 }
 
@@ -781,6 +824,12 @@ mod tests {
         assert!(!auth.admits(Some(b"Basic YWxpY2U6d3Jvbmc=")));
         assert!(!auth.admits(Some(b"Basic Ym9iOnNlY3JldA==")));
         assert!(!auth.admits(None));
+        // Admitted once, remembered (by digest), and still only for the
+        // right password.
+        assert_eq!(auth.admitted.lock().unwrap().len(), 1);
+        assert!(auth.admits(Some(b"Basic YWxpY2U6c2VjcmV0")));
+        assert!(!auth.admits(Some(b"Basic YWxpY2U6d3Jvbmc=")));
+        assert_eq!(auth.admitted.lock().unwrap().len(), 1);
         assert_eq!(
             auth.decoy.parse::<bcrypt::HashParts>().unwrap().get_cost(),
             4
