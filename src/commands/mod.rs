@@ -134,6 +134,10 @@ pub enum CommandError {
     /// ftrace).
     #[error(transparent)]
     Ftrace(crate::source::ftrace::FtraceError),
+    /// `serve`: the web configuration, the listening socket or the
+    /// accepting thread (issue 17, serve).
+    #[error(transparent)]
+    Http(#[from] crate::source::http::HttpError),
     /// A write to stdout failed (a full disk): whichever layer carried the
     /// error up, the cause is the write.
     #[error("writing the output: {0}")]
@@ -156,6 +160,7 @@ impl CommandError {
             CommandError::Tracefs(e) => e,
             CommandError::Perf(e) => e,
             CommandError::Ftrace(e) => e,
+            CommandError::Http(e) => e,
             CommandError::Io(e) | CommandError::Output(e) => e,
         };
         std::iter::successors(Some(first), |&e| e.source())
@@ -206,6 +211,7 @@ impl CommandError {
                 ExitStatus::Failure
             }
             CommandError::Netns(e) if e.is_gone() => ExitStatus::Usage,
+            CommandError::Http(e) if e.is_usage() => ExitStatus::Usage,
             CommandError::Usage(_) => ExitStatus::Usage,
             _ => ExitStatus::Failure,
         }

@@ -21,6 +21,7 @@ pub mod events;
 pub mod filter_file;
 pub mod ftrace;
 pub mod hosts;
+pub mod http;
 pub mod ifaces;
 pub mod input;
 pub mod linklayer;
