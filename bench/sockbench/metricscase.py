@@ -22,6 +22,9 @@ METRICS = "metrics"
 SERVE = "sockscope serve"
 NODE = "node_exporter tcpstat"
 NODE_EXPORTER = "prometheus-node-exporter"  # Debian's name for it
+# the families that count sockets by state: their sum is the sockets a
+# server saw (sockscope's include UDP; node_exporter's tcpstat is TCP only)
+COUNTING = (b"sockscope_sockets", b"node_tcp_connection_states")
 
 
 def metrics_entries(S):
@@ -43,11 +46,13 @@ def server_argvs(tools, port_serve, port_node):
 
 def exposition_stats(data):
     """What one exposition holds: bytes, sample lines (series), families
-    (`# TYPE` lines), sockscope_* samples, whether it ends with `# EOF`
-    (OpenMetrics), and the value of a few of sockscope's own samples."""
+    (`# TYPE` lines), sockscope_* samples by name, whether it ends with
+    `# EOF` (OpenMetrics), the value of a few of sockscope's own samples,
+    and the sum of each COUNTING family (the sockets it counted)."""
     series = families = ours = 0
     values = {}
     names = {}
+    counted = {}  # sockets counted by state: ours and node_exporter's
     for raw in data.split(b"\n"):
         line = raw.strip()
         if not line:
@@ -57,6 +62,13 @@ def exposition_stats(data):
                 families += 1
             continue
         series += 1
+        for fam in COUNTING:
+            if line.startswith(fam + b"{"):
+                try:
+                    counted[fam.decode()] = counted.get(fam.decode(), 0) + \
+                        float(line.rsplit(b" ", 1)[1])
+                except (IndexError, ValueError):
+                    pass
         if line.startswith(b"sockscope_"):
             ours += 1
             name = line.split(b"{", 1)[0].split(b" ", 1)[0].decode(
@@ -71,7 +83,7 @@ def exposition_stats(data):
     return {"bytes": len(data), "series": series, "families": families,
             "sockscope_series": ours,
             "eof": data.rstrip(b"\n").endswith(b"# EOF"), "values": values,
-            "sockscope_names": names}
+            "sockscope_names": names, "counted": counted}
 
 
 def proc_cpu(pid):

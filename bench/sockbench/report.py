@@ -1114,7 +1114,7 @@ def server_summary(rec):
     out["cpu"] = sum(cpus) / len(cpus) if cpus else None
     last = ok[-1]
     for k in ("bytes", "series", "families", "sockscope_series",
-              "content_type"):
+              "content_type", "counted"):
         out[k] = last.get(k)
     out["sockscope_names"] = last.get("sockscope_names") or {}
     reads = [x["values"].get("sockscope_kernel_reads_total") for x in ok]
@@ -1137,7 +1137,8 @@ def metrics_numbers(res):
                         (extra.get("servers") or {}).items()},
             "argv": {lab: rec.get("argv") for lab, rec in
                      (extra.get("servers") or {}).items()},
-            "outside": g.get("outside_cpu") or {}}
+            "outside": g.get("outside_cpu") or {},
+            "census": g.get("census_start") or {}}
 
 
 def _x(val, ref):
@@ -1238,27 +1239,28 @@ def render_metrics(meta, results, args):
     if not rows:
         w("No size ran the group.\n")
         return "\n".join(L)
-    notes = []
+    notes = {}  # note -> the sizes it applies to
     for size, mn in rows:
         o = mn["output"]
         names = o.get("sockscope_names") or {}
         if o and not any(n.startswith("sockscope_sockets") for n in names):
-            notes.append("at %s the exposition of `sockscope metrics` has "
-                         "no `sockscope_sockets` series: this binary's "
-                         "`metrics` does not read sockets yet, so its "
-                         "numbers check the harness, not the command"
-                         % fmt_size(size))
+            notes.setdefault(
+                "the exposition of `sockscope metrics` has no "
+                "`sockscope_sockets` series: this binary's `metrics` does "
+                "not read sockets yet, so its numbers check the harness, "
+                "not the command", []).append(size)
         for lab, sv in mn["servers"].items():
             if sv.get("failure"):
-                notes.append("at %s `%s`: %s" % (fmt_size(size), lab,
-                                                 sv["failure"]))
+                notes.setdefault("`%s`: %s" % (lab, sv["failure"]),
+                                 []).append(size)
     w("### One-shot\n")
     w("| sockets | command | runs | median wall | wall min–max | median "
-      "CPU | peak RSS | wall vs `-tanp` | CPU vs `-tanp` | output bytes "
-      "| series | families |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
+      "CPU | peak RSS | wall vs `-tanp` | CPU vs `-tanp` | vs a "
+      "node_exporter scrape: wall, CPU | output bytes | series | families |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for size, mn in rows:
         tanp = mn["stats"].get("sockscope -tanp") or {}
+        node = mn["servers"].get(NODE_LABEL) or {}
         for lab in mn["order"]:
             s = mn["stats"][lab]
             o = mn["output"] if lab == "sockscope metrics" else {}
@@ -1272,7 +1274,7 @@ def render_metrics(meta, results, args):
                 "> %g s" % args.run_timeout if s["status"] == "over_budget"
                 else "not run (%s)" % s["status"])
             w("| %s | `%s`%s | %d | %s | %s | %s | %s | %s | %s | %s | %s "
-              "| %s |" % (
+              "| %s | %s |" % (
                   fmt_size(size), lab, (" (" + "; ".join(extra) + ")")
                   if extra else "", s["n"], wall,
                   "%s – %s" % (fmt_time(s["wall_min"]),
@@ -1283,6 +1285,8 @@ def render_metrics(meta, results, args):
                   _x(s.get("wall"), tanp.get("wall")),
                   "1.00x" if lab == "sockscope -tanp" else
                   _x(s.get("cpu"), tanp.get("cpu")),
+                  "%s, %s" % (_x(s.get("wall"), node.get("wall")),
+                              _x(s.get("cpu"), node.get("cpu"))),
                   o.get("bytes", "—"), o.get("series", "—"),
                   o.get("families", "—")))
     w("")
@@ -1290,14 +1294,15 @@ def render_metrics(meta, results, args):
     w("| sockets | server | scrapes | median wall a scrape | wall min–max "
       "| server CPU a scrape | RSS after (peak) | output bytes | series | "
       "wall vs `-tanp` | vs node_exporter: wall, CPU, bytes | kernel reads "
-      "a scrape | idle CPU in 1 s |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+      "a scrape | sockets it counted (kernel: TCP + UDP) | idle CPU in 1 s "
+      "|")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for size, mn in rows:
         tanp = mn["stats"].get("sockscope -tanp") or {}
         node = mn["servers"].get(NODE_LABEL) or {}
         for lab, sv in mn["servers"].items():
             if not sv["n"]:
-                w("| %s | `%s` | 0 | %s | | | | | | | | | |" % (
+                w("| %s | `%s` | 0 | %s | | | | | | | | | | |" % (
                     fmt_size(size), lab, sv.get("failure") or "no scrape"))
                 continue
             vs_node = "—" if lab == NODE_LABEL else ", ".join(
@@ -1305,8 +1310,10 @@ def render_metrics(meta, results, args):
                  _x(sv.get("cpu"), node.get("cpu")),
                  _x(sv.get("bytes"), node.get("bytes"))))
             mem = sv["mem"]
+            c = mn["census"]
+            counted = sum((sv.get("counted") or {}).values())
             w("| %s | `%s` | %d%s | %s | %s – %s | %s | %s (%s) | %s | %s | "
-              "%s | %s | %s | %s |" % (
+              "%s | %s | %s | %s | %s |" % (
                   fmt_size(size), lab, sv["n"],
                   " (+%d failed)" % sv["n_bad"] if sv["n_bad"] else "",
                   fmt_time(sv["wall"]), fmt_time(sv["wall_min"]),
@@ -1316,6 +1323,9 @@ def render_metrics(meta, results, args):
                   _x(sv.get("wall"), tanp.get("wall")), vs_node,
                   "%g" % sv["reads_per_scrape"]
                   if sv.get("reads_per_scrape") is not None else "—",
+                  "%d (%s + %s)" % (counted, c.get("tcp_total", "?"),
+                                    c.get("udp_total", "?"))
+                  if sv.get("counted") else "—",
                   fmt_time(sv.get("idle"))))
     w("")
     for size, mn in rows:
@@ -1335,10 +1345,12 @@ def render_metrics(meta, results, args):
     noisy = ["%s: other processes %.0f%% of the CPUs" % (
         fmt_size(size), 100 * mn["outside"]["other_share"])
         for size, mn in rows if mn["outside"].get("other_share", 0) > 0.1]
+    lines = ["at %s %s" % (", ".join(fmt_size(s) for s in sizes), n)
+             for n, sizes in notes.items()]
     if noisy:
-        notes.append("noise during the group: " + "; ".join(noisy))
-    for n in notes:
+        lines.append("noise during the group: " + "; ".join(noisy))
+    for n in lines:
         w("- Note: %s." % n)
-    if notes:
+    if lines:
         w("")
     return "\n".join(L)
