@@ -299,6 +299,7 @@ sockscope_kernel_reads_total 7
 sockscope_scrape_sockets_read 99000
 
 node_tcp_connection_states{state="established"} 4
+node_tcp_connection_states{state="tx_queued_bytes"} 4096
 # EOF
 """
 
@@ -307,7 +308,7 @@ class MetricsParseTest(unittest.TestCase):
     def test_exposition_stats(self):
         st = metricscase.exposition_stats(EXPOSITION)
         self.assertEqual(st["bytes"], len(EXPOSITION))
-        self.assertEqual(st["series"], 6)
+        self.assertEqual(st["series"], 7)
         self.assertEqual(st["families"], 4)
         self.assertEqual(st["sockscope_series"], 5)
         self.assertTrue(st["eof"])

@@ -1229,12 +1229,19 @@ def render_metrics(meta, results, args):
       "sock_diag too, and counts them by state only), both started by the "
       "bench on free ports (bound :0 first) and stopped by pid after. "
       "Each is scraped once as a warm-up, then %d times round-robin by a "
-      "Python `http.client` GET of `/metrics` (a new connection each): wall "
+      "Python `http.client` GET of `/metrics` (a new connection each, "
+      "Prometheus 2.42's `Accept` header, so OpenMetrics where the server "
+      "offers it; `Accept-Encoding: identity`, where Prometheus would ask "
+      "for gzip: the body is the exposition itself): wall "
       "per scrape from before the connect to the end of the body; the "
       "server's CPU per scrape from its `utime + stime` in /proc/PID/stat "
       "before and after (clock ticks of 10 ms: the mean over the scrapes); "
       "its RSS (`VmRSS`) and peak (`VmHWM`) after the scrapes; bytes and "
-      "series of its last answer." % args.metrics_scrapes)
+      "series of its last answer (and its `Content-Type`, below the "
+      "table); the sockets it counted: the sum of `sockscope_sockets` "
+      "(TCP and UDP) or of node_exporter's `node_tcp_connection_states` "
+      "(TCP only), beside the kernel's count at the group's start." %
+      args.metrics_scrapes)
     w("")
     if not rows:
         w("No size ran the group.\n")
@@ -1333,6 +1340,15 @@ def render_metrics(meta, results, args):
         if cmds:
             w("Servers at %s: %s.\n" % (fmt_size(size), cmds))
             break
+    ctypes = {}
+    for size, mn in rows:
+        for lab, sv in mn["servers"].items():
+            if sv.get("content_type"):
+                ctypes.setdefault(lab, set()).add(sv["content_type"])
+    if ctypes:
+        w("Content-Type answered: %s.\n" % "; ".join(
+            "`%s` %s" % (lab, ", ".join("`%s`" % t for t in sorted(ts)))
+            for lab, ts in ctypes.items()))
     w("### Targets\n")
     w("Issue 17: at 100k sockets a full scrape (owners included) within "
       "%gx a `sockscope -tanp` run; the output bounded whatever the socket "
