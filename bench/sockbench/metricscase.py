@@ -281,7 +281,12 @@ def scrape_servers(tools, env, scrapes, timeout, deadline):
                                                else "exited during scrapes")
                     live.remove(s)
                     continue
-                out[s.label]["scrapes"].append(s.scrape(timeout))
+                rec = s.scrape(timeout)
+                out[s.label]["scrapes"].append(rec)
+                if rec["status"] != 200:  # one failure ends its scrapes
+                    out[s.label]["failure"] = "scrape failed: %s" % (
+                        rec.get("error") or "HTTP %s" % rec["status"])
+                    live.remove(s)
         for s in servers:
             if s.alive():
                 out[s.label]["mem"] = proc_mem(s.proc.pid)

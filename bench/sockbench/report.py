@@ -1138,7 +1138,7 @@ def metrics_numbers(res):
             "argv": {lab: rec.get("argv") for lab, rec in
                      (extra.get("servers") or {}).items()},
             "outside": g.get("outside_cpu") or {},
-            "census": g.get("census_start") or {}}
+            "census": extra.get("census") or g.get("census_start") or {}}
 
 
 def _x(val, ref):
@@ -1240,7 +1240,9 @@ def render_metrics(meta, results, args):
       "series of its last answer (and its `Content-Type`, below the "
       "table); the sockets it counted: the sum of `sockscope_sockets` "
       "(TCP and UDP) or of node_exporter's `node_tcp_connection_states` "
-      "(TCP only), beside the kernel's count at the group's start." %
+      "(TCP only), beside the kernel's count just before the servers "
+      "started (TIME_WAIT topped up to its target then; TIME_WAIT older "
+      "than 60 s expires during the scrapes)." %
       args.metrics_scrapes)
     w("")
     if not rows:
