@@ -339,6 +339,13 @@ class MetricsParseTest(unittest.TestCase):
             "--web.listen-address=127.0.0.1:5678"])
         self.assertNotIn(metricscase.NODE, metricscase.server_argvs(
             {"sockscope": "/x/sockscope", "node_exporter": None}, 1, 2))
+        tools["metrics_args"] = ["--tcp-info", "--top", "5"]
+        self.assertEqual(metricscase.server_argvs(tools, 1, 2)[
+            metricscase.SERVE][-3:], ["--tcp-info", "--top", "5"])
+        self.assertEqual(metricscase.metrics_entries("/x/s", ["--tcp-info"]),
+                         [("sockscope metrics --tcp-info",
+                           ["/x/s", "metrics", "--tcp-info"]),
+                          ("sockscope -tanp", ["/x/s", "-tanp"])])
 
 
 def scrape_rec(wall, cpu, reads, nbytes=5000, series=60, status=200):

@@ -218,6 +218,7 @@ def resolve_tools(args):
         tools[name] = path
     tools["node_exporter"] = shutil.which(
         NODE_EXPORTER, path=os.environ.get("PATH", "") + ":/usr/bin:/usr/sbin")
+    tools["metrics_args"] = shlex.split(args.metrics_args or "")
     tools["watch_count"] = args.watch_count
     tools["watch_min_size"] = args.watch_min_size
     tools["watch_interval"] = args.watch_interval
@@ -283,6 +284,10 @@ def main(argv=None):
     ap.add_argument("--metrics-scrapes", type=int, default=5,
                     help="metrics: measured HTTP scrapes of each server "
                          "(serve, node_exporter), after one warm-up")
+    ap.add_argument("--metrics-args", default="",
+                    help="metrics: more arguments for `sockscope metrics` "
+                         "and `serve` (e.g. --tcp-info), split as a shell "
+                         "would")
     ap.add_argument("--raw-metrics",
                     default=os.path.join(HERE, "results-metrics.json"),
                     help="metrics: raw results when metrics is the only "

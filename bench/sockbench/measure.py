@@ -102,7 +102,8 @@ def command_groups(tools):
         # issue 17: one scrape, owners included, beside the `-tanp` run it
         # must stay within 1.5x of; the HTTP servers (serve, node_exporter)
         # are scraped after the round-robin (metricscase.py).
-        (METRICS, "sockscope -tanp", metrics_entries(S)),
+        (METRICS, "sockscope -tanp",
+         metrics_entries(S, tools.get("metrics_args") or [])),
     ]
     base = tools.get("baseline")
     only = tools.get("groups")

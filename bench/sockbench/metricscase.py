@@ -27,16 +27,19 @@ NODE_EXPORTER = "prometheus-node-exporter"  # Debian's name for it
 COUNTING = (b"sockscope_sockets", b"node_tcp_connection_states")
 
 
-def metrics_entries(S):
-    """The round-robin entries of the group (label, argv)."""
-    return [("sockscope metrics", [S, "metrics"]),
+def metrics_entries(S, extra=()):
+    """The round-robin entries of the group (label, argv); `extra`:
+    `--metrics-args`, given to `metrics` and `serve` (e.g. --tcp-info)."""
+    label = " ".join(["sockscope metrics"] + list(extra))
+    return [(label, [S, "metrics"] + list(extra)),
             ("sockscope -tanp", [S, "-tanp"])]
 
 
 def server_argvs(tools, port_serve, port_node):
     """label -> argv of each HTTP server (node_exporter only if installed)."""
     out = {SERVE: [tools["sockscope"], "serve", "--listen",
-                   "127.0.0.1:%d" % port_serve, "--min-interval", "0s"]}
+                   "127.0.0.1:%d" % port_serve, "--min-interval", "0s"] +
+           list(tools.get("metrics_args") or [])}
     if tools.get("node_exporter"):
         out[NODE] = [tools["node_exporter"], "--collector.disable-defaults",
                      "--collector.tcpstat",
@@ -326,7 +329,8 @@ def exposition_of(argv, timeout, env):
 def measure_extra(tools, env, cfg, deadline):
     """After the group's round-robin: the exposition of one untimed
     `sockscope metrics` run (and of node_exporter's), then the servers."""
-    res = {"output": exposition_of([tools["sockscope"], "metrics"],
+    res = {"output": exposition_of([tools["sockscope"], "metrics"] +
+                                   list(tools.get("metrics_args") or []),
                                    cfg["run_timeout"], env)}
     res["servers"] = scrape_servers(tools, env, cfg.get("metrics_scrapes", 5),
                                     cfg["run_timeout"], deadline)

@@ -1159,9 +1159,9 @@ def metrics_targets(rows):
     for size, mn in rows:
         info = "" if size == 100000 else " (info)"
         tanp = mn["stats"].get("sockscope -tanp") or {}
-        one = mn["stats"].get("sockscope metrics") or {}
+        one = mn["stats"].get(mn["order"][0]) or {}
         serve = mn["servers"].get(SERVE_LABEL) or {}
-        for what, val in (("`sockscope metrics`", one.get("wall")),
+        for what, val in (("`%s`" % mn["order"][0], one.get("wall")),
                           ("a `sockscope serve` scrape", serve.get("wall"))):
             if val is None or not tanp.get("wall"):
                 met = "n/a (not measured)"
@@ -1272,7 +1272,7 @@ def render_metrics(meta, results, args):
         node = mn["servers"].get(NODE_LABEL) or {}
         for lab in mn["order"]:
             s = mn["stats"][lab]
-            o = mn["output"] if lab == "sockscope metrics" else {}
+            o = mn["output"] if lab == mn["order"][0] else {}
             extra = []
             if s.get("exits") and s["exits"] != [0]:
                 extra.append("exit %s" % ",".join(map(str, s["exits"])))
