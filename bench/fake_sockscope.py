@@ -9,6 +9,12 @@ harness alone (bench/test_sockbench.py), never for numbers.
   the ten `state` lines of the contract one connection makes; at the end
   one `lost` line with count 0 for CPU 0.
 * `watch ... --count N --interval I`: runs `ss -tan` N + 1 times, I apart.
+* `metrics`: a small exposition in the contract's names, counting `ss
+  -tanH`'s rows by state (`sockscope_sockets`), with the exporter's own
+  families.
+* `serve --listen ADDR:PORT ...`: that exposition over HTTP at /metrics,
+  `sockscope_kernel_reads_total` one more at every scrape; it exits by
+  itself after 300 s.
 * `-V`: a version line.  Anything else: `ss` with the same arguments.
 """
 
@@ -99,6 +105,54 @@ def watch(args):
     return 0
 
 
+def exposition(reads):
+    counts = {}
+    rows = subprocess.run(["ss", "-tanH"], capture_output=True,
+                          text=True).stdout.splitlines()
+    for row in rows:
+        f = row.split()
+        if f:
+            st = f[0].lower().replace("-", "_")
+            counts[st] = counts.get(st, 0) + 1
+    out = ["# HELP sockscope_sockets Sockets by protocol, family, state.",
+           "# TYPE sockscope_sockets gauge"]
+    for st, n in sorted(counts.items()):
+        out.append('sockscope_sockets{protocol="tcp",family="ipv4",'
+                   'state="%s"} %d' % (st, n))
+    out += ["# HELP sockscope_scrape_sockets_read Sockets read.",
+            "# TYPE sockscope_scrape_sockets_read gauge",
+            "sockscope_scrape_sockets_read %d" % len(rows),
+            "# HELP sockscope_kernel_reads_total Reads of the kernel.",
+            "# TYPE sockscope_kernel_reads_total counter",
+            "sockscope_kernel_reads_total %d" % reads]
+    return ("\n".join(out) + "\n").encode()
+
+
+def serve(args):
+    import http.server
+    import threading
+    host, _, port = args[args.index("--listen") + 1].rpartition(":")
+    reads = [0]
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            reads[0] += 1
+            body = exposition(reads[0])
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer((host, int(port)), Handler)
+    threading.Timer(300, srv.shutdown).start()
+    srv.serve_forever()
+    return 0
+
+
 def main(args):
     if args[:1] == ["-V"]:
         print("sockscope 0.0.0-fake (bench/fake_sockscope.py)")
@@ -107,6 +161,11 @@ def main(args):
         return trace(args)
     if args[:1] == ["watch"]:
         return watch(args)
+    if args[:1] == ["metrics"]:
+        sys.stdout.buffer.write(exposition(1))
+        return 0
+    if args[:1] == ["serve"]:
+        return serve(args)
     os.execvp("ss", ["ss"] + args)
     return 1
 

@@ -20,7 +20,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sockbench import live, report  # noqa: E402
+from sockbench import live, metricscase, report  # noqa: E402
 
 NS = 4026532999
 
@@ -286,6 +286,168 @@ class ReportTest(unittest.TestCase):
         self.assertIn("Not run: global deadline.", text)
 
 
+EXPOSITION = b"""# HELP sockscope_sockets Sockets by protocol, family, state.
+# TYPE sockscope_sockets gauge
+sockscope_sockets{protocol="tcp",family="ipv4",state="established"} 89900
+sockscope_sockets{protocol="unix",family="unix",state="listen"} 3
+# TYPE sockscope_listener_accept_queue gauge
+sockscope_listener_accept_queue{protocol="unix",address="/run/a b {x} 1",\
+port="",process="sh",container=""} 0
+# TYPE sockscope_kernel_reads_total counter
+sockscope_kernel_reads_total 7
+# TYPE sockscope_scrape_sockets_read gauge
+sockscope_scrape_sockets_read 99000
+
+node_tcp_connection_states{state="established"} 4
+node_tcp_connection_states{state="tx_queued_bytes"} 4096
+# EOF
+"""
+
+
+class MetricsParseTest(unittest.TestCase):
+    def test_exposition_stats(self):
+        st = metricscase.exposition_stats(EXPOSITION)
+        self.assertEqual(st["bytes"], len(EXPOSITION))
+        self.assertEqual(st["series"], 7)
+        self.assertEqual(st["families"], 4)
+        self.assertEqual(st["sockscope_series"], 5)
+        self.assertTrue(st["eof"])
+        self.assertEqual(st["values"], {"sockscope_kernel_reads_total": 7.0,
+                                        "sockscope_scrape_sockets_read":
+                                        99000.0})
+        self.assertEqual(st["sockscope_names"]["sockscope_sockets"], 2)
+        self.assertEqual(
+            st["sockscope_names"]["sockscope_listener_accept_queue"], 1)
+        self.assertEqual(st["counted"], {"sockscope_sockets": 89903.0,
+                                         "node_tcp_connection_states": 4.0})
+
+    def test_empty_and_text_format(self):
+        st = metricscase.exposition_stats(b"")
+        self.assertEqual((st["bytes"], st["series"], st["families"],
+                          st["eof"]), (0, 0, 0, False))
+        st = metricscase.exposition_stats(b"a 1\nb 2\n")
+        self.assertEqual((st["series"], st["sockscope_series"]), (2, 0))
+
+    def test_server_argvs(self):
+        tools = {"sockscope": "/x/sockscope", "node_exporter": "/x/ne"}
+        a = metricscase.server_argvs(tools, 1234, 5678)
+        self.assertEqual(a[metricscase.SERVE], [
+            "/x/sockscope", "serve", "--listen", "127.0.0.1:1234",
+            "--min-interval", "0s"])
+        self.assertEqual(a[metricscase.NODE], [
+            "/x/ne", "--collector.disable-defaults", "--collector.tcpstat",
+            "--web.listen-address=127.0.0.1:5678"])
+        self.assertNotIn(metricscase.NODE, metricscase.server_argvs(
+            {"sockscope": "/x/sockscope", "node_exporter": None}, 1, 2))
+        tools["metrics_args"] = ["--tcp-info", "--top", "5"]
+        self.assertEqual(metricscase.server_argvs(tools, 1, 2)[
+            metricscase.SERVE][-3:], ["--tcp-info", "--top", "5"])
+        self.assertEqual(metricscase.metrics_entries("/x/s", ["--tcp-info"]),
+                         [("sockscope metrics --tcp-info",
+                           ["/x/s", "metrics", "--tcp-info"]),
+                          ("sockscope -tanp", ["/x/s", "-tanp"])])
+
+
+def scrape_rec(wall, cpu, reads, nbytes=5000, series=60, status=200):
+    return {"wall": wall, "cpu": cpu, "status": status, "bytes": nbytes,
+            "series": series, "families": 20, "sockscope_series": series,
+            "content_type": "text/plain", "sockscope_names": {
+                "sockscope_sockets": 9}, "counted": {"sockscope_sockets":
+                                                     100000.0},
+            "values": {"sockscope_kernel_reads_total": reads}}
+
+
+def one_shot(walls, cpus, rss=10240):
+    return {"argv": ["/x"], "status": "ok", "warmup": {"wall": walls[0]},
+            "runs": [{"wall": w, "cpu": c, "rss_kib": rss, "exit": 0,
+                      "timed_out": False} for w, c in zip(walls, cpus)]}
+
+
+def metrics_size(size, m_wall, t_wall, s_wall, n_wall, out_bytes):
+    return {"size": size, "groups": {metricscase.METRICS: {
+        "ref": "sockscope -tanp", "order": ["sockscope metrics",
+                                            "sockscope -tanp"],
+        "tools": {"sockscope metrics": one_shot([m_wall] * 3, [m_wall] * 3),
+                  "sockscope -tanp": one_shot([t_wall] * 3, [t_wall] * 3)},
+        "outside_cpu": {"other_share": 0.02},
+        "census_start": {"tcp_total": 99000, "udp_total": 1000},
+        "metrics": {
+            "output": dict(metricscase.exposition_stats(EXPOSITION),
+                           bytes=out_bytes, series=120, exit=0),
+            "servers": {
+                metricscase.SERVE: {
+                    "argv": ["/x/sockscope", "serve"], "failure": None,
+                    "scrapes": [scrape_rec(s_wall, 0.02, 2),
+                                scrape_rec(s_wall * 2, 0.03, 3),
+                                scrape_rec(s_wall, 0.01, 4),
+                                scrape_rec(9.0, None, 4, status=None)],
+                    "mem": {"rss_kib": 20480, "hwm_kib": 30720},
+                    "cpu_idle_1s": 0.0, "exit": 0},
+                metricscase.NODE: {
+                    "argv": ["/x/ne"], "failure": None,
+                    "scrapes": [scrape_rec(n_wall, 0.04, None, 7000, 54)],
+                    "mem": {"rss_kib": 19000, "hwm_kib": 19000},
+                    "cpu_idle_1s": 0.0, "exit": 0}}}}}}
+
+
+class MetricsReportTest(unittest.TestCase):
+    def test_server_summary(self):
+        rec = metrics_size(100000, 0.3, 0.25, 0.2, 0.4, 9000)["groups"][
+            metricscase.METRICS]["metrics"]["servers"][metricscase.SERVE]
+        s = report.server_summary(rec)
+        self.assertEqual((s["n"], s["n_bad"]), (3, 1))
+        self.assertAlmostEqual(s["wall"], 0.2)
+        self.assertAlmostEqual(s["cpu"], 0.02)
+        self.assertEqual(s["reads_per_scrape"], 1.0)
+        self.assertEqual((s["bytes"], s["series"]), (5000, 60))
+        self.assertEqual(report.server_summary({"scrapes": [],
+                                                "failure": "x"})["n"], 0)
+
+    def test_section_and_targets(self):
+        results = [metrics_size(10000, 0.03, 0.03, 0.02, 0.02, 8000),
+                   metrics_size(100000, 0.3, 0.25, 0.4, 0.2, 9000),
+                   metrics_size(1000000, 3.0, 2.5, 2.0, 2.0, 17000)]
+        text = report.render_metrics(ReportTest.meta, results, Args())
+        self.assertIn("| `sockscope metrics` wall ≤ 1.5x `sockscope -tanp` "
+                      "| 100k | 1.20x (300.0 ms vs 250.0 ms) | yes |", text)
+        self.assertIn("| a `sockscope serve` scrape wall ≤ 1.5x `sockscope "
+                      "-tanp` | 100k | 1.60x (400.0 ms vs 250.0 ms) | **no** "
+                      "|", text)
+        self.assertIn("| 1M | `sockscope serve` | 3 (+1 failed) | 2.00 s |",
+                      text)
+        self.assertIn("| 100k | `sockscope serve` | 3 (+1 failed) | 400.0 ms "
+                      "| 400.0 ms – 800.0 ms | 20.0 ms | 20.0 MiB (30.0 MiB) "
+                      "| 5000 | 60 | 1.60x | 2.00x, 0.500x, 0.714x | 1 | 100000 (99000 + "
+                      "1000) | 0.00 ms |",
+                      text)
+        self.assertIn("| series of `sockscope metrics` ≤ 10000", text)
+        self.assertIn("| output bytes bounded: at 1M ≤ 2x at 10k | 10k → 1M "
+                      "| 8000 → 17000 bytes (2.12x for 100x the sockets) | "
+                      "**no** |", text)
+        self.assertNotIn("does not read sockets yet", text)
+        spliced = report.splice_metrics("# r\n\n" + report.TRACE_BEGIN +
+                                        "\nT\n" + report.TRACE_END + "\n",
+                                        text)
+        again = report.splice_metrics(spliced, "## metrics\n\nnew\n")
+        self.assertEqual(again.count(report.METRICS_BEGIN), 1)
+        self.assertIn("\nT\n", again)
+        self.assertNotIn("8000 → 17000", again)
+
+    def test_placeholder_is_said(self):
+        r = metrics_size(10000, 0.003, 0.03, 0.02, 0.02, 258)
+        r["groups"][metricscase.METRICS]["metrics"]["output"][
+            "sockscope_names"] = {"sockscope_scrape_sockets_read": 1}
+        text = report.render_metrics(ReportTest.meta, [r], Args())
+        self.assertIn("- Note: at 10k the exposition of `sockscope "
+                      "metrics` has no `sockscope_sockets` series", text)
+
+
+class Args:
+    metrics_runs = 3
+    metrics_scrapes = 5
+    run_timeout = 60
+
+
 @unittest.skipUnless(os.geteuid() == 0 and shutil.which("rustc") and
                      shutil.which("unshare"),
                      "needs root (unshare -n), rustc and unshare")
@@ -425,6 +587,58 @@ class DryRunTest(unittest.TestCase):
         self.assertEqual(g["tools"][label]["runs"][0]["exit"], 0)
         self.assertIn("## watch: CPU per tick and peak RSS", text)
         self.assertIn("`watch`: CPU per tick ≤ 1.2x", text)
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare") and
+                     shutil.which("ss"),
+                     "needs root (unshare -n), unshare and ss")
+class MetricsDryRunTest(unittest.TestCase):
+    """The metrics group end to end with bench/fake_sockscope.py (its
+    `metrics` and `serve`) and, when installed, the real node_exporter:
+    servers started, scraped, stopped by pid; its own section only."""
+
+    def test_metrics_group(self):
+        tmp = tempfile.mkdtemp(prefix="sockbench-dry-")
+        self.addCleanup(shutil.rmtree, tmp)
+        out = os.path.join(tmp, "b.md")
+        with open(out, "w") as f:
+            f.write("# kept\n\nother sections\n")
+        here = os.path.dirname(os.path.abspath(__file__))
+        raw = os.path.join(tmp, "m.json")
+        p = subprocess.run(
+            [sys.executable, os.path.join(here, "bench.py"), "--sockscope",
+             os.path.join(here, "fake_sockscope.py"), "--out", out,
+             "--raw-metrics", raw, "--groups", "metrics", "--sizes", "1000",
+             "--metrics-runs", "1", "--metrics-scrapes", "3"],
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        with open(out) as f:
+            text = f.read()
+        self.assertTrue(text.startswith("# kept\n\nother sections\n"))
+        self.assertIn(report.METRICS_BEGIN, text)
+        with open(raw) as f:
+            res = json.load(f)["results"][0]
+        g = res["groups"][metricscase.METRICS]
+        self.assertEqual(g["order"], ["sockscope metrics", "sockscope -tanp"])
+        m = g["metrics"]
+        self.assertGreater(m["output"]["sockscope_names"]["sockscope_sockets"],
+                           0)
+        serve = m["servers"][metricscase.SERVE]
+        self.assertIsNone(serve["failure"])
+        self.assertEqual([x["status"] for x in serve["scrapes"]], [200] * 3)
+        # --min-interval 0: one kernel read a scrape (the warm-up was 1)
+        self.assertEqual([x["values"]["sockscope_kernel_reads_total"]
+                          for x in serve["scrapes"]], [2, 3, 4])
+        self.assertEqual(serve["exit"], -15)  # stopped by SIGTERM
+        node = m["servers"].get(metricscase.NODE)
+        if shutil.which(metricscase.NODE_EXPORTER):
+            self.assertEqual([x["status"] for x in node["scrapes"]],
+                             [200] * 3)
+            self.assertGreater(node["scrapes"][0]["series"], 0)
+        else:
+            sys.stderr.write("node_exporter not installed: its scrapes "
+                             "were not checked\n")
+            self.assertIsNone(node)
 
 
 if __name__ == "__main__":

@@ -25,10 +25,12 @@ from .base import (ENTRY, HERE, HOST_SYSCTLS, MARKER, REPO, log, netns_ino,
 from .live import (TRACE, VARIANTS, build_churn, mount_tracefs,
                    tracefs_ready, umount_tracefs)
 from .measure import child_main, command_groups
+from .metricscase import METRICS, NODE_EXPORTER
 from .netns import refuse
 from .plot import render_svg
-from .report import (render_allns, render_markdown, render_trace,
-                     splice_allns, splice_trace)
+from .report import (render_allns, render_markdown, render_metrics,
+                     render_trace, splice_allns, splice_metrics,
+                     splice_trace)
 from .tracecase import trace_child_main
 
 
@@ -97,6 +99,8 @@ def run_size_child(size, args, tools, seconds, tmpdir):
     cfg = {"size": size, "procs": args.procs, "runs": args.runs,
            "batch": args.batch, "run_timeout": args.run_timeout,
            "watch_runs": args.watch_runs,
+           "metrics_runs": args.metrics_runs,
+           "metrics_scrapes": args.metrics_scrapes,
            "seconds": seconds, "tools": tools,
            "result": os.path.join(tmpdir, "result-%d.json" % size)}
     cfg_path = os.path.join(tmpdir, "cfg-%d.json" % size)
@@ -212,6 +216,9 @@ def resolve_tools(args):
         if path is None and name not in ("netstat", "strace"):
             raise SystemExit("%s not found" % name)
         tools[name] = path
+    tools["node_exporter"] = shutil.which(
+        NODE_EXPORTER, path=os.environ.get("PATH", "") + ":/usr/bin:/usr/sbin")
+    tools["metrics_args"] = shlex.split(args.metrics_args or "")
     tools["watch_count"] = args.watch_count
     tools["watch_min_size"] = args.watch_min_size
     tools["watch_interval"] = args.watch_interval
@@ -259,7 +266,7 @@ def main(argv=None):
                     help="run only these command groups, comma-separated "
                          "(-tan, filtered, json, summary, listeners, "
                          "ss-format, -tanp, who, why-bind, ports, watch, "
-                         "trace, allns); default all")
+                         "metrics, trace, allns); default all")
     ap.add_argument("--watch-count", type=int, default=10,
                     help="watch: ticks after the baseline snapshot "
                          "(--count)")
@@ -271,6 +278,20 @@ def main(argv=None):
     ap.add_argument("--watch-runs", type=int, default=3,
                     help="watch: measured runs (each lasts --watch-count "
                          "intervals), after one warm-up")
+    ap.add_argument("--metrics-runs", type=int, default=3,
+                    help="metrics: measured runs of `sockscope metrics` "
+                         "and `sockscope -tanp`, after one warm-up")
+    ap.add_argument("--metrics-scrapes", type=int, default=5,
+                    help="metrics: measured HTTP scrapes of each server "
+                         "(serve, node_exporter), after one warm-up")
+    ap.add_argument("--metrics-args", default="",
+                    help="metrics: more arguments for `sockscope metrics` "
+                         "and `serve` (e.g. --tcp-info), split as a shell "
+                         "would")
+    ap.add_argument("--raw-metrics",
+                    default=os.path.join(HERE, "results-metrics.json"),
+                    help="metrics: raw results when metrics is the only "
+                         "size group ('' to skip)")
     ap.add_argument("--trace-rates", default="2000,5000,10000",
                     help="trace: churn rates in connections/s")
     ap.add_argument("--trace-seconds", type=float, default=20,
@@ -354,6 +375,8 @@ def main(argv=None):
             and 1 <= args.trace_calibrate <= 1000
             and 3 <= args.trace_margin <= 120
             and 1 <= args.watch_count <= 1000 and args.watch_runs >= 1
+            and 1 <= args.metrics_runs <= 100
+            and 1 <= args.metrics_scrapes <= 100
             and 0.01 <= args.watch_interval <= 60
             and args.trace_small_pages in (0, 1, 2, 4, 8, 16, 32, 64, 128,
                                            256)
@@ -363,7 +386,8 @@ def main(argv=None):
                          "--trace-seconds <= 300, 1 <= --trace-calibrate "
                          "<= 1000, 3 <= --trace-margin <= 120, 1 <= "
                          "--watch-count <= 1000, --watch-runs >= 1, "
-                         "0.01 <= --watch-interval <= 60, 1..64 trace "
+                         "0.01 <= --watch-interval <= 60, 1 <= --metrics-runs, "
+                         "--metrics-scrapes <= 100, 1..64 trace "
                          "clients and servers, --trace-small-pages 0 or a "
                          "power of two up to 256")
     tools = resolve_tools(args)
@@ -371,6 +395,9 @@ def main(argv=None):
     want_trace = not tools.get("groups") or TRACE in tools["groups"]
     if not command_groups(tools):
         sizes = []  # only allns asked for
+    # metrics as the only size group: its own section and raw JSON
+    metrics_only = bool(sizes) and [
+        g for g, _, _ in command_groups(tools)] == [METRICS]
     start_wall = datetime.datetime.now(datetime.timezone.utc)
     t_start = time.monotonic()
     deadline = t_start + args.max_seconds
@@ -426,8 +453,8 @@ def main(argv=None):
         "seconds": time.monotonic() - t_start, "machine": info,
         "tools": tools, "host_sysctls_unchanged": host_before == host_after,
         "host_sysctls": host_after, "interrupted": interrupted}
-    if not sizes:
-        # allns and/or trace alone: their own raw JSON, and only their
+    if not sizes or metrics_only:
+        # allns, trace and/or metrics alone: their own raw JSON, and only their
         # sections of the report
         if args.raw_allns and allns is not None:
             with open(args.raw_allns, "w") as f:
@@ -435,11 +462,16 @@ def main(argv=None):
         if args.raw_trace and trace is not None:
             with open(args.raw_trace, "w") as f:
                 json.dump({"meta": meta, "trace": trace}, f, indent=1)
+        if args.raw_metrics and metrics_only:
+            with open(args.raw_metrics, "w") as f:
+                json.dump({"meta": meta, "results": results}, f, indent=1)
         try:
             with open(args.out) as f:
                 text = f.read()
         except FileNotFoundError:
             text = "# sockscope benchmarks\n"
+        if metrics_only:
+            text = splice_metrics(text, render_metrics(meta, results, args))
         if trace is not None:
             text = splice_trace(text, render_trace(meta, trace, args))
         if allns is not None:
@@ -447,7 +479,8 @@ def main(argv=None):
         with open(args.out, "w") as f:
             f.write(text)
         log("wrote the %s section(s) of %s (%.0f s in all)" % (
-            " and ".join(n for n, x in (("trace", trace), ("allns", allns))
+            " and ".join(n for n, x in (("metrics", metrics_only or None),
+                                        ("trace", trace), ("allns", allns))
                          if x is not None), args.out, meta["seconds"]))
         return 1 if interrupted else 0
     if args.raw:
@@ -455,6 +488,8 @@ def main(argv=None):
             json.dump({"meta": meta, "results": results, "allns": allns,
                        "trace": trace}, f, indent=1)
     text = render_markdown(meta, results, args)
+    if any(METRICS in r.get("groups", {}) for r in results):
+        text = splice_metrics(text, render_metrics(meta, results, args))
     if trace:
         text = splice_trace(text, render_trace(meta, trace, args))
     if allns:

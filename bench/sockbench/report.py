@@ -6,6 +6,7 @@ import statistics
 
 from .base import FILTER_PORT, HOST_SYSCTLS, REPO, STATE_ORDER
 from .live import WATCH, watch_ticks
+from .metricscase import METRICS, NODE as NODE_LABEL, SERVE as SERVE_LABEL
 
 
 def summarize(tool):
@@ -266,6 +267,8 @@ def render_markdown(meta, results, args):
           "CPU | peak RSS | vs ss |")
         w("|---|---|---|---|---|---|---|---|")
         for gname, g in r.get("groups", {}).items():
+            if gname == METRICS:
+                continue  # its own section (render_metrics)
             stats = {lab: summarize(t) for lab, t in g["tools"].items()}
             ref = stats.get(g["ref"])
             for lab in g["order"]:
@@ -1077,3 +1080,295 @@ def fmt_num(x):
     if float(x) == int(x):
         return "%d" % int(x)
     return "%g" % x
+
+
+METRICS_BEGIN = ("<!-- metrics:begin: written by bench/bench.py (group "
+                 "metrics) -->")
+METRICS_END = "<!-- metrics:end -->"
+METRICS_TARGET = 1.5      # issue 17: a scrape within 1.5x `sockscope -tanp`
+MAX_SERIES = 10000        # `--max-series`'s default (src/config/metrics.rs)
+BYTES_GROWTH = 2.0        # bounded output: largest size's bytes vs smallest
+
+
+def splice_metrics(text, section):
+    """The metrics section, between its markers."""
+    return _splice(text, METRICS_BEGIN, METRICS_END, section)
+
+
+def server_summary(rec):
+    """One HTTP server's scrapes: medians, CPU per scrape, memory, the
+    exposition (last good scrape), kernel reads per scrape."""
+    ok = [x for x in rec.get("scrapes", []) if x.get("status") == 200]
+    out = {"n": len(ok), "failure": rec.get("failure"),
+           "n_bad": len(rec.get("scrapes", [])) - len(ok),
+           "mem": rec.get("mem") or {}, "idle": rec.get("cpu_idle_1s"),
+           "exit": rec.get("exit")}
+    if not ok:
+        return out
+    walls = [x["wall"] for x in ok]
+    out["wall"] = statistics.median(walls)
+    out["wall_min"], out["wall_max"] = min(walls), max(walls)
+    cpus = [x["cpu"] for x in ok if x.get("cpu") is not None]
+    # /proc/PID/stat counts in clock ticks (10 ms): the mean over the
+    # scrapes, not a median of ticks
+    out["cpu"] = sum(cpus) / len(cpus) if cpus else None
+    last = ok[-1]
+    for k in ("bytes", "series", "families", "sockscope_series",
+              "content_type", "counted"):
+        out[k] = last.get(k)
+    out["sockscope_names"] = last.get("sockscope_names") or {}
+    reads = [x["values"].get("sockscope_kernel_reads_total") for x in ok]
+    if len(reads) >= 2 and None not in reads:
+        out["reads_per_scrape"] = (reads[-1] - reads[0]) / (len(reads) - 1)
+    return out
+
+
+def metrics_numbers(res):
+    """The metrics group at one size: the one-shot stats by label, the
+    exposition of the untimed run, the servers' summaries; or None."""
+    g = res.get("groups", {}).get(METRICS)
+    if not g:
+        return None
+    extra = g.get("metrics") or {}
+    return {"order": g["order"],
+            "stats": {lab: summarize(t) for lab, t in g["tools"].items()},
+            "output": extra.get("output") or {},
+            "servers": {lab: server_summary(rec) for lab, rec in
+                        (extra.get("servers") or {}).items()},
+            "argv": {lab: rec.get("argv") for lab, rec in
+                     (extra.get("servers") or {}).items()},
+            "outside": g.get("outside_cpu") or {},
+            "census": extra.get("census") or g.get("census_start") or {}}
+
+
+def _x(val, ref):
+    if val is None or not ref:
+        return "—"
+    r = val / ref
+    return ("%.3fx" if r < 0.995 else "%.2fx") % r
+
+
+def _cmd(argv):
+    return " ".join(os.path.basename(a) if i == 0 else a
+                    for i, a in enumerate(argv or []))
+
+
+def metrics_targets(rows):
+    """(target, sockets, measured, met) lines of the metrics section."""
+    out = []
+    for size, mn in rows:
+        info = "" if size == 100000 else " (info)"
+        tanp = mn["stats"].get("sockscope -tanp") or {}
+        one = mn["stats"].get(mn["order"][0]) or {}
+        serve = mn["servers"].get(SERVE_LABEL) or {}
+        for what, val in (("`%s`" % mn["order"][0], one.get("wall")),
+                          ("a `sockscope serve` scrape", serve.get("wall"))):
+            if val is None or not tanp.get("wall"):
+                met = "n/a (not measured)"
+                measured = "—"
+            else:
+                r = val / tanp["wall"]
+                measured = "%.2fx (%s vs %s)" % (r, fmt_time(val),
+                                                 fmt_time(tanp["wall"]))
+                met = ("yes" if r <= METRICS_TARGET else "**no**") + info
+            out.append(("%s wall ≤ %gx `sockscope -tanp`" % (
+                what, METRICS_TARGET), fmt_size(size), measured, met))
+    series = [(size, mn["output"].get("series")) for size, mn in rows
+              if mn["output"].get("series") is not None]
+    if series:
+        worst = max(series, key=lambda x: x[1])
+        out.append(("series of `sockscope metrics` ≤ %d (`--max-series`'s "
+                    "default)" % MAX_SERIES, "all",
+                    ", ".join("%d at %s" % (n, fmt_size(s))
+                              for s, n in series),
+                    "yes" if worst[1] <= MAX_SERIES else "**no**"))
+    sizes = [(size, mn["output"].get("bytes")) for size, mn in rows
+             if mn["output"].get("bytes")]
+    if len(sizes) >= 2:
+        (s0, b0), (s1, b1) = sizes[0], sizes[-1]
+        out.append(("output bytes bounded: at %s ≤ %gx at %s" % (
+            fmt_size(s1), BYTES_GROWTH, fmt_size(s0)),
+            "%s → %s" % (fmt_size(s0), fmt_size(s1)),
+            "%d → %d bytes (%.2fx for %gx the sockets)" % (
+                b0, b1, b1 / b0, s1 / s0),
+            "yes" if b1 <= BYTES_GROWTH * b0 else "**no**"))
+    return out
+
+
+def render_metrics(meta, results, args):
+    """The `## metrics: the cost of a scrape` section (issue 17)."""
+    rows = [(r["size"], mn) for r in results
+            for mn in [metrics_numbers(r)] if mn]
+    L = []
+    w = L.append
+    w("## metrics: the cost of a scrape\n")
+    w("Generated by `bench/bench.py` on %s (the whole run took %.0f s)%s:\n"
+      % (meta["date"], meta["seconds"],
+         "; **interrupted, numbers are partial**" if meta["interrupted"]
+         else ""))
+    w("```\nsudo python3 bench/bench.py %s\n```\n" % " ".join(meta["argv"]))
+    v = meta["machine"]["versions"]
+    w("sockscope: %s, commit %s; node_exporter: %s.\n" % (
+        v["sockscope"], v["git"],
+        "`%s`" % meta["tools"].get("node_exporter")
+        if meta["tools"].get("node_exporter") else "not installed"))
+    w("- In each size's namespace (the population of the sections above: "
+      "TCP and UDP over loopback, owners in worker processes). One-shot: "
+      "`sockscope metrics` (owners included: process labels) and "
+      "`sockscope -tanp`, one warm-up then %d runs round-robin, stdout to "
+      "/dev/null; wall, CPU (`wait4`), peak RSS (`VmHWM` at the ptrace exit "
+      "stop) as everywhere in this report. The exposition's size: one more, "
+      "untimed, run of `sockscope metrics` into a pipe: its bytes, its "
+      "sample lines (series), its `# TYPE` lines (families)." %
+      args.metrics_runs)
+    w("- Over HTTP, in the same namespace: `sockscope serve --listen "
+      "127.0.0.1:PORT --min-interval 0s` (every scrape reads the kernel; "
+      "`sockscope_kernel_reads_total` shows it) and node_exporter with only "
+      "its tcpstat collector (`--collector.disable-defaults "
+      "--collector.tcpstat`; it reads the namespace's sockets through "
+      "sock_diag too, and counts them by state only), both started by the "
+      "bench on free ports (bound :0 first) and stopped by pid after. "
+      "Each is scraped once as a warm-up, then %d times round-robin by a "
+      "Python `http.client` GET of `/metrics` (a new connection each, "
+      "Prometheus 2.42's `Accept` header, so OpenMetrics where the server "
+      "offers it; `Accept-Encoding: identity`, where Prometheus would ask "
+      "for gzip: the body is the exposition itself): wall "
+      "per scrape from before the connect to the end of the body; the "
+      "server's CPU per scrape from its `utime + stime` in /proc/PID/stat "
+      "before and after (clock ticks of 10 ms: the mean over the scrapes); "
+      "its RSS (`VmRSS`) and peak (`VmHWM`) after the scrapes; bytes and "
+      "series of its last answer (and its `Content-Type`, below the "
+      "table); the sockets it counted: the sum of `sockscope_sockets` "
+      "(TCP and UDP) or of node_exporter's `node_tcp_connection_states` "
+      "(TCP only), beside the kernel's count just before the servers "
+      "started (TIME_WAIT topped up to its target then; TIME_WAIT older "
+      "than 60 s expires during the scrapes)." %
+      args.metrics_scrapes)
+    w("")
+    if not rows:
+        w("No size ran the group.\n")
+        return "\n".join(L)
+    notes = {}  # note -> the sizes it applies to
+    for size, mn in rows:
+        o = mn["output"]
+        names = o.get("sockscope_names") or {}
+        if o and not any(n.startswith("sockscope_sockets") for n in names):
+            notes.setdefault(
+                "the exposition of `sockscope metrics` has no "
+                "`sockscope_sockets` series: this binary's `metrics` does "
+                "not read sockets yet, so its numbers check the harness, "
+                "not the command", []).append(size)
+        for lab, sv in mn["servers"].items():
+            if sv.get("failure"):
+                notes.setdefault("`%s`: %s" % (lab, sv["failure"]),
+                                 []).append(size)
+    w("### One-shot\n")
+    w("| sockets | command | runs | median wall | wall min–max | median "
+      "CPU | peak RSS | wall vs `-tanp` | CPU vs `-tanp` | vs a "
+      "node_exporter scrape: wall, CPU | output bytes | series | families |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for size, mn in rows:
+        tanp = mn["stats"].get("sockscope -tanp") or {}
+        node = mn["servers"].get(NODE_LABEL) or {}
+        for lab in mn["order"]:
+            s = mn["stats"][lab]
+            o = mn["output"] if lab == mn["order"][0] else {}
+            extra = []
+            if s.get("exits") and s["exits"] != [0]:
+                extra.append("exit %s" % ",".join(map(str, s["exits"])))
+            if s.get("stderr"):
+                extra.append("stderr: `%s`" % s["stderr"].replace(
+                    "|", "\\|").replace("`", "'"))
+            wall = fmt_time(s.get("wall")) if s["n"] else (
+                "> %g s" % args.run_timeout if s["status"] == "over_budget"
+                else "not run (%s)" % s["status"])
+            w("| %s | `%s`%s | %d | %s | %s | %s | %s | %s | %s | %s | %s "
+              "| %s | %s |" % (
+                  fmt_size(size), lab, (" (" + "; ".join(extra) + ")")
+                  if extra else "", s["n"], wall,
+                  "%s – %s" % (fmt_time(s["wall_min"]),
+                               fmt_time(s["wall_max"]))
+                  if s.get("wall") else "—",
+                  fmt_time(s.get("cpu")), fmt_rss(s.get("rss_kib")),
+                  "1.00x" if lab == "sockscope -tanp" else
+                  _x(s.get("wall"), tanp.get("wall")),
+                  "1.00x" if lab == "sockscope -tanp" else
+                  _x(s.get("cpu"), tanp.get("cpu")),
+                  "%s, %s" % (_x(s.get("wall"), node.get("wall")),
+                              _x(s.get("cpu"), node.get("cpu"))),
+                  o.get("bytes", "—"), o.get("series", "—"),
+                  o.get("families", "—")))
+    w("")
+    w("### Over HTTP\n")
+    w("| sockets | server | scrapes | median wall a scrape | wall min–max "
+      "| server CPU a scrape | RSS after (peak) | output bytes | series | "
+      "wall vs `-tanp` | vs node_exporter: wall, CPU, bytes | kernel reads "
+      "a scrape | sockets it counted (kernel: TCP + UDP) | idle CPU in 1 s "
+      "|")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for size, mn in rows:
+        tanp = mn["stats"].get("sockscope -tanp") or {}
+        node = mn["servers"].get(NODE_LABEL) or {}
+        for lab, sv in mn["servers"].items():
+            if not sv["n"]:
+                w("| %s | `%s` | 0 | %s | | | | | | | | | | |" % (
+                    fmt_size(size), lab, sv.get("failure") or "no scrape"))
+                continue
+            vs_node = "—" if lab == NODE_LABEL else ", ".join(
+                (_x(sv.get("wall"), node.get("wall")),
+                 _x(sv.get("cpu"), node.get("cpu")),
+                 _x(sv.get("bytes"), node.get("bytes"))))
+            mem = sv["mem"]
+            c = mn["census"]
+            counted = sum((sv.get("counted") or {}).values())
+            w("| %s | `%s` | %d%s | %s | %s – %s | %s | %s (%s) | %s | %s | "
+              "%s | %s | %s | %s | %s |" % (
+                  fmt_size(size), lab, sv["n"],
+                  " (+%d failed)" % sv["n_bad"] if sv["n_bad"] else "",
+                  fmt_time(sv["wall"]), fmt_time(sv["wall_min"]),
+                  fmt_time(sv["wall_max"]), fmt_time(sv.get("cpu")),
+                  fmt_rss(mem.get("rss_kib")), fmt_rss(mem.get("hwm_kib")),
+                  sv.get("bytes", "—"), sv.get("series", "—"),
+                  _x(sv.get("wall"), tanp.get("wall")), vs_node,
+                  "%g" % sv["reads_per_scrape"]
+                  if sv.get("reads_per_scrape") is not None else "—",
+                  "%d (%s + %s)" % (counted, c.get("tcp_total", "?"),
+                                    c.get("udp_total", "?"))
+                  if sv.get("counted") else "—",
+                  fmt_time(sv.get("idle"))))
+    w("")
+    for size, mn in rows:
+        cmds = "; ".join("`%s`" % _cmd(a) for a in mn["argv"].values() if a)
+        if cmds:
+            w("Servers at %s: %s.\n" % (fmt_size(size), cmds))
+            break
+    ctypes = {}
+    for size, mn in rows:
+        for lab, sv in mn["servers"].items():
+            if sv.get("content_type"):
+                ctypes.setdefault(lab, set()).add(sv["content_type"])
+    if ctypes:
+        w("Content-Type answered: %s.\n" % "; ".join(
+            "`%s` %s" % (lab, ", ".join("`%s`" % t for t in sorted(ts)))
+            for lab, ts in ctypes.items()))
+    w("### Targets\n")
+    w("Issue 17: at 100k sockets a full scrape (owners included) within "
+      "%gx a `sockscope -tanp` run; the output bounded whatever the socket "
+      "count (other sizes are shown for information).\n" % METRICS_TARGET)
+    w("| target | sockets | measured | met |")
+    w("|---|---|---|---|")
+    for line in metrics_targets(rows):
+        w("| %s | %s | %s | %s |" % line)
+    w("")
+    noisy = ["%s: other processes %.0f%% of the CPUs" % (
+        fmt_size(size), 100 * mn["outside"]["other_share"])
+        for size, mn in rows if mn["outside"].get("other_share", 0) > 0.1]
+    lines = ["at %s %s" % (", ".join(fmt_size(s) for s in sizes), n)
+             for n, sizes in notes.items()]
+    if noisy:
+        lines.append("noise during the group: " + "; ".join(noisy))
+    for n in lines:
+        w("- Note: %s." % n)
+    if lines:
+        w("")
+    return "\n".join(L)
