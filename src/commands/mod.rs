@@ -134,6 +134,9 @@ pub enum CommandError {
     /// ftrace).
     #[error(transparent)]
     Ftrace(crate::source::ftrace::FtraceError),
+    /// `metrics --output FILE`: the temporary file or the rename.
+    #[error(transparent)]
+    Textfile(#[from] crate::source::textfile::TextfileError),
     /// A write to stdout failed (a full disk): whichever layer carried the
     /// error up, the cause is the write.
     #[error("writing the output: {0}")]
@@ -156,6 +159,7 @@ impl CommandError {
             CommandError::Tracefs(e) => e,
             CommandError::Perf(e) => e,
             CommandError::Ftrace(e) => e,
+            CommandError::Textfile(e) => e,
             CommandError::Io(e) | CommandError::Output(e) => e,
         };
         std::iter::successors(Some(first), |&e| e.source())
@@ -206,6 +210,7 @@ impl CommandError {
                 ExitStatus::Failure
             }
             CommandError::Netns(e) if e.is_gone() => ExitStatus::Usage,
+            CommandError::Textfile(e) if e.is_missing_directory() => ExitStatus::Usage,
             CommandError::Usage(_) => ExitStatus::Usage,
             _ => ExitStatus::Failure,
         }
