@@ -134,12 +134,11 @@ fn private(env: &Env) -> bool {
 
 /// `sockscope ARGS`, run from the calling thread (in its namespace).
 fn sockscope(env: &Env, args: &[&str]) -> Output {
-    let out = common::run::command(env)
+    common::run::command(env)
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .expect("run sockscope");
-    out
+        .expect("run sockscope")
 }
 
 /// `sockscope metrics ARGS`: must succeed quietly; its stdout.

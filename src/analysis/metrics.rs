@@ -100,14 +100,20 @@ pub fn label_bytes(value: &[u8]) -> String {
     text::escape_bytes(value).into_owned()
 }
 
-/// An address label: an IPv4-mapped IPv6 address as the IPv4 one.
-fn address(ip: IpAddr) -> String {
+/// An address as its series name it: an IPv4-mapped IPv6 address (a
+/// dual-stack socket's IPv4 peer) as the IPv4 one, so that an IPv4 and an
+/// IPv6 socket to the same peer are one series, never two with the same
+/// labels.
+fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or_else(|| v6.to_string(), |v4| v4.to_string()),
-        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
     }
+}
+
+/// An address label ([`canonical`]).
+fn address(ip: IpAddr) -> String {
+    canonical(ip).to_string()
 }
 
 /// The `netns` and `container` labels of a namespace, when the run reads
@@ -538,16 +544,29 @@ impl Tally {
             let pressure = counter.finish();
             let size = pressure.range_size as u64;
             self.port_ranges.push(RangeSize { netns, size });
+            // The counter keys the local address canonically, not the
+            // destination: merge an IPv4 and a v4-mapped destination.
+            let mut used: HashMap<(IpAddr, IpAddr, u16), u64> = HashMap::new();
+            for d in pressure.destinations {
+                let key = (
+                    canonical(d.local),
+                    canonical(d.remote.ip()),
+                    d.remote.port(),
+                );
+                *used.entry(key).or_default() += d.count as u64;
+            }
             let ns = self.tag();
-            self.ephemeral
-                .extend(pressure.destinations.into_iter().map(|d| EphemeralSeries {
-                    ns: ns.clone(),
-                    local_address: address(d.local),
-                    destination_address: address(d.remote.ip()),
-                    destination_port: d.remote.port(),
-                    used: d.count as u64,
-                    ratio: d.count as f64 / size.max(1) as f64,
-                }));
+            self.ephemeral.extend(
+                used.into_iter()
+                    .map(|((local, ip, port), n)| EphemeralSeries {
+                        ns: ns.clone(),
+                        local_address: local.to_string(),
+                        destination_address: ip.to_string(),
+                        destination_port: port,
+                        used: n,
+                        ratio: n as f64 / size.max(1) as f64,
+                    }),
+            );
         }
     }
 
@@ -575,7 +594,7 @@ impl Tally {
         self.namespaces
             .last()
             .and_then(|n| n.place.container_of(owners))
-            .map_or_else(String::new, |c| container_label(c))
+            .map_or_else(String::new, container_label)
     }
 
     fn count_state(&mut self, protocol: SocketProtocol, family: SocketFamily, state: TcpState) {
@@ -631,7 +650,10 @@ impl Tally {
                 self.add_listener(key, s.inode, u64::from(s.recv_q), s.send_q.map(u64::from));
             }
             TcpState::TimeWait => {
-                *self.time_wait.entry((ns, s.remote.ip())).or_default() += 1;
+                *self
+                    .time_wait
+                    .entry((ns, canonical(s.remote.ip())))
+                    .or_default() += 1;
             }
             TcpState::CloseWait => {
                 // A connection still in the accept queue: its listener's
@@ -661,7 +683,10 @@ impl Tally {
             && s.state != TcpState::Listen
             && let Some(info) = s.extras.as_ref().and_then(|e| e.tcp_info.as_ref())
         {
-            let remote = self.remotes.entry((ns, s.remote.ip())).or_default();
+            let remote = self
+                .remotes
+                .entry((ns, canonical(s.remote.ip())))
+                .or_default();
             remote.connections += 1;
             remote.retransmitted += u64::from(info.total_retrans.unwrap_or(0));
             if let Some(us) = info.rtt_us {
@@ -898,5 +923,279 @@ impl Sink for Tally {
             self.unix_socket(u);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attribution, Extras, Netns, Queued, TcpInfo};
+    use std::collections::HashMap;
+
+    fn owner(pid: u32, comm: &str) -> Owner {
+        Owner {
+            pid,
+            fd: 3,
+            tid: None,
+            comm: Arc::from(comm),
+            cmdline: None,
+            raw: None,
+        }
+    }
+
+    fn tcp(state: TcpState, local: &str, remote: &str) -> Socket {
+        Socket::test_tcp(state, local, remote)
+    }
+
+    fn queued(kind: QueueKind, inodes: Vec<u64>) -> Option<Box<Queued>> {
+        Some(Box::new(Queued {
+            kind,
+            listener: "0.0.0.0:80".parse().unwrap(),
+            listener_owners: vec![owner(7, "web")],
+            attribution: Attribution::OneOf,
+            listener_inodes: inodes,
+        }))
+    }
+
+    fn place() -> Place {
+        Place {
+            netns: Arc::new(Netns::unknown()),
+            containers: Arc::new(HashMap::new()),
+        }
+    }
+
+    /// Two members of an SO_REUSEPORT group are one listener (summed); a
+    /// request socket that may wait for either counts once; the lowest
+    /// pid names the process; UDP and UNIX counted by state.
+    #[test]
+    fn tally_counts_as_records_stream_by() {
+        let mut t = Tally::new(false, true);
+        t.enter(&place());
+        t.set_ports(PortCounter::new((40000, 40099), [80].into_iter().collect()));
+        for inode in [10, 11] {
+            let mut l = tcp(TcpState::Listen, "0.0.0.0:80", "0.0.0.0:0");
+            l.inode = inode;
+            l.recv_q = 2;
+            l.send_q = Some(1);
+            l.owners = Some(vec![owner(9, "later"), owner(7, "web")]);
+            t.socket(&l).unwrap();
+        }
+        let mut syn = tcp(TcpState::SynRecv, "10.0.0.1:80", "10.0.0.9:5000");
+        syn.inode = 0;
+        syn.queue = queued(QueueKind::Syn, vec![10, 11]);
+        t.socket(&syn).unwrap();
+        let mut acc = tcp(TcpState::Established, "10.0.0.1:80", "10.0.0.9:5001");
+        acc.inode = 0;
+        acc.queue = queued(QueueKind::Accept, vec![11]);
+        t.socket(&acc).unwrap();
+        let mut cw = tcp(TcpState::CloseWait, "10.0.0.1:40010", "10.0.0.8:443");
+        cw.owners = Some(vec![owner(30, "leaky")]);
+        cw.extras = Some(Box::new(Extras {
+            tcp_info: Some(TcpInfo {
+                rtt_us: Some(700),
+                total_retrans: Some(4),
+                ..TcpInfo::default()
+            }),
+            ..Extras::default()
+        }));
+        t.socket(&cw).unwrap();
+        for port in [40011, 40012] {
+            // A dual-stack socket's IPv4 peer: the same series as the
+            // IPv4 socket's (a regression: once two with equal labels).
+            let tw = tcp(
+                TcpState::TimeWait,
+                &format!("[::ffff:10.0.0.1]:{port}"),
+                "[::ffff:10.0.0.8]:443",
+            );
+            t.socket(&tw).unwrap();
+        }
+        let mut udp = tcp(TcpState::Close, "0.0.0.0:53", "0.0.0.0:0");
+        udp.proto = Protocol::Udp;
+        t.socket(&udp).unwrap();
+        t.unix(vec![UnixSocket {
+            kind: UnixKind::Stream,
+            state: TcpState::Listen,
+            path: Some(b"@x\x1b\"".to_vec()),
+            inode: 20,
+            peer_inode: None,
+            peer_path: None,
+            recv_q: Some(3),
+            send_q: Some(2),
+            uid: None,
+            cookie: None,
+            owners: Some(vec![]),
+            extras: None,
+        }])
+        .unwrap();
+        t.namespace_done(&[("ListenOverflows".to_owned(), 5)].into_iter().collect());
+        let s = t.finish(9, Duration::from_millis(3));
+
+        let states: Vec<(&str, &str, &str, u64)> = s
+            .sockets
+            .iter()
+            .map(|c| {
+                (
+                    c.protocol.name(),
+                    c.family.name(),
+                    state_word(c.state),
+                    c.count,
+                )
+            })
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("tcp", "ipv4", "established", 1),
+                ("tcp", "ipv4", "syn_recv", 1),
+                ("tcp", "ipv4", "close_wait", 1),
+                ("tcp", "ipv4", "listen", 2),
+                ("tcp", "ipv6", "time_wait", 2),
+                ("udp", "ipv4", "close", 1),
+                ("unix", "unix", "listen", 1),
+            ]
+        );
+        assert_eq!(s.listeners.len(), 2);
+        let unix = &s.listeners[1];
+        assert_eq!(
+            (unix.key.address.as_str(), unix.key.process.as_str()),
+            ("@x\\x1b\"", "")
+        );
+        assert_eq!(
+            (unix.accept_queue, unix.backlog, unix.full, unix.unaccepted),
+            (3, Some(2), true, 3)
+        );
+        let web = &s.listeners[0];
+        assert_eq!(
+            (
+                web.key.address.as_str(),
+                web.key.port.as_str(),
+                web.key.process.as_str()
+            ),
+            ("0.0.0.0", "80", "web")
+        );
+        assert_eq!(
+            (
+                web.accept_queue,
+                web.backlog,
+                web.full,
+                web.half_open,
+                web.unaccepted
+            ),
+            (4, Some(2), true, 1, 1),
+            "summed, the request socket once"
+        );
+        assert_eq!(s.tcpext[0].values[0], Some(5));
+        assert_eq!(s.tcpext[0].values[1], None);
+        assert_eq!(s.port_ranges[0].size, 100);
+        // The CLOSE_WAIT socket and two TIME_WAIT ones from the range.
+        assert_eq!(s.ephemeral.len(), 1);
+        assert_eq!(
+            (
+                s.ephemeral[0].destination_address.as_str(),
+                s.ephemeral[0].used
+            ),
+            ("10.0.0.8", 3)
+        );
+        assert!((s.ephemeral[0].ratio - 0.03).abs() < 1e-12);
+        assert_eq!(s.time_wait[0].remote_address, "10.0.0.8", "v4-mapped as v4");
+        assert_eq!(s.time_wait[0].count, 2);
+        assert_eq!(
+            (s.close_wait[0].process.as_str(), s.close_wait[0].count),
+            ("leaky", 1)
+        );
+        assert_eq!(s.rtt.len(), 1);
+        assert_eq!(s.rtt[0].buckets[2], 1, "0.7 ms is in the 1 ms bucket");
+        assert_eq!(s.rtt[0].buckets.iter().sum::<u64>(), 1);
+        assert_eq!(s.retransmitted[0].count, 4);
+        assert_eq!(s.sockets_read, 9);
+    }
+
+    fn listener(port: u16, queue: u64) -> ListenerSeries {
+        ListenerSeries {
+            key: ListenerKey {
+                netns: None,
+                protocol: ListenerProtocol::Tcp,
+                address: "0.0.0.0".into(),
+                port: port.to_string(),
+                process: String::new(),
+                container: String::new(),
+            },
+            accept_queue: queue,
+            backlog: Some(10),
+            full: false,
+            half_open: 0,
+            unaccepted: 0,
+        }
+    }
+
+    fn remote(a: &str, count: u64) -> RemoteCount {
+        RemoteCount {
+            ns: None,
+            remote_address: a.into(),
+            count,
+        }
+    }
+
+    fn scrape() -> Scrape {
+        Scrape {
+            listeners: (0..4).map(|i| listener(80 + i, 4 - u64::from(i))).collect(),
+            time_wait: vec![remote("a", 3), remote("b", 2), remote("c", 1)],
+            retransmitted: vec![remote("a", 3), remote("b", 2)],
+            rtt: ["a", "b"]
+                .map(|a| RttSeries {
+                    ns: None,
+                    remote_address: a.into(),
+                    buckets: [0; RTT_BUCKETS.len()],
+                    sum_seconds: 0.0,
+                    count: 0,
+                })
+                .to_vec(),
+            ..Scrape::default()
+        }
+    }
+
+    #[test]
+    fn top_keeps_the_largest_and_counts_the_rest() {
+        let mut s = scrape();
+        let mut dropped = BTreeMap::new();
+        s.limit(1, usize::MAX, 0, &mut dropped);
+        assert_eq!(s.listeners[0].key.port, "80");
+        assert_eq!(s.time_wait, [remote("a", 3)]);
+        assert_eq!(dropped[family::LISTENER_FULL], 3);
+        assert_eq!(dropped[family::TIME_WAIT], 2);
+        assert_eq!(dropped[family::RTT], 1);
+        assert!(!dropped.contains_key(family::CLOSE_WAIT));
+    }
+
+    /// The least important families go first, listeners last, and the
+    /// fixed families (here 16 own series) are never cut.
+    #[test]
+    fn max_series_cuts_the_least_important_first() {
+        let mut dropped = BTreeMap::new();
+        // 4 listeners (20) + 3 TIME_WAIT + 2 retransmits + 2 rtt (26).
+        let mut s = scrape();
+        s.limit(10, 16 + 20 + 3 + 2 + RTT_SERIES, 16, &mut dropped);
+        assert_eq!((s.rtt.len(), s.retransmitted.len()), (1, 2));
+        assert_eq!(dropped[family::RTT], 1);
+        let mut s = scrape();
+        s.limit(10, 16 + 11, 16, &mut dropped);
+        assert_eq!(s.listeners.len(), 2);
+        assert_eq!(s.time_wait.len(), 1);
+        assert!(s.rtt.is_empty() && s.retransmitted.is_empty());
+        assert_eq!(dropped[family::LISTENER_ACCEPT_QUEUE], 2);
+        assert_eq!(dropped[family::TIME_WAIT], 2);
+        assert_eq!(dropped[family::RTT], 3);
+        let mut s = scrape();
+        s.limit(10, 3, 16, &mut dropped);
+        assert!(s.listeners.is_empty() && s.time_wait.is_empty());
+    }
+
+    #[test]
+    fn labels_are_made_safe() {
+        assert_eq!(
+            label("a\u{1b}[1m\u{202e}\n\\"),
+            "a\\x1b[1m\\u{202e}\\x0a\\\\"
+        );
+        assert_eq!(label_bytes(b"/tmp/\xff\x07"), "/tmp/\\xff\\x07");
     }
 }

@@ -356,3 +356,119 @@ impl Collector for Families {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::metrics::{
+        ListenerKey, ListenerProtocol, ListenerSeries, NsCounters, ProcessCount, RttSeries, label,
+    };
+
+    fn text(scrape: &Scrape, totals: &ExporterTotals, format: Format) -> String {
+        String::from_utf8(encode(scrape, totals, format)).unwrap()
+    }
+
+    fn hostile() -> Scrape {
+        Scrape {
+            listeners: vec![ListenerSeries {
+                key: ListenerKey {
+                    netns: None,
+                    protocol: ListenerProtocol::Unix,
+                    address: crate::analysis::metrics::label_bytes(
+                        b"/run/a\"b\\\n\x1b\xe2\x80\xae\xff",
+                    ),
+                    port: String::new(),
+                    process: label("x\"y\\z\n"),
+                    container: String::new(),
+                },
+                accept_queue: 1,
+                backlog: Some(2),
+                full: false,
+                half_open: 0,
+                unaccepted: 1,
+            }],
+            ..Scrape::default()
+        }
+    }
+
+    /// prometheus-client escapes backslash, double quote and newline in
+    /// label values; sockscope's escapes (made before) leave it no newline
+    /// and no control character to write raw.
+    #[test]
+    fn label_values_are_escaped_twice_over() {
+        for format in [Format::Prometheus, Format::OpenMetrics] {
+            let t = text(&hostile(), &ExporterTotals::default(), format);
+            assert!(
+                t.contains(
+                    r#"sockscope_listener_backlog{protocol="unix",address="/run/a\"b\\\\\\x0a\\x1b\\u{202e}\\xff",port="",process="x\"y\\\\z\\x0a",container=""} 2"#
+                ),
+                "{t}"
+            );
+            assert!(!t.contains('\u{1b}') && !t.contains('\u{202e}'));
+            assert_eq!(t.lines().filter(|l| l.contains("/run/a")).count(), 5);
+        }
+    }
+
+    #[test]
+    fn the_two_formats() {
+        let mut totals = ExporterTotals {
+            kernel_reads: 3,
+            errors: 1,
+            ..ExporterTotals::default()
+        };
+        totals.dropped.insert(family::TIME_WAIT, 4);
+        let mut s = hostile();
+        s.tcpext.push(NsCounters {
+            netns: Some("web".into()),
+            values: [Some(7), None, None, None, None, None, None],
+        });
+        s.close_wait.push(ProcessCount {
+            netns: Some("web".into()),
+            process: "java".into(),
+            container: String::new(),
+            count: 2,
+        });
+        let mut buckets = [0; RTT_BUCKETS.len()];
+        buckets[0] = 1;
+        buckets[3] = 2;
+        s.rtt.push(RttSeries {
+            ns: None,
+            remote_address: "10.0.0.8".into(),
+            buckets,
+            sum_seconds: 0.0071,
+            count: 4,
+        });
+        let p = text(&s, &totals, Format::Prometheus);
+        for line in [
+            "# TYPE sockscope_tcp_listen_overflows_total counter",
+            "sockscope_tcp_listen_overflows_total{netns=\"web\"} 7",
+            "# HELP sockscope_kernel_reads_total Reads of the kernel since the exporter started.",
+            "sockscope_kernel_reads_total 3",
+            "sockscope_scrape_errors_total 1",
+            "sockscope_series_dropped_total{family=\"sockscope_time_wait_sockets\"} 4",
+            "sockscope_series_dropped_total{family=\"sockscope_tcp_rtt_seconds\"} 0",
+            "sockscope_close_wait_sockets{netns=\"web\",process=\"java\",container=\"\"} 2",
+            "# TYPE sockscope_tcp_rtt_seconds histogram",
+            "sockscope_tcp_rtt_seconds_bucket{remote_address=\"10.0.0.8\",le=\"0.0001\"} 1",
+            "sockscope_tcp_rtt_seconds_bucket{remote_address=\"10.0.0.8\",le=\"0.001\"} 1",
+            "sockscope_tcp_rtt_seconds_bucket{remote_address=\"10.0.0.8\",le=\"0.005\"} 3",
+            "sockscope_tcp_rtt_seconds_bucket{remote_address=\"10.0.0.8\",le=\"5\"} 3",
+            "sockscope_tcp_rtt_seconds_bucket{remote_address=\"10.0.0.8\",le=\"+Inf\"} 4",
+            "sockscope_tcp_rtt_seconds_count{remote_address=\"10.0.0.8\"} 4",
+            "sockscope_build_info{version=\"0.1.0\"} 1",
+        ] {
+            assert!(p.lines().any(|l| l == line), "{line:?} not in:\n{p}");
+        }
+        assert!(!p.contains("# EOF") && !p.contains("# UNIT"));
+        let o = text(&s, &totals, Format::OpenMetrics);
+        assert!(o.ends_with("# EOF\n"), "{o}");
+        assert!(o.contains("# TYPE sockscope_kernel_reads counter\n"));
+        assert!(o.contains("\nsockscope_kernel_reads_total 3\n"));
+        // Every family has its HELP, in both.
+        for t in [&p, &o] {
+            let types = t.lines().filter(|l| l.starts_with("# TYPE ")).count();
+            let helps = t.lines().filter(|l| l.starts_with("# HELP ")).count();
+            assert_eq!(types, helps);
+        }
+    }
+}
