@@ -879,7 +879,15 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
     const TCP_ONLY: &str = "the view shows TCP sockets only";
     const NO_TABLE: &str = "the view has no socket table";
     let refused: [(bool, &'static str, &'static str); 17] = [
-        (cli.unix, "-x", "the view does not read UNIX sockets"),
+        (
+            cli.unix,
+            "-x",
+            if export {
+                "the exposition counts UNIX sockets unless -t or -u narrow it"
+            } else {
+                "the view does not read UNIX sockets"
+            },
+        ),
         (cli.udp && !(who || why_bind || export), "-u", TCP_ONLY),
         (
             cli.udp && cli.tcp && why_bind,
