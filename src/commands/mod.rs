@@ -138,6 +138,9 @@ pub enum CommandError {
     /// accepting thread (issue 17, serve).
     #[error(transparent)]
     Http(#[from] crate::source::http::HttpError),
+    /// `metrics --output FILE`: the temporary file or the rename.
+    #[error(transparent)]
+    Textfile(#[from] crate::source::textfile::TextfileError),
     /// A write to stdout failed (a full disk): whichever layer carried the
     /// error up, the cause is the write.
     #[error("writing the output: {0}")]
@@ -161,6 +164,7 @@ impl CommandError {
             CommandError::Perf(e) => e,
             CommandError::Ftrace(e) => e,
             CommandError::Http(e) => e,
+            CommandError::Textfile(e) => e,
             CommandError::Io(e) | CommandError::Output(e) => e,
         };
         std::iter::successors(Some(first), |&e| e.source())
@@ -212,6 +216,7 @@ impl CommandError {
             }
             CommandError::Netns(e) if e.is_gone() => ExitStatus::Usage,
             CommandError::Http(e) if e.is_usage() => ExitStatus::Usage,
+            CommandError::Textfile(e) if e.is_missing_directory() => ExitStatus::Usage,
             CommandError::Usage(_) => ExitStatus::Usage,
             _ => ExitStatus::Failure,
         }

@@ -23,7 +23,7 @@ use crate::pipeline::{Delivery, Keep, RunReport, Sink};
 
 /// The local ports something listens on.
 #[derive(Default)]
-struct Listening(HashSet<u16>);
+pub(super) struct Listening(pub(super) HashSet<u16>);
 
 impl Sink for Listening {
     fn delivery(&self) -> Delivery {

@@ -467,6 +467,14 @@ impl Config {
         let explain = matches!(mode, Mode::Listeners | Mode::WhyBind { .. } | Mode::Ports);
         // The exports name each listener's and CLOSE_WAIT socket's process.
         let export = matches!(mode, Mode::Metrics(_) | Mode::Serve(_));
+        // The exports count UNIX sockets (and their listeners) too, unless
+        // -t or -u narrow them to inet; --tcp-info asks for tcp_info.
+        let export_unix = export && !(cli.tcp || cli.udp);
+        let export_info = cli
+            .command
+            .as_ref()
+            .and_then(Command::export_args)
+            .is_some_and(|a| a.tcp_info);
         let protocols = match &mode {
             Mode::Listeners | Mode::Ports => vec![Protocol::Tcp],
             Mode::WhyBind { .. } if cli.udp && !cli.tcp => vec![Protocol::Udp],
@@ -564,8 +572,8 @@ impl Config {
                 families,
                 states: query_states,
                 bytecode,
-                unix: list_unix,
-                info: cli.info,
+                unix: list_unix || export_unix,
+                info: cli.info || export_info,
                 memory: cli.memory,
                 // ss's -e, --cgroup, --tos and -i fields (--ss-format only).
                 attrs: ((cli.ss_format || cli.invoked_as_ss)
@@ -575,7 +583,11 @@ impl Config {
                 cc_info: (cli.ss_format || cli.invoked_as_ss) && cli.info,
                 tos: (cli.ss_format || cli.invoked_as_ss) && cli.tos,
                 kinds: crate::source::KindsQuery {
-                    unix_left_out,
+                    unix_left_out: if export_unix {
+                        Vec::new()
+                    } else {
+                        unix_left_out
+                    },
                     unread: selected.unread(),
                     linklayer: selected.linklayer(),
                     bpf: cli.bpf,
@@ -867,7 +879,15 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
     const TCP_ONLY: &str = "the view shows TCP sockets only";
     const NO_TABLE: &str = "the view has no socket table";
     let refused: [(bool, &'static str, &'static str); 17] = [
-        (cli.unix, "-x", "the view does not read UNIX sockets"),
+        (
+            cli.unix,
+            "-x",
+            if export {
+                "the exposition counts UNIX sockets unless -t or -u narrow it"
+            } else {
+                "the view does not read UNIX sockets"
+            },
+        ),
         (cli.udp && !(who || why_bind || export), "-u", TCP_ONLY),
         (
             cli.udp && cli.tcp && why_bind,
