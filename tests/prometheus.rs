@@ -454,7 +454,7 @@ fn systemd_units_verify() {
     // The capabilities checked by hand (README.md, "On one host and on a
     // fleet") are the only ones, in both services.
     for unit in ["sockscope.service", "sockscope-textfile.service"] {
-        let text = std::fs::read_to_string(deploy(&format!("systemd/{unit}"))).expect("read unit");
+        let text = std::fs::read_to_string(deploy(unit)).expect("read unit");
         for key in ["AmbientCapabilities", "CapabilityBoundingSet"] {
             let line = text
                 .lines()
@@ -487,7 +487,7 @@ fn systemd_units_verify() {
     // for /usr/local/bin/sockscope.
     let dir = TempDir::new("units");
     for unit in UNITS {
-        let text = std::fs::read_to_string(deploy(&format!("systemd/{unit}"))).expect("read unit");
+        let text = std::fs::read_to_string(deploy(unit)).expect("read unit");
         let text = text.replace("/usr/local/bin/sockscope", env!("CARGO_BIN_EXE_sockscope"));
         std::fs::write(dir.path().join(unit), text).expect("write unit");
     }
@@ -890,11 +890,18 @@ fn prometheus_scrapes_a_full_accept_queue_and_fires_the_alert() {
         std::thread::sleep(Duration::from_millis(500));
     }
     let [serve, prometheus] = &procs;
+    if let Some(why) = died {
+        panic!(
+            "a process in namespace {name} ended before Prometheus reported the full listener \
+             127.0.0.1:{port}: {why}\nseen: {seen:?}\n--- sockscope serve ---\n{}\n--- prometheus ---\n{}",
+            serve.log(),
+            prometheus.log()
+        );
+    }
     assert!(
-        died.is_none() && seen.done(),
+        seen.done(),
         "Prometheus (in namespace {name}) did not report the full listener 127.0.0.1:{port} \
-         within {E2E_LIMIT:?}: {}\nseen: {seen:?}\n--- sockscope serve ---\n{}\n--- prometheus ---\n{}",
-        died.as_deref().unwrap_or("both still running"),
+         within {E2E_LIMIT:?}\nseen: {seen:?}\n--- sockscope serve ---\n{}\n--- prometheus ---\n{}",
         serve.log(),
         prometheus.log()
     );
