@@ -762,6 +762,8 @@ struct Seen {
     backlog: Option<String>,
     alert_state: Option<String>,
     last_error: Option<String>,
+    /// Prometheus's view of the scrape target: health, last error, duration.
+    target: Option<String>,
 }
 
 impl Seen {
@@ -784,6 +786,15 @@ fn look(port: &str, seen: &mut Seen) -> Result<(), String> {
     seen.full = value_of(&prom_query("sockscope_listener_full == 1")?, &ours);
     seen.accept_queue = value_of(&prom_query("sockscope_listener_accept_queue")?, &ours);
     seen.backlog = value_of(&prom_query("sockscope_listener_backlog")?, &ours);
+    let (_, body) = http_get(PROMETHEUS_PORT, "/api/v1/targets?state=active")?;
+    seen.target = serde_json::from_str::<Json>(&body).ok().and_then(|doc| {
+        doc["data"]["activeTargets"].as_array()?.first().map(|t| {
+            format!(
+                "health {} lastError {:?} lastScrapeDuration {}",
+                t["health"], t["lastError"], t["lastScrapeDuration"]
+            )
+        })
+    });
     let (status, body) = http_get(PROMETHEUS_PORT, "/api/v1/alerts")?;
     let doc: Json = serde_json::from_str(&body).map_err(|e| format!("alerts: {status} {e}"))?;
     seen.alert_state = doc["data"]["alerts"]
@@ -841,10 +852,13 @@ fn prometheus_scrapes_a_full_accept_queue_and_fires_the_alert() {
     );
 
     std::fs::write(dir.path().join("alerts.yml"), rules_without_delays()).expect("write rules");
+    // Scrapes every 3 s with a 3 s timeout: a 1 s timeout left a first run
+    // here (load average 15 on 2 cores) without a single stored series for
+    // 60 s; rules are evaluated every second.
     std::fs::write(
         dir.path().join("prometheus.yml"),
         format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+            "global:\n  scrape_interval: 3s\n  scrape_timeout: 3s\n  evaluation_interval: 1s\n\
              rule_files:\n  - alerts.yml\n\
              scrape_configs:\n  - job_name: sockscope\n    static_configs:\n      - targets: [\"127.0.0.1:{SERVE_PORT}\"]\n"
         ),
