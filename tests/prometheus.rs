@@ -852,9 +852,12 @@ fn prometheus_scrapes_a_full_accept_queue_and_fires_the_alert() {
     );
 
     std::fs::write(dir.path().join("alerts.yml"), rules_without_delays()).expect("write rules");
-    // Scrapes every 3 s with a 3 s timeout: a 1 s timeout left a first run
-    // here (load average 15 on 2 cores) without a single stored series for
-    // 60 s; rules are evaluated every second.
+    // Scrapes every 3 s with a 3 s timeout; rules are evaluated every
+    // second. With 1 s for both, 2 runs of 5 here (load average 15 on 2
+    // cores, other /proc-heavy work on the machine) saw the target down
+    // ("EOF" after 0.5 ms) for 30 and 60 s: scrapes Prometheus abandons
+    // keep serve's connection slots while a slow read runs, and serve
+    // closes new connections once they are all taken.
     std::fs::write(
         dir.path().join("prometheus.yml"),
         format!(
