@@ -853,7 +853,7 @@ fn prometheus_scrapes_a_full_accept_queue_and_fires_the_alert() {
 
     std::fs::write(dir.path().join("alerts.yml"), rules_without_delays()).expect("write rules");
     // Scrapes every 3 s with a 3 s timeout; rules are evaluated every
-    // second. With 1 s for both, of 5 runs here (load average 15 on 2
+    // second. With 1 s for both, of 6 runs here (load average 15 on 2
     // cores, other work on the machine) 2 found nothing in 60 s and one
     // took 37 s; the one failure with diagnostics had the target down
     // ("EOF" after 0.5 ms). Likely (not proven): scrapes Prometheus gave
