@@ -976,3 +976,61 @@ fn prometheus_scrapes_it_over_tls_with_basic_auth() {
         drop(dir);
     });
 }
+
+/// Regression: every read's notes were said again, so a serve that cannot
+/// see every owner (not root) wrote the same hint on every scrape; its
+/// count changes from read to read, and it is still said once.
+#[test]
+fn a_note_is_said_once_not_once_a_scrape() {
+    if !is_root() || !have("setpriv") {
+        say(
+            "serve tests: not root (or no setpriv): the note test needs root's sockets hidden from nobody",
+        );
+        return;
+    }
+    Sandbox::run(|env| {
+        if !env.private_ns {
+            say("serve tests: no private namespace: the note test needs a namespace of its own");
+            return;
+        }
+        // Root's sockets in the namespace, which nobody cannot attribute.
+        let mut held = vec![TcpListener::bind("127.0.0.1:0").expect("listen")];
+        let mut c = env.command("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_sockscope"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--min-interval", "0s"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = Killed(c.spawn().expect("start serve as nobody"));
+        let err = child.0.stderr.take().expect("piped stderr");
+        let (tx, rx) = mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let serving = rx.recv_timeout(BOUND).expect("serve's first line");
+        let addr: SocketAddr = serving
+            .strip_prefix("sockscope: serving http://")
+            .and_then(|a| a.strip_suffix("/metrics"))
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {serving:?}"));
+        for _ in 0..3 {
+            assert_eq!(get(addr, "/metrics").status, 200);
+            // One more socket: the note's count differs at the next read.
+            held.push(TcpListener::bind("127.0.0.1:0").expect("listen"));
+        }
+        // SAFETY: kill on the pid of our own child, not yet reaped.
+        unsafe { libc::kill(child.0.id() as libc::pid_t, libc::SIGTERM) };
+        let status = wait_bounded(&mut child.0, "serve after SIGTERM");
+        assert_eq!(status.code(), Some(0));
+        reader.join().expect("stderr reader");
+        let lines: Vec<String> = rx.try_iter().collect();
+        let hints = lines
+            .iter()
+            .filter(|l| l.contains("no visible owner"))
+            .count();
+        assert_eq!(hints, 1, "{lines:#?}");
+    });
+}

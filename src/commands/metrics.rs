@@ -72,7 +72,8 @@ fn read(cx: &Context<'_>, export: &ExportOptions) -> Result<Scrape, CommandError
         report = second.after(first).after(std::mem::take(&mut report));
         Ok(())
     })?;
-    let report = cx.gathered(&across, report);
+    // serve reads again and again: its notes are said once.
+    let report = cx.gathered_once(&across, report);
     cx.verbose(
         &report,
         output::console::Shown::After {

@@ -18,7 +18,8 @@ pub mod watch;
 pub mod who;
 pub mod why_bind;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 use std::error::Error;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
@@ -272,6 +273,9 @@ pub struct Context<'a> {
     pub users: Option<&'a Users>,
     failed: &'a Cell<bool>,
     started: Instant,
+    /// The notes said so far, for a command that reads again and again
+    /// (`serve`): each is said once, not once a read.
+    said: RefCell<HashSet<String>>,
 }
 
 impl Context<'_> {
@@ -308,6 +312,23 @@ impl Context<'_> {
     pub fn gathered<T>(&self, across: &Across<T>, report: RunReport) -> RunReport {
         console::notes(&across.notes);
         console::notes(&report.notes);
+        report.with_walk(across.walk)
+    }
+
+    /// [`Context::gathered`] for a command that reads again and again
+    /// (`serve`): a note already said (the same words, whatever its
+    /// numbers) is not said again.
+    pub fn gathered_once<T>(&self, across: &Across<T>, report: RunReport) -> RunReport {
+        let mut said = self.said.borrow_mut();
+        let fresh: Vec<String> = across
+            .notes
+            .iter()
+            .chain(&report.notes)
+            // Once per kind: the counts in a note change from read to read.
+            .filter(|n| said.insert(n.chars().filter(|c| !c.is_ascii_digit()).collect()))
+            .cloned()
+            .collect();
+        console::notes(&fresh);
         report.with_walk(across.walk)
     }
 
@@ -381,6 +402,7 @@ fn dispatch(config: &Config, failed: &Cell<bool>) -> Result<Outcome, CommandErro
         users,
         failed,
         started: Instant::now(),
+        said: RefCell::default(),
     };
     match &config.mode {
         Mode::List => list::run(&cx),
