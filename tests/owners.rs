@@ -376,6 +376,42 @@ fn unprivileged_run_lists_sockets_and_hints() {
     });
 }
 
+/// Regression: with CAP_DAC_READ_SEARCH alone a process's fd directory
+/// opens but its links do not (reading them needs ptrace access), and
+/// those owners went missing without the hint (found with the systemd
+/// unit's capabilities, issue 17).
+#[test]
+fn unreadable_links_are_said_like_an_unreadable_directory() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!(
+            "unreadable_links_are_said_like_an_unreadable_directory: not root: cannot run as nobody with one capability"
+        );
+        return;
+    }
+    Sandbox::run(|env| {
+        let mut sc = Scenario::new();
+        let l = sc.listen_v4();
+        sc.established_pair(l);
+        let out = env
+            .command("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .args([
+                "--inh-caps=+dac_read_search",
+                "--ambient-caps=+dac_read_search",
+            ])
+            .arg(env!("CARGO_BIN_EXE_sockscope"))
+            .args(["-tanp", "--jsonl"])
+            .output()
+            .expect("run setpriv");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(
+            err.contains("no visible owner") && err.contains("root"),
+            "{err}"
+        );
+    });
+}
+
 /// Processes exiting during the walk never fail a run.
 #[test]
 fn processes_exiting_during_the_walk_are_normal() {

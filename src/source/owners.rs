@@ -382,7 +382,8 @@ fn walk_fds(
 /// sockets in 4 or 40 processes (10k in 1), medians of 30 release runs,
 /// 31.7 / 31.5 / 39.9 ms against 33.8 / 35.7 / 46.1 ms. A getdents error
 /// is an error, not the end of the listing; a link that cannot be read
-/// (the descriptor was closed meanwhile) is skipped.
+/// (the descriptor was closed meanwhile) is skipped, one that may not be
+/// (EACCES, EPERM) makes the process unreadable.
 fn for_each_link(dir: &Path, mut each: impl FnMut(u32, &[u8])) -> io::Result<()> {
     use rustix::fs::{Mode, OFlags, RawDir};
     let dir = rustix::fs::open(
@@ -405,6 +406,12 @@ fn for_each_link(dir: &Path, mut each: impl FnMut(u32, &[u8])) -> io::Result<()>
             Ok((link, rest)) if !link.is_empty() && !rest.is_empty() => each(fd, link),
             // Truncated: not a socket, still a descriptor.
             Ok((link, _)) if !link.is_empty() => each(fd, b""),
+            // The directory opened (CAP_DAC_READ_SEARCH) but its links
+            // need ptrace access (fs/proc/fd.c: proc_fd_access_allowed):
+            // the process is unreadable, as if its directory were.
+            Err(e) if e == rustix::io::Errno::ACCESS || e == rustix::io::Errno::PERM => {
+                return Err(e.into());
+            }
             _ => {}
         }
     }
