@@ -285,7 +285,7 @@ pub fn run_with(
             .iter()
             .filter(|u| unowned(u.inode, u.owners.as_deref()))
             .count();
-        hint_hidden(hidden, index.stats.denied, &mut notes);
+        hint_hidden(hidden, &index.stats, &mut notes);
         notes.extend(index.stats.failure_note());
     }
     sink.unix(unix).map_err(SourceError::Output)?;
@@ -605,13 +605,20 @@ fn notes_of(plan: &Plan, snap: &source::Snapshot) -> Vec<String> {
     notes
 }
 
-/// The non-root hint: sockets without a visible owner while some fd
-/// directories could not be read.
-fn hint_hidden(hidden: usize, denied: usize, notes: &mut Vec<String>) {
+/// The hint for sockets without a visible owner while some fd directories
+/// could not be read: run as root, or (already root) why even root cannot.
+fn hint_hidden(hidden: usize, walk: &owners::WalkStats, notes: &mut Vec<String>) {
+    let denied = walk.denied;
     if hidden > 0 && denied > 0 {
+        let why = if walk.as_root {
+            "denied even to root: the kernel's ptrace access check or a security module \
+             refuses them"
+        } else {
+            "run as root to see all"
+        };
         notes.push(format!(
             "{hidden} socket{} with an inode had no visible owner: the file descriptors \
-             of {denied} process{} could not be read (run as root to see all)",
+             of {denied} process{} could not be read ({why})",
             plural(hidden, "", "s"),
             plural(denied, "", "es"),
         ));

@@ -41,6 +41,10 @@ pub struct WalkStats {
     pub failed: usize,
     /// The errno of the first such failure.
     pub failed_errno: Option<i32>,
+    /// The walk ran as root: a process denied then is one the kernel's
+    /// ptrace access check (or a security module) refuses even to root,
+    /// as this sandbox's PID 1 is.
+    pub as_root: bool,
 }
 
 impl WalkStats {
@@ -179,6 +183,7 @@ impl OwnerIndex {
             })?
         };
         let mut index = OwnerIndex::default();
+        index.stats.as_root = rustix::process::geteuid().is_root();
         let total: usize = parts.iter().map(|p| p.found.len()).sum();
         index.first.reserve(total);
         for part in parts {
