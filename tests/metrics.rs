@@ -17,7 +17,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use common::netns::{TestNetns, is_root, say};
-use common::{Env, ListenOpts, Sandbox, Scenario, poll_until};
+use common::{Env, ListenOpts, Named, Sandbox, Scenario, poll_until};
 
 /// One sample of an exposition: its name, its labels (unescaped by the
 /// exposition's rules only), its value.
@@ -225,60 +225,6 @@ fn own_comm() -> String {
         .expect("read own comm")
         .trim_end_matches('\n')
         .to_owned()
-}
-
-/// A forked child that renamed itself with prctl(PR_SET_NAME) and kept
-/// only `keep` of its descriptors; killed by pid and reaped on drop.
-struct Named(libc::pid_t);
-
-impl Named {
-    fn fork(name: &[u8], keep: &[RawFd]) -> Named {
-        let mut cname = name.to_vec();
-        cname.push(0);
-        let mut keep = keep.to_vec();
-        keep.sort_unstable();
-        // SAFETY: the child only makes system calls (no allocation, no
-        // locks) until it is killed.
-        let pid = unsafe { libc::fork() };
-        assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
-        if pid == 0 {
-            // SAFETY: plain system calls in the child.
-            unsafe {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                let mut low: libc::c_uint = 3;
-                for &fd in &keep {
-                    let fd = fd as libc::c_uint;
-                    if fd > low {
-                        libc::syscall(libc::SYS_close_range, low, fd - 1, 0);
-                    }
-                    low = low.max(fd + 1);
-                }
-                libc::syscall(libc::SYS_close_range, low, libc::c_uint::MAX, 0);
-                libc::prctl(libc::PR_SET_NAME, cname.as_ptr());
-                loop {
-                    libc::pause();
-                }
-            }
-        }
-        let child = Named(pid);
-        let mut want = name[..name.len().min(15)].to_vec();
-        want.push(b'\n');
-        let renamed = poll_until(Duration::from_secs(5), || {
-            std::fs::read(format!("/proc/{pid}/comm")).is_ok_and(|c| c == want)
-        });
-        assert!(renamed, "child {pid} did not take its name {name:?}");
-        child
-    }
-}
-
-impl Drop for Named {
-    fn drop(&mut self) {
-        // SAFETY: our own child, killed and reaped once.
-        unsafe {
-            libc::kill(self.0, libc::SIGKILL);
-            libc::waitpid(self.0, std::ptr::null_mut(), 0);
-        }
-    }
 }
 
 /// This namespace's ephemeral port range (the sandbox thread's: the

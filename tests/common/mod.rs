@@ -19,12 +19,15 @@
 //!   under /run/netns, or kept by a process and reached as `pid:PID`),
 //!   processes holding sockets inside them, and `ss -p` run inside one with
 //!   each row's owner pids.
+//! - [`named`]: [`Named`], a forked child holding chosen descriptors under a
+//!   comm of the test's choosing (hostile names, CLOSE_WAIT owners).
 //!
 //! Use it with `pub mod common;` from any file under `tests/`: `pub` makes
 //! this module's re-exported API count as used in every test binary (each uses
 //! a different subset), while a private helper nobody calls is still reported
 //! as dead code.
 
+mod named;
 pub mod netns;
 mod oracle;
 mod rows;
@@ -33,6 +36,7 @@ mod sandbox;
 mod scenario;
 mod sockets;
 
+pub use named::Named;
 pub use oracle::{
     kernel_state_from_number, kernel_state_from_ss, parse_ss_endpoint, parse_ss_output, poll_until,
     proc_tcp_rows, proc_tcp_rows_on_ports, ss_row_set, ss_rows, wait_for_tcp,
