@@ -29,8 +29,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::netns::{NsProc, TestNetns, is_root, say};
-use common::poll_until;
+use common::netns::{NsProc, TestNetns, is_root, run_bounded, say};
 use regex::Regex;
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
@@ -135,44 +134,6 @@ fn show(what: &str, out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-/// Runs `cmd` to completion within `limit` (killed by pid past it).
-fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
-    let what = format!("{cmd:?}");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {what}: {e}"));
-    // Drain the pipes on threads so a chatty tool cannot block on them.
-    let mut out_pipe = child.stdout.take().expect("stdout pipe");
-    let mut err_pipe = child.stderr.take().expect("stderr pipe");
-    let out_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out_pipe.read_to_end(&mut v);
-        v
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err_pipe.read_to_end(&mut v);
-        v
-    });
-    let done = poll_until(limit, || matches!(child.try_wait(), Ok(Some(_))));
-    if !done {
-        let _ = child.kill();
-    }
-    let status = child
-        .wait()
-        .unwrap_or_else(|e| panic!("wait for {what}: {e}"));
-    let out = Output {
-        status,
-        stdout: out_t.join().unwrap_or_default(),
-        stderr: err_t.join().unwrap_or_default(),
-    };
-    assert!(done, "{what} took more than {limit:?}: killed");
-    out
 }
 
 /// A directory of the test's own under the system's temporary directory,

@@ -22,7 +22,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
@@ -107,9 +107,9 @@ pub struct TestNetns {
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
 
-/// Runs `cmd` to completion within `limit` (killed past it) and returns its
-/// output; panics when it cannot be started.
-fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
+/// Runs `cmd` to completion within `limit` (killed by pid past it) and
+/// returns its output; panics when it cannot be started or took longer.
+pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
     let what = format!("{cmd:?}");
     let mut child = cmd
         .stdin(Stdio::null())
@@ -117,13 +117,31 @@ fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    // Drain the pipes on threads so a chatty tool cannot block on them.
+    let mut out_pipe = child.stdout.take().expect("stdout pipe");
+    let mut err_pipe = child.stderr.take().expect("stderr pipe");
+    let out_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out_pipe.read_to_end(&mut v);
+        v
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err_pipe.read_to_end(&mut v);
+        v
+    });
     let done = poll_until(limit, || matches!(child.try_wait(), Ok(Some(_))));
     if !done {
         let _ = child.kill();
     }
-    let out = child
-        .wait_with_output()
+    let status = child
+        .wait()
         .unwrap_or_else(|e| panic!("wait for {what}: {e}"));
+    let out = Output {
+        status,
+        stdout: out_t.join().unwrap_or_default(),
+        stderr: err_t.join().unwrap_or_default(),
+    };
     assert!(done, "{what} took more than {limit:?}: killed");
     out
 }
