@@ -1,5 +1,7 @@
 //! The binary's contract at the edge: usage errors, exit codes, closed pipes.
 
+pub mod common;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -173,7 +175,7 @@ fn full_disk_says_it_was_writing_the_output() {
 fn with_private_etc(setup: &str, args: &[&str]) -> Option<std::process::Output> {
     // SAFETY: geteuid cannot fail.
     if unsafe { libc::geteuid() } != 0 {
-        eprintln!("not root: private /etc cases skipped");
+        common::skip("not root: private /etc cases skipped");
         return None;
     }
     let script = format!("set -e; mount -t tmpfs none /etc; {setup}; exec \"$@\"");

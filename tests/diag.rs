@@ -12,7 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::netns::{TestNetns, is_root, say};
+use common::netns::{TestNetns, is_root};
 use common::{Row, parse_ss_output};
 
 fn bin() -> Command {
@@ -63,7 +63,7 @@ fn diag_file_reads_back_in_ss() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(2), "{}", show(&refused));
     if !is_root() {
-        say(
+        common::skip(
             "diag_file_reads_back_in_ss: not root: no namespace made; only the refusal of an expression checked",
         );
         return;

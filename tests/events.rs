@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::netns::{TestNetns, is_root, say};
+use common::netns::{TestNetns, is_root};
 use common::{Row, poll_until};
 use serde_json::Value;
 
@@ -95,7 +95,7 @@ fn subscribers(pid: u32) -> usize {
 #[test]
 fn events_show_destroyed_sockets_as_ss_does() {
     if !is_root() {
-        say(
+        common::skip(
             "events_show_destroyed_sockets_as_ss_does: not root: no namespace, no events (they need CAP_NET_ADMIN)",
         );
         return;
@@ -182,7 +182,7 @@ fn events_end_when_stdout_closes_and_refuse_json() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--jsonl"));
     if !is_root() {
-        say(
+        common::skip(
             "events_end_when_stdout_closes_and_refuse_json: not root: cannot subscribe; only --json's refusal checked",
         );
         return;
@@ -213,7 +213,7 @@ fn events_end_when_stdout_closes_and_refuse_json() {
 #[test]
 fn events_from_several_namespaces_are_tagged() {
     if !is_root() {
-        say("events_from_several_namespaces_are_tagged: not root: no namespace made");
+        common::skip("events_from_several_namespaces_are_tagged: not root: no namespace made");
         return;
     }
     let (a, b) = (TestNetns::named(), TestNetns::named());
@@ -260,7 +260,9 @@ fn events_from_several_namespaces_are_tagged() {
 #[test]
 fn events_subcommand_counts_and_carries_final_tcp_info() {
     if !is_root() {
-        say("events_subcommand_counts_and_carries_final_tcp_info: not root: cannot subscribe");
+        common::skip(
+            "events_subcommand_counts_and_carries_final_tcp_info: not root: cannot subscribe",
+        );
         return;
     }
     let ns = TestNetns::named();
@@ -349,7 +351,9 @@ fn subscribers_in(ns: &TestNetns) -> usize {
 #[test]
 fn events_need_no_privilege() {
     if !is_root() {
-        say("events_need_no_privilege: not root: cannot make a namespace or become nobody");
+        common::skip(
+            "events_need_no_privilege: not root: cannot make a namespace or become nobody",
+        );
         return;
     }
     let ns = TestNetns::named();

@@ -387,10 +387,10 @@ fn cgroup2_mount() -> Option<String> {
 fn the_rest_of_ss_grammar_gives_ss_rows() {
     Sandbox::run(|env| {
         if !env.private_ns {
-            eprintln!(
+            common::skip(&format!(
                 "the_rest_of_ss_grammar_gives_ss_rows: not run: SO_MARK and a private namespace need root ({})",
                 env.shared_reason.as_deref().unwrap_or("?")
-            );
+            ));
             return;
         }
         let mut sc = Scenario::new();
@@ -480,7 +480,7 @@ fn the_rest_of_ss_grammar_gives_ss_rows() {
 fn family_prefix_narrows_and_the_kernel_takes_mark_programs() {
     Sandbox::run(|env| {
         if !env.private_ns {
-            eprintln!("not run: needs root for a private namespace and SO_MARK");
+            common::skip("not run: needs root for a private namespace and SO_MARK");
             return;
         }
         let mut sc = Scenario::new();
@@ -585,7 +585,7 @@ fn endpoints(text: &str) -> Vec<(String, String)> {
 fn resolve_and_host_filters_use_etc_hosts_like_ss() {
     Sandbox::run(|env| {
         if !env.private_ns {
-            eprintln!("not run: a private /etc needs root (mount namespace)");
+            common::skip("not run: a private /etc needs root (mount namespace)");
             return;
         }
         let mut sc = Scenario::new();
@@ -695,8 +695,8 @@ fn unix_globs_give_ss_rows() {
     use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
     Sandbox::run(|env| {
         if !env.private_ns {
-            eprintln!(
-                "not run: needs root for a private namespace (UNIX sockets are per namespace)"
+            common::skip(
+                "not run: needs root for a private namespace (UNIX sockets are per namespace)",
             );
             return;
         }
@@ -842,7 +842,7 @@ fn cgroup_term_selects_a_groups_sockets_like_ss() {
     use std::os::unix::process::CommandExt;
     Sandbox::run(|env| {
         let Some(mount) = cgroup2_mount().filter(|_| env.private_ns) else {
-            eprintln!("not run: needs root and a cgroup2 mount");
+            common::skip("not run: needs root and a cgroup2 mount");
             return;
         };
         let mut sc = Scenario::new();
@@ -850,7 +850,10 @@ fn cgroup_term_selects_a_groups_sockets_like_ss() {
         let name = format!("sockscope-test-{}", std::process::id());
         let group = std::path::Path::new(&mount).join(&name);
         if let Err(e) = std::fs::create_dir(&group) {
-            eprintln!("not run: cannot make a cgroup at {}: {e}", group.display());
+            common::skip(&format!(
+                "not run: cannot make a cgroup at {}: {e}",
+                group.display()
+            ));
             return;
         }
         let procs = std::ffi::CString::new(group.join("cgroup.procs").to_str().unwrap()).unwrap();
@@ -922,7 +925,7 @@ fn cgroup_term_selects_a_groups_sockets_like_ss() {
 fn fwmark_without_cap_net_admin_says_so() {
     Sandbox::run(|env| {
         if !env.private_ns {
-            eprintln!("not run: needs root to mark a socket and to drop to nobody");
+            common::skip("not run: needs root to mark a socket and to drop to nobody");
             return;
         }
         let (port, _keep) = marked_sockets();

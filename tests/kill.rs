@@ -16,7 +16,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::netns::{NsProc, TestNetns, is_root, say};
+use common::netns::{NsProc, TestNetns, is_root};
 use common::{Row, poll_until};
 use serde_json::Value;
 
@@ -127,7 +127,7 @@ fn port(c: &TcpStream) -> u16 {
 
 fn root_or_say(test: &str) -> bool {
     if !is_root() {
-        say(&format!(
+        common::skip(&format!(
             "{test}: not root: no network namespace can be made, nothing killed; \
              only the refusal of -K without a selection was checked"
         ));

@@ -1064,7 +1064,7 @@ fn container_attributed_from_a_real_cgroup() {
     let cg = match TestCgroup::new(&format!("docker/{id}")) {
         Ok(cg) => cg,
         Err(why) => {
-            say(&format!(
+            common::skip(&format!(
                 "netns::container_attributed_from_a_real_cgroup: {why}: no cgroup can be \
                  made, container attribution not checked here"
             ));
@@ -1465,7 +1465,9 @@ fn one_proc_walk_for_every_namespace() {
         return;
     }
     if Command::new("strace").arg("-V").output().is_err() {
-        say("netns::one_proc_walk_for_every_namespace: strace is not installed: not checked");
+        common::skip(
+            "netns::one_proc_walk_for_every_namespace: strace is not installed: not checked",
+        );
         return;
     }
     let spaces = [TestNetns::named(), TestNetns::named(), TestNetns::unnamed()];
@@ -1544,7 +1546,7 @@ fn interface_names_are_the_namespace_s() {
         .output()
         .expect("run ip link add");
     if !out.status.success() {
-        say(&format!(
+        common::skip(&format!(
             "netns::interface_names_are_the_namespace_s: no veth here ({}): not checked",
             String::from_utf8_lossy(&out.stderr).trim()
         ));
@@ -1622,7 +1624,7 @@ fn hostile_container_name_is_escaped() {
     let cg = match TestCgroup::new(&format!("docker/{id}")) {
         Ok(cg) => cg,
         Err(why) => {
-            say(&format!(
+            common::skip(&format!(
                 "netns::hostile_container_name_is_escaped: {why}: not checked here"
             ));
             return;

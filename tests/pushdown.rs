@@ -81,7 +81,7 @@ fn port_and_others(sc: &mut Scenario) -> std::net::SocketAddr {
 fn who_reads_its_port_only() {
     Sandbox::run(|env| {
         if !env.private_ns {
-            eprintln!("who_reads_its_port_only: needs a private namespace; skipped");
+            common::skip("who_reads_its_port_only: needs a private namespace; skipped");
             return;
         }
         let mut sc = Scenario::new();
@@ -124,7 +124,7 @@ fn who_reads_its_port_only() {
 fn why_bind_reads_its_port_only() {
     Sandbox::run(|env| {
         if !env.private_ns {
-            eprintln!("why_bind_reads_its_port_only: needs a private namespace; skipped");
+            common::skip("why_bind_reads_its_port_only: needs a private namespace; skipped");
             return;
         }
         let mut sc = Scenario::new();
@@ -162,8 +162,8 @@ fn why_bind_reads_its_port_only() {
 fn ports_reads_the_ephemeral_range_only() {
     Sandbox::run(|env| {
         if !env.private_ns {
-            eprintln!(
-                "ports_reads_the_ephemeral_range_only: needs a private namespace to set ip_local_port_range; skipped"
+            common::skip(
+                "ports_reads_the_ephemeral_range_only: needs a private namespace to set ip_local_port_range; skipped",
             );
             return;
         }
@@ -321,7 +321,7 @@ fn proc_root_port_range_serves_ports_and_autobound() {
 fn ports_recording_replays_the_same() {
     Sandbox::run(|env| {
         if !env.private_ns {
-            eprintln!("ports_recording_replays_the_same: needs a private namespace; skipped");
+            common::skip("ports_recording_replays_the_same: needs a private namespace; skipped");
             return;
         }
         let mut sc = Scenario::new();

@@ -553,12 +553,14 @@ fn a_busy_port_exits_3_with_the_why_bind_hint_an_absent_address_2() {
 #[test]
 fn a_privileged_port_without_privilege_exits_3_with_the_reason() {
     if !is_root() || !have("setpriv") {
-        say("serve tests: not root (or no setpriv): the EACCES test needs to drop to nobody");
+        common::skip(
+            "serve tests: not root (or no setpriv): the EACCES test needs to drop to nobody",
+        );
         return;
     }
     Sandbox::run(|env| {
         if !env.private_ns {
-            say("serve tests: no private namespace: port 80 left alone");
+            common::skip("serve tests: no private namespace: port 80 left alone");
             return;
         }
         let mut c = env.command("setpriv");
@@ -786,7 +788,7 @@ fn base64(bytes: &[u8]) -> String {
 #[test]
 fn listening_beyond_loopback_without_protection_is_warned_about() {
     if !is_root() {
-        say("serve tests: not root: no private namespace to listen on 0.0.0.0 in");
+        common::skip("serve tests: not root: no private namespace to listen on 0.0.0.0 in");
         return;
     }
     let dir = TempDir::new("warn");
@@ -886,7 +888,7 @@ impl Drop for Killed {
 #[test]
 fn prometheus_scrapes_it_over_tls_with_basic_auth() {
     if !is_root() {
-        say("serve tests: not root: no private namespace for prometheus's fixed port");
+        common::skip("serve tests: not root: no private namespace for prometheus's fixed port");
         return;
     }
     if !have("openssl") || !have("curl") || !have("prometheus") {
@@ -983,14 +985,16 @@ fn prometheus_scrapes_it_over_tls_with_basic_auth() {
 #[test]
 fn a_note_is_said_once_not_once_a_scrape() {
     if !is_root() || !have("setpriv") {
-        say(
+        common::skip(
             "serve tests: not root (or no setpriv): the note test needs root's sockets hidden from nobody",
         );
         return;
     }
     Sandbox::run(|env| {
         if !env.private_ns {
-            say("serve tests: no private namespace: the note test needs a namespace of its own");
+            common::skip(
+                "serve tests: no private namespace: the note test needs a namespace of its own",
+            );
             return;
         }
         // Root's sockets in the namespace, which nobody cannot attribute.

@@ -343,7 +343,7 @@ impl Drop for Dir {
 #[test]
 fn ss_format_matches_ss_field_for_field() {
     if !is_root() {
-        say(
+        common::skip(
             "ss_format: not root, so no private namespace can be made: the ss-format comparison was NOT run",
         );
         return;
@@ -369,7 +369,9 @@ fn ss_format_matches_ss_field_for_field() {
 #[test]
 fn a_link_named_ss_prints_the_ss_format() {
     if !is_root() {
-        say("ss_format: not root, so no private namespace can be made: the link test was NOT run");
+        common::skip(
+            "ss_format: not root, so no private namespace can be made: the link test was NOT run",
+        );
         return;
     }
     let ns = TestNetns::named();

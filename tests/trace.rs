@@ -85,7 +85,7 @@ macro_rules! per_reader {
 /// Root, and tracefs mounted (a test may mount it; sockscope never does).
 fn ready(test: &str) -> bool {
     if !is_root() {
-        say(&format!(
+        common::skip(&format!(
             "{test}: not root: trace needs root (perf_event_open on tracepoints), not checked"
         ));
         return false;
@@ -96,7 +96,7 @@ fn ready(test: &str) -> bool {
             .status()
             .is_ok_and(|s| s.success());
         if !ok {
-            say(&format!(
+            common::skip(&format!(
                 "{test}: tracefs cannot be mounted here, not checked"
             ));
             return false;

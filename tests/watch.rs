@@ -523,7 +523,7 @@ fn continuous_in_a_pipe_prints_one_line_per_event() {
 #[test]
 fn ctrl_c_gives_the_terminal_back() {
     if Command::new("tmux").arg("-V").output().is_err() {
-        say("watch::ctrl_c_gives_the_terminal_back: not checked: tmux is not installed");
+        common::skip("watch::ctrl_c_gives_the_terminal_back: not checked: tmux is not installed");
         return;
     }
     let session = format!("sockscope-watch-{}", std::process::id());
@@ -623,7 +623,9 @@ fn ctrl_c_gives_the_terminal_back() {
 #[test]
 fn namespaces_are_part_of_identity() {
     if !is_root() {
-        say("watch::namespaces_are_part_of_identity: not checked: not root (namespaces need it)");
+        common::skip(
+            "watch::namespaces_are_part_of_identity: not checked: not root (namespaces need it)",
+        );
         return;
     }
     let (a, b) = (TestNetns::named(), TestNetns::named());

@@ -47,3 +47,17 @@ pub use rows::{
 pub use sandbox::{Env, FORCE_SHARED_ENV, Sandbox, raise_nofile_limit};
 pub use scenario::{Conn, Expected, Scenario};
 pub use sockets::{ListenOpts, fill_send_buffer};
+
+/// A test, or a part of one, that cannot run here (no root, a missing
+/// tool): says why on stderr, marked `SKIPPED:`. Under `CI=true` (CI runs
+/// as root and installs every tool) a skip fails the test instead, so
+/// nothing is ever skipped there in silence; `.ci/run` also fails on a
+/// `SKIPPED:` line in the log.
+pub fn skip(why: &str) {
+    // Not eprintln!: the test harness would keep it from the log.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("skipped under CI=true: {why}");
+    }
+}
