@@ -38,12 +38,93 @@ fn exit_status_section() -> String {
     s
 }
 
+/// FILTER: the filter language, in brief (README's "Filters" has it all).
+const FILTER: &[(&str, &str)] = &[
+    (
+        "state WORD..., exclude WORD...",
+        "Which TCP states to list: established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, \
+         time-wait, closed, close-wait, last-ack, listening, closing (or their kernel spelling, \
+         ESTABLISHED, TIME_WAIT, any case) and the groups all, connected, synchronized, bucket, \
+         big. state starts from nothing, exclude from everything; either overrides -a and -l.",
+    ),
+    (
+        "src HOST, dst HOST",
+        "The local or remote address: ADDR, ADDR/PREFIX, ADDR:PORT, [IPv6]:PORT, *:PORT, :PORT, \
+         a host name (every address it has), with = (or ==, eq) or != (neq). A HOST may start \
+         with a family, inet:, inet6: or unix: (a glob of UNIX socket names).",
+    ),
+    (
+        "sport OP PORT, dport OP PORT",
+        "The local or remote port, a number or an /etc/services name, with = == != < <= > >= \
+         (or eq neq lt le gt ge).",
+    ),
+    (
+        "dev NAME, fwmark VALUE[/MASK], cgroup PATH, autobound",
+        "The bound interface, the socket mark, the cgroup2 directory, an autobound UNIX name.",
+    ),
+    (
+        "uid OP N, pid N, comm NAME, netns NAME, container NAME",
+        "sockscope's own: the owner's uid, a process, a command name, a network namespace or a \
+         container (these two read every namespace, as --all-netns).",
+    ),
+    (
+        "and, or, not, ( )",
+        "Also && & || | !, and juxtaposition for and. As in ss, and and or share one level and \
+         read left to right: a or b and c is (a or b) and c. At most 1000 terms and 100 levels.",
+    ),
+    (
+        "-F FILE",
+        "The expression's words from FILE (- for standard input), # comments, after the \
+         command line's.",
+    ),
+];
+
+/// COLUMNS: what the socket table's columns mean.
+const COLUMNS: &[(&str, &str)] = &[
+    (
+        "Netid",
+        "The socket kind (tcp, udp, u_str, ...), shown when more than one is listed.",
+    ),
+    ("State", "The TCP state (UDP: UNCONN or ESTAB)."),
+    (
+        "Recv-Q, Send-Q",
+        "For a connection: bytes received and not yet read by the application, bytes sent and \
+         not yet acknowledged. For a LISTEN socket: the accept queue's length (connections the \
+         kernel completed that nobody has accept()ed) and the backlog (its limit).",
+    ),
+    (
+        "Local Address:Port, Peer Address:Port",
+        "The four-tuple; * for a wildcard address or port, [IPv6] in brackets.",
+    ),
+    (
+        "Process",
+        "With -p: each process holding the socket as name/pid fd=N, comma-separated. A \
+         connection waiting in an accept queue has no descriptor yet; it shows (accept queue of \
+         name/pid), its listener's owners.",
+    ),
+];
+
+fn list_section(title: &str, items: &[(&str, &str)]) -> String {
+    let mut s = format!(".SH {title}\n");
+    for (term, meaning) in items {
+        s.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", roff(term), roff(meaning)));
+    }
+    s
+}
+
 fn main_sections() -> String {
     format!(
-        "{}.SH DIAGNOSTICS\n{}\n.SH ESCAPING\n{}\n",
+        "{}{}{}.SH JSON\n{}\n.SH DIAGNOSTICS\n{}\n.SH ESCAPING\n{}\n.SH \"SEE ALSO\"\n{}\n",
+        list_section("FILTER", FILTER),
+        list_section("COLUMNS", COLUMNS),
         exit_status_section(),
+        roff(
+            "--json prints one document, --jsonl one object per line: a stable schema (fields \
+             are added, never renamed or removed), documented in README.md, \"JSON output\"."
+        ),
         roff(MESSAGES),
-        roff(ESCAPING)
+        roff(ESCAPING),
+        "\\fBss\\fR(8), \\fBnetstat\\fR(8), \\fBlsof\\fR(8), \\fBnstat\\fR(8), \\fBip\\-netns\\fR(8), \\fBproc\\fR(5)"
     )
 }
 
