@@ -120,7 +120,8 @@ fn main_sections() -> String {
         exit_status_section(),
         roff(
             "--json prints one document, --jsonl one object per line: a stable schema (fields \
-             are added, never renamed or removed), documented in README.md, \"JSON output\"."
+             are added, never renamed or removed), documented in README.md, \"JSON output\", \
+             with JSON Schema files for every document in schema/."
         ),
         roff(MESSAGES),
         roff(ESCAPING),
