@@ -227,6 +227,26 @@ fn every_view_s_output_follows_its_schema() {
         for line in &lines {
             check("event.schema.json", line, "watch --jsonl");
         }
+        // events: a connection closed while it listens is a `close` line.
+        let events = common::run::command(env)
+            .args(["events", "--jsonl", "--count", "1", "--duration", "10s"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start events");
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+            let c = std::net::TcpStream::connect(l.local_addr().unwrap()).expect("connect");
+            let (a, _) = l.accept().expect("accept");
+            drop((a, c, l));
+        }
+        let out = events.wait_with_output().expect("events output");
+        let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 1, "events --count 1");
+        check("event.schema.json", &lines[0], "events --jsonl");
         drop(unix);
         let _ = std::fs::remove_file(format!("/tmp/sockscope-schema-{}.sock", std::process::id()));
     });
