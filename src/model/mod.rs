@@ -10,6 +10,7 @@
 //! source could not tell (never a made-up zero).
 
 mod container;
+mod counters;
 mod kinds;
 mod knobs;
 mod linklayer;
@@ -23,6 +24,7 @@ mod tcpinfo;
 mod trace;
 mod unix;
 
+pub use counters::{Counter, Counters};
 pub use container::{Container, MAX_NAME_BYTES, Pod, Runtime, bounded_name, bounded_string};
 pub use kinds::{AddrFamilies, AddrFamily, Kinds, QUERY_WORDS, SocketKind, query_word};
 pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
