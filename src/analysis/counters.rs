@@ -22,7 +22,10 @@ pub const EXPLANATIONS: &[(&str, &str)] = &[
         "TcpExtTCPTimeouts",
         "retransmission timeouts: a peer or the path stopped answering",
     ),
-    ("TcpRetransSegs", "segments sent again (loss, or a slow peer)"),
+    (
+        "TcpRetransSegs",
+        "segments sent again (loss, or a slow peer)",
+    ),
     (
         "TcpExtTCPSynRetrans",
         "SYNs sent again: a connect() got no answer in time",

@@ -24,8 +24,8 @@ mod tcpinfo;
 mod trace;
 mod unix;
 
-pub use counters::{Counter, Counters};
 pub use container::{Container, MAX_NAME_BYTES, Pod, Runtime, bounded_name, bounded_string};
+pub use counters::{Counter, Counters};
 pub use kinds::{AddrFamilies, AddrFamily, Kinds, QUERY_WORDS, SocketKind, query_word};
 pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
 pub use linklayer::{

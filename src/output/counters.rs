@@ -173,9 +173,18 @@ mod tests {
         let before = [c("TcpExtListenOverflows", 20)];
         let r = rows(&now, Some(&before), &Select::default());
         let mut out = Vec::new();
-        counters_text(&mut out, &r, Basis::Interval(Duration::from_millis(500)), false).unwrap();
+        counters_text(
+            &mut out,
+            &r,
+            Basis::Interval(Duration::from_millis(500)),
+            false,
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with("TcpExtListenOverflows       12  (reset"), "{text}");
+        assert!(
+            text.starts_with("TcpExtListenOverflows       12  (reset"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -193,7 +202,10 @@ mod tests {
         assert_eq!(v["basis"], "delta");
         assert_eq!(v["netns"], serde_json::Value::Null);
         let o = &v["counters"]["TcpExtListenOverflows"];
-        assert_eq!((o["value"].as_u64(), o["delta"].as_u64()), (Some(12), Some(12)));
+        assert_eq!(
+            (o["value"].as_u64(), o["delta"].as_u64()),
+            (Some(12), Some(12))
+        );
         assert_eq!(o["reset"], true);
         assert!(o["explain"].as_str().unwrap().contains("accept queue"));
         assert_eq!(v["counters"]["TcpOutRsts"]["delta"], 4);

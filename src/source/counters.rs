@@ -306,7 +306,9 @@ pub fn load_state(path: &Path, uid: u32) -> Result<Option<Counters>, StateError>
         what,
         source,
     };
-    let meta = file.metadata().map_err(|e| io_err("checking the file", e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| io_err("checking the file", e))?;
     if !meta.is_file() {
         return Err(StateError::Unsafe {
             path: path.to_owned(),
