@@ -470,6 +470,40 @@ mod tests {
         assert!(err.to_string().contains("missing/snmp"), "{err}");
     }
 
+    proptest::proptest! {
+        /// Bad bytes give an error, never a panic; what parses keeps
+        /// every name the input's values lines gave.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            let mut c = Counters::new();
+            let _ = parse_pairs(&bytes[..], &mut c);
+            let _ = parse_lines(&bytes[..], &mut c);
+        }
+
+        /// A recorded file with one byte changed: an error naming a line
+        /// of the file, or counters.
+        #[test]
+        fn a_changed_byte_is_an_error_or_counters(at in 0usize..4000, byte in proptest::num::u8::ANY) {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/counters");
+            let mut bytes = fs::read(dir.join("netstat")).unwrap();
+            let i = at % bytes.len();
+            bytes[i] = byte;
+            let lines = bytes.split(|b| *b == b'\n').count();
+            let mut c = Counters::new();
+            if let Err((line, _)) = parse_pairs(&bytes[..], &mut c) {
+                proptest::prop_assert!(line >= 1 && line <= lines);
+            }
+        }
+
+        /// Lines of any text, split or not: never a panic.
+        #[test]
+        fn arbitrary_text_never_panics(text in "(\\PC{0,40}\n){0,8}") {
+            let mut c = Counters::new();
+            let _ = parse_pairs(text.as_bytes(), &mut c);
+            let _ = parse_lines(text.as_bytes(), &mut c);
+        }
+    }
+
     #[test]
     fn state_is_private_and_never_followed() {
         let base =
