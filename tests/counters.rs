@@ -349,3 +349,50 @@ fn flags_the_view_cannot_use_are_usage_errors() {
         assert!(!out.stderr.is_empty());
     }
 }
+
+#[test]
+fn each_namespace_reads_its_own_counters() {
+    if !common::netns::is_root() {
+        let line = "counters tests: skipped: -N needs root to make a namespace";
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{line} (CI=true)"
+        );
+        say(line);
+        return;
+    }
+    let ns = common::netns::TestNetns::named();
+    // Two connects to a closed port inside it: a RST each.
+    ns.enter(|| {
+        for _ in 0..2 {
+            let e = TcpStream::connect("127.0.0.1:9").expect_err("a closed port");
+            assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused);
+        }
+    });
+    let scratch = Scratch::new("netns");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sockscope"));
+    cmd.env_remove("SOCKSCOPE_PROC_ROOT")
+        .env("XDG_RUNTIME_DIR", &scratch.0)
+        .args([
+            "counters",
+            "-N",
+            &ns.selector(),
+            "--json",
+            "--zeros",
+            "Tcp*",
+        ]);
+    let v = json(&run_bounded(&mut cmd, Duration::from_secs(60)));
+    assert_eq!(v["netns"]["inode"].as_u64(), Some(ns.inode()));
+    let ours = our_map(&v, "value");
+    // A fresh namespace: only this test's traffic.
+    assert_eq!(ours["TcpOutRsts"], 2, "{ours:?}");
+    assert_eq!(ours["TcpAttemptFails"], 2, "{ours:?}");
+    assert_eq!(ours["TcpActiveOpens"], 2, "{ours:?}");
+    if Command::new("nstat").arg("-V").output().is_ok() {
+        let mut cmd = ns.exec("nstat");
+        cmd.env("NSTAT_HISTORY", scratch.0.join("nstat.history"))
+            .args(["-a", "-z", "-s", "-j", "Tcp*"]);
+        let theirs = nstat_map(&run_bounded(&mut cmd, Duration::from_secs(60)));
+        assert_eq!(ours, theirs, "counters -N against nstat inside it");
+    }
+}

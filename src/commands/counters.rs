@@ -46,10 +46,13 @@ pub fn run(cx: &Context<'_>, options: &CountersOptions) -> Result<Outcome, Comma
         };
         Ok((now, before, basis))
     })?;
-    cx.gathered(&across, crate::pipeline::RunReport::default());
+    let report = cx.gathered(&across, crate::pipeline::RunReport::default());
+    let gathered = cx.elapsed();
     let mut out = cx.out();
+    let mut shown = 0;
     for (i, (place, (now, before, basis))) in across.each.iter().enumerate() {
         let rows = counters::rows(now, before.as_deref(), &options.select);
+        shown += rows.len();
         cx.answer(
             &mut out,
             place,
@@ -59,5 +62,12 @@ pub fn run(cx: &Context<'_>, options: &CountersOptions) -> Result<Outcome, Comma
         )?;
     }
     out.flush()?;
+    cx.verbose(
+        &report,
+        console::Shown::After {
+            rows: shown,
+            took: cx.elapsed() - gathered,
+        },
+    );
     Ok(Outcome::Shown)
 }

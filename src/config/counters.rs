@@ -90,7 +90,11 @@ pub fn check(cli: &Cli) -> Result<(), ConfigError> {
             "--pid, --comm or --process",
             "the counters are the namespace's, not a process's",
         ),
-        (!cli.filter.is_empty(), "a filter", ALL),
+        (
+            !cli.filter.is_empty() || cli.filter_file.is_some(),
+            "a filter",
+            ALL,
+        ),
         (
             cli.raw
                 || cli.mptcp
@@ -115,5 +119,66 @@ pub fn check(cli: &Cli) -> Result<(), ConfigError> {
             why,
         }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::cli::tests::cli;
+
+    fn opts(args: &[&str]) -> CountersOptions {
+        let c = cli(args);
+        check(&c).unwrap();
+        match &c.command {
+            Some(Command::Counters(a)) => options(&c, a, 1000),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn delta_interval_zeros_and_patterns() {
+        let o = opts(&["counters", "TcpExt*", "Udp*"]);
+        assert_eq!(o.over, Over::Absolute);
+        assert_eq!(o.select.patterns, ["TcpExt*", "Udp*"]);
+        assert!(!o.select.zeros);
+        assert!(opts(&["counters", "-a"]).select.zeros);
+        assert!(opts(&["counters", "--zeros"]).select.zeros);
+        assert_eq!(
+            opts(&["counters", "--interval", "2s"]).over,
+            Over::Interval(Duration::from_secs(2))
+        );
+        assert_eq!(
+            opts(&["counters", "--delta", "--runtime-dir", "/run/user/1000"]).over,
+            Over::SinceLastRun {
+                dir: PathBuf::from("/run/user/1000/sockscope"),
+                uid: 1000
+            }
+        );
+    }
+
+    #[test]
+    fn what_it_cannot_use_is_refused() {
+        for args in [
+            &["counters", "-t"][..],
+            &["counters", "-p"],
+            &["counters", "--jsonl"],
+            &["counters", "--delta", "--interval", "1s"],
+            &["counters", "-w"],
+            &["counters", "-F", "/dev/null"],
+        ] {
+            assert!(
+                matches!(check(&cli(args)), Err(ConfigError::NotForView { .. })),
+                "{args:?}"
+            );
+        }
+        // The namespace loop and the JSON are its own.
+        for args in [
+            &["counters", "-N", "x"][..],
+            &["counters", "--all-netns", "--json"],
+            &["counters", "-H", "-v"],
+        ] {
+            check(&cli(args)).unwrap();
+        }
     }
 }
