@@ -20,6 +20,7 @@ files of fuzz/seeds/:
 * cgroup: every /proc/PID/cgroup of fixtures/containers/.
 * tracefs: the format files of fixtures/tracefs/ (mode byte 0) and the
   recorded raw samples (mode byte 1).
+* counters: the /proc/net/{snmp,netstat,snmp6} of fixtures/counters/.
 
 Seed files are named by their content's hash, so running this again adds
 nothing twice; what libFuzzer added to the directories is kept.
@@ -212,6 +213,13 @@ def tracefs_seeds():
     return n
 
 
+def counters_seeds():
+    n = 0
+    for p in sorted((ROOT / "fixtures/counters").glob("*")):
+        n += write_seed("counters", p.read_bytes())
+    return n
+
+
 def main():
     counts = {
         "netlink_inet": netlink_seeds(),
@@ -225,6 +233,7 @@ def main():
         "filter": filter_seeds(),
         "cgroup": cgroup_seeds(),
         "tracefs": tracefs_seeds(),
+        "counters": counters_seeds(),
     }
     for target, n in counts.items():
         print(f"make_corpus: {target}: {n} seeds")

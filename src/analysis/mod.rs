@@ -8,6 +8,7 @@
 //! `-s`'s per-state counts stay a pipeline result (`pipeline::Summary`):
 //! they are the run's tally of the dump, with no judgement to type.
 
+pub mod counters;
 pub mod listeners;
 pub mod metrics;
 pub mod ports;

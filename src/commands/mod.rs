@@ -4,6 +4,7 @@
 //! returns the command's [`Outcome`]; [`ExitStatus`] is what `main` exits
 //! with, from the outcome or the [`CommandError`].
 
+pub mod counters;
 pub mod diag;
 pub mod events;
 pub mod kill;
@@ -142,6 +143,12 @@ pub enum CommandError {
     /// `metrics --output FILE`: the temporary file or the rename.
     #[error(transparent)]
     Textfile(#[from] crate::source::textfile::TextfileError),
+    /// `counters`: a counter file (issue 18, counters).
+    #[error(transparent)]
+    Counters(#[from] crate::source::counters::CountersError),
+    /// `counters --delta`: the state directory or file.
+    #[error(transparent)]
+    CountersState(#[from] crate::source::counters::StateError),
     /// A write to stdout failed (a full disk): whichever layer carried the
     /// error up, the cause is the write.
     #[error("writing the output: {0}")]
@@ -166,6 +173,8 @@ impl CommandError {
             CommandError::Ftrace(e) => e,
             CommandError::Http(e) => e,
             CommandError::Textfile(e) => e,
+            CommandError::Counters(e) => e,
+            CommandError::CountersState(e) => e,
             CommandError::Io(e) | CommandError::Output(e) => e,
         };
         std::iter::successors(Some(first), |&e| e.source())
@@ -422,6 +431,7 @@ fn dispatch(config: &Config, failed: &Cell<bool>) -> Result<Outcome, CommandErro
         Mode::Trace => trace::run(&cx),
         Mode::Metrics(options) => metrics::run(&cx, options),
         Mode::Serve(options) => serve::run(&cx, options),
+        Mode::Counters(options) => counters::run(&cx, options),
     }
 }
 

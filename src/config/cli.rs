@@ -754,7 +754,51 @@ pub enum Command {
     /// unless --listen says otherwise; TLS and basic authentication come
     /// from --web.config.file (the exporters' web configuration).
     Serve(ServeArgs),
+
+    // issue 18, counters
+    /// The kernel's protocol counters (netstat -s, nstat).
+    ///
+    /// The network namespace's counters from /proc/net/snmp (Ip, Icmp,
+    /// IcmpMsg, Tcp, Udp, UdpLite), /proc/net/netstat (TcpExt, IpExt,
+    /// MPTcpExt) and /proc/net/snmp6, named as nstat names them
+    /// (TcpExtListenOverflows); those that are 0 are left out unless
+    /// --zeros (or -a). The counters that explain connection trouble get a
+    /// sentence under them. --delta: the increase since the previous
+    /// --delta run (kept per namespace in $XDG_RUNTIME_DIR/sockscope, or
+    /// /tmp/sockscope-UID); --interval D: the increase over D.
+    Counters(CountersArgs),
 }
+
+// issue 18, counters
+/// Arguments of `counters`.
+#[derive(Debug, Args)]
+pub struct CountersArgs {
+    /// Only the counters whose name matches one of these globs (as nstat's:
+    /// case folded, `TcpExt*Listen*`, `Udp*`).
+    #[arg(value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+
+    /// The increase since the previous --delta run in this network
+    /// namespace (the first run prints the values and says so on stderr);
+    /// a counter that went down is shown as reset.
+    #[arg(long)]
+    pub delta: bool,
+
+    /// Show the counters that are 0 too (nstat -z); -a does the same.
+    #[arg(long)]
+    pub zeros: bool,
+
+    /// The directory the --delta state is kept under (in sockscope/).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "XDG_RUNTIME_DIR",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub runtime_dir: Option<PathBuf>,
+}
+// end issue 18, counters
 
 /// What both `metrics` and `serve` export (issue 17).
 #[derive(Debug, Args, Clone)]
@@ -862,6 +906,7 @@ impl Command {
             Command::Trace(_) => "trace",
             Command::Metrics(_) => "metrics",
             Command::Serve(_) => "serve",
+            Command::Counters(_) => "counters",
         }
     }
 }

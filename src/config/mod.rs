@@ -3,6 +3,7 @@
 //! nothing here but [`facts`] touches the system.
 
 pub mod cli;
+pub mod counters;
 pub mod facts;
 pub mod hints;
 pub mod kill;
@@ -62,6 +63,8 @@ pub enum Mode {
     Metrics(metrics::MetricsOptions),
     /// `serve`: the exposition over HTTP (issue 17).
     Serve(metrics::ServeOptions),
+    /// `counters`: the protocol counters (issue 18, counters).
+    Counters(counters::CountersOptions),
 }
 
 /// The command line asked for something impossible.
@@ -398,6 +401,10 @@ impl Config {
             Some(Command::Metrics(_) | Command::Serve(_)) => (
                 metrics::options(cli.command.as_ref())?.ok_or(ConfigError::NoKinds)?,
                 StateSet::every(),
+            ),
+            Some(Command::Counters(args)) => (
+                Mode::Counters(counters::options(&cli, args, facts.euid)),
+                StateSet::all(),
             ),
             // The live views list what the listing would.
             _ if cli.summary => (Mode::Summary, StateSet::all()),
@@ -777,6 +784,8 @@ fn kind_flags(cli: &Cli) -> Result<kinds::KindFlags, ConfigError> {
 /// views.
 fn live_bounds(cli: &Cli) -> Result<(), ConfigError> {
     let watching = cli.continuous || matches!(cli.command, Some(Command::Watch(_)));
+    // issue 18, counters: --interval is the time counted over.
+    let counting = matches!(cli.command, Some(Command::Counters(_)));
     let tracing = matches!(cli.command, Some(Command::Trace(_)));
     const TCP_TRANSITIONS: &str = "trace shows TCP state changes only";
     let live = watching || cli.events || cli.command.as_ref().is_some_and(Command::is_live);
@@ -789,9 +798,9 @@ fn live_bounds(cli: &Cli) -> Result<(), ConfigError> {
     };
     let refused = [
         (
-            cli.interval.is_some() && !watching,
+            cli.interval.is_some() && !(watching || counting),
             "--interval",
-            "only watch (-c) repeats itself",
+            "only watch (-c) repeats itself (and counters counts over it)",
         ),
         (
             cli.count.is_some() && !live,
@@ -868,6 +877,9 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
     let Some(command) = cli.command.as_ref().filter(|c| !c.is_live()) else {
         return Ok(());
     };
+    if matches!(command, Command::Counters(_)) {
+        return counters::check(cli);
+    }
     let view = command.name();
     let (who, why_bind, listeners) = (
         matches!(command, Command::Who(_)),
@@ -1003,7 +1015,8 @@ fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<
         | Mode::Events
         | Mode::Diag { .. }
         | Mode::Metrics(_)
-        | Mode::Serve(_) => None,
+        | Mode::Serve(_)
+        | Mode::Counters(_) => None,
     };
     match (user.cloned(), view) {
         (Some(u), Some(v)) => Some(Expr::and(u, v)),

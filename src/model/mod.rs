@@ -10,6 +10,7 @@
 //! source could not tell (never a made-up zero).
 
 mod container;
+mod counters;
 mod kinds;
 mod knobs;
 mod linklayer;
@@ -24,6 +25,7 @@ mod trace;
 mod unix;
 
 pub use container::{Container, MAX_NAME_BYTES, Pod, Runtime, bounded_name, bounded_string};
+pub use counters::{Counter, Counters};
 pub use kinds::{AddrFamilies, AddrFamily, Kinds, QUERY_WORDS, SocketKind, query_word};
 pub use knobs::{DEFAULT_PORT_RANGE, NetKnobs, TcpExtCounters};
 pub use linklayer::{

@@ -10,6 +10,7 @@
 //! `--verbose`).
 
 pub mod console;
+pub mod counters;
 pub mod detail;
 pub mod events;
 pub mod grid;

@@ -15,6 +15,7 @@
 
 pub mod cgroups;
 pub mod containers;
+pub mod counters;
 pub mod destroy;
 pub mod diag_dump;
 pub mod events;

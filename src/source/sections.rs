@@ -24,11 +24,12 @@ pub enum SectionError {
 /// The section reader: feed it every line, then [`Sections::finish`].
 #[derive(Debug)]
 pub struct Sections {
-    /// `PREFIX:`, the first word of both lines of the wanted section.
-    tag: String,
-    /// The names line seen last, waiting for its values: its line number
-    /// and the names.
-    header: Option<(usize, Vec<String>)>,
+    /// `PREFIX:`, the first word of both lines of the wanted section;
+    /// `None`: every section ([`Sections::any`]).
+    tag: Option<String>,
+    /// The names line seen last, waiting for its values: its line number,
+    /// its `PREFIX:` and the names.
+    header: Option<(usize, String, Vec<String>)>,
 }
 
 impl Sections {
@@ -36,7 +37,17 @@ impl Sections {
     /// skipped.
     pub fn new(prefix: &str) -> Sections {
         Sections {
-            tag: format!("{prefix}:"),
+            tag: Some(format!("{prefix}:")),
+            header: None,
+        }
+    }
+
+    /// A reader of every section (`sockscope counters`): each values line
+    /// pairs with the names line before it, whatever its prefix; the
+    /// prefix is the values line's first word.
+    pub fn any() -> Sections {
+        Sections {
+            tag: None,
             header: None,
         }
     }
@@ -49,16 +60,24 @@ impl Sections {
         line: &'l str,
     ) -> Result<Option<Vec<(String, &'l str)>>, SectionError> {
         let mut words = line.split_ascii_whitespace();
-        let ours = words.next() == Some(self.tag.as_str());
+        let first = words.next().unwrap_or("");
         match self.header.take() {
             None => {
+                let ours = match &self.tag {
+                    Some(tag) => first == tag,
+                    None => first.len() > 1 && first.ends_with(':'),
+                };
                 if ours {
-                    self.header = Some((line_no, words.map(str::to_string).collect()));
+                    self.header = Some((
+                        line_no,
+                        first.to_owned(),
+                        words.map(str::to_string).collect(),
+                    ));
                 }
                 Ok(None)
             }
-            Some((_, names)) => {
-                if !ours {
+            Some((_, tag, names)) => {
+                if first != tag {
                     return Err(SectionError::NoValues);
                 }
                 let values: Vec<&str> = words.collect();
@@ -77,7 +96,7 @@ impl Sections {
     /// its values, if one was.
     pub fn finish(self) -> Result<(), (usize, SectionError)> {
         match self.header {
-            Some((line, _)) => Err((line, SectionError::NoValues)),
+            Some((line, _, _)) => Err((line, SectionError::NoValues)),
             None => Ok(()),
         }
     }
