@@ -1693,3 +1693,27 @@ fn hostile_container_name_is_escaped() {
     drop(pop);
     drop(cg);
 }
+
+/// Regression: where PID 1's namespace link cannot be read even by root
+/// (this kind of sandbox's supervisor refuses it), sockscope took its own
+/// private namespace for the host's and named it `host`; kthreadd (PID 2)
+/// tells the initial namespace instead.
+#[test]
+fn a_private_namespace_is_never_called_host() {
+    if !is_root() {
+        common::skip("netns: not root: no private namespace to be in");
+        return;
+    }
+    common::Sandbox::run(|env| {
+        if !env.private_ns {
+            common::skip("netns: the sandbox has no private namespace");
+            return;
+        }
+        let _l = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+        let out = common::run::sockscope(env, &["-tln", "--jsonl"]);
+        let line = String::from_utf8_lossy(&out.stdout);
+        let row: serde_json::Value =
+            serde_json::from_str(line.lines().next().expect("one row")).expect("JSON");
+        assert_ne!(row["netns"]["name"], "host", "{row}");
+    });
+}

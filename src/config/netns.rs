@@ -74,8 +74,9 @@ fn every(cli: &Cli) -> bool {
 pub fn own(proc_root: &Path) -> Netns {
     let id =
         netns::id_of(Path::new("/proc/thread-self/ns/net")).unwrap_or(NetnsId { dev: 0, inode: 0 });
-    // Not root: PID 1's link cannot be read; the host is the likely guess.
-    let init = netns::id_of(&proc_root.join("1/ns/net")).ok();
+    // Not root: neither PID 1's link nor kthreadd's can be read; the host
+    // is the likely guess.
+    let init = netns::init_id(proc_root);
     Netns {
         id,
         name: match init {

@@ -322,8 +322,31 @@ pub struct Discovery {
     /// Processes whose namespace link could not be read (other users'
     /// processes, without root).
     pub denied: usize,
-    /// The namespace of PID 1, when it could be read.
+    /// The initial namespace ([`init_id`]: PID 1's, else kthreadd's), when
+    /// it could be read.
     pub init: Option<NetnsId>,
+}
+
+/// The initial network namespace: PID 1's; when its link cannot be read
+/// (not root, or a supervisor that refuses even root, as this kind of
+/// sandbox's PID 1 does), kthreadd's: PID 2 with no parent (PPid 0) is the
+/// kernel's thread creator of the initial PID namespace, which lives in the
+/// initial network namespace (kernel/kthread.c; init/main.c starts it
+/// second). `None` when neither can be read.
+pub fn init_id(proc_root: &Path) -> Option<NetnsId> {
+    if let Ok(id) = id_of(&proc_root.join("1/ns/net")) {
+        return Some(id);
+    }
+    let status = super::input::read_to_end(&proc_root.join("2/status")).ok()?;
+    // fs/proc/array.c: task_state() prints "PPid:\t%d".
+    let orphan = status.split(|&b| b == b'\n').any(|l| {
+        l.strip_prefix(b"PPid:")
+            .is_some_and(|v| v.trim_ascii() == b"0")
+    });
+    if !orphan {
+        return None;
+    }
+    id_of(&proc_root.join("2/ns/net")).ok()
 }
 
 /// Finds every network namespace: each process's (`proc_root/*/ns/net`,
@@ -373,6 +396,9 @@ pub fn discover(proc_root: &Path, dirs: &NetnsDirs) -> std::io::Result<Discovery
                 found.ip_names.push(name);
             }
         }
+    }
+    if d.init.is_none() {
+        d.init = init_id(proc_root);
     }
     for found in d.found.values_mut() {
         found.pids.sort_unstable();
