@@ -671,12 +671,15 @@ fn kinds_after_query(matches: &clap::ArgMatches) -> Vec<crate::model::SocketKind
 /// Subcommands: views that answer one question.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Which processes hold a local port.
+    /// Which processes hold a local port, and which are connected to it.
     ///
     /// Every socket on the port in any state: LISTEN owners first, then the
     /// rest with their states, and connections waiting in a listener's
-    /// queue. TCP and UDP, IPv4 and IPv6 unless -t, -u, -4 or -6 narrow it.
-    /// Exit 1 when nothing holds the port.
+    /// queue; then, as lsof -i :PORT, the sockets of this host connected to
+    /// the port (remote port PORT on one of this host's addresses: the
+    /// local clients). TCP and UDP, IPv4 and IPv6 unless -t, -u, -4, -6 or
+    /// fuser's PORT/tcp, PORT/udp narrow it. Exit 1 when nothing holds the
+    /// port and nothing is connected to it.
     Who(WhoArgs),
 
     /// Queue health of every TCP listener.
@@ -895,9 +898,18 @@ pub struct LiveArgs {
 #[derive(Debug, Args)]
 pub struct WhoArgs {
     /// PORT, :PORT, ADDR:PORT or [IPv6]:PORT; a service name from
-    /// /etc/services may stand for the port (`who :ssh`).
-    #[arg(value_name = "[ADDR]:PORT")]
+    /// /etc/services may stand for the port (`who :ssh`); fuser's /tcp or
+    /// /udp after it narrows the protocol (`who 8080/tcp`, `who 53/udp`).
+    #[arg(value_name = "[ADDR]:PORT[/PROTO]")]
     pub target: String,
+
+    // issue 18, who
+    /// Print only the pids of the processes holding the port or connected
+    /// to it, each once, one per line (`kill $(sockscope who 8080
+    /// --pids)`); exit 1 when there is none.
+    #[arg(long)]
+    pub pids: bool,
+    // end issue 18, who
 }
 
 /// Values of `--source`.

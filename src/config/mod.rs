@@ -33,8 +33,13 @@ use crate::source::{Query, SourceKind, SourceOptions};
 pub enum Mode {
     /// List sockets, like ss.
     List,
-    /// `who [ADDR]:PORT`: what holds a local port.
-    Who(LocalPort),
+    /// `who [ADDR]:PORT`: what holds a local port, and what of this host
+    /// is connected to it.
+    Who {
+        target: LocalPort,
+        /// `--pids`: only the owners' pids, one per line.
+        pids: bool,
+    },
     /// `-s`: totals and per-state counts.
     Summary,
     /// `listeners`: queue health.
@@ -122,6 +127,12 @@ pub enum ConfigError {
     /// `serve --listen`.
     #[error("invalid --listen {text:?}: {reason}")]
     Listen { text: String, reason: String },
+    /// `who 53/udp -t`: the target's protocol is not among those asked.
+    #[error(
+        "{target:?} names {asked}, but -t/-u leave {asked} out: drop the flag or the /{asked}",
+        target = crate::text::escape(target)
+    )]
+    ProtocolConflict { target: String, asked: Protocol },
     /// A flag the subcommand would otherwise ignore.
     #[error("{flag} cannot be used with {view}: {why}")]
     NotForView {
@@ -370,7 +381,13 @@ impl Config {
         }
         let (mode, states) = match &cli.command {
             Some(Command::Who(args)) => (
-                Mode::Who(parse_local_port(&args.target, facts.services.as_ref())?),
+                Mode::Who {
+                    target: parse_local_port(
+                        strip_protocol(&args.target).0,
+                        facts.services.as_ref(),
+                    )?,
+                    pids: args.pids,
+                },
                 // A bound-inactive socket holds its port too.
                 StateSet::every(),
             ),
@@ -462,7 +479,7 @@ impl Config {
                 comm: cli.comm.clone(),
                 regex,
             });
-        let is_who = matches!(mode, Mode::Who(_));
+        let is_who = matches!(mode, Mode::Who { .. });
         // The explain views read TCP (why-bind: UDP with -u) and need owners.
         let explain = matches!(mode, Mode::Listeners | Mode::WhyBind { .. } | Mode::Ports);
         // The exports name each listener's and CLOSE_WAIT socket's process.
@@ -481,8 +498,31 @@ impl Config {
             Mode::WhyBind { .. } | Mode::Diag { .. } | Mode::Trace => vec![Protocol::Tcp],
             // A raw socket holds no port; -s counts TCP and UDP; -K and -E
             // act on TCP and UDP.
-            Mode::Who(_)
-            | Mode::Summary
+            // fuser's PORT/tcp narrows as -t would.
+            Mode::Who { .. } => {
+                let only = match &cli.command {
+                    Some(Command::Who(args)) => strip_protocol(&args.target).1,
+                    _ => None,
+                };
+                let inet: Vec<Protocol> = protocols
+                    .into_iter()
+                    .filter(|p| matches!(p, Protocol::Tcp | Protocol::Udp))
+                    .collect();
+                match only {
+                    Some(p) if inet.contains(&p) => vec![p],
+                    Some(p) => {
+                        return Err(ConfigError::ProtocolConflict {
+                            target: match &cli.command {
+                                Some(Command::Who(args)) => args.target.clone(),
+                                _ => String::new(),
+                            },
+                            asked: p,
+                        });
+                    }
+                    None => inet,
+                }
+            }
+            Mode::Summary
             | Mode::Kill { .. }
             | Mode::Events
             | Mode::Metrics(_)
@@ -560,9 +600,10 @@ impl Config {
                 states,
                 process,
                 local: match &mode {
-                    Mode::Who(target) => Some(*target),
+                    Mode::Who { target, .. } => Some(*target),
                     _ => None,
                 },
+                connected: is_who,
                 expr: filter.expr.clone(),
             },
             mode,
@@ -974,13 +1015,27 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
 /// the view reads (pushed into the request so the rest is never dumped).
 /// `who` and `why-bind` need the sockets on their port only: the holders,
 /// and the listeners a queued connection on that port belongs to (a
-/// connection waits in the queue of a listener on its own local port).
+/// connection waits in the queue of a listener on its own local port);
+/// `who` also the sockets connected to the port (`dport = PORT`), its
+/// clients on this host.
 /// `ports` counts sockets whose local port is in the ephemeral range, and
 /// excludes the ports something listens on, which are in that range too.
 /// User space still checks everything the view uses.
 fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<Expr> {
     let view = match mode {
-        Mode::Who(target) | Mode::WhyBind { target, .. } => Some(Expr::Host(
+        Mode::Who { target, .. } => {
+            let port = |side| {
+                Expr::Host(
+                    side,
+                    HostCond {
+                        prefix: None,
+                        port: Some(target.port),
+                    },
+                )
+            };
+            Some(Expr::or(port(Side::Src), port(Side::Dst)))
+        }
+        Mode::WhyBind { target, .. } => Some(Expr::Host(
             Side::Src,
             HostCond {
                 prefix: None,
@@ -1039,6 +1094,16 @@ fn parse_filter(
         cgroup: &|path| facts.cgroup_id(path),
     };
     Ok(expr::parse(words, &ctx)?)
+}
+
+/// fuser's `PORT/tcp`, `PORT/udp` (any target form before the slash): the
+/// target without the suffix, and the protocol it names.
+pub fn strip_protocol(text: &str) -> (&str, Option<Protocol>) {
+    match text.rsplit_once('/') {
+        Some((rest, proto)) if proto.eq_ignore_ascii_case("tcp") => (rest, Some(Protocol::Tcp)),
+        Some((rest, proto)) if proto.eq_ignore_ascii_case("udp") => (rest, Some(Protocol::Udp)),
+        _ => (text, None),
+    }
 }
 
 /// `PORT`, `:PORT`, `ADDR:PORT`, `[IPv6]:PORT`; the port may be a service
@@ -1228,10 +1293,13 @@ mod tests {
         let c = Config::new(cli(&["who", "made-up"]), facts.clone()).unwrap();
         assert_eq!(
             c.mode,
-            Mode::Who(LocalPort {
-                addr: None,
-                port: 4242
-            })
+            Mode::Who {
+                target: LocalPort {
+                    addr: None,
+                    port: 4242
+                },
+                pids: false
+            }
         );
         assert_eq!((c.euid, c.knobs.port_range()), (4321, (1000, 2000)));
         assert!(c.names.is_none());
@@ -1286,13 +1354,40 @@ mod tests {
         let c = config(&["who", "8080"]);
         assert_eq!(
             c.mode,
-            Mode::Who(LocalPort {
-                addr: None,
-                port: 8080
-            })
+            Mode::Who {
+                target: LocalPort {
+                    addr: None,
+                    port: 8080
+                },
+                pids: false
+            }
         );
         assert_eq!(c.select.states, StateSet::every());
         assert!(c.owners.is_some());
+        assert!(c.select.connected);
+        assert_eq!(c.query.protocols, [Protocol::Tcp, Protocol::Udp]);
+        // fuser's spelling narrows the protocol, as -t/-u would.
+        let c = config(&["who", "8080/tcp", "--pids"]);
+        assert_eq!(c.query.protocols, [Protocol::Tcp]);
+        assert!(matches!(c.mode, Mode::Who { pids: true, target } if target.port == 8080));
+        let c = config(&["who", "127.0.0.1:53/UDP"]);
+        assert_eq!(c.query.protocols, [Protocol::Udp]);
+        assert!(matches!(c.mode, Mode::Who { target, .. } if target.addr.is_some()));
+        let c = config(&["who", "-u", "-t", "53/udp"]);
+        assert_eq!(c.query.protocols, [Protocol::Udp]);
+        assert!(matches!(
+            Config::from_cli(Cli::try_parse_from(["sockscope", "who", "-t", "53/udp"]).unwrap()),
+            Err(ConfigError::ProtocolConflict { .. })
+        ));
+        assert_eq!(strip_protocol("80/sctp"), ("80/sctp", None));
+        // The kernel is asked for both sides of the port.
+        let c = config(&["who", "8080"]);
+        let both = request_filter(None, &c.mode, &c.knobs).unwrap();
+        assert!(both.matches(&crate::model::Socket::test_tcp(
+            TcpState::Established,
+            "127.0.0.1:5000",
+            "127.0.0.1:8080"
+        )));
     }
 
     #[test]
