@@ -2,6 +2,7 @@
 //! with its help text; [`crate::config::Config::from_cli`] turns it into the
 //! plain configuration the rest of the program sees.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;
@@ -505,6 +506,13 @@ pub struct Cli {
     /// output is ss's format.
     #[arg(skip)]
     pub invoked_as_ss: bool,
+
+    // issue 18, who
+    /// lsof's `-i :8080` typed where -i is ss's tcp_info: the answer
+    /// (filled by [`Cli::parse_args`]; config refuses the run with it).
+    #[arg(skip)]
+    pub lsof_habit: Option<String>,
+    // end issue 18, who
     // end issue 15, format
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -606,8 +614,11 @@ impl Cli {
         let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
         let invoked_as_ss = args.first().is_some_and(|a| invoked_as_ss(a));
         let mut cmd = Cli::command();
+        let typed: Vec<std::ffi::OsString> = args.iter().skip(1).cloned().collect();
         let matches = match cmd.try_get_matches_from_mut(args) {
             Ok(matches) => matches,
+            // issue 18, who: lsof's -iTCP, -i:8080 (never sockscope's).
+            Err(err) if lsof_attached(&err, &typed) => std::process::exit(2),
             Err(err) => match super::hints::unknown_option(&err) {
                 Some(text) => {
                     // The usage of the (sub)command that met the option.
@@ -624,6 +635,8 @@ impl Cli {
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         cli.take_live_filter();
         cli.invoked_as_ss = invoked_as_ss;
+        cli.lsof_habit = super::habits::lsof_after_info(&typed, &cli.filter, false)
+            .map(|(word, spec)| super::habits::LsofInet::message(&word, &spec.sockscope_way()));
         let env = |id: &str| matches.value_source(id) == Some(ValueSource::EnvVariable);
         cli.from_env = FromEnv {
             proc_root: env("proc_root"),
@@ -634,6 +647,20 @@ impl Cli {
         cli.kinds_after_query = kinds_after_query(&matches);
         cli
     }
+}
+
+/// lsof's attached `-iTCP`, `-i:8080` behind clap's unknown argument:
+/// says the sockscope way on stderr (issue 18, who).
+fn lsof_attached(err: &clap::Error, typed: &[std::ffi::OsString]) -> bool {
+    if err.kind() != ErrorKind::UnknownArgument {
+        return false;
+    }
+    let Some((word, spec)) = super::habits::lsof_after_info(typed, &[], true) else {
+        return false;
+    };
+    let text = super::habits::LsofInet::message(&word, &spec.sockscope_way());
+    let _ = writeln!(std::io::stderr(), "sockscope: {text}");
+    true
 }
 
 /// Whether `argv0`'s file name is `ss` (a link named ss to sockscope).

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod facts;
+pub mod habits;
 pub mod hints;
 pub mod kill;
 pub mod kinds;
@@ -127,6 +128,14 @@ pub enum ConfigError {
     /// `serve --listen`.
     #[error("invalid --listen {text:?}: {reason}")]
     Listen { text: String, reason: String },
+    /// A first word that is no filter word but close to a subcommand's
+    /// name (issue 18, who).
+    #[error("unknown command '{word}': did you mean '{command}'?", word = crate::text::escape(word))]
+    UnknownCommand { word: String, command: String },
+    /// lsof's `-i SPEC` where -i is ss's tcp_info (issue 18, who): the
+    /// message of [`habits::LsofInet::message`].
+    #[error("{0}")]
+    LsofHabit(String),
     /// `who 53/udp -t`: the target's protocol is not among those asked.
     #[error(
         "{target:?} names {asked}, but -t/-u leave {asked} out: drop the flag or the /{asked}",
@@ -360,7 +369,11 @@ impl Config {
             _ if unix && protocols.is_empty() => Some(expr::AddrFamily::Unix),
             _ => None,
         };
-        let filter = parse_filter(&words, &facts, other_namespaces, default_family)?;
+        if let Some(message) = &cli.lsof_habit {
+            return Err(ConfigError::LsofHabit(message.clone()));
+        }
+        let filter = parse_filter(&words, &facts, other_namespaces, default_family)
+            .map_err(|e| unknown_command(e, &cli.filter))?;
         // ss: a FAMILY: prefix in the expression lists that family only.
         let (protocols, families, list_unix) = match filter.family {
             Some(expr::AddrFamily::Inet) => (protocols, vec![Family::Inet], false),
@@ -1063,6 +1076,31 @@ fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<
     match (user.cloned(), view) {
         (Some(u), Some(v)) => Some(Expr::and(u, v)),
         (u, v) => u.or(v),
+    }
+}
+
+/// A filter error on the command line's first word, when that word is a
+/// typo of a subcommand's name (`sockscope listener`), becomes "did you
+/// mean": the subcommands are clap's (those other parts add included).
+fn unknown_command(err: ConfigError, words: &[String]) -> ConfigError {
+    let ConfigError::Filter(filter) = &err else {
+        return err;
+    };
+    let Some(first) = words.first().filter(|_| filter.at == 0) else {
+        return err;
+    };
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let names: Vec<&str> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .filter(|n| *n != "help")
+        .collect();
+    match habits::similar_command(first, &names) {
+        Some(command) => ConfigError::UnknownCommand {
+            word: first.clone(),
+            command: command.to_owned(),
+        },
+        None => err,
     }
 }
 
