@@ -18,6 +18,9 @@ type Sides = (Vec<Socket>, Vec<Socket>);
 
 pub fn run(cx: &Context<'_>, target: &LocalPort, pids_only: bool) -> Result<Outcome, CommandError> {
     let config = cx.config;
+    // A recorded source (--replay, --proc-root) is no host's: its sockets'
+    // own addresses and loopback stand for it.
+    let live = config.source.replay.is_none() && config.proc_root == std::path::Path::new("/proc");
     let mut report = RunReport::default();
     let across = cx.across(&cx.plan(Keep::Port(target.port)), |ns| {
         let mut found = Collect::default();
@@ -25,7 +28,7 @@ pub fn run(cx: &Context<'_>, target: &LocalPort, pids_only: bool) -> Result<Outc
         // The interfaces of the namespace the thread is in; read through
         // another process's /proc, the sockets' own addresses and loopback
         // stand for the host.
-        let interfaces = if ns.inside {
+        let interfaces = if ns.inside && live {
             crate::source::ifaces::host_addresses().unwrap_or_default()
         } else {
             Vec::new()
