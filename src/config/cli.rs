@@ -62,7 +62,9 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          filter (the filter is repeated with carets under the offending \
          token), a bad --process regex, a bad who or why-bind port or \
          address, an unknown option (named, with the nearest sockscope way \
-         for netstat and lsof habits such as -W or -g), a -F file that \
+         for netstat and lsof habits such as -W or -g), a first word close to \
+         a subcommand's name (\"did you mean\"), lsof's -i :PORT (answered \
+         with the sockscope way), a -F file that \
          cannot be read, a filter expression with packet or netlink \
          sockets, an unknown -A or -f word, a flag the subcommand cannot use \
          (listeners -u), -K without a selection.",
