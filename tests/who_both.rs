@@ -56,8 +56,11 @@ fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).expect("utf-8")
 }
 
+/// (pid, fd) of sockets' owners.
+type Fds = BTreeSet<(u32, u32)>;
+
 /// (pid, fd) of every owner of the socket objects in `v`.
-fn owned(v: &Value) -> BTreeSet<(u32, u32)> {
+fn owned(v: &Value) -> Fds {
     v.as_array()
         .expect("an array of sockets")
         .iter()
@@ -73,7 +76,7 @@ fn owned(v: &Value) -> BTreeSet<(u32, u32)> {
 
 /// lsof's sockets on `port` (`lsof -i :PORT -n -P -F pcfn`), as (pid, fd)
 /// split into those whose local end is the port and those connected to it.
-fn lsof_sides(env: &Env, port: u16) -> (BTreeSet<(u32, u32)>, BTreeSet<(u32, u32)>) {
+fn lsof_sides(env: &Env, port: u16) -> (Fds, Fds) {
     let out = env
         .command("lsof")
         .args(["-n", "-P", "-F", "pcfn", "-i", &format!(":{port}")])

@@ -63,7 +63,7 @@ pub fn similar_command<'a>(word: &str, commands: &[&'a str]) -> Option<&'a str> 
 
 /// lsof's `-i` address: `[46][protocol][@hostname|hostaddr][:service|port]`
 /// (lsof(8), "-i [i]"), at least one part given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LsofInet {
     /// `4` or `6`.
     pub ip_version: Option<u8>,
@@ -221,18 +221,6 @@ impl LsofInet {
             "-i is ss's tcp_info here; for lsof -i {} use {way}",
             crate::text::escape(typed)
         )
-    }
-}
-
-impl Default for LsofInet {
-    fn default() -> LsofInet {
-        LsofInet {
-            ip_version: None,
-            protocol: None,
-            host: None,
-            ports: Vec::new(),
-            listen: false,
-        }
     }
 }
 
