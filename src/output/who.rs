@@ -236,3 +236,48 @@ pub fn write_json(
         clients,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Owner, TcpState};
+
+    /// The clients' line counts their sockets, names each process once,
+    /// escaped as the table's Process column.
+    #[test]
+    fn clients_line_and_pids() {
+        let owner = |pid, comm: &str, fd| Owner {
+            pid,
+            fd,
+            tid: None,
+            comm: comm.into(),
+            cmdline: None,
+            raw: None,
+        };
+        let mut a = Socket::test_tcp(TcpState::Established, "127.0.0.1:5000", "127.0.0.1:80");
+        a.owners = Some(vec![owner(20, "cu\x1b[2Jrl", 3)]);
+        let mut b = Socket::test_tcp(TcpState::Established, "127.0.0.1:5001", "127.0.0.1:80");
+        b.owners = Some(vec![owner(20, "cu\x1b[2Jrl", 4)]);
+        let target = LocalPort {
+            addr: None,
+            port: 80,
+        };
+        let clients = [a, b];
+        let answer = who(target, &[Protocol::Tcp], &[], &clients);
+        let line = clients_text(&answer);
+        assert_eq!(
+            line,
+            "connected to port 80 from this host: 2 sockets, by cu\\x1b[2Jrl/20"
+        );
+        let mut out = Vec::new();
+        write_json(&mut out, &target, &[Protocol::Tcp], &[], &clients).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["pids"], serde_json::json!([20]));
+        assert_eq!(v["held"], false);
+        assert_eq!(v["clients"].as_array().unwrap().len(), 2);
+        assert_eq!(v["client_owners"][0]["comm"], "cu\x1b[2Jrl");
+        let mut out = Vec::new();
+        write_pids(&mut out, &[20, 31]).unwrap();
+        assert_eq!(out, b"20\n31\n");
+    }
+}
