@@ -75,8 +75,10 @@ fn port_and_others(sc: &mut Scenario) -> std::net::SocketAddr {
 }
 
 /// `who PORT` reads the sockets on PORT only (the listener, its
-/// connections, the one waiting in its accept queue), not the 600 others,
-/// and lists exactly ss's `sport = :PORT` rows.
+/// connections, the one waiting in its accept queue, and the clients'
+/// ends connected to it), not the 600 others, and lists exactly ss's
+/// `sport = :PORT` rows as holders and its `dport = :PORT` rows as
+/// clients.
 #[test]
 fn who_reads_its_port_only() {
     Sandbox::run(|env| {
@@ -89,6 +91,9 @@ fn who_reads_its_port_only() {
         let want = ss_rows(env, &["-tua", &format!("sport = :{port}")]);
         // listener, 3 pairs' server sides, the queued server side
         assert_eq!(want.len(), 5, "{want:?}");
+        // issue 18, who: the 3 pairs' client sides and the queued one's.
+        let clients = ss_rows(env, &["-tua", &format!("dport = :{port}")]);
+        assert_eq!(clients.len(), 4, "{clients:?}");
         let total = ss_rows(env, &["-tua"]).len();
         assert!(total > 600, "{total}");
 
@@ -96,6 +101,7 @@ fn who_reads_its_port_only() {
         assert_eq!(out.status.code(), Some(0));
         let v = json(&out);
         assert_eq!(rows_of(&v["sockets"]), want, "{v}");
+        assert_eq!(rows_of(&v["clients"]), clients, "{v}");
         assert!(
             v["summary"]
                 .as_str()
@@ -105,7 +111,7 @@ fn who_reads_its_port_only() {
         );
         assert_eq!(
             sockets_read(&out),
-            want.len(),
+            want.len() + clients.len(),
             "who reads the sockets on its port only ({total} in the namespace)"
         );
         // /proc cannot be asked for one port: the rest is dropped as read.
@@ -114,7 +120,12 @@ fn who_reads_its_port_only() {
             &["who", &port, "--json", "--verbose", "--source", "proc"],
         );
         assert_eq!(rows_of(&json(&proc)["sockets"]), want);
-        assert_eq!(sockets_read(&proc), want.len(), "who keeps its port only");
+        assert_eq!(rows_of(&json(&proc)["clients"]), clients);
+        assert_eq!(
+            sockets_read(&proc),
+            want.len() + clients.len(),
+            "who keeps its port only"
+        );
     });
 }
 

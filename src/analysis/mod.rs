@@ -18,7 +18,9 @@ pub mod why_bind;
 
 pub use listeners::{ListenerHealth, listeners};
 pub use ports::{Destination, PortCounter, PortPressure, ports};
-pub use who::{Holders, StateCount, WhoAnswer, sort_holders, who};
+pub use who::{
+    Holders, HostAddrs, StateCount, WhoAnswer, owner_pids, sort_holders, split_clients, who,
+};
 pub use why_bind::{
     Attempt, BindFailed, BindFailure, BindVerdict, Note, Reason, TryError, TryResult, apply_try,
     bind_target, try_addresses, try_bind, why_bind,

@@ -415,7 +415,7 @@ fn dispatch(config: &Config, failed: &Cell<bool>) -> Result<Outcome, CommandErro
     };
     match &config.mode {
         Mode::List => list::run(&cx),
-        Mode::Who(target) => who::run(&cx, target),
+        Mode::Who { target, pids } => who::run(&cx, target, *pids),
         Mode::Listeners => listeners::run(&cx),
         Mode::WhyBind {
             target,

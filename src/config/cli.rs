@@ -2,6 +2,7 @@
 //! with its help text; [`crate::config::Config::from_cli`] turns it into the
 //! plain configuration the rest of the program sees.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;
@@ -61,7 +62,9 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          filter (the filter is repeated with carets under the offending \
          token), a bad --process regex, a bad who or why-bind port or \
          address, an unknown option (named, with the nearest sockscope way \
-         for netstat and lsof habits such as -W or -g), a -F file that \
+         for netstat and lsof habits such as -W or -g), a first word close to \
+         a subcommand's name (\"did you mean\"), lsof's -i :PORT (answered \
+         with the sockscope way), a -F file that \
          cannot be read, a filter expression with packet or netlink \
          sockets, an unknown -A or -f word, a flag the subcommand cannot use \
          (listeners -u), -K without a selection.",
@@ -505,6 +508,13 @@ pub struct Cli {
     /// output is ss's format.
     #[arg(skip)]
     pub invoked_as_ss: bool,
+
+    // issue 18, who
+    /// lsof's `-i :8080` typed where -i is ss's tcp_info: the answer
+    /// (filled by [`Cli::parse_args`]; config refuses the run with it).
+    #[arg(skip)]
+    pub lsof_habit: Option<String>,
+    // end issue 18, who
     // end issue 15, format
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -606,8 +616,11 @@ impl Cli {
         let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
         let invoked_as_ss = args.first().is_some_and(|a| invoked_as_ss(a));
         let mut cmd = Cli::command();
+        let typed: Vec<std::ffi::OsString> = args.iter().skip(1).cloned().collect();
         let matches = match cmd.try_get_matches_from_mut(args) {
             Ok(matches) => matches,
+            // issue 18, who: lsof's -iTCP, -i:8080 (never sockscope's).
+            Err(err) if lsof_attached(&err, &typed) => std::process::exit(2),
             Err(err) => match super::hints::unknown_option(&err) {
                 Some(text) => {
                     // The usage of the (sub)command that met the option.
@@ -624,6 +637,8 @@ impl Cli {
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         cli.take_live_filter();
         cli.invoked_as_ss = invoked_as_ss;
+        cli.lsof_habit = super::habits::lsof_after_info(&typed, &cli.filter, false)
+            .map(|(word, spec)| super::habits::LsofInet::message(&word, &spec.sockscope_way()));
         let env = |id: &str| matches.value_source(id) == Some(ValueSource::EnvVariable);
         cli.from_env = FromEnv {
             proc_root: env("proc_root"),
@@ -634,6 +649,20 @@ impl Cli {
         cli.kinds_after_query = kinds_after_query(&matches);
         cli
     }
+}
+
+/// lsof's attached `-iTCP`, `-i:8080` behind clap's unknown argument:
+/// says the sockscope way on stderr (issue 18, who).
+fn lsof_attached(err: &clap::Error, typed: &[std::ffi::OsString]) -> bool {
+    if err.kind() != ErrorKind::UnknownArgument {
+        return false;
+    }
+    let Some((word, spec)) = super::habits::lsof_after_info(typed, &[], true) else {
+        return false;
+    };
+    let text = super::habits::LsofInet::message(&word, &spec.sockscope_way());
+    let _ = writeln!(std::io::stderr(), "sockscope: {text}");
+    true
 }
 
 /// Whether `argv0`'s file name is `ss` (a link named ss to sockscope).
@@ -671,12 +700,15 @@ fn kinds_after_query(matches: &clap::ArgMatches) -> Vec<crate::model::SocketKind
 /// Subcommands: views that answer one question.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Which processes hold a local port.
+    /// Which processes hold a local port, and which are connected to it.
     ///
     /// Every socket on the port in any state: LISTEN owners first, then the
     /// rest with their states, and connections waiting in a listener's
-    /// queue. TCP and UDP, IPv4 and IPv6 unless -t, -u, -4 or -6 narrow it.
-    /// Exit 1 when nothing holds the port.
+    /// queue; then, as lsof -i :PORT, the sockets of this host connected to
+    /// the port (remote port PORT on one of this host's addresses: the
+    /// local clients). TCP and UDP, IPv4 and IPv6 unless -t, -u, -4, -6 or
+    /// fuser's PORT/tcp, PORT/udp narrow it. Exit 1 when nothing holds the
+    /// port and nothing is connected to it.
     Who(WhoArgs),
 
     /// Queue health of every TCP listener.
@@ -940,9 +972,18 @@ pub struct LiveArgs {
 #[derive(Debug, Args)]
 pub struct WhoArgs {
     /// PORT, :PORT, ADDR:PORT or [IPv6]:PORT; a service name from
-    /// /etc/services may stand for the port (`who :ssh`).
-    #[arg(value_name = "[ADDR]:PORT")]
+    /// /etc/services may stand for the port (`who :ssh`); fuser's /tcp or
+    /// /udp after it narrows the protocol (`who 8080/tcp`, `who 53/udp`).
+    #[arg(value_name = "[ADDR]:PORT[/PROTO]")]
     pub target: String,
+
+    // issue 18, who
+    /// Print only the pids of the processes holding the port or connected
+    /// to it, each once, one per line (`kill $(sockscope who 8080
+    /// --pids)`); exit 1 when there is none.
+    #[arg(long)]
+    pub pids: bool,
+    // end issue 18, who
 }
 
 /// Values of `--source`.

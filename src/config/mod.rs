@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod counters;
 pub mod facts;
+pub mod habits;
 pub mod hints;
 pub mod kill;
 pub mod kinds;
@@ -34,8 +35,13 @@ use crate::source::{Query, SourceKind, SourceOptions};
 pub enum Mode {
     /// List sockets, like ss.
     List,
-    /// `who [ADDR]:PORT`: what holds a local port.
-    Who(LocalPort),
+    /// `who [ADDR]:PORT`: what holds a local port, and what of this host
+    /// is connected to it.
+    Who {
+        target: LocalPort,
+        /// `--pids`: only the owners' pids, one per line.
+        pids: bool,
+    },
     /// `-s`: totals and per-state counts.
     Summary,
     /// `listeners`: queue health.
@@ -125,6 +131,20 @@ pub enum ConfigError {
     /// `serve --listen`.
     #[error("invalid --listen {text:?}: {reason}")]
     Listen { text: String, reason: String },
+    /// A first word that is no filter word but close to a subcommand's
+    /// name (issue 18, who).
+    #[error("unknown command '{word}': did you mean '{command}'?", word = crate::text::escape(word))]
+    UnknownCommand { word: String, command: String },
+    /// lsof's `-i SPEC` where -i is ss's tcp_info (issue 18, who): the
+    /// message of [`habits::LsofInet::message`].
+    #[error("{0}")]
+    LsofHabit(String),
+    /// `who 53/udp -t`: the target's protocol is not among those asked.
+    #[error(
+        "{target:?} names {asked}, but -t/-u leave {asked} out: drop the flag or the /{asked}",
+        target = crate::text::escape(target)
+    )]
+    ProtocolConflict { target: String, asked: Protocol },
     /// A flag the subcommand would otherwise ignore.
     #[error("{flag} cannot be used with {view}: {why}")]
     NotForView {
@@ -352,7 +372,11 @@ impl Config {
             _ if unix && protocols.is_empty() => Some(expr::AddrFamily::Unix),
             _ => None,
         };
-        let filter = parse_filter(&words, &facts, other_namespaces, default_family)?;
+        if let Some(message) = &cli.lsof_habit {
+            return Err(ConfigError::LsofHabit(message.clone()));
+        }
+        let filter = parse_filter(&words, &facts, other_namespaces, default_family)
+            .map_err(|e| unknown_command(e, &cli.filter))?;
         // ss: a FAMILY: prefix in the expression lists that family only.
         let (protocols, families, list_unix) = match filter.family {
             Some(expr::AddrFamily::Inet) => (protocols, vec![Family::Inet], false),
@@ -373,7 +397,13 @@ impl Config {
         }
         let (mode, states) = match &cli.command {
             Some(Command::Who(args)) => (
-                Mode::Who(parse_local_port(&args.target, facts.services.as_ref())?),
+                Mode::Who {
+                    target: parse_local_port(
+                        strip_protocol(&args.target).0,
+                        facts.services.as_ref(),
+                    )?,
+                    pids: args.pids,
+                },
                 // A bound-inactive socket holds its port too.
                 StateSet::every(),
             ),
@@ -469,7 +499,7 @@ impl Config {
                 comm: cli.comm.clone(),
                 regex,
             });
-        let is_who = matches!(mode, Mode::Who(_));
+        let is_who = matches!(mode, Mode::Who { .. });
         // The explain views read TCP (why-bind: UDP with -u) and need owners.
         let explain = matches!(mode, Mode::Listeners | Mode::WhyBind { .. } | Mode::Ports);
         // The exports name each listener's and CLOSE_WAIT socket's process.
@@ -488,8 +518,31 @@ impl Config {
             Mode::WhyBind { .. } | Mode::Diag { .. } | Mode::Trace => vec![Protocol::Tcp],
             // A raw socket holds no port; -s counts TCP and UDP; -K and -E
             // act on TCP and UDP.
-            Mode::Who(_)
-            | Mode::Summary
+            // fuser's PORT/tcp narrows as -t would.
+            Mode::Who { .. } => {
+                let only = match &cli.command {
+                    Some(Command::Who(args)) => strip_protocol(&args.target).1,
+                    _ => None,
+                };
+                let inet: Vec<Protocol> = protocols
+                    .into_iter()
+                    .filter(|p| matches!(p, Protocol::Tcp | Protocol::Udp))
+                    .collect();
+                match only {
+                    Some(p) if inet.contains(&p) => vec![p],
+                    Some(p) => {
+                        return Err(ConfigError::ProtocolConflict {
+                            target: match &cli.command {
+                                Some(Command::Who(args)) => args.target.clone(),
+                                _ => String::new(),
+                            },
+                            asked: p,
+                        });
+                    }
+                    None => inet,
+                }
+            }
+            Mode::Summary
             | Mode::Kill { .. }
             | Mode::Events
             | Mode::Metrics(_)
@@ -567,9 +620,10 @@ impl Config {
                 states,
                 process,
                 local: match &mode {
-                    Mode::Who(target) => Some(*target),
+                    Mode::Who { target, .. } => Some(*target),
                     _ => None,
                 },
+                connected: is_who,
                 expr: filter.expr.clone(),
             },
             mode,
@@ -986,13 +1040,27 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
 /// the view reads (pushed into the request so the rest is never dumped).
 /// `who` and `why-bind` need the sockets on their port only: the holders,
 /// and the listeners a queued connection on that port belongs to (a
-/// connection waits in the queue of a listener on its own local port).
+/// connection waits in the queue of a listener on its own local port);
+/// `who` also the sockets connected to the port (`dport = PORT`), its
+/// clients on this host.
 /// `ports` counts sockets whose local port is in the ephemeral range, and
 /// excludes the ports something listens on, which are in that range too.
 /// User space still checks everything the view uses.
 fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<Expr> {
     let view = match mode {
-        Mode::Who(target) | Mode::WhyBind { target, .. } => Some(Expr::Host(
+        Mode::Who { target, .. } => {
+            let port = |side| {
+                Expr::Host(
+                    side,
+                    HostCond {
+                        prefix: None,
+                        port: Some(target.port),
+                    },
+                )
+            };
+            Some(Expr::or(port(Side::Src), port(Side::Dst)))
+        }
+        Mode::WhyBind { target, .. } => Some(Expr::Host(
             Side::Src,
             HostCond {
                 prefix: None,
@@ -1024,6 +1092,31 @@ fn request_filter(user: Option<&Expr>, mode: &Mode, knobs: &NetKnobs) -> Option<
     }
 }
 
+/// A filter error on the command line's first word, when that word is a
+/// typo of a subcommand's name (`sockscope listener`), becomes "did you
+/// mean": the subcommands are clap's (those other parts add included).
+fn unknown_command(err: ConfigError, words: &[String]) -> ConfigError {
+    let ConfigError::Filter(filter) = &err else {
+        return err;
+    };
+    let Some(first) = words.first().filter(|_| filter.at == 0) else {
+        return err;
+    };
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let names: Vec<&str> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .filter(|n| *n != "help")
+        .collect();
+    match habits::similar_command(first, &names) {
+        Some(command) => ConfigError::UnknownCommand {
+            word: first.clone(),
+            command: command.to_owned(),
+        },
+        None => err,
+    }
+}
+
 /// Parses the filter words with what they need from the system facts: the
 /// services database, the ephemeral port range, interface names.
 fn parse_filter(
@@ -1052,6 +1145,16 @@ fn parse_filter(
         cgroup: &|path| facts.cgroup_id(path),
     };
     Ok(expr::parse(words, &ctx)?)
+}
+
+/// fuser's `PORT/tcp`, `PORT/udp` (any target form before the slash): the
+/// target without the suffix, and the protocol it names.
+pub fn strip_protocol(text: &str) -> (&str, Option<Protocol>) {
+    match text.rsplit_once('/') {
+        Some((rest, proto)) if proto.eq_ignore_ascii_case("tcp") => (rest, Some(Protocol::Tcp)),
+        Some((rest, proto)) if proto.eq_ignore_ascii_case("udp") => (rest, Some(Protocol::Udp)),
+        _ => (text, None),
+    }
 }
 
 /// `PORT`, `:PORT`, `ADDR:PORT`, `[IPv6]:PORT`; the port may be a service
@@ -1241,10 +1344,13 @@ mod tests {
         let c = Config::new(cli(&["who", "made-up"]), facts.clone()).unwrap();
         assert_eq!(
             c.mode,
-            Mode::Who(LocalPort {
-                addr: None,
-                port: 4242
-            })
+            Mode::Who {
+                target: LocalPort {
+                    addr: None,
+                    port: 4242
+                },
+                pids: false
+            }
         );
         assert_eq!((c.euid, c.knobs.port_range()), (4321, (1000, 2000)));
         assert!(c.names.is_none());
@@ -1299,13 +1405,40 @@ mod tests {
         let c = config(&["who", "8080"]);
         assert_eq!(
             c.mode,
-            Mode::Who(LocalPort {
-                addr: None,
-                port: 8080
-            })
+            Mode::Who {
+                target: LocalPort {
+                    addr: None,
+                    port: 8080
+                },
+                pids: false
+            }
         );
         assert_eq!(c.select.states, StateSet::every());
         assert!(c.owners.is_some());
+        assert!(c.select.connected);
+        assert_eq!(c.query.protocols, [Protocol::Tcp, Protocol::Udp]);
+        // fuser's spelling narrows the protocol, as -t/-u would.
+        let c = config(&["who", "8080/tcp", "--pids"]);
+        assert_eq!(c.query.protocols, [Protocol::Tcp]);
+        assert!(matches!(c.mode, Mode::Who { pids: true, target } if target.port == 8080));
+        let c = config(&["who", "127.0.0.1:53/UDP"]);
+        assert_eq!(c.query.protocols, [Protocol::Udp]);
+        assert!(matches!(c.mode, Mode::Who { target, .. } if target.addr.is_some()));
+        let c = config(&["who", "-u", "-t", "53/udp"]);
+        assert_eq!(c.query.protocols, [Protocol::Udp]);
+        assert!(matches!(
+            Config::from_cli(Cli::try_parse_from(["sockscope", "who", "-t", "53/udp"]).unwrap()),
+            Err(ConfigError::ProtocolConflict { .. })
+        ));
+        assert_eq!(strip_protocol("80/sctp"), ("80/sctp", None));
+        // The kernel is asked for both sides of the port.
+        let c = config(&["who", "8080"]);
+        let both = request_filter(None, &c.mode, &c.knobs).unwrap();
+        assert!(both.matches(&crate::model::Socket::test_tcp(
+            TcpState::Established,
+            "127.0.0.1:5000",
+            "127.0.0.1:8080"
+        )));
     }
 
     #[test]

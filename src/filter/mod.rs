@@ -89,6 +89,16 @@ impl LocalPort {
         }
         have == want || have.to_canonical() == want.to_canonical()
     }
+
+    /// Whether `s` is connected to this port: its remote end is the port
+    /// (and the address, when given). Whether that remote end is this
+    /// host is for the caller to say (`who`'s clients on this host).
+    pub fn matches_remote(&self, s: &Socket) -> bool {
+        s.remote.port() == self.port
+            && self
+                .addr
+                .is_none_or(|want| s.remote.ip().to_canonical() == want.to_canonical())
+    }
 }
 
 /// The whole display selection.
@@ -97,6 +107,9 @@ pub struct Selection {
     pub states: StateSet,
     pub process: Option<ProcessFilter>,
     pub local: Option<LocalPort>,
+    /// `who`: a socket connected to the `local` port (its remote end)
+    /// passes too.
+    pub connected: bool,
     /// The filter expression, evaluated on every record even when the
     /// kernel already applied its bytecode.
     pub expr: Option<Expr>,
@@ -106,7 +119,9 @@ impl Selection {
     pub fn matches(&self, s: &Socket) -> bool {
         self.states.contains(s.state)
             && self.process.as_ref().is_none_or(|p| p.matches(s))
-            && self.local.is_none_or(|l| l.matches(s))
+            && self
+                .local
+                .is_none_or(|l| l.matches(s) || (self.connected && l.matches_remote(s)))
             && self.expr.as_ref().is_none_or(|e| e.matches(s))
     }
 

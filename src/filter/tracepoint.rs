@@ -211,6 +211,7 @@ mod tests {
             states,
             process: None,
             local: None,
+            connected: false,
             expr,
         }
     }

@@ -75,7 +75,8 @@ pub struct Plan {
 
 /// What a run keeps of the records read: `listeners` the LISTEN sockets
 /// and the queued connections (no descriptor); `who` and `why-bind` the
-/// sockets on their port, which is also what they ask the kernel for, but
+/// sockets on their port (`who` also those connected to it: [`Keep::Port`]),
+/// which is also what they ask the kernel for, but
 /// /proc, a replay or a kernel that refuses the bytecode hands over every
 /// socket. The rest of a huge table is dropped as it is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +84,9 @@ pub enum Keep {
     Everything,
     ListenersAndQueued,
     LocalPort(u16),
+    /// The sockets whose local or remote port is this one (`who`: the
+    /// holders and the clients).
+    Port(u16),
 }
 
 impl Keep {
@@ -91,6 +95,7 @@ impl Keep {
             Keep::Everything => true,
             Keep::ListenersAndQueued => s.state == TcpState::Listen || s.inode == 0,
             Keep::LocalPort(port) => s.local.port() == port,
+            Keep::Port(port) => s.local.port() == port || s.remote.port() == port,
         }
     }
 }
@@ -662,6 +667,7 @@ mod tests {
                 states: crate::model::StateSet::all(),
                 process: None,
                 local: None,
+                connected: false,
                 expr: None,
             },
             owners: owners.then(|| OwnerOptions {

@@ -52,6 +52,24 @@ pub fn name_of(index: u32) -> Option<String> {
     Interfaces::read().ok()?.name(index)
 }
 
+/// The addresses of this network namespace's interfaces (getifaddrs, which
+/// asks the kernel with RTM_GETADDR on a netlink socket of the calling
+/// thread, so of the namespace it is in): what `who` calls this host.
+pub fn host_addresses() -> Result<Vec<std::net::IpAddr>, Errno> {
+    let mut addrs = Vec::new();
+    for ifa in nix::ifaddrs::getifaddrs()? {
+        let Some(address) = ifa.address else {
+            continue;
+        };
+        if let Some(v4) = address.as_sockaddr_in() {
+            addrs.push(std::net::IpAddr::V4(v4.ip()));
+        } else if let Some(v6) = address.as_sockaddr_in6() {
+            addrs.push(std::net::IpAddr::V6(v6.ip()));
+        }
+    }
+    Ok(addrs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +83,20 @@ mod tests {
         assert_eq!(all.index("no-such-if0"), None);
         assert_eq!(name_of(1).as_deref(), Some("lo"));
         assert_eq!(name_of(0), None);
+    }
+
+    /// lo's 127.0.0.1 is one of the host's addresses (lo is up here; in a
+    /// fresh namespace it is down and holds none).
+    #[test]
+    fn host_addresses_list_loopback_when_up() {
+        let addrs = host_addresses().unwrap();
+        let lo_up = std::fs::read_to_string("/sys/class/net/lo/operstate")
+            .is_ok_and(|s| s.trim() != "down");
+        if lo_up {
+            assert!(
+                addrs.contains(&std::net::IpAddr::from([127, 0, 0, 1])),
+                "{addrs:?}"
+            );
+        }
     }
 }
