@@ -619,6 +619,8 @@ impl Config {
                 queues: !cli.no_queues,
                 oneline: cli.oneline,
                 ss,
+                // -W: whole lines on a terminal too.
+                width: facts.width.filter(|_| !cli.wide),
             },
             // ss's format names services unless -n (numbers when
             // /etc/services cannot be read, as ss).

@@ -375,6 +375,7 @@ mod tests {
             queues: true,
             oneline: false,
             ss: None,
+            width: None,
         }
     }
 
