@@ -25,6 +25,7 @@ pub mod trace;
 pub mod watch;
 pub mod who;
 pub mod why_bind;
+pub mod wrap;
 
 use std::io::{self, Write};
 
