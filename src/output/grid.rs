@@ -28,6 +28,12 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 /// printed as UTF-8, only controls and invalid bytes are escaped).
 pub const MARKER: char = '…';
 
+/// The widest address an address column is laid out for on a terminal:
+/// `255.255.255.255:65535` and short IPv6 ones. A longer one is printed
+/// whole on its own line above its row (addresses are never cut), so one
+/// long IPv6 address does not push every row right.
+pub const ADDRESS_CAP: usize = 24;
+
 /// Alignment of a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
@@ -51,6 +57,9 @@ pub struct Grid {
     /// addresses, numbers), and whether any cell may be.
     floors: Vec<usize>,
     has_free: Vec<bool>,
+    /// Per column: on a terminal, the widest cell laid out in line (0: no
+    /// cap); a wider cell that may not be cut goes on its own line.
+    caps: Vec<usize>,
     /// The terminal's width: lines are fitted to it ([`fit_widths`]).
     fit: Option<usize>,
 }
@@ -67,6 +76,7 @@ impl Grid {
             free: Vec::new(),
             floors: vec![0; n],
             has_free: vec![false; n],
+            caps: vec![0; n],
             fit: None,
         }
     }
@@ -109,6 +119,16 @@ impl Grid {
         }
         self.free.push(free);
         self.cells.push(start..self.text.len());
+    }
+
+    /// Caps column `col` at `cap` columns on a terminal (an address
+    /// column: [`ADDRESS_CAP`]): a wider cell that may not be cut is
+    /// printed whole on its own line, above its row. Nothing without a
+    /// width.
+    pub fn cap(&mut self, col: usize, cap: usize) {
+        if let Some(c) = self.caps.get_mut(col) {
+            *c = cap;
+        }
     }
 
     /// Fits every line to `width` columns (None: lines as long as their
@@ -181,28 +201,63 @@ impl Grid {
     pub fn write_marked(&self, out: &mut dyn Write, marks: &[&str]) -> io::Result<()> {
         let cols = self.columns();
         let mut line = String::with_capacity(256);
+        // Addresses too long for their capped column, above their row.
+        let mut above = String::new();
         let mut details = self.details.iter().peekable();
         let widths: Cow<'_, [usize]> = match self.fit {
             Some(width) => {
                 let mark = marks.iter().map(|m| m.width()).max().unwrap_or(0);
-                Cow::Owned(fit_widths(
-                    &self.widths,
-                    &self.floors,
-                    &self.has_free,
-                    width.saturating_sub(mark),
-                ))
+                let capped = |have: &[usize]| -> Vec<usize> {
+                    have.iter()
+                        .zip(&self.caps)
+                        .map(|(&w, &cap)| if cap > 0 { w.min(cap) } else { w })
+                        .collect()
+                };
+                let limit = width.saturating_sub(mark);
+                let whole = fit_widths(&self.widths, &self.floors, &self.has_free, limit);
+                // Addresses move above their rows only when the free
+                // text cannot give way enough.
+                if whole.iter().sum::<usize>() + cols.saturating_sub(1) <= limit {
+                    Cow::Owned(whole)
+                } else {
+                    Cow::Owned(fit_widths(
+                        &capped(&self.widths),
+                        &capped(&self.floors),
+                        &self.has_free,
+                        limit,
+                    ))
+                }
             }
             None => Cow::Borrowed(&self.widths),
         };
+        // Where each column starts (for an address on its own line).
+        let starts: Vec<usize> = widths
+            .iter()
+            .scan(0, |at, w| {
+                let start = *at;
+                *at += w + 1;
+                Some(start)
+            })
+            .collect();
         for (index, row) in self.cells.chunks(cols).enumerate() {
             line.clear();
+            above.clear();
             line.push_str(marks.get(index).copied().unwrap_or(""));
             // The last non-empty cell ends the line: no padding after it.
             let last = row.iter().rposition(|r| !r.is_empty()).unwrap_or(0);
             for (col, range) in row.iter().enumerate().take(last + 1) {
                 let whole = &self.text[range.clone()];
-                let s = if self.free[index * cols + col] {
+                let free = self.free[index * cols + col];
+                let s = if free {
                     shorten(whole, widths[col])
+                } else if self.fit.is_some() && self.caps[col] > 0 && whole.width() > widths[col]
+                {
+                    // Too long for its capped column: alone above the row.
+                    above.push_str(marks.get(index).copied().unwrap_or(""));
+                    push_spaces(&mut above, starts[col]);
+                    above.push_str(whole);
+                    above.push('\n');
+                    Cow::Borrowed("")
                 } else {
                     Cow::Borrowed(whole)
                 };
@@ -237,6 +292,7 @@ impl Grid {
             }
             line.push('\n');
             line.push_str(&under);
+            out.write_all(above.as_bytes())?;
             out.write_all(line.as_bytes())?;
         }
         Ok(())
@@ -471,6 +527,37 @@ mod tests {
         // Without a width: whole.
         g.fit(None);
         assert!(render(&g).contains("a-very-long-process-name/1 fd=3"));
+    }
+
+    #[test]
+    fn a_long_address_goes_above_its_row() {
+        let mut g = Grid::new(vec![Align::Left, Align::Right, Align::Left]);
+        // The column is as wide as its cap (the streamed widths are the
+        // widest cells'), the longer address above its row.
+        g.fit(Some(40));
+        g.cap(1, 18);
+        let long = "[2001:db8:aaaa:bbbb::1]:8443";
+        for (a, b, c) in [
+            ("State", "Local", "Process"),
+            ("LISTEN", "127.0.0.1:80", "nginx/1 fd=3"),
+            ("LISTEN", long, "app/2 fd=4"),
+        ] {
+            g.text(a);
+            g.text(b);
+            g.free_cell(|buf| buf.push_str(c));
+        }
+        assert_eq!(
+            render(&g),
+            format!(
+                "State               Local Process\n\
+                 LISTEN       127.0.0.1:80 nginx/1 fd=3\n       \
+                 {long}\n\
+                 LISTEN                    app/2 fd=4\n"
+            )
+        );
+        // A pipe: in line, as ever.
+        g.fit(None);
+        assert!(render(&g).contains(&format!("LISTEN {long} app/2 fd=4")));
     }
 
     #[test]

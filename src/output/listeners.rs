@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::grid::Align;
+use super::grid::{ADDRESS_CAP, Align};
 use super::json::{JsonEndpoint, JsonOwner};
 use super::small_table::{Fit, SmallTable};
 use super::wrap::write_hanging;
@@ -60,11 +60,6 @@ fn mark(h: &ListenerHealth<'_>) -> String {
     }
     mark
 }
-
-/// The widest address the Local Address column is laid out for on a
-/// terminal: `255.255.255.255:65535` and short IPv6 ones; a longer one is
-/// printed on its own line above its row.
-pub const ADDRESS_CAP: usize = 24;
 
 /// `listeners`: one row per LISTEN socket (under a header line unless
 /// `header` is false, -H), then counters and limits; fitted to `width` when

@@ -49,7 +49,7 @@ pub fn ports_text(
         Align::Left,
     ]);
     let address = Fit::Address {
-        cap: super::listeners::ADDRESS_CAP,
+        cap: super::grid::ADDRESS_CAP,
     };
     table.fits(&[address, address]);
     table.fit(width);

@@ -420,6 +420,11 @@ impl<'a> TableWriter<'a> {
         let columns = Column::list(opts);
         let mut grid = Grid::with_capacity(columns.iter().map(|c| c.align()).collect(), rows);
         grid.fit(opts.width);
+        for (i, column) in columns.iter().enumerate() {
+            if matches!(column, Column::Local | Column::Peer) {
+                grid.cap(i, super::grid::ADDRESS_CAP);
+            }
+        }
         if opts.header {
             for column in &columns {
                 grid.text(column.header());
