@@ -4,7 +4,9 @@
 //! a terminal: a pipe or a file gets every line whole, whatever COLUMNS
 //! says.
 
-use std::io::IsTerminal;
+// The descriptor, not a writer: only isatty and the TIOCGWINSZ ioctl are
+// asked of it here (output writes stdout).
+use rustix::stdio::stdout as stdout_fd;
 
 /// The narrowest width sockscope fits to: below it a layout could not hold
 /// even its fixed columns, so a smaller COLUMNS or window is read as this.
@@ -13,8 +15,8 @@ pub const MIN_WIDTH: usize = 20;
 /// The width lines are fitted to, or None when stdout is not a terminal
 /// (or the terminal does not tell its size and COLUMNS is unset).
 pub fn width() -> Option<usize> {
-    let stdout = std::io::stdout();
-    if !stdout.is_terminal() {
+    let fd = stdout_fd();
+    if !rustix::termios::isatty(fd) {
         return None;
     }
     let columns = std::env::var_os("COLUMNS");
@@ -23,7 +25,7 @@ pub fn width() -> Option<usize> {
         .or_else(|| {
             // struct winsize (include/uapi/asm-generic/termios.h): ws_col, 0
             // when the terminal never set a size.
-            let size = rustix::termios::tcgetwinsize(&stdout).ok()?;
+            let size = rustix::termios::tcgetwinsize(fd).ok()?;
             (size.ws_col > 0).then_some(usize::from(size.ws_col))
         })
         .map(|w| w.max(MIN_WIDTH))
