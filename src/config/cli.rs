@@ -949,7 +949,7 @@ pub mod tests {
 
     #[test]
     fn unknown_flag_is_a_usage_error() {
-        let e = Cli::try_parse_from(["sockscope", "-tanW"]).unwrap_err();
+        let e = Cli::try_parse_from(["sockscope", "-tanP"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let e = Cli::try_parse_from(["sockscope", "--json", "--jsonl"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
