@@ -213,7 +213,10 @@ fn piped(w: &World, args: &[&str]) -> String {
 fn fits(what: &str, (plain, joined): &(String, String), width: usize) {
     assert_eq!(plain, joined, "{what}: the terminal wrapped a line");
     for l in plain.lines() {
-        assert!(l.width() <= width, "{what}: wider than {width}: {l:?}\n{plain}");
+        assert!(
+            l.width() <= width,
+            "{what}: wider than {width}: {l:?}\n{plain}"
+        );
     }
 }
 
@@ -244,7 +247,10 @@ fn tables_and_sentences_fit_the_terminal() {
         // row (it and the fixed columns leave no room), at 120 in line,
         // with the columns of the pipe up to the Process column.
         let long = format!("[{LONG_V6}]:8443");
-        assert!(text.contains("127.0.0.1:8080") && text.contains(&long), "{text}");
+        assert!(
+            text.contains("127.0.0.1:8080") && text.contains(&long),
+            "{text}"
+        );
         let alone = text.lines().filter(|l| l.trim() == long).count();
         assert_eq!(alone, usize::from(width == 80), "{text}");
         assert_eq!(text.lines().count(), 3 + alone, "{text}");
@@ -297,13 +303,19 @@ fn tables_and_sentences_fit_the_terminal() {
             "the pipe has a line wider than {width}: {whole}"
         );
         // A bullet's further lines hang under its first word.
-        assert!(text.lines().any(|l| l.starts_with("    ") && !l.starts_with("     ")));
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("    ") && !l.starts_with("     "))
+        );
         checks += 1;
     }
     // -W: whole rows on the terminal too (so the terminal wraps them).
     let (plain, joined) = t.run(80, &line(&w, None, "-W -tlnp --cmdline"));
     assert_ne!(plain, joined, "-W: nothing was wide");
-    assert!(joined.contains(&w.cmdline) && !joined.contains('…'), "{joined}");
+    assert!(
+        joined.contains(&w.cmdline) && !joined.contains('…'),
+        "{joined}"
+    );
     checks += 1;
     // COLUMNS wins over the pane's size: sentences at 60 in an 80-column
     // pane; the table at 100, so the pane wraps its 100-column lines.
@@ -316,13 +328,13 @@ fn tables_and_sentences_fit_the_terminal() {
     assert!(sentences.lines().all(|l| l.width() <= 60), "{sentences}");
     checks += 1;
     let (plain, joined) = t.run(80, &line(&w, Some(100), "-tlnp --cmdline"));
-    assert_ne!(plain, joined, "COLUMNS=100 in 80 columns: nothing was wider");
+    assert_ne!(
+        plain, joined,
+        "COLUMNS=100 in 80 columns: nothing was wider"
+    );
     assert!(joined.contains('…'), "{joined}");
     assert!(joined.lines().all(|l| l.width() <= 100), "{joined}");
     assert!(joined.lines().any(|l| l.width() > 80), "{joined}");
     checks += 1;
-    say(&format!(
-        "width: {checks} checks on {} tmux panes",
-        t.runs
-    ));
+    say(&format!("width: {checks} checks on {} tmux panes", t.runs));
 }

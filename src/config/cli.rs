@@ -510,7 +510,6 @@ pub struct Cli {
     #[arg(short = 'W', long = "wide", global = true)]
     pub wide: bool,
     // end issue 18, width
-
     /// Whether argv[0] was `ss` (filled by [`Cli::parse_args`]): then the
     /// output is ss's format.
     #[arg(skip)]

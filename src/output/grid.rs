@@ -250,8 +250,7 @@ impl Grid {
                 let free = self.free[index * cols + col];
                 let s = if free {
                     shorten(whole, widths[col])
-                } else if self.fit.is_some() && self.caps[col] > 0 && whole.width() > widths[col]
-                {
+                } else if self.fit.is_some() && self.caps[col] > 0 && whole.width() > widths[col] {
                     // Too long for its capped column: alone above the row.
                     above.push_str(marks.get(index).copied().unwrap_or(""));
                     push_spaces(&mut above, starts[col]);
@@ -537,8 +536,11 @@ mod tests {
         g.fit(Some(40));
         g.cap(1, 18);
         let long = "[2001:db8:aaaa:bbbb::1]:8443";
+        // The header is not free text: the Process column keeps its width.
+        for h in ["State", "Local", "Process"] {
+            g.text(h);
+        }
         for (a, b, c) in [
-            ("State", "Local", "Process"),
             ("LISTEN", "127.0.0.1:80", "nginx/1 fd=3"),
             ("LISTEN", long, "app/2 fd=4"),
         ] {

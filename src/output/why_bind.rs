@@ -250,7 +250,12 @@ pub fn why_bind_text(
     // On a terminal (opts.width) every sentence is wrapped at word
     // boundaries, a bullet's lines hanging under its first word.
     let width = opts.width;
-    write_hanging(out, "", &format!("{} {what}: {verdict}", v.proto.name()), width)?;
+    write_hanging(
+        out,
+        "",
+        &format!("{} {what}: {verdict}", v.proto.name()),
+        width,
+    )?;
     for r in &v.reasons {
         write_hanging(out, "  - ", &reason_text(r, Names::Listed), width)?;
     }

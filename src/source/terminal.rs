@@ -20,7 +20,10 @@ pub fn width() -> Option<usize> {
         return None;
     }
     let columns = std::env::var_os("COLUMNS");
-    let from_env = columns.as_deref().and_then(|c| c.to_str()).and_then(parse_columns);
+    let from_env = columns
+        .as_deref()
+        .and_then(|c| c.to_str())
+        .and_then(parse_columns);
     from_env
         .or_else(|| {
             // struct winsize (include/uapi/asm-generic/termios.h): ws_col, 0
