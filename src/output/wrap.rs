@@ -9,49 +9,23 @@
 
 use std::io::{self, Write};
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use textwrap::{Options, WordSeparator, WordSplitter};
+use unicode_width::UnicodeWidthStr;
 
-/// `text` as lines of at most `width` display columns, broken at spaces;
-/// a word wider than `width` (a long address, a hostile name) is broken
-/// inside, as the terminal would, since it cannot be moved whole. Runs of
-/// spaces at a break are dropped; `width` 0 is read as 1.
+/// `text` as lines of at most `width` display columns, broken at spaces
+/// (textwrap, measuring with unicode-width); a word wider than `width` (a
+/// long address, a hostile name) is broken inside, as the terminal would,
+/// since it cannot be moved whole; never at a hyphen. `width` 0 is read as
+/// 1.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    let mut used = 0;
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let w = word.width();
-        if used > 0 && used + 1 + w <= width {
-            line.push(' ');
-            line.push_str(word);
-            used += 1 + w;
-            continue;
-        }
-        if used > 0 {
-            lines.push(std::mem::take(&mut line));
-            used = 0;
-        }
-        if w <= width {
-            line.push_str(word);
-            used = w;
-            continue;
-        }
-        // Wider than a line: cut by columns.
-        for c in word.chars() {
-            let cw = c.width().unwrap_or(0);
-            if used + cw > width && used > 0 {
-                lines.push(std::mem::take(&mut line));
-                used = 0;
-            }
-            line.push(c);
-            used += cw;
-        }
-    }
-    if used > 0 || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
+    let options = Options::new(width.max(1))
+        .word_separator(WordSeparator::AsciiSpace)
+        .word_splitter(WordSplitter::NoHyphenation)
+        .break_words(true);
+    textwrap::wrap(text, options)
+        .into_iter()
+        .map(|line| line.trim_end().to_owned())
+        .collect()
 }
 
 /// Writes `first` then `text`, wrapped to `width` with every further line
@@ -91,7 +65,8 @@ mod tests {
         );
         assert_eq!(wrap("fits", 10), ["fits"]);
         assert_eq!(wrap("", 10), [""]);
-        assert_eq!(wrap("a  b", 10), ["a b"]);
+        // Spaces inside a line are kept as they are.
+        assert_eq!(wrap("a  b", 10), ["a  b"]);
     }
 
     #[test]
