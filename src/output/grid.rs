@@ -247,7 +247,8 @@ impl Grid {
             let last = row.iter().rposition(|r| !r.is_empty()).unwrap_or(0);
             for (col, range) in row.iter().enumerate().take(last + 1) {
                 let whole = &self.text[range.clone()];
-                let free = self.free[index * cols + col];
+                // (Without a width nothing is cut: no measuring either.)
+                let free = self.fit.is_some() && self.free[index * cols + col];
                 let s = if free {
                     shorten(whole, widths[col])
                 } else if self.fit.is_some() && self.caps[col] > 0 && whole.width() > widths[col] {
