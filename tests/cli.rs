@@ -15,12 +15,12 @@ fn sockscope() -> Command {
 
 #[test]
 fn unknown_flag_exits_2_with_clap_message() {
-    let out = sockscope().arg("-tanW").output().unwrap();
+    let out = sockscope().arg("-tanP").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unknown option '-W'"), "{err}");
-    assert!(err.contains("never truncates"), "{err}");
-    assert!(!err.contains("-- -W"), "{err}");
+    assert!(err.contains("unknown option '-P'"), "{err}");
+    assert!(err.contains("ports are numeric"), "{err}");
+    assert!(!err.contains("-- -P"), "{err}");
     assert!(out.stdout.is_empty());
 }
 
@@ -557,7 +557,7 @@ fn bad_input_exits_2_naming_the_problem() {
             &["'--json' cannot be used with '--jsonl'"],
             No,
         ),
-        (&[b"-tanW"], &["unknown option '-W'"], No),
+        (&[b"-tanP"], &["unknown option '-P'"], No),
         (
             &[b"--bogus\x1b[2J"],
             &["unknown option '--bogus\\x1b[2J'"],

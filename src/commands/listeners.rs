@@ -36,7 +36,14 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
             place,
             i == 0,
             |out| {
-                output::listeners::listeners_text(out, rows, counters, knobs, config.table.header)
+                output::listeners::listeners_text(
+                    out,
+                    rows,
+                    counters,
+                    knobs,
+                    config.table.header,
+                    config.table.width,
+                )
             },
             |out| output::listeners::listeners_json(out, rows, counters, knobs),
         )?;

@@ -90,7 +90,7 @@ pub fn run(cx: &Context<'_>) -> Result<Outcome, CommandError> {
             &mut out,
             place,
             i == 0,
-            |out| output::ports::ports_text(out, pressure, config.table.header),
+            |out| output::ports::ports_text(out, pressure, config.table.header, config.table.width),
             |out| output::ports::ports_json(out, pressure),
         )?;
     }

@@ -504,6 +504,15 @@ pub struct Cli {
     #[arg(short = 'T', long = "threads", global = true)]
     pub threads: bool,
 
+    // issue 18, width
+    /// On a terminal, print every line whole (netstat's -W): by default a
+    /// table row too long for the terminal's width (COLUMNS, else the
+    /// terminal's size) has its widest free-text column (Process, UNIX
+    /// paths) shortened with `…`, and sentences are wrapped at word
+    /// boundaries. A pipe or a file always gets whole lines.
+    #[arg(short = 'W', long = "wide", global = true)]
+    pub wide: bool,
+    // end issue 18, width
     /// Whether argv[0] was `ss` (filled by [`Cli::parse_args`]): then the
     /// output is ss's format.
     #[arg(skip)]
@@ -1025,7 +1034,7 @@ pub mod tests {
 
     #[test]
     fn unknown_flag_is_a_usage_error() {
-        let e = Cli::try_parse_from(["sockscope", "-tanW"]).unwrap_err();
+        let e = Cli::try_parse_from(["sockscope", "-tanP"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let e = Cli::try_parse_from(["sockscope", "--json", "--jsonl"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);

@@ -52,6 +52,9 @@ pub struct Facts {
     pub filter_file: Option<Result<Vec<String>, FilterFileError>>,
     /// Whether SELinux is on, read when -Z or -z asks.
     pub selinux: Option<bool>,
+    /// The terminal's width when stdout is one (COLUMNS first), else None
+    /// (issue 18, width).
+    pub width: Option<usize>,
 }
 
 impl Facts {
@@ -100,6 +103,7 @@ impl Facts {
             proc_root,
             filter_file,
             selinux: (cli.context || cli.contexts).then(crate::source::selinux::enabled),
+            width: crate::source::terminal::width(),
         }
     }
 
@@ -116,6 +120,7 @@ impl Facts {
             proc_root,
             filter_file: None,
             selinux: None,
+            width: None,
         }
     }
 

@@ -10,14 +10,6 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 /// be a sockscope option.
 pub const HINTS: &[(&str, &str)] = &[
     (
-        "-W",
-        "sockscope never truncates addresses: no option is needed (netstat -W)",
-    ),
-    (
-        "--wide",
-        "sockscope never truncates addresses: no option is needed (netstat -W)",
-    ),
-    (
         "-P",
         "ports are numeric unless -r asks for service names (lsof -P)",
     ),
@@ -125,12 +117,13 @@ mod tests {
 
     #[test]
     fn a_habit_gets_its_hint_and_never_clap_s_dash_dash_tip() {
-        let m = message(&["-tanW"]);
-        assert!(m.starts_with("unknown option '-W'"), "{m}");
-        assert!(m.contains("never truncates"), "{m}");
-        assert!(!m.contains("-- -W"), "{m}");
-        let m = message(&["--wide=1"]);
-        assert!(m.starts_with("unknown option '--wide'"), "{m}");
+        // (-W was one, netstat's: it is sockscope's own since issue 18.)
+        let m = message(&["-tanP"]);
+        assert!(m.starts_with("unknown option '-P'"), "{m}");
+        assert!(m.contains("ports are numeric"), "{m}");
+        assert!(!m.contains("-- -P"), "{m}");
+        let m = message(&["--program=1"]);
+        assert!(m.starts_with("unknown option '--program'"), "{m}");
     }
 
     #[test]

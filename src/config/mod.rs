@@ -680,6 +680,8 @@ impl Config {
                 queues: !cli.no_queues,
                 oneline: cli.oneline,
                 ss,
+                // -W: whole lines on a terminal too.
+                width: facts.width.filter(|_| !cli.wide),
             },
             // ss's format names services unless -n (numbers when
             // /etc/services cannot be read, as ss).
@@ -1256,6 +1258,33 @@ mod tests {
         let mut argv = vec!["sockscope"];
         argv.extend_from_slice(args);
         Config::from_cli(Cli::try_parse_from(argv).unwrap()).unwrap()
+    }
+
+    /// Issue 18: the terminal's width reaches the table options; -W (and
+    /// every subcommand takes it) turns fitting off.
+    #[test]
+    fn the_terminal_width_is_a_fact_and_w_turns_it_off() {
+        let cli = |args: &[&str]| {
+            let mut argv = vec!["sockscope"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).unwrap()
+        };
+        let mut facts = Facts::none(PathBuf::from("/nonexistent"));
+        facts.width = Some(80);
+        for (args, width) in [
+            (&["-tlnp"][..], Some(80)),
+            (&["-tlnpW"], None),
+            (&["--wide", "-tlnp"], None),
+            (&["listeners"], Some(80)),
+            (&["listeners", "-W"], None),
+            (&["why-bind", "-W", "80"], None),
+        ] {
+            let c = Config::new(cli(args), facts.clone()).unwrap();
+            assert_eq!(c.table.width, width, "{args:?}");
+        }
+        // A pipe: no width, whatever the flags.
+        let c = Config::new(cli(&["-tlnp"]), Facts::none(PathBuf::from("/x"))).unwrap();
+        assert_eq!(c.table.width, None);
     }
 
     /// Issue 16: the live views take the listing's flags and filter words

@@ -7,10 +7,11 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::grid::Align;
+use super::grid::{ADDRESS_CAP, Align};
 use super::json::{JsonEndpoint, JsonOwner};
-use super::small_table::SmallTable;
+use super::small_table::{Fit, SmallTable};
 use super::table;
+use super::wrap::write_hanging;
 use crate::analysis::listeners::WARN_PERCENT;
 use crate::analysis::{Level, ListenerHealth};
 use crate::model::NetKnobs;
@@ -61,13 +62,16 @@ fn mark(h: &ListenerHealth<'_>) -> String {
 }
 
 /// `listeners`: one row per LISTEN socket (under a header line unless
-/// `header` is false, -H), then counters and limits.
+/// `header` is false, -H), then counters and limits; fitted to `width` when
+/// there is one (a terminal without -W: [`SmallTable::fit`], sentences
+/// wrapped).
 pub fn listeners_text(
     out: &mut dyn Write,
     rows: &[ListenerHealth<'_>],
     counters: &BTreeMap<String, i64>,
     knobs: &NetKnobs,
     header: bool,
+    width: Option<usize>,
 ) -> io::Result<()> {
     let mut table = SmallTable::new(&[
         Align::Right,
@@ -78,6 +82,8 @@ pub fn listeners_text(
         Align::Left,
         Align::Left,
     ]);
+    table.fits(&[Fit::Address { cap: ADDRESS_CAP }]);
+    table.fit(width);
     if header {
         table.header(&[
             "Local Address:Port",
@@ -105,12 +111,17 @@ pub fn listeners_text(
     }
     table.write(out)?;
     let opt = |v: Option<u32>| v.map_or("?".to_owned(), |n| n.to_string());
-    writeln!(
+    writeln!(out)?;
+    write_hanging(
         out,
-        "\nLimits: net.core.somaxconn {}, net.ipv4.tcp_max_syn_backlog {}, net.ipv4.tcp_syncookies {}",
-        opt(knobs.somaxconn),
-        opt(knobs.tcp_max_syn_backlog),
-        opt(knobs.tcp_syncookies)
+        "Limits: ",
+        &format!(
+            "net.core.somaxconn {}, net.ipv4.tcp_max_syn_backlog {}, net.ipv4.tcp_syncookies {}",
+            opt(knobs.somaxconn),
+            opt(knobs.tcp_max_syn_backlog),
+            opt(knobs.tcp_syncookies)
+        ),
+        width,
     )?;
     let counts: Vec<String> = LISTEN_COUNTERS
         .iter()
@@ -121,15 +132,21 @@ pub fn listeners_text(
             )
         })
         .collect();
-    writeln!(
+    write_hanging(
         out,
-        "Counters of this network namespace (TcpExt, since it was made): {}",
-        counts.join(", ")
+        "",
+        &format!(
+            "Counters of this network namespace (TcpExt, since it was made): {}",
+            counts.join(", ")
+        ),
+        width,
     )?;
-    writeln!(
+    write_hanging(
         out,
+        "",
         "Accept-Q is the accept queue now / the backlog; Half-open counts SYN_RECV request \
-         sockets; Unaccepted counts completed connections no process has accept()ed."
+         sockets; Unaccepted counts completed connections no process has accept()ed.",
+        width,
     )
 }
 

@@ -26,6 +26,7 @@ pub mod trace;
 pub mod watch;
 pub mod who;
 pub mod why_bind;
+pub mod wrap;
 
 use std::io::{self, Write};
 
@@ -376,6 +377,7 @@ mod tests {
             queues: true,
             oneline: false,
             ss: None,
+            width: None,
         }
     }
 

@@ -7,21 +7,34 @@ use serde::Serialize;
 
 use super::grid::Align;
 use super::json::JsonEndpoint;
-use super::small_table::SmallTable;
+use super::small_table::{Fit, SmallTable};
+use super::wrap::write_hanging;
 use crate::analysis::{Level, PortPressure};
 
 /// `ports`: the range, the busiest destinations (under a header line
-/// unless `header` is false, -H), and why per destination.
-pub fn ports_text(out: &mut dyn Write, p: &PortPressure, header: bool) -> io::Result<()> {
-    writeln!(
+/// unless `header` is false, -H), and why per destination; fitted to
+/// `width` when there is one (a terminal without -W).
+pub fn ports_text(
+    out: &mut dyn Write,
+    p: &PortPressure,
+    header: bool,
+    width: Option<usize>,
+) -> io::Result<()> {
+    write_hanging(
         out,
-        "net.ipv4.ip_local_port_range {}-{} ({} ports); {} outgoing TCP connections",
-        p.range.0, p.range.1, p.range_size, p.outgoing
+        "",
+        &format!(
+            "net.ipv4.ip_local_port_range {}-{} ({} ports); {} outgoing TCP connections",
+            p.range.0, p.range.1, p.range_size, p.outgoing
+        ),
+        width,
     )?;
-    writeln!(
+    write_hanging(
         out,
+        "",
         "A connection is its four-tuple, so one local port can serve many destinations: \
-         ports run out per (local address, destination address:port), not per host."
+         ports run out per (local address, destination address:port), not per host.",
+        width,
     )?;
     if p.destinations.is_empty() {
         return Ok(());
@@ -35,6 +48,11 @@ pub fn ports_text(out: &mut dyn Write, p: &PortPressure, header: bool) -> io::Re
         Align::Right,
         Align::Left,
     ]);
+    let address = Fit::Address {
+        cap: super::grid::ADDRESS_CAP,
+    };
+    table.fits(&[address, address]);
+    table.fit(width);
     if header {
         table.header(&[
             "Local Address",

@@ -813,6 +813,7 @@ mod tests {
             queues: true,
             oneline: false,
             ss: None,
+            width: None,
         }
     }
 

@@ -13,8 +13,11 @@ use crate::source::services::{Services, Users};
 use crate::text::{escape, escape_bytes, needs_escape};
 use unicode_width::UnicodeWidthStr;
 
-/// Writes the table. No wrapping or truncation ever: a line is as long as
-/// its content, as with ss. No colour is used, so NO_COLOR holds trivially.
+/// Writes the table. Without a width (a pipe, -W) no wrapping or truncation
+/// ever: a line is as long as its content, as with ss. With one (a
+/// terminal) the widest free-text cells are cut with `…` so that no row
+/// wraps ([`super::grid::fit_widths`]). No colour is used, so NO_COLOR
+/// holds trivially.
 pub fn write(
     out: &mut dyn Write,
     sockets: &[Socket],
@@ -65,6 +68,10 @@ pub struct TableOptions {
     /// ss's own format instead of this table (`--ss-format`, or invoked as
     /// `ss`).
     pub ss: Option<super::ss_format::SsOptions>,
+    /// The terminal's width: a row longer than this has its widest
+    /// free-text cells (Process, UNIX paths) shortened with `…` and the
+    /// explain views wrap their sentences; None (a pipe, -W): whole lines.
+    pub width: Option<usize>,
 }
 
 /// The widest namespace and container names of a run, escaped.
@@ -241,7 +248,7 @@ impl Column {
                 Some(v) => grid.text(if v { "1" } else { "0" }),
                 None => grid.text(""),
             },
-            Column::Process => grid.cell(|buf| process(buf, s, cx.cmdline)),
+            Column::Process => grid.free_cell(|buf| process(buf, s, cx.cmdline)),
         }
     }
 
@@ -296,7 +303,7 @@ impl Column {
             Column::Inode => grid.number(o.inode()),
             Column::Cookie => cookie_cell(grid, cookie),
             Column::Process => {
-                grid.cell(|buf| owner_list(buf, o.owners().unwrap_or_default(), cx.cmdline))
+                grid.free_cell(|buf| owner_list(buf, o.owners().unwrap_or_default(), cx.cmdline))
             }
         }
     }
@@ -313,7 +320,8 @@ impl Column {
             Column::State => grid.text(u.state_name()),
             Column::RecvQ => opt_number(grid, u.recv_q),
             Column::SendQ => opt_number(grid, u.send_q),
-            Column::Local => grid.cell(|buf| {
+            // A path is free text: cut to fit a terminal, as a process list.
+            Column::Local => grid.free_cell(|buf| {
                 match &u.path {
                     Some(p) => buf.push_str(&escape_bytes(p)),
                     None => buf.push('*'),
@@ -321,7 +329,7 @@ impl Column {
                 buf.push(' ');
                 push_int(buf, u.inode);
             }),
-            Column::Peer => grid.cell(|buf| {
+            Column::Peer => grid.free_cell(|buf| {
                 match &u.peer_path {
                     Some(p) => buf.push_str(&escape_bytes(p)),
                     None => buf.push('*'),
@@ -336,8 +344,9 @@ impl Column {
             Column::Uid => uid_cell(grid, u.uid, cx.users),
             Column::Inode => grid.number(u.inode),
             Column::Cookie => cookie_cell(grid, u.cookie),
-            Column::Process => grid
-                .cell(|buf| owner_list(buf, u.owners.as_deref().unwrap_or_default(), cx.cmdline)),
+            Column::Process => grid.free_cell(|buf| {
+                owner_list(buf, u.owners.as_deref().unwrap_or_default(), cx.cmdline)
+            }),
         }
     }
 }
@@ -410,6 +419,12 @@ impl<'a> TableWriter<'a> {
     ) -> TableWriter<'a> {
         let columns = Column::list(opts);
         let mut grid = Grid::with_capacity(columns.iter().map(|c| c.align()).collect(), rows);
+        grid.fit(opts.width);
+        for (i, column) in columns.iter().enumerate() {
+            if matches!(column, Column::Local | Column::Peer) {
+                grid.cap(i, super::grid::ADDRESS_CAP);
+            }
+        }
         if opts.header {
             for column in &columns {
                 grid.text(column.header());
@@ -927,6 +942,7 @@ mod tests {
             queues: true,
             oneline: false,
             ss: None,
+            width: None,
         };
         let mut out = Vec::new();
         write(&mut out, &socks, &[], &opts, None, None).unwrap();
@@ -961,6 +977,7 @@ mod tests {
             queues: true,
             oneline: false,
             ss: None,
+            width: None,
         };
         let mut out = Vec::new();
         write(&mut out, &[s], &[], &opts, None, None).unwrap();

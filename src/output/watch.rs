@@ -665,6 +665,7 @@ mod tests {
             queues: true,
             oneline: false,
             ss: None,
+            width: None,
         }
     }
 

@@ -100,7 +100,8 @@ pub fn answer_text(
     clients: &[Socket],
     opts: &TableOptions,
 ) -> io::Result<()> {
-    writeln!(out, "{}", summary_text(a))?;
+    // Wrapped at word boundaries on a terminal (issue 18, width).
+    super::wrap::write_hanging(out, "", &summary_text(a), opts.width)?;
     if !sockets.is_empty() {
         table::write(out, sockets, &[], opts, None, None)?;
     }

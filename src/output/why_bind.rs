@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::TableOptions;
 use super::json::{JsonEndpoint, JsonOwner, JsonSocket, to_writer};
 use super::table::{self, Field};
+use super::wrap::write_hanging;
 use crate::analysis::{Attempt, BindFailed, BindFailure, BindVerdict, Note, Reason};
 use crate::model::{Socket, TcpState};
 
@@ -246,25 +247,33 @@ pub fn why_bind_text(
             text
         }
     };
-    writeln!(out, "{} {what}: {verdict}", v.proto.name())?;
+    // On a terminal (opts.width) every sentence is wrapped at word
+    // boundaries, a bullet's lines hanging under its first word.
+    let width = opts.width;
+    write_hanging(
+        out,
+        "",
+        &format!("{} {what}: {verdict}", v.proto.name()),
+        width,
+    )?;
     for r in &v.reasons {
-        writeln!(out, "  - {}", reason_text(r, Names::Listed))?;
+        write_hanging(out, "  - ", &reason_text(r, Names::Listed), width)?;
     }
     for n in &v.notes {
-        writeln!(out, "  - {}", note_text(n))?;
+        write_hanging(out, "  - ", &note_text(n), width)?;
     }
     for a in v.tried.iter().flat_map(|t| &t.attempts) {
         let show = |r: &Result<(), BindFailed>| match r {
             Ok(()) => "succeeded".to_owned(),
             Err(e) => format!("failed: {}", e.message),
         };
-        writeln!(
-            out,
-            "  - a real bind() to {} just now {}; with SO_REUSEADDR it {}",
+        let text = format!(
+            "a real bind() to {} just now {}; with SO_REUSEADDR it {}",
             attempt_text(a),
             show(&a.plain),
             show(&a.reuseaddr)
-        )?;
+        );
+        write_hanging(out, "  - ", &text, width)?;
     }
     if !v.holders.is_empty() {
         let owned: Vec<Socket> = v.holders.iter().map(|s| (*s).clone()).collect();

@@ -39,6 +39,7 @@ pub mod signals;
 pub mod sockstat;
 pub mod sysctl;
 pub mod tcpinfo;
+pub mod terminal;
 pub mod textfile;
 pub mod tracefs;
 pub mod unix_proc;
