@@ -55,8 +55,15 @@ fn commit() -> Option<(String, String)> {
     }
     for name in &watched {
         if let Some(path) = git(&dir, &["rev-parse", "--git-path", name]) {
-            let path = dir.join(path);
-            // A missing file would make cargo rerun this on every build.
+            let mut path = dir.join(path);
+            // A missing file would make cargo rerun this on every build. A
+            // branch kept only in packed-refs gets its loose file at the
+            // next commit: its directory is watched until then.
+            while !path.exists() {
+                if !name.starts_with("refs/") || !path.pop() {
+                    break;
+                }
+            }
             if !path.exists() {
                 continue;
             }

@@ -128,6 +128,15 @@ fn completions_subcommand_refuses_listing_flags() {
         );
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+    // A closed stdout (the script is larger than a pipe's buffer) ends the
+    // run quietly with 0.
+    let program = format!(
+        "'{}' completions powershell | head -c 10 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+        env!("CARGO_BIN_EXE_sockscope")
+    );
+    let out = run_bounded(Command::new("bash").args(["-c", &program]), LIMIT);
+    assert_eq!(text(&out.stdout).trim(), "0", "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
     let out = sockscope(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("invalid value 'tcsh'"));
