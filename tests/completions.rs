@@ -273,6 +273,33 @@ fn zsh_parses_its_script() {
         LIMIT,
     );
     assert_eq!(text(&out.stdout).trim(), "ok", "{}", text(&out.stderr));
+    // Its functions for the filter's words, called as the completion
+    // system would (compadd replaced by one that prints what it is given).
+    let program = format!(
+        "source {} && compadd() {{ print -l -- \"${{@[2,-1]}}\" }} \
+         && words=(sockscope -t state est) && CURRENT=4 && _sockscope_filter && print sep \
+         && words=(sockscope -t dp) && CURRENT=3 && _sockscope_filter",
+        script("_sockscope").display()
+    );
+    let out = run_bounded(
+        Command::new("zsh")
+            .args(["-f", "-c", &format!("compdef() {{ }}; {program}")])
+            .env("HOME", std::env::temp_dir()),
+        LIMIT,
+    );
+    let got = text(&out.stdout);
+    let (states, keywords) = got.split_once("sep\n").expect("two lists");
+    assert!(
+        states.lines().any(|l| l == "established") && !states.contains("dport"),
+        "{got} {}",
+        text(&out.stderr)
+    );
+    assert!(
+        keywords.lines().any(|l| l == "dport") && !keywords.contains("established"),
+        "{got}"
+    );
+    let script = std::fs::read_to_string(script("_sockscope")).expect("_sockscope");
+    assert!(script.contains(":NETNS:_sockscope_netns'"), "-N's names");
 }
 
 #[test]

@@ -3,13 +3,13 @@
 //! and the man pages. The files under completions/ are this output,
 //! checked in (tests/completions.rs).
 //!
-//! The filter's keywords and state names complete as the filter
-//! positional's possible values ([`crate::config::cli::FilterWords`]).
-//! Namespace names after -N/--net come from /run/netns when the user
-//! presses TAB: a small function added to the bash and fish scripts (the
-//! static scripts cannot list them; clap_complete's dynamic engine, which
-//! calls the binary back at every TAB, is still behind an unstable
-//! feature).
+//! The filter's keywords complete as the filter positional's possible
+//! values ([`crate::config::cli::FilterWords`]); the state names after
+//! `state`/`exclude`, and namespace names after -N/--net (read from
+//! /run/netns when the user presses TAB), come from small functions added
+//! to the bash, zsh and fish scripts (a static script cannot list them;
+//! clap_complete's dynamic engine, which calls the binary back at every
+//! TAB, is still behind its unstable-dynamic feature).
 
 use std::io::Write;
 
@@ -36,10 +36,52 @@ pub fn script(shell: Shell) -> Vec<u8> {
     match shell {
         Shell::Bash => text.extend_from_slice(BASH_EXTRA.replace("@STATES@", &states).as_bytes()),
         Shell::Fish => text.extend_from_slice(FISH_EXTRA.replace("@STATES@", &states).as_bytes()),
+        Shell::Zsh => return zsh(text, &states),
         _ => {}
     }
     text
 }
+
+/// zsh: clap_complete's script with the filter's fixed word list and -N's
+/// `_default` handed to two functions of its own (defined after the
+/// script's preamble): state names after `state`/`exclude`, the keywords
+/// elsewhere; namespace names under /run/netns, and files.
+fn zsh(script: Vec<u8>, states: &str) -> Vec<u8> {
+    let script = String::from_utf8_lossy(&script);
+    let keywords = format!(":({})'", crate::filter::expr::KEYWORDS.join(" "));
+    let script = script
+        .replace(&keywords, ":_sockscope_filter'")
+        .replace(":NETNS:_default'", ":NETNS:_sockscope_netns'");
+    let functions = ZSH_EXTRA
+        .replace("@STATES@", states)
+        .replace("@KEYWORDS@", &crate::filter::expr::KEYWORDS.join(" "));
+    let preamble = "autoload -U is-at-least\n";
+    match script.find(preamble) {
+        Some(at) => {
+            let at = at + preamble.len();
+            format!("{}{functions}{}", &script[..at], &script[at..]).into_bytes()
+        }
+        None => script.into_bytes(),
+    }
+}
+
+/// zsh's functions for the filter's words and -N's names.
+const ZSH_EXTRA: &str = r#"
+# sockscope: the filter's state names after `state` and `exclude`, its
+# keywords elsewhere; network namespace names after -N/--net (the names
+# under /run/netns), and files.
+_sockscope_filter() {
+    case "${words[CURRENT-1]}" in
+        state|exclude|excl) compadd -- @STATES@ ;;
+        *) compadd -- @KEYWORDS@ ;;
+    esac
+}
+_sockscope_netns() {
+    local -a names
+    names=(/run/netns/*(N:t))
+    _alternative 'netns:network namespace:compadd -a names' 'files:file:_files'
+}
+"#;
 
 /// bash: the state names after `state`/`exclude`, and after -N/--net
 /// (also `-N=`) the names under /run/netns and files; everything else as

@@ -759,8 +759,9 @@ pub enum Command {
     // issue 18, install
     /// Print the shell completion script for SHELL.
     ///
-    /// Subcommands, flags, the filter's words and state names complete;
-    /// bash and fish also complete the names under /run/netns after -N.
+    /// Subcommands, flags and the filter's keywords complete; bash, zsh and
+    /// fish also complete the state names after `state` and `exclude`, and
+    /// the names under /run/netns after -N.
     /// bash: `source <(sockscope completions bash)` (or save it as
     /// ~/.local/share/bash-completion/completions/sockscope); zsh: save it
     /// as _sockscope in a directory of $fpath; fish: save it as
