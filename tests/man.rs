@@ -150,7 +150,11 @@ fn man_pages_are_up_to_date() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     // The man page gives the examples in EXTRA and the rest in sections of
     // their own, so the long help's extra text is left out there.
-    let mut cmd = sockscope::config::cli::Cli::command().after_long_help(EXAMPLES);
+    // The package version, not `--version`'s commit (issue 18, install):
+    // the pages are checked in and must not change with every commit.
+    let mut cmd = sockscope::config::cli::Cli::command()
+        .after_long_help(EXAMPLES)
+        .version(env!("CARGO_PKG_VERSION"));
     cmd.build();
     let mut pages = vec![(
         "sockscope.1".to_owned(),

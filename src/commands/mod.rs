@@ -4,6 +4,7 @@
 //! returns the command's [`Outcome`]; [`ExitStatus`] is what `main` exits
 //! with, from the outcome or the [`CommandError`].
 
+pub mod completions;
 pub mod counters;
 pub mod diag;
 pub mod events;
@@ -432,6 +433,7 @@ fn dispatch(config: &Config, failed: &Cell<bool>) -> Result<Outcome, CommandErro
         Mode::Metrics(options) => metrics::run(&cx, options),
         Mode::Serve(options) => serve::run(&cx, options),
         Mode::Counters(options) => counters::run(&cx, options),
+        Mode::Completions(shell) => completions::run(&cx, *shell),
     }
 }
 

@@ -131,7 +131,8 @@ fn long_after_help() -> String {
 #[derive(Debug, Parser)]
 #[command(
     name = "sockscope",
-    version,
+    // issue 18, install: the version and the commit (build.rs).
+    version = env!("SOCKSCOPE_VERSION"),
     about,
     after_help = format!("{EXAMPLES}\n\n{SHORT_AFTER_HELP}"),
     after_long_help = long_after_help()
@@ -535,7 +536,7 @@ pub struct Cli {
     /// :https )'`, `dst 127/8`, `dst localhost`, `dst inet6:[::1]`, and
     /// with -x UNIX name globs: `-xa src '/run/*.sock'`.
     /// What the kernel can check is sent to it as bytecode.
-    #[arg(value_name = "FILTER")]
+    #[arg(value_name = "FILTER", value_parser = FilterWords, hide_possible_values = true)]
     pub filter: Vec<String>,
 
     /// Where to read sockets from: the kernel's sock_diag netlink interface,
@@ -808,6 +809,20 @@ pub enum Command {
     /// --delta run (kept per namespace in $XDG_RUNTIME_DIR/sockscope, or
     /// /tmp/sockscope-UID); --interval D: the increase over D.
     Counters(CountersArgs),
+
+    // issue 18, install
+    /// Print the shell completion script for SHELL.
+    ///
+    /// Subcommands, flags and the filter's keywords complete; bash, zsh and
+    /// fish also complete the state names after `state` and `exclude`, and
+    /// the names under /run/netns after -N.
+    /// bash: `source <(sockscope completions bash)` (or save it as
+    /// ~/.local/share/bash-completion/completions/sockscope); zsh: save it
+    /// as _sockscope in a directory of $fpath; fish: save it as
+    /// ~/.config/fish/completions/sockscope.fish. The Debian package
+    /// installs bash's, zsh's and fish's.
+    Completions(CompletionsArgs),
+    // end issue 18, install
 }
 
 // issue 18, counters
@@ -840,6 +855,46 @@ pub struct CountersArgs {
     pub runtime_dir: Option<PathBuf>,
 }
 // end issue 18, counters
+
+// issue 18, install
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell whose script to print.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// The filter's words: any word is taken (the filter's parser judges
+/// them); the keywords are listed as possible values, hidden in help, for
+/// shell completion to offer (the state names, which only follow `state`
+/// and `exclude`, are added to the bash and fish scripts by
+/// `commands::completions`).
+#[derive(Debug, Clone, Copy)]
+pub struct FilterWords;
+
+impl clap::builder::TypedValueParser for FilterWords {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let words = crate::filter::expr::KEYWORDS.iter();
+        Some(Box::new(
+            words.map(|w| clap::builder::PossibleValue::new(*w)),
+        ))
+    }
+}
+// end issue 18, install
 
 /// What both `metrics` and `serve` export (issue 17).
 #[derive(Debug, Args, Clone)]
@@ -948,6 +1003,7 @@ impl Command {
             Command::Metrics(_) => "metrics",
             Command::Serve(_) => "serve",
             Command::Counters(_) => "counters",
+            Command::Completions(_) => "completions",
         }
     }
 }
@@ -973,7 +1029,7 @@ pub struct WhyBindArgs {
 #[derive(Debug, Args)]
 pub struct LiveArgs {
     /// The filter, as the listing's: `state` words, then an expression.
-    #[arg(value_name = "FILTER")]
+    #[arg(value_name = "FILTER", value_parser = FilterWords, hide_possible_values = true)]
     pub filter: Vec<String>,
 }
 

@@ -616,6 +616,29 @@ fn lex(args: &[String]) -> (String, Vec<Token>) {
     (text, tokens)
 }
 
+/// The words that start a term or join terms: what shell completion offers
+/// for the filter besides the state names (issue 18, install).
+pub const KEYWORDS: &[&str] = &[
+    "state",
+    "exclude",
+    "src",
+    "dst",
+    "sport",
+    "dport",
+    "dev",
+    "fwmark",
+    "cgroup",
+    "autobound",
+    "uid",
+    "pid",
+    "comm",
+    "netns",
+    "container",
+    "and",
+    "or",
+    "not",
+];
+
 /// The most terms (`src`, `sport`, `autobound`, ...) one filter may hold.
 /// The parser, the evaluator, the bytecode compiler and drop walk the tree
 /// recursively; a chain of terms is one [`Expr::Chain`] node, so its length

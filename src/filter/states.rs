@@ -60,6 +60,28 @@ closed, close-wait, last-ack, listening, closing, bound-inactive (or ESTABLISHED
 any case), \
 and the groups all, connected, synchronized, bucket, big";
 
+/// The names as ss spells them, and the groups: what shell completion
+/// offers after `state` and `exclude` (issue 18, install).
+pub const COMPLETIONS: &[&str] = &[
+    "established",
+    "syn-sent",
+    "syn-recv",
+    "fin-wait-1",
+    "fin-wait-2",
+    "time-wait",
+    "closed",
+    "close-wait",
+    "last-ack",
+    "listening",
+    "closing",
+    "bound-inactive",
+    "all",
+    "connected",
+    "synchronized",
+    "bucket",
+    "big",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +126,13 @@ mod tests {
         let big = parse("big").unwrap();
         assert!(!big.contains(TcpState::TimeWait) && big.contains(TcpState::Listen));
         assert_eq!(parse("all").unwrap(), StateSet::all());
+    }
+
+    /// Every word completion offers is one the parser takes.
+    #[test]
+    fn completion_words_parse() {
+        for word in COMPLETIONS {
+            assert!(parse(word).is_some(), "{word}");
+        }
     }
 }

@@ -9,6 +9,7 @@
 //! stdout (buffered, its failures told apart) and the stderr lines (notes,
 //! `--verbose`).
 
+pub mod completions;
 pub mod console;
 pub mod counters;
 pub mod detail;
