@@ -292,7 +292,9 @@ impl Grid {
             }
             line.push('\n');
             line.push_str(&under);
-            out.write_all(above.as_bytes())?;
+            if !above.is_empty() {
+                out.write_all(above.as_bytes())?;
+            }
             out.write_all(line.as_bytes())?;
         }
         Ok(())
