@@ -118,6 +118,9 @@ fn completions_subcommand_refuses_listing_flags() {
         (&["-tln", "completions", "zsh"][..], "-t"),
         (&["completions", "fish", "--json"][..], "--json"),
         (&["-N", "nowhere", "completions", "bash"][..], "-N"),
+        // Regression: a hand-kept list of the flags missed -W, added later;
+        // clap's own record of what was typed misses none.
+        (&["completions", "bash", "-W"][..], "-W"),
     ] {
         let out = sockscope(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

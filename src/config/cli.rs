@@ -519,6 +519,11 @@ pub struct Cli {
     #[arg(skip)]
     pub invoked_as_ss: bool,
 
+    /// `completions`: the top-level flags and words typed beside it, as
+    /// spelled (set by [`Cli::parse_args_from`]; completions refuses them).
+    #[arg(skip)]
+    pub typed_with_completions: Vec<String>,
+
     // issue 18, who
     /// lsof's `-i :8080` typed where -i is ss's tcp_info: the answer
     /// (filled by [`Cli::parse_args`]; config refuses the run with it).
@@ -657,6 +662,21 @@ impl Cli {
             tracefs: env("tracefs"),
         };
         cli.kinds_after_query = kinds_after_query(&matches);
+        // issue 18, install: every top-level flag typed (completions takes
+        // none), from clap's own record, so a flag added later is covered.
+        if matches!(cli.command, Some(Command::Completions(_))) {
+            cli.typed_with_completions = cmd
+                .get_arguments()
+                .filter(|a| {
+                    matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine)
+                })
+                .map(|a| match (a.get_short(), a.get_long()) {
+                    (Some(short), _) => format!("-{short}"),
+                    (None, Some(long)) => format!("--{long}"),
+                    (None, None) => "a filter".to_owned(),
+                })
+                .collect();
+        }
         cli
     }
 }

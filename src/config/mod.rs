@@ -148,6 +148,12 @@ pub enum ConfigError {
         target = crate::text::escape(target)
     )]
     ProtocolConflict { target: String, asked: Protocol },
+    /// `completions` with a listing flag or filter (issue 18, install).
+    #[error(
+        "{flag} cannot be used with completions: the script is the same whatever the listing \
+         flags; it reads no sockets"
+    )]
+    CompletionsAlone { flag: String },
     /// A flag the subcommand would otherwise ignore.
     #[error("{flag} cannot be used with {view}: {why}")]
     NotForView {
@@ -944,13 +950,9 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
     let view = command.name();
     // issue 18, install: the script is the same whatever else is given.
     if matches!(command, Command::Completions(_))
-        && let Some(flag) = completions_refused(cli)
+        && let Some(flag) = cli.typed_with_completions.first()
     {
-        return Err(ConfigError::NotForView {
-            flag,
-            view,
-            why: "the script is the same whatever the listing flags; it reads no sockets",
-        });
+        return Err(ConfigError::CompletionsAlone { flag: flag.clone() });
     }
     let (who, why_bind, listeners) = (
         matches!(command, Command::Who(_)),
@@ -1052,88 +1054,6 @@ fn check_view_flags(cli: &Cli) -> Result<(), ConfigError> {
         None => Ok(()),
     }
 }
-
-// issue 18, install
-/// The first listing flag given with `completions`, which takes none.
-fn completions_refused(cli: &Cli) -> Option<&'static str> {
-    let given: [(bool, &'static str); 67] = [
-        (cli.tcp, "-t"),
-        (cli.udp, "-u"),
-        (cli.summary, "-s"),
-        (cli.unix, "-x"),
-        (cli.listening, "-l"),
-        (cli.all, "-a"),
-        (cli.numeric, "-n"),
-        (cli.resolve, "-r"),
-        (cli.ipv4, "-4"),
-        (cli.ipv6, "-6"),
-        (cli.no_header, "-H"),
-        (cli.extended, "-e"),
-        (cli.info, "-i"),
-        (cli.memory, "-m"),
-        (cli.options, "-o"),
-        (cli.json, "--json"),
-        (cli.jsonl, "--jsonl"),
-        (cli.processes, "-p"),
-        (cli.cmdline, "--cmdline"),
-        (!cli.pid.is_empty(), "--pid"),
-        (cli.comm.is_some(), "--comm"),
-        (cli.process.is_some(), "--process"),
-        (!cli.net.is_empty(), "-N"),
-        (cli.all_netns, "--all-netns"),
-        (!cli.container.is_empty(), "--container"),
-        (cli.host_root.is_some(), "--host-root"),
-        (cli.verbose, "-v"),
-        (cli.filter_file.is_some(), "-F"),
-        (cli.raw, "-w"),
-        (cli.mptcp, "-M"),
-        (cli.sctp, "-S"),
-        (cli.dccp, "-d"),
-        (cli.vsock, "--vsock"),
-        (cli.tipc, "--tipc"),
-        (cli.xdp, "--xdp"),
-        (cli.packet, "-0"),
-        (cli.bound_inactive, "-B"),
-        (!cli.query.is_empty(), "-A"),
-        (!cli.family.is_empty(), "-f"),
-        (cli.bpf, "-b"),
-        (cli.context, "-Z"),
-        (cli.contexts, "-z"),
-        (cli.inet_sockopt, "--inet-sockopt"),
-        (cli.tipcinfo, "--tipcinfo"),
-        (cli.bpf_maps, "--bpf-maps"),
-        (!cli.bpf_map_id.is_empty(), "--bpf-map-id"),
-        (cli.kill, "-K"),
-        (cli.events, "-E"),
-        (cli.diag.is_some(), "-D"),
-        (cli.continuous, "-c"),
-        (cli.interval.is_some(), "--interval"),
-        (cli.count.is_some(), "--count"),
-        (cli.duration.is_some(), "--duration"),
-        (cli.buffer_pages.is_some(), "--buffer-pages"),
-        (cli.tracefs.is_some() && !cli.from_env.tracefs, "--tracefs"),
-        (cli.reader.is_some(), "--reader"),
-        (cli.ss_format, "--ss-format"),
-        (cli.oneline, "-O"),
-        (cli.no_queues, "-Q"),
-        (cli.tos, "--tos"),
-        (cli.cgroup, "--cgroup"),
-        (cli.threads, "-T"),
-        (!cli.filter.is_empty(), "a filter"),
-        (cli.source != SourceArg::Netlink, "--source"),
-        (
-            cli.proc_root.is_some() && !cli.from_env.proc_root,
-            "--proc-root",
-        ),
-        (cli.replay.is_some() && !cli.from_env.replay, "--replay"),
-        (cli.record.is_some() && !cli.from_env.record, "--record"),
-    ];
-    given
-        .into_iter()
-        .find(|(given, _)| *given)
-        .map(|(_, flag)| flag)
-}
-// end issue 18, install
 
 /// What the kernel is asked to filter on: the user's expression, and what
 /// the view reads (pushed into the request so the rest is never dumped).
