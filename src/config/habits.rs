@@ -6,28 +6,10 @@
 
 use crate::model::Protocol;
 
-/// The filter's keywords: a word closer to one of these than to any
+/// The filter's keywords ([`crate::filter::expr::KEYWORDS`], which shell
+/// completion offers too): a word closer to one of these than to any
 /// subcommand is a filter typo (`sprot`), left to the filter's message.
-const FILTER_WORDS: &[&str] = &[
-    "src",
-    "dst",
-    "sport",
-    "dport",
-    "dev",
-    "fwmark",
-    "cgroup",
-    "autobound",
-    "uid",
-    "pid",
-    "comm",
-    "netns",
-    "container",
-    "not",
-    "and",
-    "or",
-    "state",
-    "exclude",
-];
+const FILTER_WORDS: &[&str] = crate::filter::expr::KEYWORDS;
 
 /// How close (Jaro-Winkler similarity: a shared start counts more) a word must be
 /// to a subcommand's name to be taken for a typo of it.
