@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::netns::{TestNetns, is_root, run_bounded, say};
+use common::netns::{TestNetns, is_root, run_bounded};
 
 /// Each shell clap_complete knows, and its file under completions/ (the
 /// names the shells look for when installed: zsh's `_sockscope`).
@@ -42,21 +42,7 @@ fn sockscope(args: &[&str]) -> Output {
     )
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Whether the test can go on: says on stderr why not, and in CI fails.
-fn can_run(missing: Option<String>, test: &str) -> bool {
-    match missing {
-        None => true,
-        Some(why) if in_ci() => panic!("{test}: {why} (CI=true: everything must be there)"),
-        Some(why) => {
-            say(&format!("completions tests: {test} not run: {why}"));
-            false
-        }
-    }
-}
+use common::can_run;
 
 /// `None` when `tool` is on PATH, else the reason.
 fn missing_tool(tool: &str) -> Option<String> {

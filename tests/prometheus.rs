@@ -94,22 +94,7 @@ fn deploy(file: &str) -> PathBuf {
     repo().join("deploy").join(file)
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Whether the test can go on: says on stderr why not (`what` is missing),
-/// and in CI fails instead.
-fn can_run(missing: Option<String>, test: &str) -> bool {
-    match missing {
-        None => true,
-        Some(why) if in_ci() => panic!("{test}: {why} (CI=true: everything must be there)"),
-        Some(why) => {
-            say(&format!("prometheus tests: {test} not run: {why}"));
-            false
-        }
-    }
-}
+use common::can_run;
 
 /// `None` when `tool` runs (`tool --version`), else the reason.
 fn missing_tool(tool: &str) -> Option<String> {

@@ -61,3 +61,15 @@ pub fn skip(why: &str) {
         panic!("skipped under CI=true: {why}");
     }
 }
+
+/// Whether a test can go on: `None` when nothing it needs is missing; else
+/// [`skip`] with the reason (a failure under `CI=true`) and `false`.
+pub fn can_run(missing: Option<String>, test: &str) -> bool {
+    match missing {
+        None => true,
+        Some(why) => {
+            skip(&format!("{test}: {why}"));
+            false
+        }
+    }
+}
