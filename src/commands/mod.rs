@@ -322,7 +322,7 @@ impl Context<'_> {
     pub fn gathered<T>(&self, across: &Across<T>, report: RunReport) -> RunReport {
         console::notes(&across.notes);
         console::notes(&report.notes);
-        report.with_walk(across.walk)
+        report.with_walk(across.walk.clone())
     }
 
     /// [`Context::gathered`] for a command that reads again and again
@@ -339,7 +339,7 @@ impl Context<'_> {
             .cloned()
             .collect();
         console::notes(&fresh);
-        report.with_walk(across.walk)
+        report.with_walk(across.walk.clone())
     }
 
     /// One namespace's answer of a view: its text (under a heading naming

@@ -590,6 +590,12 @@ impl Config {
             // --process looks at command lines too.
             cmdline: cli.cmdline || cli.process.is_some(),
             threads: cli.threads,
+            source: match cli.owners_source {
+                cli::OwnersSourceArg::Auto => crate::source::owners::OwnersSource::Auto,
+                cli::OwnersSourceArg::Bpf => crate::source::owners::OwnersSource::Bpf,
+                cli::OwnersSourceArg::Proc => crate::source::owners::OwnersSource::Proc,
+            },
+            btf: cli.btf.clone(),
         });
         // Queued connections are tied to their listener, so the listeners
         // are read even when they are not shown.

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use crate::pipeline::RunReport;
-use crate::source::owners::WalkStats;
+use crate::source::owners::{Via, WalkStats};
 
 /// Buffered stdout that sets `failed` when a write to it fails, so the
 /// error is reported as the output's (a full disk) wherever it surfaces.
@@ -131,8 +131,30 @@ pub fn verbose(report: &RunReport, shown: Shown, total: Duration) {
     let _ = writeln!(io::stderr(), "{}", verbose_line(report, shown, total));
 }
 
-/// "walked N processes, ... in X ms (U unreadable, V vanished)".
+/// "walked N processes, ... in X ms (U unreadable, V vanished)", or what
+/// the BPF iterator read; with why the iterator was not used, when it
+/// was not (`--owners-source auto`).
 fn walk_note(took: Duration, w: &WalkStats) -> String {
+    match &w.via {
+        Via::Bpf { setup, read } => format!(
+            "read the owners of {} sockets in {} processes from the kernel's task_file \
+                 iterator in {:.1} ms (BPF setup {:.1} ms, read {:.1} ms; {} vanished)",
+            w.sockets,
+            w.processes,
+            ms(took),
+            ms(*setup),
+            ms(*read),
+            w.vanished,
+        ),
+        Via::Proc => walk_counts(took, w),
+        Via::ProcInstead(why) => format!(
+            "{} (owners from /proc, not the BPF iterator: {why})",
+            walk_counts(took, w)
+        ),
+    }
+}
+
+fn walk_counts(took: Duration, w: &WalkStats) -> String {
     format!(
         "walked {} processes, {} fds, {} sockets in {:.1} ms ({} unreadable, {} vanished{})",
         w.processes,

@@ -56,6 +56,10 @@ pub struct OwnerOptions {
     pub cmdline: bool,
     /// -T: every thread's descriptors too, each with its thread id.
     pub threads: bool,
+    /// The BPF iterator, the /proc walk, or the first that works.
+    pub source: owners::OwnersSource,
+    /// The kernel's BTF, for the BPF iterator.
+    pub btf: PathBuf,
 }
 
 /// What one run reads, keeps and shows.
@@ -428,7 +432,7 @@ fn streamed<'w>(
         (Some(opts), None) => {
             let (index, took) = walk(opts);
             let index = index?;
-            stats.walk = Some((took, index.stats));
+            stats.walk = Some((took, index.stats.clone()));
             Some(Index::Own(index))
         }
         (None, _) => None,
@@ -526,7 +530,7 @@ fn collected<'w>(
     let walked = match (walked, shared) {
         (Some((walked, took)), _) => {
             let walked = walked?;
-            stats.walk = Some((took, walked.stats));
+            stats.walk = Some((took, walked.stats.clone()));
             Some(Index::Own(walked))
         }
         (None, Some(shared)) if plan.owners.is_some() => Some(Index::Shared(shared)),
@@ -558,13 +562,15 @@ fn collected<'w>(
 /// One walk of /proc for owners, on every core, and how long it took.
 fn walk(opts: &OwnerOptions) -> (Result<OwnerIndex, OwnersError>, Duration) {
     let start = Instant::now();
-    let index = OwnerIndex::walk(
+    let index = OwnerIndex::read(
         &opts.proc_root,
         WalkOptions {
             cmdline: opts.cmdline,
             threads: 0,
             tasks: opts.threads,
         },
+        opts.source,
+        &opts.btf,
     );
     (index, start.elapsed())
 }
@@ -674,6 +680,8 @@ mod tests {
                 proc_root: root.clone(),
                 cmdline: false,
                 threads: false,
+                source: owners::OwnersSource::Proc,
+                btf: PathBuf::new(),
             }),
             source: SourceOptions {
                 kind: SourceKind::Proc,

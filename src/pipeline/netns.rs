@@ -305,7 +305,7 @@ fn rebind_filter(plan: &mut Plan, inside: bool, proc_root: &Path) {
 fn walk_once<T>(opts: &OwnerOptions, out: &mut Across<T>) -> Result<OwnerIndex, RunError> {
     let (index, took) = walk(opts);
     let index = index?;
-    out.walk = Some((took, index.stats));
+    out.walk = Some((took, index.stats.clone()));
     Ok(index)
 }
 

@@ -13,6 +13,8 @@
 //! nothing here imports `filter` (a kernel filter arrives as the bytes of
 //! [`Query::bytecode`]) or any higher layer.
 
+pub mod bpf;
+pub mod btf;
 pub mod cgroups;
 pub mod containers;
 pub mod counters;

@@ -18,14 +18,40 @@ use std::mem::MaybeUninit;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustc_hash::FxHashMap;
 
+use super::bpf::{self, Record, Unavailable};
 use super::input;
 use crate::model::{Owner, RawNames, Socket, UnixSocket};
 
+/// Where owners come from (`--owners-source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OwnersSource {
+    /// The BPF iterator when it can run, else the /proc walk.
+    #[default]
+    Auto,
+    /// The BPF iterator, or an error.
+    Bpf,
+    /// The /proc walk.
+    Proc,
+}
+
+/// How the owners were found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// The /proc walk, as asked.
+    #[default]
+    Proc,
+    /// The /proc walk, because the iterator could not run (`auto`).
+    ProcInstead(Box<Unavailable>),
+    /// The BPF iterator: its setup (BTF, load, link) and read times.
+    Bpf { setup: Duration, read: Duration },
+}
+
 /// What the walk read.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct WalkStats {
     pub processes: usize,
     pub fds: usize,
@@ -45,6 +71,8 @@ pub struct WalkStats {
     /// ptrace access check (or a security module) refuses even to root,
     /// as this sandbox's PID 1 is.
     pub as_root: bool,
+    /// The iterator or the walk, and why not the iterator.
+    pub via: Via,
 }
 
 impl WalkStats {
@@ -78,6 +106,9 @@ pub enum OwnersError {
         #[source]
         source: io::Error,
     },
+    /// `--owners-source bpf`, and the iterator could not run.
+    #[error("the BPF iterator for owners cannot run here: {0}")]
+    Bpf(Unavailable),
     /// A worker thread ended without its share (it panicked).
     #[error(
         "a thread walking the processes in {} failed",
@@ -135,6 +166,79 @@ pub struct WalkOptions {
 }
 
 impl OwnerIndex {
+    /// The owners of every socket, from the source asked for: the BPF
+    /// iterator (with `btf`) or the walk of `proc_root/*/fd`. `auto` falls
+    /// back to the walk on any reason the iterator cannot run, and keeps
+    /// that reason in the stats (for -v); `bpf` fails with it.
+    pub fn read(
+        proc_root: &Path,
+        opts: WalkOptions,
+        source: OwnersSource,
+        btf: &Path,
+    ) -> Result<OwnerIndex, OwnersError> {
+        if source == OwnersSource::Proc {
+            return OwnerIndex::walk(proc_root, opts);
+        }
+        let ran = if opts.tasks {
+            Err(Unavailable::Threads)
+        } else if proc_root != Path::new("/proc") {
+            Err(Unavailable::ProcRoot)
+        } else {
+            bpf::task_files(btf)
+        };
+        match ran {
+            Ok(run) => {
+                let mut index = OwnerIndex::from_records(proc_root, run.records, opts.cmdline);
+                index.stats.via = Via::Bpf {
+                    setup: run.setup,
+                    read: run.read,
+                };
+                Ok(index)
+            }
+            Err(why) if source == OwnersSource::Bpf => Err(OwnersError::Bpf(why)),
+            Err(why) => {
+                let mut index = OwnerIndex::walk(proc_root, opts)?;
+                index.stats.via = Via::ProcInstead(Box::new(why));
+                Ok(index)
+            }
+        }
+    }
+
+    /// The index of the iterator's records: comm (and cmdline) are read
+    /// from `proc_root/PID` once per process. A process that exited
+    /// since is left out and counted as vanished, as the walk does.
+    pub fn from_records(proc_root: &Path, mut records: Vec<Record>, cmdline: bool) -> OwnerIndex {
+        records.sort_unstable_by_key(|r| (r.pid, r.fd));
+        let mut index = OwnerIndex {
+            stats: WalkStats {
+                as_root: rustix::process::geteuid().is_root(),
+                ..WalkStats::default()
+            },
+            ..OwnerIndex::default()
+        };
+        index.first.reserve(records.len());
+        let mut path = proc_root.to_path_buf();
+        for group in records.chunk_by(|a, b| a.pid == b.pid) {
+            let pid = group[0].pid;
+            path.push(pid.to_string());
+            let process = read_process(&path, pid, None, cmdline);
+            path.pop();
+            let Some(process) = process else {
+                index.stats.vanished += 1;
+                continue;
+            };
+            index.stats.processes += 1;
+            index.stats.fds += group.len();
+            index.stats.sockets += group.len();
+            let at = index.processes.len() as u32;
+            index.processes.push(process);
+            for r in group {
+                index.insert(r.inode, r.fd, at);
+            }
+        }
+        index
+    }
+
     /// Walks `proc_root/*/fd` once.
     pub fn walk(proc_root: &Path, opts: WalkOptions) -> Result<OwnerIndex, OwnersError> {
         let err = |source| OwnersError::List {
@@ -351,8 +455,17 @@ fn walk_fds(
     part.stats.sockets += found.len();
     // Only processes that hold sockets cost a comm (and cmdline) read.
     let process = part.processes.len() as u32;
+    part.processes
+        .push(process_names(path, pid, tid, opts.cmdline));
+    part.found
+        .extend(found.into_iter().map(|(inode, fd)| (inode, fd, process)));
+    Ok(())
+}
+
+/// The names of the process (or thread) whose /proc directory is `path`.
+fn process_names(path: &Path, pid: u32, tid: Option<u32>, cmdline: bool) -> Process {
     let (comm, raw_comm) = text(read_comm(path));
-    let (cmdline, raw_cmdline) = match opts.cmdline {
+    let (cmdline, raw_cmdline) = match cmdline {
         true => {
             let (t, raw) = text(read_cmdline(path));
             (Some(t), raw)
@@ -365,16 +478,23 @@ fn walk_fds(
             cmdline: raw_cmdline,
         })
     });
-    part.processes.push(Process {
+    Process {
         pid,
         tid,
         comm,
         cmdline,
         raw,
-    });
-    part.found
-        .extend(found.into_iter().map(|(inode, fd)| (inode, fd, process)));
-    Ok(())
+    }
+}
+
+/// The names of a process the iterator found, or `None` when it has
+/// exited since (its /proc directory is gone).
+fn read_process(path: &Path, pid: u32, tid: Option<u32>, cmdline: bool) -> Option<Process> {
+    let process = process_names(path, pid, tid, cmdline);
+    if process.comm.is_empty() && !path.exists() {
+        return None;
+    }
+    Some(process)
 }
 
 /// Calls `each(fd, link)` for every numeric entry of an fd directory.
