@@ -138,10 +138,11 @@ fn walk_note(took: Duration, w: &WalkStats) -> String {
     match &w.via {
         Via::Bpf { setup, read } => format!(
             "read the owners of {} sockets in {} processes from the kernel's task_file \
-                 iterator in {:.1} ms (BPF setup {:.1} ms, read {:.1} ms; {} vanished)",
+                 iterator in {:.1} ms, {:.1} ms CPU (BPF setup {:.1} ms, read {:.1} ms; {} vanished)",
             w.sockets,
             w.processes,
             ms(took),
+            ms(w.cpu),
             ms(*setup),
             ms(*read),
             w.vanished,
@@ -156,11 +157,12 @@ fn walk_note(took: Duration, w: &WalkStats) -> String {
 
 fn walk_counts(took: Duration, w: &WalkStats) -> String {
     format!(
-        "walked {} processes, {} fds, {} sockets in {:.1} ms ({} unreadable, {} vanished{})",
+        "walked {} processes, {} fds, {} sockets in {:.1} ms, {:.1} ms CPU ({} unreadable, {} vanished{})",
         w.processes,
         w.fds,
         w.sockets,
         ms(took),
+        ms(w.cpu),
         w.denied,
         w.vanished,
         match w.failed {

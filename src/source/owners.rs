@@ -73,6 +73,18 @@ pub struct WalkStats {
     pub as_root: bool,
     /// The iterator or the walk, and why not the iterator.
     pub via: Via,
+    /// CPU time of the threads that looked the owners up (user and
+    /// kernel; the walk is nearly all kernel time: readlink and getdents).
+    pub cpu: Duration,
+}
+
+/// CPU time this thread has used so far.
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        t.tv_sec.max(0) as u64,
+        t.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }
 
 impl WalkStats {
@@ -179,6 +191,7 @@ impl OwnerIndex {
         if source == OwnersSource::Proc {
             return OwnerIndex::walk(proc_root, opts);
         }
+        let cpu_at_start = thread_cpu();
         let ran = if opts.tasks {
             Err(Unavailable::Threads)
         } else if proc_root != Path::new("/proc") {
@@ -189,6 +202,7 @@ impl OwnerIndex {
         match ran {
             Ok(run) => {
                 let mut index = OwnerIndex::from_records(proc_root, run.records, opts.cmdline);
+                index.stats.cpu = thread_cpu().saturating_sub(cpu_at_start);
                 index.stats.via = Via::Bpf {
                     setup: run.setup,
                     read: run.read,
@@ -298,6 +312,7 @@ impl OwnerIndex {
             index.stats.vanished += part.stats.vanished;
             index.stats.failed += part.stats.failed;
             index.stats.failed_errno = index.stats.failed_errno.or(part.stats.failed_errno);
+            index.stats.cpu += part.stats.cpu;
             let base = index.processes.len() as u32;
             index.processes.extend(part.processes);
             for (inode, fd, process) in part.found {
@@ -375,6 +390,7 @@ struct PartIndex {
 }
 
 fn walk_pids(proc_root: &Path, pids: impl Iterator<Item = u32>, opts: WalkOptions) -> PartIndex {
+    let cpu = thread_cpu();
     let mut part = PartIndex::default();
     let mut path = proc_root.to_path_buf();
     for pid in pids {
@@ -382,6 +398,7 @@ fn walk_pids(proc_root: &Path, pids: impl Iterator<Item = u32>, opts: WalkOption
         walk_process(&mut path, pid, opts, &mut part);
         path.pop();
     }
+    part.stats.cpu = thread_cpu().saturating_sub(cpu);
     part
 }
 
