@@ -95,7 +95,7 @@ _sockscope() {
 
     case "${cmd}" in
         sockscope)
-            opts="-t -u -s -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -S -d -0 -B -A -f -b -Z -z -K -E -D -c -O -Q -T -W -h -V --tcp --udp --summary --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --sctp --dccp --vsock --tipc --xdp --packet --bound-inactive --socket --query --family --bpf --context --contexts --inet-sockopt --tipcinfo --bpf-maps --bpf-map-id --kill --dry-run --events --diag --continuous --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --proc-root --replay --record --record-overwrite --help --version state exclude src dst sport dport dev fwmark cgroup autobound uid pid comm netns container and or not who listeners why-bind watch events trace ports metrics serve counters completions help"
+            opts="-t -u -s -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -S -d -0 -B -A -f -b -Z -z -K -E -D -c -O -Q -T -W -h -V --tcp --udp --summary --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --sctp --dccp --vsock --tipc --xdp --packet --bound-inactive --socket --query --family --bpf --context --contexts --inet-sockopt --tipcinfo --bpf-maps --bpf-map-id --kill --dry-run --events --diag --continuous --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --owners-source --btf --proc-root --replay --record --record-overwrite --help --version state exclude src dst sport dport dev fwmark cgroup autobound uid pid comm netns container and or not who listeners why-bind watch events trace ports metrics serve counters completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,6 +197,14 @@ _sockscope() {
                     COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
                     return 0
                     ;;
+                --owners-source)
+                    COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --btf)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proc-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -217,7 +225,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__completions)
-            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --proc-root --replay --record --record-overwrite --help bash elvish fish powershell zsh"
+            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --owners-source --btf --proc-root --replay --record --record-overwrite --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -307,6 +315,14 @@ _sockscope() {
                     COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
                     return 0
                     ;;
+                --owners-source)
+                    COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --btf)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proc-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -327,7 +343,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__counters)
-            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --delta --zeros --runtime-dir --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --proc-root --replay --record --record-overwrite --help"
+            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --delta --zeros --runtime-dir --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --owners-source --btf --proc-root --replay --record --record-overwrite --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -421,6 +437,14 @@ _sockscope() {
                     COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
                     return 0
                     ;;
+                --owners-source)
+                    COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --btf)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proc-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -441,7 +465,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__events)
-            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --proc-root --replay --record --record-overwrite --help state exclude src dst sport dport dev fwmark cgroup autobound uid pid comm netns container and or not"
+            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --owners-source --btf --proc-root --replay --record --record-overwrite --help state exclude src dst sport dport dev fwmark cgroup autobound uid pid comm netns container and or not"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -529,6 +553,14 @@ _sockscope() {
                     ;;
                 --source)
                     COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --owners-source)
+                    COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --btf)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --proc-root)
@@ -733,7 +765,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__listeners)
-            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --proc-root --replay --record --record-overwrite --help"
+            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --owners-source --btf --proc-root --replay --record --record-overwrite --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -823,6 +855,14 @@ _sockscope() {
                     COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
                     return 0
                     ;;
+                --owners-source)
+                    COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --btf)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proc-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -843,7 +883,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__metrics)
-            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --top --max-series --tcp-info --output --openmetrics --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --proc-root --replay --record --record-overwrite --help"
+            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --top --max-series --tcp-info --output --openmetrics --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --owners-source --btf --proc-root --replay --record --record-overwrite --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -945,6 +985,14 @@ _sockscope() {
                     COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
                     return 0
                     ;;
+                --owners-source)
+                    COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --btf)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proc-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -965,7 +1013,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__ports)
-            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --proc-root --replay --record --record-overwrite --help"
+            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --owners-source --btf --proc-root --replay --record --record-overwrite --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1055,6 +1103,14 @@ _sockscope() {
                     COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
                     return 0
                     ;;
+                --owners-source)
+                    COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --btf)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proc-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1075,7 +1131,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__serve)
-            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --top --max-series --tcp-info --listen --min-interval --web-config-file --web.config.file --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --proc-root --replay --record --record-overwrite --help"
+            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --top --max-series --tcp-info --listen --min-interval --web-config-file --web.config.file --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --owners-source --btf --proc-root --replay --record --record-overwrite --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1189,6 +1245,14 @@ _sockscope() {
                     COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
                     return 0
                     ;;
+                --owners-source)
+                    COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --btf)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proc-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1209,7 +1273,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__trace)
-            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --proc-root --replay --record --record-overwrite --help state exclude src dst sport dport dev fwmark cgroup autobound uid pid comm netns container and or not"
+            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --owners-source --btf --proc-root --replay --record --record-overwrite --help state exclude src dst sport dport dev fwmark cgroup autobound uid pid comm netns container and or not"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1297,6 +1361,14 @@ _sockscope() {
                     ;;
                 --source)
                     COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --owners-source)
+                    COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --btf)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --proc-root)
@@ -1319,7 +1391,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__watch)
-            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --proc-root --replay --record --record-overwrite --help state exclude src dst sport dport dev fwmark cgroup autobound uid pid comm netns container and or not"
+            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --owners-source --btf --proc-root --replay --record --record-overwrite --help state exclude src dst sport dport dev fwmark cgroup autobound uid pid comm netns container and or not"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1407,6 +1479,14 @@ _sockscope() {
                     ;;
                 --source)
                     COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --owners-source)
+                    COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --btf)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --proc-root)
@@ -1429,7 +1509,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__who)
-            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --pids --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --proc-root --replay --record --record-overwrite --help"
+            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --pids --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --owners-source --btf --proc-root --replay --record --record-overwrite --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1517,6 +1597,14 @@ _sockscope() {
                     ;;
                 --source)
                     COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --owners-source)
+                    COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --btf)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --proc-root)
@@ -1539,7 +1627,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__why__subcmd__bind)
-            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --try --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --proc-root --replay --record --record-overwrite --help"
+            opts="-t -u -x -l -a -n -r -4 -6 -H -e -i -m -o -p -N -v -F -w -M -0 -B -A -f -O -Q -T -W -h --try --tcp --udp --unix --listening --all --numeric --resolve --ipv4 --ipv6 --no-header --extended --info --memory --options --json --jsonl --processes --cmdline --pid --comm --process --net --all-netns --container --host-root --verbose --filter --raw --mptcp --packet --bound-inactive --socket --query --family --interval --count --duration --buffer-pages --tracefs --reader --ss-format --oneline --no-queues --tos --cgroup --threads --wide --source --owners-source --btf --proc-root --replay --record --record-overwrite --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1627,6 +1715,14 @@ _sockscope() {
                     ;;
                 --source)
                     COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --owners-source)
+                    COMPREPLY=($(compgen -W "auto bpf proc" -- "${cur}"))
+                    return 0
+                    ;;
+                --btf)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --proc-root)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockscope_global_optspecs
-    string join \n t/tcp u/udp s/summary x/unix l/listening a/all n/numeric r/resolve 4/ipv4 6/ipv6 H/no-header e/extended i/info m/memory o/options json jsonl p/processes cmdline pid= comm= process= N/net= all-netns container= host-root= v/verbose F/filter= w/raw M/mptcp S/sctp d/dccp vsock tipc xdp 0/packet B/bound-inactive A/query= f/family= b/bpf Z/context z/contexts inet-sockopt tipcinfo bpf-maps bpf-map-id= K/kill dry-run E/events D/diag= c/continuous interval= count= duration= buffer-pages= tracefs= reader= ss-format O/oneline Q/no-queues tos cgroup T/threads W/wide source= proc-root= replay= record= record-overwrite h/help V/version
+    string join \n t/tcp u/udp s/summary x/unix l/listening a/all n/numeric r/resolve 4/ipv4 6/ipv6 H/no-header e/extended i/info m/memory o/options json jsonl p/processes cmdline pid= comm= process= N/net= all-netns container= host-root= v/verbose F/filter= w/raw M/mptcp S/sctp d/dccp vsock tipc xdp 0/packet B/bound-inactive A/query= f/family= b/bpf Z/context z/contexts inet-sockopt tipcinfo bpf-maps bpf-map-id= K/kill dry-run E/events D/diag= c/continuous interval= count= duration= buffer-pages= tracefs= reader= ss-format O/oneline Q/no-queues tos cgroup T/threads W/wide source= owners-source= btf= proc-root= replay= record= record-overwrite h/help V/version
 end
 
 function __fish_sockscope_needs_command
@@ -44,6 +44,10 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -l reader -d 'trace: h
 perf\t'perf_event_open, one ring per CPU'"
 complete -c sockscope -n "__fish_sockscope_needs_command" -l source -d 'Where to read sockets from: the kernel\'s sock_diag netlink interface, or the /proc/net tables. netlink falls back to /proc by itself, with a warning, when the kernel refuses it' -r -f -a "netlink\t'NETLINK_SOCK_DIAG dumps (fast, complete)'
 proc\t'/proc/net/{tcp,tcp6,udp,udp6} (no LISTEN backlog, no cookie)'"
+complete -c sockscope -n "__fish_sockscope_needs_command" -l owners-source -d 'Where owners (-p) come from: `bpf` asks the kernel for every process\'s socket descriptors at once (a task_file BPF iterator, ~10x less kernel time than the /proc walk; needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, and BTF), `proc` walks /proc/*/fd, `auto` tries bpf and falls back to the walk silently (-v says why). An explicit `bpf` that cannot run is an error' -r -f -a "auto\t'The BPF iterator when it can run, else the /proc walk'
+bpf\t'The BPF iterator, or an error saying why it cannot run'
+proc\t'The /proc/*/fd walk'"
+complete -c sockscope -n "__fish_sockscope_needs_command" -l btf -d 'The kernel\'s BTF, for the owners\' BPF iterator (the field offsets of task_struct, file and inode are read from it)' -r -F
 complete -c sockscope -n "__fish_sockscope_needs_command" -l proc-root -d 'Read /proc from DIR instead: the tables under DIR/net, the processes under DIR/PID (like ss\'s PROC_ROOT; for recorded fixtures)' -r -F
 complete -c sockscope -n "__fish_sockscope_needs_command" -l replay -d 'Replay recorded netlink replies from FILE instead of asking the kernel (like ss\'s TCPDIAG_FILE; for fixtures and bug reports)' -r -F
 complete -c sockscope -n "__fish_sockscope_needs_command" -l record -d 'Record every netlink request and reply to FILE, for --replay. FILE is created with mode 0600 and must not exist yet (a symbolic link is never followed); --record-overwrite replaces an existing regular file' -r -F
@@ -127,6 +131,10 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand who" -l reader -d 't
 perf\t'perf_event_open, one ring per CPU'"
 complete -c sockscope -n "__fish_sockscope_using_subcommand who" -l source -d 'Where to read sockets from: the kernel\'s sock_diag netlink interface, or the /proc/net tables. netlink falls back to /proc by itself, with a warning, when the kernel refuses it' -r -f -a "netlink\t'NETLINK_SOCK_DIAG dumps (fast, complete)'
 proc\t'/proc/net/{tcp,tcp6,udp,udp6} (no LISTEN backlog, no cookie)'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand who" -l owners-source -d 'Where owners (-p) come from: `bpf` asks the kernel for every process\'s socket descriptors at once (a task_file BPF iterator, ~10x less kernel time than the /proc walk; needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, and BTF), `proc` walks /proc/*/fd, `auto` tries bpf and falls back to the walk silently (-v says why). An explicit `bpf` that cannot run is an error' -r -f -a "auto\t'The BPF iterator when it can run, else the /proc walk'
+bpf\t'The BPF iterator, or an error saying why it cannot run'
+proc\t'The /proc/*/fd walk'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand who" -l btf -d 'The kernel\'s BTF, for the owners\' BPF iterator (the field offsets of task_struct, file and inode are read from it)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand who" -l proc-root -d 'Read /proc from DIR instead: the tables under DIR/net, the processes under DIR/PID (like ss\'s PROC_ROOT; for recorded fixtures)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand who" -l replay -d 'Replay recorded netlink replies from FILE instead of asking the kernel (like ss\'s TCPDIAG_FILE; for fixtures and bug reports)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand who" -l record -d 'Record every netlink request and reply to FILE, for --replay. FILE is created with mode 0600 and must not exist yet (a symbolic link is never followed); --record-overwrite replaces an existing regular file' -r -F
@@ -182,6 +190,10 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand listeners" -l reader
 perf\t'perf_event_open, one ring per CPU'"
 complete -c sockscope -n "__fish_sockscope_using_subcommand listeners" -l source -d 'Where to read sockets from: the kernel\'s sock_diag netlink interface, or the /proc/net tables. netlink falls back to /proc by itself, with a warning, when the kernel refuses it' -r -f -a "netlink\t'NETLINK_SOCK_DIAG dumps (fast, complete)'
 proc\t'/proc/net/{tcp,tcp6,udp,udp6} (no LISTEN backlog, no cookie)'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand listeners" -l owners-source -d 'Where owners (-p) come from: `bpf` asks the kernel for every process\'s socket descriptors at once (a task_file BPF iterator, ~10x less kernel time than the /proc walk; needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, and BTF), `proc` walks /proc/*/fd, `auto` tries bpf and falls back to the walk silently (-v says why). An explicit `bpf` that cannot run is an error' -r -f -a "auto\t'The BPF iterator when it can run, else the /proc walk'
+bpf\t'The BPF iterator, or an error saying why it cannot run'
+proc\t'The /proc/*/fd walk'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand listeners" -l btf -d 'The kernel\'s BTF, for the owners\' BPF iterator (the field offsets of task_struct, file and inode are read from it)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand listeners" -l proc-root -d 'Read /proc from DIR instead: the tables under DIR/net, the processes under DIR/PID (like ss\'s PROC_ROOT; for recorded fixtures)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand listeners" -l replay -d 'Replay recorded netlink replies from FILE instead of asking the kernel (like ss\'s TCPDIAG_FILE; for fixtures and bug reports)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand listeners" -l record -d 'Record every netlink request and reply to FILE, for --replay. FILE is created with mode 0600 and must not exist yet (a symbolic link is never followed); --record-overwrite replaces an existing regular file' -r -F
@@ -236,6 +248,10 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand why-bind" -l reader 
 perf\t'perf_event_open, one ring per CPU'"
 complete -c sockscope -n "__fish_sockscope_using_subcommand why-bind" -l source -d 'Where to read sockets from: the kernel\'s sock_diag netlink interface, or the /proc/net tables. netlink falls back to /proc by itself, with a warning, when the kernel refuses it' -r -f -a "netlink\t'NETLINK_SOCK_DIAG dumps (fast, complete)'
 proc\t'/proc/net/{tcp,tcp6,udp,udp6} (no LISTEN backlog, no cookie)'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand why-bind" -l owners-source -d 'Where owners (-p) come from: `bpf` asks the kernel for every process\'s socket descriptors at once (a task_file BPF iterator, ~10x less kernel time than the /proc walk; needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, and BTF), `proc` walks /proc/*/fd, `auto` tries bpf and falls back to the walk silently (-v says why). An explicit `bpf` that cannot run is an error' -r -f -a "auto\t'The BPF iterator when it can run, else the /proc walk'
+bpf\t'The BPF iterator, or an error saying why it cannot run'
+proc\t'The /proc/*/fd walk'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand why-bind" -l btf -d 'The kernel\'s BTF, for the owners\' BPF iterator (the field offsets of task_struct, file and inode are read from it)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand why-bind" -l proc-root -d 'Read /proc from DIR instead: the tables under DIR/net, the processes under DIR/PID (like ss\'s PROC_ROOT; for recorded fixtures)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand why-bind" -l replay -d 'Replay recorded netlink replies from FILE instead of asking the kernel (like ss\'s TCPDIAG_FILE; for fixtures and bug reports)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand why-bind" -l record -d 'Record every netlink request and reply to FILE, for --replay. FILE is created with mode 0600 and must not exist yet (a symbolic link is never followed); --record-overwrite replaces an existing regular file' -r -F
@@ -291,6 +307,10 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l reader -d 
 perf\t'perf_event_open, one ring per CPU'"
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l source -d 'Where to read sockets from: the kernel\'s sock_diag netlink interface, or the /proc/net tables. netlink falls back to /proc by itself, with a warning, when the kernel refuses it' -r -f -a "netlink\t'NETLINK_SOCK_DIAG dumps (fast, complete)'
 proc\t'/proc/net/{tcp,tcp6,udp,udp6} (no LISTEN backlog, no cookie)'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l owners-source -d 'Where owners (-p) come from: `bpf` asks the kernel for every process\'s socket descriptors at once (a task_file BPF iterator, ~10x less kernel time than the /proc walk; needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, and BTF), `proc` walks /proc/*/fd, `auto` tries bpf and falls back to the walk silently (-v says why). An explicit `bpf` that cannot run is an error' -r -f -a "auto\t'The BPF iterator when it can run, else the /proc walk'
+bpf\t'The BPF iterator, or an error saying why it cannot run'
+proc\t'The /proc/*/fd walk'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l btf -d 'The kernel\'s BTF, for the owners\' BPF iterator (the field offsets of task_struct, file and inode are read from it)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l proc-root -d 'Read /proc from DIR instead: the tables under DIR/net, the processes under DIR/PID (like ss\'s PROC_ROOT; for recorded fixtures)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l replay -d 'Replay recorded netlink replies from FILE instead of asking the kernel (like ss\'s TCPDIAG_FILE; for fixtures and bug reports)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l record -d 'Record every netlink request and reply to FILE, for --replay. FILE is created with mode 0600 and must not exist yet (a symbolic link is never followed); --record-overwrite replaces an existing regular file' -r -F
@@ -345,6 +365,10 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand events" -l reader -d
 perf\t'perf_event_open, one ring per CPU'"
 complete -c sockscope -n "__fish_sockscope_using_subcommand events" -l source -d 'Where to read sockets from: the kernel\'s sock_diag netlink interface, or the /proc/net tables. netlink falls back to /proc by itself, with a warning, when the kernel refuses it' -r -f -a "netlink\t'NETLINK_SOCK_DIAG dumps (fast, complete)'
 proc\t'/proc/net/{tcp,tcp6,udp,udp6} (no LISTEN backlog, no cookie)'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand events" -l owners-source -d 'Where owners (-p) come from: `bpf` asks the kernel for every process\'s socket descriptors at once (a task_file BPF iterator, ~10x less kernel time than the /proc walk; needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, and BTF), `proc` walks /proc/*/fd, `auto` tries bpf and falls back to the walk silently (-v says why). An explicit `bpf` that cannot run is an error' -r -f -a "auto\t'The BPF iterator when it can run, else the /proc walk'
+bpf\t'The BPF iterator, or an error saying why it cannot run'
+proc\t'The /proc/*/fd walk'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand events" -l btf -d 'The kernel\'s BTF, for the owners\' BPF iterator (the field offsets of task_struct, file and inode are read from it)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand events" -l proc-root -d 'Read /proc from DIR instead: the tables under DIR/net, the processes under DIR/PID (like ss\'s PROC_ROOT; for recorded fixtures)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand events" -l replay -d 'Replay recorded netlink replies from FILE instead of asking the kernel (like ss\'s TCPDIAG_FILE; for fixtures and bug reports)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand events" -l record -d 'Record every netlink request and reply to FILE, for --replay. FILE is created with mode 0600 and must not exist yet (a symbolic link is never followed); --record-overwrite replaces an existing regular file' -r -F
@@ -399,6 +423,10 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand trace" -l reader -d 
 perf\t'perf_event_open, one ring per CPU'"
 complete -c sockscope -n "__fish_sockscope_using_subcommand trace" -l source -d 'Where to read sockets from: the kernel\'s sock_diag netlink interface, or the /proc/net tables. netlink falls back to /proc by itself, with a warning, when the kernel refuses it' -r -f -a "netlink\t'NETLINK_SOCK_DIAG dumps (fast, complete)'
 proc\t'/proc/net/{tcp,tcp6,udp,udp6} (no LISTEN backlog, no cookie)'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand trace" -l owners-source -d 'Where owners (-p) come from: `bpf` asks the kernel for every process\'s socket descriptors at once (a task_file BPF iterator, ~10x less kernel time than the /proc walk; needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, and BTF), `proc` walks /proc/*/fd, `auto` tries bpf and falls back to the walk silently (-v says why). An explicit `bpf` that cannot run is an error' -r -f -a "auto\t'The BPF iterator when it can run, else the /proc walk'
+bpf\t'The BPF iterator, or an error saying why it cannot run'
+proc\t'The /proc/*/fd walk'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand trace" -l btf -d 'The kernel\'s BTF, for the owners\' BPF iterator (the field offsets of task_struct, file and inode are read from it)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand trace" -l proc-root -d 'Read /proc from DIR instead: the tables under DIR/net, the processes under DIR/PID (like ss\'s PROC_ROOT; for recorded fixtures)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand trace" -l replay -d 'Replay recorded netlink replies from FILE instead of asking the kernel (like ss\'s TCPDIAG_FILE; for fixtures and bug reports)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand trace" -l record -d 'Record every netlink request and reply to FILE, for --replay. FILE is created with mode 0600 and must not exist yet (a symbolic link is never followed); --record-overwrite replaces an existing regular file' -r -F
@@ -453,6 +481,10 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand ports" -l reader -d 
 perf\t'perf_event_open, one ring per CPU'"
 complete -c sockscope -n "__fish_sockscope_using_subcommand ports" -l source -d 'Where to read sockets from: the kernel\'s sock_diag netlink interface, or the /proc/net tables. netlink falls back to /proc by itself, with a warning, when the kernel refuses it' -r -f -a "netlink\t'NETLINK_SOCK_DIAG dumps (fast, complete)'
 proc\t'/proc/net/{tcp,tcp6,udp,udp6} (no LISTEN backlog, no cookie)'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand ports" -l owners-source -d 'Where owners (-p) come from: `bpf` asks the kernel for every process\'s socket descriptors at once (a task_file BPF iterator, ~10x less kernel time than the /proc walk; needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, and BTF), `proc` walks /proc/*/fd, `auto` tries bpf and falls back to the walk silently (-v says why). An explicit `bpf` that cannot run is an error' -r -f -a "auto\t'The BPF iterator when it can run, else the /proc walk'
+bpf\t'The BPF iterator, or an error saying why it cannot run'
+proc\t'The /proc/*/fd walk'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand ports" -l btf -d 'The kernel\'s BTF, for the owners\' BPF iterator (the field offsets of task_struct, file and inode are read from it)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand ports" -l proc-root -d 'Read /proc from DIR instead: the tables under DIR/net, the processes under DIR/PID (like ss\'s PROC_ROOT; for recorded fixtures)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand ports" -l replay -d 'Replay recorded netlink replies from FILE instead of asking the kernel (like ss\'s TCPDIAG_FILE; for fixtures and bug reports)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand ports" -l record -d 'Record every netlink request and reply to FILE, for --replay. FILE is created with mode 0600 and must not exist yet (a symbolic link is never followed); --record-overwrite replaces an existing regular file' -r -F
@@ -510,6 +542,10 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand metrics" -l reader -
 perf\t'perf_event_open, one ring per CPU'"
 complete -c sockscope -n "__fish_sockscope_using_subcommand metrics" -l source -d 'Where to read sockets from: the kernel\'s sock_diag netlink interface, or the /proc/net tables. netlink falls back to /proc by itself, with a warning, when the kernel refuses it' -r -f -a "netlink\t'NETLINK_SOCK_DIAG dumps (fast, complete)'
 proc\t'/proc/net/{tcp,tcp6,udp,udp6} (no LISTEN backlog, no cookie)'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand metrics" -l owners-source -d 'Where owners (-p) come from: `bpf` asks the kernel for every process\'s socket descriptors at once (a task_file BPF iterator, ~10x less kernel time than the /proc walk; needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, and BTF), `proc` walks /proc/*/fd, `auto` tries bpf and falls back to the walk silently (-v says why). An explicit `bpf` that cannot run is an error' -r -f -a "auto\t'The BPF iterator when it can run, else the /proc walk'
+bpf\t'The BPF iterator, or an error saying why it cannot run'
+proc\t'The /proc/*/fd walk'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand metrics" -l btf -d 'The kernel\'s BTF, for the owners\' BPF iterator (the field offsets of task_struct, file and inode are read from it)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand metrics" -l proc-root -d 'Read /proc from DIR instead: the tables under DIR/net, the processes under DIR/PID (like ss\'s PROC_ROOT; for recorded fixtures)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand metrics" -l replay -d 'Replay recorded netlink replies from FILE instead of asking the kernel (like ss\'s TCPDIAG_FILE; for fixtures and bug reports)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand metrics" -l record -d 'Record every netlink request and reply to FILE, for --replay. FILE is created with mode 0600 and must not exist yet (a symbolic link is never followed); --record-overwrite replaces an existing regular file' -r -F
@@ -571,6 +607,10 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand serve" -l reader -d 
 perf\t'perf_event_open, one ring per CPU'"
 complete -c sockscope -n "__fish_sockscope_using_subcommand serve" -l source -d 'Where to read sockets from: the kernel\'s sock_diag netlink interface, or the /proc/net tables. netlink falls back to /proc by itself, with a warning, when the kernel refuses it' -r -f -a "netlink\t'NETLINK_SOCK_DIAG dumps (fast, complete)'
 proc\t'/proc/net/{tcp,tcp6,udp,udp6} (no LISTEN backlog, no cookie)'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand serve" -l owners-source -d 'Where owners (-p) come from: `bpf` asks the kernel for every process\'s socket descriptors at once (a task_file BPF iterator, ~10x less kernel time than the /proc walk; needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, and BTF), `proc` walks /proc/*/fd, `auto` tries bpf and falls back to the walk silently (-v says why). An explicit `bpf` that cannot run is an error' -r -f -a "auto\t'The BPF iterator when it can run, else the /proc walk'
+bpf\t'The BPF iterator, or an error saying why it cannot run'
+proc\t'The /proc/*/fd walk'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand serve" -l btf -d 'The kernel\'s BTF, for the owners\' BPF iterator (the field offsets of task_struct, file and inode are read from it)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand serve" -l proc-root -d 'Read /proc from DIR instead: the tables under DIR/net, the processes under DIR/PID (like ss\'s PROC_ROOT; for recorded fixtures)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand serve" -l replay -d 'Replay recorded netlink replies from FILE instead of asking the kernel (like ss\'s TCPDIAG_FILE; for fixtures and bug reports)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand serve" -l record -d 'Record every netlink request and reply to FILE, for --replay. FILE is created with mode 0600 and must not exist yet (a symbolic link is never followed); --record-overwrite replaces an existing regular file' -r -F
@@ -627,6 +667,10 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand counters" -l reader 
 perf\t'perf_event_open, one ring per CPU'"
 complete -c sockscope -n "__fish_sockscope_using_subcommand counters" -l source -d 'Where to read sockets from: the kernel\'s sock_diag netlink interface, or the /proc/net tables. netlink falls back to /proc by itself, with a warning, when the kernel refuses it' -r -f -a "netlink\t'NETLINK_SOCK_DIAG dumps (fast, complete)'
 proc\t'/proc/net/{tcp,tcp6,udp,udp6} (no LISTEN backlog, no cookie)'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand counters" -l owners-source -d 'Where owners (-p) come from: `bpf` asks the kernel for every process\'s socket descriptors at once (a task_file BPF iterator, ~10x less kernel time than the /proc walk; needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, and BTF), `proc` walks /proc/*/fd, `auto` tries bpf and falls back to the walk silently (-v says why). An explicit `bpf` that cannot run is an error' -r -f -a "auto\t'The BPF iterator when it can run, else the /proc walk'
+bpf\t'The BPF iterator, or an error saying why it cannot run'
+proc\t'The /proc/*/fd walk'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand counters" -l btf -d 'The kernel\'s BTF, for the owners\' BPF iterator (the field offsets of task_struct, file and inode are read from it)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand counters" -l proc-root -d 'Read /proc from DIR instead: the tables under DIR/net, the processes under DIR/PID (like ss\'s PROC_ROOT; for recorded fixtures)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand counters" -l replay -d 'Replay recorded netlink replies from FILE instead of asking the kernel (like ss\'s TCPDIAG_FILE; for fixtures and bug reports)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand counters" -l record -d 'Record every netlink request and reply to FILE, for --replay. FILE is created with mode 0600 and must not exist yet (a symbolic link is never followed); --record-overwrite replaces an existing regular file' -r -F
@@ -683,6 +727,10 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand completions" -l read
 perf\t'perf_event_open, one ring per CPU'"
 complete -c sockscope -n "__fish_sockscope_using_subcommand completions" -l source -d 'Where to read sockets from: the kernel\'s sock_diag netlink interface, or the /proc/net tables. netlink falls back to /proc by itself, with a warning, when the kernel refuses it' -r -f -a "netlink\t'NETLINK_SOCK_DIAG dumps (fast, complete)'
 proc\t'/proc/net/{tcp,tcp6,udp,udp6} (no LISTEN backlog, no cookie)'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand completions" -l owners-source -d 'Where owners (-p) come from: `bpf` asks the kernel for every process\'s socket descriptors at once (a task_file BPF iterator, ~10x less kernel time than the /proc walk; needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, and BTF), `proc` walks /proc/*/fd, `auto` tries bpf and falls back to the walk silently (-v says why). An explicit `bpf` that cannot run is an error' -r -f -a "auto\t'The BPF iterator when it can run, else the /proc walk'
+bpf\t'The BPF iterator, or an error saying why it cannot run'
+proc\t'The /proc/*/fd walk'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand completions" -l btf -d 'The kernel\'s BTF, for the owners\' BPF iterator (the field offsets of task_struct, file and inode are read from it)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand completions" -l proc-root -d 'Read /proc from DIR instead: the tables under DIR/net, the processes under DIR/PID (like ss\'s PROC_ROOT; for recorded fixtures)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand completions" -l replay -d 'Replay recorded netlink replies from FILE instead of asking the kernel (like ss\'s TCPDIAG_FILE; for fixtures and bug reports)' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand completions" -l record -d 'Record every netlink request and reply to FILE, for --replay. FILE is created with mode 0600 and must not exist yet (a symbolic link is never followed); --record-overwrite replaces an existing regular file' -r -F

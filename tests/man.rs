@@ -112,11 +112,23 @@ fn list_section(title: &str, items: &[(&str, &str)]) -> String {
     s
 }
 
+/// OWNERS: where -p's owners come from (issue 19).
+const OWNERS: &str = "As root, the owners come from the kernel itself: a BPF iterator \
+     (iter/task_file) that sockscope assembles at run time from the field offsets in the \
+     kernel's BTF (--btf, default /sys/kernel/btf/vmlinux) lists every socket descriptor of \
+     every process in one read; nothing is pinned or left behind. It needs CAP_BPF and \
+     CAP_PERFMON (or CAP_SYS_ADMIN) and BTF. Otherwise (not root, no BTF, a seccomp filter \
+     or lockdown refusing bpf(2), -T, --proc-root) the owners come from a walk of \
+     /proc/*/fd, silently; -v says which source answered and why. --owners-source proc \
+     always walks; --owners-source bpf fails with exit status 3 when the iterator cannot \
+     run. Both give the same owners, with pids as the caller's pid namespace numbers them.";
+
 fn main_sections() -> String {
     format!(
-        "{}{}{}.SH JSON\n{}\n.SH DIAGNOSTICS\n{}\n.SH ESCAPING\n{}\n.SH \"SEE ALSO\"\n{}\n",
+        "{}{}.SH OWNERS\n{}\n{}.SH JSON\n{}\n.SH DIAGNOSTICS\n{}\n.SH ESCAPING\n{}\n.SH \"SEE ALSO\"\n{}\n",
         list_section("FILTER", FILTER),
         list_section("COLUMNS", COLUMNS),
+        roff(OWNERS),
         exit_status_section(),
         roff(
             "--json prints one document, --jsonl one object per line: a stable schema (fields \
@@ -125,7 +137,7 @@ fn main_sections() -> String {
         ),
         roff(MESSAGES),
         roff(ESCAPING),
-        "\\fBss\\fR(8), \\fBnetstat\\fR(8), \\fBlsof\\fR(8), \\fBnstat\\fR(8), \\fBip\\-netns\\fR(8), \\fBproc\\fR(5)"
+        "\\fBss\\fR(8), \\fBnetstat\\fR(8), \\fBlsof\\fR(8), \\fBnstat\\fR(8), \\fBip\\-netns\\fR(8), \\fBproc\\fR(5), \\fBbpf\\fR(2)"
     )
 }
 
