@@ -94,6 +94,8 @@ pub enum Unavailable {
         crate::text::escape_path(path)
     )]
     Btf { path: PathBuf, source: BtfError },
+    #[error("this kernel has no task_file iterator (Linux 5.8 and later have it)")]
+    NoIterator,
     #[error("bpf(2) was refused ({}){}", io::Error::from_raw_os_error(*errno), refused_why(*seccomp, lockdown.as_deref()))]
     Refused {
         errno: i32,
@@ -157,9 +159,12 @@ pub fn task_files(btf_path: &Path) -> Result<TaskFiles, Unavailable> {
         },
         BtfFileError::Parse { path, source } => Unavailable::Btf { path, source },
     })?;
-    let layout = Layout::from_btf(&btf).map_err(|source| Unavailable::Btf {
-        path: btf_path.to_owned(),
-        source,
+    let layout = Layout::from_btf(&btf).map_err(|source| match source {
+        BtfError::Missing { name, .. } if name == "bpf_iter_task_file" => Unavailable::NoIterator,
+        source => Unavailable::Btf {
+            path: btf_path.to_owned(),
+            source,
+        },
     })?;
     drop(btf);
     // Both ends of a pipe are one inode: the marker is the read end alone.
