@@ -671,6 +671,18 @@ class OwnersReportTest(unittest.TestCase):
         self.assertIn("| BPF setup < 20 ms | 10k | — | n/a (not measured) |",
                       text)
 
+    def test_verbose_summary(self):
+        line = ("walked 9 processes, 99 fds, %d sockets in %.1f ms, 1.0 ms "
+                "CPU (0 unreadable, 0 vanished)")
+        recs = [verbose_rec(line % (n, ms)) for n, ms in
+                ((90, 4.0), (91, 2.0), (92, 3.0), (93, 1.0))]
+        recs.append(verbose_rec(BPF_LINE))  # another source: not counted
+        recs.append({"exit": 1, "parsed": None, "stderr": "boom"})
+        s = report.verbose_summary(recs, "proc")
+        self.assertEqual((s["runs"], s["n"], s["sockets"]), (6, 4, 91))
+        self.assertAlmostEqual(s["wall"], 0.0025)
+        self.assertEqual((s["exits"], s["unparsed"]), ([0, 1], ["boom"]))
+
     def test_no_size(self):
         text = report.render_owners(ReportTest.meta, [{"size": 1000,
                                                        "groups": {}}],
@@ -881,6 +893,76 @@ class MetricsDryRunTest(unittest.TestCase):
             sys.stderr.write("node_exporter not installed: its scrapes "
                              "were not checked\n")
             self.assertIsNone(node)
+
+
+def release_sockscope():
+    """The sockscope binary for the owners group's real run:
+    $SOCKBENCH_SOCKSCOPE, else the repository's release build."""
+    path = os.environ.get("SOCKBENCH_SOCKSCOPE") or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        "target", "release", "sockscope")
+    return path if os.access(path, os.X_OK) else None
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare") and
+                     shutil.which("ss") and release_sockscope(),
+                     "needs root (unshare -n), unshare, ss and a sockscope "
+                     "release binary ($SOCKBENCH_SOCKSCOPE or "
+                     "target/release/sockscope)")
+class OwnersRunTest(unittest.TestCase):
+    """The owners group end to end with the real sockscope (the -v lines
+    and --owner-source are its own) on 1000 sockets: its own section and
+    raw JSON only, every -v line parsed, the owners of both sources
+    identical."""
+
+    def test_owners_group(self):
+        tmp = tempfile.mkdtemp(prefix="sockbench-owners-")
+        self.addCleanup(shutil.rmtree, tmp)
+        out = os.path.join(tmp, "b.md")
+        with open(out, "w") as f:
+            f.write("# kept\n\nother sections\n")
+        here = os.path.dirname(os.path.abspath(__file__))
+        raw = os.path.join(tmp, "o.json")
+        p = subprocess.run(
+            [sys.executable, os.path.join(here, "bench.py"), "--sockscope",
+             release_sockscope(), "--out", out, "--raw-owners", raw,
+             "--raw", os.path.join(tmp, "r.json"), "--plot",
+             os.path.join(tmp, "p.svg"), "--groups", "owners", "--sizes",
+             "1000", "--runs", "1", "--owners-runs", "2"],
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        self.assertFalse(os.path.exists(os.path.join(tmp, "r.json")))
+        self.assertFalse(os.path.exists(os.path.join(tmp, "p.svg")))
+        with open(out) as f:
+            text = f.read()
+        self.assertTrue(text.startswith("# kept\n\nother sections\n"))
+        self.assertIn(report.OWNERS_BEGIN, text)
+        self.assertIn("| owners identical, iterator and /proc walk | 1k | ",
+                      text)
+        with open(raw) as f:
+            res = json.load(f)["results"][0]
+        g = res["groups"][ownerscase.OWNERS]
+        self.assertEqual(g["order"], [lab for lab, _ in
+                                      ownerscase.owners_entries("s", "ss")])
+        for lab in g["order"]:
+            self.assertEqual([r["exit"] for r in g["tools"][lab]["runs"]],
+                             [0], lab)
+        v = g[ownerscase.OWNERS]["verbose"]
+        self.assertEqual(len(v["bpf"]), 2)
+        self.assertEqual(len(v["proc"]), 2)
+        for rec in v["bpf"] + v["proc"] + v["auto"]:
+            self.assertIsNotNone(rec["parsed"], rec)
+        for rec in v["proc"]:
+            self.assertEqual(rec["parsed"]["via"], "proc")
+            self.assertIsNone(rec["parsed"]["fallback"])
+        for rec in v["bpf"]:  # root, BTF here: the iterator runs
+            self.assertEqual((rec["exit"], rec["parsed"]["via"]),
+                             (0, "bpf"), rec)
+            self.assertGreater(rec["parsed"]["sockets"], 900)
+        c = g[ownerscase.OWNERS]["identical"]
+        self.assertTrue(c["identical"], c)
+        self.assertGreater(c["both"], 900)
+        self.assertGreater(c["owned"][0], 800)
 
 
 if __name__ == "__main__":

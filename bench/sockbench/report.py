@@ -1405,7 +1405,10 @@ def verbose_summary(recs, source):
     for k in ("wall", "cpu", "setup", "read", "sockets", "processes",
               "fds"):
         vals = [p[k] for p in used if p.get(k) is not None]
-        out[k] = statistics.median(vals) if vals else None
+        # counts: one of the runs' own (median_low), never a half
+        med = statistics.median if k in ("wall", "cpu", "setup", "read") \
+            else statistics.median_low
+        out[k] = med(vals) if vals else None
     return out
 
 
