@@ -4,7 +4,8 @@ the bench is not part of `cargo test`):
     python3 -m unittest discover -s bench -p 'test_*.py'
 
 The parsing of the live views' JSON lines on lines written here to the
-contract; the report's trace and watch sections on records made here; and,
+contract; the report's trace and watch sections on records made here; the
+owners group's `-v` parsers, owner comparison and section; and,
 as root with rustc, the churn generator (its exact counts, its bounds, its
 refusals) in a private network namespace made with `unshare -n` for the
 test and gone with it.
@@ -20,7 +21,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sockbench import live, metricscase, report  # noqa: E402
+from sockbench import live, metricscase, ownerscase, report  # noqa: E402
 
 NS = 4026532999
 
@@ -442,6 +443,259 @@ class MetricsReportTest(unittest.TestCase):
                       "metrics` has no `sockscope_sockets` series", text)
 
 
+# sockscope's -v lines as src/output/console.rs writes them
+BPF_LINE = ("sockscope: read the owners of 1000000 sockets in 53 processes "
+            "from the kernel's task_file iterator in 331.2 ms, 318.0 ms CPU "
+            "(BPF setup 5.1 ms, read 326.1 ms; 2 vanished), then read "
+            "1000000 sockets and showed them as they came in 1101.0 ms (0 "
+            "interrupted dumps retried); total 1432.2 ms")
+PROC_LINE = ("sockscope: walked 78 processes, 1000412 fds, 1000000 sockets "
+             "in 1902.5 ms, 3301.0 ms CPU (1 unreadable, 0 vanished), then "
+             "read 1000000 sockets and showed them as they came in 1101.0 "
+             "ms (0 interrupted dumps retried); total 3003.5 ms")
+WHY = ("bpf(2) was refused (Operation not permitted (os error 1)): a "
+       "seccomp filter is installed")
+FALLBACK_LINE = ("sockscope: read 12 sockets in 0.4 ms (0 interrupted dumps "
+                 "retried); walked 9 processes, 40 fds, 12 sockets in 1.2 "
+                 "ms, 0.9 ms CPU (0 unreadable, 0 vanished, 3 failed) "
+                 "(owners from /proc, not the BPF iterator: " + WHY +
+                 "); attributed in 0.1 ms; showed 12 in 0.2 ms; total 2.0 "
+                 "ms")
+
+
+class OwnersParseTest(unittest.TestCase):
+    def test_bpf_line(self):
+        p = ownerscase.parse_verbose("sockscope: 1 socket with an inode "
+                                     "had no visible owner\n" + BPF_LINE)
+        self.assertEqual(p["via"], "bpf")
+        self.assertEqual((p["sockets"], p["processes"], p["vanished"]),
+                         (1000000, 53, 2))
+        self.assertAlmostEqual(p["wall"], 0.3312)
+        self.assertAlmostEqual(p["cpu"], 0.318)
+        self.assertAlmostEqual(p["setup"], 0.0051)
+        self.assertAlmostEqual(p["read"], 0.3261)
+
+    def test_proc_line(self):
+        p = ownerscase.parse_verbose(PROC_LINE)
+        self.assertEqual(p["via"], "proc")
+        self.assertEqual((p["processes"], p["fds"], p["sockets"],
+                          p["unreadable"], p["vanished"], p["failed"]),
+                         (78, 1000412, 1000000, 1, 0, 0))
+        self.assertAlmostEqual(p["wall"], 1.9025)
+        self.assertAlmostEqual(p["cpu"], 3.301)
+        self.assertIsNone(p["fallback"])
+        self.assertNotIn("setup", p)
+
+    def test_fallback_suffix(self):
+        p = ownerscase.parse_verbose(FALLBACK_LINE)
+        self.assertEqual((p["via"], p["failed"]), ("proc", 3))
+        self.assertEqual(p["fallback"], WHY)  # parentheses inside kept
+        # the reason at the end of the line (no tail after it)
+        p = ownerscase.parse_verbose(
+            "walked 1 processes, 2 fds, 1 sockets in 0.1 ms, 0.1 ms CPU (0 "
+            "unreadable, 0 vanished) (owners from /proc, not the BPF "
+            "iterator: no BTF at /x (No such file or directory (os error "
+            "2)))")
+        self.assertEqual(p["fallback"], "no BTF at /x (No such file or "
+                         "directory (os error 2))")
+
+    def test_refused(self):
+        p = ownerscase.parse_verbose(
+            "sockscope: the BPF iterator for owners cannot run here: it "
+            "needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)"
+            "\n")
+        self.assertEqual(p, {"via": None, "refused": "it needs CAP_BPF and "
+                             "CAP_PERFMON, or CAP_SYS_ADMIN (run as root)"})
+
+    def test_garbage(self):
+        for text in ("", None, "sockscope: read 3 sockets in 0.1 ms",
+                     "walked many processes, 2 fds, 1 sockets in 1 ms",
+                     "read the owners of 4 sockets in 1 processes from the "
+                     "kernel's task_file iterator in 7.6 ms (BPF setup 7.3 "
+                     "ms, read 0.2 ms; 0 vanished)",  # no CPU: older -v
+                     "\x00\xff garbage", "walked 1 processes, 2 fds, 1 "
+                     "sockets in -1 ms, 1 ms CPU (0 unreadable, 0 vanished)"):
+            self.assertIsNone(ownerscase.parse_verbose(text), text)
+
+
+def json_row(port, inode, owners, state="ESTABLISHED", netns="pid 42"):
+    return json.dumps({
+        "proto": "tcp", "family": "inet", "state": state,
+        "local": {"addr": "127.0.0.1", "port": port},
+        "remote": {"addr": "127.0.0.2", "port": 9000}, "inode": inode,
+        "owners": [{"pid": p, "comm": "w", "fd": fd} for p, fd in owners],
+        "listener_owners": None, "listener_attribution": None,
+        "netns": {"inode": 4026532999, "name": netns}})
+
+
+def json_output(rows):
+    """`sockscope --json` as it writes it: one row a line."""
+    return ["[\n"] + [r + (",\n" if i + 1 < len(rows) else "\n")
+                      for i, r in enumerate(rows)] + ["]\n"]
+
+
+class OwnersCompareTest(unittest.TestCase):
+    def test_same_owners_in_another_order_and_netns_name(self):
+        a = ownerscase.owner_digests(json_output([
+            json_row(1, 10, [(5, 3), (6, 3)]), json_row(2, 11, [(5, 4)]),
+            json_row(3, 0, [], state="TIME_WAIT")]))
+        b = ownerscase.owner_digests(json_output([
+            json_row(2, 11, [(5, 4)], netns="pid 43"),
+            json_row(1, 10, [(6, 3), (5, 3)], netns="pid 43")]))
+        self.assertEqual((a["rows"], a["owned"], a["bad"]), (3, 2, 0))
+        c = ownerscase.compare_owners(a, b)
+        self.assertEqual((c["both"], c["differ"], c["only"]), (2, 0, (1, 0)))
+        self.assertTrue(c["identical"])
+
+    def test_a_different_owner_is_seen(self):
+        a = ownerscase.owner_digests(json_output([json_row(1, 10, [(5, 3)]),
+                                                  json_row(2, 11, [])]))
+        b = ownerscase.owner_digests(json_output([json_row(1, 10, [(5, 4)]),
+                                                  json_row(2, 11, [(7, 1)])]))
+        c = ownerscase.compare_owners(a, b)
+        self.assertEqual((c["both"], c["differ"]), (2, 2))
+        self.assertFalse(c["identical"])
+
+    def test_bad_lines_and_nothing_in_common(self):
+        a = ownerscase.owner_digests(["[\n", "{not json\n", "3,\n", "]\n"])
+        self.assertEqual((a["rows"], a["bad"]), (0, 2))
+        c = ownerscase.compare_owners(a, a)
+        self.assertFalse(c["identical"])  # no row, and bad lines
+        e = ownerscase.owner_digests([])
+        self.assertFalse(ownerscase.compare_owners(e, e)["identical"])
+
+    def test_entries(self):
+        self.assertEqual(ownerscase.owners_entries("/x/s", "/y/ss"), [
+            ("sockscope -tanp", ["/x/s", "-tanp"]),
+            ("sockscope -tanp --owners-source bpf",
+             ["/x/s", "-tanp", "--owners-source", "bpf"]),
+            ("sockscope -tanp --owners-source proc",
+             ["/x/s", "-tanp", "--owners-source", "proc"]),
+            ("sockscope -tan", ["/x/s", "-tan"]),
+            ("ss -tanp", ["/y/ss", "-tanp"])])
+
+
+def verbose_rec(line, code=0):
+    return {"exit": code, "parsed": ownerscase.parse_verbose(line)}
+
+
+def owners_size(size, walls, bpf_cpu, proc_cpu, setup, identical=True,
+                ss_over=False):
+    """A fake result of the owners group: `walls`: label -> wall of every
+    run; the -v lines made from the CPU and setup given."""
+    tools = {lab: one_shot([w] * 3, [w] * 3) for lab, w in walls.items()}
+    order = [lab for lab, _ in ownerscase.owners_entries("s", "ss")]
+    if ss_over:
+        tools["ss -tanp"] = {"argv": ["ss"], "status": "over_budget",
+                             "warmup": {"wall": 60.0, "timed_out": True},
+                             "runs": []}
+    bpf = ("read the owners of 90 sockets in 5 processes from the kernel's "
+           "task_file iterator in %.1f ms, %.1f ms CPU (BPF setup %.1f ms, "
+           "read 1.0 ms; 0 vanished)" % (setup * 1000 + 1, bpf_cpu * 1000,
+                                         setup * 1000))
+    proc = ("walked 9 processes, 99 fds, 90 sockets in 50.0 ms, %.1f ms CPU "
+            "(0 unreadable, 0 vanished)" % (proc_cpu * 1000))
+    return {"size": size, "groups": {ownerscase.OWNERS: {
+        "ref": ownerscase.TAN, "order": order, "tools": tools,
+        "outside_cpu": {"other_share": 0.02},
+        ownerscase.OWNERS: {
+            "verbose": {"bpf": [verbose_rec(bpf)] * 3,
+                        "proc": [verbose_rec(proc)] * 3,
+                        "auto": [verbose_rec(bpf)]},
+            "identical": {"rows": (100, 100), "owned": (90, 90),
+                          "both": 99, "differ": 0 if identical else 4,
+                          "only": (1, 1), "bad": 0, "dups": 0,
+                          "exits": [0, 0], "identical": identical}}}}}
+
+
+class OwnersReportTest(unittest.TestCase):
+    walls = {"sockscope -tanp": 1.4, "sockscope -tanp --owners-source bpf":
+             1.35, "sockscope -tanp --owners-source proc": 3.0,
+             "sockscope -tan": 1.0, "ss -tanp": 5.0}
+
+    def test_section_and_targets(self):
+        results = [owners_size(100000, {k: v / 10 for k, v in
+                                        self.walls.items()},
+                               0.02, 0.3, 0.006),
+                   owners_size(1000000, self.walls, 0.5, 3.0, 0.025,
+                               identical=False, ss_over=True)]
+        text = report.render_owners(ReportTest.meta, results, OwnersArgs())
+        self.assertTrue(text.startswith(
+            "## owners: the BPF iterator and the /proc walk\n"))
+        self.assertIn("| `sockscope -tanp` (auto) wall ≤ 1.5x `sockscope "
+                      "-tan`, same rounds | 1M | 1.40x (1.40 s vs 1.00 s) "
+                      "| yes |", text)
+        self.assertIn("| 100k | 1.40x (140.0 ms vs 100.0 ms) | yes (info) |",
+                      text)
+        self.assertIn("| owner lookup CPU: iterator ≤ 0.15x the /proc walk "
+                      "| 100k | 0.067x (20.0 ms vs 300.0 ms) | yes |", text)
+        self.assertIn("| owner lookup CPU: iterator ≤ 0.15x the /proc walk "
+                      "| 1M | 0.167x (500.0 ms vs 3.00 s) | **no** |", text)
+        self.assertIn("| BPF setup < 20 ms | 100k | 6.00 ms (median of 3) "
+                      "| yes |", text)
+        self.assertIn("| BPF setup < 20 ms | 1M | 25.0 ms (median of 3) | "
+                      "**no** |", text)
+        self.assertIn("| owners identical, iterator and /proc walk | 100k | "
+                      "99 rows in both, 0 differ | yes |", text)
+        self.assertIn("| 1M | 99 rows in both, 4 differ | **no** |", text)
+        self.assertIn("| 1M | `ss -tanp` | 0 | > 60 s |", text)
+        self.assertIn("| 1M | `sockscope -tanp --owners-source proc` | 3 | "
+                      "3.00 s | 3.00 s – 3.00 s | 3.00 s | 10.0 MiB | 3.00x "
+                      "| 3.00x |", text)
+        self.assertIn("| 1M | `bpf` | 3 of 3 | 26.0 ms | 500.0 ms | 25.0 "
+                      "ms | 1.00 ms | 90 | 5 | 0.520x, 0.167x |", text)
+        self.assertIn("| 100k | 100, 100 | 90, 90 | 99 | 0 | 1, 1 | yes |",
+                      text)
+        self.assertNotIn("- Note:", text)
+        spliced = report.splice_owners("# r\n\n" + report.METRICS_BEGIN +
+                                       "\nM\n" + report.METRICS_END + "\n",
+                                       text)
+        again = report.splice_owners(spliced, "## owners\n\nnew\n")
+        self.assertEqual(again.count(report.OWNERS_BEGIN), 1)
+        self.assertIn("\nM\n", again)
+        self.assertNotIn("99 rows in both", again)
+
+    def test_fallback_is_said(self):
+        r = owners_size(10000, self.walls, 0.002, 0.03, 0.005)
+        v = r["groups"][ownerscase.OWNERS][ownerscase.OWNERS]["verbose"]
+        refused = ("sockscope: the BPF iterator for owners cannot run "
+                   "here: " + WHY)
+        v["bpf"] = [verbose_rec(refused, 3)] * 2
+        v["auto"] = [verbose_rec(FALLBACK_LINE)]
+        text = report.render_owners(ReportTest.meta, [r], OwnersArgs())
+        self.assertIn("| 10k | `bpf` | 0 of 2 | — |", text)
+        self.assertIn("- Note: at 10k `--owners-source bpf` refused: " + WHY,
+                      text)
+        self.assertIn("- Note: at 10k the default (`auto`) used proc: " + WHY,
+                      text)
+        self.assertIn("| BPF setup < 20 ms | 10k | — | n/a (not measured) |",
+                      text)
+
+    def test_verbose_summary(self):
+        line = ("walked 9 processes, 99 fds, %d sockets in %.1f ms, 1.0 ms "
+                "CPU (0 unreadable, 0 vanished)")
+        recs = [verbose_rec(line % (n, ms)) for n, ms in
+                ((90, 4.0), (91, 2.0), (92, 3.0), (93, 1.0))]
+        recs.append(verbose_rec(BPF_LINE))  # another source: not counted
+        recs.append({"exit": 1, "parsed": None, "stderr": "boom"})
+        s = report.verbose_summary(recs, "proc")
+        self.assertEqual((s["runs"], s["n"], s["sockets"]), (6, 4, 91))
+        self.assertAlmostEqual(s["wall"], 0.0025)
+        self.assertEqual((s["exits"], s["unparsed"]), ([0, 1], ["boom"]))
+
+    def test_no_size(self):
+        text = report.render_owners(ReportTest.meta, [{"size": 1000,
+                                                       "groups": {}}],
+                                    OwnersArgs())
+        self.assertIn("No size ran the group.", text)
+
+
+class OwnersArgs:
+    runs = 3
+    owners_runs = 3
+    run_timeout = 60
+
+
 class Args:
     metrics_runs = 3
     metrics_scrapes = 5
@@ -639,6 +893,76 @@ class MetricsDryRunTest(unittest.TestCase):
             sys.stderr.write("node_exporter not installed: its scrapes "
                              "were not checked\n")
             self.assertIsNone(node)
+
+
+def release_sockscope():
+    """The sockscope binary for the owners group's real run:
+    $SOCKBENCH_SOCKSCOPE, else the repository's release build."""
+    path = os.environ.get("SOCKBENCH_SOCKSCOPE") or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        "target", "release", "sockscope")
+    return path if os.access(path, os.X_OK) else None
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare") and
+                     shutil.which("ss") and release_sockscope(),
+                     "needs root (unshare -n), unshare, ss and a sockscope "
+                     "release binary ($SOCKBENCH_SOCKSCOPE or "
+                     "target/release/sockscope)")
+class OwnersRunTest(unittest.TestCase):
+    """The owners group end to end with the real sockscope (the -v lines
+    and --owner-source are its own) on 1000 sockets: its own section and
+    raw JSON only, every -v line parsed, the owners of both sources
+    identical."""
+
+    def test_owners_group(self):
+        tmp = tempfile.mkdtemp(prefix="sockbench-owners-")
+        self.addCleanup(shutil.rmtree, tmp)
+        out = os.path.join(tmp, "b.md")
+        with open(out, "w") as f:
+            f.write("# kept\n\nother sections\n")
+        here = os.path.dirname(os.path.abspath(__file__))
+        raw = os.path.join(tmp, "o.json")
+        p = subprocess.run(
+            [sys.executable, os.path.join(here, "bench.py"), "--sockscope",
+             release_sockscope(), "--out", out, "--raw-owners", raw,
+             "--raw", os.path.join(tmp, "r.json"), "--plot",
+             os.path.join(tmp, "p.svg"), "--groups", "owners", "--sizes",
+             "1000", "--runs", "1", "--owners-runs", "2"],
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        self.assertFalse(os.path.exists(os.path.join(tmp, "r.json")))
+        self.assertFalse(os.path.exists(os.path.join(tmp, "p.svg")))
+        with open(out) as f:
+            text = f.read()
+        self.assertTrue(text.startswith("# kept\n\nother sections\n"))
+        self.assertIn(report.OWNERS_BEGIN, text)
+        self.assertIn("| owners identical, iterator and /proc walk | 1k | ",
+                      text)
+        with open(raw) as f:
+            res = json.load(f)["results"][0]
+        g = res["groups"][ownerscase.OWNERS]
+        self.assertEqual(g["order"], [lab for lab, _ in
+                                      ownerscase.owners_entries("s", "ss")])
+        for lab in g["order"]:
+            self.assertEqual([r["exit"] for r in g["tools"][lab]["runs"]],
+                             [0], lab)
+        v = g[ownerscase.OWNERS]["verbose"]
+        self.assertEqual(len(v["bpf"]), 2)
+        self.assertEqual(len(v["proc"]), 2)
+        for rec in v["bpf"] + v["proc"] + v["auto"]:
+            self.assertIsNotNone(rec["parsed"], rec)
+        for rec in v["proc"]:
+            self.assertEqual(rec["parsed"]["via"], "proc")
+            self.assertIsNone(rec["parsed"]["fallback"])
+        for rec in v["bpf"]:  # root, BTF here: the iterator runs
+            self.assertEqual((rec["exit"], rec["parsed"]["via"]),
+                             (0, "bpf"), rec)
+            self.assertGreater(rec["parsed"]["sockets"], 900)
+        c = g[ownerscase.OWNERS]["identical"]
+        self.assertTrue(c["identical"], c)
+        self.assertGreater(c["both"], 900)
+        self.assertGreater(c["owned"][0], 800)
 
 
 if __name__ == "__main__":

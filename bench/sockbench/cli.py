@@ -4,7 +4,8 @@ tools, records the machine and host sysctls, runs one measurer per size
 which gets no socket) and the all-namespaces case (allns.py, group
 `allns`), then writes the raw JSON, the report and the plot.  A run of
 `--groups allns` alone rewrites only the all-namespaces section of the
-report and its own raw JSON."""
+report and its own raw JSON; so do `trace`, and `metrics` and `owners`
+when they are the only size groups."""
 
 import argparse
 import datetime
@@ -27,10 +28,11 @@ from .live import (TRACE, VARIANTS, build_churn, mount_tracefs,
 from .measure import child_main, command_groups
 from .metricscase import METRICS, NODE_EXPORTER
 from .netns import refuse
+from .ownerscase import OWNERS
 from .plot import render_svg
 from .report import (render_allns, render_markdown, render_metrics,
-                     render_trace, splice_allns, splice_metrics,
-                     splice_trace)
+                     render_owners, render_trace, splice_allns,
+                     splice_metrics, splice_owners, splice_trace)
 from .tracecase import trace_child_main
 
 
@@ -101,6 +103,7 @@ def run_size_child(size, args, tools, seconds, tmpdir):
            "watch_runs": args.watch_runs,
            "metrics_runs": args.metrics_runs,
            "metrics_scrapes": args.metrics_scrapes,
+           "owners_runs": args.owners_runs,
            "seconds": seconds, "tools": tools,
            "result": os.path.join(tmpdir, "result-%d.json" % size)}
     cfg_path = os.path.join(tmpdir, "cfg-%d.json" % size)
@@ -266,7 +269,7 @@ def main(argv=None):
                     help="run only these command groups, comma-separated "
                          "(-tan, filtered, json, summary, listeners, "
                          "ss-format, -tanp, who, why-bind, ports, watch, "
-                         "metrics, trace, allns); default all")
+                         "metrics, owners, trace, allns); default all")
     ap.add_argument("--watch-count", type=int, default=10,
                     help="watch: ticks after the baseline snapshot "
                          "(--count)")
@@ -292,6 +295,14 @@ def main(argv=None):
                     default=os.path.join(HERE, "results-metrics.json"),
                     help="metrics: raw results when metrics is the only "
                          "size group ('' to skip)")
+    ap.add_argument("--owners-runs", type=int, default=5,
+                    help="owners: untimed `sockscope -tanp -v` runs with "
+                         "each --owners-source (bpf, proc) whose -v line "
+                         "gives the lookup's own wall, CPU and BPF setup")
+    ap.add_argument("--raw-owners",
+                    default=os.path.join(HERE, "results-owners.json"),
+                    help="owners: raw results when owners (with or without "
+                         "metrics) is the only size group ('' to skip)")
     ap.add_argument("--trace-rates", default="2000,5000,10000",
                     help="trace: churn rates in connections/s")
     ap.add_argument("--trace-seconds", type=float, default=20,
@@ -377,6 +388,7 @@ def main(argv=None):
             and 1 <= args.watch_count <= 1000 and args.watch_runs >= 1
             and 1 <= args.metrics_runs <= 100
             and 1 <= args.metrics_scrapes <= 100
+            and 1 <= args.owners_runs <= 100
             and 0.01 <= args.watch_interval <= 60
             and args.trace_small_pages in (0, 1, 2, 4, 8, 16, 32, 64, 128,
                                            256)
@@ -387,7 +399,8 @@ def main(argv=None):
                          "<= 1000, 3 <= --trace-margin <= 120, 1 <= "
                          "--watch-count <= 1000, --watch-runs >= 1, "
                          "0.01 <= --watch-interval <= 60, 1 <= --metrics-runs, "
-                         "--metrics-scrapes <= 100, 1..64 trace "
+                         "--metrics-scrapes, --owners-runs <= 100, 1..64 "
+                         "trace "
                          "clients and servers, --trace-small-pages 0 or a "
                          "power of two up to 256")
     tools = resolve_tools(args)
@@ -395,9 +408,13 @@ def main(argv=None):
     want_trace = not tools.get("groups") or TRACE in tools["groups"]
     if not command_groups(tools):
         sizes = []  # only allns asked for
-    # metrics as the only size group: its own section and raw JSON
-    metrics_only = bool(sizes) and [
-        g for g, _, _ in command_groups(tools)] == [METRICS]
+    # metrics and/or owners as the only size groups: their own sections
+    # and raw JSON
+    size_groups = [g for g, _, _ in command_groups(tools)]
+    sections_only = bool(sizes) and bool(size_groups) and set(
+        size_groups) <= {METRICS, OWNERS}
+    metrics_only = sections_only and METRICS in size_groups
+    owners_only = sections_only and OWNERS in size_groups
     start_wall = datetime.datetime.now(datetime.timezone.utc)
     t_start = time.monotonic()
     deadline = t_start + args.max_seconds
@@ -453,9 +470,9 @@ def main(argv=None):
         "seconds": time.monotonic() - t_start, "machine": info,
         "tools": tools, "host_sysctls_unchanged": host_before == host_after,
         "host_sysctls": host_after, "interrupted": interrupted}
-    if not sizes or metrics_only:
-        # allns, trace and/or metrics alone: their own raw JSON, and only their
-        # sections of the report
+    if not sizes or sections_only:
+        # allns, trace, metrics and/or owners alone: their own raw JSON, and
+        # only their sections of the report
         if args.raw_allns and allns is not None:
             with open(args.raw_allns, "w") as f:
                 json.dump({"meta": meta, "allns": allns}, f, indent=1)
@@ -465,6 +482,9 @@ def main(argv=None):
         if args.raw_metrics and metrics_only:
             with open(args.raw_metrics, "w") as f:
                 json.dump({"meta": meta, "results": results}, f, indent=1)
+        if args.raw_owners and owners_only:
+            with open(args.raw_owners, "w") as f:
+                json.dump({"meta": meta, "results": results}, f, indent=1)
         try:
             with open(args.out) as f:
                 text = f.read()
@@ -472,6 +492,8 @@ def main(argv=None):
             text = "# sockscope benchmarks\n"
         if metrics_only:
             text = splice_metrics(text, render_metrics(meta, results, args))
+        if owners_only:
+            text = splice_owners(text, render_owners(meta, results, args))
         if trace is not None:
             text = splice_trace(text, render_trace(meta, trace, args))
         if allns is not None:
@@ -480,6 +502,7 @@ def main(argv=None):
             f.write(text)
         log("wrote the %s section(s) of %s (%.0f s in all)" % (
             " and ".join(n for n, x in (("metrics", metrics_only or None),
+                                        ("owners", owners_only or None),
                                         ("trace", trace), ("allns", allns))
                          if x is not None), args.out, meta["seconds"]))
         return 1 if interrupted else 0
@@ -490,6 +513,8 @@ def main(argv=None):
     text = render_markdown(meta, results, args)
     if any(METRICS in r.get("groups", {}) for r in results):
         text = splice_metrics(text, render_metrics(meta, results, args))
+    if any(OWNERS in r.get("groups", {}) for r in results):
+        text = splice_owners(text, render_owners(meta, results, args))
     if trace:
         text = splice_trace(text, render_trace(meta, trace, args))
     if allns:

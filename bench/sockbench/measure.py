@@ -17,6 +17,8 @@ from .live import WATCH, watch_argv, watch_label
 from .metricscase import METRICS, measure_extra, metrics_entries
 from .netlink import census
 from .netns import NETNS_CHECK, refuse, setup_namespace, verify_private_netns
+from .ownerscase import OWNERS, TAN, owners_entries
+from .ownerscase import measure_extra as owners_extra
 from .population import Population, plan_population
 from .runner import Runner, count_lines, kill_current_child, ss_state_counts
 
@@ -104,6 +106,11 @@ def command_groups(tools):
         # are scraped after the round-robin (metricscase.py).
         (METRICS, "sockscope -tanp",
          metrics_entries(S, tools.get("metrics_args") or [])),
+        # issue 19: `-tanp` with each owner source beside `-tan` (the 1.5x
+        # target) in the same rounds; the -v runs (the lookup's own wall,
+        # CPU, BPF setup) and the owners' comparison after the round-robin
+        # (ownerscase.py).
+        (OWNERS, TAN, owners_entries(S, ss)),
     ]
     base = tools.get("baseline")
     only = tools.get("groups")
@@ -344,6 +351,9 @@ def child_main(cfg_path):
                 extra = measure_extra(cfg["tools"], runner.env, cfg,
                                       meas_deadline)
                 extra["census"] = before
+            if name == OWNERS:
+                extra = owners_extra(cfg["tools"], runner.env, cfg,
+                                     meas_deadline)
             cpu1 = cpu_snapshot([w["pid"] for w in pop.workers])
             end = census()
             outside = cpu_outside(cpu0, cpu1)
@@ -358,7 +368,7 @@ def child_main(cfg_path):
                                       "census_end": end, "tw_topup": made,
                                       "tw_rounds": upkeep}
             if extra is not None:
-                result["groups"][name]["metrics"] = extra
+                result["groups"][name][name] = extra
         else:
             result["complete"] = True
     except Exception as e:  # recorded, then torn down

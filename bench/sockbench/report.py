@@ -7,6 +7,7 @@ import statistics
 from .base import FILTER_PORT, HOST_SYSCTLS, REPO, STATE_ORDER
 from .live import WATCH, watch_ticks
 from .metricscase import METRICS, NODE as NODE_LABEL, SERVE as SERVE_LABEL
+from .ownerscase import AUTO, OWNERS, SOURCES, TAN
 
 
 def summarize(tool):
@@ -267,8 +268,8 @@ def render_markdown(meta, results, args):
           "CPU | peak RSS | vs ss |")
         w("|---|---|---|---|---|---|---|---|")
         for gname, g in r.get("groups", {}).items():
-            if gname == METRICS:
-                continue  # its own section (render_metrics)
+            if gname in (METRICS, OWNERS):
+                continue  # their own sections (render_metrics, _owners)
             stats = {lab: summarize(t) for lab, t in g["tools"].items()}
             ref = stats.get(g["ref"])
             for lab in g["order"]:
@@ -1363,6 +1364,277 @@ def render_metrics(meta, results, args):
     noisy = ["%s: other processes %.0f%% of the CPUs" % (
         fmt_size(size), 100 * mn["outside"]["other_share"])
         for size, mn in rows if mn["outside"].get("other_share", 0) > 0.1]
+    lines = ["at %s %s" % (", ".join(fmt_size(s) for s in sizes), n)
+             for n, sizes in notes.items()]
+    if noisy:
+        lines.append("noise during the group: " + "; ".join(noisy))
+    for n in lines:
+        w("- Note: %s." % n)
+    if lines:
+        w("")
+    return "\n".join(L)
+
+
+OWNERS_BEGIN = ("<!-- owners:begin: written by bench/bench.py (group "
+                "owners) -->")
+OWNERS_END = "<!-- owners:end -->"
+OWNERS_TAN_TARGET = 1.5     # issue 19: `-tanp` at most 1.5x `-tan` at 1M
+OWNERS_CPU_TARGET = 0.15    # the lookup's CPU, bpf against proc
+OWNERS_SETUP_TARGET = 0.020  # BPF setup under 20 ms
+
+
+def splice_owners(text, section):
+    """The owners section, between its markers."""
+    return _splice(text, OWNERS_BEGIN, OWNERS_END, section)
+
+
+def verbose_summary(recs, source):
+    """The `-v` runs of one source: medians of the lookup's wall, CPU,
+    BPF setup and read over the runs that used that source; the reasons
+    of any fallback or refusal; the exits."""
+    parsed = [r["parsed"] for r in recs if r.get("parsed")]
+    used = [p for p in parsed if p.get("via") == source]
+    out = {"runs": len(recs), "n": len(used),
+           "exits": sorted({r.get("exit") for r in recs}),
+           "fallback": sorted({p["fallback"] for p in parsed
+                               if p.get("fallback")}),
+           "refused": sorted({p["refused"] for p in parsed
+                              if p.get("refused")}),
+           "unparsed": [r.get("stderr", "") for r in recs
+                        if not r.get("parsed")][:1]}
+    for k in ("wall", "cpu", "setup", "read", "sockets", "processes",
+              "fds"):
+        vals = [p[k] for p in used if p.get(k) is not None]
+        # counts: one of the runs' own (median_low), never a half
+        med = statistics.median if k in ("wall", "cpu", "setup", "read") \
+            else statistics.median_low
+        out[k] = med(vals) if vals else None
+    return out
+
+
+def owners_numbers(res):
+    """The owners group at one size: the timed stats by label, the `-v`
+    summaries by source (and what the default, auto, used), the owners'
+    comparison; or None."""
+    g = res.get("groups", {}).get(OWNERS)
+    if not g:
+        return None
+    extra = g.get(OWNERS) or {}
+    verbose = extra.get("verbose") or {}
+    auto = (verbose.get("auto") or [{}])[0]
+    ap = auto.get("parsed") or {}
+    return {"order": g["order"],
+            "stats": {lab: summarize(t) for lab, t in g["tools"].items()},
+            "verbose": {s: verbose_summary(verbose.get(s) or [], s)
+                        for s in SOURCES},
+            "cut": verbose.get("cut"),
+            "auto_via": ap.get("via"),
+            "auto_why": ap.get("fallback") or ap.get("refused"),
+            "identical": extra.get("identical"),
+            "outside": g.get("outside_cpu") or {}}
+
+
+def owners_targets(rows):
+    """(target, sockets, measured, met) lines of the owners section."""
+    out = []
+    for size, on in rows:
+        a = on["stats"].get(AUTO) or {}
+        t = on["stats"].get(TAN) or {}
+        if a.get("wall") and t.get("wall"):
+            r = a["wall"] / t["wall"]
+            measured = "%.2fx (%s vs %s)" % (r, fmt_time(a["wall"]),
+                                             fmt_time(t["wall"]))
+            met = ("yes" if r <= OWNERS_TAN_TARGET else "**no**") + (
+                "" if size == 1000000 else " (info)")
+        else:
+            measured, met = "—", "n/a (not measured)"
+        out.append(("`%s` (auto) wall ≤ %gx `%s`, same rounds" % (
+            AUTO, OWNERS_TAN_TARGET, TAN), fmt_size(size), measured, met))
+    for size, on in rows:
+        b, p = on["verbose"]["bpf"], on["verbose"]["proc"]
+        if b.get("cpu") is not None and p.get("cpu"):
+            r = b["cpu"] / p["cpu"]
+            measured = "%.3fx (%s vs %s)" % (r, fmt_time(b["cpu"]),
+                                             fmt_time(p["cpu"]))
+            met = ("yes" if r <= OWNERS_CPU_TARGET else "**no**") + (
+                "" if size in (100000, 1000000) else " (info)")
+        else:
+            measured, met = "—", "n/a (not measured)"
+        out.append(("owner lookup CPU: iterator ≤ %gx the /proc walk" %
+                    OWNERS_CPU_TARGET, fmt_size(size), measured, met))
+    for size, on in rows:
+        b = on["verbose"]["bpf"]
+        if b.get("setup") is not None:
+            measured = "%s (median of %d)" % (fmt_time(b["setup"]), b["n"])
+            met = "yes" if b["setup"] < OWNERS_SETUP_TARGET else "**no**"
+        else:
+            measured, met = "—", "n/a (not measured)"
+        out.append(("BPF setup < %g ms" % (OWNERS_SETUP_TARGET * 1000),
+                    fmt_size(size), measured, met))
+    for size, on in rows:
+        c = on["identical"]
+        if not c:
+            out.append(("owners identical, iterator and /proc walk",
+                        fmt_size(size), "—", "n/a (not run)"))
+            continue
+        out.append(("owners identical, iterator and /proc walk",
+                    fmt_size(size), "%d rows in both, %d differ" % (
+                        c["both"], c["differ"]),
+                    "yes" if c["identical"] else "**no**"))
+    return out
+
+
+def render_owners(meta, results, args):
+    """The `## owners: the BPF iterator and the /proc walk` section
+    (issue 19)."""
+    rows = [(r["size"], on) for r in results
+            for on in [owners_numbers(r)] if on]
+    L = []
+    w = L.append
+    w("## owners: the BPF iterator and the /proc walk\n")
+    w("Generated by `bench/bench.py` on %s (the whole run took %.0f s)%s:\n"
+      % (meta["date"], meta["seconds"],
+         "; **interrupted, numbers are partial**" if meta["interrupted"]
+         else ""))
+    w("```\nsudo python3 bench/bench.py %s\n```\n" % " ".join(meta["argv"]))
+    v = meta["machine"]["versions"]
+    w("sockscope: %s, commit %s; kernel %s.\n" % (
+        v["sockscope"], v["git"], meta["machine"].get("kernel", "?")))
+    w("- In each size's namespace (the population of the sections above: "
+      "owners in worker processes). Timed: `sockscope -tanp` (the default "
+      "owner source, `auto`: the BPF task_file iterator, the /proc walk "
+      "where it cannot run), `-tanp --owners-source bpf`, `-tanp "
+      "--owners-source proc`, `sockscope -tan` (the reference of the "
+      "1.5x target, timed in the same rounds) and `ss -tanp`: one warm-up "
+      "then %d runs round-robin, stdout to /dev/null; wall, CPU (`wait4`), "
+      "peak RSS (`VmHWM` at the ptrace exit stop) as everywhere in this "
+      "report." % args.runs)
+    w("- The owner lookup alone: %d untimed runs of `sockscope -tanp -v "
+      "--owners-source bpf` and of `... proc`, interleaved, stdout to "
+      "/dev/null; their `-v` line on stderr gives the lookup's wall and "
+      "CPU (the thread CPU clocks of the walk's workers, or of the "
+      "iterator's thread: nearly all kernel time either way: readlink and "
+      "getdents, or the iterator's read), and for the iterator its setup "
+      "(reading BTF, loading, attaching) and its read; medians. One more "
+      "run of the default (`-tanp -v`) says which source it used." %
+      getattr(args, "owners_runs", 5))
+    w("- Owners identical: one untimed `sockscope -tanp --json` run with "
+      "each source, read as it comes; rows are matched by protocol, "
+      "family, both ends and inode, and their `owners`, `listener_owners` "
+      "and `listener_attribution` compared (the `netns` field is left "
+      "out: its name names a pid). Rows in one run only (TIME_WAIT that "
+      "expired between the two) are counted apart.")
+    w("")
+    if not rows:
+        w("No size ran the group.\n")
+        return "\n".join(L)
+    w("### Timed\n")
+    w("| sockets | command | runs | median wall | wall min–max | median "
+      "CPU | peak RSS | wall vs `-tan` | CPU vs `-tan` |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    for size, on in rows:
+        tan = on["stats"].get(TAN) or {}
+        for lab in on["order"]:
+            s = on["stats"][lab]
+            extra = []
+            if s.get("exits") and s["exits"] != [0]:
+                extra.append("exit %s" % ",".join(map(str, s["exits"])))
+            if s.get("stderr"):
+                extra.append("stderr: `%s`" % s["stderr"].replace(
+                    "|", "\\|").replace("`", "'"))
+            wall = fmt_time(s.get("wall")) if s["n"] else (
+                "> %g s" % args.run_timeout if s["status"] == "over_budget"
+                else "not run (%s)" % s["status"])
+            w("| %s | `%s`%s | %d | %s | %s | %s | %s | %s | %s |" % (
+                fmt_size(size), lab, (" (" + "; ".join(extra) + ")")
+                if extra else "", s["n"], wall,
+                "%s – %s" % (fmt_time(s["wall_min"]),
+                             fmt_time(s["wall_max"]))
+                if s.get("wall") else "—",
+                fmt_time(s.get("cpu")), fmt_rss(s.get("rss_kib")),
+                "1.00x" if lab == TAN else _x(s.get("wall"),
+                                              tan.get("wall")),
+                "1.00x" if lab == TAN else _x(s.get("cpu"), tan.get("cpu"))))
+    w("")
+    w("### The owner lookup (`-v`)\n")
+    w("| sockets | source | runs | lookup wall | lookup CPU | BPF setup | "
+      "iterator read | sockets found | processes | wall, CPU vs /proc |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    notes = {}
+    for size, on in rows:
+        p = on["verbose"]["proc"]
+        for src in SOURCES:
+            vs = on["verbose"][src]
+            for why in vs["fallback"]:
+                notes.setdefault("`--owners-source %s` fell back to /proc: "
+                                 "%s" % (src, why), []).append(size)
+            for why in vs["refused"]:
+                notes.setdefault("`--owners-source %s` refused: %s" % (
+                    src, why), []).append(size)
+            for text in vs["unparsed"]:
+                notes.setdefault("a `-v` run of `--owners-source %s` gave "
+                                 "no lookup line: `%s`" % (
+                                     src, text.replace("`", "'")[:160]),
+                                 []).append(size)
+            w("| %s | `%s` | %d of %d | %s | %s | %s | %s | %s | %s | %s |"
+              % (fmt_size(size), src, vs["n"], vs["runs"],
+                 fmt_time(vs["wall"]), fmt_time(vs["cpu"]),
+                 fmt_time(vs["setup"]) if src == "bpf" else "",
+                 fmt_time(vs["read"]) if src == "bpf" else "",
+                 fmt_num(vs["sockets"]), fmt_num(vs["processes"]),
+                 "1.00x, 1.00x" if src == "proc" else "%s, %s" % (
+                     _x(vs["wall"], p["wall"]), _x(vs["cpu"], p["cpu"]))))
+        if on["auto_via"] != "bpf":
+            notes.setdefault("the default (`auto`) used %s%s" % (
+                on["auto_via"] or "no source it named",
+                ": " + on["auto_why"] if on["auto_why"] else ""),
+                []).append(size)
+        if on["cut"]:
+            notes.setdefault("the `-v` runs were cut short by the global "
+                             "deadline", []).append(size)
+    w("")
+    w("`runs`: the runs whose `-v` line named that source, of those made. "
+      "`processes` counts, for the iterator, the processes holding a "
+      "socket; for the walk, every process it read.\n")
+    w("### Owners identical\n")
+    w("| sockets | rows (bpf, proc) | rows with an owner (bpf, proc) | rows "
+      "in both | owners differ | rows in one run only (bpf, proc) | "
+      "identical |")
+    w("|---|---|---|---|---|---|---|")
+    for size, on in rows:
+        c = on["identical"]
+        if not c:
+            w("| %s | not run (deadline) | | | | | |" % fmt_size(size))
+            continue
+        bad = []
+        if c.get("bad"):
+            bad.append("%d unparsable lines" % c["bad"])
+        if c.get("dups"):
+            bad.append("%d duplicate rows" % c["dups"])
+        if c.get("exits") and c["exits"] != [0, 0]:
+            bad.append("exits %s" % ", ".join(map(str, c["exits"])))
+        w("| %s | %d, %d | %d, %d | %d | %d | %d, %d | %s%s |" % (
+            fmt_size(size), c["rows"][0], c["rows"][1], c["owned"][0],
+            c["owned"][1], c["both"], c["differ"], c["only"][0],
+            c["only"][1], "yes" if c["identical"] else "**no**",
+            " (" + "; ".join(bad) + ")" if bad else ""))
+    w("")
+    w("### Targets\n")
+    w("Issue 19: at 1M sockets `%s` (the default source) within %gx `%s` "
+      "(wall, medians of the same rounds); the owner lookup's CPU, "
+      "iterator against /proc walk, at most %gx (at 100k and 1M); BPF "
+      "setup under %g ms and the owners identical at every size (other "
+      "sizes are shown for information).\n" % (
+          AUTO, OWNERS_TAN_TARGET, TAN, OWNERS_CPU_TARGET,
+          OWNERS_SETUP_TARGET * 1000))
+    w("| target | sockets | measured | met |")
+    w("|---|---|---|---|")
+    for line in owners_targets(rows):
+        w("| %s | %s | %s | %s |" % line)
+    w("")
+    noisy = ["%s: other processes %.0f%% of the CPUs" % (
+        fmt_size(size), 100 * on["outside"]["other_share"])
+        for size, on in rows if on["outside"].get("other_share", 0) > 0.1]
     lines = ["at %s %s" % (", ".join(fmt_size(s) for s in sizes), n)
              for n, sizes in notes.items()]
     if noisy:
