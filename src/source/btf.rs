@@ -384,10 +384,10 @@ impl Btf {
         let mut at = 0usize;
         while at < types.len() {
             let id = u32::try_from(starts.len() + 1).map_err(|_| BtfError::Header)?;
-            let cut = BtfError::Truncated { id, at };
-            let info = u32_at(types, at + 4).ok_or(cut.clone())?;
+            let cut = || BtfError::Truncated { id, at };
+            let info = u32_at(types, at + 4).ok_or_else(cut)?;
             if u32_at(types, at + 8).is_none() {
-                return Err(cut);
+                return Err(cut());
             }
             let raw_kind = (info >> 24) & 0x1f;
             let kind =
@@ -395,7 +395,7 @@ impl Btf {
             let vlen = (info & 0xffff) as usize;
             let end = at + TYPE_LEN + kind.extra(vlen);
             if end > types.len() {
-                return Err(cut);
+                return Err(cut());
             }
             starts.push(at as u32);
             at = end;
