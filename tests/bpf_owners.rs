@@ -563,6 +563,79 @@ fn child_pid_namespaces_show_the_readers_pids() {
     });
 }
 
+/// Regression: in a child pid namespace that kept its parent's /proc
+/// (`unshare --pid --fork` without --mount-proc, a sandbox that does not
+/// remount /proc), the iterator's pids (the namespace's) were looked up in
+/// a /proc that numbers processes otherwise: the listener's owner came out
+/// as `process_api/1` (the machine's PID 1, by the /proc of the parent)
+/// instead of `sleep/PID`. /proc is what ss, the walk and the user see
+/// there: the iterator must not be used then, and `-v` says why.
+#[test]
+fn pid_namespace_with_its_parents_proc_uses_the_walk() {
+    if !can_run(
+        missing(),
+        "pid_namespace_with_its_parents_proc_uses_the_walk",
+    ) {
+        return;
+    }
+    let _serial = serial();
+    Sandbox::run(|env| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut cmd = env.command("unshare");
+        cmd.args(["--pid", "--fork", "--kill-child", "sleep", "120"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        inherit(&mut cmd, &[listener.as_raw_fd()]);
+        let outer = NsProc::adopt(cmd.spawn().expect("spawn unshare"));
+        drop(listener);
+        let sleeper = child_of(outer.pid(), "sleep").expect("the sleep");
+        assert_eq!(
+            nspids(sleeper).len(),
+            2,
+            "sleep is in a child pid namespace"
+        );
+        let sport = format!("sport = :{port}");
+        let read = |more: &[&str]| -> Output {
+            let mut c = Command::new("nsenter");
+            c.args(["-t", &sleeper.to_string(), "-p", "--"])
+                .arg(env!("CARGO_BIN_EXE_sockscope"))
+                .args(["-tlnp", "--json", &sport])
+                .args(more);
+            run_bounded(&mut c, LIMIT)
+        };
+        let walk = read(&["--owners-source", "proc"]);
+        let walk_o = owners(&json(&walk, "proc"));
+        let auto = read(&["-v"]);
+        let auto_o = owners(&json(&auto, "auto"));
+        assert!(
+            auto_o == walk_o,
+            "auto (first) and the walk (second) differ:\n{}",
+            diff_maps(&auto_o, &walk_o)
+        );
+        let pids: BTreeSet<u32> = walk_o
+            .values()
+            .flat_map(|(o, _)| o.as_array().cloned().unwrap_or_default())
+            .filter_map(|o| o["pid"].as_u64())
+            .map(|p| p as u32)
+            .collect();
+        assert_eq!(pids, BTreeSet::from([outer.pid(), sleeper]), "the walk");
+        let err = text(&auto.stderr);
+        assert!(
+            err.contains(INSTEAD) && err.contains("pid namespace"),
+            "-v does not say why: {err}"
+        );
+        let bpf = read(&["--owners-source", "bpf"]);
+        let err = text(&bpf.stderr);
+        assert_eq!(bpf.status.code(), Some(3), "{err}");
+        assert!(
+            err.starts_with(CANNOT) && err.contains("pid namespace"),
+            "{err}"
+        );
+    });
+}
+
 /// A temporary directory of this test process, removed on drop.
 struct TempDir(PathBuf);
 

@@ -85,6 +85,21 @@ pub enum Unavailable {
     Threads,
     #[error("--proc-root names a recorded tree, not this kernel's processes")]
     ProcRoot,
+    /// /proc is mounted for another pid namespace than sockscope's: the
+    /// iterator's pids (of sockscope's namespace) name other processes there.
+    #[error(
+        "/proc belongs to another pid namespace than sockscope's ({}): the iterator's pids would name other processes there",
+        match shown {
+            Some(pid) => format!("it shows sockscope as pid {pid}, not {ours}"),
+            None => "sockscope is not in it".to_owned(),
+        }
+    )]
+    ForeignProc {
+        /// The pid /proc/self links to, if any.
+        shown: Option<u32>,
+        /// sockscope's pid in its own pid namespace.
+        ours: u32,
+    },
     #[error("it needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)")]
     Capabilities,
     #[error("no BTF at {} ({})", crate::text::escape_path(path), io::Error::from_raw_os_error(*errno))]
