@@ -563,6 +563,81 @@ fn child_pid_namespaces_show_the_readers_pids() {
     });
 }
 
+/// `levels` nested `unshare --pid --fork --mount-proc`, the innermost
+/// running `sleep` and all of them holding a new listener: the outermost
+/// unshare (killed on drop, the rest follow by --kill-child), the sleep's
+/// global pid and the listener's port.
+fn nested_pid_namespaces(env: &Env, levels: usize) -> (NsProc, u32, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let ns = ["--pid", "--fork", "--mount-proc", "--kill-child"];
+    let mut cmd = env.command("unshare");
+    cmd.args(ns);
+    for _ in 1..levels {
+        cmd.arg("unshare").args(ns);
+    }
+    cmd.args(["sleep", "120"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    inherit(&mut cmd, &[listener.as_raw_fd()]);
+    let outer = NsProc::adopt(cmd.spawn().expect("spawn unshare"));
+    drop(listener);
+    let mut pid = outer.pid();
+    for _ in 1..levels {
+        pid = child_of(pid, "unshare").expect("a nested unshare");
+    }
+    let sleeper = child_of(pid, "sleep").expect("the innermost sleep");
+    assert_eq!(nspids(sleeper).len(), levels + 1, "NSpid of {sleeper}");
+    (outer, sleeper, port)
+}
+
+/// The program reads a pid at the reader's level up to level 7
+/// (layout::MAX_LEVELS): seven nested pid namespaces still use the
+/// iterator (pid 1, as the walk and ss there); eight fall back to the walk,
+/// and `-v` says why.
+#[test]
+fn deep_pid_namespaces_fall_back_past_the_levels_read() {
+    if !can_run(
+        missing(),
+        "deep_pid_namespaces_fall_back_past_the_levels_read",
+    ) {
+        return;
+    }
+    let _serial = serial();
+    Sandbox::run(|env| {
+        let (outer, sleeper, port) = nested_pid_namespaces(env, 7);
+        let seen = listener_pids_inside(sleeper, sleeper, port, "level 7");
+        assert_eq!(seen, BTreeSet::from([1]), "level 7");
+        drop(outer);
+
+        let (outer, sleeper, port) = nested_pid_namespaces(env, 8);
+        let sport = format!("sport = :{port}");
+        let read = |more: &[&str]| -> Output {
+            let mut c = inside(sleeper, sleeper, env!("CARGO_BIN_EXE_sockscope"));
+            c.args(["-tlnp", "--json", &sport]).args(more);
+            run_bounded(&mut c, LIMIT)
+        };
+        let walk = read(&["--owners-source", "proc"]);
+        let walk_o = owners(&json(&walk, "level 8: proc"));
+        let auto = read(&["-v"]);
+        let auto_o = owners(&json(&auto, "level 8: auto"));
+        assert!(
+            auto_o == walk_o,
+            "level 8: auto (first) and the walk (second) differ:\n{}",
+            diff_maps(&auto_o, &walk_o)
+        );
+        let err = text(&auto.stderr);
+        assert!(
+            err.contains(INSTEAD) && err.contains("nested deeper than the 8 levels"),
+            "level 8: {err}"
+        );
+        let bpf = read(&["--owners-source", "bpf"]);
+        assert_eq!(bpf.status.code(), Some(3), "{}", text(&bpf.stderr));
+        drop(outer);
+    });
+}
+
 /// Regression: in a child pid namespace that kept its parent's /proc
 /// (`unshare --pid --fork` without --mount-proc, a sandbox that does not
 /// remount /proc), the iterator's pids (the namespace's) were looked up in
@@ -697,17 +772,31 @@ fn digitless(text: &str) -> String {
 /// `--owners-source bpf` exits 3 saying it.
 fn fallback(env: &Env, case: &Case<'_>) {
     let name = case.name;
-    let listing = ["-tuanp", "--json"];
+    // -T has no JSON form (owners there carry no thread): its table then.
+    let table = case.extra.iter().any(|a| a == "-T");
+    let listing: &[&str] = if table {
+        &["-tuanp"]
+    } else {
+        &["-tuanp", "--json"]
+    };
+    let answer = |out: &Output, what: &str| -> Value {
+        if table {
+            assert!(out.status.success(), "{what}: {}", text(&out.stderr));
+            Value::String(text(&out.stdout))
+        } else {
+            Value::Array(comparable(json(out, what)))
+        }
+    };
     let run = |more: &[&str]| -> Output {
         let mut args: Vec<&str> = case.extra.iter().map(String::as_str).collect();
-        args.extend_from_slice(&listing);
+        args.extend_from_slice(listing);
         args.extend_from_slice(more);
         run_bounded(&mut (case.wrap)(env, &args), LIMIT)
     };
     let walk = run(&["--owners-source", "proc"]);
-    let walk_recs = comparable(json(&walk, &format!("{name}: proc")));
+    let walk_recs = answer(&walk, &format!("{name}: proc"));
     let auto = run(&[]);
-    let auto_recs = comparable(json(&auto, &format!("{name}: auto")));
+    let auto_recs = answer(&auto, &format!("{name}: auto"));
     assert_eq!(
         auto_recs, walk_recs,
         "{name}: auto is not the walk's answer"
@@ -725,7 +814,7 @@ fn fallback(env: &Env, case: &Case<'_>) {
         text(&auto.stderr)
     );
     let verbose = run(&["-v"]);
-    json(&verbose, &format!("{name}: auto -v"));
+    answer(&verbose, &format!("{name}: auto -v"));
     let err = text(&verbose.stderr);
     assert!(
         err.contains(&format!("{INSTEAD}{}", case.reason)),
@@ -912,6 +1001,44 @@ fn missing_or_corrupt_btf_falls_back_to_the_walk() {
         }
     });
     drop(tmp);
+}
+
+/// `-T` (every thread's descriptors) and `--proc-root` (another tree than
+/// this kernel's /proc, here /proc itself by another name): the walk.
+#[test]
+fn threads_and_proc_root_use_the_walk() {
+    if !can_run(missing(), "threads_and_proc_root_use_the_walk") {
+        return;
+    }
+    let _serial = serial();
+    Sandbox::run(|env| {
+        // Held by the (one-thread) holders alone: -T would also list this
+        // process's threads, which come and go between two runs.
+        let (sc, _holders) = fallback_population();
+        drop(sc);
+        let cases = [
+            (
+                vec!["-T".to_owned()],
+                "-T lists every thread's descriptors, the iterator one table per process",
+            ),
+            (
+                vec!["--proc-root".to_owned(), "/proc/1/..".to_owned()],
+                "--proc-root names a recorded tree, not this kernel's processes",
+            ),
+        ];
+        for (extra, reason) in cases {
+            let name = extra.join(" ");
+            fallback(
+                env,
+                &Case {
+                    name: &name,
+                    extra,
+                    wrap: &plain,
+                    reason,
+                },
+            );
+        }
+    });
 }
 
 /// `setpriv` to nobody, with `caps` (e.g. `+bpf,+perfmon`) inheritable and
