@@ -1003,6 +1003,37 @@ fn missing_or_corrupt_btf_falls_back_to_the_walk() {
     drop(tmp);
 }
 
+/// Regression: in a user namespace (`unshare --user --map-root-user`, a
+/// rootless container) sockscope has every capability of that namespace,
+/// but bpf(2) wants them in the initial one: the walk was used, as it
+/// must, but `-v` blamed "a security module or sysctl".
+#[test]
+fn user_namespace_falls_back_and_says_so() {
+    if !can_run(missing(), "user_namespace_falls_back_and_says_so") {
+        return;
+    }
+    let _serial = serial();
+    Sandbox::run(|env| {
+        let (_sc, _holders) = fallback_population();
+        let userns = |env: &Env, args: &[&str]| -> Command {
+            let mut c = env.command("unshare");
+            c.args(["--user", "--map-root-user"])
+                .arg(env!("CARGO_BIN_EXE_sockscope"))
+                .args(args);
+            c
+        };
+        fallback(
+            env,
+            &Case {
+                name: "user namespace",
+                extra: Vec::new(),
+                wrap: &userns,
+                reason: "its capabilities are those of a user namespace, not of the initial one that bpf(2) checks",
+            },
+        );
+    });
+}
+
 /// `-T` (every thread's descriptors) and `--proc-root` (another tree than
 /// this kernel's /proc, here /proc itself by another name): the walk.
 #[test]
