@@ -197,6 +197,8 @@ impl OwnerIndex {
             Err(Unavailable::Threads)
         } else if proc_root != Path::new("/proc") {
             Err(Unavailable::ProcRoot)
+        } else if let Some(unseen) = foreign_proc(proc_root) {
+            Err(unseen)
         } else {
             bpf::task_files(btf)
         };
@@ -559,6 +561,22 @@ fn for_each_link(dir: &Path, mut each: impl FnMut(u32, &[u8])) -> io::Result<()>
         }
     }
     Ok(())
+}
+
+/// Why the iterator's pids cannot be looked up in `proc_root`: it is
+/// mounted for another pid namespace than sockscope's (a child pid
+/// namespace that kept its parent's /proc). The iterator writes pids of
+/// sockscope's namespace, /proc names processes by those of its own, so
+/// the same number is another process there (or none); ss, the walk and
+/// the user all see /proc's numbers. `None` when /proc is ours.
+fn foreign_proc(proc_root: &Path) -> Option<Unavailable> {
+    let ours = rustix::process::getpid().as_raw_nonzero().get() as u32;
+    // fs/proc/self.c: /proc/self links to the reader's tgid in the pid
+    // namespace /proc was mounted for, and is absent when it has none there.
+    let shown = std::fs::read_link(proc_root.join("self"))
+        .ok()
+        .and_then(|l| parse_pid(l.as_os_str()));
+    (shown != Some(ours)).then_some(Unavailable::ForeignProc { shown, ours })
 }
 
 fn parse_pid(name: &OsStr) -> Option<u32> {

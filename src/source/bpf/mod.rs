@@ -85,8 +85,31 @@ pub enum Unavailable {
     Threads,
     #[error("--proc-root names a recorded tree, not this kernel's processes")]
     ProcRoot,
+    /// /proc is mounted for another pid namespace than sockscope's: the
+    /// iterator's pids (of sockscope's namespace) name other processes there.
+    #[error(
+        "/proc belongs to another pid namespace than sockscope's ({}): the iterator's pids would name other processes there",
+        match shown {
+            Some(pid) => format!("it shows sockscope as pid {pid}, not {ours}"),
+            None => "sockscope is not in it".to_owned(),
+        }
+    )]
+    ForeignProc {
+        /// The pid /proc/self links to, if any.
+        shown: Option<u32>,
+        /// sockscope's pid in its own pid namespace.
+        ours: u32,
+    },
     #[error("it needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)")]
     Capabilities,
+    /// sockscope runs in a user namespace other than the initial one: its
+    /// capabilities are that namespace's, and bpf(2) checks them in the
+    /// initial one (kernel/bpf/syscall.c: bpf_capable(), capable() against
+    /// init_user_ns).
+    #[error(
+        "its capabilities are those of a user namespace, not of the initial one that bpf(2) checks"
+    )]
+    UserNamespace,
     #[error("no BTF at {} ({})", crate::text::escape_path(path), io::Error::from_raw_os_error(*errno))]
     NoBtf { path: PathBuf, errno: i32 },
     #[error(
@@ -134,6 +157,16 @@ pub struct TaskFiles {
     pub read: Duration,
 }
 
+/// Whether sockscope runs in a user namespace other than the initial one
+/// (a rootless container, `unshare --user`). kernel/user_namespace.c: the
+/// initial namespace's /proc/self/uid_map is the identity over every id,
+/// `0 0 4294967295`; any other has its own map. Unreadable: not known, so
+/// not assumed.
+pub fn in_user_namespace() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map")
+        .is_ok_and(|map| map.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"])
+}
+
 /// Whether the effective capabilities allow loading the program.
 pub fn capable() -> bool {
     use rustix::thread::CapabilitySet as C;
@@ -149,6 +182,9 @@ pub fn capable() -> bool {
 /// Runs the iterator once with the BTF at `btf_path`.
 pub fn task_files(btf_path: &Path) -> Result<TaskFiles, Unavailable> {
     let start = Instant::now();
+    if in_user_namespace() {
+        return Err(Unavailable::UserNamespace);
+    }
     if !capable() {
         return Err(Unavailable::Capabilities);
     }
