@@ -469,24 +469,32 @@ impl Btf {
     ) -> Result<[Result<Type, BtfError>; N], BtfError> {
         let mut found: [Option<Result<Type, BtfError>>; N] = std::array::from_fn(|_| None);
         let (types, strings) = (self.types(), self.strings());
+        // The raw kinds wanted, as a bit set: most records are of none.
+        let kinds: u32 = wanted.iter().fold(0, |m, (k, _)| m | 1 << raw_kind(*k));
         for (i, &at) in self.starts.iter().enumerate() {
             // The name and kind straight from the record, compared as
-            // bytes: most records are not of a wanted kind.
+            // bytes.
             let at = at as usize;
-            let (Some(name_off), Some(info)) = (u32_at(types, at), u32_at(types, at + 4)) else {
+            let Some(head) = types.get(at..at + 8) else {
                 continue;
             };
+            let info = u32::from_ne_bytes([head[4], head[5], head[6], head[7]]);
+            if kinds & (1 << ((info >> 24) & 0x1f)) == 0 {
+                continue;
+            }
+            let name_off = u32::from_ne_bytes([head[0], head[1], head[2], head[3]]);
             let Some(kind) = Kind::from_raw((info >> 24) & 0x1f) else {
                 continue;
             };
-            if name_off == 0 || !wanted.iter().any(|(k, _)| *k == kind) {
+            if name_off == 0 {
                 continue;
             }
             let Some(name) = strings.get(name_off as usize..) else {
                 return Err(BtfError::Name(name_off));
             };
+            // The NUL right after it first: one byte rules out most names.
             let is =
-                |want: &str| name.starts_with(want.as_bytes()) && name.get(want.len()) == Some(&0);
+                |want: &str| name.get(want.len()) == Some(&0) && name.starts_with(want.as_bytes());
             for (w, (k, want)) in wanted.iter().enumerate() {
                 if *k != kind || !is(want) {
                     continue;
@@ -669,6 +677,13 @@ impl Btf {
             })
             .collect()
     }
+}
+
+/// The BTF_KIND_* number of `kind`.
+fn raw_kind(kind: Kind) -> u32 {
+    (1..=19)
+        .find(|&k| Kind::from_raw(k) == Some(kind))
+        .unwrap_or(0)
 }
 
 fn kind_name(kind: Kind) -> &'static str {

@@ -83,7 +83,10 @@ pub struct WalkStats {
 /// vDSO lookup crashes under valgrind (callgrind), which profiles this.
 fn thread_cpu() -> Duration {
     match nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID) {
-        Ok(t) => Duration::new(t.tv_sec().max(0) as u64, t.tv_nsec().clamp(0, 999_999_999) as u32),
+        Ok(t) => Duration::new(
+            t.tv_sec().max(0) as u64,
+            t.tv_nsec().clamp(0, 999_999_999) as u32,
+        ),
         Err(_) => Duration::ZERO,
     }
 }
