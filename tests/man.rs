@@ -117,8 +117,9 @@ const OWNERS: &str = "As root, the owners come from the kernel itself: a BPF ite
      (iter/task_file) that sockscope assembles at run time from the field offsets in the \
      kernel's BTF (--btf, default /sys/kernel/btf/vmlinux) lists every socket descriptor of \
      every process in one read; nothing is pinned or left behind. It needs CAP_BPF and \
-     CAP_PERFMON (or CAP_SYS_ADMIN) and BTF. Otherwise (not root, no BTF, a seccomp filter \
-     or lockdown refusing bpf(2), -T, --proc-root) the owners come from a walk of \
+     CAP_PERFMON (or CAP_SYS_ADMIN) and BTF. Otherwise (not root, a user namespace, no BTF, a \
+     seccomp filter or lockdown refusing bpf(2), a /proc of another pid namespace, -T, \
+     --proc-root) the owners come from a walk of \
      /proc/*/fd, silently; -v says which source answered and why. --owners-source proc \
      always walks; --owners-source bpf fails with exit status 3 when the iterator cannot \
      run. Both give the same owners, with pids as the caller's pid namespace numbers them.";
