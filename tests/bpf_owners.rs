@@ -30,7 +30,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use common::netns::{NsProc, OwnedRow, diff_owned, parse_owned, run_bounded};
-use common::run::{Holder, row_of};
+use common::run::{Holder, inherit, row_of};
 use common::{Env, Row, Sandbox, Scenario, can_run, poll_until};
 use serde_json::Value;
 use socket2::{Domain, Socket, Type};
@@ -141,23 +141,6 @@ fn inode_of(fd: RawFd) -> u64 {
         .trim_end_matches(']')
         .parse()
         .unwrap_or_else(|_| panic!("fd {fd} is not a socket: {link}"))
-}
-
-/// Lets `fds` survive exec in a child about to be spawned by `cmd`.
-fn inherit(cmd: &mut Command, fds: &[RawFd]) {
-    let fds = fds.to_vec();
-    // SAFETY: only fcntl between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            for &fd in &fds {
-                // Keep it across exec: std opens sockets O_CLOEXEC.
-                if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            Ok(())
-        });
-    }
 }
 
 /// `perl` with four threads (the leader and three more), holding `fds`.

@@ -92,27 +92,33 @@ pub fn oracle_rows(env: &Env, sc: &Scenario, args: &[&str]) -> Vec<Row> {
 }
 
 /// A child process (`sleep`) holding inherited descriptors; killed on drop.
+/// Lets `fds` survive exec in the child `cmd` spawns (std opens sockets
+/// O_CLOEXEC).
+pub fn inherit(cmd: &mut Command, fds: &[RawFd]) {
+    let fds = fds.to_vec();
+    // SAFETY: only fcntl between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            for &fd in &fds {
+                if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
 pub struct Holder(Child);
 
 impl Holder {
     pub fn spawn(env: &Env, fds: &[RawFd]) -> Holder {
-        let fds = fds.to_vec();
         let mut cmd = env.command("sleep");
         cmd.arg("120")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        unsafe {
-            cmd.pre_exec(move || {
-                for &fd in &fds {
-                    // Keep it across exec: std opens sockets O_CLOEXEC.
-                    if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                }
-                Ok(())
-            });
-        }
+        inherit(&mut cmd, fds);
         let child = cmd.spawn().expect("spawn sleep");
         let pid = child.id();
         // Until exec completes the child still carries the test's name.
