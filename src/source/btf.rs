@@ -15,7 +15,9 @@
 //! the whole file unreadable (the ids of the records after it could not
 //! be known), as do a bad header, a string past the section, a type id
 //! past the last record, a bit field or a member off a byte boundary
-//! where an offset is asked for. An error names what it met. Parsing
+//! where an offset is asked for, type chains (typedefs, qualifiers,
+//! arrays, anonymous members) deeper than 32 and member look-ups through
+//! more than 65,536 members. An error names what it met. Parsing
 //! this machine's 5.5 MB vmlinux BTF (about 150,000 records) is one pass
 //! over the type section that keeps each record's position.
 
@@ -967,6 +969,8 @@ pub mod build {
                     b.types.extend_from_slice(extra.unwrap_or_default());
                 }
                 Kind::Enum | Kind::Enum64 => {
+                    // struct btf_enum: name_off, val; struct btf_enum64:
+                    // name_off, val_lo32, val_hi32
                     let per = if t.kind == Kind::Enum { 2 } else { 3 };
                     let mut extra = Vec::with_capacity(per * t.vlen);
                     for i in 0..t.vlen {
