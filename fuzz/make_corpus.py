@@ -21,6 +21,8 @@ files of fuzz/seeds/:
 * tracefs: the format files of fixtures/tracefs/ (mode byte 0) and the
   recorded raw samples (mode byte 1).
 * counters: the /proc/net/{snmp,netstat,snmp6} of fixtures/counters/.
+* btf: fixtures/btf/'s vmlinux extract whole (mode byte 0), and short
+  choice streams for its field mutations (1) and random records (2).
 
 Seed files are named by their content's hash, so running this again adds
 nothing twice; what libFuzzer added to the directories is kept.
@@ -220,6 +222,16 @@ def counters_seeds():
     return n
 
 
+def btf_seeds():
+    n = 0
+    for p in sorted((ROOT / "fixtures/btf").glob("*.btf")):
+        n += write_seed("btf", b"\0" + p.read_bytes())
+    for mode in (1, 2):
+        for stream in (b"", bytes(range(64)), bytes(range(255, 127, -1))):
+            n += write_seed("btf", bytes([mode]) + stream)
+    return n
+
+
 def main():
     counts = {
         "netlink_inet": netlink_seeds(),
@@ -234,6 +246,7 @@ def main():
         "cgroup": cgroup_seeds(),
         "tracefs": tracefs_seeds(),
         "counters": counters_seeds(),
+        "btf": btf_seeds(),
     }
     for target, n in counts.items():
         print(f"make_corpus: {target}: {n} seeds")

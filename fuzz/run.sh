@@ -37,7 +37,7 @@ if ! [[ $secs =~ ^[1-9][0-9]*$ ]]; then
   echo "usage: bash fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]" >&2
   exit 2
 fi
-all_targets=(netlink_inet netlink_unix netlink_linklayer netlink_events proc_inet proc_unix sockstat tcpinfo filter cgroup tracefs counters)
+all_targets=(netlink_inet netlink_unix netlink_linklayer netlink_events proc_inet proc_unix sockstat tcpinfo filter cgroup tracefs counters btf)
 if [ $# -gt 0 ]; then
   targets=("$@")
 else

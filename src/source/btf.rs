@@ -15,7 +15,9 @@
 //! the whole file unreadable (the ids of the records after it could not
 //! be known), as do a bad header, a string past the section, a type id
 //! past the last record, a bit field or a member off a byte boundary
-//! where an offset is asked for. An error names what it met. Parsing
+//! where an offset is asked for, type chains (typedefs, qualifiers,
+//! arrays, anonymous members) deeper than 32 and member look-ups through
+//! more than 65,536 members. An error names what it met. Parsing
 //! this machine's 5.5 MB vmlinux BTF (about 150,000 records) is one pass
 //! over the type section that keeps each record's position.
 
@@ -27,8 +29,14 @@ const MAGIC: u16 = 0xeb9f;
 const HEADER_LEN: usize = 24;
 /// struct btf_type: name_off, info, size/type.
 const TYPE_LEN: usize = 12;
-/// How deep typedef/const chains and anonymous members are followed.
+/// How deep typedef/const chains, arrays and anonymous members are
+/// followed.
 const MAX_DEPTH: usize = 32;
+/// How many members one look-up may go through, anonymous members'
+/// included: task_struct has about 300 here. Anonymous structs shared by
+/// several members (BTF dedup merges identical ones) could otherwise make
+/// a corrupt file's look-up exponential.
+const MAX_VISITS: usize = 1 << 16;
 
 /// include/uapi/linux/btf.h: BTF_KIND_*.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +138,8 @@ pub enum BtfError {
     Unexpected { what: String, found: String },
     #[error("type chains nest deeper than {MAX_DEPTH}")]
     TooDeep,
+    #[error("a member look-up goes through more than {MAX_VISITS} members")]
+    TooMany,
 }
 
 /// The BTF could not be read from its file.
@@ -442,6 +452,17 @@ impl Btf {
         })
     }
 
+    /// Where record `id` (head and extra bytes) is in the type section.
+    pub fn span(&self, id: TypeId) -> Result<std::ops::Range<usize>, BtfError> {
+        let i = id.checked_sub(1).ok_or(BtfError::NoSuchType(id))? as usize;
+        let start = *self.starts.get(i).ok_or(BtfError::NoSuchType(id))? as usize;
+        let end = match self.starts.get(i + 1) {
+            Some(&next) => next as usize,
+            None => self.types().len(),
+        };
+        Ok(start..end)
+    }
+
     /// The name at `off` in the string section (empty for 0).
     pub fn name(&self, off: u32) -> Result<&str, BtfError> {
         let rest = self
@@ -539,6 +560,15 @@ impl Btf {
 
     /// The shape of type `id`.
     pub fn shape(&self, id: TypeId) -> Result<Shape, BtfError> {
+        self.shape_in(id, 0)
+    }
+
+    /// `depth`: how many arrays enclose it (an array may name itself as its
+    /// element type in a corrupt file).
+    fn shape_in(&self, id: TypeId, depth: usize) -> Result<Shape, BtfError> {
+        if depth > MAX_DEPTH {
+            return Err(BtfError::TooDeep);
+        }
         let Some(t) = self.resolve(id)? else {
             return Ok(Shape::Other(Kind::Typedef));
         };
@@ -573,7 +603,7 @@ impl Btf {
                 // struct btf_array: type, index_type, nelems
                 let elem = u32_at(self.types(), t.extra).ok_or(BtfError::NoSuchType(t.id))?;
                 let len = u32_at(self.types(), t.extra + 8).ok_or(BtfError::NoSuchType(t.id))?;
-                let elem_size = match self.shape(elem)? {
+                let elem_size = match self.shape_in(elem, depth + 1)? {
                     Shape::Int { size, .. } => size,
                     Shape::Ptr { .. } => 8,
                     Shape::Struct { size, .. } => size,
@@ -598,7 +628,8 @@ impl Btf {
     /// theirs; its offset from the start of `owner`.
     pub fn member(&self, owner: &Type, name: &str) -> Result<Field, BtfError> {
         let what = || format!("{}.{name}", self.name(owner.name_off).unwrap_or("?"));
-        match self.member_in(owner, name, 0, 0)? {
+        let mut visits = 0;
+        match self.member_in(owner, name, 0, 0, &mut visits)? {
             Some(Ok(f)) => Ok(f),
             Some(Err(())) => Err(BtfError::Bitfield(what())),
             None => Err(BtfError::NoMember(what())),
@@ -612,6 +643,7 @@ impl Btf {
         name: &str,
         base_bits: u64,
         depth: usize,
+        visits: &mut usize,
     ) -> Result<Option<Result<Field, ()>>, BtfError> {
         if depth > MAX_DEPTH {
             return Err(BtfError::TooDeep);
@@ -620,6 +652,10 @@ impl Btf {
             return Ok(None);
         }
         for i in 0..owner.vlen {
+            *visits += 1;
+            if *visits > MAX_VISITS {
+                return Err(BtfError::TooMany);
+            }
             // struct btf_member: name_off, type, offset
             let at = owner.extra + 12 * i;
             let word =
@@ -636,7 +672,7 @@ impl Btf {
                 let Some(inner) = self.resolve(ty)? else {
                     continue;
                 };
-                if let Some(found) = self.member_in(&inner, name, offset, depth + 1)? {
+                if let Some(found) = self.member_in(&inner, name, offset, depth + 1, visits)? {
                     return Ok(Some(found));
                 }
                 continue;
@@ -699,12 +735,18 @@ fn kind_name(kind: Kind) -> &'static str {
 /// A tiny BTF writer, for tests, fixtures and the fuzz target: records
 /// are appended in id order.
 pub mod build {
+    use std::collections::HashMap;
+
+    use super::{Btf, BtfError, Kind, TYPE_LEN, TypeId, u32_at};
+
     /// A BTF blob under construction.
     #[derive(Debug, Default)]
     pub struct Builder {
         pub types: Vec<u8>,
         pub strings: Vec<u8>,
         pub count: u32,
+        /// Names already in `strings`, written once.
+        names: HashMap<String, u32>,
     }
 
     impl Builder {
@@ -713,17 +755,42 @@ pub mod build {
                 types: Vec::new(),
                 strings: vec![0],
                 count: 0,
+                names: HashMap::new(),
             }
+        }
+
+        /// A builder holding `blob`'s records and strings, to edit them in
+        /// place (`types` is the type section) or append more.
+        pub fn from_blob(blob: &[u8]) -> Result<Builder, BtfError> {
+            let btf = Btf::parse(blob)?;
+            Ok(Builder {
+                types: btf.types().to_vec(),
+                strings: btf.strings().to_vec(),
+                count: u32::try_from(btf.len()).map_err(|_| BtfError::Header)?,
+                names: HashMap::new(),
+            })
         }
 
         pub fn name(&mut self, name: &str) -> u32 {
             if name.is_empty() {
                 return 0;
             }
+            if let Some(&off) = self.names.get(name) {
+                return off;
+            }
             let off = self.strings.len() as u32;
             self.strings.extend_from_slice(name.as_bytes());
             self.strings.push(0);
+            self.names.insert(name.to_owned(), off);
             off
+        }
+
+        /// A record head with a raw `info` word (kind, vlen, kind_flag).
+        pub fn head_raw(&mut self, name: &str, info: u32, size_or_type: u32) -> u32 {
+            let name_off = self.name(name);
+            self.words(&[name_off, info, size_or_type]);
+            self.count += 1;
+            self.count
         }
 
         fn head(&mut self, name: &str, kind: u32, vlen: u32, flag: bool, size_or_type: u32) -> u32 {
@@ -736,7 +803,8 @@ pub mod build {
             self.count
         }
 
-        fn words(&mut self, words: &[u32]) {
+        /// Appends words to the type section (a record's extra bytes).
+        pub fn words(&mut self, words: &[u32]) {
             for w in words {
                 self.types.extend_from_slice(&w.to_ne_bytes());
             }
@@ -826,6 +894,168 @@ pub mod build {
             out.extend_from_slice(&self.types);
             out.extend_from_slice(&self.strings);
             out
+        }
+    }
+
+    /// The name of the placeholder type an extract gives the members it
+    /// does not follow: a FWD, whose shape matches nothing a reader asks
+    /// for.
+    pub const PLACEHOLDER: &str = "__extract_placeholder";
+
+    /// A small BTF blob holding, from `btf`, each `(kind, name, members)`
+    /// of `keep` with every member (name, bit offset) in declaration order:
+    /// those named in `members`, and anonymous ones (searched the same way),
+    /// keep their real types and whatever those refer to; the others get
+    /// [`PLACEHOLDER`] as their type. A FUNC keeps its prototype and
+    /// parameter types; a struct or union reached only through those (or a
+    /// pointer) is kept with its name and size but no members. So member
+    /// look-ups by name, offsets and sizes are the real ones, in a few KB.
+    /// Type ids are renumbered (1 is the placeholder).
+    pub fn extract(btf: &Btf, keep: &[(Kind, &str, &[&str])]) -> Result<Vec<u8>, BtfError> {
+        let mut x = Extract {
+            btf,
+            roots: HashMap::new(),
+            ids: HashMap::new(),
+            order: Vec::new(),
+        };
+        for &(kind, name, members) in keep {
+            let t = btf.find(kind, name)?;
+            x.roots.insert(t.id, members);
+        }
+        let mut b = Builder::new();
+        b.fwd(PLACEHOLDER);
+        for &(kind, name, _) in keep {
+            let t = btf.find(kind, name)?;
+            x.id(t.id, None);
+        }
+        let mut i = 0;
+        while let Some(&(old, follow)) = x.order.get(i) {
+            x.copy(&mut b, old, follow)?;
+            i += 1;
+        }
+        Ok(b.finish())
+    }
+
+    struct Extract<'a> {
+        btf: &'a Btf,
+        /// The kept structs and the members they follow.
+        roots: HashMap<TypeId, &'a [&'a str]>,
+        /// Old id to new id.
+        ids: HashMap<TypeId, u32>,
+        /// Old ids in new id order (from 2), with the members followed when
+        /// a struct or union.
+        order: Vec<(TypeId, Option<&'a [&'a str]>)>,
+    }
+
+    impl<'a> Extract<'a> {
+        /// The new id of `old`, given when first met. `follow`: the member
+        /// list of the struct whose anonymous member `old` is.
+        fn id(&mut self, old: TypeId, follow: Option<&'a [&'a str]>) -> u32 {
+            if old == 0 {
+                return 0;
+            }
+            if let Some(&new) = self.ids.get(&old) {
+                return new;
+            }
+            let new = self.order.len() as u32 + 2;
+            self.ids.insert(old, new);
+            let follow = self.roots.get(&old).copied().or(follow);
+            self.order.push((old, follow));
+            new
+        }
+
+        fn copy(
+            &mut self,
+            b: &mut Builder,
+            old: TypeId,
+            follow: Option<&'a [&'a str]>,
+        ) -> Result<(), BtfError> {
+            let btf = self.btf;
+            let t = btf.get(old)?;
+            let name = btf.name(t.name_off)?;
+            let word =
+                |n: usize| u32_at(btf.types(), t.extra + 4 * n).ok_or(BtfError::NoSuchType(old));
+            let span = btf.span(old)?;
+            let info = u32_at(btf.types(), span.start + 4).ok_or(BtfError::NoSuchType(old))?;
+            match t.kind {
+                Kind::Int | Kind::Float | Kind::Fwd => {
+                    b.head_raw(name, info, t.size_or_type);
+                    let extra = btf.types().get(span.start + TYPE_LEN..span.end);
+                    b.types.extend_from_slice(extra.unwrap_or_default());
+                }
+                Kind::Enum | Kind::Enum64 => {
+                    // struct btf_enum: name_off, val; struct btf_enum64:
+                    // name_off, val_lo32, val_hi32
+                    let per = if t.kind == Kind::Enum { 2 } else { 3 };
+                    let mut extra = Vec::with_capacity(per * t.vlen);
+                    for i in 0..t.vlen {
+                        extra.push(b.name(btf.name(word(per * i)?)?));
+                        for k in 1..per {
+                            extra.push(word(per * i + k)?);
+                        }
+                    }
+                    b.head_raw(name, info, t.size_or_type);
+                    b.words(&extra);
+                }
+                Kind::Ptr
+                | Kind::Typedef
+                | Kind::Volatile
+                | Kind::Const
+                | Kind::Restrict
+                | Kind::TypeTag
+                | Kind::Func => {
+                    let to = self.id(t.size_or_type, None);
+                    b.head_raw(name, info, to);
+                }
+                Kind::Array => {
+                    // struct btf_array: type, index_type, nelems
+                    let elem = self.id(word(0)?, None);
+                    let index = self.id(word(1)?, None);
+                    b.head_raw(name, info, t.size_or_type);
+                    b.words(&[elem, index, word(2)?]);
+                }
+                Kind::FuncProto => {
+                    let ret = self.id(t.size_or_type, None);
+                    let mut extra = Vec::with_capacity(2 * t.vlen);
+                    for i in 0..t.vlen {
+                        // struct btf_param: name_off, type
+                        extra.push(b.name(btf.name(word(2 * i)?)?));
+                        extra.push(self.id(word(2 * i + 1)?, None));
+                    }
+                    b.head_raw(name, info, ret);
+                    b.words(&extra);
+                }
+                Kind::Struct | Kind::Union => {
+                    let Some(follow) = follow else {
+                        // Name and size only.
+                        b.head_raw(name, info & !0xffff, t.size_or_type);
+                        return Ok(());
+                    };
+                    let mut extra = Vec::with_capacity(3 * t.vlen);
+                    for i in 0..t.vlen {
+                        // struct btf_member: name_off, type, offset
+                        let member = btf.name(word(3 * i)?)?;
+                        let ty = word(3 * i + 1)?;
+                        let ty = if member.is_empty() {
+                            self.id(ty, Some(follow))
+                        } else if follow.contains(&member) {
+                            self.id(ty, None)
+                        } else {
+                            1
+                        };
+                        extra.extend([b.name(member), ty, word(3 * i + 2)?]);
+                    }
+                    b.head_raw(name, info, t.size_or_type);
+                    b.words(&extra);
+                }
+                Kind::Var | Kind::Datasec | Kind::DeclTag => {
+                    return Err(BtfError::Unexpected {
+                        what: format!("type {old}"),
+                        found: format!("{:?}, which an extract does not copy", t.kind),
+                    });
+                }
+            }
+            Ok(())
         }
     }
 }
