@@ -1486,38 +1486,71 @@ fn one_proc_walk_for_every_namespace() {
         std::process::id()
     ));
     let _rm = RmOnDrop(trace.display().to_string());
-    let out = Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=open,openat", "-o"])
-        .arg(&trace)
-        .arg(env!("CARGO_BIN_EXE_sockscope"))
-        .args(["-tuanp", "--all-netns", "--json"])
-        .env_remove("SOCKSCOPE_PROC_ROOT")
-        .env_remove("SOCKSCOPE_NETLINK_REPLAY")
-        .env_remove("SOCKSCOPE_NETLINK_RECORD")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run strace");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "strace sockscope: {}",
-        show(&out)
-    );
-    let recs = records(&out);
-    let calls = std::fs::read_to_string(&trace).expect("read the trace");
-    for (ns, pop) in spaces.iter().zip(&pops) {
+    // Under strace: the /proc walk (opens of /proc/PID/fd), then the BPF
+    // iterator (bpf(2) loads), each once for the whole run.
+    let traced = |source: &str| {
+        let out = Command::new("strace")
+            .args(["-f", "-qq", "-e", "trace=open,openat,bpf", "-o"])
+            .arg(&trace)
+            .arg(env!("CARGO_BIN_EXE_sockscope"))
+            .args(["-tuanp", "--all-netns", "--json", "--owners-source", source])
+            .env_remove("SOCKSCOPE_PROC_ROOT")
+            .env_remove("SOCKSCOPE_NETLINK_REPLAY")
+            .env_remove("SOCKSCOPE_NETLINK_RECORD")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run strace");
         assert_eq!(
-            rows_in(&recs, ns.inode()),
-            pop.expected,
-            "{}",
-            ns.selector()
+            out.status.code(),
+            Some(0),
+            "strace sockscope --owners-source {source}: {}",
+            show(&out)
         );
+        let recs = records(&out);
+        for (ns, pop) in spaces.iter().zip(&pops) {
+            assert_eq!(
+                rows_in(&recs, ns.inode()),
+                pop.expected,
+                "{} ({source})",
+                ns.selector()
+            );
+            for r in recs
+                .iter()
+                .filter(|r| r["netns"]["inode"].as_u64() == Some(ns.inode()))
+            {
+                if r["state"] == "LISTEN" {
+                    assert!(!owned_row_pids(r).is_empty(), "{source}: no owner: {r}");
+                }
+            }
+        }
+        std::fs::read_to_string(&trace).expect("read the trace")
+    };
+    let calls = traced("proc");
+    for pop in &pops {
         for pid in pop.pids() {
             let needle = format!("\"/proc/{pid}/fd\"");
             let opens = calls.lines().filter(|l| l.contains(&needle)).count();
             assert_eq!(
                 opens, 1,
                 "/proc/{pid}/fd opened {opens} times in one run over every namespace"
+            );
+        }
+    }
+    let calls = traced("bpf");
+    let loads = calls
+        .lines()
+        .filter(|l| l.contains("bpf(BPF_PROG_LOAD"))
+        .count();
+    assert_eq!(
+        loads, 1,
+        "BPF programs loaded in one run over every namespace"
+    );
+    for pop in &pops {
+        for pid in pop.pids() {
+            let needle = format!("\"/proc/{pid}/fd\"");
+            assert!(
+                !calls.lines().any(|l| l.contains(&needle)),
+                "the iterator's run walked /proc/{pid}/fd"
             );
         }
     }
