@@ -157,8 +157,10 @@ def sockscope_rows(tools, env, timeout):
 
 
 def walk_check(tools, env, timeout, tmpdir):
-    """One untimed `sockscope -tanp --all-netns` under `strace -f -y -e
-    trace=%file` (paths of directory fds from -y): how often it listed
+    """One untimed `sockscope -tanp --all-netns --owners-source proc` (the
+    /proc walk: the BPF iterator, the default as root, walks nothing) under
+    `strace -f -y -e trace=%file` (paths of directory fds from -y): how
+    often it listed
     /proc, opened each /proc/PID/fd, read each descriptor's link and
     looked at each /proc/PID/ns/net, beside the number of processes and
     descriptors; and its own --verbose line."""
@@ -168,7 +170,7 @@ def walk_check(tools, env, timeout, tmpdir):
         trace = os.path.join(tmpdir, "walk.strace")
         p = subprocess.run([strace, "-f", "-qq", "-y", "-e", "trace=%file",
                             "-o", trace, tools["sockscope"], "-tanp",
-                            "--all-netns"],
+                            "--all-netns", "--owners-source", "proc"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                            env=env, timeout=timeout)
         res["strace_exit"] = p.returncode
@@ -217,7 +219,8 @@ def walk_check(tools, env, timeout, tmpdir):
             except OSError:
                 pass  # gone meanwhile
     p = subprocess.run([tools["sockscope"], "-tanp", "--all-netns",
-                        "--verbose"], stdout=subprocess.DEVNULL,
+                        "--owners-source", "proc", "--verbose"],
+                       stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, env=env, timeout=timeout)
     res["verbose"] = [ln for ln in p.stderr.decode("utf-8", "replace")
                       .splitlines() if "walked" in ln][:5]

@@ -739,7 +739,7 @@ def render_allns(meta, res, args):
         if "fd_dir_opens" in wc:
             para.append(
                 "One /proc walk: under `strace -f -y -e trace=%%file`, one "
-                "`sockscope -tanp --all-netns` opened `/proc` %d times "
+                "`sockscope -tanp --all-netns --owners-source proc` opened `/proc` %d times "
                 "(listing it), opened `/proc/PID/fd` for %d processes (at "
                 "most %d time(s) for one) and read %d descriptor links (each "
                 "at most %d time(s)), while /proc held %d processes and "
@@ -784,7 +784,7 @@ def render_allns(meta, res, args):
     if wc and "fd_dir_opens" in wc:
         once = wc["max_opens_per_pid"] <= 1 and \
             wc["max_reads_per_link"] <= 1 and wc["fd_dir_pids"] > 0
-        w("| `-tanp --all-netns` walks /proc once | each `/proc/PID/fd` "
+        w("| `-tanp --all-netns --owners-source proc` walks /proc once | each `/proc/PID/fd` "
           "opened at most %d time(s) (%d processes), each descriptor link "
           "read at most %d time(s) (%d links) | %s |" % (
               wc["max_opens_per_pid"], wc["fd_dir_pids"],

@@ -133,6 +133,69 @@ pub enum OwnersError {
     Thread { path: PathBuf },
 }
 
+/// An owner lookup with its source chosen ([`OwnerIndex::prepare`]).
+#[derive(Debug)]
+pub struct Lookup {
+    proc_root: PathBuf,
+    opts: WalkOptions,
+    source: OwnersSource,
+    how: How,
+}
+
+#[derive(Debug)]
+enum How {
+    /// The walk; with why not the iterator, when `auto` fell back.
+    Walk(Option<Unavailable>),
+    /// The iterator, loaded; the CPU its setup took.
+    Bpf {
+        prepared: bpf::Prepared,
+        cpu: Duration,
+    },
+}
+
+impl Lookup {
+    /// Whether this is the iterator's read (tens of milliseconds per 100k
+    /// descriptors: worth running beside the socket dump), not the walk.
+    pub fn is_iterator(&self) -> bool {
+        matches!(self.how, How::Bpf { .. })
+    }
+
+    /// Reads the owners. An iterator whose read fails (its self-check)
+    /// falls back to the walk under `auto`, as a failed setup does.
+    pub fn run(self) -> Result<OwnerIndex, OwnersError> {
+        let walk = |why: Option<Unavailable>| {
+            let mut index = OwnerIndex::walk(&self.proc_root, self.opts)?;
+            if let Some(why) = why {
+                index.stats.via = Via::ProcInstead(Box::new(why));
+            }
+            Ok(index)
+        };
+        match self.how {
+            How::Walk(why) => walk(why),
+            How::Bpf { prepared, cpu } => {
+                let cpu_at_start = thread_cpu();
+                match prepared.read() {
+                    Ok(run) => {
+                        let mut index = OwnerIndex::from_records(
+                            &self.proc_root,
+                            run.records,
+                            self.opts.cmdline,
+                        );
+                        index.stats.cpu = cpu + thread_cpu().saturating_sub(cpu_at_start);
+                        index.stats.via = Via::Bpf {
+                            setup: run.setup,
+                            read: run.read,
+                        };
+                        Ok(index)
+                    }
+                    Err(why) if self.source == OwnersSource::Bpf => Err(OwnersError::Bpf(why)),
+                    Err(why) => walk(Some(why)),
+                }
+            }
+        }
+    }
+}
+
 /// Socket inode → owners, stored flat: a hash map holds each inode's first
 /// descriptor inline (most sockets have one owner), further ones chain
 /// through `more`; names are stored once per process. At a million
@@ -145,6 +208,11 @@ pub struct OwnerIndex {
     processes: Vec<Process>,
     pub stats: WalkStats,
 }
+
+/// Where one inode's owners are in an [`OwnerIndex`] (none when the inode
+/// is 0 or unknown).
+#[derive(Debug, Clone, Copy)]
+pub struct Located(Option<Entry>);
 
 /// One descriptor of one process.
 #[derive(Debug, Clone, Copy)]
@@ -192,35 +260,45 @@ impl OwnerIndex {
         source: OwnersSource,
         btf: &Path,
     ) -> Result<OwnerIndex, OwnersError> {
+        OwnerIndex::prepare(proc_root, opts, source, btf)?.run()
+    }
+
+    /// [`OwnerIndex::read`]'s first half: which source, and for the
+    /// iterator its setup (checks, BTF, load, attach); [`Lookup::run`]
+    /// reads. A run that overlaps the read with the socket dump prepares
+    /// first, so that only the read is left to the other thread.
+    pub fn prepare(
+        proc_root: &Path,
+        opts: WalkOptions,
+        source: OwnersSource,
+        btf: &Path,
+    ) -> Result<Lookup, OwnersError> {
+        let lookup = |how| Lookup {
+            proc_root: proc_root.to_owned(),
+            opts,
+            source,
+            how,
+        };
         if source == OwnersSource::Proc {
-            return OwnerIndex::walk(proc_root, opts);
+            return Ok(lookup(How::Walk(None)));
         }
         let cpu_at_start = thread_cpu();
-        let ran = if opts.tasks {
+        let prepared = if opts.tasks {
             Err(Unavailable::Threads)
         } else if proc_root != Path::new("/proc") {
             Err(Unavailable::ProcRoot)
         } else if let Some(unseen) = foreign_proc(proc_root) {
             Err(unseen)
         } else {
-            bpf::task_files(btf)
+            bpf::prepare(btf)
         };
-        match ran {
-            Ok(run) => {
-                let mut index = OwnerIndex::from_records(proc_root, run.records, opts.cmdline);
-                index.stats.cpu = thread_cpu().saturating_sub(cpu_at_start);
-                index.stats.via = Via::Bpf {
-                    setup: run.setup,
-                    read: run.read,
-                };
-                Ok(index)
-            }
+        match prepared {
+            Ok(prepared) => Ok(lookup(How::Bpf {
+                prepared,
+                cpu: thread_cpu().saturating_sub(cpu_at_start),
+            })),
             Err(why) if source == OwnersSource::Bpf => Err(OwnersError::Bpf(why)),
-            Err(why) => {
-                let mut index = OwnerIndex::walk(proc_root, opts)?;
-                index.stats.via = Via::ProcInstead(Box::new(why));
-                Ok(index)
-            }
+            Err(why) => Ok(lookup(How::Walk(Some(why)))),
         }
     }
 
@@ -352,14 +430,29 @@ impl OwnerIndex {
     /// Appends the owners of a socket inode to `out`, ordered by pid and fd
     /// (nothing for inode 0 or an unknown one).
     pub fn owners_into(&self, inode: u64, out: &mut Vec<Owner>) {
+        self.owners_at(self.locate(inode), out);
+    }
+
+    /// Where the owners of `inode` are in the index: the hash probe alone.
+    /// Probing a batch of inodes first, then reading their owners
+    /// ([`OwnerIndex::owners_at`]), lets the probes' cache misses overlap:
+    /// at a million sockets the table is tens of megabytes and the dump
+    /// brings inodes in no order.
+    pub fn locate(&self, inode: u64) -> Located {
         if inode == 0 {
-            return;
+            return Located(None);
         }
-        let Some(first) = self.first.get(&inode) else {
+        Located(self.first.get(&inode).copied())
+    }
+
+    /// Appends the owners found by [`OwnerIndex::locate`] to `out`, ordered
+    /// by pid and fd.
+    pub fn owners_at(&self, at: Located, out: &mut Vec<Owner>) {
+        let Located(Some(first)) = at else {
             return;
         };
         let from = out.len();
-        let mut entry = Some(first);
+        let mut entry = Some(&first);
         while let Some(e) = entry {
             if let Some(p) = self.processes.get(e.process as usize) {
                 out.push(Owner {

@@ -181,6 +181,27 @@ pub fn capable() -> bool {
 
 /// Runs the iterator once with the BTF at `btf_path`.
 pub fn task_files(btf_path: &Path) -> Result<TaskFiles, Unavailable> {
+    prepare(btf_path)?.read()
+}
+
+/// The iterator, loaded and attached, not read yet: what can fail for
+/// want of privileges, BTF or a kernel that takes the program has been
+/// tried, so the read (on another thread, beside the socket dump) only
+/// has its own failures left.
+#[derive(Debug)]
+pub struct Prepared {
+    iter: OwnedFd,
+    link: OwnedFd,
+    prog: OwnedFd,
+    marker: std::io::PipeReader,
+    marker_ino: u64,
+    pid_levels: u32,
+    setup: Duration,
+}
+
+/// Checks, reads BTF, assembles, loads and attaches the program, and makes
+/// the iterator to read.
+pub fn prepare(btf_path: &Path) -> Result<Prepared, Unavailable> {
     let start = Instant::now();
     if in_user_namespace() {
         return Err(Unavailable::UserNamespace);
@@ -225,32 +246,48 @@ pub fn task_files(btf_path: &Path) -> Result<TaskFiles, Unavailable> {
         what: "BPF_ITER_CREATE",
         errno: e.raw_os_error().unwrap_or(libc::EIO),
     })?;
-    let setup = start.elapsed();
-    let start = Instant::now();
-    let bytes = read_all(&iter).map_err(|e| Unavailable::Syscall {
-        what: "reading the iterator",
-        errno: e.raw_os_error().unwrap_or(libc::EIO),
-    })?;
-    drop((iter, link, prog));
-    let mut records = parse(&bytes);
-    let read = start.elapsed();
-    check_marker(
-        &mut records,
-        rustix::process::getpid().as_raw_nonzero().get() as u32,
-        marker_r.as_raw_fd() as u32,
-        marker.st_ino,
-    )?;
-    drop(marker_r);
-    if records.iter().any(|r| r.pid == 0) {
-        return Err(Unavailable::DeepPidNamespace {
-            levels: layout.pid_levels,
-        });
-    }
-    Ok(TaskFiles {
-        records,
-        setup,
-        read,
+    Ok(Prepared {
+        iter,
+        link,
+        prog,
+        marker: marker_r,
+        marker_ino: marker.st_ino,
+        pid_levels: layout.pid_levels,
+        setup: start.elapsed(),
     })
+}
+
+impl Prepared {
+    /// Reads the iterator to EOF, checks the marker's record, and closes
+    /// the iterator, link and program.
+    pub fn read(self) -> Result<TaskFiles, Unavailable> {
+        let start = Instant::now();
+        let bytes = read_all(&self.iter).map_err(|e| Unavailable::Syscall {
+            what: "reading the iterator",
+            errno: e.raw_os_error().unwrap_or(libc::EIO),
+        })?;
+        drop((self.iter, self.link, self.prog));
+        let mut records = parse(&bytes);
+        drop(bytes);
+        let read = start.elapsed();
+        check_marker(
+            &mut records,
+            rustix::process::getpid().as_raw_nonzero().get() as u32,
+            self.marker.as_raw_fd() as u32,
+            self.marker_ino,
+        )?;
+        drop(self.marker);
+        if records.iter().any(|r| r.pid == 0) {
+            return Err(Unavailable::DeepPidNamespace {
+                levels: self.pid_levels,
+            });
+        }
+        Ok(TaskFiles {
+            records,
+            setup: self.setup,
+            read,
+        })
+    }
 }
 
 /// Finds and removes the marker's record; it must say (pid, fd, inode).
