@@ -21,32 +21,12 @@ use sockscope_fuzz::Gen;
 
 const EXTRACT: &[u8] = include_bytes!("../../fixtures/btf/vmlinux-6.18-extract.btf");
 
-/// Names the layout looks up, and a few others.
-const NAMES: &[&str] = &[
-    "",
-    "bpf_iter_task_file",
-    "task_struct",
-    "pid",
-    "tgid",
-    "thread_pid",
-    "upid",
-    "nr",
-    "level",
-    "numbers",
-    "bpf_iter_meta",
-    "seq",
-    "seq_file",
-    "file",
-    "f_inode",
-    "inode",
-    "i_mode",
-    "i_ino",
-    "meta",
-    "task",
-    "fd",
-    "int",
-    "x",
-];
+/// Names the layout looks up (layout::names), and one it does not.
+static NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    let mut names = sockscope::source::bpf::layout::names();
+    names.push("x");
+    names
+});
 
 fn name(g: &mut Gen) -> &'static str {
     NAMES[usize::from(g.u8()) % NAMES.len()]

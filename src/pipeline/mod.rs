@@ -448,16 +448,19 @@ fn streamed<'w>(
                 _ => return Ok(()),
             };
             let mut located = Vec::with_capacity(BATCH.min(waiting.len()));
-            let mut waiting = waiting.into_iter().peekable();
-            while waiting.peek().is_some() {
-                let batch: Vec<Socket> = waiting.by_ref().take(BATCH).collect();
+            let mut batch = Vec::with_capacity(BATCH.min(waiting.len()));
+            let mut waiting = waiting.into_iter();
+            loop {
+                batch.extend(waiting.by_ref().take(BATCH));
+                if batch.is_empty() {
+                    return Ok(());
+                }
                 located.clear();
-                located.extend(batch.iter().map(|s| index.locate(s.inode)));
-                for (s, at) in batch.into_iter().zip(located.iter()) {
+                located.extend(batch.iter().map(|s: &Socket| index.locate(s.inode)));
+                for (s, at) in batch.drain(..).zip(located.iter()) {
                     self.attribute(s, index, *at)?;
                 }
             }
-            Ok(())
         }
 
         /// Owners and queue, then shown (or held for the other queued

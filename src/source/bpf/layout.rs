@@ -69,6 +69,20 @@ pub const READS: &[(Kind, &str, &[&str])] = &[
     (Kind::Struct, "seq_file", &[]),
 ];
 
+/// Every name [`Layout::from_btf`] looks up: the types and members of
+/// [`READS`] and the context's parameters, and "" (anonymous); for the
+/// generators of test and fuzz BTF.
+pub fn names() -> Vec<&'static str> {
+    let mut names = vec!["", "meta", "task", "fd", "file", "int"];
+    for (_, ty, members) in READS {
+        names.push(ty);
+        names.extend_from_slice(members);
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// A pointer's size (the program runs on 64-bit kernels only).
 const PTR_SIZE: u32 = 8;
 
@@ -782,30 +796,7 @@ mod tests {
         }
     }
 
-    const NAMES: &[&str] = &[
-        "",
-        "bpf_iter_task_file",
-        "task_struct",
-        "pid",
-        "tgid",
-        "thread_pid",
-        "upid",
-        "nr",
-        "level",
-        "numbers",
-        "bpf_iter_meta",
-        "seq",
-        "seq_file",
-        "file",
-        "f_inode",
-        "inode",
-        "i_mode",
-        "i_ino",
-        "meta",
-        "task",
-        "fd",
-        "int",
-    ];
+    static NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(names);
 
     /// One valid record: raw kind, vlen, name, size_or_type, word seeds.
     type Spec = (u32, u32, usize, u32, Vec<u32>);

@@ -179,11 +179,6 @@ pub fn capable() -> bool {
     }
 }
 
-/// Runs the iterator once with the BTF at `btf_path`.
-pub fn task_files(btf_path: &Path) -> Result<TaskFiles, Unavailable> {
-    prepare(btf_path)?.read()
-}
-
 /// The iterator, loaded and attached, not read yet: what can fail for
 /// want of privileges, BTF or a kernel that takes the program has been
 /// tried, so the read (on another thread, beside the socket dump) only
